@@ -1,0 +1,236 @@
+"""The ``caseflow`` command line: a thin layer over the library. Only this module prints.
+
+Exit status: 0 success, 2 bad input (a clear message, no traceback), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .experiment import ProgressCallback, ScenarioResults, run_scenario
+from .report import render_report
+from .results import (
+    MANIFEST,
+    OutputFolderError,
+    atomic_folder,
+    base_manifest,
+    default_folder,
+    now_utc,
+    write_manifest,
+    write_scenario_files,
+)
+from .scenario import load_scenarios, scenario_json_schema
+from .validation import InputError
+
+EXIT_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="caseflow",
+        description="Discrete-event simulation of economic-assistance caseload flow.",
+    )
+    parser.add_argument("--version", action="version", version=f"caseflow {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a scenario and write a results folder")
+    run.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    run.add_argument("--out", type=Path, help="results folder (default: results/NAME-TIMESTAMP)")
+    run.add_argument("--replications", type=_positive_int, help="override the file's replications")
+    run.add_argument("--seed", type=_non_negative_int, help="override the file's seed")
+    run.add_argument(
+        "--workers", type=_positive_int, help="parallel processes (default: all cores)"
+    )
+    run.add_argument("--years", type=_positive_float, help="override the horizon in years")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override any scenario key (validated like the file); repeatable",
+    )
+
+    validate = sub.add_parser("validate", help="check scenario files without running them")
+    validate.add_argument("files", nargs="+", type=Path)
+
+    sub.add_parser("schema", help="print the JSON Schema of scenario files")
+
+    report = sub.add_parser("report", help="rebuild report.html of a results folder")
+    report.add_argument("folder", type=Path)
+    return parser
+
+
+def _progress(label: str) -> ProgressCallback | None:
+    if not sys.stderr.isatty():
+        return None
+    started = time.monotonic()
+
+    def show(done: int, total: int) -> None:
+        elapsed = time.monotonic() - started
+        left = elapsed / done * (total - done) if done else 0.0
+        sys.stderr.write(f"\r{label}: {done}/{total} replications, ~{left:.0f} s left ")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def _write_one(folder: Path, results: ScenarioResults, manifest: dict[str, object]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    results.monthly.to_csv(folder / "monthly.csv", index=False)
+    results.summary.to_csv(folder / "summary.csv", index=False)
+    results.per_replication.to_csv(folder / "per_replication.csv", index=False)
+    write_scenario_files(folder, results.resolved)
+    (folder / "report.html").write_text(
+        render_report(folder, results.summary, results.monthly, manifest), encoding="utf-8"
+    )
+    write_manifest(folder, manifest)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    resolved_list = load_scenarios(
+        args.scenario,
+        args.overrides,
+        years=args.years,
+        seed=args.seed,
+        replications=args.replications,
+    )
+    started = now_utc()
+    name = resolved_list[0].name if len(resolved_list) == 1 else args.scenario.stem
+    target = args.out or default_folder(Path("results"), name, started)
+    with atomic_folder(target) as work:
+        t0 = time.monotonic()
+        points = []
+        for resolved in resolved_list:
+            results = run_scenario(
+                resolved, workers=args.workers, progress=_progress(resolved.name)
+            )
+            folder = work if len(resolved_list) == 1 else work / resolved.name
+            manifest = base_manifest(resolved)
+            manifest.update(
+                {
+                    "command": " ".join(["caseflow", *sys.argv[1:]]),
+                    "started": started.isoformat(),
+                    "finished": now_utc().isoformat(),
+                    "wall_seconds": round(time.monotonic() - t0, 3),
+                    "workers": args.workers,
+                }
+            )
+            _write_one(folder, results, manifest)
+            points.append({"name": resolved.name, "sweep_point": resolved.sweep_point})
+        if len(resolved_list) > 1:
+            write_manifest(
+                work,
+                {
+                    "sweep_of": str(args.scenario),
+                    "points": points,
+                    "started": started.isoformat(),
+                    "finished": now_utc().isoformat(),
+                    "wall_seconds": round(time.monotonic() - t0, 3),
+                },
+            )
+    if len(resolved_list) == 1:
+        summary = pd.read_csv(target / "summary.csv").set_index("kpi")
+        for kpi in ("mean_monthly_households", "exits_work_per_year", "first_visit_wait_days"):
+            r = summary.loc[kpi]
+            print(f"{kpi}: {r['mean']:.1f} (95 % CI {r['ci_low']:.1f} to {r['ci_high']:.1f})")
+        print(f"report: {target / 'report.html'}")
+    print(f"results: {target}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    failed = 0
+    for path in args.files:
+        try:
+            resolved = load_scenarios(path)
+        except InputError as exc:
+            failed += 1
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        n = len(resolved)
+        print(f"ok: {path} ({n} scenario{'s' if n != 1 else ''})")
+    return EXIT_INPUT if failed else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    folder: Path = args.folder
+    if not (folder / MANIFEST).exists():
+        print(f"error: {folder}: not a results folder (no {MANIFEST})", file=sys.stderr)
+        return EXIT_INPUT
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    summary = pd.read_csv(folder / "summary.csv")
+    monthly = pd.read_csv(folder / "monthly.csv")
+    (folder / "report.html").write_text(
+        render_report(folder, summary, monthly, manifest), encoding="utf-8"
+    )
+    print(f"report: {folder / 'report.html'}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "validate":
+            return cmd_validate(args)
+        if args.command == "report":
+            return cmd_report(args)
+        print(json.dumps(scenario_json_schema(), indent=2))
+        return 0
+    except InputError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_INPUT
+    except OutputFolderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: no results were written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""The economy: how the unemployment path moves contact rates and exits to work.
+
+Contacts of barrier ``b`` scale as ``(u / u_ref) ** elasticity_b`` (seed 001: the
+unemployment-related group is the most sensitive). The hazard of exit to work scales as
+``exp(beta * (u - u_ref))`` with ``u`` in percentage points (``beta`` < 0: fewer jobs, fewer exits).
+
+Because that factor is common to every household, the model never reschedules households when
+unemployment moves: it keeps a cumulative "work-exposure clock" ``G(t) = integral of the factor``
+and inverts it to find when a household's exit clock runs out.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .scenario import Unemployment
+
+FloatArray = NDArray[np.float64]
+
+
+def daily_unemployment(path: Unemployment, first_day: date, days: int) -> FloatArray:
+    """Unemployment in percent for each simulated day ``0..days`` (inclusive)."""
+    return np.array(
+        [path.percent_at(first_day + timedelta(days=d)) for d in range(days + 1)], dtype=float
+    )
+
+
+def contact_multiplier(unemployment: FloatArray, reference: float, elasticity: float) -> FloatArray:
+    return np.asarray((unemployment / reference) ** elasticity)
+
+
+class WorkClock:
+    """Cumulative work-exit exposure ``G(t)``, piecewise linear over days, and its inverse."""
+
+    def __init__(self, unemployment: FloatArray, reference: float, semi_elasticity: float) -> None:
+        factor = np.exp(semi_elasticity * (unemployment - reference))
+        self.factor = factor
+        # G at integer days; the factor of day d applies on [d, d + 1).
+        self.cumulative = np.concatenate(([0.0], np.cumsum(factor)))
+        self._last_day = len(factor)
+
+    def at(self, t: float) -> float:
+        """``G(t)``; beyond the horizon the last day's factor continues."""
+        if t >= self._last_day:
+            return float(self.cumulative[-1] + (t - self._last_day) * self.factor[-1])
+        day = int(t)
+        return float(self.cumulative[day] + (t - day) * self.factor[day])
+
+    def inverse(self, g: float) -> float:
+        """The time ``t`` with ``G(t) = g``."""
+        if g >= self.cumulative[-1]:
+            return self._last_day + (g - float(self.cumulative[-1])) / float(self.factor[-1])
+        day = int(np.searchsorted(self.cumulative, g, side="right")) - 1
+        return day + (g - float(self.cumulative[day])) / float(self.factor[day])

@@ -1,0 +1,1072 @@
+"""The caseload model: the path of each household through intake, routing, follow-up and exit.
+
+Time is in days from the simulated start (``start_date`` less any warm-up). The model produces
+event records (one row per episode, per AR programme, per month); :mod:`sim.metrics` turns them
+into KPIs. The main activities, each a small function below:
+
+* :meth:`CaseloadModel.contact_arrivals`: contacts by district and barrier; screening books some.
+* :class:`IntakeDesk`: the first-visit queue in front of the intake social workers.
+* :meth:`CaseloadModel.decide`: grant or reject; short needs stay at intake, long needs go on.
+* :meth:`CaseloadModel.transfer`: the hand-over to the ongoing unit (split organisation only).
+* :class:`Routing`: A/B/C with caseload norms; cases wait or are held lower when workers are full.
+* :meth:`CaseloadModel.follow_up_change`: work-plan follow-ups that change the class.
+* :class:`ARTeam`: eligibility, waiting list, places, programme, outcome.
+* :meth:`CaseloadModel.close`: exits by cause; some households come back (:meth:`return_contact`).
+
+Event economy: a household's competing exit risks are unit-exponential clocks drawn at its
+arrival; its exit is scheduled once and rescheduled only when its state changes (class, duration
+band, programme). Unemployment moves every household's work hazard through one shared clock
+(:class:`sim.economy.WorkClock`), so a changing economy schedules no events at all. Payments and
+routine meetings change no state and are accounted in aggregate from time-integrated stocks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from .domain import BARRIERS, ONGOING_EXIT_CAUSES, Barrier, StaffRole
+from .economy import WorkClock, contact_multiplier, daily_unemployment
+from .parameters import ModelParameters
+from .scenario import ResolvedScenario, Settings
+from .staff import ABOLISHED, Post, StaffRoster
+from .streams import Streams
+
+MONTH_DAYS = 365.25 / 12
+YEAR_DAYS = 365.25
+HOURS_PER_WORKER_DAY = 7.5 * 5 / 7  # working hours per calendar day of one full-time worker
+
+# Fixed positions in a household's uniforms (drawn at arrival: common random numbers).
+U_YOUNG, U_CHILDREN, U_DROPOUT, U_DROPOUT_DAYS, U_VISIT_WORK, U_INVESTIGATION = range(6)
+U_REJECT, U_SHORT, U_SHORT_DAYS, U_ONE_TIME, U_NEED, U_TRANSFER = range(6, 12)
+U_AR_REFER, U_AR_DAYS, U_AR_SUCCESS, U_AR_CAUSE, U_RETURN, U_RETURN_DAYS = range(12, 18)
+U_SHORT_CAUSE = 18
+U_EXIT = 19  # five unit-exponential exit clocks, one per ongoing cause
+U_FREE = U_EXIT + len(ONGOING_EXIT_CAUSES)  # further uniforms, used in turn (follow-ups)
+N_UNIFORMS = U_FREE + 8
+
+HELD_STATES = ("a", "b", "c", "waiting", "transfer", "intake")
+
+
+class Level:
+    """A stock whose time integral is kept: ``area`` over a month gives stock-days."""
+
+    __slots__ = ("area", "t", "value")
+
+    def __init__(self) -> None:
+        self.value = 0.0
+        self.t = 0.0
+        self.area = 0.0
+
+    def add(self, now: float, delta: float) -> None:
+        self.area += self.value * (now - self.t)
+        self.t = now
+        self.value += delta
+
+    def take(self, now: float) -> float:
+        """The area since the last ``take`` (and start again)."""
+        self.area += self.value * (now - self.t)
+        self.t = now
+        area, self.area = self.area, 0.0
+        return area
+
+
+@dataclass(eq=False, slots=True)
+class Household:
+    """A household and its current episode on assistance."""
+
+    id: int
+    episode: int
+    district: int
+    barrier: Barrier
+    young: bool
+    children: bool
+    u: list[float]
+    booked_day: float = math.nan
+    granted_day: float = math.nan
+    need: str = ""
+    held: str = ""
+    worker: Post | None = None
+    weight: float = 0.0
+    exposure: list[float] = field(default_factory=lambda: [0.0] * len(ONGOING_EXIT_CAUSES))
+    rates: list[float] = field(default_factory=lambda: [0.0] * len(ONGOING_EXIT_CAUSES))
+    clock_t: float = 0.0
+    clock_g: float = 0.0
+    exit_token: int = 0
+    class_token: int = 0
+    queued_for: str = ""
+    band: int = 0
+    ar: str = ""
+    ar_token: int = 0
+    ar_start: float = math.nan
+    next_u: int = U_FREE
+    open: bool = False
+    closed: bool = False
+    in_service: bool = False
+
+    def fresh_uniform(self) -> float:
+        """The next of the household's spare uniforms (cycled, decorrelated, if used up)."""
+        i = self.next_u
+        self.next_u += 1
+        if i < N_UNIFORMS:
+            return self.u[i]
+        base = self.u[U_FREE + (i - U_FREE) % (N_UNIFORMS - U_FREE)]
+        return (base + 0.6180339887498949 * (i - U_FREE + 1)) % 1.0
+
+
+@dataclass
+class ReplicationOutput:
+    """Event records of one replication: months, episodes, AR programmes."""
+
+    monthly: pd.DataFrame
+    episodes: pd.DataFrame
+    ar_programmes: pd.DataFrame
+
+
+class IntakeDesk:
+    """The first-visit queue: booked households wait (FIFO) for an intake social worker.
+
+    Each first visit (with its investigation work) occupies one worker for a time drawn from
+    ``first_visit_work_days``, longer for a worker in introduction. With Poisson arrivals and
+    exponential work this is an M/M/c queue, which the tests check against Erlang C.
+    """
+
+    def __init__(self, model: CaseloadModel) -> None:
+        self.model = model
+        self.queue: deque[Household] = deque()
+        self.idle: list[Post] = []
+        self.busy: set[Post] = set()
+        self.available = Level()
+        self.busy_level = Level()
+
+    def book(self, hh: Household) -> None:
+        self.queue.append(hh)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        while self.idle and self.queue:
+            hh = self.queue.popleft()
+            if hh.closed:  # dropped out while waiting
+                continue
+            post = self.idle.pop()
+            self._start(hh, post)
+
+    def _start(self, hh: Household, post: Post) -> None:
+        model = self.model
+        now = model.env.now
+        hh.in_service = True
+        model.record_first_visit(now - hh.booked_day)
+        self.busy.add(post)
+        self.busy_level.add(now, 1)
+        work = model.params.intake.first_visit_work_days.draw(hh.u[U_VISIT_WORK])
+        model.after(work / post.capacity, self._finish, hh, post)
+
+    def _finish(self, hh: Household, post: Post) -> None:
+        now = self.model.env.now
+        self.busy.discard(post)
+        self.busy_level.add(now, -1)
+        if post.capacity > 0:
+            self.idle.append(post)
+        self.model.first_visit_done(hh)
+        self._dispatch()
+
+    def post_changed(self, post: Post) -> None:
+        now = self.model.env.now
+        was = post in self.idle or post in self.busy
+        works = post.capacity > 0
+        if works and not was:
+            self.available.add(now, 1)
+            self.idle.append(post)
+            self._dispatch()
+        elif not works and was:
+            self.available.add(now, -1)
+            if post in self.idle:
+                self.idle.remove(post)
+            # a busy worker who leaves finishes the visit in hand and then takes no more
+
+
+class Routing:
+    """Classes A/B/C with real capacity (seed 003).
+
+    Social workers own A and B cases up to the caseload norm (an A case weighs ``class_a_weight``,
+    a B case 1). Benefit administrators own C cases up to theirs. A case whose assessed need
+    cannot be met is held lower (A as B, A or B as C) or waits without a handler, and sits in an
+    upgrade queue; when capacity frees, queued cases are upgraded, highest need first.
+    """
+
+    def __init__(self, model: CaseloadModel) -> None:
+        self.model = model
+        self.social_workers: list[Post] = []
+        self.administrators: list[Post] = []
+        self.c_cases: dict[Household, None] = {}
+        self.queues: dict[str, deque[Household]] = {"a": deque(), "b": deque(), "c": deque()}
+        self.norm = 0.0
+        self.a_weight = 1.0
+        self.c_capacity = 0.0
+        self.load_level = Level()
+        self.capacity_level = Level()
+        self.c_level = Level()
+        self.c_capacity_level = Level()
+        self.sw_level = Level()
+        self.queued_count = 0
+        self._admin_share = 0.0
+        self._admin_norm = 0.0
+
+    # capacity -------------------------------------------------------------------------------
+    def sw_capacity(self, post: Post) -> float:
+        return self.norm * post.capacity
+
+    def configure(self, settings: Settings) -> None:
+        org = settings.organisation
+        self.norm = org.caseload_norm
+        self.a_weight = org.class_a_weight
+        self._admin_share = org.administrators_on_c_share
+        self._admin_norm = org.administrator_caseload_norm
+        self.refresh_capacity()
+
+    def refresh_capacity(self) -> None:
+        now = self.model.env.now
+        total = sum(self.sw_capacity(p) for p in self.social_workers)
+        self.capacity_level.add(now, total - self.capacity_level.value)
+        working = sum(1 for p in self.social_workers if p.capacity > 0)
+        self.sw_level.add(now, working - self.sw_level.value)
+        c_cap = sum(p.capacity for p in self.administrators) * self._admin_share * self._admin_norm
+        self.c_capacity = c_cap
+        self.c_capacity_level.add(now, c_cap - self.c_capacity_level.value)
+        for post in self.social_workers:
+            self._trim(post)
+        while len(self.c_cases) > self.c_capacity + 1e-9:
+            hh = next(reversed(self.c_cases))
+            self._release(hh)
+            self._hold(hh, "waiting", None)
+            self._enqueue(hh, hh.need)
+        self.rebalance()
+
+    def post_changed(self, post: Post) -> None:
+        role_list = (
+            self.social_workers if post.role == "ongoing_social_workers" else self.administrators
+        )
+        if post.state == ABOLISHED:
+            if post in role_list:
+                role_list.remove(post)
+            if post.role == "ongoing_social_workers":
+                self._evict_all(post)
+        elif post not in role_list:
+            role_list.append(post)
+            post.data.setdefault("load", 0.0)
+            post.data.setdefault("cases", {})
+        if post.role == "ongoing_social_workers" and post.capacity == 0:
+            self._evict_all(post)
+        self.refresh_capacity()
+
+    def _evict_all(self, post: Post) -> None:
+        """The worker's cases lose their handler; they wait or go to colleagues with room."""
+        for hh in list(post.data.get("cases", {})):
+            self._release(hh)
+            self._place(hh)
+
+    def _trim(self, post: Post) -> None:
+        cases: dict[Household, None] = post.data.get("cases", {})
+        while post.data.get("load", 0.0) > self.sw_capacity(post) + 1e-9 and cases:
+            hh = next(reversed(cases))
+            self._release(hh)
+            self._place(hh)
+
+    # holding --------------------------------------------------------------------------------
+    def weight(self, cls: str) -> float:
+        return self.a_weight if cls == "a" else 1.0
+
+    def _best_social_worker(self, weight: float, hh: Household | None = None) -> Post | None:
+        best: Post | None = None
+        best_room = weight - 1e-9
+        for post in self.social_workers:
+            room = self.sw_capacity(post) - post.data["load"]
+            if hh is not None and hh.worker is post:
+                room += hh.weight
+            if room >= best_room:
+                best, best_room = post, room
+        return best
+
+    def _hold(self, hh: Household, held: str, post: Post | None) -> None:
+        now = self.model.env.now
+        self.model.set_held(hh, held)
+        if held in ("a", "b"):
+            assert post is not None
+            w = self.weight(held)
+            hh.worker, hh.weight = post, w
+            post.data["load"] += w
+            post.data["cases"][hh] = None
+            self.load_level.add(now, w)
+        elif held == "c":
+            self.c_cases[hh] = None
+            self.c_level.add(now, 1)
+
+    def _release(self, hh: Household) -> None:
+        now = self.model.env.now
+        post = hh.worker
+        if post is not None:
+            post.data["load"] -= hh.weight
+            post.data["cases"].pop(hh, None)
+            self.load_level.add(now, -hh.weight)
+            hh.worker, hh.weight = None, 0.0
+        if hh.held == "c":
+            self.c_cases.pop(hh, None)
+            self.c_level.add(now, -1)
+
+    def _enqueue(self, hh: Household, need: str) -> None:
+        self._set_queued(hh, need)
+        self.queues[need].append(hh)
+
+    def _set_queued(self, hh: Household, need: str) -> None:
+        """Track how many cases are not held in their assessed class (``waiting_for_class``)."""
+        self.queued_count += bool(need) - bool(hh.queued_for)
+        hh.queued_for = need
+
+    def _place(self, hh: Household) -> None:
+        """Give a case the best holding that capacity allows now."""
+        need = hh.need
+        self._set_queued(hh, "")
+        if need in ("a", "b"):
+            post = self._best_social_worker(self.weight(need))
+            if post is not None:
+                self._hold(hh, need, post)
+                return
+            if need == "a":
+                post = self._best_social_worker(1.0)
+                if post is not None:
+                    self._hold(hh, "b", post)
+                    self._enqueue(hh, "a")
+                    return
+        if len(self.c_cases) < self.c_capacity - 1e-9:
+            self._hold(hh, "c", None)
+            if need != "c":
+                self._enqueue(hh, need)
+            return
+        self._hold(hh, "waiting", None)
+        self._enqueue(hh, need)
+
+    def route(self, hh: Household) -> None:
+        """A case arrives (or its assessed need changed): place it and let others move up."""
+        self._release(hh)
+        self._place(hh)
+        self.rebalance()
+
+    def leave(self, hh: Household) -> None:
+        self._release(hh)
+        self._set_queued(hh, "")
+        self.rebalance()
+
+    def rebalance(self) -> None:
+        """Upgrade queued cases while capacity allows, A-need first, then B, then C."""
+        for need in ("a", "b"):
+            queue = self.queues[need]
+            w = self.weight(need)
+            while queue:
+                hh = queue[0]
+                if hh.closed or hh.queued_for != need:
+                    queue.popleft()
+                    continue
+                post = self._best_social_worker(w, hh)
+                if post is None:
+                    break
+                queue.popleft()
+                self._set_queued(hh, "")
+                self._release(hh)
+                self._hold(hh, need, post)
+        queue = self.queues["c"]
+        while queue and len(self.c_cases) < self.c_capacity - 1e-9:
+            hh = queue.popleft()
+            if hh.closed or hh.queued_for != "c":
+                continue
+            self._set_queued(hh, "")
+            self._release(hh)
+            self._hold(hh, "c", None)
+
+
+class ARTeam:
+    """Work-oriented rehabilitation (seed 004): limited places, a waiting list, a programme."""
+
+    def __init__(self, model: CaseloadModel) -> None:
+        self.model = model
+        self.waiting: deque[Household] = deque()
+        self.in_programme: set[Household] = set()
+        self.places = 0
+        self.places_per_consultant = 1.0
+        self.consultants: list[Post] = []
+        self.records: list[tuple[int, int, float, float, int]] = []
+
+    @property
+    def capacity(self) -> int:
+        staffed = sum(p.capacity for p in self.consultants) * self.places_per_consultant
+        return min(self.places, int(staffed + 1e-9))
+
+    def configure(self, settings: Settings) -> None:
+        self.places = settings.ar_team.places
+        self.places_per_consultant = settings.ar_team.places_per_consultant
+        self.fill()
+
+    def post_changed(self, post: Post) -> None:
+        if post.state == ABOLISHED:
+            if post in self.consultants:
+                self.consultants.remove(post)
+        elif post not in self.consultants:
+            self.consultants.append(post)
+        self.fill()
+
+    def refer(self, hh: Household) -> None:
+        hh.ar = "waiting"
+        self.waiting.append(hh)
+        self.fill()
+
+    def fill(self) -> None:
+        # Cases in the programme when capacity falls finish their programme (no eviction).
+        while self.waiting and len(self.in_programme) < self.capacity:
+            hh = self.waiting.popleft()
+            if hh.closed or hh.ar != "waiting":
+                continue
+            self._start(hh)
+
+    def _start(self, hh: Household) -> None:
+        model = self.model
+        hh.ar = "programme"
+        hh.ar_start = model.env.now
+        hh.ar_token += 1
+        self.in_programme.add(hh)
+        days = model.params.ar_programme.programme_days.draw(hh.u[U_AR_DAYS])
+        model.after(days, self._end, hh, hh.ar_token)
+
+    def _end(self, hh: Household, token: int) -> None:
+        if hh.closed or hh.ar_token != token:
+            return
+        p = self.model.params.ar_programme
+        success = hh.u[U_AR_SUCCESS] < p.success_share
+        self._finish(hh, success)
+        hh.ar = "done"  # unsuccessful: back to ordinary handling
+        if success:
+            cause = "work" if hh.u[U_AR_CAUSE] < p.success_work_share else "other_benefit"
+            self.model.close(hh, cause, via_ar=True)
+        self.fill()
+
+    def _finish(self, hh: Household, success: bool) -> None:
+        self.in_programme.discard(hh)
+        self.records.append((hh.id, hh.episode, hh.ar_start, self.model.env.now, int(success)))
+
+    def leave(self, hh: Household) -> None:
+        """A participant's case closed by another cause: the place frees."""
+        if hh.ar == "programme":
+            self._finish(hh, False)
+            self.fill()
+        hh.ar = "done"
+
+
+class CaseloadModel:
+    """One replication of one scenario."""
+
+    def __init__(self, resolved: ResolvedScenario, replication: int) -> None:
+        self.resolved = resolved
+        self.scenario = resolved.scenario
+        self.params: ModelParameters = resolved.parameters
+        self.env = simpy.Environment()
+        self.streams = Streams(self.scenario.seed, replication)
+        sc = self.scenario
+        self.first_day = sc.sim_start_date
+        self.report_from = float(sc.warmup_days)
+        self.end = float(sc.warmup_days + sc.horizon_days)
+        self.unemployment = daily_unemployment(sc.unemployment, self.first_day, int(self.end) + 1)
+        ex = self.params.exits
+        self.work_clock = WorkClock(
+            self.unemployment,
+            sc.unemployment.reference_percent,
+            ex.unemployment_semi_elasticity_work,
+        )
+        self.band_days = [m * MONTH_DAYS for m in ex.duration_bands_months]
+        self.settings = resolved.timeline[0]
+        self.intake = IntakeDesk(self)
+        self.routing = Routing(self)
+        self.ar_team = ARTeam(self)
+        self.roster = StaffRoster(self.env, self.streams, self._post_changed)
+        self.next_id = 0
+        self.open_households: dict[Household, None] = {}
+        self.contact_times = np.empty(0)
+        self.contact_districts = np.empty(0, dtype=int)
+        self.contact_barriers = np.empty(0, dtype=int)
+        self.held_count = dict.fromkeys(HELD_STATES, 0)
+        self.held_level = {k: Level() for k in HELD_STATES}
+        self.open_by_barrier = dict.fromkeys(BARRIERS, 0)
+        self.open_children = Level()
+        self.open_without_children = Level()
+        self.staff_cost_rate = Level()
+        self.flows: dict[str, float] = {}
+        self.opened_by_barrier = dict.fromkeys(BARRIERS, 0)
+        self.month_rows: list[dict[str, Any]] = []
+        self.episodes: list[tuple[Any, ...]] = []
+        self.sw_hours_accrued = 0.0
+        self._reset_flows()
+
+    # scheduling -----------------------------------------------------------------------------
+    def after(self, delay: float, action: Callable[..., None], *args: Any) -> None:
+        """Run ``action(*args)`` after ``delay`` days (one SimPy event, no process)."""
+        event = self.env.timeout(delay)
+        event.callbacks.append(lambda _e: action(*args))
+
+    # staff ----------------------------------------------------------------------------------
+    def _post_changed(self, post: Post) -> None:
+        self._refresh_staff_cost()
+        if post.role == "intake_social_workers":
+            self.intake.post_changed(post)
+        elif post.role in ("ongoing_social_workers", "benefit_administrators"):
+            self.routing.post_changed(post)
+        else:
+            self.ar_team.post_changed(post)
+
+    def _refresh_staff_cost(self) -> None:
+        rate = sum(
+            p.settings.annual_cost_sek / YEAR_DAYS
+            for posts in self.roster.posts.values()
+            for p in posts
+            if p.filled
+        )
+        self.staff_cost_rate.add(self.env.now, rate - self.staff_cost_rate.value)
+
+    def apply_settings(self, settings: Settings, *, initial: bool) -> None:
+        self.settings = settings
+        self.routing.configure(settings)
+        self.ar_team.configure(settings)
+        for role in self.roster_roles():
+            self.roster.set_role(role, getattr(settings.staff, role), initial=initial)
+        self._refresh_staff_cost()
+
+    @staticmethod
+    def roster_roles() -> tuple[StaffRole, ...]:
+        return (
+            "intake_social_workers",
+            "ongoing_social_workers",
+            "benefit_administrators",
+            "employment_consultants",
+        )
+
+    def timed_changes(self) -> Generator[simpy.Event, Any, None]:
+        """Settings that change at stated dates (``[[changes]]``)."""
+        for settings in self.resolved.timeline[1:]:
+            day = (settings.since - self.first_day).days
+            yield self.env.timeout(max(day - self.env.now, 0))
+            self.apply_settings(settings, initial=False)
+
+    # households -----------------------------------------------------------------------------
+    def new_household(
+        self, district: int, barrier: Barrier, uniforms: np.ndarray, hh_id: int | None = None
+    ) -> Household:
+        u = uniforms.tolist()
+        c = self.params.contacts
+        if hh_id is None:
+            hh_id = self.next_id
+            self.next_id += 1
+        return Household(
+            id=hh_id,
+            episode=1,
+            district=district,
+            barrier=barrier,
+            young=u[U_YOUNG] < c.young_share,
+            children=u[U_CHILDREN] < c.children_share,
+            u=u,
+        )
+
+    def set_held(self, hh: Household, held: str) -> None:
+        """Change the class a case is held in; its exit clocks are re-rated."""
+        now = self.env.now
+        if hh.held:
+            self.held_count[hh.held] -= 1
+            self.held_level[hh.held].add(now, -1)
+        hh.held = held
+        self.held_count[held] += 1
+        self.held_level[held].add(now, 1)
+        if held in ("a", "b", "c", "waiting", "transfer"):
+            self.reschedule_exit(hh)
+        self.schedule_follow_up_change(hh)
+
+    # contacts and intake ----------------------------------------------------------------------
+    def generate_contacts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All contacts of the run by district and barrier, at rates moved by unemployment.
+
+        Drawn up front from the contacts stream, so they do not depend on anything staff do.
+        """
+        c = self.params.contacts
+        sc = self.scenario
+        rng = self.streams.get("contacts")
+        days = int(self.end)
+        org = self.settings.organisation
+        district_share = np.array([d.contact_share for d in org.districts], dtype=float)
+        district_share /= district_share.sum()
+        per_day = c.per_year / YEAR_DAYS
+        unemployment = self.unemployment[:days]
+        times_list, district_list, barrier_list = [], [], []
+        for b_index, barrier in enumerate(BARRIERS):
+            mult = contact_multiplier(
+                unemployment, sc.unemployment.reference_percent, c.unemployment_elasticity[barrier]
+            )
+            rate = per_day * c.barrier_shares[barrier] * mult
+            for d_index, share in enumerate(district_share):
+                counts = rng.poisson(rate * share)
+                day_of = np.repeat(np.arange(days), counts)
+                times_list.append(day_of + rng.random(day_of.size))
+                district_list.append(np.full(day_of.size, d_index))
+                barrier_list.append(np.full(day_of.size, b_index))
+        times = np.concatenate(times_list)
+        order = np.argsort(times, kind="stable")
+        times = times[order]
+        districts = np.concatenate(district_list)[order]
+        barriers = np.concatenate(barrier_list)[order]
+        return times, districts, barriers
+
+    def contact_arrivals(self) -> Generator[simpy.Event, Any, None]:
+        """Contacts by district and barrier; screening books some as new cases (seed 004).
+
+        Contacts not booked change no state: they are counted per month, not simulated.
+        """
+        times, districts, barriers = (
+            self.contact_times,
+            self.contact_districts,
+            self.contact_barriers,
+        )
+        rng = self.streams.get("screening")
+        booked = rng.random(times.size) < self.params.intake.booked_share
+        household_rng = self.streams.get("households")
+        n_booked = int(booked.sum())
+        uniforms = household_rng.random((n_booked, N_UNIFORMS))
+        for k, i in enumerate(np.flatnonzero(booked)):
+            t = float(times[i])
+            if t > self.env.now:
+                yield self.env.timeout(t - self.env.now)
+            hh = self.new_household(int(districts[i]), BARRIERS[int(barriers[i])], uniforms[k])
+            self.book_first_visit(hh)
+
+    def book_first_visit(self, hh: Household) -> None:
+        """Screening booked the household: it waits for a first visit, or drops out first."""
+        ip = self.params.intake
+        hh.booked_day = self.env.now
+        self.flows["booked"] += 1
+        if hh.u[U_DROPOUT] < ip.dropout_share:
+            self.after(ip.dropout_days.draw(hh.u[U_DROPOUT_DAYS]), self.drop_out, hh)
+        self.intake.book(hh)
+
+    def drop_out(self, hh: Household) -> None:
+        """The application is never completed (seed 004: booked 884, opened 539)."""
+        if hh.in_service or hh.closed:
+            return
+        hh.closed = True
+        self.flows["dropped_out"] += 1
+
+    def record_first_visit(self, wait: float) -> None:
+        self.flows["first_visits"] += 1
+        self.flows["first_visit_wait_sum"] += wait
+
+    def first_visit_done(self, hh: Household) -> None:
+        ip = self.params.intake
+        if hh.u[U_DROPOUT] < ip.dropout_share:
+            # visited but never completed the application
+            hh.closed = True
+            self.flows["dropped_out"] += 1
+            return
+        self.after(ip.investigation_days.draw(hh.u[U_INVESTIGATION]), self.decide, hh)
+
+    def decide(self, hh: Household) -> None:
+        """The decision: rejected, a short need kept at intake, or a long need going on."""
+        ip = self.params.intake
+        if hh.u[U_REJECT] < ip.rejected_share:
+            hh.closed = True
+            self.flows["rejected"] += 1
+            return
+        self.open_case(hh)
+        if hh.u[U_SHORT] < ip.short_need_share[hh.barrier]:
+            self.set_held(hh, "intake")
+            days = ip.short_need_days.draw(hh.u[U_SHORT_DAYS])
+            self.after(days, self.close_short_need, hh)
+            return
+        if self.settings.organisation.form == "split":
+            self.set_held(hh, "transfer")
+            self.after(ip.transfer_days.draw(hh.u[U_TRANSFER]), self.transfer, hh)
+        else:
+            self.assess_need(hh)
+
+    def open_case(self, hh: Household, elapsed_days: float = 0.0) -> None:
+        now = self.env.now
+        hh.open = True
+        self.open_households[hh] = None
+        hh.granted_day = now - elapsed_days
+        hh.clock_t = now
+        hh.clock_g = self.work_clock.at(now)
+        hh.band = sum(1 for b in self.band_days if b <= elapsed_days)
+        self.open_by_barrier[hh.barrier] += 1
+        (self.open_children if hh.children else self.open_without_children).add(now, 1)
+        if elapsed_days == 0.0:
+            self.flows["cases_opened"] += 1
+            self.opened_by_barrier[hh.barrier] += 1
+        self.schedule_band_change(hh)
+        ap = self.params.ar_programme
+        if hh.barrier in ap.eligible_barriers:
+            due = ap.min_months_on_assistance * MONTH_DAYS - elapsed_days
+            self.after(max(due, 0.0), self.ar_eligibility, hh, hh.episode)
+
+    def close_short_need(self, hh: Household) -> None:
+        if hh.closed:
+            return
+        ip = self.params.intake
+        if hh.u[U_ONE_TIME] < ip.one_time_share:
+            self.close(hh, "one_time")
+            return
+        hazards = self.params.exits.monthly_hazard
+        weights = np.array([hazards[c][hh.barrier] for c in ONGOING_EXIT_CAUSES])
+        cumulative = np.cumsum(weights) / weights.sum()
+        k = int(np.searchsorted(cumulative, hh.u[U_SHORT_CAUSE], side="right"))
+        self.close(hh, ONGOING_EXIT_CAUSES[min(k, len(ONGOING_EXIT_CAUSES) - 1)])
+
+    def transfer(self, hh: Household) -> None:
+        """Hand-over from intake to the income-support unit (split organisation only)."""
+        if hh.closed:
+            return
+        self.flows["transferred"] += 1
+        self.sw_hours_accrued += self.params.intake.second_assessment_hours
+        self.assess_need(hh)
+
+    def assess_need(self, hh: Household) -> None:
+        shares = self.params.routing.need_class_shares[hh.barrier]
+        u = hh.u[U_NEED]
+        hh.need = "a" if u < shares.a else ("b" if u < shares.a + shares.b else "c")
+        self.routing.route(hh)
+
+    # follow-ups -----------------------------------------------------------------------------
+    def schedule_follow_up_change(self, hh: Household) -> None:
+        """The follow-up at which the plan moves the case: one event per class stay.
+
+        Follow-ups that change nothing are not scheduled; their staff time is accounted from
+        the time cases spend in each class.
+        """
+        hh.class_token += 1  # any pending change belonged to the old holding
+        held = hh.held
+        if held not in ("a", "b", "c") or held != hh.need:
+            return
+        fu = self.params.follow_up
+        share = fu.deviation_share if held == "c" else getattr(fu.progress_share, held)
+        if share <= 0:
+            return
+        interval = getattr(fu.interval_days, held)
+        u = hh.fresh_uniform()
+        n = 1 if share >= 1 else math.ceil(math.log1p(-u) / math.log1p(-share))
+        self.after(n * interval, self.follow_up_change, hh, hh.class_token)
+
+    def follow_up_change(self, hh: Household, token: int) -> None:
+        if hh.closed or hh.class_token != token:
+            return
+        hh.need = {"a": "b", "b": "c", "c": "b"}[hh.held]
+        self.routing.route(hh)
+
+    # exits ----------------------------------------------------------------------------------
+    def _accrue(self, hh: Household) -> None:
+        now = self.env.now
+        g = self.work_clock.at(now)
+        dt, dg = now - hh.clock_t, g - hh.clock_g
+        exposure, rates = hh.exposure, hh.rates
+        exposure[0] += rates[0] * dg
+        for k in range(1, len(rates)):
+            exposure[k] += rates[k] * dt
+        hh.clock_t, hh.clock_g = now, g
+
+    def _rates(self, hh: Household) -> list[float]:
+        ex = self.params.exits
+        held = hh.held
+        if held in ("a", "b", "c"):
+            intensity = getattr(ex.class_multiplier_work, held)
+        else:
+            intensity = ex.waiting_multiplier_work
+        duration = ex.duration_multiplier[hh.band]
+        personal = ex.young_multiplier if hh.young else 1.0
+        rates = []
+        for cause in ONGOING_EXIT_CAUSES:
+            r = ex.monthly_hazard[cause][hh.barrier] / MONTH_DAYS * duration
+            if cause in ("work", "studies"):
+                r *= intensity * personal
+            if cause == "work" and hh.barrier == "unemployment":
+                r *= ex.jobcentre_multiplier_work
+            rates.append(r)
+        return rates
+
+    def reschedule_exit(self, hh: Household) -> None:
+        """Re-rate the household's exit clocks and schedule its next exit (if any)."""
+        self._accrue(hh)
+        hh.rates = rates = self._rates(hh)
+        now = self.env.now
+        best_t, best_k = math.inf, -1
+        for k, rate in enumerate(rates):
+            if rate <= 0:
+                continue
+            clock = -math.log1p(-hh.u[U_EXIT + k])
+            remaining = max(clock - hh.exposure[k], 0.0) / rate
+            t = self.work_clock.inverse(hh.clock_g + remaining) if k == 0 else now + remaining
+            if t < best_t:
+                best_t, best_k = t, k
+        hh.exit_token += 1
+        if best_k >= 0 and best_t < self.end + 1:
+            self.after(max(best_t - now, 0.0), self.exit_due, hh, hh.exit_token, best_k)
+
+    def exit_due(self, hh: Household, token: int, k: int) -> None:
+        if hh.closed or hh.exit_token != token:
+            return
+        self.close(hh, ONGOING_EXIT_CAUSES[k])
+
+    def schedule_band_change(self, hh: Household) -> None:
+        if hh.band < len(self.band_days):
+            due = hh.granted_day + self.band_days[hh.band] - self.env.now
+            self.after(max(due, 0.0), self.band_change, hh, hh.episode)
+
+    def band_change(self, hh: Household, episode: int) -> None:
+        """Duration dependence: exit rates change as time on assistance passes a band."""
+        if hh.closed or hh.episode != episode:
+            return
+        hh.band += 1
+        if hh.held in ("a", "b", "c", "waiting", "transfer"):
+            self.reschedule_exit(hh)
+        self.schedule_band_change(hh)
+
+    def ar_eligibility(self, hh: Household, episode: int) -> None:
+        if hh.closed or hh.episode != episode or hh.ar:
+            return
+        if hh.u[U_AR_REFER] < self.params.ar_programme.referral_share:
+            self.ar_team.refer(hh)
+
+    def close(self, hh: Household, cause: str, *, via_ar: bool = False) -> None:
+        """The case closes (avslut) with ``cause``; the household may come back later."""
+        now = self.env.now
+        hh.closed = True
+        hh.exit_token += 1
+        hh.class_token += 1
+        if hh.ar:
+            self.ar_team.leave(hh)
+        if hh.held in ("a", "b", "c", "waiting"):
+            self.routing.leave(hh)
+        if hh.held:
+            self.held_count[hh.held] -= 1
+            self.held_level[hh.held].add(now, -1)
+        self.open_households.pop(hh, None)
+        self.open_by_barrier[hh.barrier] -= 1
+        (self.open_children if hh.children else self.open_without_children).add(now, -1)
+        self.flows["cases_closed"] += 1
+        self.flows[f"exits_{cause}"] += 1
+        self.episodes.append(self._episode_row(hh, now, cause, via_ar))
+        rp = self.params.returns
+        p_return = rp.probability.get("ar_team" if via_ar else cause, 0.0)
+        if hh.u[U_RETURN] < p_return:
+            delay = rp.delay_days.draw(hh.u[U_RETURN_DAYS])
+            if now + delay < self.end:
+                self.after(delay, self.return_contact, hh)
+
+    def _episode_row(
+        self, hh: Household, close_day: float, cause: str, via_ar: bool
+    ) -> tuple[Any, ...]:
+        return (
+            hh.id,
+            hh.episode,
+            hh.barrier,
+            hh.district,
+            hh.young,
+            hh.children,
+            hh.granted_day,
+            close_day,
+            cause,
+            via_ar,
+            hh.need,
+        )
+
+    def return_contact(self, old: Household) -> None:
+        """A closed household applies again: a new episode with its own draws."""
+        rng = self.streams.get("returns", old.id, old.episode)
+        hh = self.new_household(old.district, old.barrier, rng.random(N_UNIFORMS), hh_id=old.id)
+        hh.episode = old.episode + 1
+        hh.young, hh.children = old.young, old.children
+        self.flows["contacts"] += 1
+        self.flows["returns"] += 1
+        self.book_first_visit(hh)
+
+    # initial state --------------------------------------------------------------------------
+    def initial_caseload(self) -> None:
+        """Households open on day 0 (e.g. 559 at the start of 2015), placed by capacity."""
+        init = self.scenario.initial_caseload
+        rng = self.streams.get("initial")
+        classes = ["a"] * init.by_class.a + ["b"] * init.by_class.b + ["c"] * init.by_class.c
+        shares = np.array([init.barrier_shares[b] for b in BARRIERS])
+        districts = np.array([d.contact_share for d in self.settings.organisation.districts])
+        for cls in classes:
+            barrier = BARRIERS[int(rng.choice(len(BARRIERS), p=shares / shares.sum()))]
+            district = int(rng.choice(len(districts), p=districts / districts.sum()))
+            hh = self.new_household(district, barrier, rng.random(N_UNIFORMS))
+            elapsed = init.duration_months.draw(rng.random()) * MONTH_DAYS
+            self.open_case(hh, elapsed_days=elapsed)
+            hh.need = cls
+            self.routing.route(hh)
+
+    # months ---------------------------------------------------------------------------------
+    def _reset_flows(self) -> None:
+        keys = [
+            "contacts",
+            "returns",
+            "booked",
+            "dropped_out",
+            "first_visits",
+            "first_visit_wait_sum",
+            "rejected",
+            "cases_opened",
+            "cases_closed",
+            "transferred",
+            *(f"exits_{c}" for c in (*ONGOING_EXIT_CAUSES, "one_time")),
+        ]
+        self.flows = dict.fromkeys(keys, 0.0)
+        self.opened_by_barrier = dict.fromkeys(BARRIERS, 0)
+        self.sw_hours_accrued = 0.0
+
+    def month_boundaries(self) -> list[float]:
+        """Day numbers of the first of each calendar month after day 0, and the end."""
+        days = []
+        d = date(self.first_day.year, self.first_day.month, 1)
+        while True:
+            d = (d + timedelta(days=32)).replace(day=1)
+            day = float((d - self.first_day).days)
+            if day >= self.end:
+                break
+            days.append(day)
+        days.append(self.end)
+        return days
+
+    def monthly_recorder(self) -> Generator[simpy.Event, Any, None]:
+        """Record each calendar month's row, then start the month's counters again."""
+        start = 0.0
+        open_at_start = dict(self.open_by_barrier)
+        contact_index = 0
+        for boundary in self.month_boundaries():
+            yield self.env.timeout(boundary - self.env.now)
+            n_contacts = int(np.searchsorted(self.contact_times, boundary, side="left"))
+            self.flows["contacts"] += n_contacts - contact_index
+            contact_index = n_contacts
+            self.month_rows.append(self._month_row(start, boundary, open_at_start))
+            self._reset_flows()
+            open_at_start = dict(self.open_by_barrier)
+            start = boundary
+
+    def _month_row(
+        self, start: float, end: float, open_at_start: dict[Barrier, int]
+    ) -> dict[str, Any]:
+        now = self.env.now
+        days = end - start
+        f = self.flows
+        fu = self.params.follow_up
+        row: dict[str, Any] = {
+            "month": (self.first_day + timedelta(days=int(start))).strftime("%Y-%m"),
+            "period": "warmup" if start < self.report_from else "run",
+            "days": days,
+        }
+        per_barrier = {b: open_at_start[b] + self.opened_by_barrier[b] for b in BARRIERS}
+        row["households"] = sum(per_barrier.values())
+        for key in ("cases_opened", "cases_closed"):
+            row[key] = int(f[key])
+        for cause in ("work", "studies", "other_benefit", "moved", "one_time", "unknown"):
+            row[f"exits_{cause}"] = int(f[f"exits_{cause}"])
+        held_days = {k: lvl.take(now) for k, lvl in self.held_level.items()}
+        for k in ("a", "b", "c"):
+            row[f"open_class_{k}"] = self.held_count[k]
+        row["waiting_for_class"] = self.routing.queued_count
+        row["without_handler"] = self.held_count["waiting"]
+        row["in_intake"] = self.held_count["intake"] + self.held_count["transfer"]
+        visits = f["first_visits"]
+        row["first_visits"] = int(visits)
+        row["first_visit_wait_days"] = f["first_visit_wait_sum"] / visits if visits else math.nan
+        for key in ("contacts", "returns", "booked", "dropped_out", "rejected", "transferred"):
+            row[key] = int(f[key])
+        sw_days = self.routing.sw_level.take(now)
+        load_days = self.routing.load_level.take(now)
+        cap_days = self.routing.capacity_level.take(now)
+        ab_days = held_days["a"] + held_days["b"]
+        row["caseload_per_social_worker"] = ab_days / sw_days if sw_days else math.nan
+        row["social_worker_utilisation"] = load_days / cap_days if cap_days else math.nan
+        c_days = self.routing.c_level.take(now)
+        c_cap_days = self.routing.c_capacity_level.take(now)
+        row["administrator_utilisation"] = c_days / c_cap_days if c_cap_days else math.nan
+        avail = self.intake.available.take(now)
+        busy = self.intake.busy_level.take(now)
+        row["intake_utilisation"] = busy / avail if avail else math.nan
+        sw_hours = self.sw_hours_accrued + sum(
+            held_days[k]
+            / getattr(fu.interval_days, k)
+            * getattr(fu.social_worker_hours_per_follow_up, k)
+            for k in ("a", "b", "c")
+        )
+        row["social_worker_hours"] = sw_hours
+        row["administrator_hours"] = sum(
+            held_days[k] / MONTH_DAYS * getattr(fu.administrator_hours_per_case_month, k)
+            for k in ("a", "b", "c")
+        )
+        row["ar_team_in_programme"] = len(self.ar_team.in_programme)
+        row["ar_team_waiting"] = sum(
+            1 for hh in self.ar_team.waiting if hh.ar == "waiting" and not hh.closed
+        )
+        row["ar_team_capacity"] = self.ar_team.capacity
+        for role in self.roster_roles():
+            row[f"staff_in_post_{role}"] = sum(
+                1 for p in self.roster.active(role) if p.capacity > 0
+            )
+        row["staff_in_post_social_workers"] = (
+            row["staff_in_post_intake_social_workers"] + row["staff_in_post_ongoing_social_workers"]
+        )
+        costs = self.settings.costs
+        row["assistance_paid_sek"] = (
+            self.open_children.take(now) * costs.assistance_sek_per_month_with_children
+            + self.open_without_children.take(now) * costs.assistance_sek_per_month_without_children
+        ) / MONTH_DAYS
+        row["staff_cost_sek"] = self.staff_cost_rate.take(now)
+        row["unemployment_percent"] = float(np.mean(self.unemployment[int(start) : int(end) + 1]))
+        for b in BARRIERS:
+            row[f"households_{b}"] = per_barrier[b]
+        return row
+
+    # run ------------------------------------------------------------------------------------
+    def run(self) -> ReplicationOutput:
+        self.apply_settings(self.settings, initial=True)
+        self.initial_caseload()
+        self.contact_times, self.contact_districts, self.contact_barriers = self.generate_contacts()
+        self.env.process(self.contact_arrivals())
+        self.env.process(self.timed_changes())
+        recorder = self.env.process(self.monthly_recorder())
+        self.env.run(until=recorder)
+        return self._output()
+
+    def _output(self) -> ReplicationOutput:
+        open_rows = [self._episode_row(hh, math.nan, "", False) for hh in self.open_households]
+        columns = [
+            "household",
+            "episode",
+            "barrier",
+            "district",
+            "young",
+            "children",
+            "start_day",
+            "end_day",
+            "cause",
+            "via_ar_team",
+            "need_class",
+        ]
+        episodes = pd.DataFrame(self.episodes + open_rows, columns=columns)
+        ar = pd.DataFrame(
+            self.ar_team.records,
+            columns=["household", "episode", "start_day", "end_day", "success"],
+        )
+        in_prog = [
+            (hh.id, hh.episode, hh.ar_start, math.nan, 0) for hh in self.ar_team.in_programme
+        ]
+        if in_prog:
+            ar = pd.concat([ar, pd.DataFrame(in_prog, columns=ar.columns)], ignore_index=True)
+        return ReplicationOutput(pd.DataFrame(self.month_rows), episodes, ar)

@@ -1,0 +1,219 @@
+"""The behavioural parameter set: the model's rates and shares, kept apart from the scenario.
+
+A scenario says what planners control (staff, organisation, places, unemployment). A parameter
+set says how households and the process behave (contact rates, exit hazards, returns). Parameter
+sets live under ``calibration/`` and are what calibration fits; a scenario names one by path.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .distributions import Distribution, Exponential
+from .domain import BARRIERS, EXIT_CAUSES, Barrier, OngoingExitCause
+from .validation import suggest
+
+Share = Annotated[float, Field(ge=0, le=1)]
+Rate = Annotated[float, Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_complete(mapping: dict[Barrier, float], what: str) -> None:
+    missing = [b for b in BARRIERS if b not in mapping]
+    if missing:
+        raise ValueError(f"{what} must give every barrier; missing: {', '.join(missing)}")
+
+
+class ClassValues(_Strict):
+    """One value per case class (A, B, C)."""
+
+    a: float = Field(ge=0)
+    b: float = Field(ge=0)
+    c: float = Field(ge=0)
+
+
+class ClassShares(_Strict):
+    """Shares of A, B and C that add up to 1."""
+
+    a: Share
+    b: Share
+    c: Share
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> ClassShares:
+        total = self.a + self.b + self.c
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"shares a + b + c must add up to 1, they add up to {total:.4f}")
+        return self
+
+
+class Contacts(_Strict):
+    """Contacts with intake (calls), at the reference unemployment rate."""
+
+    per_year: float = Field(gt=0, description="contacts per year for the whole unit")
+    barrier_shares: dict[Barrier, Share]
+    unemployment_elasticity: dict[Barrier, float] = Field(
+        description="d ln(contact rate) / d ln(unemployment rate), per barrier"
+    )
+    young_share: Share = Field(description="share of applicants aged 18-24")
+    children_share: Share = Field(description="share of households with children")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Contacts:
+        _check_complete(self.barrier_shares, "barrier_shares")
+        _check_complete(self.unemployment_elasticity, "unemployment_elasticity")
+        total = sum(self.barrier_shares.values())
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"barrier_shares must add up to 1, they add up to {total:.4f}")
+        return self
+
+
+class Intake(_Strict):
+    """Screening, first visit, investigation and decision (mottagning)."""
+
+    booked_share: Share = Field(description="share of contacts booked as new cases")
+    dropout_share: Share = Field(description="share of booked who never complete the application")
+    dropout_days: Distribution = Exponential(dist="exponential", mean=10)
+    first_visit_work_days: Distribution = Field(
+        description="intake social worker's working time per case (first visit + investigation)"
+    )
+    investigation_days: Distribution = Field(
+        description="elapsed days from first visit to decision, not occupying the worker"
+    )
+    rejected_share: Share = Field(description="share of completed applications rejected")
+    short_need_share: dict[Barrier, Share] = Field(
+        description="share of granted needs judged at most 3 months; they stay at intake"
+    )
+    short_need_days: Distribution
+    one_time_share: Share = Field(
+        description="share of short needs recorded as one-time need; the rest leave by the "
+        "ordinary causes"
+    )
+    transfer_days: Distribution = Field(description="hand-over delay, split organisation only")
+    second_assessment_hours: float = Field(
+        ge=0, description="ongoing social worker's hours to take over a case, split only"
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> Intake:
+        _check_complete(self.short_need_share, "short_need_share")
+        return self
+
+
+class Routing(_Strict):
+    """Assessed need class of a new ongoing case, by barrier."""
+
+    need_class_shares: dict[Barrier, ClassShares]
+
+    @model_validator(mode="after")
+    def _complete(self) -> Routing:
+        missing = [b for b in BARRIERS if b not in self.need_class_shares]
+        if missing:
+            raise ValueError(f"need_class_shares missing barriers: {', '.join(missing)}")
+        return self
+
+
+class FollowUp(_Strict):
+    """Work plans and follow-ups (arbetsplan, uppföljning)."""
+
+    interval_days: ClassValues
+    social_worker_hours_per_follow_up: ClassValues
+    administrator_hours_per_case_month: ClassValues = Field(
+        description="payment handling time per case and month (B: assisting, C: owning)"
+    )
+    progress_share: ClassValues = Field(
+        description="chance that a follow-up moves the case one class down (A->B, B->C)"
+    )
+    deviation_share: float = Field(
+        ge=0,
+        le=1,
+        description="chance that a C follow-up finds a deviation: back to a social worker",
+    )
+
+
+class Exits(_Strict):
+    """Competing exit risks of ongoing cases (monthly hazards at reference conditions)."""
+
+    monthly_hazard: dict[OngoingExitCause, dict[Barrier, Rate]]
+    class_multiplier_work: ClassValues = Field(
+        description="work and studies hazard multiplier by held class (intensity of contact)"
+    )
+    waiting_multiplier_work: float = Field(
+        ge=0, description="work and studies multiplier while a case waits for a handler"
+    )
+    duration_bands_months: list[Annotated[float, Field(gt=0)]]
+    duration_multiplier: list[Annotated[float, Field(ge=0)]]
+    unemployment_semi_elasticity_work: float = Field(
+        description="change in ln(work hazard) per percentage point of unemployment above reference"
+    )
+    jobcentre_multiplier_work: float = Field(
+        ge=0, description="work hazard multiplier for unemployment-barrier adults (Jobbtorg)"
+    )
+    young_multiplier: float = Field(ge=0, description="work and studies multiplier for 18-24")
+
+    @model_validator(mode="after")
+    def _shapes(self) -> Exits:
+        bands = self.duration_bands_months
+        if any(b2 <= b1 for b1, b2 in itertools.pairwise(bands)):
+            raise ValueError("duration_bands_months must increase")
+        if len(self.duration_multiplier) != len(bands) + 1:
+            raise ValueError(
+                f"duration_multiplier needs {len(bands) + 1} values "
+                f"(one more than duration_bands_months), got {len(self.duration_multiplier)}"
+            )
+        for cause, by_barrier in self.monthly_hazard.items():
+            _check_complete(by_barrier, f"monthly_hazard.{cause}")
+        return self
+
+
+class ARProgramme(_Strict):
+    """Work-oriented rehabilitation (AR-teamet)."""
+
+    eligible_barriers: list[Barrier]
+    min_months_on_assistance: float = Field(ge=0)
+    referral_share: Share = Field(description="chance an eligible case is referred")
+    programme_days: Distribution
+    success_share: Share = Field(description="share leaving to own or other support")
+    success_work_share: Share = Field(
+        description="of successes, share to work (rest other benefit)"
+    )
+
+
+class Returns(_Strict):
+    """Recurrence: closed households that apply again."""
+
+    probability: dict[str, Share] = Field(
+        description="chance of ever returning, by exit cause (and 'ar_team' for AR closures)"
+    )
+    delay_days: Distribution
+
+    @model_validator(mode="after")
+    def _known_causes(self) -> Returns:
+        allowed = [*EXIT_CAUSES, "ar_team"]
+        for key in self.probability:
+            if key not in allowed:
+                hint = suggest(key, allowed)
+                raise ValueError(
+                    f"unknown exit cause '{key}'{hint} (allowed: {', '.join(allowed)})"
+                )
+        return self
+
+
+class ModelParameters(_Strict):
+    """A complete parameter set, as read from ``calibration/parameters/*.toml``."""
+
+    name: str
+    description: str = ""
+    contacts: Contacts
+    intake: Intake
+    routing: Routing
+    follow_up: FollowUp
+    exits: Exits
+    ar_programme: ARProgramme
+    returns: Returns

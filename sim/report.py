@@ -1,0 +1,163 @@
+"""Plots and the HTML report of a results folder.
+
+The report is one self-contained file (figures embedded as base64 PNG) that a planner can mail.
+This first version shows the question, headline KPIs with intervals, open households by class
+and exits by cause; the full set of figures and comparisons is the "Experiments and reports"
+issue's work.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+HEADLINE = (
+    "mean_monthly_households",
+    "households_per_year",
+    "cases_opened_per_year",
+    "cases_closed_per_year",
+    "exits_work_per_year",
+    "first_visit_wait_days",
+    "caseload_per_social_worker",
+    "mean_monthly_waiting_for_class",
+    "share_long_term_10_of_12",
+    "share_over_12_months",
+    "mean_episode_months",
+    "recurrence_24_months",
+    "ar_team_success_share",
+    "assistance_paid_sek_per_year",
+    "staff_cost_sek_per_year",
+    "cost_per_exit_to_work_sek",
+)
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def plot_open_by_class(monthly: pd.DataFrame) -> Any:
+    """Open cases by held class over time: mean over replications with a 5-95 % band."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    months = pd.to_datetime(monthly["month"].drop_duplicates())
+    for col, label in (
+        ("open_class_a", "A"),
+        ("open_class_b", "B"),
+        ("open_class_c", "C"),
+        ("waiting_for_class", "not in assessed class"),
+    ):
+        g = monthly.groupby("month")[col]
+        mean, lo, hi = g.mean(), g.quantile(0.05), g.quantile(0.95)
+        ax.plot(months, mean.to_numpy(), label=label)
+        ax.fill_between(months, lo.to_numpy(), hi.to_numpy(), alpha=0.2)
+    ax.set_ylabel("open cases (end of month)")
+    ax.set_title("Open cases by class (mean, 5-95 % of replications)")
+    ax.legend()
+    return fig
+
+
+def plot_exits_by_cause(monthly: pd.DataFrame) -> Any:
+    causes = ["work", "studies", "other_benefit", "moved", "one_time", "unknown"]
+    mean = monthly.groupby("month")[[f"exits_{c}" for c in causes]].mean()
+    fig, ax = plt.subplots(figsize=(8, 4))
+    x = pd.to_datetime(mean.index)
+    ax.stackplot(x, *[mean[f"exits_{c}"].to_numpy() for c in causes], labels=causes)
+    ax.set_ylabel("exits per month (mean)")
+    ax.set_title("Exits by cause")
+    ax.legend(loc="upper left", fontsize="small", ncol=3)
+    return fig
+
+
+def write_figures(folder: Path, monthly: pd.DataFrame) -> dict[str, str]:
+    """Save the figures under ``figures/`` and return them base64-encoded for embedding."""
+    figdir = folder / "figures"
+    figdir.mkdir(exist_ok=True)
+    out = {}
+    for name, maker in (
+        ("open_by_class", plot_open_by_class),
+        ("exits_by_cause", plot_exits_by_cause),
+    ):
+        fig = maker(monthly)
+        fig.savefig(figdir / f"{name}.png", dpi=110, bbox_inches="tight")
+        out[name] = _png(fig)
+    return out
+
+
+def _fmt(x: float) -> str:
+    if pd.isna(x):
+        return "–"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}".replace(",", " ")
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.3f}"
+
+
+def render_report(
+    folder: Path, summary: pd.DataFrame, monthly: pd.DataFrame, manifest: dict[str, Any]
+) -> str:
+    """The report's HTML; figures are also saved under ``folder/figures``."""
+    images = write_figures(folder, monthly)
+    scenario = manifest.get("scenario", {})
+    rows = []
+    by_kpi = summary.set_index("kpi")
+    for kpi in HEADLINE:
+        if kpi in by_kpi.index:
+            r = by_kpi.loc[kpi]
+            rows.append(
+                f"<tr><td>{html.escape(kpi)}</td><td>{_fmt(r['mean'])}</td>"
+                f"<td>{_fmt(r['ci_low'])} – {_fmt(r['ci_high'])}</td>"
+                f"<td>{html.escape(str(r['unit']))}</td></tr>"
+            )
+    warmup = scenario.get("warmup_days", 0)
+    warnings = []
+    if not warmup and not any(scenario.get("initial_caseload", {}).get("by_class", {}).values()):
+        warnings.append(
+            "The run starts empty with no warm-up: early months understate the caseload."
+        )
+    if int(manifest.get("replications", 0)) < 10:
+        warnings.append("Fewer than 10 replications: intervals are wide and unstable.")
+    params = manifest.get("parameters", {})
+    if str(params.get("name", "")).startswith("first_guess"):
+        warnings.append(
+            "The parameter set is a hand-set first guess, not fitted to reported flows: read the "
+            "figures as the model's mechanics, not as forecasts."
+        )
+    command = f"caseflow run {html.escape(str(manifest.get('scenario_file', '')))}"
+    git = manifest.get("git", {})
+    imgs = "".join(
+        f'<figure><img alt="{k}" src="data:image/png;base64,{v}"></figure>'
+        for k, v in images.items()
+    )
+    warn_html = "".join(f"<li>{html.escape(w)}</li>" for w in warnings) or "<li>none</li>"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>caseflow report: {html.escape(str(manifest.get("scenario_name", "")))}</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.2em .6em;text-align:right}}td:first-child{{text-align:left}}
+img{{max-width:100%}}pre{{background:#f4f4f4;padding:.5em;overflow:auto}}</style></head><body>
+<h1>{html.escape(str(manifest.get("scenario_name", "")))}</h1>
+<p>{html.escape(str(scenario.get("description", "")))}</p>
+<p>Seed {manifest.get("seed")}, {manifest.get("replications")} replications,
+{scenario.get("start_date")} + {scenario.get("horizon_years")} years
+(warm-up {warmup} days, excluded).</p>
+<h2>Headline KPIs (mean and 95 % interval over replications)</h2>
+<table><tr><th>KPI</th><th>mean</th><th>95 % interval</th><th>unit</th></tr>{"".join(rows)}</table>
+<h2>Figures</h2>{imgs}
+<h2>Warnings</h2><ul>{warn_html}</ul>
+<h2>Reproduce</h2><pre>{command}
+# caseflow {html.escape(str(manifest.get("package", {}).get("version", "")))}, commit {html.escape(str(git.get("commit", "")))}{" (with local changes)" if git.get("dirty") else ""}</pre>
+<p>Full scenario as run: <code>scenario.toml</code> and <code>manifest.json</code> in this folder.</p>
+</body></html>
+"""

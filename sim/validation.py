@@ -1,0 +1,209 @@
+"""Reading TOML input files and turning validation failures into messages a planner can act on.
+
+Every message names the file, the key path (``staff.ongoing_social_workers.posts``) and what is
+allowed. Unknown keys get a "did you mean" suggestion. The command line prints these messages
+and exits with status 2; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .distributions import DISTRIBUTION_TAGS
+
+Loc = tuple[str | int, ...]
+M = typing.TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key}" if self.key else self.file
+        return f"{where}: {self.message}"
+
+
+class InputError(Exception):
+    """One or more problems with input files; ``str()`` gives one line per problem."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def single(cls, file: str | Path, key: str, message: str) -> InputError:
+        return cls([Problem(str(file), key, message)])
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, reporting a missing file or a syntax error (incl. impossible dates)."""
+    if not path.exists():
+        raise InputError.single(path, "", "file not found")
+    if path.is_dir():
+        raise InputError.single(path, "", "is a folder, expected a TOML file")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        detail = str(exc)
+        if "date" in detail.lower():
+            detail += " (an impossible or badly written date; write dates as YYYY-MM-DD)"
+        raise InputError.single(path, "", f"not valid TOML: {detail}") from None
+    except UnicodeDecodeError:
+        raise InputError.single(path, "", "not valid TOML: the file is not UTF-8 text") from None
+
+
+def key_string(parts: Sequence[str | int]) -> str:
+    """``("changes", 0, "at")`` -> ``changes[0].at``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def suggest(word: str, choices: Sequence[str]) -> str:
+    """A " did you mean ..." phrase, or the empty string."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _strip_optional(annotation: Any) -> Any:
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            return rest[0]
+    return annotation
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """Strip ``Annotated``/``Optional``; report whether a tagged union (distributions) is left."""
+    annotation = _strip_optional(annotation)
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = _strip_optional(typing.get_args(annotation)[0])
+    members = typing.get_args(annotation)
+    tagged = typing.get_origin(annotation) in (typing.Union, types.UnionType) and all(
+        isinstance(m, type) and issubclass(m, BaseModel) and "dist" in m.model_fields
+        for m in members
+    )
+    return annotation, tagged
+
+
+def _step(annotation: Any, part: str | int) -> tuple[Any, bool]:
+    """Type reached by one step of a loc, and whether the step was a union tag (not a key)."""
+    annotation, discriminated = _unwrap(annotation)
+    origin = typing.get_origin(annotation)
+    if discriminated and isinstance(part, str):
+        for member in typing.get_args(annotation):
+            if isinstance(member, type) and issubclass(member, BaseModel):
+                tag = member.model_fields["dist"]
+                if part in typing.get_args(tag.annotation):
+                    return member, True
+        return None, True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        field = annotation.model_fields.get(str(part))
+        return (field.annotation if field else None), False
+    if origin in (list, tuple) or origin is Sequence:
+        args = typing.get_args(annotation)
+        return (args[0] if args else None), False
+    if origin in (dict, Mapping):
+        args = typing.get_args(annotation)
+        return (args[1] if len(args) == 2 else None), False
+    return None, False
+
+
+def allowed_keys(model: type[BaseModel], loc: Loc) -> list[str]:
+    """Keys allowed in the table at ``loc`` of ``model`` (empty if it is not a table of fields)."""
+    annotation: Any = model
+    for part in loc:
+        annotation, _ = _step(annotation, part)
+        if annotation is None:
+            return []
+    annotation, _ = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _display_loc(model: type[BaseModel], loc: Loc) -> tuple[list[str | int], list[str | int]]:
+    """The loc as the user wrote it (union tags removed), and the same for the parent table."""
+    shown: list[str | int] = []
+    annotation: Any = model
+    for part in loc:
+        if annotation is not None:
+            annotation, was_tag = _step(annotation, part)
+            if was_tag:
+                continue
+        shown.append(part)
+    return shown, shown[:-1]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def problems_from_validation(
+    exc: ValidationError,
+    model: type[BaseModel],
+    origin: Callable[[Sequence[str | int]], str],
+    prefix: Loc = (),
+) -> list[Problem]:
+    """Translate a pydantic error into problems naming file, key path and what is allowed."""
+    problems: list[Problem] = []
+    for err in exc.errors():
+        loc: Loc = tuple(err["loc"])
+        shown, _ = _display_loc(model, loc)
+        key_parts = [*prefix, *shown]
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            bad = str(loc[-1])
+            allowed = allowed_keys(model, loc[:-1])
+            msg = f"unknown key '{bad}'{suggest(bad, allowed)}"
+            if allowed:
+                msg += f" (allowed here: {', '.join(allowed)})"
+        elif kind == "missing":
+            msg = "required key is missing"
+        elif kind == "union_tag_invalid":
+            ctx = err.get("ctx", {})
+            tag = str(ctx.get("tag", ""))
+            expected = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+            hint = suggest(tag, expected)
+            msg = f"unknown distribution '{tag}'{hint} (allowed: {', '.join(expected)})"
+        elif kind == "union_tag_not_found":
+            msg = "a distribution needs a 'dist' key (" + ", ".join(DISTRIBUTION_TAGS) + ")"
+        else:
+            text = err["msg"].removeprefix("Value error, ")
+            msg = f"{text} (got {_short(err.get('input'))})"
+        problems.append(Problem(origin(key_parts), key_string(key_parts), msg))
+    return problems
+
+
+def validate_model(
+    model: type[M],
+    data: Mapping[str, Any],
+    origin: Callable[[Sequence[str | int]], str],
+) -> M:
+    """Validate ``data`` as ``model``; raise :class:`InputError` with readable problems."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(problems_from_validation(exc, model, origin)) from None

@@ -1,0 +1,195 @@
+"""The command line: exit codes, messages without tracebacks, complete results folders."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim import cli
+
+MONTHLY_COLUMNS = [
+    "households", "cases_opened", "cases_closed", "exits_work", "exits_studies",
+    "exits_other_benefit", "exits_moved", "exits_one_time", "exits_unknown", "open_class_a",
+    "open_class_b", "open_class_c", "waiting_for_class", "first_visit_wait_days",
+    "caseload_per_social_worker", "social_worker_utilisation", "administrator_utilisation",
+    "ar_team_in_programme", "ar_team_waiting", "staff_in_post_social_workers",
+    "assistance_paid_sek", "staff_cost_sek", "households_unemployment",
+    "households_social_medical", "households_sick_listed", "households_immigration",
+    "households_other",
+]  # fmt: skip
+SUMMARY_KPIS = [
+    "share_long_term_10_of_12", "share_over_12_months", "mean_episode_months",
+    "ar_team_success_share", "recurrence_24_months", "cost_per_exit_to_work_sek",
+    "exits_work_per_year", "mean_monthly_households",
+]  # fmt: skip
+
+
+def test_run_writes_a_complete_folder(small, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["run", str(small), "--out", str(out), "--workers", "1"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == f"results: {out}"
+    for name in ("manifest.json", "summary.csv", "monthly.csv", "scenario.toml", "report.html"):
+        assert (out / name).exists(), name
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 7
+    assert manifest["scenario"]["staff"]["ongoing_social_workers"]["posts"] == 11
+    assert manifest["package"]["version"]
+    assert "commit" in manifest["git"]
+    assert manifest["wall_seconds"] >= 0
+    monthly = pd.read_csv(out / "monthly.csv")
+    assert set(MONTHLY_COLUMNS) <= set(monthly.columns)
+    assert monthly["replication"].nunique() == 2
+    assert len(monthly) == 2 * 12
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns[:5]) == ["kpi", "mean", "ci_low", "ci_high", "unit"]
+    assert set(SUMMARY_KPIS) <= set(summary["kpi"])
+    assert not list(tmp_path.glob(".incomplete-*"))
+
+
+def test_rerun_from_the_folder_gives_the_same_numbers(small, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert cli.main(["run", str(small), "--out", str(first), "--workers", "1"]) == 0
+    assert (
+        cli.main(["run", str(first / "scenario.toml"), "--out", str(second), "--workers", "1"]) == 0
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_csv(first / "summary.csv"), pd.read_csv(second / "summary.csv")
+    )
+
+
+def test_overrides_on_the_command_line(small, tmp_path):
+    out = tmp_path / "o"
+    args = ["run", str(small), "--out", str(out), "--workers", "1", "--replications", "1",
+            "--years", "0.5", "--seed", "11", "--set", "ar_team.places=12"]  # fmt: skip
+    assert cli.main(args) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 11
+    assert manifest["scenario"]["horizon_years"] == 0.5
+    assert manifest["scenario"]["ar_team"]["places"] == 12
+    assert pd.read_csv(out / "monthly.csv")["replication"].nunique() == 1
+
+
+def test_bad_input_exit_2_and_clear_message(write, tmp_path, capsys):
+    bad = write("bad.toml", "name = 'x'\nstafff = 1\n")
+    assert cli.main(["run", str(bad), "--out", str(tmp_path / "never")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.toml" in err and "did you mean 'staff'" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "never").exists()
+
+
+def test_missing_file(tmp_path, capsys):
+    assert cli.main(["validate", str(tmp_path / "nope.toml")]) == 2
+    assert "file not found" in capsys.readouterr().err
+
+
+def test_validate_reports_each_file(small, write, capsys):
+    bad = write("bad.toml", "horizon_years = -1\n")
+    assert cli.main(["validate", str(small), str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert f"ok: {small}" in captured.out
+    assert "bad.toml" in captured.err
+    assert cli.main(["validate", str(small)]) == 0
+
+
+def test_schema_is_json_schema(capsys):
+    assert cli.main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert {"staff", "organisation", "extends", "sweep", "changes"} <= set(schema["properties"])
+
+
+def test_sweep_writes_one_folder_per_point(small, tmp_path):
+    text = small.read_text() + '\n[sweep]\n"ar_team.places" = [10, 20]\n'
+    sweep = small.parent / "sweep.toml"
+    sweep.write_text(text)
+    out = tmp_path / "sw"
+    assert (
+        cli.main(["run", str(sweep), "--out", str(out), "--workers", "1", "--replications", "1"])
+        == 0
+    )
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert len(manifest["points"]) == 2
+    for point in manifest["points"]:
+        assert (out / point["name"] / "summary.csv").exists()
+
+
+def test_interrupted_run_leaves_no_folder(small, tmp_path, monkeypatch, capsys):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_scenario", interrupt)
+    out = tmp_path / "int"
+    assert cli.main(["run", str(small), "--out", str(out)]) == 130
+    assert not out.exists()
+    assert not list(tmp_path.glob(".incomplete-*"))
+
+
+def test_failure_half_way_keeps_the_previous_results(small, tmp_path, monkeypatch):
+    out = tmp_path / "keep"
+    assert (
+        cli.main(["run", str(small), "--out", str(out), "--workers", "1", "--replications", "1"])
+        == 0
+    )
+    before = (out / "summary.csv").read_text()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(cli, "write_manifest", broken)
+    with pytest.raises(RuntimeError):
+        cli.main(
+            [
+                "run",
+                str(small),
+                "--out",
+                str(out),
+                "--workers",
+                "1",
+                "--replications",
+                "1",
+                "--seed",
+                "3",
+            ]
+        )
+    assert (out / "summary.csv").read_text() == before
+    assert not list(tmp_path.glob(".incomplete-*"))
+
+
+def test_refuses_to_overwrite_a_folder_that_is_not_results(small, tmp_path, capsys):
+    precious = tmp_path / "mine"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("do not delete")
+    assert cli.main(["run", str(small), "--out", str(precious)]) == 2
+    assert (precious / "thesis.tex").exists()
+    assert "not a results folder" in capsys.readouterr().err
+
+
+def test_console_script_prints_no_traceback(write):
+    bad = write("bad.toml", "start_date = 2015-02-30\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "validate", str(bad)], capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "bad.toml" in proc.stderr
+
+
+def test_report_rebuilds(small, tmp_path):
+    out = tmp_path / "rep"
+    assert (
+        cli.main(["run", str(small), "--out", str(out), "--workers", "1", "--replications", "1"])
+        == 0
+    )
+    (out / "report.html").unlink()
+    assert cli.main(["report", str(out)]) == 0
+    html = (out / "report.html").read_text()
+    assert "small" in html and "data:image/png;base64," in html
+
+
+def test_no_results_outside_out(small, tmp_path):
+    assert not Path(tmp_path / "results").exists()
