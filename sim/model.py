@@ -129,6 +129,7 @@ class ReplicationOutput:
     monthly: pd.DataFrame
     episodes: pd.DataFrame
     ar_programmes: pd.DataFrame
+    events: pd.DataFrame | None = None
 
 
 class IntakeDesk:
@@ -321,6 +322,37 @@ class Routing:
             self.c_cases.pop(hh, None)
             self.c_level.add(now, -1)
 
+    def _max_room(self) -> float:
+        return max((self.sw_capacity(p) - p.data["load"] for p in self.social_workers), default=0.0)
+
+    def _serve_social_worker_queue(self, need: str) -> None:
+        queue = self.queues[need]
+        weight = self.weight(need)
+        kept: list[Household] = []
+        while queue:
+            hh = queue.popleft()
+            if hh.closed or hh.queued_for != need:
+                continue
+            post = self._best_social_worker(weight, hh)
+            if post is not None:
+                self._set_queued(hh, "")
+                self._release(hh)
+                self._hold(hh, need, post)
+                continue
+            kept.append(hh)
+            if hh.worker is None and need == "a":
+                post = self._best_social_worker(1.0)
+                if post is not None:
+                    self._release(hh)
+                    self._hold(hh, "b", post)  # still queued for A
+            if self._max_room() < 1.0 - 1e-9:
+                break
+        queue.extendleft(reversed(kept))
+
+    def _c_room(self) -> bool:
+        """Room for one more C case within the administrators' norm."""
+        return len(self.c_cases) + 1 <= self.c_capacity + 1e-9
+
     def _enqueue(self, hh: Household, need: str) -> None:
         self._set_queued(hh, need)
         self.queues[need].append(hh)
@@ -345,7 +377,7 @@ class Routing:
                     self._hold(hh, "b", post)
                     self._enqueue(hh, "a")
                     return
-        if len(self.c_cases) < self.c_capacity - 1e-9:
+        if self._c_room():
             self._hold(hh, "c", None)
             if need != "c":
                 self._enqueue(hh, need)
@@ -365,24 +397,16 @@ class Routing:
         self.rebalance()
 
     def rebalance(self) -> None:
-        """Upgrade queued cases while capacity allows, A-need first, then B, then C."""
-        for need in ("a", "b"):
-            queue = self.queues[need]
-            w = self.weight(need)
-            while queue:
-                hh = queue[0]
-                if hh.closed or hh.queued_for != need:
-                    queue.popleft()
-                    continue
-                post = self._best_social_worker(w, hh)
-                if post is None:
-                    break
-                queue.popleft()
-                self._set_queued(hh, "")
-                self._release(hh)
-                self._hold(hh, need, post)
+        """Upgrade queued cases while capacity allows: A-need first, then B, then C.
+
+        An A-need case that finds room for a B case but not an A case is held as B by a social
+        worker (still queued for A) before any B-need case gets that room.
+        """
+        if self._max_room() >= 1.0 - 1e-9:
+            self._serve_social_worker_queue("a")
+            self._serve_social_worker_queue("b")
         queue = self.queues["c"]
-        while queue and len(self.c_cases) < self.c_capacity - 1e-9:
+        while queue and self._c_room():
             hh = queue.popleft()
             if hh.closed or hh.queued_for != "c":
                 continue
@@ -423,12 +447,24 @@ class ARTeam:
 
     def refer(self, hh: Household) -> None:
         hh.ar = "waiting"
+        self.model.log_event(hh, "ar_referral", "")
         self.waiting.append(hh)
         self.fill()
 
     def fill(self) -> None:
-        # Cases in the programme when capacity falls finish their programme (no eviction).
-        while self.waiting and len(self.in_programme) < self.capacity:
+        """Keep the programme within capacity, then start waiting cases in free places."""
+        capacity = self.capacity
+        while len(self.in_programme) > capacity:
+            # Places were cut or a consultant left: the latest starters pause and go back to
+            # the head of the waiting list (the team never runs more than its places).
+            hh = max(self.in_programme, key=lambda h: (h.ar_start, h.id))
+            self.in_programme.discard(hh)
+            hh.ar = "waiting"
+            hh.ar_token += 1
+            self.waiting.appendleft(hh)
+            self.model.log_event(hh, "ar_paused", "places cut")
+            self.model.rerate(hh)
+        while self.waiting and len(self.in_programme) < capacity:
             hh = self.waiting.popleft()
             if hh.closed or hh.ar != "waiting":
                 continue
@@ -440,6 +476,8 @@ class ARTeam:
         hh.ar_start = model.env.now
         hh.ar_token += 1
         self.in_programme.add(hh)
+        model.log_event(hh, "ar_start", "")
+        model.rerate(hh)
         days = model.params.ar_programme.programme_days.draw(hh.u[U_AR_DAYS])
         model.after(days, self._end, hh, hh.ar_token)
 
@@ -450,6 +488,8 @@ class ARTeam:
         success = hh.u[U_AR_SUCCESS] < p.success_share
         self._finish(hh, success)
         hh.ar = "done"  # unsuccessful: back to ordinary handling
+        self.model.log_event(hh, "ar_end", "success" if success else "back to ordinary handling")
+        self.model.rerate(hh)
         if success:
             cause = "work" if hh.u[U_AR_CAUSE] < p.success_work_share else "other_benefit"
             self.model.close(hh, cause, via_ar=True)
@@ -470,7 +510,9 @@ class ARTeam:
 class CaseloadModel:
     """One replication of one scenario."""
 
-    def __init__(self, resolved: ResolvedScenario, replication: int) -> None:
+    def __init__(
+        self, resolved: ResolvedScenario, replication: int, *, events: bool = False
+    ) -> None:
         self.resolved = resolved
         self.scenario = resolved.scenario
         self.params: ModelParameters = resolved.parameters
@@ -495,6 +537,9 @@ class CaseloadModel:
         self.roster = StaffRoster(self.env, self.streams, self._post_changed)
         self.next_id = 0
         self.open_households: dict[Household, None] = {}
+        self.entered = 0  # households that have had an episode opened (incl. the initial ones)
+        self.closed_by_cause: dict[str, int] = {}
+        self.log: list[tuple[float, int, int, str, str]] | None = [] if events else None
         self.contact_times = np.empty(0)
         self.contact_districts = np.empty(0, dtype=int)
         self.contact_barriers = np.empty(0, dtype=int)
@@ -510,6 +555,16 @@ class CaseloadModel:
         self.episodes: list[tuple[Any, ...]] = []
         self.sw_hours_accrued = 0.0
         self._reset_flows()
+
+    def log_event(self, hh: Household, event: str, detail: str) -> None:
+        """Append to the per-household event log (only when asked for with ``events=True``)."""
+        if self.log is not None:
+            self.log.append((self.env.now, hh.id, hh.episode, event, detail))
+
+    def rerate(self, hh: Household) -> None:
+        """Re-rate the exit clocks of a case whose circumstances changed (if it has clocks)."""
+        if not hh.closed and hh.held in ("a", "b", "c", "waiting", "transfer"):
+            self.reschedule_exit(hh)
 
     # scheduling -----------------------------------------------------------------------------
     def after(self, delay: float, action: Callable[..., None], *args: Any) -> None:
@@ -586,6 +641,8 @@ class CaseloadModel:
             self.held_count[hh.held] -= 1
             self.held_level[hh.held].add(now, -1)
         hh.held = held
+        if self.log is not None:
+            self.log_event(hh, "held", held)
         self.held_count[held] += 1
         self.held_level[held].add(now, 1)
         if held in ("a", "b", "c", "waiting", "transfer"):
@@ -653,6 +710,7 @@ class CaseloadModel:
         ip = self.params.intake
         hh.booked_day = self.env.now
         self.flows["booked"] += 1
+        self.log_event(hh, "booked", hh.barrier)
         if hh.u[U_DROPOUT] < ip.dropout_share:
             self.after(ip.dropout_days.draw(hh.u[U_DROPOUT_DAYS]), self.drop_out, hh)
         self.intake.book(hh)
@@ -663,6 +721,7 @@ class CaseloadModel:
             return
         hh.closed = True
         self.flows["dropped_out"] += 1
+        self.log_event(hh, "dropped_out", "before first visit")
 
     def record_first_visit(self, wait: float) -> None:
         self.flows["first_visits"] += 1
@@ -674,7 +733,9 @@ class CaseloadModel:
             # visited but never completed the application
             hh.closed = True
             self.flows["dropped_out"] += 1
+            self.log_event(hh, "dropped_out", "after first visit")
             return
+        self.log_event(hh, "first_visit", f"waited {self.env.now - hh.booked_day:.1f} days")
         self.after(ip.investigation_days.draw(hh.u[U_INVESTIGATION]), self.decide, hh)
 
     def decide(self, hh: Household) -> None:
@@ -683,8 +744,10 @@ class CaseloadModel:
         if hh.u[U_REJECT] < ip.rejected_share:
             hh.closed = True
             self.flows["rejected"] += 1
+            self.log_event(hh, "rejected", "")
             return
         self.open_case(hh)
+        self.log_event(hh, "granted", "")
         if hh.u[U_SHORT] < ip.short_need_share[hh.barrier]:
             self.set_held(hh, "intake")
             days = ip.short_need_days.draw(hh.u[U_SHORT_DAYS])
@@ -709,6 +772,7 @@ class CaseloadModel:
         if elapsed_days == 0.0:
             self.flows["cases_opened"] += 1
             self.opened_by_barrier[hh.barrier] += 1
+        self.entered += 1
         self.schedule_band_change(hh)
         ap = self.params.ar_programme
         if hh.barrier in ap.eligible_barriers:
@@ -740,6 +804,7 @@ class CaseloadModel:
         shares = self.params.routing.need_class_shares[hh.barrier]
         u = hh.u[U_NEED]
         hh.need = "a" if u < shares.a else ("b" if u < shares.a + shares.b else "c")
+        self.log_event(hh, "need", hh.need)
         self.routing.route(hh)
 
     # follow-ups -----------------------------------------------------------------------------
@@ -766,6 +831,7 @@ class CaseloadModel:
         if hh.closed or hh.class_token != token:
             return
         hh.need = {"a": "b", "b": "c", "c": "b"}[hh.held]
+        self.log_event(hh, "need", hh.need)
         self.routing.route(hh)
 
     # exits ----------------------------------------------------------------------------------
@@ -787,6 +853,8 @@ class CaseloadModel:
         else:
             intensity = ex.waiting_multiplier_work
         duration = ex.duration_multiplier[hh.band]
+        if hh.ar == "programme":
+            duration *= self.params.ar_programme.in_programme_exit_multiplier
         personal = ex.young_multiplier if hh.young else 1.0
         rates = []
         for cause in ONGOING_EXIT_CAUSES:
@@ -831,8 +899,7 @@ class CaseloadModel:
         if hh.closed or hh.episode != episode:
             return
         hh.band += 1
-        if hh.held in ("a", "b", "c", "waiting", "transfer"):
-            self.reschedule_exit(hh)
+        self.rerate(hh)
         self.schedule_band_change(hh)
 
     def ar_eligibility(self, hh: Household, episode: int) -> None:
@@ -859,6 +926,8 @@ class CaseloadModel:
         (self.open_children if hh.children else self.open_without_children).add(now, -1)
         self.flows["cases_closed"] += 1
         self.flows[f"exits_{cause}"] += 1
+        self.closed_by_cause[cause] = self.closed_by_cause.get(cause, 0) + 1
+        self.log_event(hh, "exit", cause)
         self.episodes.append(self._episode_row(hh, now, cause, via_ar))
         rp = self.params.returns
         p_return = rp.probability.get("ar_team" if via_ar else cause, 0.0)
@@ -892,6 +961,7 @@ class CaseloadModel:
         hh.young, hh.children = old.young, old.children
         self.flows["contacts"] += 1
         self.flows["returns"] += 1
+        self.log_event(hh, "returned", "")
         self.book_first_visit(hh)
 
     # initial state --------------------------------------------------------------------------
@@ -1035,14 +1105,20 @@ class CaseloadModel:
 
     # run ------------------------------------------------------------------------------------
     def run(self) -> ReplicationOutput:
+        """Simulate the whole horizon and return the event records."""
+        recorder = self.start()
+        self.env.run(until=recorder)
+        return self._output()
+
+    def start(self) -> simpy.Process:
+        """Set up staff, the initial caseload and the processes; return the monthly recorder
+        (the run ends when it does). Tests step ``env`` from here to check invariants."""
         self.apply_settings(self.settings, initial=True)
         self.initial_caseload()
         self.contact_times, self.contact_districts, self.contact_barriers = self.generate_contacts()
         self.env.process(self.contact_arrivals())
         self.env.process(self.timed_changes())
-        recorder = self.env.process(self.monthly_recorder())
-        self.env.run(until=recorder)
-        return self._output()
+        return self.env.process(self.monthly_recorder())
 
     def _output(self) -> ReplicationOutput:
         open_rows = [self._episode_row(hh, math.nan, "", False) for hh in self.open_households]
@@ -1069,4 +1145,9 @@ class CaseloadModel:
         ]
         if in_prog:
             ar = pd.concat([ar, pd.DataFrame(in_prog, columns=ar.columns)], ignore_index=True)
-        return ReplicationOutput(pd.DataFrame(self.month_rows), episodes, ar)
+        events = None
+        if self.log is not None:
+            events = pd.DataFrame(
+                self.log, columns=["day", "household", "episode", "event", "detail"]
+            )
+        return ReplicationOutput(pd.DataFrame(self.month_rows), episodes, ar, events)

@@ -183,6 +183,9 @@ class ARProgramme(_Strict):
     success_work_share: Share = Field(
         description="of successes, share to work (rest other benefit)"
     )
+    in_programme_exit_multiplier: float = Field(
+        ge=0, description="multiplier of ordinary exit hazards while in the programme"
+    )
 
 
 class Returns(_Strict):

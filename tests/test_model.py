@@ -1,0 +1,272 @@
+"""The caseload model's invariants and mechanisms, checked while the simulation runs.
+
+Each check steps the SimPy environment and inspects the model's state between events, so a
+violation is caught at the step where it happens, not averaged away in monthly output.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.experiment import run_scenario
+from sim.model import CaseloadModel
+from sim.scenario import load_scenarios
+
+EPS = 1e-9
+
+
+def check_invariants(model: CaseloadModel) -> None:
+    """Conservation of households and capacity limits, at this instant."""
+    open_now = model.open_households
+    closed = sum(model.closed_by_cause.values())
+    assert model.entered == len(open_now) + closed, "entered != open + closed"
+    assert sum(model.held_count.values()) == len(open_now)
+    held = Counter(hh.held for hh in open_now)
+    for state, n in model.held_count.items():
+        assert n >= 0
+        assert held.get(state, 0) == n, f"count of {state} drifted"
+    routing = model.routing
+    for post in routing.social_workers:
+        load = post.data["load"]
+        assert load <= routing.sw_capacity(post) + EPS, "social worker above the norm"
+        assert abs(load - sum(hh.weight for hh in post.data["cases"])) < 1e-6
+    assert len(routing.c_cases) <= routing.c_capacity + EPS, "administrators above their norm"
+    ar = model.ar_team
+    assert len(ar.in_programme) <= min(ar.places, ar.capacity), "AR team above its places"
+    assert all(v >= 0 for v in model.open_by_barrier.values())
+
+
+def run_checked(resolved, replication: int = 0, every: int = 1) -> CaseloadModel:
+    model = CaseloadModel(resolved, replication)
+    recorder = model.start()
+    steps = 0
+    while not recorder.triggered:
+        model.env.step()
+        steps += 1
+        if steps % every == 0:
+            check_invariants(model)
+    check_invariants(model)
+    return model
+
+
+def test_conservation_and_limits_in_the_baseline_unit(small):
+    model = run_checked(load_scenarios(small)[0])
+    assert model.entered > 300
+    assert sum(model.closed_by_cause.values()) > 100
+
+
+def test_monthly_conservation(small):
+    """households opened minus closed adds up to the change in open cases, month by month."""
+    model = CaseloadModel(load_scenarios(small)[0], 0)
+    out = model.run()
+    m = out.monthly
+    initial = 300
+    open_end = initial + m["cases_opened"].cumsum() - m["cases_closed"].cumsum()
+    stock = m["open_class_a"] + m["open_class_b"] + m["open_class_c"] + m["without_handler"]
+    stock = stock + m["in_intake"]
+    assert (open_end == stock).all()
+    causes = ["work", "studies", "other_benefit", "moved", "one_time", "unknown"]
+    assert (m[[f"exits_{c}" for c in causes]].sum(axis=1) == m["cases_closed"]).all()
+
+
+SCENARIOS = st.fixed_dictionaries(
+    {
+        "staff.intake_social_workers.posts": st.integers(0, 6),
+        "staff.ongoing_social_workers.posts": st.integers(0, 15),
+        "staff.benefit_administrators.posts": st.integers(0, 8),
+        "staff.employment_consultants.posts": st.integers(0, 5),
+        "staff.ongoing_social_workers.annual_turnover": st.sampled_from([0, 0.3, 2.0]),
+        "staff.ongoing_social_workers.parental_leave_per_year": st.sampled_from([0, 0.5]),
+        "staff.benefit_administrators.annual_turnover": st.sampled_from([0, 1.0]),
+        "staff.employment_consultants.annual_turnover": st.sampled_from([0, 1.0]),
+        "organisation.caseload_norm": st.sampled_from([1, 20, 55]),
+        "organisation.class_a_weight": st.sampled_from([1, 1.5, 3]),
+        "organisation.form": st.sampled_from(["split", "merged"]),
+        "organisation.administrator_caseload_norm": st.sampled_from([5, 90]),
+        "ar_team.places": st.integers(0, 40),
+        "initial_caseload.by_class.a": st.integers(0, 60),
+        "initial_caseload.by_class.b": st.integers(0, 150),
+        "horizon_years": st.sampled_from([0.25, 0.5]),
+        "seed": st.integers(0, 10_000),
+    }
+)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(overrides=SCENARIOS)
+def test_invariants_hold_in_generated_scenarios(small, overrides):
+    resolved = load_scenarios(
+        small, [f"{k}={v!r}".replace("'", '"') for k, v in overrides.items()]
+    )[0]
+    run_checked(resolved, every=7)
+
+
+def test_timed_changes_keep_the_invariants(small):
+    text = small.read_text() + (
+        "\n[[changes]]\nat = 2015-04-01\nstaff.ongoing_social_workers.posts = 3\n"
+        "staff.benefit_administrators.posts = 1\nar_team.places = 5\n"
+        "\n[[changes]]\nat = 2015-08-01\nstaff.ongoing_social_workers.posts = 16\n"
+        'organisation.form = "merged"\norganisation.caseload_norm = 40\n'
+    )
+    path = small.parent / "changes.toml"
+    path.write_text(text)
+    model = run_checked(load_scenarios(path)[0], every=3)
+    assert len(model.roster.active("ongoing_social_workers")) == 16
+
+
+def test_zero_turnover_keeps_staff_constant(small):
+    resolved = load_scenarios(
+        small,
+        [
+            "staff.ongoing_social_workers.annual_turnover=0",
+            "horizon_years=2",
+        ],
+    )[0]
+    monthly = CaseloadModel(resolved, 0).run().monthly
+    for role, posts in (
+        ("intake_social_workers", 4),
+        ("ongoing_social_workers", 11),
+        ("benefit_administrators", 6),
+        ("employment_consultants", 4),
+    ):
+        assert (monthly[f"staff_in_post_{role}"] == posts).all(), role
+
+
+def test_turnover_moves_staff(small):
+    resolved = load_scenarios(small, ["staff.ongoing_social_workers.annual_turnover=2"])[0]
+    monthly = CaseloadModel(resolved, 0).run().monthly
+    assert monthly["staff_in_post_ongoing_social_workers"].min() < 11
+
+
+def test_merged_organisation_has_no_hand_over(small):
+    split = CaseloadModel(load_scenarios(small)[0], 0).run().monthly
+    merged_resolved = load_scenarios(small, ["organisation.form=merged"])[0]
+    model = CaseloadModel(merged_resolved, 0, events=True)
+    merged = model.run()
+    assert split["transferred"].sum() > 0
+    assert merged.monthly["transferred"].sum() == 0
+    assert merged.events is not None
+    assert not (merged.events["detail"] == "transfer").any()
+
+
+def test_cases_wait_or_are_held_lower_when_workers_are_full_and_move_up_when_capacity_frees(small):
+    """Routing with capacity: three social workers cannot hold 240 A/B cases; new posts help."""
+    text = small.read_text() + (
+        "\n[[changes]]\nat = 2015-06-01\nstaff.ongoing_social_workers.posts = 16\n"
+        "staff.ongoing_social_workers.vacancy_fill_days = { dist = 'fixed', value = 0 }\n"
+        "staff.ongoing_social_workers.introduction_days = 0\n"
+    )
+    path = small.parent / "upgrade.toml"
+    path.write_text(text)
+    resolved = load_scenarios(path, ["staff.ongoing_social_workers.posts=3"])[0]
+    monthly = CaseloadModel(resolved, 0).run().monthly.set_index("month")
+    before, after = monthly.loc["2015-05"], monthly.loc["2015-06"]
+    assert before["waiting_for_class"] > 50
+    assert after["waiting_for_class"] < before["waiting_for_class"] / 2
+    assert after["open_class_a"] > before["open_class_a"]
+    assert after["caseload_per_social_worker"] <= 55 + EPS
+
+
+def test_highest_need_is_upgraded_first(small):
+    """One social worker with room for 3 B cases; an A case and a B case wait. Freed room goes
+    to the A case first: as B while only 1 fits, then as A when 1.5 fits."""
+    resolved = load_scenarios(
+        small,
+        [
+            "staff.ongoing_social_workers.posts=1",
+            "staff.benefit_administrators.posts=0",
+            "organisation.caseload_norm=3",
+            "organisation.class_a_weight=1.5",
+            "initial_caseload.by_class={a = 0, b = 0, c = 0}",
+        ],
+    )[0]
+    model = CaseloadModel(resolved, 0)
+    model.start()
+    rng = np.random.default_rng(1)
+
+    def arrive(need: str):
+        hh = model.new_household(0, "other", rng.random(40))
+        model.open_case(hh)
+        hh.need = need
+        model.routing.route(hh)
+        return hh
+
+    b1, b2, _b3 = arrive("b"), arrive("b"), arrive("b")
+    a_case, b4 = arrive("a"), arrive("b")
+    assert (a_case.held, b4.held) == ("waiting", "waiting")
+    model.close(b1, "moved")
+    assert (a_case.held, a_case.queued_for, b4.held) == ("b", "a", "waiting")
+    model.close(b2, "moved")
+    assert (a_case.held, a_case.queued_for, b4.held) == ("a", "", "waiting")
+    check_invariants(model)
+
+
+def test_more_social_workers_never_worse(small):
+    """More intake workers: no longer first-visit wait; more ongoing workers: no fewer exits to
+    work. Same seeds (common random numbers), averaged over replications."""
+    base = load_scenarios(
+        small, ["replications=4", "horizon_years=2", "staff.ongoing_social_workers.posts=5"]
+    )[0]
+    more_intake = load_scenarios(
+        small,
+        ["replications=4", "horizon_years=2", "staff.ongoing_social_workers.posts=5",
+         "staff.intake_social_workers.posts=6"],
+    )[0]  # fmt: skip
+    more_ongoing = load_scenarios(
+        small, ["replications=4", "horizon_years=2", "staff.ongoing_social_workers.posts=12"]
+    )[0]
+    kpi = {
+        name: run_scenario(r, workers=1).summary.set_index("kpi")["mean"]
+        for name, r in (("base", base), ("intake", more_intake), ("ongoing", more_ongoing))
+    }
+    assert kpi["intake"]["first_visit_wait_days"] <= kpi["base"]["first_visit_wait_days"]
+    assert kpi["ongoing"]["exits_work_per_year"] >= kpi["base"]["exits_work_per_year"]
+    assert (
+        kpi["ongoing"]["mean_monthly_waiting_for_class"]
+        < kpi["base"]["mean_monthly_waiting_for_class"]
+    )
+
+
+def test_ar_team_never_above_places_and_waits_when_full(small):
+    resolved = load_scenarios(
+        small, ["ar_team.places=3", "horizon_years=2", "initial_caseload.by_class.b=400"]
+    )[0]
+    model = run_checked(resolved, every=5)
+    out = model._output()
+    assert out.monthly["ar_team_in_programme"].max() <= 3
+    assert out.monthly["ar_team_waiting"].max() > 0
+
+
+def test_unemployment_raises_inflow_and_lowers_exits_to_work(small):
+    path = small.parent / "shock.toml"
+    path.write_text(
+        small.read_text().replace(
+            "path = [{ date = 2015-01-01, percent = 3.2 }]",
+            "path = [{ date = 2015-01-01, percent = 3.2 }, { date = 2015-03-01, percent = 6.4 }]",
+        )
+    )
+    calm = run_scenario(load_scenarios(small, ["replications=3"])[0], workers=1)
+    shock = run_scenario(load_scenarios(path, ["replications=3"])[0], workers=1)
+    c, s = calm.summary.set_index("kpi")["mean"], shock.summary.set_index("kpi")["mean"]
+    assert s["contacts_per_year"] > c["contacts_per_year"] * 1.1
+    assert s["mean_monthly_households_unemployment"] > c["mean_monthly_households_unemployment"]
+
+
+def test_event_log_follows_a_household(small):
+    model = CaseloadModel(load_scenarios(small)[0], 0, events=True)
+    out = model.run()
+    events = out.events
+    assert events is not None
+    exited = events[events["event"] == "exit"].iloc[0]
+    path = events[
+        (events["household"] == exited["household"]) & (events["episode"] == exited["episode"])
+    ]
+    assert path["day"].is_monotonic_increasing
+    assert path["event"].iloc[-1] == "exit"
+    assert np.isin(["held"], path["event"]).all()
