@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint clean
+.PHONY: run test lint docs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "caseflow needs Python 3.11 or newer"'
@@ -23,6 +23,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# Regenerate the key table of docs/scenarios.md from the schema (a test checks it is current).
+docs: $(STAMP)
+	$(BIN)/python -c "import re, pathlib; from sim.reference import BEGIN, END, scenario_reference_markdown as md; p = pathlib.Path('docs/scenarios.md'); t = p.read_text(); p.write_text(t[: t.index(BEGIN)] + md() + t[t.index(END) + len(END):])"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

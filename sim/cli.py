@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import __version__
 from .experiment import ProgressCallback, ScenarioResults, run_scenario
+from .reference import scenario_reference_markdown
 from .report import render_report
 from .results import (
     MANIFEST,
@@ -82,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--years", type=_positive_float, help="override the horizon in years")
     run.add_argument(
+        "--events",
+        action="store_true",
+        help="also write every household's event log as events.parquet (needs pyarrow)",
+    )
+    run.add_argument(
         "--set",
         dest="overrides",
         action="append",
@@ -93,7 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", nargs="+", type=Path)
 
-    sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema.add_argument(
+        "--markdown", action="store_true", help="print the key reference as Markdown instead"
+    )
 
     report = sub.add_parser("report", help="rebuild report.html of a results folder")
     report.add_argument("folder", type=Path)
@@ -121,6 +130,8 @@ def _write_one(folder: Path, results: ScenarioResults, manifest: dict[str, objec
     results.monthly.to_csv(folder / "monthly.csv", index=False)
     results.summary.to_csv(folder / "summary.csv", index=False)
     results.per_replication.to_csv(folder / "per_replication.csv", index=False)
+    if results.events is not None:
+        results.events.to_parquet(folder / "events.parquet", index=False)
     write_scenario_files(folder, results.resolved)
     (folder / "report.html").write_text(
         render_report(folder, results.summary, results.monthly, manifest), encoding="utf-8"
@@ -128,7 +139,18 @@ def _write_one(folder: Path, results: ScenarioResults, manifest: dict[str, objec
     write_manifest(folder, manifest)
 
 
+def _check_parquet() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise InputError.single(
+            "--events", "", "writing Parquet needs pyarrow: pip install 'caseflow[events]'"
+        ) from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.events:
+        _check_parquet()
     resolved_list = load_scenarios(
         args.scenario,
         args.overrides,
@@ -144,7 +166,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         points = []
         for resolved in resolved_list:
             results = run_scenario(
-                resolved, workers=args.workers, progress=_progress(resolved.name)
+                resolved,
+                workers=args.workers,
+                progress=_progress(resolved.name),
+                events=args.events,
             )
             folder = work if len(resolved_list) == 1 else work / resolved.name
             manifest = base_manifest(resolved)
@@ -218,7 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_validate(args)
         if args.command == "report":
             return cmd_report(args)
-        print(json.dumps(scenario_json_schema(), indent=2))
+        if args.markdown:
+            print(scenario_reference_markdown())
+        else:
+            print(json.dumps(scenario_json_schema(), indent=2))
         return 0
     except InputError as exc:
         for line in str(exc).splitlines():

@@ -29,6 +29,7 @@ class ScenarioResults:
     monthly: pd.DataFrame
     per_replication: pd.DataFrame
     summary: pd.DataFrame
+    events: pd.DataFrame | None = None
 
 
 @dataclass
@@ -36,16 +37,22 @@ class ReplicationResult:
     replication: int
     monthly: pd.DataFrame
     kpis: dict[str, float]
+    events: pd.DataFrame | None = None
 
 
-def run_replication(resolved: ResolvedScenario, replication: int) -> ReplicationResult:
-    """Run one replication and reduce it to its monthly rows and KPIs."""
-    model = CaseloadModel(resolved, replication)
+def run_replication(
+    resolved: ResolvedScenario, replication: int, events: bool = False
+) -> ReplicationResult:
+    """Run one replication and reduce it to its monthly rows and KPIs (and event log)."""
+    model = CaseloadModel(resolved, replication, events=events)
     output = model.run()
     kpis = replication_kpis(output, model.first_day, model.report_from, model.end)
     monthly = output.monthly
     monthly.insert(0, "replication", replication)
-    return ReplicationResult(replication, monthly, kpis)
+    log = output.events
+    if log is not None:
+        log.insert(0, "replication", replication)
+    return ReplicationResult(replication, monthly, kpis, log)
 
 
 def default_workers() -> int:
@@ -57,10 +64,14 @@ def run_scenario(
     *,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
+    events: bool = False,
 ) -> ScenarioResults:
-    """All replications of ``resolved`` (``scenario.replications`` of them)."""
+    """All replications of ``resolved`` (``scenario.replications`` of them).
+
+    ``events=True`` also keeps every household's event log (larger and slower).
+    """
     reps = list(range(resolved.scenario.replications))
-    results = _map(resolved, reps, workers or default_workers(), progress)
+    results = _map(resolved, reps, workers or default_workers(), progress, events)
     return _collect(resolved, results)
 
 
@@ -69,16 +80,18 @@ def _map(
     reps: Sequence[int],
     workers: int,
     progress: ProgressCallback | None,
+    events: bool,
 ) -> list[ReplicationResult]:
     out: list[ReplicationResult] = []
     if workers <= 1 or len(reps) <= 1:
         for rep in reps:
-            out.append(run_replication(resolved, rep))
+            out.append(run_replication(resolved, rep, events))
             if progress:
                 progress(len(out), len(reps))
         return out
     with ProcessPoolExecutor(max_workers=min(workers, len(reps))) as pool:
-        for result in pool.map(run_replication, [resolved] * len(reps), reps):
+        n = len(reps)
+        for result in pool.map(run_replication, [resolved] * n, reps, [events] * n):
             out.append(result)
             if progress:
                 progress(len(out), len(reps))
@@ -89,4 +102,6 @@ def _collect(resolved: ResolvedScenario, results: list[ReplicationResult]) -> Sc
     results = sorted(results, key=lambda r: r.replication)
     monthly = pd.concat([r.monthly for r in results], ignore_index=True)
     per_rep = pd.DataFrame([{"replication": r.replication, **r.kpis} for r in results])
-    return ScenarioResults(resolved, monthly, per_rep, summarise(per_rep))
+    logs = [r.events for r in results if r.events is not None]
+    events = pd.concat(logs, ignore_index=True) if logs else None
+    return ScenarioResults(resolved, monthly, per_rep, summarise(per_rep), events)

@@ -19,6 +19,7 @@ raises :class:`~sim.validation.InputError` naming file, key and what is allowed.
 from __future__ import annotations
 
 import copy
+import datetime
 import itertools
 import re
 import tomllib
@@ -88,8 +89,10 @@ class Staff(_Strict):
 class District(_Strict):
     """A district served by the unit, with its share of the unit's contacts."""
 
-    name: str = Field(min_length=1)
-    contact_share: float = Field(gt=0)
+    name: str = Field(min_length=1, description="district name")
+    contact_share: float = Field(
+        gt=0, description="relative share of the unit's contacts (normalised over districts)"
+    )
 
 
 class Organisation(_Strict):
@@ -100,7 +103,7 @@ class Organisation(_Strict):
         description="split: intake unit hands long needs over to an income-support unit; "
         "merged: one unit, no hand-over",
     )
-    districts: list[District] = Field(min_length=1)
+    districts: list[District] = Field(min_length=1, description="districts the unit serves")
     caseload_norm: float = Field(
         default=55, gt=0, le=500, description="weighted A/B cases one social worker may hold"
     )
@@ -136,7 +139,7 @@ class ARTeam(_Strict):
 
 
 class UnemploymentPoint(_Strict):
-    date: date
+    date: datetime.date = Field(description="date of this point (YYYY-MM-DD)")
     percent: float = Field(gt=0, lt=100, description="registered unemployment, % of population")
 
 
@@ -146,7 +149,9 @@ class Unemployment(_Strict):
     reference_percent: float = Field(
         gt=0, lt=100, description="the rate at which the parameter set's rates apply"
     )
-    path: list[UnemploymentPoint] = Field(min_length=1)
+    path: list[UnemploymentPoint] = Field(
+        min_length=1, description="points in date order; linear in between, flat outside"
+    )
 
     @model_validator(mode="after")
     def _increasing(self) -> Unemployment:
@@ -169,17 +174,20 @@ class Unemployment(_Strict):
 
 
 class ClassCounts(_Strict):
-    a: int = Field(default=0, ge=0)
-    b: int = Field(default=0, ge=0)
-    c: int = Field(default=0, ge=0)
+    a: int = Field(default=0, ge=0, description="class A cases")
+    b: int = Field(default=0, ge=0, description="class B cases")
+    c: int = Field(default=0, ge=0, description="class C cases")
 
 
 class InitialCaseload(_Strict):
     """Households open on the first simulated day (held in the ongoing unit)."""
 
-    by_class: ClassCounts = ClassCounts()
+    by_class: ClassCounts = Field(
+        default=ClassCounts(), description="open cases by assessed class: a, b, c"
+    )
     barrier_shares: dict[Barrier, Share] = Field(
-        default_factory=lambda: dict.fromkeys(BARRIERS, 1 / len(BARRIERS))
+        default_factory=lambda: dict.fromkeys(BARRIERS, 1 / len(BARRIERS)),
+        description="share of open cases by barrier (must give all five, adding up to 1)",
     )
     duration_months: Distribution = Field(
         default=Exponential(dist="exponential", mean=18),
@@ -206,8 +214,12 @@ class InitialCaseload(_Strict):
 class Costs(_Strict):
     """Money: assistance paid per household-month, by household type."""
 
-    assistance_sek_per_month_without_children: float = Field(default=7_300, ge=0)
-    assistance_sek_per_month_with_children: float = Field(default=10_300, ge=0)
+    assistance_sek_per_month_without_children: float = Field(
+        default=7_300, ge=0, description="paid per household-month, households without children"
+    )
+    assistance_sek_per_month_with_children: float = Field(
+        default=10_300, ge=0, description="paid per household-month, households with children"
+    )
 
 
 CHANGEABLE = ("organisation", "staff", "ar_team", "costs")
@@ -216,35 +228,48 @@ CHANGEABLE = ("organisation", "staff", "ar_team", "costs")
 class Change(_Strict):
     """Settings that change at a date (only staff, ar_team, organisation and costs)."""
 
-    at: date
-    organisation: dict[str, Any] | None = None
-    staff: dict[str, Any] | None = None
-    ar_team: dict[str, Any] | None = None
-    costs: dict[str, Any] | None = None
+    at: date = Field(description="the date the settings below take effect")
+    organisation: dict[str, Any] | None = Field(default=None, description="as `organisation`")
+    staff: dict[str, Any] | None = Field(default=None, description="as `staff`")
+    ar_team: dict[str, Any] | None = Field(default=None, description="as `ar_team`")
+    costs: dict[str, Any] | None = Field(default=None, description="as `costs`")
 
 
 class Scenario(_Strict):
     """A complete scenario, as validated from a file (after ``extends``, ``--set`` and sweeps)."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)
-    description: str = ""
-    start_date: date
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        max_length=80,
+        description="short name, used for results folders",
+    )
+    description: str = Field(default="", description="the question the scenario answers")
+    start_date: date = Field(description="first reported day (YYYY-MM-DD)")
     horizon_years: float = Field(gt=0, le=50, description="simulated years after warm-up")
     warmup_days: int = Field(
         default=0, ge=0, le=36_500, description="days simulated before start_date, not reported"
     )
-    replications: int = Field(default=10, ge=1, le=100_000)
-    seed: int = Field(default=0, ge=0, lt=2**63)
+    replications: int = Field(
+        default=10, ge=1, le=100_000, description="independent runs; intervals come from these"
+    )
+    seed: int = Field(
+        default=0, ge=0, lt=2**63, description="the root of every random stream of the run"
+    )
     parameters: str = Field(
         min_length=1, description="parameter set file, relative to the file that names it"
     )
-    organisation: Organisation
-    staff: Staff
-    ar_team: ARTeam
-    unemployment: Unemployment
-    initial_caseload: InitialCaseload = InitialCaseload()
-    costs: Costs = Costs()
-    changes: list[Change] = Field(default_factory=list)
+    organisation: Organisation = Field(description="units, districts and caseload norms")
+    staff: Staff = Field(description="posts by role; all four roles must be given")
+    ar_team: ARTeam = Field(description="the rehabilitation team's places")
+    unemployment: Unemployment = Field(description="the unemployment path")
+    initial_caseload: InitialCaseload = Field(
+        default=InitialCaseload(), description="households open on day 0 (none by default)"
+    )
+    costs: Costs = Field(default=Costs(), description="assistance paid per household-month")
+    changes: list[Change] = Field(
+        default_factory=list,
+        description="settings of staff, ar_team, organisation or costs that change at a date",
+    )
 
     @property
     def end_date(self) -> date:

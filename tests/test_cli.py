@@ -193,3 +193,32 @@ def test_report_rebuilds(small, tmp_path):
 
 def test_no_results_outside_out(small, tmp_path):
     assert not Path(tmp_path / "results").exists()
+
+
+def test_events_parquet_lets_a_researcher_follow_a_household(small, tmp_path):
+    out = tmp_path / "ev"
+    args = [
+        "run",
+        str(small),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--replications",
+        "2",
+        "--events",
+    ]
+    assert cli.main(args) == 0
+    events = pd.read_parquet(out / "events.parquet")
+    assert set(events.columns) == {"replication", "day", "household", "episode", "event", "detail"}
+    assert set(events["replication"]) == {0, 1}
+    assert {"booked", "first_visit", "granted", "held", "exit"} <= set(events["event"])
+
+
+def test_scenario_reference_in_docs_is_up_to_date():
+    """docs/scenarios.md embeds `caseflow schema --markdown`; regenerate it when this fails."""
+    from sim.reference import BEGIN, END, scenario_reference_markdown
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "scenarios.md").read_text()
+    embedded = text[text.index(BEGIN) : text.index(END) + len(END)]
+    assert embedded == scenario_reference_markdown()

@@ -270,3 +270,23 @@ def test_event_log_follows_a_household(small):
     assert path["day"].is_monotonic_increasing
     assert path["event"].iloc[-1] == "exit"
     assert np.isin(["held"], path["event"]).all()
+
+
+def test_warm_up_months_are_reported_but_excluded(small):
+    """Start empty, warm up for a year: the warm-up rows are in monthly output, flagged, and
+    left out of every KPI."""
+    resolved = load_scenarios(
+        small,
+        ["initial_caseload.by_class={a = 0, b = 0, c = 0}", "warmup_days=365", "replications=2"],
+    )[0]
+    results = run_scenario(resolved, workers=1)
+    monthly = results.monthly
+    assert (monthly["period"] == "warmup").sum() == 2 * 12
+    assert monthly.loc[monthly["period"] == "warmup", "month"].min() == "2014-01"
+    run_rows = monthly[monthly["period"] == "run"]
+    assert run_rows["month"].min() == "2015-01"
+    expected = run_rows.groupby("replication")["households"].mean().mean()
+    got = results.summary.set_index("kpi").loc["mean_monthly_households", "mean"]
+    assert abs(got - expected) < 1e-9
+    first = monthly[monthly["replication"] == 0]["households"].iloc[0]
+    assert first < run_rows["households"].mean() / 2  # it really started empty

@@ -1,0 +1,136 @@
+"""The scenario file reference, generated from the schema (``caseflow schema --markdown``).
+
+``docs/scenarios.md`` embeds this text between two marker lines; a test keeps it up to date.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+import annotated_types
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from .distributions import DISTRIBUTION_TAGS
+from .scenario import Scenario
+
+BEGIN = "<!-- BEGIN GENERATED: caseflow schema --markdown -->"
+END = "<!-- END GENERATED -->"
+
+_BOUNDS = (
+    (annotated_types.Ge, "ge", "≥"),
+    (annotated_types.Gt, "gt", ">"),
+    (annotated_types.Le, "le", "≤"),
+    (annotated_types.Lt, "lt", "<"),
+)
+
+
+def _is_distribution(annotation: Any) -> bool:
+    members = typing.get_args(annotation)
+    return bool(members) and all(
+        isinstance(m, type) and issubclass(m, BaseModel) and "dist" in m.model_fields
+        for m in members
+    )
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if _is_distribution(annotation):
+        return "distribution"
+    if origin is typing.Literal:
+        return " \\| ".join(f'`"{a}"`' for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in args if a is not type(None))
+    if origin is list:
+        return f"list of {_type_name(args[0])}"
+    if origin is dict:
+        if args[1] is Any:
+            return "table"
+        return f"table of {_type_name(args[1])} by {_type_name(args[0])}"
+    if origin is typing.Annotated:
+        return _type_name(args[0])
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "table"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _constraints(field: FieldInfo) -> str:
+    parts = []
+    for meta in field.metadata:
+        for kind, attr, symbol in _BOUNDS:
+            if isinstance(meta, kind):
+                parts.append(f"{symbol} {getattr(meta, attr)}")
+        if getattr(meta, "pattern", None):
+            parts.append(f"pattern `{meta.pattern}`")
+        if getattr(meta, "min_length", None):
+            parts.append(f"at least {meta.min_length}")
+    return ", ".join(parts)
+
+
+def _default(field: FieldInfo) -> str:
+    if field.is_required():
+        return "required"
+    factory = field.default_factory
+    value = factory() if factory is not None else field.default  # type: ignore[call-arg]
+    if value is PydanticUndefined:
+        return "required"
+    if value is None:
+        return "none"
+    if isinstance(value, BaseModel):
+        dumped = value.model_dump(mode="json")
+        if "dist" in dumped:
+            inner = ", ".join(f"{k} = {v!r}" for k, v in dumped.items())
+            return f"`{{ {inner} }}`".replace("'", '"')
+        return "see keys below"
+    if isinstance(value, dict) and value and all(isinstance(v, float) for v in value.values()):
+        return "equal shares"
+    return f"`{value!r}`".replace("'", '"')
+
+
+def _rows(model: type[BaseModel], prefix: str) -> list[str]:
+    rows: list[str] = []
+    nested: list[tuple[type[BaseModel], str]] = []
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{name}"
+        annotation = field.annotation
+        inner = annotation
+        if typing.get_origin(annotation) is list:
+            inner = typing.get_args(annotation)[0]
+        desc = (field.description or "").replace("|", "\\|")
+        rows.append(
+            f"| `{key}` | {_type_name(annotation)} | {_default(field)} | {_constraints(field)} "
+            f"| {desc} |"
+        )
+        if isinstance(inner, type) and issubclass(inner, BaseModel) and not _is_distribution(inner):
+            suffix = "[]." if inner is not annotation else "."
+            nested.append((inner, f"{key}{suffix}"))
+    for sub, sub_prefix in nested:
+        rows.extend(_rows(sub, sub_prefix))
+    return rows
+
+
+def scenario_reference_markdown() -> str:
+    """Every scenario key with its type, default, allowed values and meaning."""
+    lines = [
+        BEGIN,
+        "",
+        "| key | type | default | allowed | meaning |",
+        "|---|---|---|---|---|",
+        *_rows(Scenario, ""),
+        "",
+        "A **distribution** is a table with a `dist` key, one of "
+        + ", ".join(f"`{t}`" for t in DISTRIBUTION_TAGS)
+        + ": `fixed` (`value`), `exponential` (`mean`), `gamma` and `lognormal` (`mean`, `sd` "
+        "of the value itself), `uniform` (`low`, `high`), `empirical` (`values`, optional "
+        "`weights`). All values are non-negative.",
+        "",
+        "Keys outside the schema: `extends` (path of a scenario this one changes, relative to "
+        "this file) and `sweep` (dotted key = list of values; the run covers their product).",
+        "",
+        END,
+    ]
+    return "\n".join(lines)
