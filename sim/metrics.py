@@ -23,6 +23,7 @@ FLOW_COLUMNS = (
     "first_visits",
     "cases_opened",
     "transferred",
+    "jobcentre_referrals",
     "cases_closed",
     "exits_work",
     "exits_studies",

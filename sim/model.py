@@ -805,6 +805,11 @@ class CaseloadModel:
         u = hh.u[U_NEED]
         hh.need = "a" if u < shares.a else ("b" if u < shares.a + shares.b else "c")
         self.log_event(hh, "need", hh.need)
+        if hh.barrier == "unemployment":
+            # Every adult with unemployment as barrier is referred to Jobbtorg (seed 003); the
+            # effect is the work-exit multiplier ``jobcentre_multiplier_work``.
+            self.flows["jobcentre_referrals"] += 1
+            self.log_event(hh, "jobcentre_referral", "")
         self.routing.route(hh)
 
     # follow-ups -----------------------------------------------------------------------------
@@ -930,9 +935,9 @@ class CaseloadModel:
         self.log_event(hh, "exit", cause)
         self.episodes.append(self._episode_row(hh, now, cause, via_ar))
         rp = self.params.returns
-        p_return = rp.probability.get("ar_team" if via_ar else cause, 0.0)
-        if hh.u[U_RETURN] < p_return:
-            delay = rp.delay_days.draw(hh.u[U_RETURN_DAYS])
+        key = "ar_team" if via_ar else cause
+        if hh.u[U_RETURN] < getattr(rp.probability, key):
+            delay = getattr(rp.delay_days, key).draw(hh.u[U_RETURN_DAYS])
             if now + delay < self.end:
                 self.after(delay, self.return_contact, hh)
 
@@ -994,6 +999,7 @@ class CaseloadModel:
             "cases_opened",
             "cases_closed",
             "transferred",
+            "jobcentre_referrals",
             *(f"exits_{c}" for c in (*ONGOING_EXIT_CAUSES, "one_time")),
         ]
         self.flows = dict.fromkeys(keys, 0.0)
@@ -1055,7 +1061,15 @@ class CaseloadModel:
         visits = f["first_visits"]
         row["first_visits"] = int(visits)
         row["first_visit_wait_days"] = f["first_visit_wait_sum"] / visits if visits else math.nan
-        for key in ("contacts", "returns", "booked", "dropped_out", "rejected", "transferred"):
+        for key in (
+            "contacts",
+            "returns",
+            "booked",
+            "dropped_out",
+            "rejected",
+            "transferred",
+            "jobcentre_referrals",
+        ):
             row[key] = int(f[key])
         sw_days = self.routing.sw_level.take(now)
         load_days = self.routing.load_level.take(now)

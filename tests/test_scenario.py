@@ -228,3 +228,15 @@ def test_generated_typos_are_caught_with_suggestion(small, data):
     msg = messages(small, ".".join([*parts[:-1], typo]) + "=" + _toml_value(data.draw(good)))
     assert f"unknown key '{typo}'" in msg
     assert f"did you mean '{last}'" in msg
+
+
+def test_parameter_file_errors_name_that_file_and_key(write):
+    from .conftest import PARAMETERS
+
+    text = PARAMETERS.read_text().replace("work = 0.25", "wrok = 0.25")
+    params = write("params.toml", text)
+    scenario = write("s.toml", re.sub(r'parameters = ".*"', 'parameters = "params.toml"', SMALL))
+    msg = messages(scenario)
+    assert str(params) in msg
+    assert "returns.probability.wrok" in msg and "did you mean 'work'" in msg
+    assert "returns.probability.work: required key is missing" in msg
