@@ -17,8 +17,8 @@ run: $(STAMP)
 	$(BIN)/caseflow run scenarios/baseline.toml
 
 lint: $(STAMP)
-	$(BIN)/ruff check sim tests benchmarks
-	$(BIN)/ruff format --check sim tests benchmarks
+	$(BIN)/ruff check sim tests benchmarks calibration
+	$(BIN)/ruff format --check sim tests benchmarks calibration
 	$(BIN)/mypy sim
 
 test: lint
