@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -175,7 +176,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             manifest = base_manifest(resolved)
             manifest.update(
                 {
-                    "command": " ".join(["caseflow", *sys.argv[1:]]),
+                    "command": shlex.join(["caseflow", *args.argv]),
                     "started": started.isoformat(),
                     "finished": now_utc().isoformat(),
                     "wall_seconds": round(time.monotonic() - t0, 3),
@@ -235,7 +236,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         if args.command == "run":
             return cmd_run(args)

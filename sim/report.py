@@ -134,7 +134,9 @@ def render_report(
             "The parameter set is a hand-set first guess, not fitted to reported flows: read the "
             "figures as the model's mechanics, not as forecasts."
         )
-    command = f"caseflow run {html.escape(str(manifest.get('scenario_file', '')))}"
+    command = html.escape(
+        str(manifest.get("command") or f"caseflow run {manifest.get('scenario_file', '')}")
+    )
     git = manifest.get("git", {})
     imgs = "".join(
         f'<figure><img alt="{k}" src="data:image/png;base64,{v}"></figure>'

@@ -222,3 +222,32 @@ def test_scenario_reference_in_docs_is_up_to_date():
     text = (Path(__file__).resolve().parent.parent / "docs" / "scenarios.md").read_text()
     embedded = text[text.index(BEGIN) : text.index(END) + len(END)]
     assert embedded == scenario_reference_markdown()
+
+
+def test_readme_scenario_example_validates(tmp_path):
+    """The scenario file shown in README.md is valid, next to the baseline it extends."""
+    import re
+    import shutil
+
+    from sim.scenario import load_scenarios
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    example = re.search(r"```toml\n(.*?)```", readme, re.S)
+    assert example, "README.md has no toml example"
+    (tmp_path / "scenarios").mkdir()
+    shutil.copy(root / "scenarios" / "baseline.toml", tmp_path / "scenarios" / "baseline.toml")
+    shutil.copytree(root / "calibration", tmp_path / "calibration")
+    path = tmp_path / "scenarios" / "example.toml"
+    path.write_text(example.group(1))
+    resolved = load_scenarios(path)
+    assert len(resolved) == 2  # the example sweeps two AR place counts
+    assert resolved[0].timeline[1].staff.ongoing_social_workers.posts == 14
+
+
+def test_report_names_scenario_and_exact_command(small, tmp_path):
+    out = tmp_path / "cmd"
+    assert cli.main(["run", str(small), "--out", str(out), "--workers", "1", "--seed", "5"]) == 0
+    html = (out / "report.html").read_text()
+    assert "small" in html
+    assert "--seed 5" in html
