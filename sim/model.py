@@ -759,7 +759,8 @@ class CaseloadModel:
         else:
             self.assess_need(hh)
 
-    def open_case(self, hh: Household, elapsed_days: float = 0.0) -> None:
+    def open_case(self, hh: Household, elapsed_days: float = 0.0, *, initial: bool = False) -> None:
+        """The episode opens (granted). ``initial`` cases were open before day 0."""
         now = self.env.now
         hh.open = True
         self.open_households[hh] = None
@@ -769,7 +770,7 @@ class CaseloadModel:
         hh.band = sum(1 for b in self.band_days if b <= elapsed_days)
         self.open_by_barrier[hh.barrier] += 1
         (self.open_children if hh.children else self.open_without_children).add(now, 1)
-        if elapsed_days == 0.0:
+        if not initial:
             self.flows["cases_opened"] += 1
             self.opened_by_barrier[hh.barrier] += 1
         self.entered += 1
@@ -982,7 +983,7 @@ class CaseloadModel:
             district = int(rng.choice(len(districts), p=districts / districts.sum()))
             hh = self.new_household(district, barrier, rng.random(N_UNIFORMS))
             elapsed = init.duration_months.draw(rng.random()) * MONTH_DAYS
-            self.open_case(hh, elapsed_days=elapsed)
+            self.open_case(hh, elapsed_days=elapsed, initial=True)
             hh.need = cls
             self.routing.route(hh)
 
