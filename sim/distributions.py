@@ -39,7 +39,7 @@ class _Dist(BaseModel):
         return self.ppf(rng.random(size))
 
     def draw(self, u: float) -> float:
-        """The value at one uniform ``u`` in [0, 1)."""
+        """The value at one uniform ``u`` in [0, 1) (scalar fast path of ``ppf``)."""
         return float(self.ppf(np.array([u]))[0])
 
 
@@ -51,6 +51,9 @@ class Fixed(_Dist):
 
     def ppf(self, u: FloatArray) -> FloatArray:
         return np.full(np.shape(u), self.value, dtype=float)
+
+    def draw(self, u: float) -> float:
+        return self.value
 
     @property
     def mean_value(self) -> float:
@@ -65,6 +68,9 @@ class Exponential(_Dist):
 
     def ppf(self, u: FloatArray) -> FloatArray:
         return np.asarray(-self.mean * np.log1p(-np.asarray(u, dtype=float)), dtype=float)
+
+    def draw(self, u: float) -> float:
+        return -self.mean * math.log1p(-u)
 
     @property
     def mean_value(self) -> float:
@@ -83,6 +89,10 @@ class Gamma(_Dist):
         scale = self.sd**2 / self.mean
         return np.asarray(special.gammaincinv(shape, np.asarray(u, dtype=float)) * scale)
 
+    def draw(self, u: float) -> float:
+        shape = (self.mean / self.sd) ** 2
+        return float(special.gammaincinv(shape, u)) * (self.sd**2 / self.mean)
+
     @property
     def mean_value(self) -> float:
         return self.mean
@@ -100,6 +110,11 @@ class LogNormal(_Dist):
         mu = math.log(self.mean) - sigma2 / 2
         z = special.ndtri(np.asarray(u, dtype=float))
         return np.asarray(np.exp(mu + math.sqrt(sigma2) * z), dtype=float)
+
+    def draw(self, u: float) -> float:
+        sigma2 = math.log1p((self.sd / self.mean) ** 2)
+        mu = math.log(self.mean) - sigma2 / 2
+        return math.exp(mu + math.sqrt(sigma2) * float(special.ndtri(u)))
 
     @property
     def mean_value(self) -> float:
@@ -121,6 +136,9 @@ class Uniform(_Dist):
 
     def ppf(self, u: FloatArray) -> FloatArray:
         return np.asarray(self.low + (self.high - self.low) * np.asarray(u, dtype=float))
+
+    def draw(self, u: float) -> float:
+        return self.low + (self.high - self.low) * u
 
     @property
     def mean_value(self) -> float:

@@ -11,6 +11,7 @@ and inverts it to find when a household's exit clock runs out.
 
 from __future__ import annotations
 
+import bisect
 from datetime import date, timedelta
 
 import numpy as np
@@ -33,25 +34,29 @@ def contact_multiplier(unemployment: FloatArray, reference: float, elasticity: f
 
 
 class WorkClock:
-    """Cumulative work-exit exposure ``G(t)``, piecewise linear over days, and its inverse."""
+    """Cumulative work-exit exposure ``G(t)``, piecewise linear over days, and its inverse.
+
+    Kept as Python lists: it is read once per household state change, where numpy scalar
+    indexing would cost more than the arithmetic.
+    """
 
     def __init__(self, unemployment: FloatArray, reference: float, semi_elasticity: float) -> None:
         factor = np.exp(semi_elasticity * (unemployment - reference))
-        self.factor = factor
+        self.factor: list[float] = factor.tolist()
         # G at integer days; the factor of day d applies on [d, d + 1).
-        self.cumulative = np.concatenate(([0.0], np.cumsum(factor)))
-        self._last_day = len(factor)
+        self.cumulative: list[float] = np.concatenate(([0.0], np.cumsum(factor))).tolist()
+        self._last_day = len(self.factor)
 
     def at(self, t: float) -> float:
         """``G(t)``; beyond the horizon the last day's factor continues."""
         if t >= self._last_day:
-            return float(self.cumulative[-1] + (t - self._last_day) * self.factor[-1])
+            return self.cumulative[-1] + (t - self._last_day) * self.factor[-1]
         day = int(t)
-        return float(self.cumulative[day] + (t - day) * self.factor[day])
+        return self.cumulative[day] + (t - day) * self.factor[day]
 
     def inverse(self, g: float) -> float:
         """The time ``t`` with ``G(t) = g``."""
         if g >= self.cumulative[-1]:
-            return self._last_day + (g - float(self.cumulative[-1])) / float(self.factor[-1])
-        day = int(np.searchsorted(self.cumulative, g, side="right")) - 1
-        return day + (g - float(self.cumulative[day])) / float(self.factor[day])
+            return self._last_day + (g - self.cumulative[-1]) / self.factor[-1]
+        day = bisect.bisect_right(self.cumulative, g) - 1
+        return day + (g - self.cumulative[day]) / self.factor[day]

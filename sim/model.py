@@ -54,6 +54,8 @@ U_FREE = U_EXIT + len(ONGOING_EXIT_CAUSES)  # further uniforms, used in turn (fo
 N_UNIFORMS = U_FREE + 8
 
 HELD_STATES = ("a", "b", "c", "waiting", "transfer", "intake")
+# _rates relies on this order: work and studies first (they depend on the class held).
+assert ONGOING_EXIT_CAUSES[:2] == ("work", "studies")
 
 
 class Level:
@@ -96,7 +98,7 @@ class Household:
     held: str = ""
     worker: Post | None = None
     weight: float = 0.0
-    exposure: list[float] = field(default_factory=lambda: [0.0] * len(ONGOING_EXIT_CAUSES))
+    clock_left: list[float] = field(default_factory=list)  # unit-exponential exit clocks left
     rates: list[float] = field(default_factory=lambda: [0.0] * len(ONGOING_EXIT_CAUSES))
     clock_t: float = 0.0
     clock_g: float = 0.0
@@ -223,7 +225,8 @@ class Routing:
 
     # capacity -------------------------------------------------------------------------------
     def sw_capacity(self, post: Post) -> float:
-        return self.norm * post.capacity
+        """The weighted caseload this social worker may hold now (cached in ``refresh``)."""
+        return float(post.data["cap"])
 
     def configure(self, settings: Settings) -> None:
         org = settings.organisation
@@ -235,6 +238,8 @@ class Routing:
 
     def refresh_capacity(self) -> None:
         now = self.model.env.now
+        for post in self.social_workers:
+            post.data["cap"] = self.norm * post.capacity
         total = sum(self.sw_capacity(p) for p in self.social_workers)
         self.capacity_level.add(now, total - self.capacity_level.value)
         working = sum(1 for p in self.social_workers if p.capacity > 0)
@@ -255,6 +260,7 @@ class Routing:
         role_list = (
             self.social_workers if post.role == "ongoing_social_workers" else self.administrators
         )
+        post.data["cap"] = self.norm * post.capacity  # before any case is re-placed
         if post.state == ABOLISHED:
             if post in role_list:
                 role_list.remove(post)
@@ -289,7 +295,8 @@ class Routing:
         best: Post | None = None
         best_room = weight - 1e-9
         for post in self.social_workers:
-            room = self.sw_capacity(post) - post.data["load"]
+            data = post.data
+            room = data["cap"] - data["load"]
             if hh is not None and hh.worker is post:
                 room += hh.weight
             if room >= best_room:
@@ -323,7 +330,7 @@ class Routing:
             self.c_level.add(now, -1)
 
     def _max_room(self) -> float:
-        return max((self.sw_capacity(p) - p.data["load"] for p in self.social_workers), default=0.0)
+        return max((p.data["cap"] - p.data["load"] for p in self.social_workers), default=0.0)
 
     def _serve_social_worker_queue(self, need: str) -> None:
         queue = self.queues[need]
@@ -402,6 +409,8 @@ class Routing:
         An A-need case that finds room for a B case but not an A case is held as B by a social
         worker (still queued for A) before any B-need case gets that room.
         """
+        if self.queued_count == 0:
+            return  # nothing waits for a class (entries left in the queues are stale)
         if self._max_room() >= 1.0 - 1e-9:
             self._serve_social_worker_queue("a")
             self._serve_social_worker_queue("b")
@@ -530,6 +539,7 @@ class CaseloadModel:
             ex.unemployment_semi_elasticity_work,
         )
         self.band_days = [m * MONTH_DAYS for m in ex.duration_bands_months]
+        self._prepare_rates()
         self.settings = resolved.timeline[0]
         self.intake = IntakeDesk(self)
         self.routing = Routing(self)
@@ -767,6 +777,7 @@ class CaseloadModel:
         hh.granted_day = now - elapsed_days
         hh.clock_t = now
         hh.clock_g = self.work_clock.at(now)
+        hh.clock_left = [-math.log1p(-hh.u[U_EXIT + k]) for k in range(len(ONGOING_EXIT_CAUSES))]
         hh.band = sum(1 for b in self.band_days if b <= elapsed_days)
         self.open_by_barrier[hh.barrier] += 1
         (self.open_children if hh.children else self.open_without_children).add(now, 1)
@@ -841,51 +852,57 @@ class CaseloadModel:
         self.routing.route(hh)
 
     # exits ----------------------------------------------------------------------------------
+    def _prepare_rates(self) -> None:
+        """Per-day base hazards by barrier and the multipliers, looked up once per run."""
+        ex = self.params.exits
+        self._base_rates = {
+            b: [ex.monthly_hazard[c][b] / MONTH_DAYS for c in ONGOING_EXIT_CAUSES] for b in BARRIERS
+        }
+        cm = ex.class_multiplier_work
+        w = ex.waiting_multiplier_work
+        self._intensity = {"a": cm.a, "b": cm.b, "c": cm.c, "waiting": w, "transfer": w}
+        self._duration_multiplier = list(ex.duration_multiplier)
+        self._programme_multiplier = self.params.ar_programme.in_programme_exit_multiplier
+        self._young_multiplier = ex.young_multiplier
+        self._jobcentre_multiplier = ex.jobcentre_multiplier_work
+
     def _accrue(self, hh: Household) -> None:
+        """Run the household's exit clocks down by the hazard accrued since the last change."""
         now = self.env.now
         g = self.work_clock.at(now)
         dt, dg = now - hh.clock_t, g - hh.clock_g
-        exposure, rates = hh.exposure, hh.rates
-        exposure[0] += rates[0] * dg
+        left, rates = hh.clock_left, hh.rates
+        left[0] -= rates[0] * dg  # work runs on the unemployment-adjusted clock
         for k in range(1, len(rates)):
-            exposure[k] += rates[k] * dt
+            left[k] -= rates[k] * dt
         hh.clock_t, hh.clock_g = now, g
 
     def _rates(self, hh: Household) -> list[float]:
-        ex = self.params.exits
-        held = hh.held
-        if held in ("a", "b", "c"):
-            intensity = getattr(ex.class_multiplier_work, held)
-        else:
-            intensity = ex.waiting_multiplier_work
-        duration = ex.duration_multiplier[hh.band]
+        """Per-day hazards by cause (work, studies, other benefit, moved, unknown) now."""
+        base = self._base_rates[hh.barrier]
+        d = self._duration_multiplier[hh.band]
         if hh.ar == "programme":
-            duration *= self.params.ar_programme.in_programme_exit_multiplier
-        personal = ex.young_multiplier if hh.young else 1.0
-        rates = []
-        for cause in ONGOING_EXIT_CAUSES:
-            r = ex.monthly_hazard[cause][hh.barrier] / MONTH_DAYS * duration
-            if cause in ("work", "studies"):
-                r *= intensity * personal
-            if cause == "work" and hh.barrier == "unemployment":
-                r *= ex.jobcentre_multiplier_work
-            rates.append(r)
-        return rates
+            d *= self._programme_multiplier
+        i = d * self._intensity[hh.held] * (self._young_multiplier if hh.young else 1.0)
+        jobcentre = self._jobcentre_multiplier if hh.barrier == "unemployment" else 1.0
+        return [base[0] * i * jobcentre, base[1] * i, base[2] * d, base[3] * d, base[4] * d]
 
     def reschedule_exit(self, hh: Household) -> None:
         """Re-rate the household's exit clocks and schedule its next exit (if any)."""
         self._accrue(hh)
         hh.rates = rates = self._rates(hh)
+        left = hh.clock_left
         now = self.env.now
         best_t, best_k = math.inf, -1
-        for k, rate in enumerate(rates):
-            if rate <= 0:
-                continue
-            clock = -math.log1p(-hh.u[U_EXIT + k])
-            remaining = max(clock - hh.exposure[k], 0.0) / rate
-            t = self.work_clock.inverse(hh.clock_g + remaining) if k == 0 else now + remaining
-            if t < best_t:
-                best_t, best_k = t, k
+        if rates[0] > 0:
+            best_t = self.work_clock.inverse(hh.clock_g + max(left[0], 0.0) / rates[0])
+            best_k = 0
+        for k in range(1, len(rates)):
+            rate = rates[k]
+            if rate > 0:
+                t = now + max(left[k], 0.0) / rate
+                if t < best_t:
+                    best_t, best_k = t, k
         hh.exit_token += 1
         if best_k >= 0 and best_t < self.end + 1:
             self.after(max(best_t - now, 0.0), self.exit_due, hh, hh.exit_token, best_k)
@@ -978,12 +995,15 @@ class CaseloadModel:
         classes = ["a"] * init.by_class.a + ["b"] * init.by_class.b + ["c"] * init.by_class.c
         shares = np.array([init.barrier_shares[b] for b in BARRIERS])
         districts = np.array([d.contact_share for d in self.settings.organisation.districts])
-        for cls in classes:
-            barrier = BARRIERS[int(rng.choice(len(BARRIERS), p=shares / shares.sum()))]
-            district = int(rng.choice(len(districts), p=districts / districts.sum()))
-            hh = self.new_household(district, barrier, rng.random(N_UNIFORMS))
-            elapsed = init.duration_months.draw(rng.random()) * MONTH_DAYS
-            self.open_case(hh, elapsed_days=elapsed, initial=True)
+        n = len(classes)
+        barrier_index = rng.choice(len(BARRIERS), size=n, p=shares / shares.sum())
+        district_index = rng.choice(len(districts), size=n, p=districts / districts.sum())
+        uniforms = rng.random((n, N_UNIFORMS))
+        elapsed_days = init.duration_months.ppf(rng.random(n)) * MONTH_DAYS
+        for i, cls in enumerate(classes):
+            barrier = BARRIERS[int(barrier_index[i])]
+            hh = self.new_household(int(district_index[i]), barrier, uniforms[i])
+            self.open_case(hh, elapsed_days=float(elapsed_days[i]), initial=True)
             hh.need = cls
             self.routing.route(hh)
 
