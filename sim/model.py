@@ -42,7 +42,6 @@ from .streams import Streams
 
 MONTH_DAYS = 365.25 / 12
 YEAR_DAYS = 365.25
-HOURS_PER_WORKER_DAY = 7.5 * 5 / 7  # working hours per calendar day of one full-time worker
 
 # Fixed positions in a household's uniforms (drawn at arrival: common random numbers).
 U_YOUNG, U_CHILDREN, U_DROPOUT, U_DROPOUT_DAYS, U_VISIT_WORK, U_INVESTIGATION = range(6)
@@ -110,7 +109,6 @@ class Household:
     ar_token: int = 0
     ar_start: float = math.nan
     next_u: int = U_FREE
-    open: bool = False
     closed: bool = False
     in_service: bool = False
 
@@ -178,22 +176,27 @@ class IntakeDesk:
         self.busy_level.add(now, -1)
         if post.capacity > 0:
             self.idle.append(post)
+        else:  # left during the visit: unavailable from now on
+            self._set_available(post, False)
         self.model.first_visit_done(hh)
         self._dispatch()
 
+    def _set_available(self, post: Post, available: bool) -> None:
+        post.data["intake_available"] = available
+        self.available.add(self.model.env.now, 1 if available else -1)
+
     def post_changed(self, post: Post) -> None:
-        now = self.model.env.now
-        was = post in self.idle or post in self.busy
+        """A worker who leaves mid-visit finishes it first, so busy never exceeds available."""
+        counted = post.data.get("intake_available", False)
         works = post.capacity > 0
-        if works and not was:
-            self.available.add(now, 1)
-            self.idle.append(post)
-            self._dispatch()
-        elif not works and was:
-            self.available.add(now, -1)
-            if post in self.idle:
-                self.idle.remove(post)
-            # a busy worker who leaves finishes the visit in hand and then takes no more
+        if works and not counted:
+            self._set_available(post, True)
+            if post not in self.busy:
+                self.idle.append(post)
+                self._dispatch()
+        elif not works and counted and post not in self.busy:
+            self._set_available(post, False)
+            self.idle.remove(post)
 
 
 class Routing:
@@ -772,7 +775,6 @@ class CaseloadModel:
     def open_case(self, hh: Household, elapsed_days: float = 0.0, *, initial: bool = False) -> None:
         """The episode opens (granted). ``initial`` cases were open before day 0."""
         now = self.env.now
-        hh.open = True
         self.open_households[hh] = None
         hh.granted_day = now - elapsed_days
         hh.clock_t = now

@@ -12,7 +12,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,6 +145,3 @@ def atomic_folder(target: Path) -> Iterator[Path]:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-Writer = Callable[[Path], None]

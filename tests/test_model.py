@@ -35,6 +35,10 @@ def check_invariants(model: CaseloadModel) -> None:
         assert load <= routing.sw_capacity(post) + EPS, "social worker above the norm"
         assert abs(load - sum(hh.weight for hh in post.data["cases"])) < 1e-6
     assert len(routing.c_cases) <= routing.c_capacity + EPS, "administrators above their norm"
+    intake = model.intake
+    assert len(intake.busy) == intake.busy_level.value <= intake.available.value + EPS
+    assert not set(intake.idle) & intake.busy
+    assert all(p.capacity > 0 for p in intake.idle)
     ar = model.ar_team
     assert len(ar.in_programme) <= min(ar.places, ar.capacity), "AR team above its places"
     assert all(v >= 0 for v in model.open_by_barrier.values())
@@ -79,6 +83,11 @@ SCENARIOS = st.fixed_dictionaries(
         "staff.ongoing_social_workers.posts": st.integers(0, 15),
         "staff.benefit_administrators.posts": st.integers(0, 8),
         "staff.employment_consultants.posts": st.integers(0, 5),
+        "staff.intake_social_workers.annual_turnover": st.sampled_from([0, 2.0]),
+        "staff.intake_social_workers.parental_leave_per_year": st.sampled_from([0, 1.5]),
+        "staff.intake_social_workers.parental_leave_days": st.sampled_from(
+            ['{dist = "fixed", value = 0.5}', '{dist = "exponential", mean = 30}']
+        ),
         "staff.ongoing_social_workers.annual_turnover": st.sampled_from([0, 0.3, 2.0]),
         "staff.ongoing_social_workers.parental_leave_per_year": st.sampled_from([0, 0.5]),
         "staff.benefit_administrators.annual_turnover": st.sampled_from([0, 1.0]),
@@ -101,10 +110,16 @@ SCENARIOS = st.fixed_dictionaries(
 )
 @given(overrides=SCENARIOS)
 def test_invariants_hold_in_generated_scenarios(small, overrides):
-    resolved = load_scenarios(
-        small, [f"{k}={v!r}".replace("'", '"') for k, v in overrides.items()]
-    )[0]
-    run_checked(resolved, every=7)
+    texts = [
+        f"{k}={v}" if isinstance(v, str) and v.startswith("{") else f"{k}={v!r}"
+        for k, v in overrides.items()
+    ]
+    resolved = load_scenarios(small, [t.replace("'", '"') for t in texts])[0]
+    model = run_checked(resolved, every=7)
+    monthly = model._output().monthly
+    for col in ("social_worker_utilisation", "administrator_utilisation", "intake_utilisation"):
+        values = monthly[col].dropna()
+        assert ((values >= 0) & (values <= 1 + EPS)).all(), col
 
 
 def test_timed_changes_keep_the_invariants(small):
