@@ -2,10 +2,11 @@
 
 Typical use from Python::
 
-    from sim import load_scenarios, run_scenario
-    resolved = load_scenarios("scenarios/baseline.toml")[0]
-    results = run_scenario(resolved, workers=1)
-    results.summary  # kpi, mean, ci_low, ci_high, unit
+    import sim
+    results = sim.run("scenarios/baseline.toml", replications=10)
+    results.summary                      # kpi, mean, ci_low, ci_high, unit
+    cmp = sim.compare("scenarios/baseline.toml", "alternative.toml")
+    cmp.differences                      # paired differences with 95 % intervals
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -15,15 +16,27 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-from .experiment import ScenarioResults, run_scenario
+from .api import compare, run
+from .experiment import (
+    ComparisonResults,
+    ScenarioResults,
+    compare_scenarios,
+    run_scenario,
+    run_scenarios,
+)
 from .scenario import ResolvedScenario, load_scenarios
 from .validation import InputError
 
 __all__ = [
+    "ComparisonResults",
     "InputError",
     "ResolvedScenario",
     "ScenarioResults",
     "__version__",
+    "compare",
+    "compare_scenarios",
     "load_scenarios",
+    "run",
     "run_scenario",
+    "run_scenarios",
 ]

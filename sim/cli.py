@@ -16,20 +16,21 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .experiment import ProgressCallback, ScenarioResults, run_scenario
+from .experiment import ProgressCallback, ScenarioResults, compare_scenarios, run_scenario
 from .reference import scenario_reference_markdown
-from .report import render_report
+from .report import render_comparison_report, render_report
 from .results import (
     MANIFEST,
     OutputFolderError,
     atomic_folder,
     base_manifest,
     default_folder,
+    git_commit,
     now_utc,
     write_manifest,
     write_scenario_files,
 )
-from .scenario import load_scenarios, scenario_json_schema
+from .scenario import ResolvedScenario, load_scenarios, scenario_json_schema
 from .validation import InputError
 
 EXIT_INPUT = 2
@@ -96,6 +97,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY.PATH=VALUE",
         help="override any scenario key (validated like the file); repeatable",
     )
+
+    compare = sub.add_parser(
+        "compare",
+        help="run a base and alternatives with common random numbers; paired differences",
+    )
+    compare.add_argument(
+        "scenarios",
+        nargs="+",
+        type=Path,
+        help="base first, then alternatives; a file with [sweep] adds each point",
+    )
+    compare.add_argument("--out", type=Path, help="folder (default: results/compare-BASE-TIME)")
+    compare.add_argument("--replications", type=_positive_int, help="override the base's")
+    compare.add_argument("--seed", type=_non_negative_int, help="override the base's seed")
+    compare.add_argument("--workers", type=_positive_int, help="parallel processes (default: all)")
+    compare.add_argument("--years", type=_positive_float, help="override every horizon")
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", nargs="+", type=Path)
@@ -206,6 +223,79 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    resolved: list[ResolvedScenario] = []
+    for i, path in enumerate(args.scenarios):
+        overrides = {"years": args.years}
+        if i == 0:
+            overrides.update(seed=args.seed, replications=args.replications)
+        resolved.extend(load_scenarios(path, **overrides))
+    if len(resolved) < 2:
+        raise InputError.single(
+            args.scenarios[0],
+            "",
+            "compare needs a base and at least one alternative (several files, or a [sweep])",
+        )
+    names = [r.name for r in resolved]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InputError.single(
+            "compare", "name", f"scenario names must differ; repeated: {', '.join(repeated)}"
+        )
+    base, alternatives = resolved[0], resolved[1:]
+    started = now_utc()
+    target = args.out or default_folder(Path("results"), f"compare-{base.name}", started)
+    with atomic_folder(target) as work:
+        t0 = time.monotonic()
+        comparison = compare_scenarios(
+            base, alternatives, workers=args.workers, progress=_progress("compare")
+        )
+        finished = now_utc().isoformat()
+        command = shlex.join(["caseflow", *args.argv])
+        every = [comparison.base, *comparison.alternatives]
+        for results in every:
+            manifest = base_manifest(results.resolved)
+            manifest.update({"command": command, "started": started.isoformat(),
+                             "finished": finished, "compared_with": base.name})  # fmt: skip
+            _write_one(work / results.resolved.name, results, manifest)
+        comparison.differences.to_csv(work / "comparison.csv", index=False)
+        manifest = {
+            "comparison_of": [r.name for r in resolved],
+            "base": base.name,
+            "seed": base.scenario.seed,
+            "replications": base.scenario.replications,
+            "parameters_name": base.parameters.name,
+            "command": command,
+            "started": started.isoformat(),
+            "finished": now_utc().isoformat(),
+            "wall_seconds": round(time.monotonic() - t0, 3),
+            "package": {"name": "caseflow", "version": __version__},
+            "git": git_commit(),
+        }
+        (work / "report.html").write_text(
+            render_comparison_report(
+                work,
+                comparison.differences,
+                [(r.resolved.name, r.monthly) for r in every],
+                [r.resolved.as_dict() for r in every],
+                manifest,
+            ),
+            encoding="utf-8",
+        )
+        write_manifest(work, manifest)
+    diffs = comparison.differences.set_index(["alternative", "kpi"])
+    for alt in alternatives:
+        for kpi in ("mean_monthly_households", "exits_work_per_year"):
+            r = diffs.loc[(alt.name, kpi)]
+            print(
+                f"{alt.name}: {kpi} {r['difference']:+.1f} "
+                f"(paired 95 % CI {r['ci_low']:+.1f} to {r['ci_high']:+.1f})"
+            )
+    print(f"report: {target / 'report.html'}")
+    print(f"results: {target}")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
@@ -242,6 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return cmd_run(args)
+        if args.command == "compare":
+            return cmd_compare(args)
         if args.command == "validate":
             return cmd_validate(args)
         if args.command == "report":

@@ -1,8 +1,9 @@
-"""Experiments: replications of a scenario, run in-process or on a local process pool.
+"""Experiments: replications of scenarios, run in-process or on a local process pool, and
+paired comparisons of alternatives under common random numbers.
 
-A task is a whole replication. Each replication's random streams depend only on the seed and
-its number, and results are gathered in replication order, so the numbers are the same whatever
-the number of workers.
+A task is a whole replication of one scenario. Each replication's random streams depend only on
+the seed and its number, and results are gathered in task order, so the numbers are the same
+whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from .comparison import paired_differences
 from .metrics import replication_kpis, summarise
 from .model import CaseloadModel
 from .scenario import ResolvedScenario
@@ -38,6 +40,15 @@ class ReplicationResult:
     monthly: pd.DataFrame
     kpis: dict[str, float]
     events: pd.DataFrame | None = None
+
+
+@dataclass
+class ComparisonResults:
+    """A base and its alternatives, run with common random numbers, and their differences."""
+
+    base: ScenarioResults
+    alternatives: list[ScenarioResults]
+    differences: pd.DataFrame
 
 
 def run_replication(
@@ -70,31 +81,79 @@ def run_scenario(
 
     ``events=True`` also keeps every household's event log (larger and slower).
     """
-    reps = list(range(resolved.scenario.replications))
-    results = _map(resolved, reps, workers or default_workers(), progress, events)
-    return _collect(resolved, results)
+    return run_scenarios([resolved], workers=workers, progress=progress, events=events)[0]
+
+
+def run_scenarios(
+    resolved_list: Sequence[ResolvedScenario],
+    *,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+    events: bool = False,
+) -> list[ScenarioResults]:
+    """All replications of several scenarios, sharing one pool of workers."""
+    tasks = [
+        (i, rep) for i, r in enumerate(resolved_list) for rep in range(r.scenario.replications)
+    ]
+    done = _map(resolved_list, tasks, workers or default_workers(), progress, events)
+    out = []
+    for i, resolved in enumerate(resolved_list):
+        mine = [result for (j, _rep), result in zip(tasks, done, strict=True) if j == i]
+        out.append(_collect(resolved, mine))
+    return out
+
+
+def compare_scenarios(
+    base: ResolvedScenario,
+    alternatives: Sequence[ResolvedScenario],
+    *,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> ComparisonResults:
+    """Run base and alternatives with the base's seed and replications (common random numbers)
+    and give, per KPI, each alternative's paired difference from the base with its interval."""
+    aligned = [_align(alt, base) for alt in alternatives]
+    results = run_scenarios([base, *aligned], workers=workers, progress=progress)
+    base_results, alt_results = results[0], results[1:]
+    differences = pd.concat(
+        [
+            paired_differences(base_results.per_replication, alt.per_replication, alt.resolved.name)
+            for alt in alt_results
+        ],
+        ignore_index=True,
+    )
+    return ComparisonResults(base_results, alt_results, differences)
+
+
+def _align(alternative: ResolvedScenario, base: ResolvedScenario) -> ResolvedScenario:
+    """The alternative with the base's seed and replications, so draws are shared."""
+    scenario = alternative.scenario.model_copy(
+        update={"seed": base.scenario.seed, "replications": base.scenario.replications}
+    )
+    return replace(alternative, scenario=scenario)
 
 
 def _map(
-    resolved: ResolvedScenario,
-    reps: Sequence[int],
+    resolved_list: Sequence[ResolvedScenario],
+    tasks: Sequence[tuple[int, int]],
     workers: int,
     progress: ProgressCallback | None,
     events: bool,
 ) -> list[ReplicationResult]:
     out: list[ReplicationResult] = []
-    if workers <= 1 or len(reps) <= 1:
-        for rep in reps:
-            out.append(run_replication(resolved, rep, events))
+    if workers <= 1 or len(tasks) <= 1:
+        for i, rep in tasks:
+            out.append(run_replication(resolved_list[i], rep, events))
             if progress:
-                progress(len(out), len(reps))
+                progress(len(out), len(tasks))
         return out
-    with ProcessPoolExecutor(max_workers=min(workers, len(reps))) as pool:
-        n = len(reps)
-        for result in pool.map(run_replication, [resolved] * n, reps, [events] * n):
+    scenarios = [resolved_list[i] for i, _ in tasks]
+    reps = [rep for _, rep in tasks]
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+        for result in pool.map(run_replication, scenarios, reps, [events] * len(tasks)):
             out.append(result)
             if progress:
-                progress(len(out), len(reps))
+                progress(len(out), len(tasks))
     return out
 
 

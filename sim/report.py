@@ -163,3 +163,160 @@ img{{max-width:100%}}pre{{background:#f4f4f4;padding:.5em;overflow:auto}}</style
 <p>Full scenario as run: <code>scenario.toml</code> and <code>manifest.json</code> in this folder.</p>
 </body></html>
 """
+
+
+# --- comparisons ----------------------------------------------------------------------------
+
+FOREST_KPIS = (
+    "mean_monthly_households",
+    "exits_work_per_year",
+    "mean_episode_months",
+    "share_long_term_10_of_12",
+    "first_visit_wait_days",
+    "mean_monthly_waiting_for_class",
+    "assistance_paid_sek_per_year",
+    "staff_cost_sek_per_year",
+)
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested tables as dotted keys (lists are compared whole)."""
+    out: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}{key}."))
+        return out
+    out[prefix.rstrip(".")] = data
+    return out
+
+
+def scenario_differences(base: dict[str, Any], other: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """Keys whose values differ between two scenarios as run (name and description aside)."""
+    fb, fo = flatten(base), flatten(other)
+    skip = {"name", "description"}
+    return [
+        (k, fb.get(k, "–"), fo.get(k, "–"))
+        for k in sorted(set(fb) | set(fo))
+        if k not in skip and fb.get(k) != fo.get(k)
+    ]
+
+
+def plot_forest(differences: pd.DataFrame) -> Any:
+    """Each alternative's difference from the base, in % of the base mean, with paired 95 % CI."""
+    rows = differences[differences["kpi"].isin(FOREST_KPIS)].copy()
+    alts = list(dict.fromkeys(rows["alternative"]))
+    kpis = [k for k in FOREST_KPIS if k in set(rows["kpi"])]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(kpis) * max(len(alts), 1) + 1.2))
+    height = 0.8 / max(len(alts), 1)
+    for j, alt in enumerate(alts):
+        sub = rows[rows["alternative"] == alt].set_index("kpi")
+        ys, xs, lo, hi = [], [], [], []
+        for i, kpi in enumerate(kpis):
+            r = sub.loc[kpi]
+            base = abs(r["base_mean"]) or 1.0
+            ys.append(i + j * height)
+            xs.append(100 * r["difference"] / base)
+            lo.append(100 * (r["difference"] - r["ci_low"]) / base)
+            hi.append(100 * (r["ci_high"] - r["difference"]) / base)
+        ax.errorbar(xs, ys, xerr=[lo, hi], fmt="o", capsize=3, label=alt)
+    ax.axvline(0, color="grey", lw=1)
+    ax.set_yticks([i + height * (len(alts) - 1) / 2 for i in range(len(kpis))], kpis)
+    ax.invert_yaxis()
+    ax.set_xlabel("difference from base, % of base mean (paired 95 % interval)")
+    ax.legend(fontsize="small")
+    ax.set_title("Alternatives against the base")
+    return fig
+
+
+def plot_households_all(named_monthly: list[tuple[str, pd.DataFrame]]) -> Any:
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for name, monthly in named_monthly:
+        g = monthly.groupby("month")["households"]
+        x = pd.to_datetime(g.mean().index)
+        ax.plot(x, g.mean().to_numpy(), label=name)
+        ax.fill_between(x, g.quantile(0.05).to_numpy(), g.quantile(0.95).to_numpy(), alpha=0.15)
+    ax.set_ylabel("households receiving assistance per month")
+    ax.set_title("Households per month (mean, 5-95 % of replications)")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def render_comparison_report(
+    folder: Path,
+    differences: pd.DataFrame,
+    named_monthly: list[tuple[str, pd.DataFrame]],
+    scenarios: list[dict[str, Any]],
+    manifest: dict[str, Any],
+) -> str:
+    """One self-contained HTML page comparing alternatives with the base."""
+    figdir = folder / "figures"
+    figdir.mkdir(exist_ok=True)
+    images = {}
+    for name, fig in (
+        ("forest", plot_forest(differences)),
+        ("households_all", plot_households_all(named_monthly)),
+    ):
+        fig.savefig(figdir / f"{name}.png", dpi=110, bbox_inches="tight")
+        images[name] = _png(fig)
+    base = scenarios[0]
+    parts = [
+        f"<h2>Scenarios</h2><p>Base: <b>{html.escape(base['name'])}</b> – "
+        f"{html.escape(base.get('description', ''))}</p>"
+    ]
+    for other in scenarios[1:]:
+        diffs = scenario_differences(base, other)
+        rows = "".join(
+            f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(b))}</td>"
+            f"<td><b>{html.escape(str(o))}</b></td></tr>"
+            for k, b, o in diffs
+        )
+        parts.append(
+            f"<h3>{html.escape(other['name'])}</h3><p>{html.escape(other.get('description', ''))}</p>"
+            f"<table><tr><th>key</th><th>base</th><th>this alternative</th></tr>{rows}</table>"
+        )
+    table_rows = []
+    for _, r in differences[differences["kpi"].isin(HEADLINE)].iterrows():
+        mark = " *" if r["significant"] else ""
+        table_rows.append(
+            f"<tr><td>{html.escape(r['alternative'])}</td><td>{html.escape(r['kpi'])}</td>"
+            f"<td>{_fmt(r['base_mean'])}</td><td>{_fmt(r['alternative_mean'])}</td>"
+            f"<td>{_fmt(r['difference'])}{mark}</td>"
+            f"<td>{_fmt(r['ci_low'])} – {_fmt(r['ci_high'])}</td>"
+            f"<td>{_fmt(r['unpaired_ci_low'])} – {_fmt(r['unpaired_ci_high'])}</td></tr>"
+        )
+    imgs = "".join(
+        f'<figure><img alt="{k}" src="data:image/png;base64,{v}"></figure>'
+        for k, v in images.items()
+    )
+    git = manifest.get("git", {})
+    warnings = []
+    if int(manifest.get("replications", 0)) < 10:
+        warnings.append("Fewer than 10 replications: intervals are wide and unstable.")
+    if str(manifest.get("parameters_name", "")).startswith("first_guess"):
+        warnings.append(
+            "The parameter set is a hand-set first guess, not fitted to reported flows: compare "
+            "mechanisms, not forecasts."
+        )
+    warn_html = "".join(f"<li>{html.escape(w)}</li>" for w in warnings) or "<li>none</li>"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>caseflow comparison: {html.escape(base["name"])}</title>
+<style>body{{font-family:sans-serif;max-width:64em;margin:2em auto}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.2em .6em;text-align:right}}td:first-child,td:nth-child(2){{text-align:left}}
+img{{max-width:100%}}pre{{background:#f4f4f4;padding:.5em;overflow:auto}}</style></head><body>
+<h1>Comparison with {html.escape(base["name"])}</h1>
+<p>{len(scenarios) - 1} alternative(s), seed {manifest.get("seed")}, {manifest.get("replications")} replications each,
+common random numbers: replication <i>r</i> of every scenario sees the same contacts and households.</p>
+{"".join(parts)}
+<h2>Differences from the base</h2>
+<p>Paired 95 % interval of the mean difference over replications; the unpaired (Welch) interval,
+which ignores the common random numbers, is shown for reference. * = the paired interval excludes 0.</p>
+<table><tr><th>alternative</th><th>KPI</th><th>base</th><th>alternative</th><th>difference</th>
+<th>paired 95 % interval</th><th>unpaired 95 % interval</th></tr>{"".join(table_rows)}</table>
+<h2>Figures</h2>{imgs}
+<h2>Warnings</h2><ul>{warn_html}</ul>
+<h2>Reproduce</h2><pre>{html.escape(str(manifest.get("command", "")))}
+# caseflow {html.escape(str(manifest.get("package", {}).get("version", "")))}, commit {html.escape(str(git.get("commit", "")))}{" (with local changes)" if git.get("dirty") else ""}</pre>
+<p>Each scenario's own results and report are in its sub-folder; <code>comparison.csv</code> has every KPI.</p>
+</body></html>
+"""

@@ -1,0 +1,94 @@
+"""Paired comparisons under common random numbers."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import sim
+from sim import cli
+
+
+def test_identical_scenarios_differ_by_exactly_zero(small):
+    cmp = sim.compare(small, small, workers=1)
+    d = cmp.differences
+    assert (d["difference"].dropna() == 0).all()
+    assert (d["ci_low"].dropna() == 0).all() and (d["ci_high"].dropna() == 0).all()
+    assert not d["significant"].any()
+
+
+def test_paired_interval_is_narrower_than_unpaired(small):
+    """Fewer ongoing social workers: the paired interval is much narrower for most KPIs."""
+    cmp = sim.compare(
+        small,
+        sim.load_scenarios(small, ["name=fewer", "staff.ongoing_social_workers.posts=5"])[0],
+        replications=6,
+        workers=2,
+    )
+    d = cmp.differences.set_index("kpi")
+    paired = d["ci_high"] - d["ci_low"]
+    unpaired = d["unpaired_ci_high"] - d["unpaired_ci_low"]
+    assert paired["mean_monthly_households"] < unpaired["mean_monthly_households"] / 3
+    assert (paired.dropna() <= unpaired.dropna() * 1.5).mean() > 0.8
+    # fewer workers: more cases below their assessed class, a real effect
+    assert d.loc["mean_monthly_waiting_for_class", "ci_low"] > 0
+
+
+def test_alternatives_get_the_base_seed_and_replications(small, write):
+    alt = write(
+        "alt.toml", f'extends = "{small.name}"\nname = "alt"\nseed = 99\nreplications = 5\n'
+    )
+    cmp = sim.compare(small, alt, workers=1)
+    assert cmp.alternatives[0].resolved.scenario.seed == 7
+    assert len(cmp.alternatives[0].per_replication) == 2
+
+
+def test_compare_cli_writes_one_report(small, write, tmp_path, capsys):
+    alt = write(
+        "alt.toml",
+        f'extends = "{small.name}"\nname = "alt"\ndescription = "fewer"\n'
+        "[staff.ongoing_social_workers]\nposts = 5\n",
+    )
+    out = tmp_path / "cmp"
+    assert cli.main(["compare", str(small), str(alt), "--out", str(out), "--workers", "1"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == f"results: {out}"
+    for name in (
+        "comparison.csv",
+        "report.html",
+        "manifest.json",
+        "small/summary.csv",
+        "alt/summary.csv",
+    ):
+        assert (out / name).exists(), name
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "small" in html and "alt" in html
+    assert "staff.ongoing_social_workers.posts" in html  # the difference from the base is shown
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["comparison_of"] == ["small", "alt"]
+    table = pd.read_csv(out / "comparison.csv")
+    assert set(table["alternative"]) == {"alt"}
+
+
+def test_a_sweep_is_compared_with_its_first_point(small, tmp_path):
+    sweep = small.parent / "sweep.toml"
+    sweep.write_text(small.read_text() + '\n[sweep]\n"ar_team.places" = [30, 10, 40]\n')
+    out = tmp_path / "sw"
+    assert cli.main(["compare", str(sweep), "--out", str(out), "--workers", "1"]) == 0
+    table = pd.read_csv(out / "comparison.csv")
+    assert table["alternative"].nunique() == 2
+    assert all("places=30" not in a for a in table["alternative"].unique())
+
+
+def test_compare_needs_two(small, capsys):
+    assert cli.main(["compare", str(small)]) == 2
+    assert "at least one alternative" in capsys.readouterr().err
+
+
+def test_api_run_rejects_a_sweep(small):
+    sweep = small.parent / "sweep.toml"
+    sweep.write_text(small.read_text() + '\n[sweep]\n"ar_team.places" = [30, 10]\n')
+    with pytest.raises(ValueError, match="sweeps 2"):
+        sim.run(sweep)
+    assert len(sim.run(small, replications=1, workers=1).per_replication) == 1
