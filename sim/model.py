@@ -22,9 +22,12 @@ routine meetings change no state and are accounted in aggregate from time-integr
 
 from __future__ import annotations
 
+import gc
+import heapq
 import math
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -55,6 +58,22 @@ N_UNIFORMS = U_FREE + 8
 HELD_STATES = ("a", "b", "c", "waiting", "transfer", "intake")
 # _rates relies on this order: work and studies first (they depend on the class held).
 assert ONGOING_EXIT_CAUSES[:2] == ("work", "studies")
+
+
+@contextmanager
+def rare_garbage_collection() -> Iterator[None]:
+    """Collect cyclic garbage rarely while the model runs, then restore the thresholds.
+
+    A run allocates many short-lived events while holding thousands of long-lived households;
+    with the default thresholds the cyclic collector rescans the households so often that it
+    took about half the time of a city-scale run. Results do not depend on it.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 class Level:
@@ -223,6 +242,8 @@ class Routing:
         self.c_capacity_level = Level()
         self.sw_level = Level()
         self.queued_count = 0
+        self._room_heap: list[tuple[float, int, int, Post]] = []
+        self._heap_seq = 0
         self._admin_share = 0.0
         self._admin_norm = 0.0
 
@@ -242,7 +263,10 @@ class Routing:
     def refresh_capacity(self) -> None:
         now = self.model.env.now
         for post in self.social_workers:
-            post.data["cap"] = self.norm * post.capacity
+            cap = self.norm * post.capacity
+            if post.data["cap"] != cap:
+                post.data["cap"] = cap
+                self._touch(post)
         total = sum(self.sw_capacity(p) for p in self.social_workers)
         self.capacity_level.add(now, total - self.capacity_level.value)
         working = sum(1 for p in self.social_workers if p.capacity > 0)
@@ -265,6 +289,7 @@ class Routing:
         )
         post.data["cap"] = self.norm * post.capacity  # before any case is re-placed
         if post.state == ABOLISHED:
+            post.data["member"] = False
             if post in role_list:
                 role_list.remove(post)
             if post.role == "ongoing_social_workers":
@@ -273,6 +298,9 @@ class Routing:
             role_list.append(post)
             post.data.setdefault("load", 0.0)
             post.data.setdefault("cases", {})
+            post.data["member"] = post.role == "ongoing_social_workers"
+        if post.data.get("member"):
+            self._touch(post)
         if post.role == "ongoing_social_workers" and post.capacity == 0:
             self._evict_all(post)
         self.refresh_capacity()
@@ -294,17 +322,44 @@ class Routing:
     def weight(self, cls: str) -> float:
         return self.a_weight if cls == "a" else 1.0
 
+    @staticmethod
+    def _room(post: Post) -> float:
+        data = post.data
+        return float(data["cap"] - data["load"])
+
+    def _touch(self, post: Post) -> None:
+        """Record a social worker's new room in the max-heap (old entries go stale)."""
+        heap = self._room_heap
+        self._heap_seq += 1
+        heapq.heappush(heap, (-self._room(post), -post.index, self._heap_seq, post))
+        if len(heap) > 4 * len(self.social_workers) + 64:
+            # Mostly stale entries: rebuild from the live posts.
+            heap[:] = [(-self._room(p), -p.index, i, p) for i, p in enumerate(self.social_workers)]
+            heapq.heapify(heap)
+
+    def _roomiest(self) -> Post | None:
+        """The social worker with most room; ties go to the newest post (highest index)."""
+        heap = self._room_heap
+        while heap:
+            neg_room, _, _, post = heap[0]
+            if post.data.get("member") and -neg_room == self._room(post):
+                return post
+            heapq.heappop(heap)
+        return None
+
     def _best_social_worker(self, weight: float, hh: Household | None = None) -> Post | None:
-        best: Post | None = None
-        best_room = weight - 1e-9
-        for post in self.social_workers:
-            data = post.data
-            room = data["cap"] - data["load"]
-            if hh is not None and hh.worker is post:
-                room += hh.weight
-            if room >= best_room:
-                best, best_room = post, room
-        return best
+        """A social worker with room for ``weight`` (counting the room ``hh`` already takes
+        with its own worker), the one with most room; None if nobody has room."""
+        best = self._roomiest()
+        best_room = self._room(best) if best is not None else -math.inf
+        own = hh.worker if hh is not None else None
+        if hh is not None and own is not None and own.data.get("member"):
+            own_room = self._room(own) + hh.weight
+            if own_room > best_room or (
+                own_room == best_room and best is not None and own.index > best.index
+            ):
+                best, best_room = own, own_room
+        return best if best is not None and best_room >= weight - 1e-9 else None
 
     def _hold(self, hh: Household, held: str, post: Post | None) -> None:
         now = self.model.env.now
@@ -315,6 +370,7 @@ class Routing:
             hh.worker, hh.weight = post, w
             post.data["load"] += w
             post.data["cases"][hh] = None
+            self._touch(post)
             self.load_level.add(now, w)
         elif held == "c":
             self.c_cases[hh] = None
@@ -326,6 +382,7 @@ class Routing:
         if post is not None:
             post.data["load"] -= hh.weight
             post.data["cases"].pop(hh, None)
+            self._touch(post)
             self.load_level.add(now, -hh.weight)
             hh.worker, hh.weight = None, 0.0
         if hh.held == "c":
@@ -333,7 +390,8 @@ class Routing:
             self.c_level.add(now, -1)
 
     def _max_room(self) -> float:
-        return max((p.data["cap"] - p.data["load"] for p in self.social_workers), default=0.0)
+        best = self._roomiest()
+        return self._room(best) if best is not None else 0.0
 
     def _serve_social_worker_queue(self, need: str) -> None:
         queue = self.queues[need]
@@ -675,7 +733,7 @@ class CaseloadModel:
         org = self.settings.organisation
         district_share = np.array([d.contact_share for d in org.districts], dtype=float)
         district_share /= district_share.sum()
-        per_day = c.per_year / YEAR_DAYS
+        per_day = c.per_year * org.contacts_scale / YEAR_DAYS
         unemployment = self.unemployment[:days]
         times_list, district_list, barrier_list = [], [], []
         for b_index, barrier in enumerate(BARRIERS):
@@ -1143,8 +1201,9 @@ class CaseloadModel:
     # run ------------------------------------------------------------------------------------
     def run(self) -> ReplicationOutput:
         """Simulate the whole horizon and return the event records."""
-        recorder = self.start()
-        self.env.run(until=recorder)
+        with rare_garbage_collection():
+            recorder = self.start()
+            self.env.run(until=recorder)
         return self._output()
 
     def start(self) -> simpy.Process:

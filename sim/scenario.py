@@ -104,6 +104,13 @@ class Organisation(_Strict):
         "merged: one unit, no hand-over",
     )
     districts: list[District] = Field(min_length=1, description="districts the unit serves")
+    contacts_scale: float = Field(
+        default=1.0,
+        gt=0,
+        le=1000,
+        description="contact volume relative to the parameter set's reference unit "
+        "(contacts.per_year); e.g. 30 for a whole city of 2003",
+    )
     caseload_norm: float = Field(
         default=55, gt=0, le=500, description="weighted A/B cases one social worker may hold"
     )
@@ -466,6 +473,14 @@ def _timeline(scenario: Scenario, raw: dict[str, Any], origins: _Origins) -> tup
                 f"changes[{i}].at",
                 f"{change.at} is outside the simulated period "
                 f"{scenario.start_date} to {scenario.end_date}",
+            )
+        fixed = sorted(set(change.organisation or {}) & {"districts", "contacts_scale"})
+        if fixed:
+            raise InputError.single(
+                origins(where),
+                f"changes[{i}].organisation.{fixed[0]}",
+                "cannot change at a date: contacts are drawn for the whole run from the "
+                "districts and contacts_scale at the start; compare separate scenarios instead",
             )
         updates = {k: getattr(change, k) for k in CHANGEABLE if getattr(change, k) is not None}
         if not updates:

@@ -240,3 +240,19 @@ def test_parameter_file_errors_name_that_file_and_key(write):
     assert str(params) in msg
     assert "returns.probability.wrok" in msg and "did you mean 'work'" in msg
     assert "returns.probability.work: required key is missing" in msg
+
+
+def test_contact_volume_cannot_change_at_a_date(write):
+    text = SMALL + "\n[[changes]]\nat = 2015-07-01\norganisation.contacts_scale = 2\n"
+    msg = messages(write("c.toml", text))
+    assert "changes[0].organisation.contacts_scale" in msg and "cannot change at a date" in msg
+
+
+def test_contacts_scale_scales_the_inflow(small):
+    from sim.model import CaseloadModel
+
+    one = CaseloadModel(load_scenarios(small)[0], 0).generate_contacts()[0]
+    three = CaseloadModel(
+        load_scenarios(small, ["organisation.contacts_scale=3"])[0], 0
+    ).generate_contacts()[0]
+    assert 2.7 < len(three) / len(one) < 3.3

@@ -1,0 +1,36 @@
+"""Time the city-scale scenario: ~15 000 open households, 14 districts, one replication.
+
+Run:  .venv/bin/python benchmarks/bench_city.py [--years Y]
+
+Prints the wall time and the number of SimPy events scheduled. A script, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+
+from sim import load_scenarios
+from sim.model import CaseloadModel
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--years", type=float, default=10)
+    args = parser.parse_args()
+    resolved = load_scenarios(ROOT / "scenarios" / "city_2003.toml", years=args.years)[0]
+    model = CaseloadModel(resolved, 0)
+    t0 = time.perf_counter()
+    output = model.run()
+    wall = time.perf_counter() - t0
+    households = output.monthly["households"].mean()
+    print(f"python {platform.python_version()}, city_2003, {args.years:g} years, 1 replication")
+    print(f"wall {wall:.1f} s, {model.env._eid} events, {households:,.0f} households per month")
+
+
+if __name__ == "__main__":
+    main()
