@@ -10,15 +10,35 @@ from __future__ import annotations
 
 import argparse
 import platform
+import random
 import time
 from pathlib import Path
 
 import pandas as pd
+import simpy
 
 from sim import load_scenarios, run_scenario
 from sim.model import CaseloadModel
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def bare_simpy(n_events: int) -> float:
+    """Wall time of SimPy alone running ``n_events`` timeouts with a trivial callback each."""
+    env = simpy.Environment()
+    rng = random.Random(1)
+    fired = [0]
+
+    def again(_event: simpy.Event) -> None:
+        fired[0] += 1
+        if fired[0] < n_events:
+            env.timeout(rng.random()).callbacks.append(again)
+
+    for _ in range(500):
+        env.timeout(rng.random()).callbacks.append(again)
+    t0 = time.perf_counter()
+    env.run()
+    return time.perf_counter() - t0
 
 
 def main() -> None:
@@ -35,8 +55,10 @@ def main() -> None:
     t0 = time.perf_counter()
     model.run()
     single = time.perf_counter() - t0
-    events = model.env._eid  # SimPy's running count of scheduled events
+    events = next(model.env._eid)  # SimPy numbers every scheduled event: the next id = count
     print(f"one replication: {single:.2f} s, {events} events scheduled")
+    bare = bare_simpy(events)
+    print(f"bare SimPy, same number of events: {bare:.2f} s; model / bare = {single / bare:.1f}")
 
     summaries = {}
     for workers in args.workers:
