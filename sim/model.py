@@ -120,8 +120,12 @@ class Household:
     rates: list[float] = field(default_factory=lambda: [0.0] * len(ONGOING_EXIT_CAUSES))
     clock_t: float = 0.0
     clock_g: float = 0.0
-    exit_token: int = 0
-    class_token: int = 0
+    exit_t: float = math.inf  # when each clock next runs out (inf: not running)
+    exit_k: int = -1
+    band_t: float = math.inf
+    follow_t: float = math.inf
+    elig_t: float = math.inf
+    next_token: int = 0  # the one pending event of the household carries this token
     queued_for: str = ""
     band: int = 0
     ar: str = ""
@@ -608,6 +612,7 @@ class CaseloadModel:
         self.roster = StaffRoster(self.env, self.streams, self._post_changed)
         self.next_id = 0
         self.open_households: dict[Household, None] = {}
+        self._waking: Household | None = None
         self.entered = 0  # households that have had an episode opened (incl. the initial ones)
         self.closed_by_cause: dict[str, int] = {}
         self.log: list[tuple[float, int, int, str, str]] | None = [] if events else None
@@ -717,8 +722,9 @@ class CaseloadModel:
         self.held_count[held] += 1
         self.held_level[held].add(now, 1)
         if held in ("a", "b", "c", "waiting", "transfer"):
-            self.reschedule_exit(hh)
-        self.schedule_follow_up_change(hh)
+            self._rate_exit(hh)
+        self._plan_follow_up(hh)
+        self._schedule_next(hh)
 
     # contacts and intake ----------------------------------------------------------------------
     def generate_contacts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -845,11 +851,11 @@ class CaseloadModel:
             self.flows["cases_opened"] += 1
             self.opened_by_barrier[hh.barrier] += 1
         self.entered += 1
-        self.schedule_band_change(hh)
+        self._plan_band(hh)
         ap = self.params.ar_programme
         if hh.barrier in ap.eligible_barriers:
-            due = ap.min_months_on_assistance * MONTH_DAYS - elapsed_days
-            self.after(max(due, 0.0), self.ar_eligibility, hh, hh.episode)
+            hh.elig_t = now + max(ap.min_months_on_assistance * MONTH_DAYS - elapsed_days, 0.0)
+        # no event yet: the caller places the case (set_held), which schedules its clocks
 
     def close_short_need(self, hh: Household) -> None:
         if hh.closed:
@@ -885,13 +891,13 @@ class CaseloadModel:
         self.routing.route(hh)
 
     # follow-ups -----------------------------------------------------------------------------
-    def schedule_follow_up_change(self, hh: Household) -> None:
-        """The follow-up at which the plan moves the case: one event per class stay.
+    def _plan_follow_up(self, hh: Household) -> None:
+        """The follow-up at which the plan moves the case: one clock per class stay.
 
-        Follow-ups that change nothing are not scheduled; their staff time is accounted from
+        Follow-ups that change nothing are not simulated; their staff time is accounted from
         the time cases spend in each class.
         """
-        hh.class_token += 1  # any pending change belonged to the old holding
+        hh.follow_t = math.inf  # any pending change belonged to the old holding
         held = hh.held
         if held not in ("a", "b", "c") or held != hh.need:
             return
@@ -902,11 +908,10 @@ class CaseloadModel:
         interval = getattr(fu.interval_days, held)
         u = hh.fresh_uniform()
         n = 1 if share >= 1 else math.ceil(math.log1p(-u) / math.log1p(-share))
-        self.after(n * interval, self.follow_up_change, hh, hh.class_token)
+        hh.follow_t = self.env.now + n * interval
 
-    def follow_up_change(self, hh: Household, token: int) -> None:
-        if hh.closed or hh.class_token != token:
-            return
+    def follow_up_change(self, hh: Household) -> None:
+        """A follow-up moves the case: progress (A->B, B->C) or deviation (C->B)."""
         hh.need = {"a": "b", "b": "c", "c": "b"}[hh.held]
         self.log_event(hh, "need", hh.need)
         self.routing.route(hh)
@@ -948,7 +953,12 @@ class CaseloadModel:
         return [base[0] * i * jobcentre, base[1] * i, base[2] * d, base[3] * d, base[4] * d]
 
     def reschedule_exit(self, hh: Household) -> None:
-        """Re-rate the household's exit clocks and schedule its next exit (if any)."""
+        """Re-rate the household's exit clocks and reschedule its pending event."""
+        self._rate_exit(hh)
+        self._schedule_next(hh)
+
+    def _rate_exit(self, hh: Household) -> None:
+        """Re-rate the exit clocks: when, and by which cause, the household would leave."""
         self._accrue(hh)
         hh.rates = rates = self._rates(hh)
         left = hh.clock_left
@@ -963,30 +973,60 @@ class CaseloadModel:
                 t = now + max(left[k], 0.0) / rate
                 if t < best_t:
                     best_t, best_k = t, k
-        hh.exit_token += 1
-        if best_k >= 0 and best_t < self.end + 1:
-            self.after(max(best_t - now, 0.0), self.exit_due, hh, hh.exit_token, best_k)
+        hh.exit_t, hh.exit_k = best_t, best_k
 
-    def exit_due(self, hh: Household, token: int, k: int) -> None:
-        if hh.closed or hh.exit_token != token:
+    def _schedule_next(self, hh: Household) -> None:
+        """Schedule the household's one pending event: the earliest of its clocks.
+
+        Earlier pending events of the household go stale (their token no longer matches).
+        While the household itself is being woken, scheduling waits until its handler is done.
+        """
+        if hh is self._waking:
             return
-        self.close(hh, ONGOING_EXIT_CAUSES[k])
+        t = min(hh.exit_t, hh.band_t, hh.follow_t, hh.elig_t)
+        hh.next_token += 1
+        if t < self.end + 1:
+            self.after(max(t - self.env.now, 0.0), self._wake, hh, hh.next_token)
 
-    def schedule_band_change(self, hh: Household) -> None:
+    def _wake(self, hh: Household, token: int) -> None:
+        """The household's earliest clock ran out: AR eligibility, a duration band, a
+        follow-up change or an exit (in that order when they coincide)."""
+        if hh.closed or token != hh.next_token:
+            return
+        self._waking = hh
+        try:
+            t = min(hh.exit_t, hh.band_t, hh.follow_t, hh.elig_t)
+            if hh.elig_t == t:
+                hh.elig_t = math.inf
+                self.ar_eligibility(hh)
+            elif hh.band_t == t:
+                self.band_change(hh)
+            elif hh.follow_t == t:
+                hh.follow_t = math.inf
+                self.follow_up_change(hh)
+            else:
+                hh.exit_t = math.inf
+                self.close(hh, ONGOING_EXIT_CAUSES[hh.exit_k])
+        finally:
+            self._waking = None
+        if not hh.closed:
+            self._schedule_next(hh)
+
+    def _plan_band(self, hh: Household) -> None:
         if hh.band < len(self.band_days):
-            due = hh.granted_day + self.band_days[hh.band] - self.env.now
-            self.after(max(due, 0.0), self.band_change, hh, hh.episode)
+            hh.band_t = hh.granted_day + self.band_days[hh.band]
+        else:
+            hh.band_t = math.inf
 
-    def band_change(self, hh: Household, episode: int) -> None:
+    def band_change(self, hh: Household) -> None:
         """Duration dependence: exit rates change as time on assistance passes a band."""
-        if hh.closed or hh.episode != episode:
-            return
         hh.band += 1
+        self._plan_band(hh)
         self.rerate(hh)
-        self.schedule_band_change(hh)
 
-    def ar_eligibility(self, hh: Household, episode: int) -> None:
-        if hh.closed or hh.episode != episode or hh.ar:
+    def ar_eligibility(self, hh: Household) -> None:
+        """Long enough on assistance with an eligible barrier: referred to the AR team or not."""
+        if hh.ar:
             return
         if hh.u[U_AR_REFER] < self.params.ar_programme.referral_share:
             self.ar_team.refer(hh)
@@ -995,8 +1035,7 @@ class CaseloadModel:
         """The case closes (avslut) with ``cause``; the household may come back later."""
         now = self.env.now
         hh.closed = True
-        hh.exit_token += 1
-        hh.class_token += 1
+        hh.next_token += 1  # the pending event, if any, goes stale
         if hh.ar:
             self.ar_team.leave(hh)
         if hh.held in ("a", "b", "c", "waiting"):
