@@ -47,27 +47,35 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def plot_open_by_class(monthly: pd.DataFrame) -> Any:
+def _bands(ax: Any, monthly: pd.DataFrame, series: list[tuple[str, str]]) -> None:
+    """Plot each column's mean over replications by month, with the 5-95 % band."""
+    for col, label in series:
+        g = monthly.groupby("month")[col]
+        x = pd.to_datetime(g.mean().index)
+        ax.plot(x, g.mean().to_numpy(), label=label)
+        ax.fill_between(x, g.quantile(0.05).to_numpy(), g.quantile(0.95).to_numpy(), alpha=0.2)
+
+
+def plot_open_by_class(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
     """Open cases by held class over time: mean over replications with a 5-95 % band."""
     fig, ax = plt.subplots(figsize=(8, 4))
-    months = pd.to_datetime(monthly["month"].drop_duplicates())
-    for col, label in (
-        ("open_class_a", "A"),
-        ("open_class_b", "B"),
-        ("open_class_c", "C"),
-        ("waiting_for_class", "not in assessed class"),
-    ):
-        g = monthly.groupby("month")[col]
-        mean, lo, hi = g.mean(), g.quantile(0.05), g.quantile(0.95)
-        ax.plot(months, mean.to_numpy(), label=label)
-        ax.fill_between(months, lo.to_numpy(), hi.to_numpy(), alpha=0.2)
+    _bands(
+        ax,
+        monthly,
+        [
+            ("open_class_a", "A"),
+            ("open_class_b", "B"),
+            ("open_class_c", "C"),
+            ("waiting_for_class", "not in assessed class"),
+        ],
+    )
     ax.set_ylabel("open cases (end of month)")
     ax.set_title("Open cases by class (mean, 5-95 % of replications)")
     ax.legend()
     return fig
 
 
-def plot_exits_by_cause(monthly: pd.DataFrame) -> Any:
+def plot_exits_by_cause(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
     causes = ["work", "studies", "other_benefit", "moved", "one_time", "unknown"]
     mean = monthly.groupby("month")[[f"exits_{c}" for c in causes]].mean()
     fig, ax = plt.subplots(figsize=(8, 4))
@@ -79,16 +87,137 @@ def plot_exits_by_cause(monthly: pd.DataFrame) -> Any:
     return fig
 
 
-def write_figures(folder: Path, monthly: pd.DataFrame) -> dict[str, str]:
+def plot_funnel(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
+    """Contacts -> booked -> opened -> transferred, per year (mean over replications)."""
+    run = monthly[monthly["period"] == "run"]
+    years = run.groupby("replication")["days"].sum().mean() / 365.25
+    steps = ["contacts", "booked", "cases_opened", "transferred"]
+    per_year = [run.groupby("replication")[c].sum().mean() / years for c in steps]
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    bars = ax.barh(steps[::-1], per_year[::-1], color="tab:blue")
+    ax.bar_label(bars, labels=[f"{v:,.0f}".replace(",", " ") for v in per_year[::-1]], padding=3)
+    ax.set_xlabel("per year (mean over replications)")
+    ax.set_title("The intake funnel")
+    return fig
+
+
+def plot_first_visit_wait(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    _bands(ax, monthly, [("first_visit_wait_days", "mean wait of the month's first visits")])
+    ax.set_ylabel("days from booking to first visit")
+    ax.set_title("First-visit wait (mean, 5-95 % of replications)")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def _norm_steps(scenario: dict[str, Any]) -> list[tuple[str, float]]:
+    """The caseload norm from the start and at each timed change that sets it."""
+    steps = [(str(scenario.get("start_date")), float(scenario["organisation"]["caseload_norm"]))]
+    for change in sorted(scenario.get("changes", []), key=lambda c: str(c.get("at"))):
+        norm = (change.get("organisation") or {}).get("caseload_norm")
+        if norm is not None:
+            steps.append((str(change["at"]), float(norm)))
+    return steps
+
+
+def plot_caseload_against_norm(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    _bands(ax, monthly, [("caseload_per_social_worker", "A+B cases per ongoing social worker")])
+    if "organisation" in scenario:
+        steps = _norm_steps(scenario)
+        end = pd.to_datetime(monthly["month"].max()) + pd.offsets.MonthEnd(1)
+        xs = [pd.to_datetime(d) for d, _ in steps] + [end]
+        ys = [n for _, n in steps] + [steps[-1][1]]
+        ax.step(xs, ys, where="post", color="tab:red", linestyle="--", label="caseload norm")
+    ax.set_ylabel("cases per social worker")
+    ax.set_title("Caseload per social worker against the norm")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_staff_in_post(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    _bands(
+        ax,
+        monthly,
+        [
+            ("staff_in_post_intake_social_workers", "intake social workers"),
+            ("staff_in_post_ongoing_social_workers", "ongoing social workers"),
+            ("staff_in_post_benefit_administrators", "benefit administrators"),
+            ("staff_in_post_employment_consultants", "employment consultants"),
+        ],
+    )
+    ax.set_ylabel("working at month end")
+    ax.set_title("Staff in post (not vacant, not on leave)")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_ar_team(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    _bands(
+        ax,
+        monthly,
+        [
+            ("ar_team_in_programme", "in programme"),
+            ("ar_team_waiting", "waiting"),
+            ("ar_team_capacity", "staffed capacity"),
+        ],
+    )
+    ax.set_ylabel("persons (month end)")
+    ax.set_title("AR team")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_unemployment(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
+    fig, ax = plt.subplots(figsize=(8, 3))
+    g = monthly.groupby("month")["unemployment_percent"].mean()
+    ax.plot(pd.to_datetime(g.index), g.to_numpy(), color="tab:gray")
+    ax.set_ylabel("% of population")
+    ax.set_title("Unemployment path")
+    return fig
+
+
+def plot_cumulative_cost(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
+    data = monthly.sort_values(["replication", "month"]).copy()
+    for col in ("assistance_paid_sek", "staff_cost_sek"):
+        data[f"cumulative_{col}"] = data.groupby("replication")[col].cumsum() / 1e6
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    _bands(
+        ax,
+        data,
+        [
+            ("cumulative_assistance_paid_sek", "assistance paid"),
+            ("cumulative_staff_cost_sek", "staff cost"),
+        ],
+    )
+    ax.set_ylabel("Mkr, cumulative")
+    ax.set_title("Cumulative cost (warm-up months included)")
+    ax.legend(fontsize="small")
+    return fig
+
+
+RUN_FIGURES = (
+    ("open_by_class", plot_open_by_class),
+    ("exits_by_cause", plot_exits_by_cause),
+    ("funnel", plot_funnel),
+    ("first_visit_wait", plot_first_visit_wait),
+    ("caseload_against_norm", plot_caseload_against_norm),
+    ("staff_in_post", plot_staff_in_post),
+    ("ar_team", plot_ar_team),
+    ("unemployment", plot_unemployment),
+    ("cumulative_cost", plot_cumulative_cost),
+)
+
+
+def write_figures(folder: Path, monthly: pd.DataFrame, scenario: dict[str, Any]) -> dict[str, str]:
     """Save the figures under ``figures/`` and return them base64-encoded for embedding."""
     figdir = folder / "figures"
     figdir.mkdir(exist_ok=True)
     out = {}
-    for name, maker in (
-        ("open_by_class", plot_open_by_class),
-        ("exits_by_cause", plot_exits_by_cause),
-    ):
-        fig = maker(monthly)
+    for name, maker in RUN_FIGURES:
+        fig = maker(monthly, scenario)
         fig.savefig(figdir / f"{name}.png", dpi=110, bbox_inches="tight")
         out[name] = _png(fig)
     return out
@@ -108,8 +237,8 @@ def render_report(
     folder: Path, summary: pd.DataFrame, monthly: pd.DataFrame, manifest: dict[str, Any]
 ) -> str:
     """The report's HTML; figures are also saved under ``folder/figures``."""
-    images = write_figures(folder, monthly)
     scenario = manifest.get("scenario", {})
+    images = write_figures(folder, monthly, scenario)
     rows = []
     by_kpi = summary.set_index("kpi")
     for kpi in HEADLINE:

@@ -188,7 +188,12 @@ def test_report_rebuilds(small, tmp_path):
     (out / "report.html").unlink()
     assert cli.main(["report", str(out)]) == 0
     html = (out / "report.html").read_text()
-    assert "small" in html and "data:image/png;base64," in html
+    assert "small" in html
+    from sim.report import RUN_FIGURES
+
+    assert html.count("data:image/png;base64,") == len(RUN_FIGURES)
+    for name, _ in RUN_FIGURES:
+        assert (out / "figures" / f"{name}.png").stat().st_size > 1000
 
 
 def test_no_results_outside_out(small, tmp_path):
