@@ -16,8 +16,16 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .experiment import ProgressCallback, ScenarioResults, compare_scenarios, run_scenario
+from .experiment import (
+    ProgressCallback,
+    ScenarioResults,
+    compare_scenarios,
+    run_scenario,
+    run_until_precise,
+)
+from .metrics import kpi_names
 from .reference import scenario_reference_markdown
+from .replications import DEFAULT_KPIS, ReplicationRule
 from .report import render_comparison_report, render_report
 from .results import (
     MANIFEST,
@@ -31,7 +39,7 @@ from .results import (
     write_scenario_files,
 )
 from .scenario import ResolvedScenario, load_scenarios, scenario_json_schema
-from .validation import InputError
+from .validation import InputError, suggest
 
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -57,6 +65,10 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _replications(text: str) -> int | str:
+    return "auto" if text == "auto" else _positive_int(text)
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -78,7 +90,30 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario and write a results folder")
     run.add_argument("scenario", type=Path, help="scenario file (TOML)")
     run.add_argument("--out", type=Path, help="results folder (default: results/NAME-TIMESTAMP)")
-    run.add_argument("--replications", type=_positive_int, help="override the file's replications")
+    run.add_argument(
+        "--replications",
+        type=_replications,
+        help="override the file's replications; 'auto' adds replications until the chosen KPIs' "
+        "95 %% intervals are within --precision (Hoad, Robinson & Davies 2010)",
+    )
+    run.add_argument(
+        "--precision",
+        type=_positive_float,
+        default=0.05,
+        help="with --replications auto: target relative half-width (default 0.05)",
+    )
+    run.add_argument(
+        "--auto-kpis",
+        default=",".join(DEFAULT_KPIS),
+        help="with --replications auto: comma-separated KPIs the rule watches "
+        f"(default {','.join(DEFAULT_KPIS)})",
+    )
+    run.add_argument(
+        "--max-replications",
+        type=_positive_int,
+        default=200,
+        help="with --replications auto: the most it will run (default 200)",
+    )
     run.add_argument("--seed", type=_non_negative_int, help="override the file's seed")
     run.add_argument(
         "--workers", type=_positive_int, help="parallel processes (default: all cores)"
@@ -166,15 +201,33 @@ def _check_parquet() -> None:
         ) from None
 
 
+def _auto_rule(args: argparse.Namespace) -> ReplicationRule | None:
+    if args.replications != "auto":
+        return None
+    kpis = tuple(k.strip() for k in args.auto_kpis.split(",") if k.strip())
+    known = kpi_names()
+    for kpi in kpis:
+        if kpi not in known:
+            raise InputError.single(
+                "--auto-kpis",
+                kpi,
+                f"unknown KPI{suggest(kpi, known)} (see summary.csv's kpi column)",
+            )
+    if not kpis:
+        raise InputError.single("--auto-kpis", "", "name at least one KPI")
+    return ReplicationRule(kpis=kpis, precision=args.precision, cap=max(args.max_replications, 5))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     if args.events:
         _check_parquet()
+    rule = _auto_rule(args)
     resolved_list = load_scenarios(
         args.scenario,
         args.overrides,
         years=args.years,
         seed=args.seed,
-        replications=args.replications,
+        replications=None if rule else args.replications,
     )
     started = now_utc()
     name = resolved_list[0].name if len(resolved_list) == 1 else args.scenario.stem
@@ -183,14 +236,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         t0 = time.monotonic()
         points = []
         for resolved in resolved_list:
-            results = run_scenario(
-                resolved,
-                workers=args.workers,
-                progress=_progress(resolved.name),
-                events=args.events,
-            )
+            auto: dict[str, object] | None = None
+            if rule is not None:
+                results, outcome = run_until_precise(
+                    resolved, rule, workers=args.workers, progress=_progress(resolved.name)
+                )
+                auto = outcome.as_dict(rule)
+            else:
+                results = run_scenario(
+                    resolved,
+                    workers=args.workers,
+                    progress=_progress(resolved.name),
+                    events=args.events,
+                )
             folder = work if len(resolved_list) == 1 else work / resolved.name
-            manifest = base_manifest(resolved)
+            manifest = base_manifest(results.resolved)
+            if auto is not None:
+                manifest["replications_auto"] = auto
             manifest.update(
                 {
                     "command": shlex.join(["caseflow", *args.argv]),

@@ -18,6 +18,7 @@ import pandas as pd
 from .comparison import paired_differences
 from .metrics import replication_kpis, summarise
 from .model import CaseloadModel
+from .replications import ReplicationRule, RuleOutcome, decide
 from .scenario import ResolvedScenario
 
 ProgressCallback = Callable[[int, int], None]
@@ -139,9 +140,11 @@ def _map(
     workers: int,
     progress: ProgressCallback | None,
     events: bool,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[ReplicationResult]:
+    """Run the tasks (scenario index, replication) and return results in task order."""
     out: list[ReplicationResult] = []
-    if workers <= 1 or len(tasks) <= 1:
+    if pool is None and (workers <= 1 or len(tasks) <= 1):
         for i, rep in tasks:
             out.append(run_replication(resolved_list[i], rep, events))
             if progress:
@@ -149,12 +152,52 @@ def _map(
         return out
     scenarios = [resolved_list[i] for i, _ in tasks]
     reps = [rep for _, rep in tasks]
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
-        for result in pool.map(run_replication, scenarios, reps, [events] * len(tasks)):
+    own = pool is None
+    executor = pool or ProcessPoolExecutor(max_workers=min(workers, len(tasks)))
+    try:
+        for result in executor.map(run_replication, scenarios, reps, [events] * len(tasks)):
             out.append(result)
             if progress:
                 progress(len(out), len(tasks))
+    finally:
+        if own:
+            executor.shutdown(cancel_futures=True)
     return out
+
+
+def run_until_precise(
+    resolved: ResolvedScenario,
+    rule: ReplicationRule,
+    *,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[ScenarioResults, RuleOutcome]:
+    """Add replications until the chosen KPIs' intervals are within the rule's precision
+    (``--replications auto``), or the cap is reached. The results use exactly the replications
+    the rule looked at, so they do not depend on how many were run in parallel."""
+    workers = workers or default_workers()
+    results: list[ReplicationResult] = []
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        while True:
+            start = len(results)
+            size = rule.initial if start == 0 else max(workers, 1)
+            tasks = [(0, rep) for rep in range(start, min(start + size, rule.cap))]
+            results.extend(_map([resolved], tasks, workers, None, False, pool))
+            per_rep = pd.DataFrame([{"replication": r.replication, **r.kpis} for r in results])
+            outcome, done = decide(per_rep, rule)
+            if progress:
+                progress(len(results), rule.cap)
+            if done or len(results) >= rule.cap:
+                break
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    used = results[: outcome.used]
+    final = replace(
+        resolved, scenario=resolved.scenario.model_copy(update={"replications": outcome.used})
+    )
+    return _collect(final, used), outcome
 
 
 def _collect(resolved: ResolvedScenario, results: list[ReplicationResult]) -> ScenarioResults:

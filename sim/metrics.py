@@ -208,6 +208,30 @@ def replication_kpis(
     return kpis
 
 
+DERIVED_KPIS = (
+    "first_visit_wait_days",
+    "households_per_year",
+    "share_long_term_10_of_12",
+    "share_over_12_months",
+    "mean_episode_months",
+    "recurrence_24_months",
+    "ar_team_success_share",
+    "ar_team_participants_per_year",
+    "cost_per_exit_to_work_sek",
+)
+
+
+def kpi_names() -> list[str]:
+    """Every KPI ``replication_kpis`` gives, in its order (for validating user choices)."""
+    return [
+        *(f"{c}_per_year" for c in FLOW_COLUMNS),
+        *(f"mean_monthly_{c}" for c in STOCK_COLUMNS),
+        *RATIO_COLUMNS,
+        *(f"{c}_per_year" for c in (*MONEY_COLUMNS, *HOURS_COLUMNS)),
+        *DERIVED_KPIS,
+    ]
+
+
 def kpi_unit(kpi: str) -> str:
     if kpi.endswith("_sek_per_year"):
         return "SEK per year"

@@ -257,6 +257,19 @@ def render_report(
         )
     if int(manifest.get("replications", 0)) < 10:
         warnings.append("Fewer than 10 replications: intervals are wide and unstable.")
+    auto = manifest.get("replications_auto")
+    if auto:
+        if auto.get("reached"):
+            warnings.append(
+                f"Replications chosen automatically: {auto['replications_used']} run; the 95 % "
+                f"intervals of {', '.join(auto['kpis'])} were within ±{auto['precision']:.0%} of "
+                f"the mean from {auto['solution']} on."
+            )
+        else:
+            warnings.append(
+                f"Replications chosen automatically, but the cap of {auto['cap']} was reached "
+                f"before {', '.join(auto['kpis'])} were within ±{auto['precision']:.0%}."
+            )
     params = manifest.get("parameters", {})
     if str(params.get("name", "")).startswith("first_guess"):
         warnings.append(

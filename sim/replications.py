@@ -1,0 +1,103 @@
+"""How many replications: the confidence-interval rule of Hoad, Robinson & Davies (2010).
+
+After each replication ``n`` (from ``initial`` on) the relative half-width of the 95 % interval,
+``t(n-1) * s / (sqrt(n) * |mean|)``, is computed for every chosen KPI. When all are within the
+target precision the rule looks ahead: it keeps adding replications (``look_ahead`` more, or
+``look_ahead * n / 100`` beyond 100) and accepts ``n`` only if the precision holds throughout;
+if it is lost on the way the search goes on. The decision is taken replication by replication
+in order, so it is the same whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+DEFAULT_KPIS = ("mean_monthly_households", "exits_work_per_year", "cases_closed_per_year")
+
+
+@dataclass(frozen=True)
+class ReplicationRule:
+    """The stopping rule's settings."""
+
+    kpis: tuple[str, ...] = DEFAULT_KPIS
+    precision: float = 0.05  # relative half-width of the 95 % interval
+    initial: int = 5
+    look_ahead: int = 5
+    cap: int = 200
+    level: float = 0.95
+
+
+@dataclass
+class RuleOutcome:
+    """What the rule did: the number it settled on and the precision it saw."""
+
+    solution: int | None  # the n whose precision held through the look-ahead; None: not reached
+    used: int  # replications run and used in the results
+    reached: bool
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    def as_dict(self, rule: ReplicationRule) -> dict[str, object]:
+        return {
+            "rule": "Hoad, Robinson & Davies (2010) confidence-interval method",
+            "kpis": list(rule.kpis),
+            "precision": rule.precision,
+            "initial": rule.initial,
+            "look_ahead": rule.look_ahead,
+            "cap": rule.cap,
+            "reached": self.reached,
+            "solution": self.solution,
+            "replications_used": self.used,
+        }
+
+
+def relative_half_width(values: np.ndarray, level: float = 0.95) -> float:
+    """Half-width of the Student-t interval over ``values``, relative to their mean."""
+    n = len(values)
+    if n < 2:
+        return math.inf
+    sd = float(values.std(ddof=1))
+    mean = float(values.mean())
+    if sd == 0:
+        return 0.0
+    if mean == 0:
+        return math.inf
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    return abs(half / mean)
+
+
+def look_ahead_count(rule: ReplicationRule, n: int) -> int:
+    return rule.look_ahead if n <= 100 else math.floor(rule.look_ahead * n / 100)
+
+
+def decide(per_replication: pd.DataFrame, rule: ReplicationRule) -> tuple[RuleOutcome, bool]:
+    """Apply the rule to replications ``0..len-1`` in order.
+
+    Returns the outcome so far and whether the search is finished (precision confirmed, or the
+    cap reached).
+    """
+    history: list[dict[str, float]] = []
+    solution: int | None = None
+    confirm_at = 0
+    n_total = len(per_replication)
+    for n in range(1, n_total + 1):
+        if n < max(rule.initial, 2):
+            continue
+        head = per_replication.iloc[:n]
+        widths = {k: relative_half_width(head[k].to_numpy(float), rule.level) for k in rule.kpis}
+        history.append({"n": float(n), **widths})
+        if all(w <= rule.precision for w in widths.values()):
+            if solution is None:
+                solution = n
+                confirm_at = n + look_ahead_count(rule, n)
+            if n >= confirm_at:
+                return RuleOutcome(solution, n, True, history), True
+        else:
+            solution = None
+        if n >= rule.cap:
+            return RuleOutcome(None, n, False, history), True
+    return RuleOutcome(solution, n_total, False, history), False

@@ -1,0 +1,83 @@
+"""The automatic replication rule (Hoad, Robinson & Davies 2010) stops when it should."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from sim import cli
+from sim.replications import ReplicationRule, decide, relative_half_width
+
+
+def frame(values) -> pd.DataFrame:
+    return pd.DataFrame({"replication": range(len(values)), "x": values})
+
+
+def test_relative_half_width():
+    assert relative_half_width(np.array([5.0, 5.0, 5.0])) == 0.0
+    assert relative_half_width(np.array([1.0])) == np.inf
+    # two values 9 and 11: mean 10, sd sqrt(2), t(1) = 12.706 -> half-width 12.706
+    assert abs(relative_half_width(np.array([9.0, 11.0])) - 1.2706) < 1e-3
+
+
+def test_stops_after_the_look_ahead_when_precision_holds():
+    rule = ReplicationRule(kpis=("x",), precision=0.05, initial=5, look_ahead=5, cap=100)
+    outcome, done = decide(frame([10.0] * 30), rule)
+    assert done and outcome.reached
+    assert (outcome.solution, outcome.used) == (5, 10)
+
+
+def test_not_done_before_the_look_ahead_is_complete():
+    rule = ReplicationRule(kpis=("x",), precision=0.05, initial=5, look_ahead=5, cap=100)
+    outcome, done = decide(frame([10.0] * 8), rule)
+    assert not done and outcome.solution == 5
+
+
+def test_losing_precision_in_the_look_ahead_restarts_the_search():
+    rule = ReplicationRule(kpis=("x",), precision=0.05, initial=5, look_ahead=5, cap=100)
+    values = [10.0] * 6 + [20.0] + [10.0] * 200
+    outcome, done = decide(frame(values), rule)
+    assert done and outcome.reached
+    assert outcome.solution > 7  # n = 5 was found, then lost at the 7th value
+    widths = {int(h["n"]): h["x"] for h in outcome.history}
+    assert widths[outcome.solution] <= 0.05 < widths[outcome.solution - 1]
+
+
+def test_cap_ends_the_search_unreached():
+    rng = np.random.default_rng(0)
+    rule = ReplicationRule(kpis=("x",), precision=0.001, initial=5, look_ahead=5, cap=20)
+    outcome, done = decide(frame(rng.normal(10, 5, 50)), rule)
+    assert done and not outcome.reached and outcome.used == 20
+
+
+def test_cli_auto_replications_records_the_rule_and_is_worker_independent(small, tmp_path):
+    runs = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"auto{workers}"
+        args = ["run", str(small), "--out", str(out), "--workers", workers, "--replications",
+                "auto", "--precision", "0.2", "--max-replications", "30"]  # fmt: skip
+        assert cli.main(args) == 0
+        manifest = json.loads((out / "manifest.json").read_text())
+        auto = manifest["replications_auto"]
+        assert auto["reached"] and auto["replications_used"] == manifest["replications"]
+        assert manifest["scenario"]["replications"] == auto["replications_used"]
+        runs[workers] = pd.read_csv(out / "summary.csv")
+        assert "chosen automatically" in (out / "report.html").read_text()
+    pd.testing.assert_frame_equal(runs["1"], runs["2"])
+
+
+def test_cli_unknown_auto_kpi(small, capsys):
+    assert (
+        cli.main(["run", str(small), "--replications", "auto", "--auto-kpis", "exits_wrk_per_year"])
+        == 2
+    )
+    assert "did you mean 'exits_work_per_year'" in capsys.readouterr().err
+
+
+def test_kpi_names_match_what_replications_produce(small):
+    from sim.metrics import kpi_names
+
+    results = __import__("sim").run(small, replications=1, workers=1)
+    assert list(results.per_replication.columns.drop("replication")) == kpi_names()
