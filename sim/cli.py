@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import __version__
 from .experiment import (
+    ClusterError,
     ProgressCallback,
     ScenarioResults,
     compare_scenarios,
@@ -120,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--years", type=_positive_float, help="override the horizon in years")
     run.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:8786",
+        help="run the replications on this Dask scheduler instead of local processes "
+        "(needs caseflow[dask] on the client and every worker)",
+    )
+    run.add_argument(
         "--events",
         action="store_true",
         help="also write every household's event log as events.parquet (needs pyarrow)",
@@ -148,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=_non_negative_int, help="override the base's seed")
     compare.add_argument("--workers", type=_positive_int, help="parallel processes (default: all)")
     compare.add_argument("--years", type=_positive_float, help="override every horizon")
+    compare.add_argument("--cluster", metavar="tcp://HOST:8786", help="run on a Dask scheduler")
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", nargs="+", type=Path)
@@ -222,6 +230,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.events:
         _check_parquet()
     rule = _auto_rule(args)
+    if rule is not None and args.cluster:
+        raise InputError.single(
+            "--cluster", "", "--replications auto runs on local processes only (for now)"
+        )
     resolved_list = load_scenarios(
         args.scenario,
         args.overrides,
@@ -248,6 +260,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     workers=args.workers,
                     progress=_progress(resolved.name),
                     events=args.events,
+                    cluster=args.cluster,
                 )
             folder = work if len(resolved_list) == 1 else work / resolved.name
             manifest = base_manifest(results.resolved)
@@ -310,7 +323,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     with atomic_folder(target) as work:
         t0 = time.monotonic()
         comparison = compare_scenarios(
-            base, alternatives, workers=args.workers, progress=_progress("compare")
+            base,
+            alternatives,
+            workers=args.workers,
+            progress=_progress("compare"),
+            cluster=args.cluster,
         )
         finished = now_utc().isoformat()
         command = shlex.join(["caseflow", *args.argv])
@@ -409,7 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return EXIT_INPUT
-    except OutputFolderError as exc:
+    except (OutputFolderError, ClusterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:

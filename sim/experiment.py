@@ -77,12 +77,16 @@ def run_scenario(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     events: bool = False,
+    cluster: str | None = None,
 ) -> ScenarioResults:
     """All replications of ``resolved`` (``scenario.replications`` of them).
 
-    ``events=True`` also keeps every household's event log (larger and slower).
+    ``events=True`` also keeps every household's event log (larger and slower); ``cluster`` is
+    a Dask scheduler address to run on instead of local processes.
     """
-    return run_scenarios([resolved], workers=workers, progress=progress, events=events)[0]
+    return run_scenarios(
+        [resolved], workers=workers, progress=progress, events=events, cluster=cluster
+    )[0]
 
 
 def run_scenarios(
@@ -91,12 +95,15 @@ def run_scenarios(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     events: bool = False,
+    cluster: str | None = None,
 ) -> list[ScenarioResults]:
-    """All replications of several scenarios, sharing one pool of workers."""
+    """All replications of several scenarios, sharing one pool of workers (or a cluster)."""
     tasks = [
         (i, rep) for i, r in enumerate(resolved_list) for rep in range(r.scenario.replications)
     ]
-    done = _map(resolved_list, tasks, workers or default_workers(), progress, events)
+    done = _map(
+        resolved_list, tasks, workers or default_workers(), progress, events, cluster=cluster
+    )
     out = []
     for i, resolved in enumerate(resolved_list):
         mine = [result for (j, _rep), result in zip(tasks, done, strict=True) if j == i]
@@ -110,11 +117,12 @@ def compare_scenarios(
     *,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
+    cluster: str | None = None,
 ) -> ComparisonResults:
     """Run base and alternatives with the base's seed and replications (common random numbers)
     and give, per KPI, each alternative's paired difference from the base with its interval."""
     aligned = [_align(alt, base) for alt in alternatives]
-    results = run_scenarios([base, *aligned], workers=workers, progress=progress)
+    results = run_scenarios([base, *aligned], workers=workers, progress=progress, cluster=cluster)
     base_results, alt_results = results[0], results[1:]
     differences = pd.concat(
         [
@@ -134,6 +142,43 @@ def _align(alternative: ResolvedScenario, base: ResolvedScenario) -> ResolvedSce
     return replace(alternative, scenario=scenario)
 
 
+DASK_CONNECT_TIMEOUT = "20s"
+
+
+class ClusterError(Exception):
+    """The Dask cluster cannot be used (not installed, or not reachable)."""
+
+
+def _map_dask(
+    address: str,
+    scenarios: Sequence[ResolvedScenario],
+    reps: Sequence[int],
+    events: bool,
+    progress: ProgressCallback | None,
+) -> list[ReplicationResult]:
+    """Run replications as tasks on a Dask cluster; results come back in task order."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise ClusterError(
+            "--cluster needs dask.distributed: pip install 'caseflow[dask]'"
+        ) from None
+    try:
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    out: list[ReplicationResult] = []
+    with client:
+        futures = client.map(
+            run_replication, list(scenarios), list(reps), [events] * len(reps), pure=False
+        )
+        for future in futures:
+            out.append(future.result())
+            if progress:
+                progress(len(out), len(futures))
+    return out
+
+
 def _map(
     resolved_list: Sequence[ResolvedScenario],
     tasks: Sequence[tuple[int, int]],
@@ -141,9 +186,14 @@ def _map(
     progress: ProgressCallback | None,
     events: bool,
     pool: ProcessPoolExecutor | None = None,
+    cluster: str | None = None,
 ) -> list[ReplicationResult]:
-    """Run the tasks (scenario index, replication) and return results in task order."""
+    """Run the tasks (scenario index, replication) and return results in task order: in this
+    process, on a local process pool, or on a Dask cluster (``cluster`` = scheduler address)."""
     out: list[ReplicationResult] = []
+    if cluster:
+        scenarios = [resolved_list[i] for i, _ in tasks]
+        return _map_dask(cluster, scenarios, [rep for _, rep in tasks], events, progress)
     if pool is None and (workers <= 1 or len(tasks) <= 1):
         for i, rep in tasks:
             out.append(run_replication(resolved_list[i], rep, events))
