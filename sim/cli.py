@@ -178,7 +178,9 @@ def _progress(label: str) -> ProgressCallback | None:
     def show(done: int, total: int) -> None:
         elapsed = time.monotonic() - started
         left = elapsed / done * (total - done) if done else 0.0
-        sys.stderr.write(f"\r{label}: {done}/{total} replications, ~{left:.0f} s left ")
+        filled = round(24 * done / total) if total else 24
+        bar = "#" * filled + "." * (24 - filled)
+        sys.stderr.write(f"\r{label} [{bar}] {done}/{total} replications, ~{left:.0f} s left ")
         if done == total:
             sys.stderr.write("\n")
         sys.stderr.flush()

@@ -233,6 +233,41 @@ def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
 
+def _scenario_as_run(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
+    """The scenario as run; keys set in this scenario (not inherited from its base) in bold."""
+    flat = flatten({k: v for k, v in scenario.items() if k not in ("name", "description")})
+    own = set(manifest.get("own_keys") or [])
+    base = manifest.get("extends")
+
+    def changed(key: str) -> bool:
+        return any(key == k or key.startswith(k + ".") for k in own)
+
+    rows = "".join(
+        f"<tr><td>{'<b>' if changed(k) else ''}{html.escape(k)}{'</b>' if changed(k) else ''}"
+        f"</td><td>{html.escape(str(v))}</td></tr>"
+        for k, v in flat.items()
+    )
+    if base:
+        listed = [k for k in flat if changed(k)]
+        intro = (
+            f"<p>Extends <code>{html.escape(str(base))}</code>; set here (in bold below): "
+            + (
+                ", ".join(
+                    f"<code>{html.escape(k)}</code> = {html.escape(str(flat[k]))}" for k in listed
+                )
+                or "nothing"
+            )
+            + ".</p>"
+        )
+    else:
+        intro = "<p>A scenario of its own (it extends no other file).</p>"
+    return (
+        f"<h2>The scenario as run</h2>{intro}<details><summary>every key as run "
+        f"({len(flat)})</summary><table><tr><th>key</th><th>value</th></tr>{rows}</table>"
+        "</details>"
+    )
+
+
 def render_report(
     folder: Path, summary: pd.DataFrame, monthly: pd.DataFrame, manifest: dict[str, Any]
 ) -> str:
@@ -276,6 +311,7 @@ def render_report(
             "The parameter set is a hand-set first guess, not fitted to reported flows: read the "
             "figures as the model's mechanics, not as forecasts."
         )
+    scenario_html = _scenario_as_run(scenario, manifest)
     command = html.escape(
         str(manifest.get("command") or f"caseflow run {manifest.get('scenario_file', '')}")
     )
@@ -296,6 +332,7 @@ img{{max-width:100%}}pre{{background:#f4f4f4;padding:.5em;overflow:auto}}</style
 <p>Seed {manifest.get("seed")}, {manifest.get("replications")} replications,
 {scenario.get("start_date")} + {scenario.get("horizon_years")} years
 (warm-up {warmup} days, excluded).</p>
+{scenario_html}
 <h2>Headline KPIs (mean and 95 % interval over replications)</h2>
 <table><tr><th>KPI</th><th>mean</th><th>95 % interval</th><th>unit</th></tr>{"".join(rows)}</table>
 <h2>Figures</h2>{imgs}

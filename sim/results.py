@@ -57,6 +57,8 @@ def base_manifest(resolved: ResolvedScenario) -> dict[str, Any]:
         "scenario_name": resolved.name,
         "scenario_file": str(resolved.source),
         "sweep_point": resolved.sweep_point,
+        "extends": resolved.extends,
+        "own_keys": list(resolved.own_keys),
         "seed": resolved.scenario.seed,
         "replications": resolved.scenario.replications,
         "scenario": resolved.as_dict(),

@@ -313,6 +313,8 @@ class ResolvedScenario:
     parameters_path: Path
     timeline: tuple[Settings, ...]
     sweep_point: dict[str, Any] = field(default_factory=dict)
+    extends: str | None = None  # the file this scenario extends (its base), if any
+    own_keys: tuple[str, ...] = ()  # dotted keys set here (file, --set, sweep), not inherited
 
     @property
     def name(self) -> str:
@@ -333,12 +335,24 @@ class _Origins:
         self.default = default
         self._by_key: dict[tuple[str | int, ...], str] = {}
 
+    def sources(self) -> set[str]:
+        return set(self._by_key.values())
+
     def record(self, data: Mapping[str, Any], source: str, prefix: tuple[str, ...] = ()) -> None:
         for key, value in data.items():
             path = (*prefix, key)
             self._by_key[path] = source
             if isinstance(value, Mapping):
                 self.record(value, source, path)
+
+    def set_by(self, sources: Iterable[str]) -> tuple[str, ...]:
+        """Dotted keys (leaves) whose value comes from one of ``sources``."""
+        wanted = set(sources)
+        return tuple(
+            ".".join(str(p) for p in key)
+            for key, src in self._by_key.items()
+            if src in wanted and not any(k[: len(key)] == key and k != key for k in self._by_key)
+        )
 
     def with_keys(self, keys: Iterable[tuple[str, ...]], source: str) -> _Origins:
         """A copy in which ``keys`` are attributed to ``source``."""
@@ -525,6 +539,8 @@ def load_scenarios(
     source = Path(path)
     origins = _Origins(str(source))
     raw = _read_with_extends(source, origins)
+    parent_ref = read_toml(source).get("extends")
+    parent_file = str((source.parent / parent_ref).resolve()) if parent_ref else None
     extra: list[tuple[list[str], Any, str]] = [
         (*parse_assignment(text), f"--set {text}") for text in overrides
     ]
@@ -558,8 +574,19 @@ def load_scenarios(
                 param_file, "parameters", f"parameter set file not found: {param_path}"
             )
         parameters = load_parameters(param_path)
+        own_sources = {str(source.resolve()), f"{origins(('sweep',))} [sweep]"}
+        own_sources |= {src for src in point_origins.sources() if src.startswith("--")}
         resolved.append(
-            ResolvedScenario(scenario, parameters, source, param_path, timeline, dict(point))
+            ResolvedScenario(
+                scenario,
+                parameters,
+                source,
+                param_path,
+                timeline,
+                dict(point),
+                extends=parent_file,
+                own_keys=point_origins.set_by(own_sources) if parent_file else (),
+            )
         )
     return resolved
 

@@ -256,3 +256,60 @@ def test_report_names_scenario_and_exact_command(small, tmp_path):
     html = (out / "report.html").read_text()
     assert "small" in html
     assert "--seed 5" in html
+
+
+def test_ctrl_c_stops_cleanly(small, tmp_path):
+    """SIGINT to the process group (as a terminal's Ctrl-C): exit 130, workers end, nothing left."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "interrupted"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "run",
+            str(small),
+            "--out",
+            str(out),
+            "--replications",
+            "400",
+            "--years",
+            "3",
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".incomplete-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)  # let the workers start replications
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted: no results were written" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert not list(tmp_path.glob(".incomplete-*"))
+
+
+def test_report_highlights_what_differs_from_the_base(small, write, tmp_path):
+    child = write(
+        "child.toml", f'extends = "{small.name}"\nname = "child"\n[ar_team]\nplaces = 12\n'
+    )
+    out = tmp_path / "child"
+    args = ["run", str(child), "--out", str(out), "--workers", "1", "--set", "seed=3"]
+    assert cli.main(args) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["extends"] == str(small.resolve())
+    assert set(manifest["own_keys"]) == {"name", "ar_team.places", "seed"}
+    html = (out / "report.html").read_text()
+    assert "<code>ar_team.places</code> = 12" in html and "<b>seed</b>" in html
+    assert "<b>staff.ongoing_social_workers.posts</b>" not in html
