@@ -218,6 +218,27 @@ class Returns(_Strict):
     delay_days: ReturnDelays
 
 
+Range = tuple[float, float]
+
+
+class CalibratedRange(_Strict):
+    """The conditions a parameter set was fitted (or set) for; reports warn outside them."""
+
+    unemployment_percent: Range | None = Field(default=None, description="unemployment, %")
+    households: Range | None = Field(default=None, description="households per month")
+    caseload_per_social_worker: Range | None = Field(
+        default=None, description="A+B cases per ongoing social worker"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CalibratedRange:
+        for name in type(self).model_fields:
+            bounds = getattr(self, name)
+            if bounds is not None and bounds[0] > bounds[1]:
+                raise ValueError(f"{name}: low ({bounds[0]}) must not exceed high ({bounds[1]})")
+        return self
+
+
 class ModelParameters(_Strict):
     """A complete parameter set, as read from ``calibration/parameters/*.toml``."""
 
@@ -230,3 +251,4 @@ class ModelParameters(_Strict):
     exits: Exits
     ar_programme: ARProgramme
     returns: Returns
+    calibrated_range: CalibratedRange = CalibratedRange()

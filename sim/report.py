@@ -223,6 +223,26 @@ def write_figures(folder: Path, monthly: pd.DataFrame, scenario: dict[str, Any])
     return out
 
 
+def range_warnings(monthly: pd.DataFrame, ranges: dict[str, Any]) -> list[str]:
+    """Warnings where the run's monthly means leave the parameter set's calibrated range."""
+    out = []
+    run = monthly[monthly["period"] == "run"] if "period" in monthly else monthly
+    for column, bounds in ranges.items():
+        if bounds is None or column not in run:
+            continue
+        by_month = run.groupby("month")[column].mean().dropna()
+        if by_month.empty:
+            continue
+        low, high = float(by_month.min()), float(by_month.max())
+        if low < bounds[0] or high > bounds[1]:
+            out.append(
+                f"{column} ranges over {low:.1f}–{high:.1f} in this run, outside "
+                f"{bounds[0]:g}–{bounds[1]:g}, the range the parameter set was calibrated for: "
+                "the model extrapolates there."
+            )
+    return out
+
+
 def _fmt(x: float) -> str:
     if pd.isna(x):
         return "–"
@@ -306,6 +326,7 @@ def render_report(
                 f"before {', '.join(auto['kpis'])} were within ±{auto['precision']:.0%}."
             )
     params = manifest.get("parameters", {})
+    warnings.extend(range_warnings(monthly, params.get("calibrated_range") or {}))
     if str(params.get("name", "")).startswith("first_guess"):
         warnings.append(
             "The parameter set is a hand-set first guess, not fitted to reported flows: read the "

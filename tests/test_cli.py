@@ -313,3 +313,31 @@ def test_report_highlights_what_differs_from_the_base(small, write, tmp_path):
     html = (out / "report.html").read_text()
     assert "<code>ar_team.places</code> = 12" in html and "<b>seed</b>" in html
     assert "<b>staff.ongoing_social_workers.posts</b>" not in html
+
+
+def test_report_warns_outside_the_calibrated_range(small, tmp_path):
+    out = tmp_path / "shock"
+    shock = (
+        "unemployment.path=[{date = 2015-01-01, percent = 3.2}, {date = 2015-06-01, percent = 8.0}]"
+    )
+    args = [
+        "run",
+        str(small),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--replications",
+        "2",
+        "--set",
+        shock,
+    ]
+    assert cli.main(args) == 0
+    html = (out / "report.html").read_text()
+    assert "unemployment_percent ranges over" in html and "extrapolates" in html
+    calm = tmp_path / "calm"
+    assert (
+        cli.main(["run", str(small), "--out", str(calm), "--workers", "1", "--replications", "2"])
+        == 0
+    )
+    assert "unemployment_percent ranges over" not in (calm / "report.html").read_text()

@@ -256,3 +256,12 @@ def test_contacts_scale_scales_the_inflow(small):
         load_scenarios(small, ["organisation.contacts_scale=3"])[0], 0
     ).generate_contacts()[0]
     assert 2.7 < len(three) / len(one) < 3.3
+
+
+def test_calibrated_range_must_be_ordered(write):
+    from .conftest import PARAMETERS
+
+    text = PARAMETERS.read_text().replace("households = [400, 650]", "households = [650, 400]")
+    write("params.toml", text)
+    scenario = write("s.toml", re.sub(r'parameters = ".*"', 'parameters = "params.toml"', SMALL))
+    assert "calibrated_range" in messages(scenario) and "must not exceed" in messages(scenario)
