@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -391,17 +392,55 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_INPUT if failed else 0
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    folder: Path = args.folder
-    if not (folder / MANIFEST).exists():
-        print(f"error: {folder}: not a results folder (no {MANIFEST})", file=sys.stderr)
-        return EXIT_INPUT
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    summary = pd.read_csv(folder / "summary.csv")
-    monthly = pd.read_csv(folder / "monthly.csv")
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST
+    if not path.exists():
+        raise InputError.single(folder, "", f"not a results folder (no {MANIFEST})")
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _rebuild_run_report(folder: Path) -> Path:
+    manifest = _read_manifest(folder)
+    try:
+        summary = pd.read_csv(folder / "summary.csv")
+        monthly = pd.read_csv(folder / "monthly.csv")
+    except FileNotFoundError as exc:
+        raise InputError.single(
+            folder, "", f"incomplete results folder: {exc.filename} is missing"
+        ) from None
     (folder / "report.html").write_text(
         render_report(folder, summary, monthly, manifest), encoding="utf-8"
     )
+    return folder / "report.html"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Rebuild report.html of a run, a sweep (each point) or a comparison folder."""
+    folder: Path = args.folder
+    manifest = _read_manifest(folder)
+    if "comparison_of" in manifest:
+        names = manifest["comparison_of"]
+        subs = [_read_manifest(folder / name) for name in names]
+        monthly = [(name, pd.read_csv(folder / name / "monthly.csv")) for name in names]
+        (folder / "report.html").write_text(
+            render_comparison_report(
+                folder,
+                pd.read_csv(folder / "comparison.csv"),
+                monthly,
+                [sub["scenario"] for sub in subs],
+                manifest,
+            ),
+            encoding="utf-8",
+        )
+        for name in names:
+            _rebuild_run_report(folder / name)
+    elif "sweep_of" in manifest:
+        for point in manifest["points"]:
+            print(f"report: {_rebuild_run_report(folder / point['name'])}")
+        return 0
+    else:
+        _rebuild_run_report(folder)
     print(f"report: {folder / 'report.html'}")
     return 0
 

@@ -285,6 +285,9 @@ def test_ctrl_c_stops_cleanly(small, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # A shell starting CI in the background may leave SIGINT ignored, and the child would
+        # inherit that; a terminal's Ctrl-C reaches a process with the default disposition.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".incomplete-*")) and time.monotonic() < deadline:

@@ -93,3 +93,25 @@ def test_api_run_rejects_a_sweep(small):
     with pytest.raises(ValueError, match="sweeps 2"):
         sim.run(sweep)
     assert len(sim.run(small, replications=1, workers=1).per_replication) == 1
+
+
+def test_report_rebuilds_a_comparison_and_a_sweep(small, write, tmp_path):
+    alt = write("alt.toml", f'extends = "{small.name}"\nname = "alt"\n[ar_team]\nplaces = 10\n')
+    out = tmp_path / "cmp"
+    assert cli.main(["compare", str(small), str(alt), "--out", str(out), "--workers", "1"]) == 0
+    (out / "report.html").unlink()
+    (out / "alt" / "report.html").unlink()
+    assert cli.main(["report", str(out)]) == 0
+    assert (out / "report.html").exists() and (out / "alt" / "report.html").exists()
+    sweep = small.parent / "sweep.toml"
+    sweep.write_text(small.read_text() + '\n[sweep]\n"ar_team.places" = [10, 20]\n')
+    sw = tmp_path / "sw"
+    assert (
+        cli.main(["run", str(sweep), "--out", str(sw), "--workers", "1", "--replications", "1"])
+        == 0
+    )
+    for point in json.loads((sw / "manifest.json").read_text())["points"]:
+        (sw / point["name"] / "report.html").unlink()
+    assert cli.main(["report", str(sw)]) == 0
+    for point in json.loads((sw / "manifest.json").read_text())["points"]:
+        assert (sw / point["name"] / "report.html").exists()
