@@ -60,3 +60,22 @@ def test_more_staff_same_arrivals_and_households(small):
     common = e1.index.intersection(e2.index)
     assert len(common) > 100
     pd.testing.assert_frame_equal(e1.loc[common], e2.loc[common])
+
+
+def test_results_do_not_depend_on_the_order_of_keys(small, write):
+    """The same scenario with its tables (and the keys inside them) in reverse order."""
+    import tomllib
+
+    import tomli_w
+
+    def reverse(table):
+        if isinstance(table, dict):
+            return {k: reverse(table[k]) for k in reversed(list(table))}
+        return table
+
+    data = tomllib.loads(small.read_text())
+    shuffled = write("reversed.toml", tomli_w.dumps(reverse(data)))
+    assert list(tomllib.loads(shuffled.read_text())) != list(data)
+    a = CaseloadModel(load_scenarios(small)[0], 0).run().monthly
+    b = CaseloadModel(load_scenarios(shuffled)[0], 0).run().monthly
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
