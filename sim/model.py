@@ -796,9 +796,13 @@ class CaseloadModel:
         """The application is never completed (seed 004: booked 884, opened 539)."""
         if hh.in_service or hh.closed:
             return
+        self._end_application(hh, "dropped_out", "before first visit")
+
+    def _end_application(self, hh: Household, outcome: str, detail: str) -> None:
+        """The application ends without a case (dropped out or rejected)."""
         hh.closed = True
-        self.flows["dropped_out"] += 1
-        self.log_event(hh, "dropped_out", "before first visit")
+        self.flows[outcome] += 1
+        self.log_event(hh, outcome, detail)
 
     def record_first_visit(self, wait: float) -> None:
         self.flows["first_visits"] += 1
@@ -808,9 +812,7 @@ class CaseloadModel:
         ip = self.params.intake
         if hh.u[U_DROPOUT] < ip.dropout_share:
             # visited but never completed the application
-            hh.closed = True
-            self.flows["dropped_out"] += 1
-            self.log_event(hh, "dropped_out", "after first visit")
+            self._end_application(hh, "dropped_out", "after first visit")
             return
         self.log_event(hh, "first_visit", f"waited {self.env.now - hh.booked_day:.1f} days")
         self.after(ip.investigation_days.draw(hh.u[U_INVESTIGATION]), self.decide, hh)
@@ -819,9 +821,7 @@ class CaseloadModel:
         """The decision: rejected, a short need kept at intake, or a long need going on."""
         ip = self.params.intake
         if hh.u[U_REJECT] < ip.rejected_share:
-            hh.closed = True
-            self.flows["rejected"] += 1
-            self.log_event(hh, "rejected", "")
+            self._end_application(hh, "rejected", "")
             return
         self.open_case(hh)
         self.log_event(hh, "granted", "")

@@ -56,11 +56,20 @@ def _bands(ax: Any, monthly: pd.DataFrame, series: list[tuple[str, str]]) -> Non
         ax.fill_between(x, g.quantile(0.05).to_numpy(), g.quantile(0.95).to_numpy(), alpha=0.2)
 
 
+def _band_figure(
+    monthly: pd.DataFrame, series: list[tuple[str, str]], ylabel: str, title: str
+) -> Any:
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    _bands(ax, monthly, series)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    return fig
+
+
 def plot_open_by_class(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
     """Open cases by held class over time: mean over replications with a 5-95 % band."""
-    fig, ax = plt.subplots(figsize=(8, 4))
-    _bands(
-        ax,
+    return _band_figure(
         monthly,
         [
             ("open_class_a", "A"),
@@ -68,11 +77,9 @@ def plot_open_by_class(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
             ("open_class_c", "C"),
             ("waiting_for_class", "not in assessed class"),
         ],
+        "open cases (end of month)",
+        "Open cases by class (mean, 5-95 % of replications)",
     )
-    ax.set_ylabel("open cases (end of month)")
-    ax.set_title("Open cases by class (mean, 5-95 % of replications)")
-    ax.legend()
-    return fig
 
 
 def plot_exits_by_cause(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
@@ -102,12 +109,12 @@ def plot_funnel(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
 
 
 def plot_first_visit_wait(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    _bands(ax, monthly, [("first_visit_wait_days", "mean wait of the month's first visits")])
-    ax.set_ylabel("days from booking to first visit")
-    ax.set_title("First-visit wait (mean, 5-95 % of replications)")
-    ax.legend(fontsize="small")
-    return fig
+    return _band_figure(
+        monthly,
+        [("first_visit_wait_days", "mean wait of the month's first visits")],
+        "days from booking to first visit",
+        "First-visit wait (mean, 5-95 % of replications)",
+    )
 
 
 def _norm_steps(scenario: dict[str, Any]) -> list[tuple[str, float]]:
@@ -136,9 +143,7 @@ def plot_caseload_against_norm(monthly: pd.DataFrame, scenario: dict[str, Any]) 
 
 
 def plot_staff_in_post(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    _bands(
-        ax,
+    return _band_figure(
         monthly,
         [
             ("staff_in_post_intake_social_workers", "intake social workers"),
@@ -146,28 +151,22 @@ def plot_staff_in_post(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
             ("staff_in_post_benefit_administrators", "benefit administrators"),
             ("staff_in_post_employment_consultants", "employment consultants"),
         ],
+        "working at month end",
+        "Staff in post (not vacant, not on leave)",
     )
-    ax.set_ylabel("working at month end")
-    ax.set_title("Staff in post (not vacant, not on leave)")
-    ax.legend(fontsize="small")
-    return fig
 
 
 def plot_ar_team(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    _bands(
-        ax,
+    return _band_figure(
         monthly,
         [
             ("ar_team_in_programme", "in programme"),
             ("ar_team_waiting", "waiting"),
             ("ar_team_capacity", "staffed capacity"),
         ],
+        "persons (month end)",
+        "AR team",
     )
-    ax.set_ylabel("persons (month end)")
-    ax.set_title("AR team")
-    ax.legend(fontsize="small")
-    return fig
 
 
 def plot_unemployment(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
@@ -183,19 +182,15 @@ def plot_cumulative_cost(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any
     data = monthly.sort_values(["replication", "month"]).copy()
     for col in ("assistance_paid_sek", "staff_cost_sek"):
         data[f"cumulative_{col}"] = data.groupby("replication")[col].cumsum() / 1e6
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    _bands(
-        ax,
+    return _band_figure(
         data,
         [
             ("cumulative_assistance_paid_sek", "assistance paid"),
             ("cumulative_staff_cost_sek", "staff cost"),
         ],
+        "Mkr, cumulative",
+        "Cumulative cost (warm-up months included)",
     )
-    ax.set_ylabel("Mkr, cumulative")
-    ax.set_title("Cumulative cost (warm-up months included)")
-    ax.legend(fontsize="small")
-    return fig
 
 
 RUN_FIGURES = (
