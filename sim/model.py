@@ -14,10 +14,12 @@ into KPIs. The main activities, each a small function below:
 * :meth:`CaseloadModel.close`: exits by cause; some households come back (:meth:`return_contact`).
 
 Event economy: a household's competing exit risks are unit-exponential clocks drawn at its
-arrival; its exit is scheduled once and rescheduled only when its state changes (class, duration
-band, programme). Unemployment moves every household's work hazard through one shared clock
-(:class:`sim.economy.WorkClock`), so a changing economy schedules no events at all. Payments and
-routine meetings change no state and are accounted in aggregate from time-integrated stocks.
+arrival; its exit time is computed once and recomputed only when its state changes (class,
+duration band, programme). Each household has at most one pending event, the earliest of its
+exit, next duration band, next class-changing follow-up and AR eligibility. Unemployment moves
+every household's work hazard through one shared clock (:class:`sim.economy.WorkClock`), so a
+changing economy schedules no events at all. Payments and routine meetings change no state and
+are accounted in aggregate from time-integrated stocks.
 """
 
 from __future__ import annotations
