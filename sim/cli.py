@@ -41,6 +41,7 @@ from .results import (
     write_scenario_files,
 )
 from .scenario import ResolvedScenario, load_scenarios, scenario_json_schema
+from .targets import check_targets, find_seeds, load_targets
 from .validation import InputError, suggest
 
 EXIT_INPUT = 2
@@ -155,6 +156,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--workers", type=_positive_int, help="parallel processes (default: all)")
     compare.add_argument("--years", type=_positive_float, help="override every horizon")
     compare.add_argument("--cluster", metavar="tcp://HOST:8786", help="run on a Dask scheduler")
+
+    calibrate = sub.add_parser(
+        "calibrate", help="calibration to reported flows (so far: --check of target files)"
+    )
+    calibrate.add_argument("targets", nargs="+", type=Path, help="targets file(s) (TOML)")
+    calibrate.add_argument(
+        "--check",
+        action="store_true",
+        help="validate the targets and report contradictions and provenance problems",
+    )
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", nargs="+", type=Path)
@@ -376,6 +387,29 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Exit 0: consistent or only known contradictions; 1: new problems; 2: bad input."""
+    if not args.check:
+        raise InputError.single(
+            "caseflow calibrate", "", "only --check is built so far; fitting is not yet available"
+        )
+    new_problems = 0
+    for path in args.targets:
+        targets = load_targets(path)
+        seeds = find_seeds(Path(path).parent)
+        print(f"{path}: {len(targets.targets)} targets, {len(targets.sums)} sum rules")
+        where = f"checked against {seeds}" if seeds else "not checked (no shared/seeds found)"
+        print(f"  provenance: {where}")
+        findings = check_targets(targets, seeds)
+        for finding in findings:
+            label = "known contradiction" if finding.known else "PROBLEM"
+            print(f"  {label} [{finding.rule}]: {finding.message}")
+        new_problems += sum(not f.known for f in findings)
+        if not findings:
+            print("  consistent")
+    return 1 if new_problems else 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
@@ -450,6 +484,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return cmd_run(args)
+        if args.command == "calibrate":
+            return cmd_calibrate(args)
         if args.command == "compare":
             return cmd_compare(args)
         if args.command == "validate":

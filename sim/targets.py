@@ -1,0 +1,166 @@
+"""Calibration targets as data: every reported figure with its uncertainty and provenance.
+
+A targets file (``calibration/targets/*.toml``) lists reported figures. Each states its value,
+its uncertainty (a standard deviation or a range, with the reason), its exact definition (stock
+or flow, period, households or persons), the seed file and line it comes from with the words
+found there, and the model output (KPI) it compares to, if any. Sum rules say which figures
+should add up; a known contradiction in the seeds is declared on its rule, with how it is
+handled, so it is reported openly rather than dropped.
+
+``check_targets`` (``caseflow calibrate --check``) reports contradictions and provenance
+problems; fitting is the calibration issue's later work.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .metrics import kpi_names
+from .validation import read_toml, suggest, validate_model
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    """Where a figure stands in the seed documents."""
+
+    file: str = Field(min_length=1, description="seed file name, e.g. 004_80c43180167b5ce8.txt")
+    line: int = Field(ge=1, description="line number in that file")
+    quote: str = Field(min_length=2, description="words found on (or next to) that line")
+
+
+class Target(_Strict):
+    """One reported figure."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    value: float
+    sd: float | None = Field(default=None, gt=0, description="standard deviation")
+    range: tuple[float, float] | None = Field(default=None, description="plausible [low, high]")
+    uncertainty_note: str = Field(min_length=10, description="why this uncertainty")
+    definition: str = Field(min_length=10, description="stock or flow, period, unit counted")
+    kind: Literal["flow", "stock", "share"]
+    period: str = Field(min_length=4)
+    kpi: str | None = Field(default=None, description="model output compared; none: not compared")
+    source: Source
+
+    @model_validator(mode="after")
+    def _uncertainty_and_kpi(self) -> Target:
+        if (self.sd is None) == (self.range is None):
+            raise ValueError("give exactly one of sd or range for the uncertainty")
+        if self.range is not None and not self.range[0] <= self.value <= self.range[1]:
+            raise ValueError(f"value {self.value} lies outside its range {list(self.range)}")
+        if self.kpi is not None and self.kpi not in kpi_names():
+            raise ValueError(
+                f"unknown kpi '{self.kpi}'{suggest(self.kpi, kpi_names())} "
+                "(see summary.csv's kpi column)"
+            )
+        return self
+
+
+class SumRule(_Strict):
+    """Figures that should add up to a total."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    parts: list[str] = Field(min_length=2)
+    total: str
+    known: str | None = Field(
+        default=None, description="a known contradiction: what it is and how it is handled"
+    )
+
+
+class TargetFile(_Strict):
+    """A targets file."""
+
+    name: str
+    description: str = ""
+    scenario: str = Field(description="scenario whose output is compared, relative to this file")
+    years: float = Field(gt=0, description="simulated years compared (from the start date)")
+    targets: list[Target] = Field(min_length=1)
+    sums: list[SumRule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> TargetFile:
+        ids = [t.id for t in self.targets]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"target ids must be unique; repeated: {', '.join(repeated)}")
+        for rule in self.sums:
+            for ref in [*rule.parts, rule.total]:
+                if ref not in ids:
+                    raise ValueError(
+                        f"sum rule '{rule.id}' names unknown target '{ref}'{suggest(ref, ids)}"
+                    )
+        return self
+
+    def by_id(self) -> dict[str, Target]:
+        return {t.id: t for t in self.targets}
+
+
+def load_targets(path: str | Path) -> TargetFile:
+    path = Path(path)
+    return validate_model(TargetFile, read_toml(path), lambda _loc: str(path))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the check found: a contradiction (known or not) or a provenance problem."""
+
+    rule: str
+    message: str
+    known: bool
+
+
+def find_seeds(start: Path) -> Path | None:
+    """The seed documents: ``shared/seeds`` beside the repository (or any folder above)."""
+    for folder in [start.resolve(), *start.resolve().parents]:
+        candidate = folder / "shared" / "seeds"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def check_targets(targets: TargetFile, seeds: Path | None) -> list[Finding]:
+    """Sum rules that do not add up, and sources whose quoted words are not where cited."""
+    findings: list[Finding] = []
+    values = {t.id: t.value for t in targets.targets}
+    for rule in targets.sums:
+        parts = sum(values[p] for p in rule.parts)
+        total = values[rule.total]
+        if abs(parts - total) > 1e-9:
+            gap = total - parts
+            message = (
+                f"{' + '.join(rule.parts)} = {parts:g}, but {rule.total} = {total:g} "
+                f"(difference {gap:+g}, {abs(gap) / total:.0%} of the total)"
+            )
+            if rule.known:
+                message += f". Known: {rule.known}"
+            findings.append(Finding(rule.id, message, bool(rule.known)))
+    if seeds is not None:
+        for target in targets.targets:
+            src = target.source
+            path = seeds / src.file
+            if not path.exists():
+                findings.append(Finding(target.id, f"source file {src.file} not found", False))
+                continue
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            window = " ".join(lines[max(src.line - 3, 0) : src.line + 2])
+            if _normalise(src.quote) not in _normalise(window):
+                findings.append(
+                    Finding(
+                        target.id,
+                        f"'{src.quote}' is not on line {src.line} of {src.file} (or next to it)",
+                        False,
+                    )
+                )
+    return findings

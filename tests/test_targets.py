@@ -1,0 +1,103 @@
+"""Calibration targets: provenance and uncertainty required, contradictions reported openly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim import cli
+from sim.targets import check_targets, load_targets
+from sim.validation import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "calibration" / "targets" / "ostermalm_2015.toml"
+
+ONE = """
+name = "t"
+scenario = "s.toml"
+years = 1
+
+[[targets]]
+id = "closed_total"
+value = 618
+sd = 25
+uncertainty_note = "Poisson: sd about sqrt(618)"
+definition = "households closed during 2015"
+kind = "flow"
+period = "2015"
+kpi = "cases_closed_per_year"
+source = { file = "004_80c43180167b5ce8.txt", line = 88, quote = "618 avslutade hushåll" }
+"""
+
+
+def test_a_target_without_source_is_rejected(write):
+    text = "\n".join(line for line in ONE.splitlines() if not line.startswith("source ="))
+    with pytest.raises(InputError, match=r"targets\[0\]\.source: required key is missing"):
+        load_targets(write("t.toml", text))
+
+
+def test_a_target_without_uncertainty_is_rejected(write):
+    with pytest.raises(InputError, match="exactly one of sd or range"):
+        load_targets(write("t.toml", ONE.replace("sd = 25\n", "")))
+    with pytest.raises(InputError, match="exactly one of sd or range"):
+        load_targets(write("t.toml", ONE.replace("sd = 25\n", "sd = 25\nrange = [600, 640]\n")))
+    with pytest.raises(InputError, match="uncertainty_note"):
+        load_targets(
+            write("t.toml", ONE.replace('uncertainty_note = "Poisson: sd about sqrt(618)"\n', ""))
+        )
+
+
+def test_unknown_kpi_gets_a_suggestion(write):
+    with pytest.raises(InputError, match="did you mean 'cases_closed_per_year'"):
+        load_targets(
+            write(
+                "t.toml",
+                ONE.replace('kpi = "cases_closed_per_year"', 'kpi = "cases_close_per_year"'),
+            )
+        )
+
+
+def test_the_shipped_targets_find_the_542_618_contradiction():
+    targets = load_targets(SHIPPED)
+    findings = {f.rule: f for f in check_targets(targets, None)}
+    assert "exit_causes" in findings and findings["exit_causes"].known
+    assert "= 542" in findings["exit_causes"].message and "= 618" in findings["exit_causes"].message
+    # the unreported closures make the causes add up; district figures add up to the unit's
+    assert "exit_causes_with_unreported" not in findings
+    assert "district_totals" not in findings and "districts_work" not in findings
+
+
+def test_an_undeclared_contradiction_is_a_problem(write, capsys):
+    text = SHIPPED.read_text().replace("value = 160\n", "value = 161\n", 1)
+    path = write(
+        "changed.toml",
+        text.replace('scenario = "../../scenarios/baseline.toml"', 'scenario = "x.toml"'),
+    )
+    findings = check_targets(load_targets(path), None)
+    assert any(f.rule == "districts_work" and not f.known for f in findings)
+    assert cli.main(["calibrate", "--check", str(path)]) == 1
+    assert "PROBLEM [districts_work]" in capsys.readouterr().out
+
+
+def test_provenance_is_checked_against_the_seeds(tmp_path, write):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "004_80c43180167b5ce8.txt").write_text(
+        "\n" * 87 + "resulterat i 618 avslutade hushåll under året\n"
+    )
+    assert check_targets(load_targets(write("t.toml", ONE)), seeds) == []
+    wrong = ONE.replace("line = 88", "line = 20")
+    findings = check_targets(load_targets(write("w.toml", wrong)), seeds)
+    assert findings and "not on line 20" in findings[0].message
+
+
+def test_cli_check_of_the_shipped_targets(capsys):
+    assert cli.main(["calibrate", "--check", str(SHIPPED)]) == 0
+    out = capsys.readouterr().out
+    assert "known contradiction [exit_causes]" in out and "PROBLEM" not in out
+
+
+def test_calibrate_without_check_says_what_exists(capsys):
+    assert cli.main(["calibrate", str(SHIPPED)]) == 2
+    assert "only --check" in capsys.readouterr().err
