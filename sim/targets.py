@@ -80,7 +80,14 @@ class TargetFile(_Strict):
 
     name: str
     description: str = ""
-    scenario: str = Field(description="scenario whose output is compared, relative to this file")
+    scenario: str | None = Field(
+        default=None,
+        description="scenario whose output is compared, relative to this file; none yet for "
+        "holdouts whose scenario is still to be written",
+    )
+    holdout: bool = Field(
+        default=False, description="never fitted: kept to validate the fitted model"
+    )
     years: float = Field(gt=0, description="simulated years compared (from the start date)")
     targets: list[Target] = Field(min_length=1)
     sums: list[SumRule] = Field(default_factory=list)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sim import cli
-from sim.targets import check_targets, load_targets
+from sim.targets import check_targets, find_seeds, load_targets
 from sim.validation import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,3 +101,12 @@ def test_cli_check_of_the_shipped_targets(capsys):
 def test_calibrate_without_check_says_what_exists(capsys):
     assert cli.main(["calibrate", str(SHIPPED)]) == 2
     assert "only --check" in capsys.readouterr().err
+
+
+def test_every_shipped_targets_file_loads_and_has_no_undeclared_problem():
+    files = sorted((ROOT / "calibration" / "targets").glob("*.toml"))
+    assert {f.stem for f in files} >= {"ostermalm_2015", "eav_2011", "vantor_2005", "city_2003"}
+    for f in files:
+        targets = load_targets(f)
+        assert targets.holdout == (f.stem != "ostermalm_2015")
+        assert not [x for x in check_targets(targets, find_seeds(f.parent)) if not x.known], f
