@@ -196,8 +196,17 @@ def test_report_rebuilds(small, tmp_path):
         assert (out / "figures" / f"{name}.png").stat().st_size > 1000
 
 
-def test_no_results_outside_out(small, tmp_path):
-    assert not Path(tmp_path / "results").exists()
+def test_default_folder_is_under_results_and_out_writes_nowhere_else(small, tmp_path, monkeypatch):
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    args = ["run", str(small), "--workers", "1", "--replications", "1"]
+    assert cli.main([*args, "--out", str(tmp_path / "elsewhere")]) == 0
+    assert not (work / "results").exists()
+    assert cli.main(args) == 0
+    made = list((work / "results").iterdir())
+    assert len(made) == 1 and made[0].name.startswith("small-")
+    assert (made[0] / "manifest.json").exists()
 
 
 def test_events_parquet_lets_a_researcher_follow_a_household(small, tmp_path):
