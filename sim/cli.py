@@ -41,6 +41,7 @@ from .results import (
     write_scenario_files,
 )
 from .scenario import ResolvedScenario, load_scenarios, scenario_json_schema
+from .screening import plot_screening, screen
 from .targets import check_targets, find_seeds, load_targets
 from .validation import InputError, suggest
 
@@ -158,14 +159,24 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--cluster", metavar="tcp://HOST:8786", help="run on a Dask scheduler")
 
     calibrate = sub.add_parser(
-        "calibrate", help="calibration to reported flows (so far: --check of target files)"
+        "calibrate",
+        help="calibration to reported flows (so far: --check targets, --screen a spec)",
     )
-    calibrate.add_argument("targets", nargs="+", type=Path, help="targets file(s) (TOML)")
+    calibrate.add_argument("files", nargs="+", type=Path, help="targets file(s) or one spec")
     calibrate.add_argument(
         "--check",
         action="store_true",
         help="validate the targets and report contradictions and provenance problems",
     )
+    calibrate.add_argument(
+        "--screen",
+        action="store_true",
+        help="Morris screening of a calibration spec's parameters against its targets",
+    )
+    calibrate.add_argument("--trajectories", type=_positive_int, default=10)
+    calibrate.add_argument("--replications", type=_positive_int, default=3)
+    calibrate.add_argument("--workers", type=_positive_int)
+    calibrate.add_argument("--out", type=Path, help="folder (default: results/screen-SPEC-TIME)")
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", nargs="+", type=Path)
@@ -387,14 +398,68 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_screen(args: argparse.Namespace) -> int:
+    if len(args.files) != 1:
+        raise InputError.single("--screen", "", "screen one calibration spec at a time")
+    spec_path: Path = args.files[0]
+    started = now_utc()
+    target = args.out or default_folder(Path("results"), f"screen-{spec_path.stem}", started)
+    with atomic_folder(target) as work:
+        t0 = time.monotonic()
+        try:
+            import SALib  # noqa: F401
+        except ImportError:
+            raise InputError.single(
+                "--screen", "", "screening needs SALib: pip install 'caseflow[calibration]'"
+            ) from None
+        result = screen(
+            spec_path,
+            trajectories=args.trajectories,
+            replications=args.replications,
+            workers=args.workers,
+            progress=_progress("screening"),
+        )
+        result.table.to_csv(work / "screening.csv", index=False)
+        result.samples.to_csv(work / "samples.csv", index=False)
+        plot_screening(result).savefig(work / "screening.png", dpi=110, bbox_inches="tight")
+        write_manifest(
+            work,
+            {
+                "screening_of": str(spec_path),
+                "spec": result.spec.model_dump(mode="json"),
+                "method": "Morris elementary effects (SALib), with a dummy parameter",
+                "trajectories": args.trajectories,
+                "replications_per_point": args.replications,
+                "model_runs": len(result.samples),
+                "command": shlex.join(["caseflow", *args.argv]),
+                "started": started.isoformat(),
+                "wall_seconds": round(time.monotonic() - t0, 3),
+                "package": {"name": "caseflow", "version": __version__},
+                "git": git_commit(),
+            },
+        )
+    top = result.table[result.table["parameter"] != "dummy"]
+    top = top.sort_values("mu_star_per_sd", ascending=False).head(8)
+    for _, r in top.iterrows():
+        print(f"{r['parameter']} -> {r['target']}: {r['mu_star_per_sd']:.1f} target sd")
+    dummy = result.table[result.table["parameter"] == "dummy"]["mu_star"].abs().max()
+    print(f"dummy parameter (noise floor): largest mu* {dummy:.3g}")
+    print(f"results: {target}")
+    return 0
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Exit 0: consistent or only known contradictions; 1: new problems; 2: bad input."""
+    if args.screen:
+        return cmd_screen(args)
     if not args.check:
         raise InputError.single(
-            "caseflow calibrate", "", "only --check is built so far; fitting is not yet available"
+            "caseflow calibrate",
+            "",
+            "give --check (targets) or --screen (a spec); fitting is not yet available",
         )
     new_problems = 0
-    for path in args.targets:
+    for path in args.files:
         targets = load_targets(path)
         seeds = find_seeds(Path(path).parent)
         print(f"{path}: {len(targets.targets)} targets, {len(targets.sums)} sum rules")
