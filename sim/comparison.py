@@ -67,7 +67,7 @@ def paired_differences(base: pd.DataFrame, alternative: pd.DataFrame, name: str)
                 "unpaired_ci_high": mean + unpaired,
                 "unit": kpi_unit(kpi),
                 "replications": len(d),
-                "significant": bool(half == half and (mean - half > 0 or mean + half < 0)),
+                "significant": not math.isnan(half) and (mean - half > 0 or mean + half < 0),
             }
         )
     return pd.DataFrame(rows)

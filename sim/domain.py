@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
+DAYS_PER_YEAR = 365.25
+"""Simulated time is in days; a year and a month are these averages (leap years included)."""
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+
 Barrier = Literal["unemployment", "social_medical", "sick_listed", "immigration", "other"]
 """Barrier to self-support (försörjningshinder). ``sick_listed`` covers sick-listed people and
 those with insufficient social-insurance benefit (seed 001 groups them)."""

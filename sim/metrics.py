@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .model import MONTH_DAYS, YEAR_DAYS, ReplicationOutput
+from .domain import DAYS_PER_MONTH, DAYS_PER_YEAR
+from .model import ReplicationOutput
 
 FLOW_COLUMNS = (
     "contacts",
@@ -130,7 +131,7 @@ def household_year_kpis(
         n = len(months)
         counts.append(n)
         long_shares.append(sum(1 for b in months.values() if b.bit_count() >= 10) / n)
-        over12.append(sum(1 for d in longest.values() if d > YEAR_DAYS) / n)
+        over12.append(sum(1 for d in longest.values() if d > DAYS_PER_YEAR) / n)
     return {
         "households_per_year": float(np.mean(counts)),
         "share_long_term_10_of_12": float(np.mean(long_shares)),
@@ -144,11 +145,11 @@ def episode_kpis(episodes: pd.DataFrame, start: float, end: float) -> dict[str, 
     a new episode within 24 months."""
     closed = episodes[(episodes["end_day"] >= start) & (episodes["end_day"] < end)]
     mean_months = (
-        float(((closed["end_day"] - closed["start_day"]) / MONTH_DAYS).mean())
+        float(((closed["end_day"] - closed["start_day"]) / DAYS_PER_MONTH).mean())
         if len(closed)
         else math.nan
     )
-    horizon = 24 * MONTH_DAYS
+    horizon = 24 * DAYS_PER_MONTH
     eligible = closed[closed["end_day"] <= end - horizon]
     if len(eligible):
         nxt = episodes[["household", "episode", "start_day"]].copy()
@@ -171,7 +172,7 @@ def ar_kpis(ar: pd.DataFrame, start: float, end: float) -> dict[str, float]:
     ends = ar["end_day"].fillna(np.inf)
     active = ar[(ar["start_day"] < end) & (ends >= start)]
     success = active[(active["success"] == 1) & (active["end_day"] < end)]
-    years = (end - start) / YEAR_DAYS
+    years = (end - start) / DAYS_PER_YEAR
     return {
         "ar_team_success_share": len(success) / len(active) if len(active) else math.nan,
         "ar_team_participants_per_year": len(active) / years,
@@ -183,7 +184,7 @@ def replication_kpis(
 ) -> dict[str, float]:
     """All KPIs of one replication over the reporting period."""
     monthly = output.monthly[output.monthly["period"] == "run"]
-    years = monthly["days"].sum() / YEAR_DAYS
+    years = monthly["days"].sum() / DAYS_PER_YEAR
     kpis: dict[str, float] = {}
     for col in FLOW_COLUMNS:
         kpis[f"{col}_per_year"] = float(monthly[col].sum() / years)

@@ -38,15 +38,12 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from .domain import BARRIERS, ONGOING_EXIT_CAUSES, Barrier, StaffRole
+from .domain import BARRIERS, DAYS_PER_MONTH, DAYS_PER_YEAR, ONGOING_EXIT_CAUSES, Barrier, StaffRole
 from .economy import WorkClock, contact_multiplier, daily_unemployment
 from .parameters import ModelParameters
 from .scenario import ResolvedScenario, Settings
 from .staff import ABOLISHED, Post, StaffRoster
 from .streams import Streams
-
-MONTH_DAYS = 365.25 / 12
-YEAR_DAYS = 365.25
 
 # Fixed positions in a household's uniforms (drawn at arrival: common random numbers).
 U_YOUNG, U_CHILDREN, U_DROPOUT, U_DROPOUT_DAYS, U_VISIT_WORK, U_INVESTIGATION = range(6)
@@ -605,7 +602,7 @@ class CaseloadModel:
             sc.unemployment.reference_percent,
             ex.unemployment_semi_elasticity_work,
         )
-        self.band_days = [m * MONTH_DAYS for m in ex.duration_bands_months]
+        self.band_days = [m * DAYS_PER_MONTH for m in ex.duration_bands_months]
         self._prepare_rates()
         self.settings = resolved.timeline[0]
         self.intake = IntakeDesk(self)
@@ -662,7 +659,7 @@ class CaseloadModel:
 
     def _refresh_staff_cost(self) -> None:
         rate = sum(
-            p.settings.annual_cost_sek / YEAR_DAYS
+            p.settings.annual_cost_sek / DAYS_PER_YEAR
             for posts in self.roster.posts.values()
             for p in posts
             if p.filled
@@ -741,7 +738,7 @@ class CaseloadModel:
         org = self.settings.organisation
         district_share = np.array([d.contact_share for d in org.districts], dtype=float)
         district_share /= district_share.sum()
-        per_day = c.per_year * org.contacts_scale / YEAR_DAYS
+        per_day = c.per_year * org.contacts_scale / DAYS_PER_YEAR
         unemployment = self.unemployment[:days]
         times_list, district_list, barrier_list = [], [], []
         for b_index, barrier in enumerate(BARRIERS):
@@ -856,7 +853,7 @@ class CaseloadModel:
         self._plan_band(hh)
         ap = self.params.ar_programme
         if hh.barrier in ap.eligible_barriers:
-            hh.elig_t = now + max(ap.min_months_on_assistance * MONTH_DAYS - elapsed_days, 0.0)
+            hh.elig_t = now + max(ap.min_months_on_assistance * DAYS_PER_MONTH - elapsed_days, 0.0)
         # no event yet: the caller places the case (set_held), which schedules its clocks
 
     def close_short_need(self, hh: Household) -> None:
@@ -923,7 +920,8 @@ class CaseloadModel:
         """Per-day base hazards by barrier and the multipliers, looked up once per run."""
         ex = self.params.exits
         self._base_rates = {
-            b: [ex.monthly_hazard[c][b] / MONTH_DAYS for c in ONGOING_EXIT_CAUSES] for b in BARRIERS
+            b: [ex.monthly_hazard[c][b] / DAYS_PER_MONTH for c in ONGOING_EXIT_CAUSES]
+            for b in BARRIERS
         }
         cm = ex.class_multiplier_work
         w = ex.waiting_multiplier_work
@@ -1100,7 +1098,7 @@ class CaseloadModel:
         barrier_index = rng.choice(len(BARRIERS), size=n, p=shares / shares.sum())
         district_index = rng.choice(len(districts), size=n, p=districts / districts.sum())
         uniforms = rng.random((n, N_UNIFORMS))
-        elapsed_days = init.duration_months.ppf(rng.random(n)) * MONTH_DAYS
+        elapsed_days = init.duration_months.ppf(rng.random(n)) * DAYS_PER_MONTH
         for i, cls in enumerate(classes):
             barrier = BARRIERS[int(barrier_index[i])]
             hh = self.new_household(int(district_index[i]), barrier, uniforms[i])
@@ -1213,7 +1211,7 @@ class CaseloadModel:
         )
         row["social_worker_hours"] = sw_hours
         row["administrator_hours"] = sum(
-            held_days[k] / MONTH_DAYS * getattr(fu.administrator_hours_per_case_month, k)
+            held_days[k] / DAYS_PER_MONTH * getattr(fu.administrator_hours_per_case_month, k)
             for k in ("a", "b", "c")
         )
         row["ar_team_in_programme"] = len(self.ar_team.in_programme)
@@ -1232,7 +1230,7 @@ class CaseloadModel:
         row["assistance_paid_sek"] = (
             self.open_children.take(now) * costs.assistance_sek_per_month_with_children
             + self.open_without_children.take(now) * costs.assistance_sek_per_month_without_children
-        ) / MONTH_DAYS
+        ) / DAYS_PER_MONTH
         row["staff_cost_sek"] = self.staff_cost_rate.take(now)
         row["unemployment_percent"] = float(np.mean(self.unemployment[int(start) : int(end) + 1]))
         for b in BARRIERS:

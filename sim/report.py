@@ -20,6 +20,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from .domain import DAYS_PER_YEAR
+
 HEADLINE = (
     "mean_monthly_households",
     "households_per_year",
@@ -97,7 +99,7 @@ def plot_exits_by_cause(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
 def plot_funnel(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Any:
     """Contacts -> booked -> opened -> transferred, per year (mean over replications)."""
     run = monthly[monthly["period"] == "run"]
-    years = run.groupby("replication")["days"].sum().mean() / 365.25
+    years = run.groupby("replication")["days"].sum().mean() / DAYS_PER_YEAR
     steps = ["contacts", "booked", "cases_opened", "transferred"]
     per_year = [run.groupby("replication")[c].sum().mean() / years for c in steps]
     fig, ax = plt.subplots(figsize=(8, 3.5))

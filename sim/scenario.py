@@ -32,7 +32,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .distributions import Distribution, Exponential, Fixed
-from .domain import BARRIERS, Barrier
+from .domain import BARRIERS, DAYS_PER_YEAR, Barrier
 from .parameters import ModelParameters
 from .validation import (
     InputError,
@@ -43,7 +43,6 @@ from .validation import (
 )
 
 Share = Annotated[float, Field(ge=0, le=1)]
-DAYS_PER_YEAR = 365.25
 
 
 class _Strict(BaseModel):

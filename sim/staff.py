@@ -15,11 +15,9 @@ from typing import Any
 import numpy as np
 import simpy
 
-from .domain import StaffRole
+from .domain import DAYS_PER_YEAR, StaffRole
 from .scenario import StaffRoleSettings
 from .streams import Streams
-
-DAYS_PER_YEAR = 365.25
 
 WORKING = "working"
 INTRODUCTION = "introduction"
