@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint docs clean
+.PHONY: run test lint docs examples validate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "caseflow needs Python 3.11 or newer"'
@@ -17,12 +17,21 @@ run: $(STAMP)
 	$(BIN)/caseflow run scenarios/baseline.toml
 
 lint: $(STAMP)
-	$(BIN)/ruff check sim tests benchmarks calibration
-	$(BIN)/ruff format --check sim tests benchmarks calibration
+	$(BIN)/ruff check sim tests benchmarks calibration docs/scenario_examples.py
+	$(BIN)/ruff format --check sim tests benchmarks calibration docs/scenario_examples.py
 	$(BIN)/mypy sim
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# Answer the planners' questions: rerun the scenario library and rewrite the worked examples
+# in docs/scenarios.md (a few minutes on 2 cores).
+examples: $(STAMP)
+	$(BIN)/python docs/scenario_examples.py
+
+# Compare the model with the holdout figures never used in fitting.
+validate: $(STAMP)
+	$(BIN)/caseflow validate-model
 
 # Regenerate the key table of docs/scenarios.md from the schema (a test checks it is current).
 docs: $(STAMP)

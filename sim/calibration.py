@@ -7,20 +7,25 @@ parameters. Each is a dotted path into the parameter set with a prior range and 
 * ``mode = "scale"``: a factor applied to every number in the table at the path, keeping the
   table's shape (e.g. the work-exit hazards of all barriers), with 1 inside the range.
 
-:func:`apply_parameters` turns chosen values into a validated parameter set. Fitting methods
-(screening, point fit, posterior) are the calibration issue's later work.
+:func:`apply_parameters` turns chosen values into a validated parameter set.
+:class:`CalibrationProblem` ties a spec to its targets and scenario: the parameter space that
+screening, the point fit and the posterior search, and the distance they all use.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .parameters import ModelParameters
-from .scenario import load_parameters
+from .scenario import ResolvedScenario, load_parameters, load_scenarios
+from .targets import Target, TargetFile, load_targets
 from .validation import (
     InputError,
     Problem,
@@ -127,7 +132,7 @@ def _scale(node: Any, factor: float) -> Any:
 
 
 def apply_parameters(
-    base: ModelParameters, spec: CalibrationSpec, values: dict[str, float]
+    base: ModelParameters, spec: CalibrationSpec, values: Mapping[str, float]
 ) -> ModelParameters:
     """The base set with the spec's parameters set to ``values`` (by path), validated."""
     data = copy.deepcopy(base.model_dump())
@@ -145,3 +150,127 @@ def apply_parameters(
     except ValidationError as exc:
         problems = problems_from_validation(exc, ModelParameters, lambda _loc: "calibrated set")
         raise InputError(problems) from None
+
+
+def target_sd(target: Target) -> float:
+    """The target's uncertainty as a standard deviation (a range counts as ±2 sd)."""
+    if target.sd is not None:
+        return target.sd
+    assert target.range is not None
+    return (target.range[1] - target.range[0]) / 4 or math.nan
+
+
+def discrepancy(target: Target, simulated: float) -> float:
+    """How far the model's figure lies from the reported one, in the target's standard deviations.
+
+    A target given as a range is met anywhere inside it; outside, the distance to the nearer end
+    counts, in quarters of the range. A missing model figure (NaN) stays NaN.
+    """
+    if target.range is not None:
+        low, high = target.range
+        if low <= simulated <= high:
+            return 0.0
+        edge = low if simulated < low else high
+        return (simulated - edge) / target_sd(target)
+    return (simulated - target.value) / target_sd(target)
+
+
+#: distance given to a parameter point whose model gives no figure for a target (NaN)
+MISSING_PENALTY = 1e4
+
+
+@dataclasses.dataclass(frozen=True)
+class CalibrationProblem:
+    """A spec with its base parameters, its targets and the scenario they are compared on.
+
+    Points are vectors in the *search space*: each parameter's own value, or its logarithm
+    where the spec says ``log_scale``. Only targets with a KPI enter the distance.
+    """
+
+    spec_path: Path
+    spec: CalibrationSpec
+    base: ModelParameters
+    targets_path: Path
+    targets: TargetFile
+    resolved: ResolvedScenario
+
+    @property
+    def names(self) -> list[str]:
+        return [e.path for e in self.spec.calibrate]
+
+    @property
+    def bounds(self) -> list[tuple[float, float]]:
+        return [
+            (math.log(e.low), math.log(e.high)) if e.log_scale else (e.low, e.high)
+            for e in self.spec.calibrate
+        ]
+
+    @property
+    def compared(self) -> list[Target]:
+        return [t for t in self.targets.targets if t.kpi is not None]
+
+    def values(self, x: Sequence[float]) -> dict[str, float]:
+        """Search-space point -> parameter values by path."""
+        return {
+            e.path: (math.exp(v) if e.log_scale else float(v))
+            for e, v in zip(self.spec.calibrate, x, strict=True)
+        }
+
+    def point(self, values: Mapping[str, float]) -> list[float]:
+        """Parameter values by path -> search-space point."""
+        return [
+            math.log(values[e.path]) if e.log_scale else float(values[e.path])
+            for e in self.spec.calibrate
+        ]
+
+    def parameters(self, values: Mapping[str, float]) -> ModelParameters:
+        return apply_parameters(self.base, self.spec, values)
+
+    def scenario(
+        self, values: Mapping[str, float], *, replications: int, seed: int | None = None
+    ) -> ResolvedScenario:
+        """The targets' scenario run with these parameter values."""
+        update: dict[str, Any] = {"replications": replications}
+        if seed is not None:
+            update["seed"] = seed
+        return dataclasses.replace(
+            self.resolved,
+            parameters=self.parameters(values),
+            scenario=self.resolved.scenario.model_copy(update=update),
+        )
+
+    def discrepancies(self, kpis: Mapping[str, float]) -> dict[str, float]:
+        """Each compared target's discrepancy (target sd) given the model's KPI values."""
+        out = {}
+        for target in self.compared:
+            assert target.kpi is not None
+            out[target.id] = discrepancy(target, float(kpis.get(target.kpi, math.nan)))
+        return out
+
+    def distance(self, kpis: Mapping[str, float]) -> float:
+        """Sum of squared discrepancies: the weighted distance every fitting method minimises."""
+        total = 0.0
+        for z in self.discrepancies(kpis).values():
+            total += MISSING_PENALTY if math.isnan(z) else z * z
+        return total
+
+
+def load_problem(spec_path: str | Path) -> CalibrationProblem:
+    """Load a spec, its parameters, its targets and the targets' scenario (for their years)."""
+    spec_path = Path(spec_path)
+    spec, base = load_spec(spec_path)
+    targets_path = (spec_path.parent / spec.targets).resolve()
+    targets = load_targets(targets_path)
+    if targets.holdout:
+        raise InputError.single(
+            spec_path, "targets", f"{spec.targets} is a holdout file: holdouts are never fitted"
+        )
+    if targets.scenario is None:
+        raise InputError.single(targets_path, "scenario", "fitting needs the targets' scenario")
+    if not any(t.kpi for t in targets.targets):
+        raise InputError.single(targets_path, "targets", "no target names a model output (kpi)")
+    warmup = [] if targets.warmup_days is None else [f"warmup_days={targets.warmup_days}"]
+    resolved = load_scenarios(
+        (targets_path.parent / targets.scenario).resolve(), warmup, years=targets.years
+    )[0]
+    return CalibrationProblem(spec_path, spec, base, targets_path, targets, resolved)

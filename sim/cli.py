@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from . import __version__
+from .calibration import load_problem
 from .experiment import (
     ClusterError,
     ProgressCallback,
@@ -25,15 +26,28 @@ from .experiment import (
     run_scenario,
     run_until_precise,
 )
+from .fitreport import (
+    correlated_pairs,
+    identifiability,
+    point_check,
+    posterior_predictive,
+    render_fit_report,
+    target_table,
+    tensions,
+)
+from .fitting import point_fit, write_fitted
+from .holdout import HoldoutCheck, validate_model
 from .metrics import kpi_names
+from .posterior import abc_posterior
 from .reference import scenario_reference_markdown
 from .replications import DEFAULT_KPIS, ReplicationRule
-from .report import render_comparison_report, render_report
+from .report import UNCERTAINTY_FILE, render_comparison_report, render_report
 from .results import (
     MANIFEST,
     OutputFolderError,
     atomic_folder,
     base_manifest,
+    check_target,
     default_folder,
     git_commit,
     now_utc,
@@ -41,9 +55,16 @@ from .results import (
     write_scenario_files,
 )
 from .scenario import ResolvedScenario, load_scenarios, scenario_json_schema
-from .screening import plot_screening, screen
+from .screening import (
+    important_parameters,
+    plot_screening,
+    plot_sobol,
+    screen,
+    sobol_indices,
+)
 from .targets import check_targets, find_seeds, load_targets
-from .validation import InputError, suggest
+from .uncertainty import run_posterior
+from .validation import InputError, read_toml, suggest
 
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -118,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=_non_negative_int, help="override the file's seed")
     run.add_argument(
+        "--posterior",
+        type=_positive_int,
+        metavar="N",
+        help="run over N draws of the fitted parameters' posterior × the replications; the "
+        "report splits each figure's spread into parameter uncertainty and noise",
+    )
+    run.add_argument(
         "--workers", type=_positive_int, help="parallel processes (default: all cores)"
     )
     run.add_argument("--years", type=_positive_float, help="override the horizon in years")
@@ -160,7 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     calibrate = sub.add_parser(
         "calibrate",
-        help="calibration to reported flows (so far: --check targets, --screen a spec)",
+        help="calibrate a spec to its targets (point fit, posterior, fit report); "
+        "--check targets; --screen a spec",
+        description="Without --check or --screen: fit the spec's parameters to its targets "
+        "(differential evolution with common random numbers, then an ABC-SMC posterior), "
+        "write calibration/fitted/NAME.toml with its posterior sample, and a fit report. "
+        "Interrupted work is kept in --work and resumed by the same command.",
     )
     calibrate.add_argument("files", nargs="+", type=Path, help="targets file(s) or one spec")
     calibrate.add_argument(
@@ -173,10 +206,69 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Morris screening of a calibration spec's parameters against its targets",
     )
-    calibrate.add_argument("--trajectories", type=_positive_int, default=10)
-    calibrate.add_argument("--replications", type=_positive_int, default=3)
+    calibrate.add_argument("--trajectories", type=_positive_int, default=10, help="screening")
+    calibrate.add_argument(
+        "--sobol",
+        action="store_true",
+        help="with --screen: then Sobol indices of the parameters that Morris found to matter "
+        "(those moving a target by at least 1 sd)",
+    )
+    calibrate.add_argument(
+        "--sobol-samples", type=_positive_int, default=64, help="Sobol base samples (power of 2)"
+    )
+    calibrate.add_argument(
+        "--replications",
+        type=_positive_int,
+        default=3,
+        help="common-random-number replications per point (screening and point fit)",
+    )
     calibrate.add_argument("--workers", type=_positive_int)
-    calibrate.add_argument("--out", type=Path, help="folder (default: results/screen-SPEC-TIME)")
+    calibrate.add_argument("--cluster", metavar="tcp://HOST:8786", help="run on a Dask scheduler")
+    calibrate.add_argument("--out", type=Path, help="results folder (default: results/...-TIME)")
+    calibrate.add_argument(
+        "--budget-minutes",
+        type=_positive_float,
+        default=15.0,
+        help="wall-clock budget of a calibration (default 15): 40 %% point fit, the rest posterior",
+    )
+    calibrate.add_argument(
+        "--fit-generations", type=_positive_int, default=25, help="differential evolution"
+    )
+    calibrate.add_argument(
+        "--popsize", type=_positive_int, default=4, help="DE points per generation per parameter"
+    )
+    calibrate.add_argument("--population", type=_positive_int, default=150, help="ABC particles")
+    calibrate.add_argument("--generations", type=_positive_int, default=8, help="ABC generations")
+    calibrate.add_argument(
+        "--no-posterior", action="store_true", help="point fit only (no ABC-SMC posterior)"
+    )
+    calibrate.add_argument(
+        "--draws", type=_positive_int, default=100, help="posterior predictive draws for the report"
+    )
+    calibrate.add_argument(
+        "--work", type=Path, help="work folder kept for resuming (default: calibration/work/NAME)"
+    )
+    calibrate.add_argument("--fresh", action="store_true", help="discard earlier work, start anew")
+    calibrate.add_argument(
+        "--fitted-dir", type=Path, help="where NAME.toml goes (default: fitted/ next to the spec)"
+    )
+
+    holdout = sub.add_parser(
+        "validate-model",
+        help="compare the model with reported figures never used in fitting (holdouts)",
+    )
+    holdout.add_argument(
+        "--calibration",
+        type=Path,
+        default=Path("calibration"),
+        help="folder with targets/ and validation/ (default: calibration)",
+    )
+    holdout.add_argument(
+        "--parameters", type=Path, help="parameter set to check (default: each scenario's own)"
+    )
+    holdout.add_argument("--replications", type=_positive_int, default=10)
+    holdout.add_argument("--workers", type=_positive_int)
+    holdout.add_argument("--out", type=Path, help="folder (default: results/validate-TIME)")
 
     validate = sub.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", nargs="+", type=Path)
@@ -253,6 +345,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.events:
         _check_parquet()
     rule = _auto_rule(args)
+    if rule is not None and args.posterior:
+        raise InputError.single(
+            "--posterior", "", "give a number of --replications (per draw), not auto"
+        )
     if rule is not None and args.cluster:
         raise InputError.single(
             "--cluster", "", "--replications auto runs on local processes only (for now)"
@@ -272,7 +368,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         points = []
         for resolved in resolved_list:
             auto: dict[str, object] | None = None
-            if rule is not None:
+            folder = work if len(resolved_list) == 1 else work / resolved.name
+            posterior_info: dict[str, object] | None = None
+            if args.posterior:
+                run = run_posterior(
+                    resolved,
+                    args.posterior,
+                    workers=args.workers,
+                    progress=_progress(resolved.name),
+                    cluster=args.cluster,
+                )
+                results = run.results
+                folder.mkdir(parents=True, exist_ok=True)
+                run.uncertainty.to_csv(folder / UNCERTAINTY_FILE, index=False)
+                fit = resolved.parameters.fit
+                posterior_info = {
+                    "draws": args.posterior,
+                    "replications_per_draw": resolved.scenario.replications,
+                    "sample": None if fit is None else fit.posterior,
+                    "draw_seed": resolved.scenario.seed,
+                }
+            elif rule is not None:
                 results, outcome = run_until_precise(
                     resolved, rule, workers=args.workers, progress=_progress(resolved.name)
                 )
@@ -285,10 +401,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                     events=args.events,
                     cluster=args.cluster,
                 )
-            folder = work if len(resolved_list) == 1 else work / resolved.name
             manifest = base_manifest(results.resolved)
             if auto is not None:
                 manifest["replications_auto"] = auto
+            if posterior_info is not None:
+                manifest["posterior"] = posterior_info
             manifest.update(
                 {
                     "command": shlex.join(["caseflow", *args.argv]),
@@ -422,6 +539,24 @@ def cmd_screen(args: argparse.Namespace) -> int:
         result.table.to_csv(work / "screening.csv", index=False)
         result.samples.to_csv(work / "samples.csv", index=False)
         plot_screening(result).savefig(work / "screening.png", dpi=110, bbox_inches="tight")
+        sobol_info: dict[str, Any] | None = None
+        if args.sobol:
+            chosen = important_parameters(result)
+            sobol = sobol_indices(
+                spec_path,
+                chosen,
+                base_samples=args.sobol_samples,
+                replications=args.replications,
+                workers=args.workers,
+                progress=_progress("sobol"),
+            )
+            sobol.to_csv(work / "sobol.csv", index=False)
+            plot_sobol(sobol).savefig(work / "sobol.png", dpi=110, bbox_inches="tight")
+            sobol_info = {
+                "parameters": chosen,
+                "base_samples": args.sobol_samples,
+                "model_runs": args.sobol_samples * (len(chosen) + 3),
+            }
         write_manifest(
             work,
             {
@@ -431,6 +566,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
                 "trajectories": args.trajectories,
                 "replications_per_point": args.replications,
                 "model_runs": len(result.samples),
+                "sobol": sobol_info,
                 "command": shlex.join(["caseflow", *args.argv]),
                 "started": started.isoformat(),
                 "wall_seconds": round(time.monotonic() - t0, 3),
@@ -444,6 +580,11 @@ def cmd_screen(args: argparse.Namespace) -> int:
         print(f"{r['parameter']} -> {r['target']}: {r['mu_star_per_sd']:.1f} target sd")
     dummy = result.table[result.table["parameter"] == "dummy"]["mu_star"].abs().max()
     print(f"dummy parameter (noise floor): largest mu* {dummy:.3g}")
+    if args.sobol:
+        sobol = pd.read_csv(target / "sobol.csv")
+        total = sobol.groupby("parameter")["ST"].max().sort_values(ascending=False)
+        for parameter, value in total.items():
+            print(f"Sobol: {parameter}: largest total-order index {value:.2f}")
     print(f"results: {target}")
     return 0
 
@@ -453,11 +594,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.screen:
         return cmd_screen(args)
     if not args.check:
-        raise InputError.single(
-            "caseflow calibrate",
-            "",
-            "give --check (targets) or --screen (a spec); fitting is not yet available",
-        )
+        return cmd_fit(args)
     new_problems = 0
     for path in args.files:
         targets = load_targets(path)
@@ -473,6 +610,257 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if not findings:
             print("  consistent")
     return 1 if new_problems else 0
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    """Point fit, posterior, predictive checks, fit report and the fitted parameter files."""
+    if len(args.files) != 1:
+        raise InputError.single("calibrate", "", "calibrate one spec at a time")
+    spec_path: Path = args.files[0]
+    if spec_path.exists() and isinstance(read_toml(spec_path).get("targets"), list):
+        raise InputError.single(
+            spec_path,
+            "",
+            "this is a targets file: calibrate takes a calibration spec (e.g. "
+            "calibration/spec_2015.toml); use --check to check targets",
+        )
+    problem = load_problem(spec_path)
+    name = problem.spec.name
+    work_root = args.work or spec_path.parent / "work" / name
+    fitted_dir = args.fitted_dir or spec_path.parent / "fitted"
+    started = now_utc()
+    target = args.out or default_folder(Path("results"), f"fit-{name}", started)
+    check_target(target)
+    budget = args.budget_minutes * 60.0
+    t0 = time.monotonic()
+    tty = sys.stderr.isatty()
+
+    def fit_progress(generation: int, best: float, evaluations: int) -> None:
+        if tty:
+            print(
+                f"\rpoint fit: generation {generation}, best distance {best:.2f}, "
+                f"{evaluations} points, {time.monotonic() - t0:.0f} s",
+                end="",
+                file=sys.stderr,
+            )
+
+    fit = point_fit(
+        problem,
+        work_root / "point_fit",
+        replications=args.replications,
+        popsize=args.popsize,
+        max_generations=args.fit_generations,
+        budget_seconds=0.4 * budget,
+        workers=args.workers,
+        cluster=args.cluster,
+        fresh=args.fresh,
+        progress=fit_progress,
+    )
+    if tty:
+        print(file=sys.stderr)
+    fit_seconds = time.monotonic() - t0
+    print(
+        f"point fit: distance {fit.distance:.2f} over {len(problem.compared)} targets after "
+        f"{fit.generations} generations ({fit.stopped_by}); {fit.new_evaluations} points run, "
+        f"{len(fit.evaluations) - fit.new_evaluations} replayed; {fit_seconds:.0f} s"
+    )
+    post = None
+    if not args.no_posterior:
+        if tty:
+            print("posterior: ABC-SMC running ...", file=sys.stderr)
+        post = abc_posterior(
+            problem,
+            work_root / "posterior",
+            population=args.population,
+            max_generations=args.generations,
+            budget_seconds=max(budget - (time.monotonic() - t0) - 30.0, 30.0),
+            workers=args.workers,
+            cluster=args.cluster,
+            fresh=args.fresh,
+        )
+        last = post.diagnostics.iloc[-1]
+        print(
+            f"posterior: {len(post.diagnostics)} generations ({post.stopped_by}), "
+            f"{post.simulations} simulations, final tolerance {last['epsilon']:.2f}, "
+            f"acceptance {last['acceptance_rate']:.2f}, ESS {last['effective_sample_size']:.0f}; "
+            f"{post.wall_seconds:.0f} s"
+        )
+    point = point_check(problem, fit.values, replications=20, workers=args.workers)
+    predictive = (
+        posterior_predictive(
+            problem,
+            post.sample,
+            draws=args.draws,
+            seed=problem.resolved.scenario.seed,
+            workers=args.workers,
+        )
+        if post is not None
+        else None
+    )
+    table = target_table(problem, point, predictive)
+    tension = tensions(problem, fit.evaluations)
+    identified = identifiability(problem, post.sample) if post is not None else None
+    pairs = correlated_pairs(problem, post.sample) if post is not None else None
+    notes = [
+        f"Known contradiction [{rule.id}]: {rule.known}"
+        for rule in problem.targets.sums
+        if rule.known
+    ]
+    wall = time.monotonic() - t0
+    summary = {
+        "spec": str(spec_path),
+        "targets": str(problem.targets_path),
+        "compared targets": len(problem.compared),
+        "point fit distance (sum of squared z)": round(fit.distance, 3),
+        "point fit": f"{fit.generations} generations, {fit.stopped_by}, "
+        f"{len(fit.evaluations)} points × {fit.replications} replications",
+        "posterior": "not run"
+        if post is None
+        else f"{len(post.diagnostics)} generations, {post.stopped_by}, "
+        f"{post.simulations} simulations, {len(post.sample)} particles",
+        "wall time (s)": round(wall, 1),
+        "workers": args.workers or "all cores",
+    }
+    record = {
+        "fitted_at": started.isoformat(timespec="seconds"),
+        "package_version": __version__,
+        **({"git_commit": c} if (c := git_commit().get("commit")) else {}),
+    }
+    with atomic_folder(target) as out:
+        table.to_csv(out / "targets.csv", index=False)
+        tension.to_csv(out / "tensions.csv", index=False)
+        fit.evaluations.to_csv(out / "point_fit_evaluations.csv", index=False)
+        fit.history.to_csv(out / "point_fit_history.csv", index=False)
+        point.to_csv(out / "point_check.csv", index=False)
+        if post is not None and predictive is not None and identified is not None:
+            post.sample.to_csv(out / "posterior.csv", index=False)
+            post.diagnostics.to_csv(out / "abc_diagnostics.csv", index=False)
+            predictive.to_csv(out / "posterior_predictive.csv", index=False)
+            identified.to_csv(out / "identifiability.csv", index=False)
+        (out / "report.html").write_text(
+            render_fit_report(
+                problem=problem,
+                targets=table,
+                point=fit.values,
+                fit_summary=summary,
+                history=fit.history,
+                tension=tension,
+                sample=None if post is None else post.sample,
+                identified=identified,
+                pairs=pairs,
+                diagnostics=None if post is None else post.diagnostics,
+                notes=notes,
+            ),
+            encoding="utf-8",
+        )
+        write_manifest(
+            out,
+            {
+                "calibration_of": str(spec_path),
+                "spec": problem.spec.model_dump(mode="json"),
+                "targets": problem.targets.name,
+                "fitted_values": fit.values,
+                "settings": {
+                    k: getattr(args, k)
+                    for k in (
+                        "replications",
+                        "popsize",
+                        "fit_generations",
+                        "population",
+                        "generations",
+                        "budget_minutes",
+                        "draws",
+                        "no_posterior",
+                    )
+                },
+                "point_fit_seconds": round(fit_seconds, 1),
+                "posterior_seconds": None if post is None else round(post.wall_seconds, 1),
+                "wall_seconds": round(wall, 1),
+                "command": shlex.join(["caseflow", *args.argv]),
+                "started": started.isoformat(),
+                "package": {"name": "caseflow", "version": __version__},
+                "git": git_commit(),
+            },
+        )
+        fitted = write_fitted(
+            problem, fit, fitted_dir, posterior=None if post is None else post.sample, record=record
+        )
+    reproduced = int(table["reproduced"].sum())
+    print(f"{reproduced} of {len(table)} targets within 2 sd of the point fit")
+    print(f"fitted parameters: {fitted}")
+    print(f"report: {target / 'report.html'}")
+    print(f"total: {wall:.0f} s")
+    return 0
+
+
+def cmd_validate_model(args: argparse.Namespace) -> int:
+    """Exit 0 whether or not each check is reproduced: the verdicts are the output."""
+    if args.parameters is not None and not args.parameters.exists():
+        raise InputError.single("--parameters", "", f"file not found: {args.parameters}")
+    started = now_utc()
+    target = args.out or default_folder(Path("results"), "validate", started)
+    check_target(target)
+    t0 = time.monotonic()
+    checks = validate_model(
+        args.calibration,
+        replications=args.replications,
+        workers=args.workers,
+        parameters=args.parameters,
+        progress=_progress("holdouts"),
+    )
+    with atomic_folder(target) as out:
+        frames = []
+        for check in checks:
+            frame = check.table.copy()
+            frame.insert(0, "check", check.name)
+            frame["reproduced"] = check.reproduced
+            frames.append(frame)
+        pd.concat(frames, ignore_index=True).to_csv(out / "holdouts.csv", index=False)
+        (out / "holdouts.md").write_text(holdout_markdown(checks), encoding="utf-8")
+        write_manifest(
+            out,
+            {
+                "validation_of": [c.scenario for c in checks],
+                "parameters": None if args.parameters is None else str(args.parameters),
+                "replications": args.replications,
+                "reproduced": {c.name: c.reproduced for c in checks},
+                "command": shlex.join(["caseflow", *args.argv]),
+                "started": started.isoformat(),
+                "wall_seconds": round(time.monotonic() - t0, 1),
+                "package": {"name": "caseflow", "version": __version__},
+                "git": git_commit(),
+            },
+        )
+    for check in checks:
+        verdict = "REPRODUCED" if check.reproduced else "NOT REPRODUCED"
+        print(f"{verdict}: {check.name}")
+        for row in check.table.itertuples():
+            reported = "" if pd.isna(row.reported) else f"reported {row.reported:.3g}, "
+            print(
+                f"    {row.figure}: {reported}model {row.model_mean:.3g} "
+                f"({row.model_ci_low:.3g} to {row.model_ci_high:.3g})"
+            )
+    print(f"results: {target}")
+    return 0
+
+
+def holdout_markdown(checks: Sequence[HoldoutCheck]) -> str:
+    """The checks as Markdown (for docs/calibration.md)."""
+    out = []
+    for check in checks:
+        verdict = "reproduced" if check.reproduced else "**not reproduced**"
+        out.append(f"### {check.name}: {verdict}\n")
+        out.append(f"Source: {check.source}. Compared: {check.compared}.\n")
+        out.append(f"Criterion: {check.criterion}.\n")
+        out.append("| figure | reported | model mean | model 95 % interval |\n|---|---|---|---|")
+        for row in check.table.itertuples():
+            reported = "" if pd.isna(row.reported) else f"{row.reported:.3g}"
+            out.append(
+                f"| {row.figure} | {reported} | {row.model_mean:.3g} | "
+                f"{row.model_ci_low:.3g} – {row.model_ci_high:.3g} |"
+            )
+        out.append("")
+    return "\n".join(out)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -555,6 +943,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_compare(args)
         if args.command == "validate":
             return cmd_validate(args)
+        if args.command == "validate-model":
+            return cmd_validate_model(args)
         if args.command == "report":
             return cmd_report(args)
         if args.markdown:

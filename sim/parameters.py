@@ -239,6 +239,23 @@ class CalibratedRange(_Strict):
         return self
 
 
+class FitRecord(_Strict):
+    """How a fitted parameter set was obtained (written by ``caseflow calibrate``)."""
+
+    spec: str = Field(description="calibration spec, relative to this file")
+    targets: str = Field(description="targets file fitted")
+    method: str
+    distance: float = Field(description="weighted distance at the point (sum of squared z)")
+    compared_targets: int
+    replications: int = Field(description="common-random-number replications per point")
+    posterior: str | None = Field(
+        default=None, description="posterior sample (CSV), relative to this file"
+    )
+    fitted_at: str
+    package_version: str
+    git_commit: str | None = None
+
+
 class ModelParameters(_Strict):
     """A complete parameter set, as read from ``calibration/parameters/*.toml``."""
 
@@ -252,3 +269,4 @@ class ModelParameters(_Strict):
     ar_programme: ARProgramme
     returns: Returns
     calibrated_range: CalibratedRange = CalibratedRange()
+    fit: FitRecord | None = None

@@ -285,6 +285,40 @@ def _scenario_as_run(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
     )
 
 
+UNCERTAINTY_FILE = "uncertainty.csv"
+
+
+def _posterior_section(folder: Path, manifest: dict[str, Any]) -> str:
+    """With ``run --posterior``: each headline figure's 90 % range and where its spread comes
+    from (parameter uncertainty against stochastic noise)."""
+    info = manifest.get("posterior")
+    path = folder / UNCERTAINTY_FILE
+    if not info or not path.exists():
+        return ""
+    table = pd.read_csv(path).set_index("kpi")
+    rows = []
+    for kpi in HEADLINE:
+        if kpi in table.index:
+            r = table.loc[kpi]
+            share = r["parameter_share"]
+            rows.append(
+                f"<tr><td>{html.escape(kpi)}</td><td>{_fmt(r['mean'])}</td>"
+                f"<td>{_fmt(r['p05'])} – {_fmt(r['p95'])}</td>"
+                f"<td>{'' if pd.isna(share) else f'{share:.0%}'}</td>"
+                f"<td>{'' if pd.isna(share) else f'{1 - share:.0%}'}</td></tr>"
+            )
+    return (
+        "<h2>Parameter uncertainty and noise</h2>"
+        f"<p>{info['draws']} draws from the fitted posterior × {info['replications_per_draw']} "
+        "replications each, every draw under the same random numbers. The 90 % range covers "
+        "both sources; the shares split the variance into the part due to not knowing the "
+        "parameters (between draws) and the part due to chance (between replications). The "
+        "headline table's 95 % intervals above are for the mean over all runs.</p>"
+        "<table><tr><th>KPI</th><th>mean</th><th>90 % of runs</th><th>parameter share</th>"
+        f"<th>noise share</th></tr>{''.join(rows)}</table>"
+    )
+
+
 def render_report(
     folder: Path, summary: pd.DataFrame, monthly: pd.DataFrame, manifest: dict[str, Any]
 ) -> str:
@@ -339,6 +373,7 @@ def render_report(
         for k, v in images.items()
     )
     warn_html = "".join(f"<li>{html.escape(w)}</li>" for w in warnings) or "<li>none</li>"
+    posterior_html = _posterior_section(folder, manifest)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>caseflow report: {html.escape(str(manifest.get("scenario_name", "")))}</title>
@@ -353,6 +388,7 @@ img{{max-width:100%}}pre{{background:#f4f4f4;padding:.5em;overflow:auto}}</style
 {scenario_html}
 <h2>Headline KPIs (mean and 95 % interval over replications)</h2>
 <table><tr><th>KPI</th><th>mean</th><th>95 % interval</th><th>unit</th></tr>{"".join(rows)}</table>
+{posterior_html}
 <h2>Figures</h2>{imgs}
 <h2>Warnings</h2><ul>{warn_html}</ul>
 <h2>Reproduce</h2><pre>{command}

@@ -80,8 +80,14 @@ def write_scenario_files(folder: Path, resolved: ResolvedScenario) -> None:
         + tomli_w.dumps(_toml_ready(scenario)),
         encoding="utf-8",
     )
+    parameters = resolved.parameters.model_dump(mode="json", exclude_none=True)
+    fit = parameters.get("fit")
+    if fit:  # the fit's files, found from this copy too (run --posterior from the folder)
+        for key in ("spec", "posterior"):
+            if key in fit:
+                fit[key] = (resolved.parameters_path.parent / fit[key]).resolve().as_posix()
     (folder / "parameters.toml").write_text(
-        tomli_w.dumps(_toml_ready(resolved.parameters.model_dump(mode="json"))), encoding="utf-8"
+        tomli_w.dumps(_toml_ready(parameters)), encoding="utf-8"
     )
 
 

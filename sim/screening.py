@@ -18,11 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .calibration import CalibrationSpec, apply_parameters, load_spec
+from .calibration import CalibrationSpec, load_problem, target_sd
 from .experiment import ProgressCallback, run_scenarios
-from .parameters import ModelParameters
-from .scenario import ResolvedScenario, load_scenarios
-from .targets import Target, TargetFile, load_targets
 from .validation import InputError
 
 DUMMY = "dummy"
@@ -35,28 +32,6 @@ class Screening:
     table: pd.DataFrame
     samples: pd.DataFrame  # the parameter points run, with each target KPI's mean
     spec: CalibrationSpec
-
-
-def target_sd(target: Target) -> float:
-    """The target's uncertainty as a standard deviation (a range counts as ±2 sd)."""
-    if target.sd is not None:
-        return target.sd
-    assert target.range is not None
-    return (target.range[1] - target.range[0]) / 4 or math.nan
-
-
-def _setup(
-    spec_path: Path,
-) -> tuple[CalibrationSpec, ModelParameters, TargetFile, ResolvedScenario]:
-    spec, base = load_spec(spec_path)
-    targets_path = (spec_path.parent / spec.targets).resolve()
-    targets = load_targets(targets_path)
-    if targets.scenario is None:
-        raise InputError.single(targets_path, "scenario", "screening needs the targets' scenario")
-    resolved = load_scenarios(
-        (targets_path.parent / targets.scenario).resolve(), years=targets.years
-    )[0]
-    return spec, base, targets, resolved
 
 
 def screen(
@@ -72,25 +47,15 @@ def screen(
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
 
-    spec, base, targets, resolved = _setup(Path(spec_path))
-    compared = [t for t in targets.targets if t.kpi is not None]
-    entries = list(spec.calibrate)
-    names = [e.path for e in entries] + [DUMMY]
-    bounds = [
-        [math.log(e.low), math.log(e.high)] if e.log_scale else [e.low, e.high] for e in entries
-    ] + [[0.0, 1.0]]
-    problem: dict[str, Any] = {"num_vars": len(names), "names": names, "bounds": bounds}
+    problem = load_problem(spec_path)
+    spec, resolved = problem.spec, problem.resolved
+    compared = problem.compared
+    names = [*problem.names, DUMMY]
+    bounds = [list(b) for b in problem.bounds] + [[0.0, 1.0]]
+    problem_def: dict[str, Any] = {"num_vars": len(names), "names": names, "bounds": bounds}
     seed = resolved.scenario.seed
-    x = morris_sample.sample(problem, N=trajectories, num_levels=levels, seed=seed)
-    points = []
-    for row in x:
-        values = {
-            e.path: (math.exp(v) if e.log_scale else float(v))
-            for e, v in zip(entries, row[:-1], strict=True)
-        }
-        params = apply_parameters(base, spec, values)
-        scenario = resolved.scenario.model_copy(update={"replications": replications})
-        points.append(dataclasses.replace(resolved, parameters=params, scenario=scenario))
+    x = morris_sample.sample(problem_def, N=trajectories, num_levels=levels, seed=seed)
+    points = [problem.scenario(problem.values(row[:-1]), replications=replications) for row in x]
     results = run_scenarios(points, workers=workers, progress=progress)
     means = pd.DataFrame([r.summary.set_index("kpi")["mean"] for r in results]).reset_index(
         drop=True
@@ -102,7 +67,7 @@ def screen(
         y = means[target.kpi].to_numpy(float)
         if not np.isfinite(y).all():
             continue
-        res = morris_analyze.analyze(problem, x, y, num_levels=levels, seed=seed)
+        res = morris_analyze.analyze(problem_def, x, y, num_levels=levels, seed=seed)
         sd = target_sd(target)
         for i, name in enumerate(names):
             rows.append(
@@ -120,22 +85,112 @@ def screen(
     return Screening(pd.DataFrame(rows), samples, spec)
 
 
-def plot_screening(screening: Screening) -> Any:
-    """Heat map: each parameter's effect on each target, in target standard deviations."""
+def _heatmap(pivot: pd.DataFrame, values: np.ndarray, cmap: str, label: str, title: str) -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    pivot = screening.table.pivot(index="parameter", columns="target", values="mu_star_per_sd")
-    order = [p for p in [*(e.path for e in screening.spec.calibrate), DUMMY] if p in pivot.index]
-    pivot = pivot.loc[order]
     fig, ax = plt.subplots(figsize=(1.0 + 0.7 * pivot.shape[1], 1.0 + 0.4 * pivot.shape[0]))
-    image = ax.imshow(np.log10(pivot.to_numpy() + 1e-3), cmap="viridis", aspect="auto")
+    image = ax.imshow(values, cmap=cmap, aspect="auto")
     ax.set_xticks(range(pivot.shape[1]), pivot.columns, rotation=60, ha="right")
     ax.set_yticks(range(pivot.shape[0]), pivot.index)
     for (i, j), value in np.ndenumerate(pivot.to_numpy()):
-        ax.text(j, i, f"{value:.1f}", ha="center", va="center", fontsize=7, color="white")
-    fig.colorbar(image, ax=ax, label="log10 of mu* in target standard deviations")
-    ax.set_title("Morris screening: effect on each target (target sd)")
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white")
+    fig.colorbar(image, ax=ax, label=label)
+    ax.set_title(title)
     return fig
+
+
+def plot_screening(screening: Screening) -> Any:
+    """Heat map: each parameter's effect on each target, in target standard deviations."""
+    pivot = screening.table.pivot(index="parameter", columns="target", values="mu_star_per_sd")
+    order = [p for p in [*(e.path for e in screening.spec.calibrate), DUMMY] if p in pivot.index]
+    pivot = pivot.loc[order]
+    return _heatmap(
+        pivot,
+        np.log10(pivot.to_numpy() + 1e-3),
+        "viridis",
+        "log10 of mu* in target standard deviations",
+        "Morris screening: effect on each target (target sd)",
+    )
+
+
+def important_parameters(screening: Screening, threshold: float = 1.0) -> list[str]:
+    """Parameters that move some target by at least ``threshold`` of its sd (Morris mu*)."""
+    table = screening.table[screening.table["parameter"] != DUMMY]
+    largest = table.groupby("parameter")["mu_star_per_sd"].max()
+    paths = [e.path for e in screening.spec.calibrate]
+    return [p for p in paths if largest.get(p, 0.0) >= threshold]
+
+
+def sobol_indices(
+    spec_path: str | Path,
+    parameters: list[str],
+    *,
+    base_samples: int = 64,
+    replications: int = 1,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> pd.DataFrame:
+    """First-order and total Sobol indices of ``parameters`` for each target (SALib).
+
+    The other parameters of the spec stay at their base values; a ``dummy`` parameter again
+    shows the noise floor (exactly zero under common random numbers). ``base_samples`` (a power
+    of two) times (parameters + 3) points are run.
+    """
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import sobol as sobol_sample
+
+    problem = load_problem(spec_path)
+    unknown = [p for p in parameters if p not in problem.names]
+    if unknown:
+        raise InputError.single(spec_path, "calibrate", f"not in the spec: {', '.join(unknown)}")
+    index = [problem.names.index(p) for p in parameters]
+    names = [*parameters, DUMMY]
+    bounds = [list(problem.bounds[i]) for i in index] + [[0.0, 1.0]]
+    problem_def: dict[str, Any] = {"num_vars": len(names), "names": names, "bounds": bounds}
+    seed = problem.resolved.scenario.seed
+    x = sobol_sample.sample(problem_def, base_samples, calc_second_order=False, seed=seed)
+    entries = problem.spec.calibrate
+    points = []
+    for row in x:
+        values = {}
+        for i, v in zip(index, row[:-1], strict=True):
+            values[entries[i].path] = math.exp(v) if entries[i].log_scale else float(v)
+        points.append(problem.scenario(values, replications=replications))
+    results = run_scenarios(points, workers=workers, progress=progress)
+    means = pd.DataFrame([r.summary.set_index("kpi")["mean"] for r in results])
+    rows = []
+    for target in problem.compared:
+        assert target.kpi is not None
+        y = means[target.kpi].to_numpy(float)
+        if not np.isfinite(y).all() or np.ptp(y) == 0:
+            continue
+        res = sobol_analyze.analyze(problem_def, y, calc_second_order=False, seed=seed)
+        for i, name in enumerate(names):
+            rows.append(
+                {
+                    "parameter": name,
+                    "target": target.id,
+                    "S1": float(res["S1"][i]),
+                    "S1_conf": float(res["S1_conf"][i]),
+                    "ST": float(res["ST"][i]),
+                    "ST_conf": float(res["ST_conf"][i]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def plot_sobol(table: pd.DataFrame) -> Any:
+    """Heat map of total-order indices: the share of each target's variance a parameter drives."""
+    pivot = table.pivot(index="parameter", columns="target", values="ST")
+    order = [p for p in table["parameter"].drop_duplicates() if p in pivot.index]
+    pivot = pivot.loc[order]
+    return _heatmap(
+        pivot,
+        pivot.to_numpy().clip(0, 1),
+        "magma",
+        "total-order Sobol index",
+        "Sobol: share of each target's variance (total order)",
+    )

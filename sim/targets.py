@@ -89,6 +89,12 @@ class TargetFile(_Strict):
         default=False, description="never fitted: kept to validate the fitted model"
     )
     years: float = Field(gt=0, description="simulated years compared (from the start date)")
+    warmup_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="days simulated before the compared period (overrides the scenario's), so "
+        "that programmes and returns under way at its start are there",
+    )
     targets: list[Target] = Field(min_length=1)
     sums: list[SumRule] = Field(default_factory=list)
 

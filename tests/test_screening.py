@@ -14,11 +14,28 @@ pytest.importorskip("SALib")
 SPEC = Path(__file__).resolve().parent.parent / "calibration" / "spec_2015.toml"
 
 
+def spec_with_semi_elasticity(folder: Path) -> Path:
+    """The 2015 spec plus the parameter it leaves out because 2015 cannot identify it."""
+    text = SPEC.read_text()
+    for key in ("parameters", "targets"):
+        start = text.index(f'{key} = "') + len(key) + 4
+        rel = text[start : text.index('"', start)]
+        text = text.replace(f'{key} = "{rel}"', f'{key} = "{(SPEC.parent / rel).as_posix()}"')
+    text += (
+        '\n[[calibrate]]\npath = "exits.unemployment_semi_elasticity_work"\n'
+        'low = -0.4\nhigh = 0.0\nsource = "ASPE/Lewin 1997, as in docs/calibration.md"\n'
+    )
+    path = folder / "spec.toml"
+    path.write_text(text)
+    return path
+
+
 @pytest.fixture(scope="module")
 def screened(tmp_path_factory):
     from sim.screening import screen
 
-    return screen(SPEC, trajectories=2, replications=1, workers=2)
+    spec = spec_with_semi_elasticity(tmp_path_factory.mktemp("spec"))
+    return screen(spec, trajectories=2, replications=1, workers=2)
 
 
 def test_dummy_parameter_has_exactly_no_effect(screened):
@@ -47,3 +64,28 @@ def test_cli_screen_writes_table_plot_and_manifest(tmp_path, capsys):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["model_runs"] == 2 * (len(manifest["spec"]["calibrate"]) + 2)
     assert "noise floor): largest mu* 0" in capsys.readouterr().out
+
+
+def test_sobol_dummy_is_exactly_zero_and_contacts_drive_contacts():
+    from sim.screening import sobol_indices
+
+    table = sobol_indices(
+        SPEC, ["contacts.per_year", "intake.booked_share"], base_samples=8, workers=2
+    ).set_index(["target", "parameter"])
+    dummy = table.xs("dummy", level="parameter")
+    assert (dummy["ST"] == 0).all() and (dummy["S1"] == 0).all()
+    assert table.loc[("contacts", "contacts.per_year"), "ST"] > 0.5
+    assert (
+        table.loc[("booked", "intake.booked_share"), "ST"]
+        > table.loc[("booked", "contacts.per_year"), "ST"]
+    )
+
+
+def test_cli_sobol_after_morris_names_what_matters(tmp_path, capsys):
+    out = tmp_path / "screen"
+    args = ["calibrate", "--screen", str(SPEC), "--trajectories", "2", "--replications", "1",
+            "--sobol", "--sobol-samples", "8", "--out", str(out)]  # fmt: skip
+    assert cli.main(args) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["sobol"]["parameters"] and (out / "sobol.png").exists()
+    assert "Sobol:" in capsys.readouterr().out

@@ -98,10 +98,10 @@ def test_cli_check_of_the_shipped_targets(capsys):
     assert "known contradiction [exit_causes]" in out and "PROBLEM" not in out
 
 
-def test_calibrate_without_check_says_what_exists(capsys):
+def test_calibrating_a_targets_file_says_a_spec_is_needed(capsys):
     assert cli.main(["calibrate", str(SHIPPED)]) == 2
     err = capsys.readouterr().err
-    assert "--check" in err and "--screen" in err
+    assert "targets file" in err and "spec" in err and "--check" in err
 
 
 def test_every_shipped_targets_file_loads_and_has_no_undeclared_problem():

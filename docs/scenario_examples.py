@@ -1,0 +1,272 @@
+"""Answer the planners' questions with the scenario library and write the worked examples.
+
+Run:  .venv/bin/python docs/scenario_examples.py [--replications N] [--workers N]
+      (or `make examples`)
+
+Each question of the seed documents is a comparison of scenario files under `scenarios/`, run
+with common random numbers. The figures, with their paired 95 % intervals, replace the block
+between the markers in docs/scenarios.md, so no figure there is typed by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from sim import load_scenarios
+from sim.experiment import ComparisonResults, compare_scenarios
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "scenarios.md"
+BEGIN = "<!-- BEGIN GENERATED: docs/scenario_examples.py -->"
+END = "<!-- END GENERATED: docs/scenario_examples.py -->"
+
+KPIS = {
+    "mean_monthly_households": ("households per month", "{:,.0f}"),
+    "mean_monthly_open_class_a": ("open A cases", "{:,.0f}"),
+    "mean_monthly_open_class_c": ("open C cases", "{:,.0f}"),
+    "mean_monthly_waiting_for_class": ("cases waiting for a class", "{:,.0f}"),
+    "caseload_per_social_worker": ("A+B cases per social worker in post", "{:,.1f}"),
+    "mean_episode_months": ("mean episode, months", "{:,.2f}"),
+    "exits_work_per_year": ("exits to work per year", "{:,.1f}"),
+    "cases_opened_per_year": ("cases opened per year", "{:,.0f}"),
+    "first_visit_wait_days": ("days to first visit", "{:,.2f}"),
+    "ar_team_participants_per_year": ("AR team participants per year", "{:,.1f}"),
+    "ar_team_success_share": ("AR success share", "{:,.3f}"),
+    "mean_monthly_households_unemployment": ("households, unemployment group", "{:,.0f}"),
+    "mean_monthly_households_social_medical": ("households, social-medical group", "{:,.0f}"),
+    "assistance_paid_sek_per_year": ("assistance paid, kr per year", "{:,.0f}"),
+    "staff_cost_sek_per_year": ("staff cost, kr per year", "{:,.0f}"),
+}
+
+
+def _table(result: ComparisonResults, kpis: Sequence[str]) -> str:
+    diff = result.differences.set_index(["alternative", "kpi"])
+    lines = [
+        "| KPI | base | alternative | difference (95 % interval) |",
+        "|---|---|---|---|",
+    ]
+    for alt in result.alternatives:
+        name = alt.resolved.name
+        if len(result.alternatives) > 1:
+            lines.append(f"| **{name}** | | | |")
+        for kpi in kpis:
+            if (name, kpi) not in diff.index:
+                continue
+            r = diff.loc[(name, kpi)]
+            label, fmt = KPIS[kpi]
+            if math.isnan(r["difference"]):
+                continue
+            interval = f"{fmt.format(r['ci_low'])} to {fmt.format(r['ci_high'])}"
+            lines.append(
+                f"| {label} | {fmt.format(r['base_mean'])} | {fmt.format(r['alternative_mean'])} "
+                f"| {fmt.format(r['difference'])} ({interval}) |"
+            )
+    return "\n".join(lines)
+
+
+def _compare(
+    base: str, alternatives: Sequence[str], replications: int, workers: int | None
+) -> ComparisonResults:
+    b = load_scenarios(ROOT / "scenarios" / base, replications=replications)[0]
+    alts = [load_scenarios(ROOT / "scenarios" / a)[0] for a in alternatives]
+    return compare_scenarios(b, alts, workers=workers)
+
+
+def _months_to_return(result: ComparisonResults, alternative: str, after: str) -> str:
+    """First month from ``after`` on when the alternative's mean households come within 5 % of
+    the base's and stay there to the end of the horizon."""
+    base = result.base.monthly.groupby("month")["households"].mean()
+    alt = next(a for a in result.alternatives if a.resolved.name == alternative)
+    shocked = alt.monthly.groupby("month")["households"].mean()
+    gap = (shocked / base - 1).loc[lambda s: s.index >= after]
+    outside = gap[gap.abs() > 0.05]
+    if outside.empty:
+        return f"within 5 % of the baseline from {after} on"
+    last = outside.index.max()
+    later = gap.index[gap.index > last]
+    if len(later) == 0:
+        return f"still {gap.iloc[-1]:+.0%} against the baseline at the end of the horizon ({last})"
+    peak = float((shocked / base - 1).max())
+    return (
+        f"peak {peak:+.0%} against the baseline; back within 5 % from {later[0]} "
+        f"({(pd.Period(later[0]) - pd.Period(after)).n} months after {after})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--replications", type=int, default=20)
+    parser.add_argument("--workers", type=int)
+    args = parser.parse_args()
+    reps, workers = args.replications, args.workers
+    t0 = time.monotonic()
+    out: list[str] = [
+        BEGIN,
+        "",
+        f"Figures from `docs/scenario_examples.py`, {reps} replications per scenario, common "
+        "random numbers; mean over the whole horizon (after any warm-up), paired difference "
+        "with its 95 % interval. Parameters: those the scenarios name (via `baseline.toml`).",
+        "",
+    ]
+
+    def section(title: str, text: str, result: ComparisonResults, kpis: Sequence[str]) -> None:
+        out.extend([f"### {title}", "", text, "", _table(result, kpis), ""])
+
+    r = _compare(
+        "eav_2011.toml", ["eav_2011_seven_administrators_to_social_workers.toml"], reps, workers
+    )
+    section(
+        "1. Seven administrator posts become social-worker posts (EAV 2011, seed 003)",
+        "`caseflow compare scenarios/eav_2011.toml "
+        "scenarios/eav_2011_seven_administrators_to_social_workers.toml`",
+        r,
+        [
+            "mean_monthly_households",
+            "mean_monthly_open_class_a",
+            "mean_monthly_open_class_c",
+            "mean_monthly_waiting_for_class",
+            "caseload_per_social_worker",
+            "mean_episode_months",
+            "exits_work_per_year",
+            "assistance_paid_sek_per_year",
+            "staff_cost_sek_per_year",
+        ],
+    )
+    r = _compare("eav_2011.toml", ["eav_2011_merged_unit.toml"], reps, workers)
+    section(
+        "2. Merged unit (EAV 2011, seed 003)",
+        "`caseflow compare scenarios/eav_2011.toml scenarios/eav_2011_merged_unit.toml`",
+        r,
+        [
+            "mean_monthly_households",
+            "mean_episode_months",
+            "mean_monthly_waiting_for_class",
+            "first_visit_wait_days",
+            "exits_work_per_year",
+            "assistance_paid_sek_per_year",
+        ],
+    )
+    r = _compare("ar_team_24_places.toml", ["baseline.toml"], reps, workers)
+    section(
+        "3. AR team of 36 instead of 24 year-places (2015 unit, seed 004)",
+        "`caseflow compare scenarios/ar_team_24_places.toml scenarios/baseline.toml` "
+        "(base: 24 places; alternative: the baseline's 36)",
+        r,
+        [
+            "ar_team_participants_per_year",
+            "ar_team_success_share",
+            "mean_monthly_households",
+            "mean_monthly_households_social_medical",
+            "assistance_paid_sek_per_year",
+        ],
+    )
+    shocks = [
+        "unemployment_rise_2003.toml",
+        "unemployment_severe_shock.toml",
+        "unemployment_shock_and_recovery.toml",
+    ]
+    r = _compare("baseline.toml", shocks, reps, workers)
+    text = (
+        "`caseflow compare scenarios/baseline.toml scenarios/unemployment_rise_2003.toml "
+        "scenarios/unemployment_severe_shock.toml scenarios/unemployment_shock_and_recovery.toml`"
+        "\n\nHow long the caseload takes to come back after the recovery (unemployment back at "
+        "3.2 % from January 2018): "
+        + _months_to_return(r, "unemployment_shock_and_recovery", "2018-01")
+        + "."
+    )
+    section(
+        "4. Unemployment shocks (seed 001)",
+        text,
+        r,
+        [
+            "cases_opened_per_year",
+            "mean_monthly_households",
+            "mean_monthly_households_unemployment",
+            "mean_monthly_households_social_medical",
+            "caseload_per_social_worker",
+            "assistance_paid_sek_per_year",
+        ],
+    )
+    r = _compare("baseline.toml", ["stable_staff.toml"], reps, workers)
+    section(
+        "5. Staff turnover at the 2015 level against a stable staff (seed 004)",
+        "`caseflow compare scenarios/baseline.toml scenarios/stable_staff.toml`",
+        r,
+        [
+            "caseload_per_social_worker",
+            "first_visit_wait_days",
+            "mean_monthly_waiting_for_class",
+            "mean_monthly_households",
+            "exits_work_per_year",
+            "staff_cost_sek_per_year",
+        ],
+    )
+    r = _compare("baseline.toml", ["budget_cut_0_6_mkr.toml"], reps, workers)
+    diff = r.differences.set_index("kpi")
+    saved = -diff.loc["staff_cost_sek_per_year", "difference"]
+    paid = diff.loc["assistance_paid_sek_per_year"]
+    verdict = (
+        f"Staff cost falls by {saved:,.0f} kr a year; assistance paid changes by "
+        f"{paid['difference']:+,.0f} kr a year (95 % interval {paid['ci_low']:+,.0f} to "
+        f"{paid['ci_high']:+,.0f}). "
+        + (
+            "The cut pays for itself: the extra assistance is smaller than the saving."
+            if paid["ci_high"] < saved
+            else "The cut does not clearly pay for itself: the extra assistance may be as large "
+            "as the saving."
+        )
+    )
+    section(
+        "6. Budget cut of 0.6 Mkr (seed 000)",
+        "`caseflow compare scenarios/baseline.toml scenarios/budget_cut_0_6_mkr.toml`\n\n"
+        + verdict,
+        r,
+        [
+            "caseload_per_social_worker",
+            "mean_monthly_waiting_for_class",
+            "exits_work_per_year",
+            "mean_monthly_households",
+            "assistance_paid_sek_per_year",
+            "staff_cost_sek_per_year",
+        ],
+    )
+    r = _compare(
+        "eav_2011_severe_shock.toml",
+        ["combined_seven_to_social_workers_under_shock.toml"],
+        reps,
+        workers,
+    )
+    section(
+        "7. Combined: seven administrator posts to social workers, under the severe shock",
+        "`caseflow compare scenarios/eav_2011_severe_shock.toml "
+        "scenarios/combined_seven_to_social_workers_under_shock.toml`",
+        r,
+        [
+            "mean_monthly_households",
+            "mean_monthly_waiting_for_class",
+            "caseload_per_social_worker",
+            "mean_episode_months",
+            "exits_work_per_year",
+            "assistance_paid_sek_per_year",
+            "staff_cost_sek_per_year",
+        ],
+    )
+    out.extend([f"All seven comparisons: {time.monotonic() - t0:.0f} s wall.", "", END])
+    text = DOC.read_text(encoding="utf-8")
+    block = "\n".join(out)
+    if BEGIN in text:
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n## Worked examples: the planners' questions\n\n" + block
+    DOC.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+    print(f"wrote {DOC} ({time.monotonic() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,427 @@
+"""How well a calibration fits, what pulls against what, and what the data cannot pin down.
+
+Everything here reads the products of :mod:`sim.fitting` and :mod:`sim.posterior` and runs the
+model only for predictive checks:
+
+* the **point check** runs the fitted point with more replications (common random numbers);
+* the **posterior predictive** runs one replication for each of N draws from the posterior, so
+  its interval holds parameter uncertainty and stochastic noise together.
+
+Tensions between targets come from the point fit's own evaluations: among the better half of
+the points searched (all under the same random numbers), two targets pull against each other
+when getting one closer goes with getting the other further away (negative correlation of their
+squared discrepancies). Identifiability comes from the posterior: a parameter whose posterior
+spread is close to its prior's is not pinned down by these targets.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from .calibration import CalibrationProblem, target_sd
+from .experiment import run_scenarios
+from .uncertainty import draw_posterior
+
+#: a parameter whose posterior sd is above this share of its prior sd is flagged as not identified
+WEAK_IDENTIFICATION = 0.7
+#: posterior correlations beyond this are flagged: only the combination is identified
+STRONG_CORRELATION = 0.6
+#: squared-discrepancy correlations below this count as targets pulling against each other
+TENSION = -0.3
+
+
+def _kpi_frame(problem: CalibrationProblem, kpis: Sequence[dict[str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{t.id: k.get(t.kpi or "", math.nan) for t in problem.compared} for k in kpis]
+    )
+
+
+def point_check(
+    problem: CalibrationProblem,
+    values: dict[str, float],
+    *,
+    replications: int = 20,
+    workers: int | None = None,
+) -> pd.DataFrame:
+    """The compared targets' values in each replication at one parameter point."""
+    results = run_scenarios([problem.scenario(values, replications=replications)], workers=workers)[
+        0
+    ]
+    return _kpi_frame(problem, results.per_replication.to_dict("records"))
+
+
+def posterior_predictive(
+    problem: CalibrationProblem,
+    sample: pd.DataFrame,
+    *,
+    draws: int = 100,
+    seed: int = 0,
+    workers: int | None = None,
+) -> pd.DataFrame:
+    """The compared targets' values for ``draws`` posterior draws, one replication each."""
+    chosen = draw_posterior(sample, draws, seed)
+    base_seed = problem.resolved.scenario.seed
+    scenarios = [
+        problem.scenario(row.to_dict(), replications=1, seed=base_seed + 1 + i)
+        for i, (_, row) in enumerate(chosen.iterrows())
+    ]
+    results = run_scenarios(scenarios, workers=workers)
+    return _kpi_frame(problem, [r.per_replication.iloc[0].to_dict() for r in results])
+
+
+def target_table(
+    problem: CalibrationProblem, point: pd.DataFrame, predictive: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Per target: reported value and band, the model's mean and 90 % interval, and the gap."""
+    rows = []
+    for target in problem.compared:
+        sd = target_sd(target)
+        band = (
+            target.range
+            if target.range is not None
+            else (
+                target.value - 2 * sd,
+                target.value + 2 * sd,
+            )
+        )
+        values = point[target.id].dropna()
+        mean = float(values.mean()) if len(values) else math.nan
+        row: dict[str, Any] = {
+            "target": target.id,
+            "kpi": target.kpi,
+            "reported": target.value,
+            "band_low": band[0],
+            "band_high": band[1],
+            "point_mean": mean,
+            "point_p05": float(values.quantile(0.05)) if len(values) else math.nan,
+            "point_p95": float(values.quantile(0.95)) if len(values) else math.nan,
+            "point_z": problem.discrepancies({target.kpi or "": mean})[target.id],
+        }
+        if predictive is not None:
+            pred = predictive[target.id].dropna()
+            row.update(
+                {
+                    "predictive_mean": float(pred.mean()),
+                    "predictive_p05": float(pred.quantile(0.05)),
+                    "predictive_p95": float(pred.quantile(0.95)),
+                }
+            )
+        row["reproduced"] = bool(abs(row["point_z"]) <= 2)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def tensions(problem: CalibrationProblem, evaluations: pd.DataFrame) -> pd.DataFrame:
+    """Target pairs that pull against each other among the better half of the searched points."""
+    ok = evaluations[evaluations["distance"] < evaluations["distance"].median()]
+    if len(ok) < 10:
+        return pd.DataFrame(columns=["target_a", "target_b", "correlation"])
+    squared = pd.DataFrame(
+        {
+            t.id: [problem.discrepancies({t.kpi or "": v})[t.id] ** 2 for v in ok[f"kpi:{t.kpi}"]]
+            for t in problem.compared
+            if f"kpi:{t.kpi}" in ok
+        }
+    )
+    corr = squared.corr()
+    rows = []
+    ids = list(corr.columns)
+    for i, a in enumerate(ids):
+        for b in ids[i + 1 :]:
+            value = corr.loc[a, b]
+            if np.isfinite(value) and value < TENSION:
+                rows.append({"target_a": a, "target_b": b, "correlation": float(value)})
+    return pd.DataFrame(rows, columns=["target_a", "target_b", "correlation"]).sort_values(
+        "correlation"
+    )
+
+
+def _weighted_moments(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    mean = float(np.sum(w * x))
+    return mean, float(math.sqrt(max(np.sum(w * (x - mean) ** 2), 0.0)))
+
+
+def identifiability(problem: CalibrationProblem, sample: pd.DataFrame) -> pd.DataFrame:
+    """Per parameter: prior and posterior spread (search space), and a plain verdict."""
+    w = sample["weight"].to_numpy(float)
+    rows = []
+    for entry, (low, high) in zip(problem.spec.calibrate, problem.bounds, strict=True):
+        x = sample[entry.path].to_numpy(float)
+        x = np.log(x) if entry.log_scale else x
+        _, sd = _weighted_moments(x, w)
+        prior_sd = (high - low) / math.sqrt(12)
+        ratio = sd / prior_sd
+        q = _weighted_quantiles(x, w, [0.05, 0.5, 0.95])
+        if entry.log_scale:
+            q = [math.exp(v) for v in q]
+        rows.append(
+            {
+                "parameter": entry.path,
+                "prior_low": entry.low,
+                "prior_high": entry.high,
+                "posterior_p05": q[0],
+                "posterior_median": q[1],
+                "posterior_p95": q[2],
+                "sd_ratio": ratio,
+                "identified": ratio <= WEAK_IDENTIFICATION,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _weighted_quantiles(x: np.ndarray, w: np.ndarray, qs: Sequence[float]) -> list[float]:
+    order = np.argsort(x)
+    cum = np.cumsum(w[order])
+    cum = cum / cum[-1]
+    return [float(x[order][min(int(np.searchsorted(cum, q)), len(x) - 1)]) for q in qs]
+
+
+def correlated_pairs(problem: CalibrationProblem, sample: pd.DataFrame) -> pd.DataFrame:
+    """Parameter pairs strongly correlated in the posterior (weighted)."""
+    w = sample["weight"].to_numpy(float)
+    names = problem.names
+    x = sample[names].to_numpy(float)
+    mean = (w[:, None] * x).sum(axis=0)
+    cov = (w[:, None] * (x - mean)).T @ (x - mean)
+    sd = np.sqrt(np.diag(cov))
+    rows = []
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            if sd[i] > 0 and sd[j] > 0:
+                r = cov[i, j] / (sd[i] * sd[j])
+                if abs(r) >= STRONG_CORRELATION:
+                    rows.append(
+                        {"parameter_a": names[i], "parameter_b": names[j], "correlation": r}
+                    )
+    return pd.DataFrame(rows, columns=["parameter_a", "parameter_b", "correlation"])
+
+
+# figures ------------------------------------------------------------------------------------
+
+
+def plot_targets(table: pd.DataFrame) -> Any:
+    """Each target on its own scale: reported band, point fit and posterior predictive."""
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(table) + 1.2))
+    for i, row in enumerate(table.itertuples()):
+        scale = max(abs(row.band_high - row.reported), abs(row.reported - row.band_low)) or 1.0
+
+        def z(v: float, row: Any = row, scale: float = scale) -> float:
+            return float((v - row.reported) / scale)
+
+        ax.plot(
+            [z(row.band_low), z(row.band_high)], [i, i], color="#bbb", lw=8, solid_capstyle="butt"
+        )
+        ax.plot([z(row.point_p05), z(row.point_p95)], [i - 0.12] * 2, color="C0")
+        ax.plot(z(row.point_mean), i - 0.12, "o", color="C0")
+        if "predictive_mean" in table.columns:
+            ax.plot([z(row.predictive_p05), z(row.predictive_p95)], [i + 0.12] * 2, color="C1")
+            ax.plot(z(row.predictive_mean), i + 0.12, "s", color="C1")
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_yticks(range(len(table)), table["target"])
+    ax.invert_yaxis()
+    ax.set_xlabel("model − reported, in half-widths of the reported band (grey: the band)")
+    handles = [
+        Line2D([], [], color="#bbb", lw=8, label="reported band"),
+        Line2D([], [], color="C0", marker="o", label="point fit: mean, 90 % of replications"),
+    ]
+    if "predictive_mean" in table.columns:
+        handles.append(
+            Line2D([], [], color="C1", marker="s", label="posterior predictive: mean, 90 %")
+        )
+    ax.legend(handles=handles, loc="lower right", fontsize=8)
+    ax.set_title("Targets: reported against simulated")
+    return fig
+
+
+def plot_marginals(
+    problem: CalibrationProblem, sample: pd.DataFrame, point: dict[str, float]
+) -> Any:
+    names = problem.names
+    cols = 4
+    rows = math.ceil(len(names) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.2 * rows), squeeze=False)
+    w = sample["weight"].to_numpy(float)
+    for ax, entry in zip(axes.flat, problem.spec.calibrate, strict=False):
+        ax.hist(sample[entry.path], bins=20, weights=w, range=(entry.low, entry.high), color="C1")
+        ax.axvline(point[entry.path], color="C0", lw=2)
+        ax.set_xlim(entry.low, entry.high)
+        ax.set_title(entry.path, fontsize=8)
+        ax.set_yticks([])
+    for ax in list(axes.flat)[len(names) :]:
+        ax.set_visible(False)
+    fig.suptitle("Posterior marginals over the prior range (blue line: point fit)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_pairs(
+    problem: CalibrationProblem, sample: pd.DataFrame, identified: pd.DataFrame, most: int = 5
+) -> Any:
+    chosen = list(identified.sort_values("sd_ratio")["parameter"].head(most))
+    n = len(chosen)
+    fig, axes = plt.subplots(n, n, figsize=(2.1 * n, 2.1 * n), squeeze=False)
+    w = sample["weight"].to_numpy(float)
+    alpha = np.clip(w / w.max(), 0.05, 1.0)
+    bounds = {e.path: (e.low, e.high) for e in problem.spec.calibrate}
+    for i, a in enumerate(chosen):
+        for j, b in enumerate(chosen):
+            ax = axes[i][j]
+            if i == j:
+                ax.hist(sample[a], bins=15, weights=w, range=bounds[a], color="C1")
+                ax.set_yticks([])
+            elif i > j:
+                ax.scatter(sample[b], sample[a], s=6, alpha=alpha, color="C1")
+                ax.set_xlim(*bounds[b])
+                ax.set_ylim(*bounds[a])
+            else:
+                ax.set_visible(False)
+            ax.tick_params(labelsize=6)
+            if i == n - 1:
+                ax.set_xlabel(b, fontsize=7)
+            if j == 0 and i > 0:
+                ax.set_ylabel(a, fontsize=7)
+    fig.suptitle(f"Posterior pairs of the {n} best identified parameters")
+    return fig
+
+
+def plot_abc_diagnostics(diag: pd.DataFrame) -> Any:
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3))
+    ax1.semilogy(diag["generation"], diag["epsilon"], "o-")
+    ax1.set_xlabel("generation")
+    ax1.set_ylabel("tolerance (distance)")
+    ax2.plot(diag["generation"], diag["acceptance_rate"], "o-", label="acceptance rate")
+    ax2.set_xlabel("generation")
+    ax2.set_ylim(0, 1)
+    ax3 = ax2.twinx()
+    ax3.plot(diag["generation"], diag["effective_sample_size"], "s--", color="C1", label="ESS")
+    ax3.set_ylabel("effective sample size")
+    ax2.set_ylabel("acceptance rate")
+    fig.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_fit_history(history: pd.DataFrame) -> Any:
+    fig, ax = plt.subplots(figsize=(5, 3))
+    ax.semilogy(history["generation"], history["best_distance"], "o-")
+    ax.set_xlabel("generation")
+    ax.set_ylabel("best weighted distance")
+    ax.set_title("Point fit (differential evolution)")
+    fig.tight_layout()
+    return fig
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _table(frame: pd.DataFrame, digits: int = 3) -> str:
+    if frame.empty:
+        return "<p>none</p>"
+
+    def cell(v: Any) -> str:
+        if isinstance(v, float | np.floating):
+            x = float(v)
+            return f"{x:,.{digits}g}" if abs(x) < 1000 else f"{x:,.0f}"
+        return html.escape(str(v))
+
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def render_fit_report(
+    *,
+    problem: CalibrationProblem,
+    targets: pd.DataFrame,
+    point: dict[str, float],
+    fit_summary: dict[str, Any],
+    history: pd.DataFrame,
+    tension: pd.DataFrame,
+    sample: pd.DataFrame | None,
+    identified: pd.DataFrame | None,
+    pairs: pd.DataFrame | None,
+    diagnostics: pd.DataFrame | None,
+    notes: Sequence[str],
+) -> str:
+    """The fit report as one self-contained HTML page."""
+    reproduced = int(targets["reproduced"].sum())
+    figs = [("Targets", _png(plot_targets(targets)))]
+    if len(history):
+        figs.append(("Point fit", _png(plot_fit_history(history))))
+    sections = []
+    if sample is not None and identified is not None:
+        figs.append(("Posterior marginals", _png(plot_marginals(problem, sample, point))))
+        figs.append(("Posterior pairs", _png(plot_pairs(problem, sample, identified))))
+        weak = identified[~identified["identified"]]["parameter"].tolist()
+        warn = (
+            "<p><b>Not pinned down by these targets</b> (posterior spread above "
+            f"{WEAK_IDENTIFICATION:.0%} of the prior's): {html.escape(', '.join(weak))}. "
+            "Their fitted values are a choice within the prior range, not a finding.</p>"
+            if weak
+            else "<p>Every parameter's posterior is narrower than its prior.</p>"
+        )
+        sections.append(f"<h2>Parameters</h2>{warn}{_table(identified)}")
+        sections.append(
+            "<h2>Parameters identified only together</h2>"
+            f"<p>Posterior correlation beyond ±{STRONG_CORRELATION}:</p>"
+            f"{_table(pairs if pairs is not None else pd.DataFrame())}"
+        )
+    if diagnostics is not None:
+        figs.append(("ABC-SMC diagnostics", _png(plot_abc_diagnostics(diagnostics))))
+        sections.append(f"<h2>ABC-SMC generations</h2>{_table(diagnostics)}")
+    fig_html = "".join(
+        f"<h3>{html.escape(t)}</h3><img src='data:image/png;base64,{b}'>" for t, b in figs
+    )
+    summary_rows = "".join(
+        f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+        for k, v in fit_summary.items()
+    )
+    notes_html = "".join(f"<li>{html.escape(n)}</li>" for n in notes) or "<li>none</li>"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>caseflow fit report: {html.escape(problem.spec.name)}</title>
+<style>body{{font-family:sans-serif;max-width:64em;margin:2em auto}}
+table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.2em .6em;text-align:right}}
+td:first-child{{text-align:left}}
+img{{max-width:100%}}</style></head><body>
+<h1>Fit report: {html.escape(problem.spec.name)}</h1>
+<p>{html.escape(problem.spec.description)}</p>
+<p><b>{reproduced} of {len(targets)}</b> compared targets are reproduced within two of their
+standard deviations (or inside their range) by the point fit.</p>
+<table>{summary_rows}</table>
+<h2>Notes</h2><ul>{notes_html}</ul>
+<h2>Targets</h2>
+<p>Reported value and band (±2 sd, or the stated range); the point fit's mean and 90 % of its
+replications (stochastic noise only); the posterior predictive mean and 90 % interval (one
+replication per posterior draw: parameter uncertainty and noise together).</p>
+{_table(targets)}
+<h2>Targets that pull against each other</h2>
+<p>Among the better half of the points the fit searched (common random numbers), getting one of
+these closer went with getting the other further away (correlation of squared discrepancies
+below {TENSION}).</p>
+{_table(tension)}
+{"".join(sections)}
+<h2>Figures</h2>{fig_html}
+</body></html>
+"""

@@ -1,0 +1,302 @@
+"""Point fit: simulated minimum distance with common random numbers, resumable.
+
+The distance is :meth:`CalibrationProblem.distance`: the sum over the compared targets of the
+squared gap between the model's mean and the reported figure, in the figure's stated standard
+deviations. Every parameter point is run with the *same* replications (the targets' scenario
+seed, replications 0..R-1), so two points differ only by their parameters: the distance is a
+deterministic function that scipy's ``differential_evolution`` can search without chasing noise.
+
+Resuming: each evaluated point is appended to ``evaluations.jsonl`` in the work folder as soon
+as its batch is done. Differential evolution with a fixed seed proposes the same points again
+when it sees the same distances, so a restarted fit replays the stored points without running
+them and carries on where it was interrupted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .calibration import CalibrationProblem
+from .experiment import run_scenarios
+from .validation import InputError
+
+#: distance of a point whose parameter set is invalid (e.g. a scaled share above 1)
+INVALID_DISTANCE = 1e6
+
+#: called after each generation with (generation, best distance, evaluations so far)
+FitProgress = Callable[[int, float, int], None]
+
+
+@dataclasses.dataclass
+class PointFit:
+    """The best point found and how the search went."""
+
+    values: dict[str, float]
+    distance: float
+    kpis: dict[str, float]  # the compared KPIs' means at the best point
+    evaluations: pd.DataFrame  # every point run: parameters, distance, KPI means
+    history: pd.DataFrame  # generation, best distance, evaluations
+    replications: int
+    generations: int
+    new_evaluations: int  # run in this call (the rest were replayed from the work folder)
+    wall_seconds: float
+    stopped_by: str
+
+
+def _key(x: Iterable[float]) -> str:
+    return ",".join(float(v).hex() for v in x)
+
+
+def settings_fingerprint(problem: CalibrationProblem, settings: dict[str, Any]) -> str:
+    """A hash of everything that decides the fit's points and distances."""
+    data = {
+        "spec": problem.spec.model_dump(mode="json"),
+        "base": problem.base.model_dump(mode="json"),
+        "targets": problem.targets.model_dump(mode="json"),
+        "scenario": problem.resolved.scenario.model_dump(mode="json"),
+        "settings": settings,
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def open_work_folder(folder: Path, fingerprint: str, *, fresh: bool) -> bool:
+    """Prepare a work folder; True if it holds earlier work of the same fit to resume."""
+    stamp = folder / "fingerprint.txt"
+    if fresh and folder.exists():
+        for child in folder.iterdir():
+            if child.is_file():
+                child.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    if stamp.exists():
+        if stamp.read_text().strip() != fingerprint:
+            raise InputError.single(
+                folder,
+                "",
+                "this work folder holds a calibration with other settings, spec or targets; "
+                "give --fresh to discard it or --work to use another folder",
+            )
+        return True
+    stamp.write_text(fingerprint + "\n")
+    return False
+
+
+class _Evaluator:
+    """The map that differential evolution calls on each generation's points."""
+
+    def __init__(
+        self,
+        problem: CalibrationProblem,
+        replications: int,
+        workers: int | None,
+        cluster: str | None,
+        store: Path,
+    ) -> None:
+        self.problem = problem
+        self.replications = replications
+        self.workers = workers
+        self.cluster = cluster
+        self.store = store
+        self.cache: dict[str, dict[str, Any]] = {}
+        self.new = 0
+        if store.exists():
+            for line in store.read_text().splitlines():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut short by an interruption
+                self.cache[row["key"]] = row
+
+    def __call__(self, _func: object, population: Iterable[Any]) -> list[float]:
+        points = [np.asarray(x, dtype=float) for x in population]
+        keys = [_key(x) for x in points]
+        todo: dict[str, np.ndarray] = {}
+        for key, x in zip(keys, points, strict=True):
+            if key not in self.cache:
+                todo[key] = x
+        if todo:
+            self._run(todo)
+        return [float(self.cache[k]["distance"]) for k in keys]
+
+    def _run(self, todo: dict[str, np.ndarray]) -> None:
+        problem = self.problem
+        runnable = []
+        rows: list[dict[str, Any]] = []
+        for key, x in todo.items():
+            values = problem.values(x.tolist())
+            try:
+                scenario = problem.scenario(values, replications=self.replications)
+            except InputError as exc:
+                rows.append(
+                    {"key": key, "values": values, "distance": INVALID_DISTANCE, "kpis": {}}
+                    | {"invalid": str(exc)}
+                )
+                continue
+            runnable.append((key, values, scenario))
+        results = run_scenarios(
+            [s for _, _, s in runnable], workers=self.workers, cluster=self.cluster
+        )
+        kpi_ids = [t.kpi for t in problem.compared]
+        for (key, values, _), result in zip(runnable, results, strict=True):
+            means = result.summary.set_index("kpi")["mean"]
+            kpis = {k: float(means[k]) for k in kpi_ids if k is not None}
+            rows.append(
+                {"key": key, "values": values, "distance": problem.distance(kpis), "kpis": kpis}
+            )
+        with self.store.open("a", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row) + "\n")
+                self.cache[row["key"]] = row
+        self.new += len(runnable)
+
+
+def point_fit(
+    problem: CalibrationProblem,
+    work: Path,
+    *,
+    replications: int = 4,
+    popsize: int = 5,
+    max_generations: int = 25,
+    budget_seconds: float | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    cluster: str | None = None,
+    fresh: bool = False,
+    progress: FitProgress | None = None,
+) -> PointFit:
+    """Minimise the weighted distance over the spec's prior box (differential evolution).
+
+    ``popsize`` times the number of parameters points make a generation; the search stops after
+    ``max_generations``, when the population has converged, or when ``budget_seconds`` have
+    passed (a later call with the same work folder continues from there).
+    """
+    from scipy.optimize import differential_evolution
+
+    seed = problem.resolved.scenario.seed if seed is None else seed
+    settings = {
+        "method": "differential_evolution",
+        "replications": replications,
+        "popsize": popsize,
+        "seed": seed,
+    }
+    open_work_folder(work, settings_fingerprint(problem, settings), fresh=fresh)
+    evaluator = _Evaluator(problem, replications, workers, cluster, work / "evaluations.jsonl")
+    started = time.monotonic()
+    history: list[dict[str, float]] = []
+    stopped = {"by": "max_generations"}
+
+    def after_generation(intermediate_result: Any) -> bool:
+        history.append(
+            {
+                "generation": len(history) + 1,
+                "best_distance": float(intermediate_result.fun),
+                "evaluations": len(evaluator.cache),
+            }
+        )
+        if progress:
+            progress(len(history), float(intermediate_result.fun), len(evaluator.cache))
+        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            stopped["by"] = "time budget"
+            return True
+        return False
+
+    result = differential_evolution(
+        lambda x: math.nan,  # never called: the evaluator maps whole generations
+        problem.bounds,
+        popsize=popsize,
+        maxiter=max_generations,
+        init="latinhypercube",
+        rng=np.random.default_rng(seed),
+        polish=False,  # gradients of a simulated distance are noise
+        updating="deferred",
+        workers=evaluator,
+        callback=after_generation,
+        tol=1e-3,
+    )
+    if stopped["by"] != "time budget" and result.success:
+        stopped["by"] = "converged"
+    best = evaluator.cache[_key(result.x)]
+    rows = [
+        {
+            **row["values"],
+            "distance": row["distance"],
+            **{f"kpi:{k}": v for k, v in row["kpis"].items()},
+        }
+        for row in evaluator.cache.values()
+    ]
+    return PointFit(
+        values=dict(best["values"]),
+        distance=float(best["distance"]),
+        kpis=dict(best["kpis"]),
+        evaluations=pd.DataFrame(rows),
+        history=pd.DataFrame(history),
+        replications=replications,
+        generations=len(history),
+        new_evaluations=evaluator.new,
+        wall_seconds=time.monotonic() - started,
+        stopped_by=stopped["by"],
+    )
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.incomplete")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_fitted(
+    problem: CalibrationProblem,
+    fit: PointFit,
+    folder: Path,
+    *,
+    posterior: pd.DataFrame | None,
+    record: dict[str, Any],
+) -> Path:
+    """Write ``<folder>/<spec name>.toml`` (the fitted parameter set) and, with a posterior,
+    ``<spec name>_posterior.csv``; each file appears whole or not at all."""
+    import os
+
+    import tomli_w
+
+    from .parameters import ModelParameters
+
+    folder.mkdir(parents=True, exist_ok=True)
+    name = problem.spec.name
+    fitted = problem.parameters(fit.values)
+    data = fitted.model_dump(mode="json", exclude_none=True)
+    posterior_file = f"{name}_posterior.csv" if posterior is not None else None
+    data["name"] = name
+    data["description"] = (
+        f"Fitted to {problem.targets.name} by caseflow calibrate "
+        f"({problem.spec_path.name}); base set {problem.base.name}"
+    )
+    data["fit"] = {
+        "spec": os.path.relpath(problem.spec_path.resolve(), folder.resolve()),
+        "targets": problem.targets.name,
+        "method": "simulated minimum distance, differential evolution, common random numbers",
+        "distance": round(fit.distance, 6),
+        "compared_targets": len(problem.compared),
+        "replications": fit.replications,
+        **({"posterior": posterior_file} if posterior_file else {}),
+        **record,
+    }
+    ModelParameters.model_validate(data)  # what we write must load
+    header = (
+        f"# Fitted parameter set: written by `caseflow calibrate {problem.spec_path.name}`.\n"
+        "# Do not edit by hand: posterior draws (run --posterior) are applied to the spec's base\n"
+        "# set, which only matches this file while it is as written. Refit instead.\n"
+    )
+    if posterior is not None and posterior_file:
+        _atomic_write(folder / posterior_file, posterior.to_csv(index=False))
+    path = folder / f"{name}.toml"
+    _atomic_write(path, header + tomli_w.dumps(data))
+    return path
