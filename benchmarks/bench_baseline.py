@@ -48,7 +48,9 @@ def main() -> None:
     parser.add_argument("--years", type=float, default=10)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
-    resolved = load_scenarios(args.scenario, years=args.years, replications=args.replications)[0]
+    resolved = load_scenarios(
+        args.scenario, ["warmup_days=0"], years=args.years, replications=args.replications
+    )[0]  # 10 simulated years in all: no warm-up on top
     print(f"python {platform.python_version()} on {platform.machine()}, {args.scenario}")
 
     model = CaseloadModel(resolved, 0)

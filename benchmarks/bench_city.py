@@ -22,7 +22,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--years", type=float, default=10)
     args = parser.parse_args()
-    resolved = load_scenarios(ROOT / "scenarios" / "city_2003.toml", years=args.years)[0]
+    resolved = load_scenarios(
+        ROOT / "scenarios" / "city_2003.toml", ["warmup_days=0"], years=args.years
+    )[0]  # the simulated years in all: no warm-up on top
     model = CaseloadModel(resolved, 0)
     t0 = time.perf_counter()
     output = model.run()

@@ -86,16 +86,18 @@ def _twice_covariance(_n: int, _dim: int) -> float:
     return math.sqrt(2.0)  # pyABC squares the factor
 
 
-def _sampler(workers: int | None, cluster: str | None) -> Any:
+def _sampler(workers: int | None, cluster: str | None) -> tuple[Any, Any]:
+    """pyABC's sampler, and the Dask client to close afterwards (None on local processes)."""
     from pyabc.sampler import DaskDistributedSampler, MulticoreEvalParallelSampler
 
     if cluster:
         from dask.distributed import Client
 
-        return DaskDistributedSampler(dask_client=Client(cluster), batch_size=4)  # type: ignore[no-untyped-call]
+        client = Client(cluster)  # type: ignore[no-untyped-call]
+        return DaskDistributedSampler(dask_client=client, batch_size=4), client
     import os
 
-    return MulticoreEvalParallelSampler(n_procs=workers or os.cpu_count() or 1)
+    return MulticoreEvalParallelSampler(n_procs=workers or os.cpu_count() or 1), None
 
 
 def abc_posterior(
@@ -136,12 +138,13 @@ def abc_posterior(
             for name, (low, high) in zip(problem.names, problem.bounds, strict=True)
         }
     )
+    sampler, client = _sampler(workers, cluster)
     abc = pyabc.ABCSMC(
         _ParticleModel(problem),
         prior,
         _Distance(problem),
         population_size=population,
-        sampler=_sampler(workers, cluster),
+        sampler=sampler,
         eps=pyabc.QuantileEpsilon(alpha=0.5),
         # Proposals with twice the weighted covariance of the last population (Beaumont et al.
         # 2009). pyABC's default (Silverman's bandwidth) is much narrower in 16 dimensions and
@@ -161,11 +164,15 @@ def abc_posterior(
     remaining = max_generations - done
     stopped_by = "max_generations"
     if remaining > 0:
-        history = abc.run(
-            max_nr_populations=remaining,
-            min_acceptance_rate=min_acceptance_rate,
-            max_walltime=None if budget_seconds is None else timedelta(seconds=budget_seconds),
-        )
+        try:
+            history = abc.run(
+                max_nr_populations=remaining,
+                min_acceptance_rate=min_acceptance_rate,
+                max_walltime=None if budget_seconds is None else timedelta(seconds=budget_seconds),
+            )
+        finally:
+            if client is not None:
+                client.close()
         generations = history.max_t + 1
         if generations < max_generations:
             elapsed = time.monotonic() - started
@@ -174,6 +181,8 @@ def abc_posterior(
                 if budget_seconds is not None and elapsed >= budget_seconds
                 else "acceptance rate below minimum"
             )
+    elif client is not None:
+        client.close()
     return Posterior(
         sample=posterior_sample(problem, history),
         diagnostics=diagnostics(history),

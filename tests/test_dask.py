@@ -43,3 +43,19 @@ def test_unreachable_scheduler_is_a_clear_error(small, tmp_path, capsys, monkeyp
     err = capsys.readouterr().err
     assert "cannot reach the Dask scheduler" in err and "Traceback" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_posterior_runs_on_a_cluster(cluster, tmp_path):
+    """ABC-SMC's simulations can run on a Dask scheduler instead of local processes."""
+    pytest.importorskip("pyabc")
+    from sim.calibration import load_problem
+    from sim.posterior import abc_posterior
+
+    from .test_fitting import SMALL_KPIS, SMALL_PRIORS, SMALL_TRUTH, synthetic_spec
+
+    spec = synthetic_spec(tmp_path / "s", SMALL_TRUTH, SMALL_PRIORS, SMALL_KPIS, replications=2)
+    post = abc_posterior(
+        load_problem(spec), tmp_path / "abc", population=10, max_generations=2, cluster=cluster
+    )
+    assert len(post.sample) == 10 and list(post.diagnostics["generation"]) == [1, 2]
+    assert abs(post.sample["weight"].sum() - 1) < 1e-9
