@@ -122,7 +122,7 @@ def main() -> None:
     def section(title: str, text: str, result: ComparisonResults, kpis: Sequence[str]) -> None:
         out.extend([f"### {title}", "", text, "", _table(result, kpis), ""])
 
-    r = _compare(
+    r = seven = _compare(
         "eav_2011.toml", ["eav_2011_seven_administrators_to_social_workers.toml"], reps, workers
     )
     section(
@@ -148,7 +148,7 @@ def main() -> None:
             "staff_cost_sek_per_year",
         ],
     )
-    r = _compare("eav_2011.toml", ["eav_2011_merged_unit.toml"], reps, workers)
+    r = merged = _compare("eav_2011.toml", ["eav_2011_merged_unit.toml"], reps, workers)
     section(
         "2. Merged unit (EAV 2011, seed 003)",
         "`caseflow compare scenarios/eav_2011.toml scenarios/eav_2011_merged_unit.toml`",
@@ -259,16 +259,31 @@ def main() -> None:
             "staff_cost_sek_per_year",
         ],
     )
+
+    def assistance_change(result: ComparisonResults) -> float:
+        d = result.differences.set_index("kpi")
+        return float(d.loc["assistance_paid_sek_per_year", "difference"])
+
+    best = min(
+        (("merged unit", merged), ("seven administrator posts to social workers", seven)),
+        key=lambda item: assistance_change(item[1]),
+    )[0]
     r = _compare(
         "eav_2011_severe_shock.toml",
-        ["combined_seven_to_social_workers_under_shock.toml"],
+        [
+            "combined_merged_unit_under_shock.toml",
+            "combined_seven_to_social_workers_under_shock.toml",
+        ],
         reps,
         workers,
     )
     section(
-        "7. Combined: seven administrator posts to social workers, under the severe shock",
+        "7. Combined: the staffing alternatives under the severe shock (EAV 2011)",
         "`caseflow compare scenarios/eav_2011_severe_shock.toml "
-        "scenarios/combined_seven_to_social_workers_under_shock.toml`",
+        "scenarios/combined_merged_unit_under_shock.toml "
+        "scenarios/combined_seven_to_social_workers_under_shock.toml`\n\n"
+        f"In normal conditions (questions 1 and 2) the {best} lowered assistance paid the most. "
+        "Both alternatives meet the shock here:",
         r,
         [
             "mean_monthly_households",
