@@ -961,6 +961,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("interrupted: no results were written", file=sys.stderr)
+        if args.command == "calibrate" and not (args.check or args.screen):
+            print(
+                "the calibration's work so far is kept in its work folder; the same command "
+                "resumes it",
+                file=sys.stderr,
+            )
         return EXIT_INTERRUPTED
 
 
