@@ -60,6 +60,13 @@ def _row(
     }
 
 
+def _within_two_sd(model: tuple[float, float, float], reported: float, sd: float) -> bool:
+    """The model mean within 2 combined sd (reported sd and the mean's standard error)."""
+    mean, _, high = model
+    se = (high - mean) / 1.96 if math.isfinite(high) else 0.0
+    return abs(mean - reported) <= 2 * math.hypot(sd, se)
+
+
 def _ci(values: np.ndarray) -> tuple[float, float, float]:
     values = values[np.isfinite(values)]
     mean = float(values.mean())
@@ -107,8 +114,7 @@ def check_vantor(
     share = _ci(per_rep["share_over_12_months"].to_numpy(float))
     households = _ci(per_rep["households_per_year"].to_numpy(float))
     sd = target.sd or 0.0
-    se = (share[2] - share[0]) / 1.96 if math.isfinite(share[2]) else 0.0
-    ok = abs(share[0] - target.value) <= 2 * math.hypot(sd, se)
+    ok = _within_two_sd(share, target.value, sd)
     table = pd.DataFrame(
         [
             _row(
@@ -161,8 +167,7 @@ def check_eav_split(
         target = by_id[f"class_{c}"]
         share = _ci(counts[:, i] / totals)
         sd = (target.sd or 0.0) / reported_total
-        se = (share[2] - share[0]) / 1.96 if math.isfinite(share[2]) else 0.0
-        ok &= abs(share[0] - target.value / reported_total) <= 2 * math.hypot(sd, se)
+        ok &= _within_two_sd(share, target.value / reported_total, sd)
         rows.append(
             _row(
                 f"class {c.upper()} share of ongoing cases",

@@ -56,7 +56,6 @@ class _ParticleModel:
 
     def __init__(self, problem: CalibrationProblem) -> None:
         self.problem = problem
-        self.names = {_pyabc_name(p): p for p in problem.names}
 
     def __call__(self, pars: dict[str, float]) -> dict[str, float]:
         problem = self.problem
