@@ -103,6 +103,32 @@ def _months_to_return(result: ComparisonResults, alternative: str, after: str) -
     )
 
 
+def plot_shocks(shocks: ComparisonResults, recovery: ComparisonResults, path: Path) -> None:
+    """Households per month, in all and in the unemployment group, under each path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharex=True)
+    runs = [("baseline", recovery.base)] + [
+        (a.resolved.name, a) for a in shocks.alternatives if "recovery" not in a.resolved.name
+    ]
+    runs += [(a.resolved.name, a) for a in recovery.alternatives]
+    for name, result in runs:
+        monthly = result.monthly[result.monthly["period"] == "run"]
+        means = monthly.groupby("month")[["households", "households_unemployment"]].mean()
+        x = pd.PeriodIndex(means.index, freq="M").to_timestamp()
+        for ax, column in zip(axes, means.columns, strict=True):
+            ax.plot(x, means[column], label=name)
+    axes[0].set_title("households per month (mean of replications)")
+    axes[1].set_title("of which: unemployment as barrier")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--replications", type=int, default=20)
@@ -190,13 +216,14 @@ def main() -> None:
         workers,
         years=recovery_years,
     )
+    plot_shocks(r, long, ROOT / "docs" / "images" / "unemployment_shocks.png")
     text = (
         "`caseflow compare scenarios/baseline.toml scenarios/unemployment_rise_2003.toml "
         "scenarios/unemployment_severe_shock.toml scenarios/unemployment_shock_and_recovery.toml`"
         "\n\nHow long the caseload takes to come back after the recovery (unemployment back at "
         f"3.2 % from January 2018), over {recovery_years} years (`--years {recovery_years}`): "
         + _months_to_return(long, "unemployment_shock_and_recovery", "2018-01")
-        + "."
+        + ".\n\n![Households under the unemployment paths](images/unemployment_shocks.png)"
     )
     section(
         "4. Unemployment shocks (seed 001)",
