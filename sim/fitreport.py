@@ -16,9 +16,7 @@ spread is close to its prior's is not pinned down by these targets.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -33,6 +31,7 @@ from matplotlib.lines import Line2D
 
 from .calibration import CalibrationProblem, target_sd
 from .experiment import run_scenarios
+from .report import png_base64
 from .uncertainty import draw_posterior
 
 #: a parameter whose posterior sd is above this share of its prior sd is flagged as not identified
@@ -324,13 +323,6 @@ def plot_fit_history(history: pd.DataFrame) -> Any:
     return fig
 
 
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _table(frame: pd.DataFrame, digits: int = 3) -> str:
     if frame.empty:
         return "<p>none</p>"
@@ -365,13 +357,13 @@ def render_fit_report(
 ) -> str:
     """The fit report as one self-contained HTML page."""
     reproduced = int(targets["reproduced"].sum())
-    figs = [("Targets", _png(plot_targets(targets)))]
+    figs = [("Targets", png_base64(plot_targets(targets)))]
     if len(history):
-        figs.append(("Point fit", _png(plot_fit_history(history))))
+        figs.append(("Point fit", png_base64(plot_fit_history(history))))
     sections = []
     if sample is not None and identified is not None:
-        figs.append(("Posterior marginals", _png(plot_marginals(problem, sample, point))))
-        figs.append(("Posterior pairs", _png(plot_pairs(problem, sample, identified))))
+        figs.append(("Posterior marginals", png_base64(plot_marginals(problem, sample, point))))
+        figs.append(("Posterior pairs", png_base64(plot_pairs(problem, sample, identified))))
         weak = identified[~identified["identified"]]["parameter"].tolist()
         warn = (
             "<p><b>Not pinned down by these targets</b> (posterior spread above "
@@ -387,7 +379,7 @@ def render_fit_report(
             f"{_table(pairs if pairs is not None else pd.DataFrame())}"
         )
     if diagnostics is not None:
-        figs.append(("ABC-SMC diagnostics", _png(plot_abc_diagnostics(diagnostics))))
+        figs.append(("ABC-SMC diagnostics", png_base64(plot_abc_diagnostics(diagnostics))))
         sections.append(f"<h2>ABC-SMC generations</h2>{_table(diagnostics)}")
     fig_html = "".join(
         f"<h3>{html.escape(t)}</h3><img src='data:image/png;base64,{b}'>" for t, b in figs

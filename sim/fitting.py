@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -25,9 +26,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import tomli_w
 
 from .calibration import CalibrationProblem
 from .experiment import run_scenarios
+from .parameters import ModelParameters
 from .validation import InputError
 
 #: distance of a point whose parameter set is invalid (e.g. a scaled share above 1)
@@ -263,12 +266,6 @@ def write_fitted(
 ) -> Path:
     """Write ``<folder>/<spec name>.toml`` (the fitted parameter set) and, with a posterior,
     ``<spec name>_posterior.csv``; each file appears whole or not at all."""
-    import os
-
-    import tomli_w
-
-    from .parameters import ModelParameters
-
     folder.mkdir(parents=True, exist_ok=True)
     name = problem.spec.name
     fitted = problem.parameters(fit.values)

@@ -83,10 +83,9 @@ def _run(
     workers: int | None,
     overrides: Sequence[str],
     progress: ProgressCallback | None,
-    years: float | None = None,
 ) -> ScenarioResults:
     resolved = load_scenarios(
-        scenario_path, overrides, years=years or targets.years, replications=replications
+        scenario_path, overrides, years=targets.years, replications=replications
     )[0]
     return run_scenario(resolved, workers=workers, progress=progress)
 

@@ -121,8 +121,7 @@ def abc_posterior(
         ) from None
     import logging
 
-    for name in ("ABC", "Sampler", "Epsilon", "History", "Distance", "Population", "Acceptor"):
-        logging.getLogger(f"ABC.{name}").setLevel(logging.WARNING)
+    # pyABC sets its level on the "ABC" logger at import; its module loggers inherit it
     logging.getLogger("ABC").setLevel(logging.WARNING)
 
     seed = problem.resolved.scenario.seed if seed is None else seed

@@ -42,7 +42,8 @@ HEADLINE = (
 )
 
 
-def _png(fig: Any) -> str:
+def png_base64(fig: Any) -> str:
+    """A figure as base64 PNG for a self-contained HTML page (the figure is closed)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -216,7 +217,7 @@ def write_figures(folder: Path, monthly: pd.DataFrame, scenario: dict[str, Any])
     for name, maker in RUN_FIGURES:
         fig = maker(monthly, scenario)
         fig.savefig(figdir / f"{name}.png", dpi=110, bbox_inches="tight")
-        out[name] = _png(fig)
+        out[name] = png_base64(fig)
     return out
 
 
@@ -490,7 +491,7 @@ def render_comparison_report(
         ("households_all", plot_households_all(named_monthly)),
     ):
         fig.savefig(figdir / f"{name}.png", dpi=110, bbox_inches="tight")
-        images[name] = _png(fig)
+        images[name] = png_base64(fig)
     base = scenarios[0]
     parts = [
         f"<h2>Scenarios</h2><p>Base: <b>{html.escape(base['name'])}</b> – "
