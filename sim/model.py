@@ -264,49 +264,62 @@ class Routing:
         self.refresh_capacity()
 
     def refresh_capacity(self) -> None:
-        now = self.model.env.now
+        """Recount every worker's capacity (the norm or the settings changed)."""
         for post in self.social_workers:
             cap = self.norm * post.capacity
             if post.data["cap"] != cap:
                 post.data["cap"] = cap
                 self._touch(post)
-        total = sum(self.sw_capacity(p) for p in self.social_workers)
+        self._recount()
+        for post in self.social_workers:
+            self._trim(post)
+        self._trim_c()
+        self.rebalance()
+
+    def _recount(self) -> None:
+        """The capacity totals, summed afresh (exact, and cheap next to a staff change)."""
+        now = self.model.env.now
+        total = sum(p.data["cap"] for p in self.social_workers)
         self.capacity_level.add(now, total - self.capacity_level.value)
         working = sum(1 for p in self.social_workers if p.capacity > 0)
         self.sw_level.add(now, working - self.sw_level.value)
         c_cap = sum(p.capacity for p in self.administrators) * self._admin_share * self._admin_norm
         self.c_capacity = c_cap
         self.c_capacity_level.add(now, c_cap - self.c_capacity_level.value)
-        for post in self.social_workers:
-            self._trim(post)
+
+    def _trim_c(self) -> None:
         while len(self.c_cases) > self.c_capacity + 1e-9:
             hh = next(reversed(self.c_cases))
             self._release(hh)
             self._hold(hh, "waiting", None)
             self._enqueue(hh, hh.need)
-        self.rebalance()
 
     def post_changed(self, post: Post) -> None:
-        role_list = (
-            self.social_workers if post.role == "ongoing_social_workers" else self.administrators
-        )
+        """One worker's capacity changed: only that worker's cases can be over the norm."""
+        is_social_worker = post.role == "ongoing_social_workers"
+        role_list = self.social_workers if is_social_worker else self.administrators
         post.data["cap"] = self.norm * post.capacity  # before any case is re-placed
         if post.state == ABOLISHED:
             post.data["member"] = False
-            if post in role_list:
+            if post.data.pop("listed", False):
                 role_list.remove(post)
-            if post.role == "ongoing_social_workers":
+            if is_social_worker:
                 self._evict_all(post)
-        elif post not in role_list:
+        elif not post.data.get("listed"):
+            post.data["listed"] = True
             role_list.append(post)
             post.data.setdefault("load", 0.0)
             post.data.setdefault("cases", {})
-            post.data["member"] = post.role == "ongoing_social_workers"
+            post.data["member"] = is_social_worker
         if post.data.get("member"):
             self._touch(post)
-        if post.role == "ongoing_social_workers" and post.capacity == 0:
+        if is_social_worker and post.capacity == 0:
             self._evict_all(post)
-        self.refresh_capacity()
+        self._recount()
+        if is_social_worker and post.data.get("member"):
+            self._trim(post)
+        self._trim_c()
+        self.rebalance()
 
     def _evict_all(self, post: Post) -> None:
         """The worker's cases lose their handler; they wait or go to colleagues with room."""
@@ -494,7 +507,7 @@ class ARTeam:
     def __init__(self, model: CaseloadModel) -> None:
         self.model = model
         self.waiting: deque[Household] = deque()
-        self.in_programme: set[Household] = set()
+        self.in_programme: dict[Household, None] = {}  # ordered: output rows reproducible
         self.places = 0
         self.places_per_consultant = 1.0
         self.consultants: list[Post] = []
@@ -531,7 +544,7 @@ class ARTeam:
             # Places were cut or a consultant left: the latest starters pause and go back to
             # the head of the waiting list (the team never runs more than its places).
             hh = max(self.in_programme, key=lambda h: (h.ar_start, h.id))
-            self.in_programme.discard(hh)
+            del self.in_programme[hh]
             hh.ar = "waiting"
             hh.ar_token += 1
             self.waiting.appendleft(hh)
@@ -548,7 +561,7 @@ class ARTeam:
         hh.ar = "programme"
         hh.ar_start = model.env.now
         hh.ar_token += 1
-        self.in_programme.add(hh)
+        self.in_programme[hh] = None
         model.log_event(hh, "ar_start", "")
         model.rerate(hh)
         days = model.params.ar_programme.programme_days.draw(hh.u[U_AR_DAYS])
@@ -569,7 +582,7 @@ class ARTeam:
         self.fill()
 
     def _finish(self, hh: Household, success: bool) -> None:
-        self.in_programme.discard(hh)
+        self.in_programme.pop(hh, None)
         self.records.append((hh.id, hh.episode, hh.ar_start, self.model.env.now, int(success)))
 
     def leave(self, hh: Household) -> None:
@@ -624,6 +637,7 @@ class CaseloadModel:
         self.open_children = Level()
         self.open_without_children = Level()
         self.staff_cost_rate = Level()
+        self.filled_posts = dict.fromkeys(self.roster_roles(), 0)
         self.flows: dict[str, float] = {}
         self.opened_by_barrier = dict.fromkeys(BARRIERS, 0)
         self.month_rows: list[dict[str, Any]] = []
@@ -649,7 +663,7 @@ class CaseloadModel:
 
     # staff ----------------------------------------------------------------------------------
     def _post_changed(self, post: Post) -> None:
-        self._refresh_staff_cost()
+        self._refresh_staff_cost(post)
         if post.role == "intake_social_workers":
             self.intake.post_changed(post)
         elif post.role in ("ongoing_social_workers", "benefit_administrators"):
@@ -657,12 +671,18 @@ class CaseloadModel:
         else:
             self.ar_team.post_changed(post)
 
-    def _refresh_staff_cost(self) -> None:
+    def _refresh_staff_cost(self, post: Post | None = None) -> None:
+        """Staff cost per day: filled posts by role (counted as posts change) times the role's
+        cost under the settings in force."""
+        if post is not None:
+            paid = post.filled
+            if paid != post.data.get("paid", False):
+                post.data["paid"] = paid
+                self.filled_posts[post.role] += 1 if paid else -1
+        staff = self.settings.staff
         rate = sum(
-            p.settings.annual_cost_sek / DAYS_PER_YEAR
-            for posts in self.roster.posts.values()
-            for p in posts
-            if p.filled
+            n * getattr(staff, role).annual_cost_sek / DAYS_PER_YEAR
+            for role, n in self.filled_posts.items()
         )
         self.staff_cost_rate.add(self.env.now, rate - self.staff_cost_rate.value)
 

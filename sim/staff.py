@@ -36,7 +36,8 @@ class Post:
     settings: StaffRoleSettings
     rng: np.random.Generator
     hired_day: float = 0.0
-    wake: simpy.Event | None = None
+    process: simpy.Process | None = None
+    waiting: bool = False  # the post's process waits in :func:`_wait` (and may be interrupted)
     data: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -88,15 +89,15 @@ class StaffRoster:
                 hired_day=self.env.now,
             )
             posts.append(post)
-            self.env.process(post_lifecycle(self.env, post, self.on_change))
+            post.process = self.env.process(post_lifecycle(self.env, post, self.on_change))
             self.on_change(post)
         if extra < 0:
             order = {VACANT: 0, LEAVE: 1, INTRODUCTION: 2, WORKING: 3}
             doomed = sorted(active, key=lambda p: (order[p.state], -p.hired_day, -p.index))
             for post in doomed[:-extra]:
                 post.state = ABOLISHED
-                if post.wake is not None and not post.wake.triggered:
-                    post.wake.succeed()
+                if post.process is not None and post.waiting:
+                    post.process.interrupt("abolished")
                 self.on_change(post)
 
 
@@ -152,10 +153,15 @@ def post_lifecycle(
 def _wait(
     env: simpy.Environment, post: Post, delay: float | None
 ) -> Generator[simpy.Event, Any, None]:
-    """Wait ``delay`` days (``None``: until abolished), waking early if the post is abolished."""
-    post.wake = env.event()
-    if delay is None:
-        yield post.wake
-    else:
-        yield env.any_of([env.timeout(delay), post.wake])
-    post.wake = None
+    """Wait ``delay`` days (``None``: until abolished); abolishing the post interrupts the wait.
+
+    One timeout per wait: an interrupt, not a second event raced against the timeout, because
+    abolishing a post is rare and every wait would otherwise cost three events.
+    """
+    post.waiting = True
+    try:
+        yield env.event() if delay is None else env.timeout(delay)
+    except simpy.Interrupt:
+        pass
+    finally:
+        post.waiting = False
