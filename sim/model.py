@@ -15,15 +15,17 @@ into KPIs. The main activities, each a small function below:
 
 Event economy: a household's competing exit risks are unit-exponential clocks drawn at its
 arrival; its exit time is computed once and recomputed only when its state changes (class,
-duration band, programme). Each household has at most one pending event, the earliest of its
-exit, next duration band, next class-changing follow-up and AR eligibility. Unemployment moves
-every household's work hazard through one shared clock (:class:`sim.economy.WorkClock`), so a
-changing economy schedules no events at all. Payments and routine meetings change no state and
+programme). Duration dependence is integrated across the bands ahead, so passing a band is not
+an event. Each household has at most one pending event, the earliest of its exit, next
+class-changing follow-up and AR eligibility. Unemployment moves every household's work hazard
+through one shared clock (:class:`sim.economy.WorkClock`), so a changing economy schedules no
+events at all. Payments and routine meetings change no state and
 are accounted in aggregate from time-integrated stocks.
 """
 
 from __future__ import annotations
 
+import bisect
 import gc
 import heapq
 import math
@@ -121,12 +123,11 @@ class Household:
     clock_g: float = 0.0
     exit_t: float = math.inf  # when each clock next runs out (inf: not running)
     exit_k: int = -1
-    band_t: float = math.inf
     follow_t: float = math.inf
     elig_t: float = math.inf
     next_token: int = 0  # the one pending event of the household carries this token
+    event_t: float = math.inf  # when that event fires (inf: none pending)
     queued_for: str = ""
-    band: int = 0
     ar: str = ""
     ar_token: int = 0
     ar_start: float = math.nan
@@ -615,7 +616,8 @@ class CaseloadModel:
             sc.unemployment.reference_percent,
             ex.unemployment_semi_elasticity_work,
         )
-        self.band_days = [m * DAYS_PER_MONTH for m in ex.duration_bands_months]
+        # band boundaries in days on assistance
+        self._band_bounds = [m * DAYS_PER_MONTH for m in ex.duration_bands_months]
         self._prepare_rates()
         self.settings = resolved.timeline[0]
         self.intake = IntakeDesk(self)
@@ -631,6 +633,8 @@ class CaseloadModel:
         self.contact_times = np.empty(0)
         self.contact_districts = np.empty(0, dtype=int)
         self.contact_barriers = np.empty(0, dtype=int)
+        self._arrivals: list[tuple[float, int, int, list[float]]] = []  # booked contacts
+        self._next_arrival = 0
         self.held_count = dict.fromkeys(HELD_STATES, 0)
         self.held_level = {k: Level() for k in HELD_STATES}
         self.open_by_barrier = dict.fromkeys(BARRIERS, 0)
@@ -712,9 +716,8 @@ class CaseloadModel:
 
     # households -----------------------------------------------------------------------------
     def new_household(
-        self, district: int, barrier: Barrier, uniforms: np.ndarray, hh_id: int | None = None
+        self, district: int, barrier: Barrier, u: list[float], hh_id: int | None = None
     ) -> Household:
-        u = uniforms.tolist()
         c = self.params.contacts
         if hh_id is None:
             hh_id = self.next_id
@@ -732,15 +735,17 @@ class CaseloadModel:
     def set_held(self, hh: Household, held: str) -> None:
         """Change the class a case is held in; its exit clocks are re-rated."""
         now = self.env.now
-        if hh.held:
-            self.held_count[hh.held] -= 1
-            self.held_level[hh.held].add(now, -1)
+        count, level = self.held_count, self.held_level
+        old = hh.held
+        if old:
+            count[old] -= 1
+            level[old].add(now, -1)
         hh.held = held
         if self.log is not None:
             self.log_event(hh, "held", held)
-        self.held_count[held] += 1
-        self.held_level[held].add(now, 1)
-        if held in ("a", "b", "c", "waiting", "transfer"):
+        count[held] += 1
+        level[held].add(now, 1)
+        if held != "intake":
             self._rate_exit(hh)
         self._plan_follow_up(hh)
         self._schedule_next(hh)
@@ -779,27 +784,37 @@ class CaseloadModel:
         barriers = np.concatenate(barrier_list)[order]
         return times, districts, barriers
 
-    def contact_arrivals(self) -> Generator[simpy.Event, Any, None]:
+    def contact_arrivals(self) -> None:
         """Contacts by district and barrier; screening books some as new cases (seed 004).
 
-        Contacts not booked change no state: they are counted per month, not simulated.
+        Contacts not booked change no state: they are counted per month, not simulated. Each
+        booked contact is one event whose handler books the next, a chain rather than a process.
         """
-        times, districts, barriers = (
-            self.contact_times,
-            self.contact_districts,
-            self.contact_barriers,
-        )
         rng = self.streams.get("screening")
-        booked = rng.random(times.size) < self.params.intake.booked_share
-        household_rng = self.streams.get("households")
-        n_booked = int(booked.sum())
-        uniforms = household_rng.random((n_booked, N_UNIFORMS))
-        for k, i in enumerate(np.flatnonzero(booked)):
-            t = float(times[i])
-            if t > self.env.now:
-                yield self.env.timeout(t - self.env.now)
-            hh = self.new_household(int(districts[i]), BARRIERS[int(barriers[i])], uniforms[k])
-            self.book_first_visit(hh)
+        booked = np.flatnonzero(
+            rng.random(self.contact_times.size) < self.params.intake.booked_share
+        )
+        uniforms = self.streams.get("households").random((booked.size, N_UNIFORMS))
+        self._arrivals = list(
+            zip(
+                self.contact_times[booked].tolist(),
+                self.contact_districts[booked].tolist(),
+                self.contact_barriers[booked].tolist(),
+                uniforms.tolist(),
+                strict=True,
+            )
+        )
+        self._next_arrival = 0
+        if self._arrivals:
+            self.after(self._arrivals[0][0] - self.env.now, self._arrive)
+
+    def _arrive(self) -> None:
+        """The next booked contact arrives; the one after it is scheduled."""
+        _t, district, barrier, u = self._arrivals[self._next_arrival]
+        self._next_arrival += 1
+        self.book_first_visit(self.new_household(district, BARRIERS[barrier], u))
+        if self._next_arrival < len(self._arrivals):
+            self.after(self._arrivals[self._next_arrival][0] - self.env.now, self._arrive)
 
     def book_first_visit(self, hh: Household) -> None:
         """Screening booked the household: it waits for a first visit, or drops out first."""
@@ -863,14 +878,12 @@ class CaseloadModel:
         hh.clock_t = now
         hh.clock_g = self.work_clock.at(now)
         hh.clock_left = [-math.log1p(-hh.u[U_EXIT + k]) for k in range(len(ONGOING_EXIT_CAUSES))]
-        hh.band = sum(1 for b in self.band_days if b <= elapsed_days)
         self.open_by_barrier[hh.barrier] += 1
         (self.open_children if hh.children else self.open_without_children).add(now, 1)
         if not initial:
             self.flows["cases_opened"] += 1
             self.opened_by_barrier[hh.barrier] += 1
         self.entered += 1
-        self._plan_band(hh)
         ap = self.params.ar_programme
         if hh.barrier in ap.eligible_barriers:
             hh.elig_t = now + max(ap.min_months_on_assistance * DAYS_PER_MONTH - elapsed_days, 0.0)
@@ -883,10 +896,8 @@ class CaseloadModel:
         if hh.u[U_ONE_TIME] < ip.one_time_share:
             self.close(hh, "one_time")
             return
-        hazards = self.params.exits.monthly_hazard
-        weights = np.array([hazards[c][hh.barrier] for c in ONGOING_EXIT_CAUSES])
-        cumulative = np.cumsum(weights) / weights.sum()
-        k = int(np.searchsorted(cumulative, hh.u[U_SHORT_CAUSE], side="right"))
+        # the cause in proportion to the barrier's ongoing exit hazards
+        k = bisect.bisect_right(self._short_cause_cumulative[hh.barrier], hh.u[U_SHORT_CAUSE])
         self.close(hh, ONGOING_EXIT_CAUSES[min(k, len(ONGOING_EXIT_CAUSES) - 1)])
 
     def transfer(self, hh: Household) -> None:
@@ -918,13 +929,12 @@ class CaseloadModel:
         """
         hh.follow_t = math.inf  # any pending change belonged to the old holding
         held = hh.held
-        if held not in ("a", "b", "c") or held != hh.need:
+        if held != hh.need or held not in self._follow_share:
             return
-        fu = self.params.follow_up
-        share = fu.deviation_share if held == "c" else getattr(fu.progress_share, held)
+        share = self._follow_share[held]
         if share <= 0:
             return
-        interval = getattr(fu.interval_days, held)
+        interval = self._follow_interval[held]
         u = hh.fresh_uniform()
         n = 1 if share >= 1 else math.ceil(math.log1p(-u) / math.log1p(-share))
         hh.follow_t = self.env.now + n * interval
@@ -950,24 +960,48 @@ class CaseloadModel:
         self._programme_multiplier = self.params.ar_programme.in_programme_exit_multiplier
         self._young_multiplier = ex.young_multiplier
         self._jobcentre_multiplier = ex.jobcentre_multiplier_work
+        fu = self.params.follow_up
+        self._follow_share = {
+            "a": fu.progress_share.a,
+            "b": fu.progress_share.b,
+            "c": fu.deviation_share,
+        }
+        self._follow_interval = {k: getattr(fu.interval_days, k) for k in ("a", "b", "c")}
+        hazards = ex.monthly_hazard
+        self._short_cause_cumulative: dict[Barrier, list[float]] = {}
+        for b in BARRIERS:
+            weights = np.array([hazards[c][b] for c in ONGOING_EXIT_CAUSES])
+            self._short_cause_cumulative[b] = (np.cumsum(weights) / weights.sum()).tolist()
 
-    def _accrue(self, hh: Household) -> None:
-        """Run the household's exit clocks down by the hazard accrued since the last change."""
-        now = self.env.now
-        g = self.work_clock.at(now)
-        dt, dg = now - hh.clock_t, g - hh.clock_g
-        left, rates = hh.clock_left, hh.rates
-        left[0] -= rates[0] * dg  # work runs on the unemployment-adjusted clock
-        for k in range(1, len(rates)):
-            left[k] -= rates[k] * dt
-        hh.clock_t, hh.clock_g = now, g
+    def _exposure(
+        self, granted: float, t0: float, g0: float, t1: float, g1: float
+    ) -> tuple[float, float]:
+        """Exposure from ``t0`` to ``t1`` weighted by the duration multiplier of each band:
+        in days (for the other causes) and in work-clock units (for work). ``g0``, ``g1``
+        are the work clock at ``t0`` and ``t1``."""
+        bounds, mult, clock = self._band_bounds, self._duration_multiplier, self.work_clock
+        j = bisect.bisect_right(bounds, t0 - granted)
+        days = work = 0.0
+        s, gs = t0, g0
+        while j < len(bounds):
+            e = granted + bounds[j]
+            if e >= t1:
+                break
+            ge = clock.at(e)
+            m = mult[j]
+            days += m * (e - s)
+            work += m * (ge - gs)
+            s, gs = e, ge
+            j += 1
+        m = mult[j]
+        return days + m * (t1 - s), work + m * (g1 - gs)
 
     def _rates(self, hh: Household) -> list[float]:
-        """Per-day hazards by cause (work, studies, other benefit, moved, unknown) now."""
+        """Hazards by cause (work, studies, other benefit, moved, unknown) in the state the
+        household is in, per unit of band-weighted exposure (the duration multiplier of the
+        band is applied by :meth:`_exposure`, so passing a band changes no rate)."""
         base = self._base_rates[hh.barrier]
-        d = self._duration_multiplier[hh.band]
-        if hh.ar == "programme":
-            d *= self._programme_multiplier
+        d = self._programme_multiplier if hh.ar == "programme" else 1.0
         i = d * self._intensity[hh.held] * (self._young_multiplier if hh.young else 1.0)
         jobcentre = self._jobcentre_multiplier if hh.barrier == "unemployment" else 1.0
         return [base[0] * i * jobcentre, base[1] * i, base[2] * d, base[3] * d, base[4] * d]
@@ -978,49 +1012,113 @@ class CaseloadModel:
         self._schedule_next(hh)
 
     def _rate_exit(self, hh: Household) -> None:
-        """Re-rate the exit clocks: when, and by which cause, the household would leave."""
-        self._accrue(hh)
-        hh.rates = rates = self._rates(hh)
-        left = hh.clock_left
+        """Re-rate the exit clocks: when, and by which cause, the household would leave.
+
+        The clocks first run down by the exposure since the last change at the old rates.
+        Duration dependence is integrated across the bands ahead, so a household crossing a
+        band needs no event of its own; unemployment enters through the work clock.
+        """
         now = self.env.now
+        clock = self.work_clock
+        g = clock.at(now)
+        left = hh.clock_left
+        granted = hh.granted_day
+        if now > hh.clock_t:
+            days, work = self._exposure(granted, hh.clock_t, hh.clock_g, now, g)
+            old = hh.rates
+            left[0] -= old[0] * work
+            left[1] -= old[1] * days
+            left[2] -= old[2] * days
+            left[3] -= old[3] * days
+            left[4] -= old[4] * days
+        hh.clock_t, hh.clock_g = now, g
+        hh.rates = rates = self._rates(hh)
+        bounds, mult = self._band_bounds, self._duration_multiplier
+        last = len(bounds)
+        first_band = bisect.bisect_right(bounds, now - granted)
         best_t, best_k = math.inf, -1
-        if rates[0] > 0:
-            best_t = self.work_clock.inverse(hh.clock_g + max(left[0], 0.0) / rates[0])
-            best_k = 0
-        for k in range(1, len(rates)):
+        # The other causes: the least band-weighted exposure any of them needs, in days.
+        need, need_k = math.inf, -1
+        for k in range(1, 5):
             rate = rates[k]
             if rate > 0:
-                t = now + max(left[k], 0.0) / rate
-                if t < best_t:
-                    best_t, best_k = t, k
+                x = max(left[k], 0.0) / rate
+                if x < need:
+                    need, need_k = x, k
+        if need_k >= 0:
+            j, s = first_band, now
+            while True:
+                m = mult[j]
+                if j == last:
+                    if m > 0:
+                        best_t, best_k = s + need / m, need_k
+                    break
+                e = granted + bounds[j]
+                span = m * (e - s)
+                if m > 0 and need <= span:
+                    best_t, best_k = s + need / m, need_k
+                    break
+                need -= span
+                s = e
+                j += 1
+        # Work, on the unemployment-adjusted clock; it wins ties (it was rated first).
+        if rates[0] > 0:
+            need = max(left[0], 0.0) / rates[0]
+            j, s, gs = first_band, now, g
+            while s <= best_t:
+                m = mult[j]
+                if j == last:
+                    if m > 0:
+                        t = clock.inverse(gs + need / m)
+                        if t <= best_t:
+                            best_t, best_k = t, 0
+                    break
+                e = granted + bounds[j]
+                ge = clock.at(e)
+                span = m * (ge - gs)
+                if m > 0 and need <= span:
+                    t = clock.inverse(gs + need / m)
+                    if t <= best_t:
+                        best_t, best_k = t, 0
+                    break
+                need -= span
+                s, gs = e, ge
+                j += 1
         hh.exit_t, hh.exit_k = best_t, best_k
 
     def _schedule_next(self, hh: Household) -> None:
-        """Schedule the household's one pending event: the earliest of its clocks.
+        """Make sure the household's one pending event fires no later than its earliest clock.
 
-        Earlier pending events of the household go stale (their token no longer matches).
-        While the household itself is being woken, scheduling waits until its handler is done.
+        If the pending event fires earlier than needed (a clock moved later), it is kept: it
+        wakes the household, finds nothing due and schedules the next. So a re-rated case costs
+        a new event only when its earliest clock moved earlier; the old event then goes stale
+        (its token no longer matches). While the household itself is being woken, scheduling
+        waits until its handler is done.
         """
         if hh is self._waking:
             return
-        t = min(hh.exit_t, hh.band_t, hh.follow_t, hh.elig_t)
+        t = min(hh.exit_t, hh.follow_t, hh.elig_t)
+        if t >= hh.event_t or t >= self.end + 1:
+            return
         hh.next_token += 1
-        if t < self.end + 1:
-            self.after(max(t - self.env.now, 0.0), self._wake, hh, hh.next_token)
+        hh.event_t = t
+        self.after(max(t - self.env.now, 0.0), self._wake, hh, hh.next_token)
 
     def _wake(self, hh: Household, token: int) -> None:
-        """The household's earliest clock ran out: AR eligibility, a duration band, a
-        follow-up change or an exit (in that order when they coincide)."""
+        """The household's earliest clock ran out: AR eligibility, a follow-up change or an
+        exit (in that order when they coincide)."""
         if hh.closed or token != hh.next_token:
+            return
+        due, hh.event_t = hh.event_t, math.inf
+        t = min(hh.exit_t, hh.follow_t, hh.elig_t)
+        if t > due:  # woken early: the clock that was due moved later
+            self._schedule_next(hh)
             return
         self._waking = hh
         try:
-            t = min(hh.exit_t, hh.band_t, hh.follow_t, hh.elig_t)
             if hh.elig_t == t:
                 hh.elig_t = math.inf
                 self.ar_eligibility(hh)
-            elif hh.band_t == t:
-                self.band_change(hh)
             elif hh.follow_t == t:
                 hh.follow_t = math.inf
                 self.follow_up_change(hh)
@@ -1031,18 +1129,6 @@ class CaseloadModel:
             self._waking = None
         if not hh.closed:
             self._schedule_next(hh)
-
-    def _plan_band(self, hh: Household) -> None:
-        if hh.band < len(self.band_days):
-            hh.band_t = hh.granted_day + self.band_days[hh.band]
-        else:
-            hh.band_t = math.inf
-
-    def band_change(self, hh: Household) -> None:
-        """Duration dependence: exit rates change as time on assistance passes a band."""
-        hh.band += 1
-        self._plan_band(hh)
-        self.rerate(hh)
 
     def ar_eligibility(self, hh: Household) -> None:
         """Long enough on assistance with an eligible barrier: referred to the AR team or not."""
@@ -1098,7 +1184,9 @@ class CaseloadModel:
     def return_contact(self, old: Household) -> None:
         """A closed household applies again: a new episode with its own draws."""
         rng = self.streams.get("returns", old.id, old.episode)
-        hh = self.new_household(old.district, old.barrier, rng.random(N_UNIFORMS), hh_id=old.id)
+        hh = self.new_household(
+            old.district, old.barrier, rng.random(N_UNIFORMS).tolist(), hh_id=old.id
+        )
         hh.episode = old.episode + 1
         hh.young, hh.children = old.young, old.children
         self.flows["contacts"] += 1
@@ -1121,7 +1209,7 @@ class CaseloadModel:
         elapsed_days = init.duration_months.ppf(rng.random(n)) * DAYS_PER_MONTH
         for i, cls in enumerate(classes):
             barrier = BARRIERS[int(barrier_index[i])]
-            hh = self.new_household(int(district_index[i]), barrier, uniforms[i])
+            hh = self.new_household(int(district_index[i]), barrier, uniforms[i].tolist())
             self.open_case(hh, elapsed_days=float(elapsed_days[i]), initial=True)
             hh.need = cls
             self.routing.route(hh)
@@ -1271,7 +1359,7 @@ class CaseloadModel:
         self.apply_settings(self.settings, initial=True)
         self.initial_caseload()
         self.contact_times, self.contact_districts, self.contact_barriers = self.generate_contacts()
-        self.env.process(self.contact_arrivals())
+        self.contact_arrivals()
         self.env.process(self.timed_changes())
         return self.env.process(self.monthly_recorder())
 

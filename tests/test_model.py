@@ -207,7 +207,7 @@ def test_highest_need_is_upgraded_first(small):
     rng = np.random.default_rng(1)
 
     def arrive(need: str):
-        hh = model.new_household(0, "other", rng.random(40))
+        hh = model.new_household(0, "other", rng.random(40).tolist())
         model.open_case(hh)
         hh.need = need
         model.routing.route(hh)
@@ -306,3 +306,70 @@ def test_warm_up_months_are_reported_but_excluded(small):
     assert abs(got - expected) < 1e-9
     first = monthly[monthly["replication"] == 0]["households"].iloc[0]
     assert first < run_rows["households"].mean() / 2  # it really started empty
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    uniforms=st.lists(st.floats(0.0, 0.999), min_size=40, max_size=40),
+    elapsed=st.floats(0.0, 400.0),
+    barrier=st.sampled_from(["unemployment", "sick_listed", "other"]),
+    pause=st.floats(1.0, 300.0),
+)
+def test_exit_clocks_integrate_duration_bands_and_unemployment(
+    small, uniforms, elapsed, barrier, pause
+):
+    """A case's exit time is where each cause's cumulative hazard reaches its unit-exponential
+    clock, with the duration multiplier changing at every band (no event marks the band) and the
+    work hazard moving with unemployment. Checked against a brute-force sum over small steps;
+    re-rating later in the same state (as a class change and back would) leaves it unchanged."""
+    from tests.test_queueing import with_parameters
+
+    resolved = load_scenarios(
+        small,
+        [
+            "unemployment.path=[{date = 2015-01-01, percent = 3.2}, "
+            "{date = 2015-04-01, percent = 6.5}, {date = 2015-09-01, percent = 2.0}]",
+            "horizon_years=3",
+        ],
+    )[0]
+    resolved = with_parameters(
+        resolved,
+        **{
+            "exits.duration_multiplier": [1.6, 1.0, 0.4, 0.15],
+            "exits.unemployment_semi_elasticity_work": -0.3,
+        },
+    )
+    model = CaseloadModel(resolved, 0)
+    hh = model.new_household(0, barrier, uniforms)
+    model.open_case(hh, elapsed_days=elapsed)
+    hh.need = "b"
+    model.set_held(hh, "b")
+    rates = model._rates(hh)
+    clocks = [-np.log1p(-uniforms[19 + k]) for k in range(5)]
+
+    dt = 0.005
+    t = np.arange(0.0, 3 * 365.0, dt) + dt / 2
+    on_assistance = t + elapsed
+    band = np.searchsorted(np.array(model._band_bounds), on_assistance, side="right")
+    mult = np.array(model._duration_multiplier)[band]
+    factor = np.array(model.work_clock.factor)[
+        np.minimum(t.astype(int), len(model.work_clock.factor) - 1)
+    ]
+    expected = np.inf
+    for k in range(5):
+        hazard = rates[k] * mult * (factor if k == 0 else 1.0)
+        reached = np.flatnonzero(np.cumsum(hazard * dt) >= clocks[k])
+        if reached.size:
+            expected = min(expected, t[reached[0]])
+    if np.isfinite(expected):
+        assert abs(hh.exit_t - expected) < 0.05, (hh.exit_t, expected)
+    else:
+        assert hh.exit_t > 3 * 365.0 - 1
+
+    exit_before = hh.exit_t
+    if exit_before > pause:
+        model.env.run(until=pause)
+        model._rate_exit(hh)
+        assert abs(hh.exit_t - exit_before) < 1e-6 * max(1.0, exit_before)
