@@ -45,7 +45,7 @@ from .economy import WorkClock, contact_multiplier, daily_unemployment
 from .parameters import ModelParameters
 from .scenario import ResolvedScenario, Settings
 from .staff import ABOLISHED, Post, StaffRoster
-from .streams import Streams
+from .streams import Streams, make_stream
 
 # Fixed positions in a household's uniforms (drawn at arrival: common random numbers).
 U_YOUNG, U_CHILDREN, U_DROPOUT, U_DROPOUT_DAYS, U_VISIT_WORK, U_INVESTIGATION = range(6)
@@ -278,15 +278,28 @@ class Routing:
         self.rebalance()
 
     def _recount(self) -> None:
-        """The capacity totals, summed afresh (exact, and cheap next to a staff change)."""
+        """The capacity totals, summed afresh over all workers (the norm or settings changed)."""
+        for post in self.social_workers:
+            self._count(post)
+        for post in self.administrators:
+            self._count(post)
+
+    def _count(self, post: Post) -> None:
+        """Bring one worker's share of the capacity totals up to date (a staff change)."""
         now = self.model.env.now
-        total = sum(p.data["cap"] for p in self.social_workers)
-        self.capacity_level.add(now, total - self.capacity_level.value)
-        working = sum(1 for p in self.social_workers if p.capacity > 0)
-        self.sw_level.add(now, working - self.sw_level.value)
-        c_cap = sum(p.capacity for p in self.administrators) * self._admin_share * self._admin_norm
-        self.c_capacity = c_cap
-        self.c_capacity_level.add(now, c_cap - self.c_capacity_level.value)
+        data = post.data
+        listed = data.get("listed", False)
+        if post.role == "ongoing_social_workers":
+            cap = data["cap"] if listed else 0.0
+            working = 1.0 if listed and post.capacity > 0 else 0.0
+            self.capacity_level.add(now, cap - data.get("counted_cap", 0.0))
+            self.sw_level.add(now, working - data.get("counted_working", 0.0))
+            data["counted_cap"], data["counted_working"] = cap, working
+        else:
+            c_cap = post.capacity * self._admin_share * self._admin_norm if listed else 0.0
+            self.c_capacity += c_cap - data.get("counted_c", 0.0)
+            self.c_capacity_level.add(now, c_cap - data.get("counted_c", 0.0))
+            data["counted_c"] = c_cap
 
     def _trim_c(self) -> None:
         while len(self.c_cases) > self.c_capacity + 1e-9:
@@ -316,7 +329,7 @@ class Routing:
             self._touch(post)
         if is_social_worker and post.capacity == 0:
             self._evict_all(post)
-        self._recount()
+        self._count(post)
         if is_social_worker and post.data.get("member"):
             self._trim(post)
         self._trim_c()
@@ -848,7 +861,8 @@ class CaseloadModel:
             # visited but never completed the application
             self._end_application(hh, "dropped_out", "after first visit")
             return
-        self.log_event(hh, "first_visit", f"waited {self.env.now - hh.booked_day:.1f} days")
+        if self.log is not None:
+            self.log_event(hh, "first_visit", f"waited {self.env.now - hh.booked_day:.1f} days")
         self.after(ip.investigation_days.draw(hh.u[U_INVESTIGATION]), self.decide, hh)
 
     def decide(self, hh: Household) -> None:
@@ -1183,7 +1197,10 @@ class CaseloadModel:
 
     def return_contact(self, old: Household) -> None:
         """A closed household applies again: a new episode with its own draws."""
-        rng = self.streams.get("returns", old.id, old.episode)
+        # not kept in ``streams``: each household-episode is drawn from once
+        rng = make_stream(
+            self.streams.seed, self.streams.replication, "returns", old.id, old.episode
+        )
         hh = self.new_household(
             old.district, old.barrier, rng.random(N_UNIFORMS).tolist(), hh_id=old.id
         )
