@@ -82,11 +82,9 @@ def _full_years(first_day: date, start: float, end: float) -> list[tuple[int, fl
 
 def _month_index(first_day: date, day: np.ndarray) -> np.ndarray:
     """Calendar month number (year * 12 + month - 1) of simulated days."""
-    out = np.empty(day.shape, dtype=np.int64)
-    for i, d in enumerate(day):
-        when = first_day + timedelta(days=math.floor(d))
-        out[i] = when.year * 12 + when.month - 1
-    return out
+    dates = np.datetime64(first_day, "D") + np.floor(day).astype(np.int64)
+    # months since January 1970, shifted to year * 12 + month - 1
+    return np.asarray(dates.astype("datetime64[M]").astype(np.int64) + 1970 * 12)
 
 
 def household_year_kpis(

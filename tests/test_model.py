@@ -339,6 +339,9 @@ def test_exit_clocks_integrate_duration_bands_and_unemployment(
         **{
             "exits.duration_multiplier": [1.6, 1.0, 0.4, 0.15],
             "exits.unemployment_semi_elasticity_work": -0.3,
+            # nothing but time passes before the re-rating below
+            "follow_up.progress_share": {"a": 0.0, "b": 0.0, "c": 0.0},
+            "ar_programme.referral_share": 0.0,
         },
     )
     model = CaseloadModel(resolved, 0)

@@ -1,0 +1,121 @@
+"""Count the events one replication schedules, by kind, per household-year, and time them.
+
+Run:  .venv/bin/python benchmarks/event_counts.py [--scenario PATH] [--years Y]
+
+Wraps the model's scheduling calls on one instance to count what is scheduled, which
+household wake-ups found something to do, and the time spent in each kind of handler (the
+wrapping adds about 0.3 microseconds per event). The figures go into docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sim import load_scenarios
+from sim.model import CaseloadModel, Household
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELS = {
+    "counting_wake": "household clock (exit, follow-up, eligibility)",
+    "_finish": "first visit ends",
+    "_arrive": "booked contact arrives",
+    "decide": "decision",
+    "transfer": "hand-over (split organisation)",
+    "counting_drop_out": "drop-out timer",
+    "return_contact": "return",
+    "close_short_need": "short need ends",
+    "_end": "AR programme ends",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.toml"))
+    parser.add_argument("--years", type=float, default=10)
+    args = parser.parse_args()
+    resolved = load_scenarios(args.scenario, ["warmup_days=0"], years=args.years)[0]
+    model = CaseloadModel(resolved, 0)
+    scheduled: Counter[str] = Counter()
+    seconds: Counter[str] = Counter()
+    wakes: Counter[str] = Counter()
+    dropouts: Counter[str] = Counter()
+    after, wake, drop_out = model.after, model._wake, model.drop_out
+
+    def counting_after(delay: float, action: Any, *a: Any) -> None:
+        name = getattr(action, "__name__", str(action))
+        label = LABELS.get(name, name)
+        scheduled[label] += 1
+
+        def timed(*b: Any) -> None:
+            t0 = time.perf_counter()
+            action(*b)
+            seconds[label] += time.perf_counter() - t0
+
+        after(delay, timed, *a)
+
+    def counting_wake(hh: Household, token: int) -> None:
+        if hh.closed or token != hh.next_token:
+            wakes["stale (re-rated earlier, or closed)"] += 1
+        else:
+            t = min(hh.exit_t, hh.follow_t, hh.elig_t)
+            if t > hh.event_t:
+                wakes["early (its clock moved later)"] += 1
+            elif hh.elig_t == t:
+                wakes["AR eligibility"] += 1
+            elif hh.follow_t == t:
+                wakes["follow-up change"] += 1
+            else:
+                wakes["exit"] += 1
+        wake(hh, token)
+
+    def counting_drop_out(hh: Household) -> None:
+        stale = hh.in_service or hh.closed
+        dropouts["visit already started" if stale else "dropped out"] += 1
+        drop_out(hh)
+
+    model.after = counting_after  # type: ignore[method-assign]
+    model._wake = counting_wake  # type: ignore[method-assign]
+    model.drop_out = counting_drop_out  # type: ignore[method-assign]
+    t0 = time.perf_counter()
+    output = model.run()
+    wall = time.perf_counter() - t0
+    total = next(model.env._eid)  # SimPy numbers every scheduled event: the next id = count
+
+    horizon = model.end
+    episodes = output.episodes
+    ends = episodes["end_day"].fillna(horizon).clip(upper=horizon)
+    starts = episodes["start_day"].clip(lower=0.0)
+    household_years = float((ends - starts).clip(lower=0.0).sum()) / 365.25
+    print(f"{args.scenario}, {args.years:g} years, 1 replication")
+    print(
+        f"{total} SimPy events, {household_years:,.0f} household-years, "
+        f"{total / household_years:.2f} per household-year"
+    )
+    print(f"{'scheduled by the model':48s} {'events':>8s} {'per hh-year':>12s} {'us each':>8s}")
+    for name, n in scheduled.most_common():
+        each = seconds[name] / n * 1e6
+        print(f"{name:48s} {n:8d} {n / household_years:12.2f} {each:8.1f}")
+    rest = total - sum(scheduled.values())
+    print(f"{'other (staff, months, changes)':48s} {rest:8d} {rest / household_years:12.2f}")
+    handlers = sum(seconds.values())
+    print(
+        f"run {wall:.2f} s (timed): handlers {handlers:.2f} s, "
+        f"SimPy, staff and months {wall - handlers:.2f} s"
+    )
+    print("household wake-ups by outcome:")
+    for name, n in wakes.most_common():
+        print(f"  {name:40s} {n:8d}")
+    print("drop-out timers by outcome:")
+    for name, n in dropouts.most_common():
+        print(f"  {name:40s} {n:8d}")
+    idle = wakes["stale (re-rated earlier, or closed)"] + wakes["early (its clock moved later)"]
+    idle += dropouts["visit already started"]
+    print(f"events that change nothing: {idle} of {total} ({idle / total:.0%})")
+
+
+if __name__ == "__main__":
+    main()
