@@ -526,15 +526,16 @@ class ARTeam:
         self.places_per_consultant = 1.0
         self.consultants: list[Post] = []
         self.records: list[tuple[int, int, float, float, int]] = []
+        self.capacity = 0  # places that can run now (recounted when places or staff change)
 
-    @property
-    def capacity(self) -> int:
+    def _recount(self) -> None:
         staffed = sum(p.capacity for p in self.consultants) * self.places_per_consultant
-        return min(self.places, int(staffed + 1e-9))
+        self.capacity = min(self.places, int(staffed + 1e-9))
 
     def configure(self, settings: Settings) -> None:
         self.places = settings.ar_team.places
         self.places_per_consultant = settings.ar_team.places_per_consultant
+        self._recount()
         self.fill()
 
     def post_changed(self, post: Post) -> None:
@@ -543,6 +544,7 @@ class ARTeam:
                 self.consultants.remove(post)
         elif post not in self.consultants:
             self.consultants.append(post)
+        self._recount()
         self.fill()
 
     def refer(self, hh: Household) -> None:
