@@ -23,8 +23,9 @@ from sim.model import CaseloadModel
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def bare_simpy(n_events: int) -> float:
-    """Wall time of SimPy alone running ``n_events`` timeouts with a trivial callback each."""
+def bare_simpy(n_events: int, pending: int = 500) -> float:
+    """Wall time of SimPy alone running ``n_events`` timeouts with a trivial callback each,
+    with about ``pending`` events waiting in its queue at any time."""
     env = simpy.Environment()
     rng = random.Random(1)
     fired = [0]
@@ -34,7 +35,7 @@ def bare_simpy(n_events: int) -> float:
         if fired[0] < n_events:
             env.timeout(rng.random()).callbacks.append(again)
 
-    for _ in range(500):
+    for _ in range(pending):
         env.timeout(rng.random()).callbacks.append(again)
     t0 = time.perf_counter()
     env.run()

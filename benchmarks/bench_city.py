@@ -2,7 +2,8 @@
 
 Run:  .venv/bin/python benchmarks/bench_city.py [--years Y]
 
-Prints the wall time and the number of SimPy events scheduled. A script, not a test.
+Prints the wall time, the number of SimPy events scheduled, and the time of bare SimPy running
+as many events with as many pending as the model had open households. A script, not a test.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import argparse
 import platform
 import time
 from pathlib import Path
+
+from bench_baseline import bare_simpy  # the scripts' folder is on the path when run
 
 from sim import load_scenarios
 from sim.model import CaseloadModel
@@ -33,6 +36,12 @@ def main() -> None:
     print(f"python {platform.python_version()}, city_2003, {args.years:g} years, 1 replication")
     events = next(model.env._eid)  # SimPy numbers every scheduled event: the next id = count
     print(f"wall {wall:.1f} s, {events} events, {households:,.0f} households per month")
+    pending = round(households)
+    bare = bare_simpy(events, pending)
+    print(
+        f"bare SimPy, same number of events, {pending} pending: {bare:.1f} s; "
+        f"model / bare = {wall / bare:.1f}"
+    )
 
 
 if __name__ == "__main__":
