@@ -52,6 +52,15 @@ U_YOUNG, U_CHILDREN, U_DROPOUT, U_DROPOUT_DAYS, U_VISIT_WORK, U_INVESTIGATION = 
 U_REJECT, U_SHORT, U_SHORT_DAYS, U_ONE_TIME, U_NEED, U_TRANSFER = range(6, 12)
 U_AR_REFER, U_AR_DAYS, U_AR_SUCCESS, U_AR_CAUSE, U_RETURN, U_RETURN_DAYS = range(12, 18)
 U_SHORT_CAUSE = 18
+# Intake durations turned from those uniforms, in this order (Household.intake_days).
+INTAKE_DURATIONS = (
+    ("dropout_days", U_DROPOUT_DAYS),
+    ("first_visit_work_days", U_VISIT_WORK),
+    ("investigation_days", U_INVESTIGATION),
+    ("short_need_days", U_SHORT_DAYS),
+    ("transfer_days", U_TRANSFER),
+)
+D_DROPOUT, D_VISIT_WORK, D_INVESTIGATION, D_SHORT_NEED, D_TRANSFER = range(5)
 U_EXIT = 19  # five unit-exponential exit clocks, one per ongoing cause
 U_FREE = U_EXIT + len(ONGOING_EXIT_CAUSES)  # further uniforms, used in turn (follow-ups)
 N_UNIFORMS = U_FREE + 8
@@ -111,6 +120,7 @@ class Household:
     young: bool
     children: bool
     u: list[float]
+    intake_days: list[float]  # drop-out, first-visit work, investigation, short need, transfer
     booked_day: float = math.nan
     granted_day: float = math.nan
     need: str = ""
@@ -190,7 +200,7 @@ class IntakeDesk:
         model.record_first_visit(now - hh.booked_day)
         self.busy.add(post)
         self.busy_level.add(now, 1)
-        work = model.params.intake.first_visit_work_days.draw(hh.u[U_VISIT_WORK])
+        work = hh.intake_days[D_VISIT_WORK]
         model.after(work / post.capacity, self._finish, hh, post)
 
     def _finish(self, hh: Household, post: Post) -> None:
@@ -648,7 +658,9 @@ class CaseloadModel:
         self.contact_times = np.empty(0)
         self.contact_districts = np.empty(0, dtype=int)
         self.contact_barriers = np.empty(0, dtype=int)
-        self._arrivals: list[tuple[float, int, int, list[float]]] = []  # booked contacts
+        self._arrivals: list[
+            tuple[float, int, int, list[float], list[float]]
+        ] = []  # booked contacts
         self._next_arrival = 0
         self.held_count = dict.fromkeys(HELD_STATES, 0)
         self.held_level = {k: Level() for k in HELD_STATES}
@@ -730,10 +742,25 @@ class CaseloadModel:
             self.apply_settings(settings, initial=False)
 
     # households -----------------------------------------------------------------------------
+    def intake_durations(self, uniforms: np.ndarray) -> list[list[float]]:
+        """Intake durations of many households at once (rows of uniforms): one vectorised
+        inverse-CDF call per duration rather than one scalar draw per household."""
+        ip = self.params.intake
+        columns = [getattr(ip, name).ppf(uniforms[:, k]) for name, k in INTAKE_DURATIONS]
+        return np.column_stack(columns).tolist() if len(uniforms) else []
+
     def new_household(
-        self, district: int, barrier: Barrier, u: list[float], hh_id: int | None = None
+        self,
+        district: int,
+        barrier: Barrier,
+        u: list[float],
+        hh_id: int | None = None,
+        intake_days: list[float] | None = None,
     ) -> Household:
         c = self.params.contacts
+        if intake_days is None:
+            ip = self.params.intake
+            intake_days = [getattr(ip, name).draw(u[k]) for name, k in INTAKE_DURATIONS]
         if hh_id is None:
             hh_id = self.next_id
             self.next_id += 1
@@ -745,6 +772,7 @@ class CaseloadModel:
             young=u[U_YOUNG] < c.young_share,
             children=u[U_CHILDREN] < c.children_share,
             u=u,
+            intake_days=intake_days,
         )
 
     def set_held(self, hh: Household, held: str) -> None:
@@ -816,6 +844,7 @@ class CaseloadModel:
                 self.contact_districts[booked].tolist(),
                 self.contact_barriers[booked].tolist(),
                 uniforms.tolist(),
+                self.intake_durations(uniforms),
                 strict=True,
             )
         )
@@ -825,9 +854,9 @@ class CaseloadModel:
 
     def _arrive(self) -> None:
         """The next booked contact arrives; the one after it is scheduled."""
-        _t, district, barrier, u = self._arrivals[self._next_arrival]
+        _t, district, barrier, u, days = self._arrivals[self._next_arrival]
         self._next_arrival += 1
-        self.book_first_visit(self.new_household(district, BARRIERS[barrier], u))
+        self.book_first_visit(self.new_household(district, BARRIERS[barrier], u, intake_days=days))
         if self._next_arrival < len(self._arrivals):
             self.after(self._arrivals[self._next_arrival][0] - self.env.now, self._arrive)
 
@@ -838,7 +867,7 @@ class CaseloadModel:
         self.flows["booked"] += 1
         self.log_event(hh, "booked", hh.barrier)
         if hh.u[U_DROPOUT] < ip.dropout_share:
-            self.after(ip.dropout_days.draw(hh.u[U_DROPOUT_DAYS]), self.drop_out, hh)
+            self.after(hh.intake_days[D_DROPOUT], self.drop_out, hh)
         self.intake.book(hh)
 
     def drop_out(self, hh: Household) -> None:
@@ -865,7 +894,7 @@ class CaseloadModel:
             return
         if self.log is not None:
             self.log_event(hh, "first_visit", f"waited {self.env.now - hh.booked_day:.1f} days")
-        self.after(ip.investigation_days.draw(hh.u[U_INVESTIGATION]), self.decide, hh)
+        self.after(hh.intake_days[D_INVESTIGATION], self.decide, hh)
 
     def decide(self, hh: Household) -> None:
         """The decision: rejected, a short need kept at intake, or a long need going on."""
@@ -877,12 +906,12 @@ class CaseloadModel:
         self.log_event(hh, "granted", "")
         if hh.u[U_SHORT] < ip.short_need_share[hh.barrier]:
             self.set_held(hh, "intake")
-            days = ip.short_need_days.draw(hh.u[U_SHORT_DAYS])
+            days = hh.intake_days[D_SHORT_NEED]
             self.after(days, self.close_short_need, hh)
             return
         if self.settings.organisation.form == "split":
             self.set_held(hh, "transfer")
-            self.after(ip.transfer_days.draw(hh.u[U_TRANSFER]), self.transfer, hh)
+            self.after(hh.intake_days[D_TRANSFER], self.transfer, hh)
         else:
             self.assess_need(hh)
 
@@ -1228,7 +1257,9 @@ class CaseloadModel:
         elapsed_days = init.duration_months.ppf(rng.random(n)) * DAYS_PER_MONTH
         for i, cls in enumerate(classes):
             barrier = BARRIERS[int(barrier_index[i])]
-            hh = self.new_household(int(district_index[i]), barrier, uniforms[i].tolist())
+            hh = self.new_household(  # open already: no intake durations needed
+                int(district_index[i]), barrier, uniforms[i].tolist(), intake_days=[]
+            )
             self.open_case(hh, elapsed_days=float(elapsed_days[i]), initial=True)
             hh.need = cls
             self.routing.route(hh)
