@@ -25,7 +25,6 @@ LABELS = {
     "_arrive": "booked contact arrives",
     "decide": "decision",
     "transfer": "hand-over (split organisation)",
-    "counting_drop_out": "drop-out timer",
     "return_contact": "return",
     "close_short_need": "short need ends",
     "_end": "AR programme ends",
@@ -42,8 +41,7 @@ def main() -> None:
     scheduled: Counter[str] = Counter()
     seconds: Counter[str] = Counter()
     wakes: Counter[str] = Counter()
-    dropouts: Counter[str] = Counter()
-    after, wake, drop_out = model.after, model._wake, model.drop_out
+    after, wake = model.after, model._wake
 
     def counting_after(delay: float, action: Any, *a: Any) -> None:
         name = getattr(action, "__name__", str(action))
@@ -72,14 +70,8 @@ def main() -> None:
                 wakes["exit"] += 1
         wake(hh, token)
 
-    def counting_drop_out(hh: Household) -> None:
-        stale = hh.in_service or hh.closed
-        dropouts["visit already started" if stale else "dropped out"] += 1
-        drop_out(hh)
-
     model.after = counting_after  # type: ignore[method-assign]
     model._wake = counting_wake  # type: ignore[method-assign]
-    model.drop_out = counting_drop_out  # type: ignore[method-assign]
     t0 = time.perf_counter()
     output = model.run()
     wall = time.perf_counter() - t0
@@ -109,11 +101,7 @@ def main() -> None:
     print("household wake-ups by outcome:")
     for name, n in wakes.most_common():
         print(f"  {name:40s} {n:8d}")
-    print("drop-out timers by outcome:")
-    for name, n in dropouts.most_common():
-        print(f"  {name:40s} {n:8d}")
     idle = wakes["stale (re-rated earlier, or closed)"] + wakes["early (its clock moved later)"]
-    idle += dropouts["visit already started"]
     print(f"events that change nothing: {idle} of {total} ({idle / total:.0%})")
 
 

@@ -122,6 +122,7 @@ class Household:
     u: list[float]
     intake_days: list[float]  # drop-out, first-visit work, investigation, short need, transfer
     booked_day: float = math.nan
+    dropout_t: float = math.inf  # when the household gives up waiting for its first visit
     granted_day: float = math.nan
     need: str = ""
     held: str = ""
@@ -186,12 +187,24 @@ class IntakeDesk:
         self._dispatch()
 
     def _dispatch(self) -> None:
+        now = self.model.env.now
         while self.idle and self.queue:
             hh = self.queue.popleft()
-            if hh.closed:  # dropped out while waiting
+            if hh.closed:  # dropped out while waiting (counted at a month's end)
+                continue
+            if hh.dropout_t <= now:  # gave up before its turn came
+                self.model.drop_out(hh)
                 continue
             post = self.idle.pop()
             self._start(hh, post)
+
+    def sweep_drop_outs(self, before: float) -> None:
+        """Record the queued households that gave up before ``before`` (a month's end), so
+        that each drop-out is counted in its month. A drop-out schedules no event: it is found
+        here or when the household's turn comes, whichever is first."""
+        for hh in self.queue:
+            if not hh.closed and hh.dropout_t < before:
+                self.model.drop_out(hh)
 
     def _start(self, hh: Household, post: Post) -> None:
         model = self.model
@@ -676,10 +689,12 @@ class CaseloadModel:
         self.sw_hours_accrued = 0.0
         self._reset_flows()
 
-    def log_event(self, hh: Household, event: str, detail: str) -> None:
-        """Append to the per-household event log (only when asked for with ``events=True``)."""
+    def log_event(self, hh: Household, event: str, detail: str, at: float | None = None) -> None:
+        """Append to the per-household event log (only when asked for with ``events=True``);
+        ``at`` is the time of an event recorded after it happened (a drop-out)."""
         if self.log is not None:
-            self.log.append((self.env.now, hh.id, hh.episode, event, detail))
+            day = self.env.now if at is None else at
+            self.log.append((day, hh.id, hh.episode, event, detail))
 
     def rerate(self, hh: Household) -> None:
         """Re-rate the exit clocks of a case whose circumstances changed (if it has clocks)."""
@@ -867,20 +882,21 @@ class CaseloadModel:
         self.flows["booked"] += 1
         self.log_event(hh, "booked", hh.barrier)
         if hh.u[U_DROPOUT] < ip.dropout_share:
-            self.after(hh.intake_days[D_DROPOUT], self.drop_out, hh)
+            hh.dropout_t = self.env.now + hh.intake_days[D_DROPOUT]
         self.intake.book(hh)
 
     def drop_out(self, hh: Household) -> None:
-        """The application is never completed (seed 004: booked 884, opened 539)."""
-        if hh.in_service or hh.closed:
-            return
-        self._end_application(hh, "dropped_out", "before first visit")
+        """The application is never completed (seed 004: booked 884, opened 539): the
+        household gave up at ``dropout_t`` while waiting for its first visit."""
+        self._end_application(hh, "dropped_out", "before first visit", at=hh.dropout_t)
 
-    def _end_application(self, hh: Household, outcome: str, detail: str) -> None:
+    def _end_application(
+        self, hh: Household, outcome: str, detail: str, at: float | None = None
+    ) -> None:
         """The application ends without a case (dropped out or rejected)."""
         hh.closed = True
         self.flows[outcome] += 1
-        self.log_event(hh, outcome, detail)
+        self.log_event(hh, outcome, detail, at)
 
     def record_first_visit(self, wait: float) -> None:
         self.flows["first_visits"] += 1
@@ -1304,6 +1320,7 @@ class CaseloadModel:
         contact_index = 0
         for boundary in self.month_boundaries():
             yield self.env.timeout(boundary - self.env.now)
+            self.intake.sweep_drop_outs(boundary)
             n_contacts = int(np.searchsorted(self.contact_times, boundary, side="left"))
             self.flows["contacts"] += n_contacts - contact_index
             contact_index = n_contacts
@@ -1443,4 +1460,6 @@ class CaseloadModel:
             events = pd.DataFrame(
                 self.log, columns=["day", "household", "episode", "event", "detail"]
             )
+            # drop-outs are logged when found, with their own day: put them in time order
+            events = events.sort_values("day", kind="stable", ignore_index=True)
         return ReplicationOutput(pd.DataFrame(self.month_rows), episodes, ar, events)

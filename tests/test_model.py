@@ -376,3 +376,29 @@ def test_exit_clocks_integrate_duration_bands_and_unemployment(
         model.env.run(until=pause)
         model._rate_exit(hh)
         assert abs(hh.exit_t - exit_before) < 1e-6 * max(1.0, exit_before)
+
+
+def test_drop_outs_are_counted_in_their_month_without_an_event(small):
+    """A booked household that gives up waiting schedules no event of its own: the intake desk
+    finds it when its turn comes, or the month's end does. With no intake workers, every
+    drop-out is found at a month's end, and must still be counted in the month it happened, at
+    its own day, after its booking."""
+    from tests.test_queueing import with_parameters
+
+    resolved = load_scenarios(small, ["staff.intake_social_workers.posts=0", "horizon_years=0.5"])
+    resolved = with_parameters(resolved[0], **{"intake.dropout_share": 1.0})
+    model = CaseloadModel(resolved, 0, events=True)
+    out = model.run()
+    log = out.events
+    assert log["day"].is_monotonic_increasing
+    drops = log[log["event"] == "dropped_out"]
+    booked = log[log["event"] == "booked"]
+    assert len(drops) > 50
+    pairs = drops.merge(booked, on=["household", "episode"], suffixes=("", "_booked"))
+    assert len(pairs) == len(drops)
+    assert (pairs["day"] > pairs["day_booked"]).all()
+    edges = [0.0, *model.month_boundaries()]
+    per_month = np.histogram(drops["day"], bins=edges)[0]
+    assert per_month.tolist() == out.monthly["dropped_out"].tolist()
+    waiting = sum(1 for hh in model.intake.queue if not hh.closed)
+    assert out.monthly["dropped_out"].sum() + waiting == out.monthly["booked"].sum()
