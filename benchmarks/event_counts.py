@@ -4,7 +4,7 @@ Run:  .venv/bin/python benchmarks/event_counts.py [--scenario PATH] [--years Y]
 
 Wraps the model's scheduling calls on one instance to count what is scheduled, which
 household wake-ups found something to do, and the time spent in each kind of handler (the
-wrapping adds about 0.3 microseconds per event). The figures go into docs/performance.md.
+wrapping adds about 0.4 microseconds per timed event). The figures go into docs/performance.md.
 """
 
 from __future__ import annotations
