@@ -762,7 +762,8 @@ class CaseloadModel:
         inverse-CDF call per duration rather than one scalar draw per household."""
         ip = self.params.intake
         columns = [getattr(ip, name).ppf(uniforms[:, k]) for name, k in INTAKE_DURATIONS]
-        return np.column_stack(columns).tolist() if len(uniforms) else []
+        rows: list[list[float]] = np.column_stack(columns).tolist()
+        return rows
 
     def new_household(
         self,
@@ -1094,10 +1095,7 @@ class CaseloadModel:
             left[4] -= old[4] * days
         hh.clock_t, hh.clock_g = now, g
         hh.rates = rates = self._rates(hh)
-        bounds, mult = self._band_bounds, self._duration_multiplier
-        last = len(bounds)
-        first_band = bisect.bisect_right(bounds, now - granted)
-        best_t, best_k = math.inf, -1
+        first_band = bisect.bisect_right(self._band_bounds, now - granted)
         # The other causes: the least band-weighted exposure any of them needs, in days.
         need, need_k = math.inf, -1
         for k in range(1, 5):
@@ -1106,46 +1104,42 @@ class CaseloadModel:
                 x = max(left[k], 0.0) / rate
                 if x < need:
                     need, need_k = x, k
+        best_t, best_k = math.inf, -1
         if need_k >= 0:
-            j, s = first_band, now
-            while True:
-                m = mult[j]
-                if j == last:
-                    if m > 0:
-                        best_t, best_k = s + need / m, need_k
-                    break
-                e = granted + bounds[j]
-                span = m * (e - s)
-                if m > 0 and need <= span:
-                    best_t, best_k = s + need / m, need_k
-                    break
-                need -= span
-                s = e
-                j += 1
+            best_t = self._reached(granted, first_band, now, now, need, False, math.inf)
+            best_k = need_k if best_t < math.inf else -1
         # Work, on the unemployment-adjusted clock; it wins ties (it was rated first).
         if rates[0] > 0:
-            need = max(left[0], 0.0) / rates[0]
-            j, s, gs = first_band, now, g
-            while s <= best_t:
-                m = mult[j]
-                if j == last:
-                    if m > 0:
-                        t = clock.inverse(gs + need / m)
-                        if t <= best_t:
-                            best_t, best_k = t, 0
-                    break
-                e = granted + bounds[j]
-                ge = clock.at(e)
-                span = m * (ge - gs)
-                if m > 0 and need <= span:
-                    t = clock.inverse(gs + need / m)
-                    if t <= best_t:
-                        best_t, best_k = t, 0
-                    break
-                need -= span
-                s, gs = e, ge
-                j += 1
+            t = self._reached(granted, first_band, now, g, left[0] / rates[0], True, best_t)
+            if t <= best_t and t < math.inf:
+                best_t, best_k = t, 0
         hh.exit_t, hh.exit_k = best_t, best_k
+
+    def _reached(
+        self, granted: float, band: int, s: float, x: float, need: float, work: bool, limit: float
+    ) -> float:
+        """When band-weighted exposure counted from time ``s`` (in band ``band``) reaches
+        ``need``; inf if not by ``limit``. ``x`` is the clock exposure is counted on at ``s``:
+        the work clock for ``work``, otherwise days (then ``x == s``)."""
+        bounds, mult, clock = self._band_bounds, self._duration_multiplier, self.work_clock
+        need = max(need, 0.0)
+        while s <= limit:
+            m = mult[band]
+            if band == len(bounds):  # the last band runs for ever
+                if m <= 0:
+                    return math.inf
+                end = x + need / m
+                return clock.inverse(end) if work else end
+            e = granted + bounds[band]
+            xe = clock.at(e) if work else e
+            span = m * (xe - x)
+            if m > 0 and need <= span:
+                end = x + need / m
+                return clock.inverse(end) if work else end
+            need -= span
+            s, x = e, xe
+            band += 1
+        return math.inf
 
     def _schedule_next(self, hh: Household) -> None:
         """Make sure the household's one pending event fires no later than its earliest clock.

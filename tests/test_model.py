@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.experiment import run_scenario
-from sim.model import CaseloadModel
+from sim.model import U_EXIT, CaseloadModel
 from sim.scenario import load_scenarios
 
 EPS = 1e-9
@@ -350,7 +350,7 @@ def test_exit_clocks_integrate_duration_bands_and_unemployment(
     hh.need = "b"
     model.set_held(hh, "b")
     rates = model._rates(hh)
-    clocks = [-np.log1p(-uniforms[19 + k]) for k in range(5)]
+    clocks = [-np.log1p(-uniforms[U_EXIT + k]) for k in range(5)]
 
     dt = 0.005
     t = np.arange(0.0, 3 * 365.0, dt) + dt / 2
