@@ -70,7 +70,7 @@ def main() -> None:
                 wakes["exit"] += 1
         wake(hh, token)
 
-    model.after = counting_after  # type: ignore[method-assign]
+    model.after = counting_after
     model._wake = counting_wake  # type: ignore[method-assign]
     t0 = time.perf_counter()
     output = model.run()

@@ -42,6 +42,7 @@ import simpy
 
 from .domain import BARRIERS, DAYS_PER_MONTH, DAYS_PER_YEAR, ONGOING_EXIT_CAUSES, Barrier, StaffRole
 from .economy import WorkClock, contact_multiplier, daily_unemployment
+from .engine import CaseloadEnvironment
 from .parameters import ModelParameters
 from .scenario import ResolvedScenario, Settings
 from .staff import ABOLISHED, Post, StaffRoster
@@ -641,7 +642,10 @@ class CaseloadModel:
         self.resolved = resolved
         self.scenario = resolved.scenario
         self.params: ModelParameters = resolved.parameters
-        self.env = simpy.Environment()
+        self.env = CaseloadEnvironment()
+        # ``after(delay, action, *args)`` runs ``action(*args)`` after ``delay`` days: one
+        # queue entry, no event object or process (see :mod:`sim.engine`)
+        self.after: Callable[..., None] = self.env.call_later
         self.streams = Streams(self.scenario.seed, replication)
         sc = self.scenario
         self.first_day = sc.sim_start_date
@@ -702,11 +706,6 @@ class CaseloadModel:
             self.reschedule_exit(hh)
 
     # scheduling -----------------------------------------------------------------------------
-    def after(self, delay: float, action: Callable[..., None], *args: Any) -> None:
-        """Run ``action(*args)`` after ``delay`` days (one SimPy event, no process)."""
-        event = self.env.timeout(delay)
-        event.callbacks.append(lambda _e: action(*args))
-
     # staff ----------------------------------------------------------------------------------
     def _post_changed(self, post: Post) -> None:
         self._refresh_staff_cost(post)
@@ -1411,7 +1410,7 @@ class CaseloadModel:
         """Simulate the whole horizon and return the event records."""
         with rare_garbage_collection():
             recorder = self.start()
-            self.env.run(until=recorder)
+            self.env.run_until_processed(recorder)
         return self._output()
 
     def start(self) -> simpy.Process:

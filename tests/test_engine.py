@@ -1,0 +1,100 @@
+"""The simulation clock: plain timed calls interleave with SimPy events exactly as timeouts."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.engine import CaseloadEnvironment
+
+# A schedule: each item is (delay, schedule-more?) - fired items schedule their children.
+delays = st.sampled_from([0.0, 0.5, 1.0, 1.0, 2.5])  # repeats: ties at the same instant
+plans = st.lists(st.tuples(delays, st.lists(delays, max_size=3)), min_size=1, max_size=12)
+
+
+def _fire_order(env: simpy.Environment, plan: list[tuple[float, list[float]]], lean: bool) -> list:
+    """Run ``plan`` with plain calls (``lean``) or SimPy timeouts and a process; return the
+    order in which things fired, with their times."""
+    fired: list[tuple[float, str]] = []
+
+    def schedule(delay: float, action: Any, *args: Any) -> None:
+        if lean:
+            assert isinstance(env, CaseloadEnvironment)
+            env.call_later(delay, action, *args)
+        else:
+            env.timeout(delay).callbacks.append(lambda _e: action(*args))
+
+    def item(name: str, children: list[float]) -> None:
+        fired.append((env.now, name))
+        for j, d in enumerate(children):
+            schedule(d, item, f"{name}.{j}", [])
+
+    def ticker() -> Generator[simpy.Event, Any, None]:
+        for k in range(4):
+            yield env.timeout(0.75)
+            fired.append((env.now, f"tick{k}"))
+
+    env.process(ticker())
+    for i, (delay, children) in enumerate(plan):
+        schedule(delay, item, str(i), children)
+    env.run()
+    return fired
+
+
+@settings(max_examples=60, deadline=None)
+@given(plans)
+def test_calls_fire_in_the_order_timeouts_would(plan: list[tuple[float, list[float]]]) -> None:
+    """A plain call takes the place a timeout scheduled at the same moment would take: same
+    time, same priority, the next event id. So ties at one instant run in the same order, and
+    a process's own events interleave with the calls as they would with timeouts."""
+    assert _fire_order(CaseloadEnvironment(), plan, lean=True) == _fire_order(
+        simpy.Environment(), plan, lean=False
+    )
+
+
+def test_step_runs_one_call_at_a_time() -> None:
+    """``step`` processes one queue entry: a call is made, the clock moves to its time."""
+    env = CaseloadEnvironment()
+    calls: list[float] = []
+    env.call_later(2.0, lambda: calls.append(env.now))
+    env.call_later(1.0, lambda: calls.append(env.now))
+    env.step()
+    assert calls == [1.0] and env.now == 1.0
+    env.step()
+    assert calls == [1.0, 2.0] and env.now == 2.0
+    with pytest.raises(simpy.core.EmptySchedule):
+        env.step()
+
+
+def test_run_until_processed_stops_at_its_event_and_reports_a_missing_one() -> None:
+    """The run ends when the given event has been processed; later entries stay queued. If
+    the queue runs dry first, that is an error, as in ``simpy.Environment.run``."""
+    env = CaseloadEnvironment()
+    calls: list[float] = []
+    for t in (1.0, 3.0, 5.0):
+        env.call_later(t, calls.append, t)
+    env.run_until_processed(env.timeout(3.0))
+    assert calls == [1.0, 3.0]  # the call at 3 was queued first: it runs before the timeout
+    assert env.peek() == 5.0
+    never = env.event()
+    with pytest.raises(RuntimeError, match="no events left"):
+        env.run_until_processed(never)
+
+
+def test_a_failing_process_stops_the_run() -> None:
+    """An exception raised in a process surfaces from the run, as SimPy's own run does."""
+    env = CaseloadEnvironment()
+
+    def broken() -> Generator[simpy.Event, Any, None]:
+        yield env.timeout(1.0)
+        raise ValueError("broken process")
+
+    proc = env.process(broken())
+    env.call_later(0.5, lambda: None)
+    with pytest.raises(ValueError, match="broken process"):
+        env.run_until_processed(proc)
