@@ -87,6 +87,9 @@ def _month_index(first_day: date, day: np.ndarray) -> np.ndarray:
     return np.asarray(dates.astype("datetime64[M]").astype(np.int64) + 1970 * 12)
 
 
+_MONTHS_SET = np.array([bin(i).count("1") for i in range(1 << 12)])  # months in a 12-bit mask
+
+
 def household_year_kpis(
     episodes: pd.DataFrame, first_day: date, start: float, end: float
 ) -> dict[str, float]:
@@ -99,12 +102,13 @@ def household_year_kpis(
       end or the year's end (the seeds' "more than one year", e.g. Vantör 2005).
     """
     years = _full_years(first_day, start, end)
+    none = {
+        "households_per_year": math.nan,
+        "share_long_term_10_of_12": math.nan,
+        "share_over_12_months": math.nan,
+    }
     if not years or episodes.empty:
-        return {
-            "households_per_year": math.nan,
-            "share_long_term_10_of_12": math.nan,
-            "share_over_12_months": math.nan,
-        }
+        return none
     s = episodes["start_day"].to_numpy(float)
     e = episodes["end_day"].to_numpy(float)
     e = np.where(np.isnan(e), end, e)
@@ -114,22 +118,23 @@ def household_year_kpis(
         mask = (s < ye) & (e > ys)
         if not mask.any():
             continue
+        # each episode's months of the year as a 12-bit mask (bit m: calendar month m + 1)
         first_m = _month_index(first_day, np.maximum(s[mask], ys))
         last_m = _month_index(first_day, np.minimum(e[mask], ye) - 1e-6)
-        months: dict[int, int] = {}
-        longest: dict[int, float] = {}
-        for h, m1, m2, st, en in zip(
-            hh[mask], first_m, last_m, s[mask], np.minimum(e[mask], ye), strict=True
-        ):
-            bits = months.get(h, 0)
-            for m in range(int(m1), int(m2) + 1):
-                bits |= 1 << (m % 12)
-            months[h] = bits
-            longest[h] = max(longest.get(h, 0.0), en - st)
-        n = len(months)
+        n_months = np.maximum(last_m - first_m + 1, 0)  # 0: ends within a rounding of ys
+        bits = ((np.int64(1) << n_months) - 1) << (first_m % 12)
+        # households: OR of their episodes' months, longest episode so far by the year's end
+        households, which = np.unique(hh[mask], return_inverse=True)
+        months = np.zeros(households.size, dtype=np.int64)
+        np.bitwise_or.at(months, which, bits)
+        longest = np.zeros(households.size)
+        np.maximum.at(longest, which, np.minimum(e[mask], ye) - s[mask])
+        n = households.size
         counts.append(n)
-        long_shares.append(sum(1 for b in months.values() if b.bit_count() >= 10) / n)
-        over12.append(sum(1 for d in longest.values() if d > DAYS_PER_YEAR) / n)
+        long_shares.append(int(np.count_nonzero(_MONTHS_SET[months] >= 10)) / n)
+        over12.append(int(np.count_nonzero(longest > DAYS_PER_YEAR)) / n)
+    if not counts:  # no episode in any of the years
+        return none
     return {
         "households_per_year": float(np.mean(counts)),
         "share_long_term_10_of_12": float(np.mean(long_shares)),
