@@ -46,7 +46,7 @@ from .engine import CaseloadEnvironment
 from .parameters import ModelParameters
 from .scenario import ResolvedScenario, Settings
 from .staff import ABOLISHED, Post, StaffRoster
-from .streams import Streams, make_stream
+from .streams import Streams, keyed_uniforms
 
 # Fixed positions in a household's uniforms (drawn at arrival: common random numbers).
 U_YOUNG, U_CHILDREN, U_DROPOUT, U_DROPOUT_DAYS, U_VISIT_WORK, U_INVESTIGATION = range(6)
@@ -790,8 +790,9 @@ class CaseloadModel:
             intake_days=intake_days,
         )
 
-    def set_held(self, hh: Household, held: str) -> None:
-        """Change the class a case is held in; its exit clocks are re-rated."""
+    def set_held(self, hh: Household, held: str, until: float = -math.inf) -> None:
+        """Change the class a case is held in; its exit clocks are re-rated (``until``: the
+        time by which the case will be re-rated anyway, see :meth:`_rate_exit`)."""
         now = self.env.now
         count, level = self.held_count, self.held_level
         old = hh.held
@@ -804,7 +805,7 @@ class CaseloadModel:
         count[held] += 1
         level[held].add(now, 1)
         if held != "intake":
-            self._rate_exit(hh)
+            self._rate_exit(hh, until)
         self._plan_follow_up(hh)
         self._schedule_next(hh)
 
@@ -926,8 +927,9 @@ class CaseloadModel:
             self.after(days, self.close_short_need, hh)
             return
         if self.settings.organisation.form == "split":
-            self.set_held(hh, "transfer")
-            self.after(hh.intake_days[D_TRANSFER], self.transfer, hh)
+            days = hh.intake_days[D_TRANSFER]
+            self.set_held(hh, "transfer", until=self.env.now + days)  # re-rated at hand-over
+            self.after(days, self.transfer, hh)
         else:
             self.assess_need(hh)
 
@@ -1018,6 +1020,7 @@ class CaseloadModel:
         w = ex.waiting_multiplier_work
         self._intensity = {"a": cm.a, "b": cm.b, "c": cm.c, "waiting": w, "transfer": w}
         self._duration_multiplier = list(ex.duration_multiplier)
+        self._max_duration_multiplier = max(self._duration_multiplier)
         self._programme_multiplier = self.params.ar_programme.in_programme_exit_multiplier
         self._young_multiplier = ex.young_multiplier
         self._jobcentre_multiplier = ex.jobcentre_multiplier_work
@@ -1072,12 +1075,17 @@ class CaseloadModel:
         self._rate_exit(hh)
         self._schedule_next(hh)
 
-    def _rate_exit(self, hh: Household) -> None:
+    def _rate_exit(self, hh: Household, until: float = -math.inf) -> None:
         """Re-rate the exit clocks: when, and by which cause, the household would leave.
 
         The clocks first run down by the exposure since the last change at the old rates.
         Duration dependence is integrated across the bands ahead, so a household crossing a
         band needs no event of its own; unemployment enters through the work clock.
+
+        ``until``: the case will be re-rated by then (a hand-over is due). If no clock can run
+        out before it even at the highest duration multiplier, the exit time is not worked
+        out now (``exit_t`` is inf until the re-rating): a decided case costs one rating and
+        no exit event before its hand-over.
         """
         now = self.env.now
         clock = self.work_clock
@@ -1094,6 +1102,15 @@ class CaseloadModel:
             left[4] -= old[4] * days
         hh.clock_t, hh.clock_g = now, g
         hh.rates = rates = self._rates(hh)
+        if until > now:
+            # an upper bound on each clock's exposure before ``until`` (with a margin for
+            # rounding): if none reaches its clock, nothing is due before the re-rating
+            top, span = self._max_duration_multiplier * (1 + 1e-9), until - now
+            if rates[0] * top * (clock.at(until) - g) < left[0] and all(
+                rates[k] * top * span < left[k] for k in range(1, 5)
+            ):
+                hh.exit_t, hh.exit_k = math.inf, -1
+                return
         first_band = bisect.bisect_right(self._band_bounds, now - granted)
         # The other causes: the least band-weighted exposure any of them needs, in days.
         need, need_k = math.inf, -1
@@ -1237,13 +1254,15 @@ class CaseloadModel:
 
     def return_contact(self, old: Household) -> None:
         """A closed household applies again: a new episode with its own draws."""
-        # not kept in ``streams``: each household-episode is drawn from once
-        rng = make_stream(
-            self.streams.seed, self.streams.replication, "returns", old.id, old.episode
+        # keyed by household and episode: the same draws whatever order returns come in
+        u = keyed_uniforms(
+            self.streams.seed,
+            self.streams.replication,
+            "returns",
+            (old.id, old.episode),
+            N_UNIFORMS,
         )
-        hh = self.new_household(
-            old.district, old.barrier, rng.random(N_UNIFORMS).tolist(), hh_id=old.id
-        )
+        hh = self.new_household(old.district, old.barrier, u, hh_id=old.id)
         hh.episode = old.episode + 1
         hh.young, hh.children = old.young, old.children
         self.flows["contacts"] += 1
