@@ -102,13 +102,13 @@ def household_year_kpis(
       end or the year's end (the seeds' "more than one year", e.g. Vantör 2005).
     """
     years = _full_years(first_day, start, end)
-    none = {
+    no_figures = {
         "households_per_year": math.nan,
         "share_long_term_10_of_12": math.nan,
         "share_over_12_months": math.nan,
     }
     if not years or episodes.empty:
-        return none
+        return no_figures
     s = episodes["start_day"].to_numpy(float)
     e = episodes["end_day"].to_numpy(float)
     e = np.where(np.isnan(e), end, e)
@@ -134,7 +134,7 @@ def household_year_kpis(
         long_shares.append(int(np.count_nonzero(_MONTHS_SET[months] >= 10)) / n)
         over12.append(int(np.count_nonzero(longest > DAYS_PER_YEAR)) / n)
     if not counts:  # no episode in any of the years
-        return none
+        return no_figures
     return {
         "households_per_year": float(np.mean(counts)),
         "share_long_term_10_of_12": float(np.mean(long_shares)),

@@ -705,7 +705,6 @@ class CaseloadModel:
         if not hh.closed and hh.held in ("a", "b", "c", "waiting", "transfer"):
             self.reschedule_exit(hh)
 
-    # scheduling -----------------------------------------------------------------------------
     # staff ----------------------------------------------------------------------------------
     def _post_changed(self, post: Post) -> None:
         self._refresh_staff_cost(post)
