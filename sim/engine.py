@@ -57,3 +57,16 @@ class CaseloadEnvironment(simpy.Environment):
                 entry[0](*entry[1])
             else:
                 simpy_step()
+
+    def discard_pending(self) -> None:
+        """Drop everything still queued (a run that is over).
+
+        An event waiting in the queue holds, in its callbacks, the process waiting for it,
+        which holds the event: a reference cycle that only the cyclic garbage collector could
+        free. Emptying the callbacks and the queue lets reference counting free a finished run.
+        """
+        for entry in self._entries:
+            item = entry[3]
+            if type(item) is not tuple and item.callbacks:
+                item.callbacks.clear()
+        self._entries.clear()

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .comparison import paired_differences
 from .metrics import replication_kpis, summarise
-from .model import CaseloadModel
+from .model import CaseloadModel, rare_garbage_collection
 from .replications import ReplicationRule, RuleOutcome, decide
 from .scenario import ResolvedScenario
 
@@ -56,9 +56,14 @@ def run_replication(
     resolved: ResolvedScenario, replication: int, events: bool = False
 ) -> ReplicationResult:
     """Run one replication and reduce it to its monthly rows and KPIs (and event log)."""
-    model = CaseloadModel(resolved, replication, events=events)
-    output = model.run()
-    kpis = replication_kpis(output, model.first_day, model.report_from, model.end)
+    # Collections stay rare until the run has been freed: restoring the usual thresholds
+    # while the run is alive would make the collector scan all of it (see ``release``).
+    with rare_garbage_collection():
+        model = CaseloadModel(resolved, replication, events=events)
+        output = model.run()
+        kpis = replication_kpis(output, model.first_day, model.report_from, model.end)
+        model.release()
+        del model
     monthly = output.monthly
     monthly.insert(0, "replication", replication)
     log = output.events
