@@ -16,16 +16,20 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-from .api import compare, run
-from .experiment import (
+from . import compiled
+
+compiled.install()  # the compiled model, if built and current (before anything imports it)
+
+from .api import compare, run  # noqa: E402
+from .experiment import (  # noqa: E402
     ComparisonResults,
     ScenarioResults,
     compare_scenarios,
     run_scenario,
     run_scenarios,
 )
-from .scenario import ResolvedScenario, load_scenarios
-from .validation import InputError
+from .scenario import ResolvedScenario, load_scenarios  # noqa: E402
+from .validation import InputError  # noqa: E402
 
 __all__ = [
     "ComparisonResults",

@@ -47,7 +47,7 @@ class CaseloadEnvironment(simpy.Environment):
         with the plain calls dispatched inline, which is where a run spends its events)."""
         queue = self._entries
         simpy_step = super().step
-        while until.callbacks is not None:  # SimPy clears the callbacks of processed events
+        while not until.processed:
             if not queue:
                 raise RuntimeError(f"no events left before {until!r} was processed")
             when, _, _, entry = queue[0]

@@ -636,6 +636,10 @@ class ARTeam:
 class CaseloadModel:
     """One replication of one scenario."""
 
+    # the parts that point back to the model, dropped by :meth:`release` (a compiled class
+    # allows only attributes named here to be deleted)
+    __deletable__ = ("env", "intake", "routing", "ar_team", "roster")
+
     def __init__(
         self, resolved: ResolvedScenario, replication: int, *, events: bool = False
     ) -> None:
@@ -1447,7 +1451,7 @@ class CaseloadModel:
                     process.target.callbacks.clear()  # an open-ended wait: never queued
                 post.process = None
                 post.data.clear()
-        vars(self).clear()
+        del self.env, self.intake, self.routing, self.ar_team, self.roster
 
     def start(self) -> simpy.Process:
         """Set up staff, the initial caseload and the processes; return the monthly recorder

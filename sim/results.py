@@ -20,7 +20,7 @@ from typing import Any
 
 import tomli_w
 
-from . import __version__
+from . import __version__, compiled
 from .scenario import ResolvedScenario
 
 MANIFEST = "manifest.json"
@@ -65,6 +65,8 @@ def base_manifest(resolved: ResolvedScenario) -> dict[str, Any]:
         "parameters_file": str(resolved.parameters_path),
         "parameters": resolved.parameters.model_dump(mode="json"),
         "package": {"name": "caseflow", "version": __version__},
+        # "compiled" or "python (why)": the same numbers either way, only the speed differs
+        "model_build": compiled.implementation(),
         "git": git_commit(),
         "python": platform.python_version(),
         "platform": platform.platform(),

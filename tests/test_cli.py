@@ -40,6 +40,7 @@ def test_run_writes_a_complete_folder(small, tmp_path, capsys):
     assert manifest["scenario"]["staff"]["ongoing_social_workers"]["posts"] == 11
     assert manifest["package"]["version"]
     assert "commit" in manifest["git"]
+    assert manifest["model_build"] == "compiled" or manifest["model_build"].startswith("python (")
     assert manifest["wall_seconds"] >= 0
     monthly = pd.read_csv(out / "monthly.csv")
     assert set(MONTHLY_COLUMNS) <= set(monthly.columns)
