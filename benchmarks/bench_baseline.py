@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import simpy
 
-from sim import load_scenarios, run_scenario
+from sim import compiled, load_scenarios, run_scenario
 from sim.model import CaseloadModel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +53,7 @@ def main() -> None:
         args.scenario, ["warmup_days=0"], years=args.years, replications=args.replications
     )[0]  # 10 simulated years in all: no warm-up on top
     print(f"python {platform.python_version()} on {platform.machine()}, {args.scenario}")
+    print(f"model build: {compiled.implementation()}")
 
     model = CaseloadModel(resolved, 0)
     t0 = time.perf_counter()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench_baseline import bare_simpy  # the scripts' folder is on the path when run
 
-from sim import load_scenarios
+from sim import compiled, load_scenarios
 from sim.model import CaseloadModel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +34,7 @@ def main() -> None:
     wall = time.perf_counter() - t0
     households = output.monthly["households"].mean()
     print(f"python {platform.python_version()}, city_2003, {args.years:g} years, 1 replication")
+    print(f"model build: {compiled.implementation()}")
     events = next(model.env._eid)  # SimPy numbers every scheduled event: the next id = count
     print(f"wall {wall:.1f} s, {events} events, {households:,.0f} households per month")
     pending = round(households)

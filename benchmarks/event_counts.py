@@ -5,15 +5,19 @@ Run:  .venv/bin/python benchmarks/event_counts.py [--scenario PATH] [--years Y]
 Wraps the model's scheduling calls on one instance to count what is scheduled, which
 household wake-ups found something to do, and the time spent in each kind of handler (the
 wrapping adds about 0.4 microseconds per timed event). The figures go into docs/performance.md.
+Wrapping methods needs the Python model, so this script always runs it (not the compiled build).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+os.environ["CASEFLOW_PURE"] = "1"  # compiled classes cannot have methods wrapped
 
 from sim import load_scenarios
 from sim.model import CaseloadModel, Household
