@@ -27,7 +27,7 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 
-COMPILED_MODULES = ("sim.model", "sim.engine", "sim.economy")
+COMPILED_MODULES = ("sim.model", "sim.engine", "sim.economy", "sim.staff")
 PACKAGE_DIR = Path(__file__).resolve().parent
 BUILD_DIR = PACKAGE_DIR.parent / ".build" / "compiled"
 MANIFEST = "manifest.json"
