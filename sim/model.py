@@ -679,9 +679,13 @@ class CaseloadModel:
         self.contact_times = np.empty(0)
         self.contact_districts = np.empty(0, dtype=int)
         self.contact_barriers = np.empty(0, dtype=int)
-        self._arrivals: list[
-            tuple[float, int, int, list[float], list[float]]
-        ] = []  # booked contacts
+        # booked contacts: times, districts, barriers, and rows of uniforms and of intake
+        # durations, kept as arrays until each household arrives (a city run books 234 000)
+        self._arrival_times: list[float] = []
+        self._arrival_districts: list[int] = []
+        self._arrival_barriers: list[int] = []
+        self._arrival_uniforms = np.empty((0, N_UNIFORMS))
+        self._arrival_days = np.empty((0, len(INTAKE_DURATIONS)))
         self._next_arrival = 0
         self.held_count = dict.fromkeys(HELD_STATES, 0)
         self.held_level = {k: Level() for k in HELD_STATES}
@@ -759,13 +763,12 @@ class CaseloadModel:
             self.apply_settings(settings, initial=False)
 
     # households -----------------------------------------------------------------------------
-    def intake_durations(self, uniforms: np.ndarray) -> list[list[float]]:
+    def intake_durations(self, uniforms: np.ndarray) -> np.ndarray:
         """Intake durations of many households at once (rows of uniforms): one vectorised
         inverse-CDF call per duration rather than one scalar draw per household."""
         ip = self.params.intake
         columns = [getattr(ip, name).ppf(uniforms[:, k]) for name, k in INTAKE_DURATIONS]
-        rows: list[list[float]] = np.column_stack(columns).tolist()
-        return rows
+        return np.column_stack(columns)
 
     def new_household(
         self,
@@ -857,27 +860,28 @@ class CaseloadModel:
             rng.random(self.contact_times.size) < self.params.intake.booked_share
         )
         uniforms = self.streams.get("households").random((booked.size, N_UNIFORMS))
-        self._arrivals = list(
-            zip(
-                self.contact_times[booked].tolist(),
-                self.contact_districts[booked].tolist(),
-                self.contact_barriers[booked].tolist(),
-                uniforms.tolist(),
-                self.intake_durations(uniforms),
-                strict=True,
-            )
-        )
+        self._arrival_times = self.contact_times[booked].tolist()
+        self._arrival_districts = self.contact_districts[booked].tolist()
+        self._arrival_barriers = self.contact_barriers[booked].tolist()
+        self._arrival_uniforms = uniforms
+        self._arrival_days = self.intake_durations(uniforms)
         self._next_arrival = 0
-        if self._arrivals:
-            self.after(self._arrivals[0][0] - self.env.now, self._arrive)
+        if self._arrival_times:
+            self.after(self._arrival_times[0] - self.env.now, self._arrive)
 
     def _arrive(self) -> None:
         """The next booked contact arrives; the one after it is scheduled."""
-        _t, district, barrier, u, days = self._arrivals[self._next_arrival]
-        self._next_arrival += 1
-        self.book_first_visit(self.new_household(district, BARRIERS[barrier], u, intake_days=days))
-        if self._next_arrival < len(self._arrivals):
-            self.after(self._arrivals[self._next_arrival][0] - self.env.now, self._arrive)
+        i = self._next_arrival
+        self._next_arrival = i + 1
+        hh = self.new_household(
+            self._arrival_districts[i],
+            BARRIERS[self._arrival_barriers[i]],
+            self._arrival_uniforms[i].tolist(),
+            intake_days=self._arrival_days[i].tolist(),
+        )
+        self.book_first_visit(hh)
+        if i + 1 < len(self._arrival_times):
+            self.after(self._arrival_times[i + 1] - self.env.now, self._arrive)
 
     def book_first_visit(self, hh: Household) -> None:
         """Screening booked the household: it waits for a first visit, or drops out first."""
