@@ -29,6 +29,11 @@ class CaseloadEnvironment(simpy.Environment):
         super().__init__()
         self._entries = cast(Queue, self._queue)  # the same list, typed for both kinds
 
+    @property
+    def now(self) -> float:
+        """The current simulation time (as SimPy's; compiled, reading it needs no Python call)."""
+        return self._now
+
     def call_later(self, delay: float, action: Callable[..., None], *args: Any) -> None:
         """Call ``action(*args)`` after ``delay`` (one queue entry: no event object)."""
         heappush(self._entries, (self._now + delay, NORMAL, next(self._eid), (action, args)))
