@@ -1,14 +1,14 @@
 """The compiled build of the model's inner loop: built with mypyc, used only while current.
 
 The modules where a run spends its time (:mod:`sim.model`, :mod:`sim.engine`,
-:mod:`sim.economy`) are plain, fully typed Python. :func:`main` (run by ``make``) compiles
-them with mypyc into C extensions in ``.build/compiled/`` at the top of the repository,
-outside the package, with a manifest of the sources they were built from. When :mod:`sim` is
-imported, :func:`install` serves those modules from the build only if every source is
-unchanged since (same SHA-256), the build is for this Python, and ``CASEFLOW_PURE`` is not
-set; otherwise all three run as Python. So an edited source is never shadowed by a stale
-build, and the two are never mixed. Results are the same either way (a test runs both and
-compares them); the compiled build runs a replication about 1.8 times faster.
+:mod:`sim.economy`, :mod:`sim.staff`) are plain, fully typed Python. :func:`main` (run by
+``make``) compiles them with mypyc into C extensions in ``.build/compiled/`` at the top of the
+repository, outside the package, with a manifest of the sources they were built from. When
+:mod:`sim` is imported, :func:`install` serves those modules from the build only if every
+source is unchanged since (same SHA-256), the build is for this Python, and ``CASEFLOW_PURE``
+is not set; otherwise all of them run as Python. So an edited source is never shadowed by a
+stale build, and the two are never mixed. Results are the same either way (a test runs both
+and compares them); the compiled build runs a replication about 1.8 times faster.
 """
 
 from __future__ import annotations
