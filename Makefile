@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 $(NATIVE): $(STAMP) $(NATIVE_SOURCES)
 	@echo "compiling the model's inner loop with mypyc (about a minute, once)"
-	$(BIN)/python -c 'import sim.compiled as c; raise SystemExit(c.main())'
+	$(BIN)/caseflow compile
 	@mkdir -p .build && touch $(NATIVE)
 
 run: $(STAMP) $(NATIVE)

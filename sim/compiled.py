@@ -1,14 +1,15 @@
 """The compiled build of the model's inner loop: built with mypyc, used only while current.
 
 The modules where a run spends its time (:mod:`sim.model`, :mod:`sim.engine`,
-:mod:`sim.economy`, :mod:`sim.staff`) are plain, fully typed Python. :func:`main` (run by
-``make``) compiles them with mypyc into C extensions in ``.build/compiled/`` at the top of the
-repository, outside the package, with a manifest of the sources they were built from. When
-:mod:`sim` is imported, :func:`install` serves those modules from the build only if every
-source is unchanged since (same SHA-256), the build is for this Python, and ``CASEFLOW_PURE``
-is not set; otherwise all of them run as Python. So an edited source is never shadowed by a
-stale build, and the two are never mixed. Results are the same either way (a test runs both
-and compares them); the compiled build runs a replication about 1.8 times faster.
+:mod:`sim.economy`, :mod:`sim.staff`) are plain, fully typed Python. :func:`build`
+(``caseflow compile``, run by ``make``) compiles them with mypyc into C extensions in
+``.build/compiled/`` at the top of the repository, outside the package, with a manifest of the
+sources they were built from. When :mod:`sim` is imported, :func:`install` serves those
+modules from the build only if every source is unchanged since (same SHA-256), the build is
+for this Python, and ``CASEFLOW_PURE`` is not set; otherwise all of them run as Python. So an
+edited source is never shadowed by a stale build, and the two are never mixed. Results are the
+same either way (a test runs both and compares them); the compiled build runs a replication
+about 1.8 times faster.
 """
 
 from __future__ import annotations
@@ -162,24 +163,3 @@ def build(build_dir: Path = BUILD_DIR) -> Path:
         build_dir.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(out, build_dir)
     return build_dir
-
-
-def main() -> int:
-    """Build (``make`` runs this); on failure explain and leave the Python modules in
-    use (a build is an option, never a requirement)."""
-    import contextlib
-    import io
-
-    log = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            where = build()
-    except Exception as exc:  # any failure means: run as Python
-        sys.stderr.write(log.getvalue()[-4000:])
-        sys.stderr.write(
-            f"caseflow: the compiled build failed ({type(exc).__name__}: {exc}); "
-            "the model runs as Python, about 1.8 times slower.\n"
-        )
-        return 0
-    print(f"caseflow: compiled {', '.join(COMPILED_MODULES)} into {where}")
-    return 0
