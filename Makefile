@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 NATIVE := .build/native-stamp
 NATIVE_SOURCES := sim/model.py sim/engine.py sim/economy.py sim/staff.py sim/compiled.py
 
-.PHONY: run test lint docs examples validate clean
+.PHONY: run test lint docs examples validate baseline clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "caseflow needs Python 3.11 or newer"'
@@ -37,6 +37,11 @@ test: lint $(NATIVE)
 # in docs/scenarios.md (a few minutes on 2 cores).
 examples: $(STAMP) $(NATIVE)
 	$(BIN)/python docs/scenario_examples.py
+
+# Rewrite the stored-numbers baseline (tests/baseline/stored) on purpose, after a change that is
+# meant to move the model's numbers; name the changed cases in the commit message.
+baseline: $(STAMP) $(NATIVE)
+	$(BIN)/python -m tests.baseline.store
 
 # Compare the model with the holdout figures never used in fitting.
 validate: $(STAMP) $(NATIVE)
