@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # The model's inner loop compiled with mypyc (sim/compiled.py): rebuilt when its sources change,
 # used only while current; if it cannot be built the model runs as Python, 1.8 times slower.
 NATIVE := .build/native-stamp
-NATIVE_SOURCES := sim/model.py sim/engine.py sim/economy.py sim/staff.py sim/compiled.py
+NATIVE_SOURCES := $(wildcard sim/model/*.py) sim/engine.py sim/compiled.py
 
 .PHONY: run test lint docs examples validate baseline clean
 

@@ -18,7 +18,7 @@ import pandas as pd
 import simpy
 
 from sim import compiled, load_scenarios, run_scenario
-from sim.model import CaseloadModel
+from sim.model.caseload import CaseloadModel
 
 ROOT = Path(__file__).resolve().parent.parent
 

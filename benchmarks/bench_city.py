@@ -16,7 +16,7 @@ from pathlib import Path
 from bench_baseline import bare_simpy  # the scripts' folder is on the path when run
 
 from sim import compiled, load_scenarios
-from sim.model import CaseloadModel
+from sim.model.caseload import CaseloadModel
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -20,7 +20,7 @@ from typing import Any
 os.environ["CASEFLOW_PURE"] = "1"  # compiled classes cannot have methods wrapped
 
 from sim import load_scenarios
-from sim.model import CaseloadModel, Household
+from sim.model.caseload import CaseloadModel, Household
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = {

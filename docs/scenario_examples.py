@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim import load_scenarios
-from sim.experiment import ComparisonResults, compare_scenarios
+from sim.experiments.runner import ComparisonResults, compare_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "scenarios.md"

@@ -21,15 +21,15 @@ from . import compiled
 compiled.install()  # the compiled model, if built and current (before anything imports it)
 
 from .api import compare, run  # noqa: E402
-from .experiment import (  # noqa: E402
+from .experiments.runner import (  # noqa: E402
     ComparisonResults,
     ScenarioResults,
     compare_scenarios,
     run_scenario,
     run_scenarios,
 )
-from .scenario import ResolvedScenario, load_scenarios  # noqa: E402
-from .validation import InputError  # noqa: E402
+from .inputs.scenario import ResolvedScenario, load_scenarios  # noqa: E402
+from .inputs.validation import InputError  # noqa: E402
 
 __all__ = [
     "ComparisonResults",

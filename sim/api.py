@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from .experiment import ComparisonResults, ScenarioResults, compare_scenarios, run_scenario
-from .scenario import ResolvedScenario, load_scenarios
+from .experiments.runner import ComparisonResults, ScenarioResults, compare_scenarios, run_scenario
+from .inputs.scenario import ResolvedScenario, load_scenarios
 
 ScenarioLike = str | Path | ResolvedScenario
 

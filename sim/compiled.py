@@ -28,7 +28,12 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 
-COMPILED_MODULES = ("sim.model", "sim.engine", "sim.economy", "sim.staff")
+COMPILED_MODULES = (
+    "sim.engine",
+    "sim.model.economy",
+    "sim.model.staff",
+    "sim.model.caseload",
+)
 PACKAGE_DIR = Path(__file__).resolve().parent
 BUILD_DIR = PACKAGE_DIR.parent / ".build" / "compiled"
 MANIFEST = "manifest.json"
@@ -40,7 +45,7 @@ _status = "python (not checked)"
 
 
 def source_path(module: str) -> Path:
-    return PACKAGE_DIR / (module.split(".", 1)[1] + ".py")
+    return PACKAGE_DIR.joinpath(*module.split(".")[1:]).with_suffix(".py")
 
 
 def source_digest(path: Path) -> str:

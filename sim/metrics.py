@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from .domain import DAYS_PER_MONTH, DAYS_PER_YEAR
-from .model import ReplicationOutput
+from .model.caseload import ReplicationOutput
 
 FLOW_COLUMNS = (
     "contacts",

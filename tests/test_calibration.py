@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.calibration import apply_parameters, load_spec
-from sim.validation import InputError
+from sim.calibration.spec import apply_parameters, load_spec
+from sim.inputs.validation import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "calibration" / "spec_2015.toml"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim import cli
+from sim.cli import main as cli
 
 MONTHLY_COLUMNS = [
     "households", "cases_opened", "cases_closed", "exits_work", "exits_studies",
@@ -190,7 +190,7 @@ def test_report_rebuilds(small, tmp_path):
     assert cli.main(["report", str(out)]) == 0
     html = (out / "report.html").read_text()
     assert "small" in html
-    from sim.report import RUN_FIGURES
+    from sim.output.report import RUN_FIGURES
 
     assert html.count("data:image/png;base64,") == len(RUN_FIGURES)
     for name, _ in RUN_FIGURES:
@@ -232,7 +232,7 @@ def test_events_parquet_lets_a_researcher_follow_a_household(small, tmp_path):
 
 def test_scenario_reference_in_docs_is_up_to_date():
     """docs/scenarios.md embeds `caseflow schema --markdown`; regenerate it when this fails."""
-    from sim.reference import BEGIN, END, scenario_reference_markdown
+    from sim.inputs.reference import BEGIN, END, scenario_reference_markdown
 
     text = (Path(__file__).resolve().parent.parent / "docs" / "scenarios.md").read_text()
     embedded = text[text.index(BEGIN) : text.index(END) + len(END)]
@@ -244,7 +244,7 @@ def test_readme_scenario_example_validates(tmp_path):
     import re
     import shutil
 
-    from sim.scenario import load_scenarios
+    from sim.inputs.scenario import load_scenarios
 
     root = Path(__file__).resolve().parent.parent
     readme = (root / "README.md").read_text()

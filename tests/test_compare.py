@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import cli
+from sim.cli import main as cli
 
 
 def test_identical_scenarios_differ_by_exactly_zero(small):

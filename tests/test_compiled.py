@@ -22,8 +22,8 @@ import hashlib, json, sys
 import pandas as pd
 import sim
 from sim import compiled, load_scenarios
-from sim.experiment import run_replication
-from sim.model import CaseloadModel
+from sim.experiments.runner import run_replication
+from sim.model.caseload import CaseloadModel
 out = {"build": compiled.implementation()}
 for path, years in (("scenarios/baseline.toml", 3), ("scenarios/eav_2011_merged_unit.toml", 2)):
     resolved = load_scenarios(path, ["warmup_days=0"], years=years, replications=1)[0]
@@ -122,7 +122,7 @@ def test_compiled_and_python_give_identical_results(monkeypatch):
 def test_a_failed_build_is_explained_and_leaves_python_in_use(monkeypatch, capsys):
     """No C compiler (or any other failure): ``caseflow compile`` says so, shows the build's
     own output, and exits 0 so that ``make run`` goes on with the Python model."""
-    from sim import cli
+    from sim.cli import main as cli
 
     def broken() -> Path:
         print("gcc: command not found")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim import cli, load_scenarios, run_scenario
+from sim import load_scenarios, run_scenario
+from sim.cli import main as cli
 
 distributed = pytest.importorskip("distributed")
 
@@ -35,7 +36,7 @@ def test_cli_runs_on_a_cluster(small, cluster, tmp_path):
 
 
 def test_unreachable_scheduler_is_a_clear_error(small, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("sim.experiment.DASK_CONNECT_TIMEOUT", "2s")
+    monkeypatch.setattr("sim.experiments.runner.DASK_CONNECT_TIMEOUT", "2s")
     code = cli.main(
         ["run", str(small), "--out", str(tmp_path / "x"), "--cluster", "tcp://127.0.0.1:1"]
     )
@@ -48,8 +49,8 @@ def test_unreachable_scheduler_is_a_clear_error(small, tmp_path, capsys, monkeyp
 def test_posterior_runs_on_a_cluster(cluster, tmp_path):
     """ABC-SMC's simulations can run on a Dask scheduler instead of local processes."""
     pytest.importorskip("pyabc")
-    from sim.calibration import load_problem
-    from sim.posterior import abc_posterior
+    from sim.calibration.posterior import abc_posterior
+    from sim.calibration.spec import load_problem
 
     from .test_fitting import SMALL_KPIS, SMALL_PRIORS, SMALL_TRUTH, synthetic_spec
 

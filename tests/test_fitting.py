@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 import tomli_w
 
-from sim import cli
-from sim.calibration import load_problem
-from sim.fitting import point_fit
-from sim.parameters import ModelParameters
-from sim.scenario import load_parameters, load_scenarios
+from sim.calibration.point_fit import point_fit
+from sim.calibration.spec import load_problem
+from sim.cli import main as cli
+from sim.inputs.parameters import ModelParameters
+from sim.inputs.scenario import load_parameters, load_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -81,7 +81,7 @@ def synthetic_spec(
     }
     (folder / "targets.toml").write_text(tomli_w.dumps(targets))
     problem = load_problem(folder / "spec.toml")
-    from sim.experiment import run_scenario
+    from sim.experiments.runner import run_scenario
 
     result = run_scenario(problem.scenario(truth, replications=replications, seed=99), workers=2)
     means = result.summary.set_index("kpi")["mean"]
@@ -129,7 +129,7 @@ def test_a_work_folder_of_other_settings_is_refused(small_spec, tmp_path):
 
 def test_posterior_covers_the_truth_and_is_narrower_than_the_prior(small_spec, tmp_path):
     pytest.importorskip("pyabc")
-    from sim.posterior import abc_posterior
+    from sim.calibration.posterior import abc_posterior
 
     post = abc_posterior(
         load_problem(small_spec), tmp_path / "abc", population=60, max_generations=4, workers=2
@@ -201,7 +201,7 @@ def test_posterior_run_needs_a_fitted_set(tmp_path, capsys):
 def test_full_synthetic_recovery(tmp_path):
     """Four parameters, a 150-particle posterior: every truth inside its 95 % interval."""
     pytest.importorskip("pyabc")
-    from sim.posterior import abc_posterior
+    from sim.calibration.posterior import abc_posterior
 
     truth = {
         "contacts.per_year": 2700.0,

@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 
-from sim import cli
-from sim.holdout import CHECKS
+from sim.calibration.holdout import CHECKS
+from sim.cli import main as cli
 
 
 def test_validate_model_runs_every_holdout_and_reports_each_verdict(tmp_path, capsys):

@@ -14,9 +14,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.experiment import run_scenario
-from sim.model import U_EXIT, CaseloadModel
-from sim.scenario import load_scenarios
+from sim.experiments.runner import run_scenario
+from sim.inputs.scenario import load_scenarios
+from sim.model.caseload import U_EXIT, CaseloadModel
 
 EPS = 1e-9
 

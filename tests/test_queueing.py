@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.experiment import run_scenario
-from sim.parameters import ModelParameters
-from sim.scenario import load_scenarios
+from sim.experiments.runner import run_scenario
+from sim.inputs.parameters import ModelParameters
+from sim.inputs.scenario import load_scenarios
 
 MONTH = 365.25 / 12
 

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from sim import cli
-from sim.replications import ReplicationRule, decide, relative_half_width
+from sim.cli import main as cli
+from sim.experiments.stopping import ReplicationRule, decide, relative_half_width
 
 
 def frame(values) -> pd.DataFrame:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.scenario import load_scenarios
-from sim.validation import InputError
+from sim.inputs.scenario import load_scenarios
+from sim.inputs.validation import InputError
 
 from .conftest import ROOT, SMALL
 
@@ -249,7 +249,7 @@ def test_contact_volume_cannot_change_at_a_date(write):
 
 
 def test_contacts_scale_scales_the_inflow(small):
-    from sim.model import CaseloadModel
+    from sim.model.caseload import CaseloadModel
 
     one = CaseloadModel(load_scenarios(small)[0], 0).generate_contacts()[0]
     three = CaseloadModel(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import cli
+from sim.cli import main as cli
 
 pytest.importorskip("SALib")
 
@@ -32,7 +32,7 @@ def spec_with_semi_elasticity(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def screened(tmp_path_factory):
-    from sim.screening import screen
+    from sim.calibration.screening import screen
 
     spec = spec_with_semi_elasticity(tmp_path_factory.mktemp("spec"))
     return screen(spec, trajectories=2, replications=1, workers=2)
@@ -67,7 +67,7 @@ def test_cli_screen_writes_table_plot_and_manifest(tmp_path, capsys):
 
 
 def test_sobol_dummy_is_exactly_zero_and_contacts_drive_contacts():
-    from sim.screening import sobol_indices
+    from sim.calibration.screening import sobol_indices
 
     table = sobol_indices(
         SPEC, ["contacts.per_year", "intake.booked_share"], base_samples=8, workers=2

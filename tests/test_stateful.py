@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from sim.model import CaseloadModel
-from sim.scenario import Settings, load_scenarios
+from sim.inputs.scenario import Settings, load_scenarios
+from sim.model.caseload import CaseloadModel
 
 from .conftest import SMALL
 from .test_model import check_invariants

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sim.experiment import run_scenario
-from sim.model import CaseloadModel
-from sim.scenario import load_scenarios
+from sim.experiments.runner import run_scenario
+from sim.inputs.scenario import load_scenarios
+from sim.model.caseload import CaseloadModel
 from sim.streams import keyed_uniforms, make_stream
 
 

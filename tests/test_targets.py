@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sim import cli
-from sim.targets import check_targets, find_seeds, load_targets
-from sim.validation import InputError
+from sim.calibration.targets import check_targets, find_seeds, load_targets
+from sim.cli import main as cli
+from sim.inputs.validation import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "calibration" / "targets" / "ostermalm_2015.toml"

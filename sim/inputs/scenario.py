@@ -31,8 +31,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .distributions import Distribution, Exponential, Fixed
-from .domain import BARRIERS, DAYS_PER_YEAR, Barrier
+from ..distributions import Distribution, Exponential, Fixed
+from ..domain import BARRIERS, DAYS_PER_YEAR, Barrier
 from .parameters import ModelParameters
 from .validation import (
     InputError,

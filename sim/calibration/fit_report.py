@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from .calibration import CalibrationProblem, target_sd
-from .experiment import run_scenarios
-from .report import png_base64
+from ..experiments.runner import run_scenarios
+from ..output.report import png_base64
+from .spec import CalibrationProblem, target_sd
 from .uncertainty import draw_posterior
 
 #: a parameter whose posterior sd is above this share of its prior sd is flagged as not identified

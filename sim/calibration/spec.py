@@ -23,10 +23,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .parameters import ModelParameters
-from .scenario import ResolvedScenario, load_parameters, load_scenarios
-from .targets import Target, TargetFile, load_targets
-from .validation import (
+from ..inputs.parameters import ModelParameters
+from ..inputs.scenario import ResolvedScenario, load_parameters, load_scenarios
+from ..inputs.validation import (
     InputError,
     Problem,
     problems_from_validation,
@@ -34,6 +33,7 @@ from .validation import (
     suggest,
     validate_model,
 )
+from .targets import Target, TargetFile, load_targets
 
 
 class _Strict(BaseModel):

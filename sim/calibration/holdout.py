@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .domain import BARRIERS
-from .experiment import ProgressCallback, ScenarioResults, run_scenario
-from .scenario import load_scenarios
+from ..domain import BARRIERS
+from ..experiments.runner import ProgressCallback, ScenarioResults, run_scenario
+from ..inputs.scenario import load_scenarios
+from ..inputs.validation import InputError
 from .targets import TargetFile, load_targets
-from .validation import InputError
 
 PATTERN_SCENARIO = "validation/stockholm_1999_2003.toml"
 #: the unemployment group must fall at least this many times as fast as the others' mean

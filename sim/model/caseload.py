@@ -40,13 +40,20 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from .domain import BARRIERS, DAYS_PER_MONTH, DAYS_PER_YEAR, ONGOING_EXIT_CAUSES, Barrier, StaffRole
+from ..domain import (
+    BARRIERS,
+    DAYS_PER_MONTH,
+    DAYS_PER_YEAR,
+    ONGOING_EXIT_CAUSES,
+    Barrier,
+    StaffRole,
+)
+from ..engine import CaseloadEnvironment
+from ..inputs.parameters import ModelParameters
+from ..inputs.scenario import ResolvedScenario, Settings
+from ..streams import Streams, keyed_uniforms
 from .economy import WorkClock, contact_multiplier, daily_unemployment
-from .engine import CaseloadEnvironment
-from .parameters import ModelParameters
-from .scenario import ResolvedScenario, Settings
 from .staff import ABOLISHED, Post, StaffRoster
-from .streams import Streams, keyed_uniforms
 
 # Fixed positions in a household's uniforms (drawn at arrival: common random numbers).
 U_YOUNG, U_CHILDREN, U_DROPOUT, U_DROPOUT_DAYS, U_VISIT_WORK, U_INVESTIGATION = range(6)

@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .calibration import CalibrationProblem
-from .experiment import run_replication
-from .fitting import open_work_folder, settings_fingerprint
-from .validation import InputError
+from ..experiments.runner import run_replication
+from ..inputs.validation import InputError
+from .point_fit import open_work_folder, settings_fingerprint
+from .spec import CalibrationProblem
 
 ABC_DB = "abc.db"
 

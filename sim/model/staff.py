@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import simpy
 
-from .domain import DAYS_PER_YEAR, StaffRole
-from .scenario import StaffRoleSettings
-from .streams import Streams
+from ..domain import DAYS_PER_YEAR, StaffRole
+from ..inputs.scenario import StaffRoleSettings
+from ..streams import Streams
 
 WORKING = "working"
 INTRODUCTION = "introduction"

@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
-from .calibration import CalibrationProblem
-from .experiment import run_scenarios
-from .parameters import ModelParameters
-from .validation import InputError
+from ..experiments.runner import run_scenarios
+from ..inputs.parameters import ModelParameters
+from ..inputs.validation import InputError
+from .spec import CalibrationProblem
 
 #: distance of a point whose parameter set is invalid (e.g. a scaled share above 1)
 INVALID_DISTANCE = 1e6

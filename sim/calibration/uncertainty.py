@@ -18,11 +18,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from .calibration import apply_parameters, load_spec
-from .experiment import ProgressCallback, ScenarioResults, run_scenarios
-from .metrics import summarise
-from .scenario import ResolvedScenario
-from .validation import InputError
+from ..experiments.runner import ProgressCallback, ScenarioResults, run_scenarios
+from ..inputs.scenario import ResolvedScenario
+from ..inputs.validation import InputError
+from ..metrics import summarise
+from .spec import apply_parameters, load_spec
 
 
 def draw_posterior(sample: pd.DataFrame, draws: int, seed: int) -> pd.DataFrame:

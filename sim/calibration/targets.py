@@ -20,8 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .metrics import kpi_names
-from .validation import read_toml, suggest, validate_model
+from ..inputs.validation import read_toml, suggest, validate_model
+from ..metrics import kpi_names
 
 
 class _Strict(BaseModel):

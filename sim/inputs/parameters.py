@@ -12,8 +12,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .distributions import Distribution, Exponential
-from .domain import BARRIERS, Barrier, OngoingExitCause
+from ..distributions import Distribution, Exponential
+from ..domain import BARRIERS, Barrier, OngoingExitCause
 
 Share = Annotated[float, Field(ge=0, le=1)]
 Rate = Annotated[float, Field(ge=0)]

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import numpy as np
 from numpy.typing import NDArray
 
-from .scenario import Unemployment
+from ..inputs.scenario import Unemployment
 
 FloatArray = NDArray[np.float64]
 

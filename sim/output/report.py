@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .domain import DAYS_PER_YEAR
+from ..domain import DAYS_PER_YEAR
 
 HEADLINE = (
     "mean_monthly_households",

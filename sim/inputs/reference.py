@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from .distributions import DISTRIBUTION_TAGS
+from ..distributions import DISTRIBUTION_TAGS
 from .scenario import Scenario
 
 BEGIN = "<!-- BEGIN GENERATED: caseflow schema --markdown -->"

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .distributions import DISTRIBUTION_TAGS
+from ..distributions import DISTRIBUTION_TAGS
 
 Loc = tuple[str | int, ...]
 M = typing.TypeVar("M", bound=BaseModel)

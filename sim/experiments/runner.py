@@ -15,11 +15,11 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from .comparison import paired_differences
-from .metrics import replication_kpis, summarise
-from .model import CaseloadModel, rare_garbage_collection
-from .replications import ReplicationRule, RuleOutcome, decide
-from .scenario import ResolvedScenario
+from ..inputs.scenario import ResolvedScenario
+from ..metrics import replication_kpis, summarise
+from ..model.caseload import CaseloadModel, rare_garbage_collection
+from .paired import paired_differences
+from .stopping import ReplicationRule, RuleOutcome, decide
 
 ProgressCallback = Callable[[int, int], None]
 

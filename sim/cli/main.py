@@ -18,17 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__, compiled
-from .calibration import load_problem
-from .experiment import (
-    ClusterError,
-    ProgressCallback,
-    ScenarioResults,
-    compare_scenarios,
-    run_scenario,
-    run_until_precise,
-)
-from .fitreport import (
+from .. import __version__, compiled
+from ..calibration.fit_report import (
     correlated_pairs,
     identifiability,
     point_check,
@@ -37,14 +28,33 @@ from .fitreport import (
     target_table,
     tensions,
 )
-from .fitting import point_fit, write_fitted
-from .holdout import HoldoutCheck, validate_model
-from .metrics import kpi_names
-from .posterior import abc_posterior
-from .reference import scenario_reference_markdown
-from .replications import DEFAULT_KPIS, ReplicationRule
-from .report import UNCERTAINTY_FILE, render_comparison_report, render_report
-from .results import (
+from ..calibration.holdout import HoldoutCheck, validate_model
+from ..calibration.point_fit import point_fit, write_fitted
+from ..calibration.posterior import abc_posterior
+from ..calibration.screening import (
+    important_parameters,
+    plot_screening,
+    plot_sobol,
+    screen,
+    sobol_indices,
+)
+from ..calibration.spec import load_problem
+from ..calibration.targets import check_targets, find_seeds, load_targets
+from ..calibration.uncertainty import run_posterior
+from ..experiments.runner import (
+    ClusterError,
+    ProgressCallback,
+    ScenarioResults,
+    compare_scenarios,
+    run_scenario,
+    run_until_precise,
+)
+from ..experiments.stopping import DEFAULT_KPIS, ReplicationRule
+from ..inputs.reference import scenario_reference_markdown
+from ..inputs.scenario import ResolvedScenario, load_scenarios, scenario_json_schema
+from ..inputs.validation import InputError, read_toml, suggest
+from ..metrics import kpi_names
+from ..output.folders import (
     MANIFEST,
     OutputFolderError,
     atomic_folder,
@@ -56,17 +66,7 @@ from .results import (
     write_manifest,
     write_scenario_files,
 )
-from .scenario import ResolvedScenario, load_scenarios, scenario_json_schema
-from .screening import (
-    important_parameters,
-    plot_screening,
-    plot_sobol,
-    screen,
-    sobol_indices,
-)
-from .targets import check_targets, find_seeds, load_targets
-from .uncertainty import run_posterior
-from .validation import InputError, read_toml, suggest
+from ..output.report import UNCERTAINTY_FILE, render_comparison_report, render_report
 
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130

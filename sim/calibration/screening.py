@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .calibration import CalibrationSpec, load_problem, target_sd
-from .experiment import ProgressCallback, run_scenarios
-from .validation import InputError
+from ..experiments.runner import ProgressCallback, run_scenarios
+from ..inputs.validation import InputError
+from .spec import CalibrationSpec, load_problem, target_sd
 
 DUMMY = "dummy"
 

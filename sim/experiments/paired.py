@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .metrics import kpi_unit
+from ..metrics import kpi_unit
 
 LEVEL = 0.95
 

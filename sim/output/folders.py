@@ -20,8 +20,8 @@ from typing import Any
 
 import tomli_w
 
-from . import __version__, compiled
-from .scenario import ResolvedScenario
+from .. import __version__, compiled
+from ..inputs.scenario import ResolvedScenario
 
 MANIFEST = "manifest.json"
 

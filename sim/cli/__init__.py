@@ -1,0 +1,1 @@
+"""The command line: ``caseflow COMMAND``; :mod:`sim.cli.main` builds the parser, dispatches."""

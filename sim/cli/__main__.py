@@ -1,0 +1,7 @@
+"""``python -m sim.cli``: the same as the ``caseflow`` command."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())

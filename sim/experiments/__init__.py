@@ -1,0 +1,2 @@
+"""Experiments: replications of scenarios, pools and Dask, automatic replications, paired
+comparisons."""

@@ -1,0 +1,1 @@
+"""Scenario and parameter files: schema, validation with clear messages, loading, reference."""

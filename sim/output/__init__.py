@@ -1,0 +1,1 @@
+"""Output: results folders (atomic, with one manifest builder), figures and the HTML report."""
