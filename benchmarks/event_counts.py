@@ -20,7 +20,8 @@ from typing import Any
 os.environ["CASEFLOW_PURE"] = "1"  # compiled classes cannot have methods wrapped
 
 from sim import load_scenarios
-from sim.model.caseload import CaseloadModel, Household
+from sim.model.caseload import CaseloadModel
+from sim.model.household import Household
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = {
@@ -45,7 +46,8 @@ def main() -> None:
     scheduled: Counter[str] = Counter()
     seconds: Counter[str] = Counter()
     wakes: Counter[str] = Counter()
-    after, wake = model.after, model._wake
+    path = model.pathway
+    after, wake = model.env.call_later, path._wake
 
     def counting_after(delay: float, action: Any, *a: Any) -> None:
         name = getattr(action, "__name__", str(action))
@@ -60,22 +62,23 @@ def main() -> None:
         after(delay, timed, *a)
 
     def counting_wake(hh: Household, token: int) -> None:
-        if hh.closed or token != hh.next_token:
+        if hh.closed or token != hh.wake_token:
             wakes["stale (re-rated earlier, or closed)"] += 1
         else:
-            t = min(hh.exit_t, hh.follow_t, hh.elig_t)
-            if t > hh.event_t:
+            t = min(hh.exit_day, hh.follow_up_day, hh.ar_eligible_day)
+            if t > hh.wake_day:
                 wakes["early (its clock moved later)"] += 1
-            elif hh.elig_t == t:
+            elif hh.ar_eligible_day == t:
                 wakes["AR eligibility"] += 1
-            elif hh.follow_t == t:
+            elif hh.follow_up_day == t:
                 wakes["follow-up change"] += 1
             else:
                 wakes["exit"] += 1
         wake(hh, token)
 
-    model.after = counting_after
-    model._wake = counting_wake  # type: ignore[method-assign]
+    # every part schedules through the environment; the path keeps its own reference to it
+    model.env.call_later = path.after = counting_after  # type: ignore[method-assign]
+    path._wake = counting_wake  # type: ignore[method-assign]
     t0 = time.perf_counter()
     output = model.run()
     wall = time.perf_counter() - t0

@@ -30,8 +30,17 @@ from types import ModuleType
 
 COMPILED_MODULES = (
     "sim.engine",
+    "sim.model.level",
     "sim.model.economy",
     "sim.model.staff",
+    "sim.model.household",
+    "sim.model.exits",
+    "sim.model.contacts",
+    "sim.model.intake",
+    "sim.model.routing",
+    "sim.model.ar_team",
+    "sim.model.ledger",
+    "sim.model.pathway",
     "sim.model.caseload",
 )
 PACKAGE_DIR = Path(__file__).resolve().parent

@@ -16,26 +16,28 @@ from hypothesis import strategies as st
 
 from sim.experiments.runner import run_scenario
 from sim.inputs.scenario import load_scenarios
-from sim.model.caseload import U_EXIT, CaseloadModel
+from sim.model.caseload import CaseloadModel
+from sim.model.household import U_EXIT
 
 EPS = 1e-9
 
 
 def check_invariants(model: CaseloadModel) -> None:
     """Conservation of households and capacity limits, at this instant."""
-    open_now = model.open_households
-    closed = sum(model.closed_by_cause.values())
-    assert model.entered == len(open_now) + closed, "entered != open + closed"
-    assert sum(model.held_count.values()) == len(open_now)
+    path, ledger = model.pathway, model.ledger
+    open_now = path.open_households
+    closed = sum(path.closed_by_cause.values())
+    assert path.entered == len(open_now) + closed, "entered != open + closed"
+    assert sum(ledger.held_count.values()) == len(open_now)
     held = Counter(hh.held for hh in open_now)
-    for state, n in model.held_count.items():
+    for state, n in ledger.held_count.items():
         assert n >= 0
         assert held.get(state, 0) == n, f"count of {state} drifted"
     routing = model.routing
-    for post in routing.social_workers:
-        load = post.data["load"]
-        assert load <= routing.sw_capacity(post) + EPS, "social worker above the norm"
-        assert abs(load - sum(hh.weight for hh in post.data["cases"])) < 1e-6
+    for worker in routing.social_workers:
+        load = worker.load
+        assert load <= worker.room_cap + EPS, "social worker above the norm"
+        assert abs(load - sum(hh.weight for hh in worker.cases)) < 1e-6
     assert len(routing.c_cases) <= routing.c_capacity + EPS, "administrators above their norm"
     intake = model.intake
     assert len(intake.busy) == intake.busy_level.value <= intake.available.value + EPS
@@ -43,7 +45,7 @@ def check_invariants(model: CaseloadModel) -> None:
     assert all(p.capacity > 0 for p in intake.idle)
     ar = model.ar_team
     assert len(ar.in_programme) <= min(ar.places, ar.capacity), "AR team above its places"
-    assert all(v >= 0 for v in model.open_by_barrier.values())
+    assert all(v >= 0 for v in ledger.open_by_barrier.values())
 
 
 def run_checked(resolved, replication: int = 0, every: int = 1) -> CaseloadModel:
@@ -61,8 +63,8 @@ def run_checked(resolved, replication: int = 0, every: int = 1) -> CaseloadModel
 
 def test_conservation_and_limits_in_the_baseline_unit(small):
     model = run_checked(load_scenarios(small)[0])
-    assert model.entered > 300
-    assert sum(model.closed_by_cause.values()) > 100
+    assert model.pathway.entered > 300
+    assert sum(model.pathway.closed_by_cause.values()) > 100
 
 
 def test_monthly_conservation(small):
@@ -118,7 +120,7 @@ def test_invariants_hold_in_generated_scenarios(small, overrides):
     ]
     resolved = load_scenarios(small, [t.replace("'", '"') for t in texts])[0]
     model = run_checked(resolved, every=7)
-    monthly = model._output().monthly
+    monthly = model.output().monthly
     for col in ("social_worker_utilisation", "administrator_utilisation", "intake_utilisation"):
         values = monthly[col].dropna()
         assert ((values >= 0) & (values <= 1 + EPS)).all(), col
@@ -209,8 +211,8 @@ def test_highest_need_is_upgraded_first(small):
     rng = np.random.default_rng(1)
 
     def arrive(need: str):
-        hh = model.new_household(0, "other", rng.random(40).tolist())
-        model.open_case(hh)
+        hh = model.pathway.new_household(0, "other", rng.random(40).tolist())
+        model.pathway.open_case(hh)
         hh.need = need
         model.routing.route(hh)
         return hh
@@ -218,10 +220,10 @@ def test_highest_need_is_upgraded_first(small):
     b1, b2, _b3 = arrive("b"), arrive("b"), arrive("b")
     a_case, b4 = arrive("a"), arrive("b")
     assert (a_case.held, b4.held) == ("waiting", "waiting")
-    model.close(b1, "moved")
-    assert (a_case.held, a_case.queued_for, b4.held) == ("b", "a", "waiting")
-    model.close(b2, "moved")
-    assert (a_case.held, a_case.queued_for, b4.held) == ("a", "", "waiting")
+    model.pathway.close(b1, "moved")
+    assert (a_case.held, a_case.waiting_for_class, b4.held) == ("b", "a", "waiting")
+    model.pathway.close(b2, "moved")
+    assert (a_case.held, a_case.waiting_for_class, b4.held) == ("a", "", "waiting")
     check_invariants(model)
 
 
@@ -256,7 +258,7 @@ def test_ar_team_never_above_places_and_waits_when_full(small):
         small, ["ar_team.places=3", "horizon_years=2", "initial_caseload.by_class.b=400"]
     )[0]
     model = run_checked(resolved, every=5)
-    out = model._output()
+    out = model.output()
     assert out.monthly["ar_team_in_programme"].max() <= 3
     assert out.monthly["ar_team_waiting"].max() > 0
 
@@ -348,18 +350,19 @@ def test_exit_clocks_integrate_duration_bands_and_unemployment(
         },
     )
     model = CaseloadModel(resolved, 0)
-    hh = model.new_household(0, barrier, uniforms)
-    model.open_case(hh, elapsed_days=elapsed)
+    path, hazards = model.pathway, model.hazards
+    hh = path.new_household(0, barrier, uniforms)
+    path.open_case(hh, elapsed_days=elapsed)
     hh.need = "b"
-    model.set_held(hh, "b")
-    rates = model._rates(hh)
+    path.set_held(hh, "b")
+    rates = hazards.rates(hh)
     clocks = [-np.log1p(-uniforms[U_EXIT + k]) for k in range(5)]
 
     dt = 0.005
     t = np.arange(0.0, 3 * 365.0, dt) + dt / 2
     on_assistance = t + elapsed
-    band = np.searchsorted(np.array(model._band_bounds), on_assistance, side="right")
-    mult = np.array(model._duration_multiplier)[band]
+    band = np.searchsorted(np.array(hazards.band_bounds), on_assistance, side="right")
+    mult = np.array(hazards.duration_multiplier)[band]
     factor = np.array(model.work_clock.factor)[
         np.minimum(t.astype(int), len(model.work_clock.factor) - 1)
     ]
@@ -370,26 +373,26 @@ def test_exit_clocks_integrate_duration_bands_and_unemployment(
         if reached.size:
             expected = min(expected, t[reached[0]])
     if np.isfinite(expected):
-        assert abs(hh.exit_t - expected) < 0.05, (hh.exit_t, expected)
+        assert abs(hh.exit_day - expected) < 0.05, (hh.exit_day, expected)
     else:
-        assert hh.exit_t > 3 * 365.0 - 1
+        assert hh.exit_day > 3 * 365.0 - 1
 
     # Rated with a re-rating due at ``pause`` (a hand-over): the exit time is worked out as
     # usual, or left open because no clock can run out before ``pause``.
-    deferred = model.new_household(0, barrier, uniforms)
-    model.open_case(deferred, elapsed_days=elapsed)
+    deferred = path.new_household(0, barrier, uniforms)
+    path.open_case(deferred, elapsed_days=elapsed)
     deferred.need = "b"
-    model.set_held(deferred, "b", until=pause)
-    if math.isinf(deferred.exit_t):
+    path.set_held(deferred, "b", until=pause)
+    if math.isinf(deferred.exit_day):
         assert expected >= pause - 0.05
     else:
-        assert deferred.exit_t == hh.exit_t
+        assert deferred.exit_day == hh.exit_day
 
-    exit_before = hh.exit_t
+    exit_before = hh.exit_day
     if exit_before > pause:
         model.env.run(until=pause)
-        model._rate_exit(hh)
-        assert abs(hh.exit_t - exit_before) < 1e-6 * max(1.0, exit_before)
+        hazards.rate(hh, model.env.now)
+        assert abs(hh.exit_day - exit_before) < 1e-6 * max(1.0, exit_before)
 
 
 def test_drop_outs_are_counted_in_their_month_without_an_event(small):

@@ -9,8 +9,8 @@ years). The model hears of every change through ``on_change`` and moves cases ac
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final, Literal
 
 import numpy as np
 import simpy
@@ -19,11 +19,14 @@ from ..domain import DAYS_PER_YEAR, StaffRole
 from ..inputs.scenario import StaffRoleSettings
 from ..streams import Streams
 
-WORKING = "working"
-INTRODUCTION = "introduction"
-LEAVE = "leave"
-VACANT = "vacant"
-ABOLISHED = "abolished"
+PostState = Literal["working", "introduction", "leave", "vacant", "abolished"]
+"""Working; a new hire in introduction (reduced capacity); on parental leave; vacant (being
+recruited); abolished (removed by a timed change)."""
+WORKING: Final = "working"
+INTRODUCTION: Final = "introduction"
+LEAVE: Final = "leave"
+VACANT: Final = "vacant"
+ABOLISHED: Final = "abolished"
 
 
 @dataclass(eq=False)
@@ -32,13 +35,12 @@ class Post:
 
     role: StaffRole
     index: int
-    state: str
+    state: PostState
     settings: StaffRoleSettings
     rng: np.random.Generator
     hired_day: float = 0.0
     process: simpy.Process | None = None
     waiting: bool = False  # the post's process waits in :func:`_wait` (and may be interrupted)
-    data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def capacity(self) -> float:
@@ -48,6 +50,11 @@ class Post:
         if self.state == INTRODUCTION:
             return self.settings.introduction_capacity
         return 0.0
+
+    @property
+    def abolished(self) -> bool:
+        """The post was removed (read after a wait: another process may have abolished it)."""
+        return self.state == ABOLISHED
 
     @property
     def filled(self) -> bool:
@@ -108,7 +115,7 @@ def post_lifecycle(
     while post.state != ABOLISHED:
         if post.state == VACANT:
             yield from _wait(env, post, post.settings.vacancy_fill_days.draw(post.rng.random()))
-            if post.state == ABOLISHED:
+            if post.abolished:
                 return
             post.hired_day = env.now
             post.state = INTRODUCTION if post.settings.introduction_days > 0 else WORKING
@@ -134,7 +141,7 @@ def post_lifecycle(
                 on_change(post)
             continue
         yield from _wait(env, post, until_event)
-        if post.state == ABOLISHED:
+        if post.abolished:
             return
         if post.rng.random() < turnover / total:
             post.state = VACANT
@@ -144,7 +151,7 @@ def post_lifecycle(
             post.state = LEAVE
             on_change(post)
             yield from _wait(env, post, s.parental_leave_days.draw(post.rng.random()))
-            if post.state == ABOLISHED:
+            if post.abolished:
                 return
             post.state = before
             on_change(post)

@@ -1,0 +1,136 @@
+"""The work-oriented rehabilitation team (AR-teamet, seed 004): limited places run by employment
+consultants, a waiting list, a programme, an outcome.
+
+The team tells the household's path when a household's exit rates change (``rerate``: it
+starts, pauses or ends a programme), when a programme succeeds (``succeeded``: the case closes
+by that cause), and what to write in the event log (``log``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+
+from ..engine import CaseloadEnvironment
+from ..inputs.parameters import ARProgramme
+from ..inputs.scenario import Settings
+from .household import U_AR_CAUSE, U_AR_DAYS, U_AR_SUCCESS, Household
+from .staff import ABOLISHED, Post
+
+LogCallback = Callable[[Household, str, str], None]
+
+# One programme as recorded: household, episode, start day, end day, 1 if it succeeded.
+ProgrammeRecord = tuple[int, int, float, float, int]
+
+
+class ARTeam:
+    """Places, the waiting list and the programme of the AR team."""
+
+    def __init__(
+        self,
+        env: CaseloadEnvironment,
+        programme: ARProgramme,
+        rerate: Callable[[Household], None],
+        succeeded: Callable[[Household, str], None],
+        log: LogCallback,
+    ) -> None:
+        self.env = env
+        self.programme = programme
+        self.rerate = rerate
+        self.succeeded = succeeded
+        self.log = log
+        self.waiting: deque[Household] = deque()
+        self.in_programme: dict[Household, None] = {}  # ordered: output rows reproducible
+        self.places = 0
+        self.places_per_consultant = 1.0
+        self.consultants: list[Post] = []
+        self.records: list[ProgrammeRecord] = []
+        self.capacity = 0  # places that can run now (recounted when places or staff change)
+
+    def _recount(self) -> None:
+        staffed = sum(p.capacity for p in self.consultants) * self.places_per_consultant
+        self.capacity = min(self.places, int(staffed + 1e-9))
+
+    def configure(self, settings: Settings) -> None:
+        self.places = settings.ar_team.places
+        self.places_per_consultant = settings.ar_team.places_per_consultant
+        self._recount()
+        self.fill()
+
+    def post_changed(self, post: Post) -> None:
+        if post.state == ABOLISHED:
+            if post in self.consultants:
+                self.consultants.remove(post)
+        elif post not in self.consultants:
+            self.consultants.append(post)
+        self._recount()
+        self.fill()
+
+    def refer(self, hh: Household) -> None:
+        hh.programme = "waiting"
+        self.log(hh, "ar_referral", "")
+        self.waiting.append(hh)
+        self.fill()
+
+    def fill(self) -> None:
+        """Keep the programme within capacity, then start waiting cases in free places."""
+        capacity = self.capacity
+        while len(self.in_programme) > capacity:
+            # Places were cut or a consultant left: the latest starters pause and go back to
+            # the head of the waiting list (the team never runs more than its places).
+            hh = max(self.in_programme, key=lambda h: (h.programme_start, h.id))
+            del self.in_programme[hh]
+            hh.programme = "waiting"
+            hh.programme_token += 1
+            self.waiting.appendleft(hh)
+            self.log(hh, "ar_paused", "places cut")
+            self.rerate(hh)
+        while self.waiting and len(self.in_programme) < capacity:
+            hh = self.waiting.popleft()
+            if hh.closed or hh.programme != "waiting":
+                continue
+            self._start(hh)
+
+    def _start(self, hh: Household) -> None:
+        hh.programme = "programme"
+        hh.programme_start = self.env.now
+        hh.programme_token += 1
+        self.in_programme[hh] = None
+        self.log(hh, "ar_start", "")
+        self.rerate(hh)
+        days = self.programme.programme_days.draw(hh.uniforms[U_AR_DAYS])
+        self.env.call_later(days, self._end, hh, hh.programme_token)
+
+    def _end(self, hh: Household, token: int) -> None:
+        if hh.closed or hh.programme_token != token:
+            return
+        p = self.programme
+        success = hh.uniforms[U_AR_SUCCESS] < p.success_share
+        self._finish(hh, success)
+        hh.programme = "done"  # unsuccessful: back to ordinary handling
+        self.log(hh, "ar_end", "success" if success else "back to ordinary handling")
+        self.rerate(hh)
+        if success:
+            cause = "work" if hh.uniforms[U_AR_CAUSE] < p.success_work_share else "other_benefit"
+            self.succeeded(hh, cause)
+        self.fill()
+
+    def _finish(self, hh: Household, success: bool) -> None:
+        self.in_programme.pop(hh, None)
+        self.records.append((hh.id, hh.episode, hh.programme_start, self.env.now, int(success)))
+
+    def leave(self, hh: Household) -> None:
+        """A participant's case closed by another cause: the place frees."""
+        if hh.programme == "programme":
+            self._finish(hh, False)
+            self.fill()
+        hh.programme = "done"
+
+    def waiting_count(self) -> int:
+        """Households on the waiting list now (entries of closed cases are stale)."""
+        return sum(1 for hh in self.waiting if hh.programme == "waiting" and not hh.closed)
+
+    def open_records(self) -> list[ProgrammeRecord]:
+        """Programmes still running at the end, as records without an end."""
+        return [(hh.id, hh.episode, hh.programme_start, math.nan, 0) for hh in self.in_programme]

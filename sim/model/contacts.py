@@ -1,0 +1,114 @@
+"""Contacts and screening (seed 004): people phone intake; screening books some as new cases.
+
+All contacts of a run are drawn up front from the contacts stream, by district and barrier at
+rates moved by unemployment, so they do not depend on anything staff do (common random
+numbers). Contacts not booked change no state: they are counted per month, not simulated.
+Each booked contact is one timed call whose handler books the next, a chain, not a process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..domain import BARRIERS, DAYS_PER_YEAR, Barrier
+from ..engine import CaseloadEnvironment
+from ..inputs.parameters import ModelParameters
+from ..inputs.scenario import Organisation, Unemployment
+from .economy import FloatArray, contact_multiplier
+from .household import INTAKE_DURATIONS, N_UNIFORMS
+
+ArriveCallback = Callable[[int, Barrier, list[float], list[float]], None]
+"""Called with a booked contact's district, barrier, uniforms and intake durations."""
+
+
+def generate_contacts(
+    params: ModelParameters,
+    organisation: Organisation,
+    unemployment_path: Unemployment,
+    unemployment: FloatArray,
+    rng: np.random.Generator,
+    days: int,
+) -> tuple[FloatArray, np.ndarray, np.ndarray]:
+    """All contacts of the run (times, district and barrier indices), in time order."""
+    c = params.contacts
+    district_share = np.array([d.contact_share for d in organisation.districts], dtype=float)
+    district_share /= district_share.sum()
+    per_day = c.per_year * organisation.contacts_scale / DAYS_PER_YEAR
+    unemployment = unemployment[:days]
+    times_list, district_list, barrier_list = [], [], []
+    for b_index, barrier in enumerate(BARRIERS):
+        mult = contact_multiplier(
+            unemployment, unemployment_path.reference_percent, c.unemployment_elasticity[barrier]
+        )
+        rate = per_day * c.barrier_shares[barrier] * mult
+        for d_index, share in enumerate(district_share):
+            counts = rng.poisson(rate * share)
+            day_of = np.repeat(np.arange(days), counts)
+            times_list.append(day_of + rng.random(day_of.size))
+            district_list.append(np.full(day_of.size, d_index))
+            barrier_list.append(np.full(day_of.size, b_index))
+    times = np.concatenate(times_list)
+    order = np.argsort(times, kind="stable")
+    times = times[order]
+    districts = np.concatenate(district_list)[order]
+    barriers = np.concatenate(barrier_list)[order]
+    return times, districts, barriers
+
+
+def intake_durations(params: ModelParameters, uniforms: np.ndarray) -> np.ndarray:
+    """Intake durations of many households at once (rows of uniforms): one vectorised
+    inverse-CDF call per duration rather than one scalar draw per household."""
+    ip = params.intake
+    columns = [getattr(ip, name).ppf(uniforms[:, k]) for name, k in INTAKE_DURATIONS]
+    return np.column_stack(columns)
+
+
+class BookedArrivals:
+    """The booked contacts of a run, kept as arrays until each household arrives (a city run
+    books 234 000), and the chain of timed calls that brings them in."""
+
+    def __init__(self, env: CaseloadEnvironment, arrive: ArriveCallback) -> None:
+        self.env = env
+        self.arrive = arrive
+        self.times: list[float] = []
+        self.districts: list[int] = []
+        self.barriers: list[int] = []
+        self.uniforms = np.empty((0, N_UNIFORMS))
+        self.intake_days = np.empty((0, len(INTAKE_DURATIONS)))
+        self.next_index = 0
+
+    def start(
+        self,
+        params: ModelParameters,
+        contacts: tuple[FloatArray, np.ndarray, np.ndarray],
+        screening: np.random.Generator,
+        households: np.random.Generator,
+    ) -> None:
+        """Screen the contacts (the ``screening`` stream), draw the booked households'
+        uniforms (the ``households`` stream) and schedule the first arrival."""
+        times, districts, barriers = contacts
+        booked = np.flatnonzero(screening.random(times.size) < params.intake.booked_share)
+        uniforms = households.random((booked.size, N_UNIFORMS))
+        self.times = times[booked].tolist()
+        self.districts = districts[booked].tolist()
+        self.barriers = barriers[booked].tolist()
+        self.uniforms = uniforms
+        self.intake_days = intake_durations(params, uniforms)
+        self.next_index = 0
+        if self.times:
+            self.env.call_later(self.times[0] - self.env.now, self._arrive)
+
+    def _arrive(self) -> None:
+        """The next booked contact arrives; the one after it is scheduled."""
+        i = self.next_index
+        self.next_index = i + 1
+        self.arrive(
+            self.districts[i],
+            BARRIERS[self.barriers[i]],
+            self.uniforms[i].tolist(),
+            self.intake_days[i].tolist(),
+        )
+        if i + 1 < len(self.times):
+            self.env.call_later(self.times[i + 1] - self.env.now, self._arrive)

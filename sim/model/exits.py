@@ -1,0 +1,178 @@
+"""Exit hazards: when, and by which cause, an ongoing case would close (avslutsorsak).
+
+A household's competing exit risks are unit-exponential clocks drawn at its arrival. Each
+clock runs down at its cause's hazard: the barrier's base rate, times the class it is held in
+(work and studies), the AR programme, youth and the job centre, times a duration multiplier by
+band of time on assistance. Duration dependence is integrated across the bands ahead, so
+passing a band is not an event; unemployment enters the work hazard through the economy's
+shared work clock (:class:`~sim.model.economy.WorkClock`), so a changing economy reschedules
+nobody. A case's exit time is worked out when its state changes, and only then.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+import numpy as np
+
+from ..domain import BARRIERS, DAYS_PER_MONTH, ONGOING_EXIT_CAUSES, Barrier
+from ..inputs.parameters import ModelParameters
+from .economy import WorkClock
+from .household import Household
+
+# ``rates`` relies on this order: work and studies first (they depend on the class held).
+assert ONGOING_EXIT_CAUSES[:2] == ("work", "studies")
+
+
+class ExitHazards:
+    """The exit-hazard arithmetic of one run: base rates and multipliers looked up once."""
+
+    def __init__(self, params: ModelParameters, work_clock: WorkClock) -> None:
+        ex = params.exits
+        self.work_clock = work_clock
+        # band boundaries in days on assistance
+        self.band_bounds = [m * DAYS_PER_MONTH for m in ex.duration_bands_months]
+        self.base_rates = {
+            b: [ex.monthly_hazard[c][b] / DAYS_PER_MONTH for c in ONGOING_EXIT_CAUSES]
+            for b in BARRIERS
+        }
+        cm = ex.class_multiplier_work
+        w = ex.waiting_multiplier_work
+        self.intensity = {"a": cm.a, "b": cm.b, "c": cm.c, "waiting": w, "transfer": w}
+        self.duration_multiplier = list(ex.duration_multiplier)
+        self.max_duration_multiplier = max(self.duration_multiplier)
+        self.programme_multiplier = params.ar_programme.in_programme_exit_multiplier
+        self.young_multiplier = ex.young_multiplier
+        self.jobcentre_multiplier = ex.jobcentre_multiplier_work
+        hazards = ex.monthly_hazard
+        self.short_cause_cumulative: dict[Barrier, list[float]] = {}
+        for b in BARRIERS:
+            weights = np.array([hazards[c][b] for c in ONGOING_EXIT_CAUSES])
+            self.short_cause_cumulative[b] = (np.cumsum(weights) / weights.sum()).tolist()
+
+    def short_need_cause(self, hh: Household, u: float) -> str:
+        """The exit cause of a short need closing at intake (not one-time): in proportion to
+        the barrier's ongoing exit hazards."""
+        k = bisect.bisect_right(self.short_cause_cumulative[hh.barrier], u)
+        return ONGOING_EXIT_CAUSES[min(k, len(ONGOING_EXIT_CAUSES) - 1)]
+
+    def exposure(
+        self, granted: float, t0: float, g0: float, t1: float, g1: float
+    ) -> tuple[float, float]:
+        """Exposure from ``t0`` to ``t1`` weighted by the duration multiplier of each band:
+        in days (for the other causes) and in work-clock units (for work). ``g0``, ``g1``
+        are the work clock at ``t0`` and ``t1``."""
+        bounds, mult, clock = self.band_bounds, self.duration_multiplier, self.work_clock
+        j = bisect.bisect_right(bounds, t0 - granted)
+        days = work = 0.0
+        s, gs = t0, g0
+        while j < len(bounds):
+            e = granted + bounds[j]
+            if e >= t1:
+                break
+            ge = clock.at(e)
+            m = mult[j]
+            days += m * (e - s)
+            work += m * (ge - gs)
+            s, gs = e, ge
+            j += 1
+        m = mult[j]
+        return days + m * (t1 - s), work + m * (g1 - gs)
+
+    def rates(self, hh: Household) -> list[float]:
+        """Hazards by cause (work, studies, other benefit, moved, unknown) in the state the
+        household is in, per unit of band-weighted exposure (the duration multiplier of the
+        band is applied by :meth:`exposure`, so passing a band changes no rate)."""
+        base = self.base_rates[hh.barrier]
+        d = self.programme_multiplier if hh.programme == "programme" else 1.0
+        i = d * self.intensity[hh.held] * (self.young_multiplier if hh.young else 1.0)
+        jobcentre = self.jobcentre_multiplier if hh.barrier == "unemployment" else 1.0
+        return [base[0] * i * jobcentre, base[1] * i, base[2] * d, base[3] * d, base[4] * d]
+
+    def rate(self, hh: Household, now: float, until: float = -math.inf) -> None:
+        """Re-rate the exit clocks: when, and by which cause, the household would leave.
+
+        The clocks first run down by the exposure since the last change at the old rates.
+
+        ``until``: the case will be re-rated by then (a hand-over is due). If no clock can run
+        out before it even at the highest duration multiplier, the exit time is not worked
+        out now (``exit_day`` is inf until the re-rating): a decided case costs one rating and
+        no exit event before its hand-over.
+        """
+        clock = self.work_clock
+        g = clock.at(now)
+        left = hh.exit_clocks_left
+        granted = hh.granted_day
+        if now > hh.rated_day:
+            days, work = self.exposure(granted, hh.rated_day, hh.work_clock_at_rating, now, g)
+            old = hh.exit_rates
+            left[0] -= old[0] * work
+            left[1] -= old[1] * days
+            left[2] -= old[2] * days
+            left[3] -= old[3] * days
+            left[4] -= old[4] * days
+        hh.rated_day, hh.work_clock_at_rating = now, g
+        hh.exit_rates = rates = self.rates(hh)
+        if until > now:
+            # an upper bound on each clock's exposure before ``until`` (with a margin for
+            # rounding): if none reaches its clock, nothing is due before the re-rating
+            top, span = self.max_duration_multiplier * (1 + 1e-9), until - now
+            if rates[0] * top * (clock.at(until) - g) < left[0] and all(
+                rates[k] * top * span < left[k] for k in range(1, 5)
+            ):
+                hh.exit_day, hh.exit_cause_index = math.inf, -1
+                return
+        hh.exit_day, hh.exit_cause_index = self._first_exit(hh, now, g, rates)
+
+    def _first_exit(
+        self, hh: Household, now: float, g: float, rates: list[float]
+    ) -> tuple[float, int]:
+        """The earliest time a clock runs out at ``rates`` from ``now``, and its cause."""
+        left = hh.exit_clocks_left
+        granted = hh.granted_day
+        first_band = bisect.bisect_right(self.band_bounds, now - granted)
+        # The other causes: the least band-weighted exposure any of them needs, in days.
+        need, need_k = math.inf, -1
+        for k in range(1, 5):
+            rate = rates[k]
+            if rate > 0:
+                x = max(left[k], 0.0) / rate
+                if x < need:
+                    need, need_k = x, k
+        best_t, best_k = math.inf, -1
+        if need_k >= 0:
+            best_t = self._reached(granted, first_band, now, now, need, False, math.inf)
+            best_k = need_k if best_t < math.inf else -1
+        # Work, on the unemployment-adjusted clock; it wins ties (it was rated first).
+        if rates[0] > 0:
+            t = self._reached(granted, first_band, now, g, left[0] / rates[0], True, best_t)
+            if t <= best_t and t < math.inf:
+                best_t, best_k = t, 0
+        return best_t, best_k
+
+    def _reached(
+        self, granted: float, band: int, s: float, x: float, need: float, work: bool, limit: float
+    ) -> float:
+        """When band-weighted exposure counted from time ``s`` (in band ``band``) reaches
+        ``need``; inf if not by ``limit``. ``x`` is the clock exposure is counted on at ``s``:
+        the work clock for ``work``, otherwise days (then ``x == s``)."""
+        bounds, mult, clock = self.band_bounds, self.duration_multiplier, self.work_clock
+        need = max(need, 0.0)
+        while s <= limit:
+            m = mult[band]
+            if band == len(bounds):  # the last band runs for ever
+                if m <= 0:
+                    return math.inf
+                end = x + need / m
+                return clock.inverse(end) if work else end
+            e = granted + bounds[band]
+            xe = clock.at(e) if work else e
+            span = m * (xe - x)
+            if m > 0 and need <= span:
+                end = x + need / m
+                return clock.inverse(end) if work else end
+            need -= span
+            s, x = e, xe
+            band += 1
+        return math.inf

@@ -1,0 +1,96 @@
+"""The household (hushåll) and its current episode on assistance: the model's one entity.
+
+A household carries its own random numbers, drawn when it arrives (common random numbers:
+an alternative with other staff sees the same households), and the state of its case: the
+class it is held in, who handles it, its exit clocks and its one pending event.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from ..domain import ONGOING_EXIT_CAUSES, Barrier
+
+if TYPE_CHECKING:
+    from .routing import Caseworker
+
+HeldState = Literal["", "a", "b", "c", "waiting", "transfer", "intake"]
+"""How a case is held now: in class A/B/C, waiting without a handler for a class, waiting for
+the hand-over to the ongoing unit (``transfer``), or kept at intake (a short need); ``""``
+before the decision."""
+HELD_STATES: tuple[HeldState, ...] = ("a", "b", "c", "waiting", "transfer", "intake")
+RATED_STATES = frozenset(("a", "b", "c", "waiting", "transfer"))
+"""States in which the ongoing exit clocks run (a short need at intake closes by its own draw)."""
+
+Need = Literal["", "a", "b", "c"]
+"""The class the case's assessed need calls for (``""`` before the assessment)."""
+
+ProgrammeState = Literal["", "waiting", "programme", "done"]
+"""Where the household stands with the AR team: never referred, on its waiting list, in the
+programme, or done with it (ended, or referred and closed)."""
+
+# Fixed positions in a household's uniforms (drawn at arrival: common random numbers).
+U_YOUNG, U_CHILDREN, U_DROPOUT, U_DROPOUT_DAYS, U_VISIT_WORK, U_INVESTIGATION = range(6)
+U_REJECT, U_SHORT, U_SHORT_DAYS, U_ONE_TIME, U_NEED, U_TRANSFER = range(6, 12)
+U_AR_REFER, U_AR_DAYS, U_AR_SUCCESS, U_AR_CAUSE, U_RETURN, U_RETURN_DAYS = range(12, 18)
+U_SHORT_CAUSE = 18
+# Intake durations turned from those uniforms, in this order (Household.intake_days).
+INTAKE_DURATIONS = (
+    ("dropout_days", U_DROPOUT_DAYS),
+    ("first_visit_work_days", U_VISIT_WORK),
+    ("investigation_days", U_INVESTIGATION),
+    ("short_need_days", U_SHORT_DAYS),
+    ("transfer_days", U_TRANSFER),
+)
+D_DROPOUT, D_VISIT_WORK, D_INVESTIGATION, D_SHORT_NEED, D_TRANSFER = range(5)
+U_EXIT = 19  # five unit-exponential exit clocks, one per ongoing cause
+U_FREE = U_EXIT + len(ONGOING_EXIT_CAUSES)  # further uniforms, used in turn (follow-ups)
+N_UNIFORMS = U_FREE + 8
+
+
+@dataclass(eq=False, slots=True)
+class Household:
+    """A household and its current episode on assistance."""
+
+    id: int
+    episode: int
+    district: int
+    barrier: Barrier
+    young: bool
+    children: bool
+    uniforms: list[float]
+    intake_days: list[float]  # drop-out, first-visit work, investigation, short need, transfer
+    booked_day: float = math.nan
+    dropout_day: float = math.inf  # when the household gives up waiting for its first visit
+    granted_day: float = math.nan
+    need: Need = ""
+    held: HeldState = ""
+    worker: Caseworker | None = None  # the social worker holding an A or B case
+    weight: float = 0.0  # the case's weight in that worker's caseload
+    exit_clocks_left: list[float] = field(default_factory=list)  # unit-exponential, by cause
+    exit_rates: list[float] = field(default_factory=lambda: [0.0] * len(ONGOING_EXIT_CAUSES))
+    rated_day: float = 0.0  # when the exit clocks were last run down and re-rated
+    work_clock_at_rating: float = 0.0  # the economy's work clock then
+    exit_day: float = math.inf  # when the first exit clock runs out (inf: none running)
+    exit_cause_index: int = -1  # which cause's clock that is
+    follow_up_day: float = math.inf  # the follow-up that will change the class
+    ar_eligible_day: float = math.inf  # when the AR team's entry condition is met
+    wake_token: int = 0  # the one pending event of the household carries this token
+    wake_day: float = math.inf  # when that event fires (inf: none pending)
+    waiting_for_class: Need = ""  # the class it waits for, if held lower than its need
+    programme: ProgrammeState = ""
+    programme_token: int = 0
+    programme_start: float = math.nan
+    next_spare_uniform: int = U_FREE
+    closed: bool = False
+
+    def fresh_uniform(self) -> float:
+        """The next of the household's spare uniforms (cycled, decorrelated, if used up)."""
+        i = self.next_spare_uniform
+        self.next_spare_uniform += 1
+        if i < N_UNIFORMS:
+            return self.uniforms[i]
+        base = self.uniforms[U_FREE + (i - U_FREE) % (N_UNIFORMS - U_FREE)]
+        return (base + 0.6180339887498949 * (i - U_FREE + 1)) % 1.0

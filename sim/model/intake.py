@@ -1,0 +1,116 @@
+"""The intake desk (mottagning): booked households wait, first come first served, for a first
+visit with an intake social worker.
+
+Each first visit (with its investigation work) occupies one worker for a time drawn from
+``first_visit_work_days``, longer for a worker in introduction. With Poisson arrivals and
+exponential work this is an M/M/c queue, which the tests check against Erlang C.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+
+from ..engine import CaseloadEnvironment
+from .household import D_VISIT_WORK, Household
+from .level import Level
+from .staff import Post
+
+HouseholdCallback = Callable[[Household], None]
+
+
+class IntakeDesk:
+    """The first-visit queue in front of the intake social workers.
+
+    The household's path is told when a visit starts (``visit_started``: the household and
+    its wait), when it ends (``visit_done``) and when a queued household gave up
+    (``dropped_out``).
+    """
+
+    def __init__(
+        self,
+        env: CaseloadEnvironment,
+        visit_started: Callable[[Household, float], None],
+        visit_done: HouseholdCallback,
+        dropped_out: HouseholdCallback,
+    ) -> None:
+        self.env = env
+        self.visit_started = visit_started
+        self.visit_done = visit_done
+        self.dropped_out = dropped_out
+        self.queue: deque[Household] = deque()
+        self.idle: list[Post] = []
+        self.busy: set[Post] = set()
+        self.counted_available: set[Post] = set()  # posts counted in ``available``
+        self.available = Level()
+        self.busy_level = Level()
+
+    def book(self, hh: Household) -> None:
+        self.queue.append(hh)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        now = self.env.now
+        while self.idle and self.queue:
+            hh = self.queue.popleft()
+            if hh.closed:  # dropped out while waiting (counted at a month's end)
+                continue
+            if hh.dropout_day <= now:  # gave up before its turn came
+                self.dropped_out(hh)
+                continue
+            post = self.idle.pop()
+            self._start(hh, post)
+
+    def sweep_drop_outs(self, before: float) -> None:
+        """Record the queued households that gave up before ``before`` (a month's end), so
+        that each drop-out is counted in its month. A drop-out schedules no event: it is found
+        here or when the household's turn comes, whichever is first."""
+        for hh in self.queue:
+            if not hh.closed and hh.dropout_day < before:
+                self.dropped_out(hh)
+
+    def _start(self, hh: Household, post: Post) -> None:
+        now = self.env.now
+        self.visit_started(hh, now - hh.booked_day)
+        self.busy.add(post)
+        self.busy_level.add(now, 1)
+        work = hh.intake_days[D_VISIT_WORK]
+        self.env.call_later(work / post.capacity, self._finish, hh, post)
+
+    def _finish(self, hh: Household, post: Post) -> None:
+        now = self.env.now
+        self.busy.discard(post)
+        self.busy_level.add(now, -1)
+        if post.capacity > 0:
+            self.idle.append(post)
+        else:  # left during the visit: unavailable from now on
+            self._set_available(post, False)
+        self.visit_done(hh)
+        self._dispatch()
+
+    def _set_available(self, post: Post, available: bool) -> None:
+        if available:
+            self.counted_available.add(post)
+        else:
+            self.counted_available.discard(post)
+        self.available.add(self.env.now, 1 if available else -1)
+
+    def post_changed(self, post: Post) -> None:
+        """A worker who leaves mid-visit finishes it first, so busy never exceeds available."""
+        counted = post in self.counted_available
+        works = post.capacity > 0
+        if works and not counted:
+            self._set_available(post, True)
+            if post not in self.busy:
+                self.idle.append(post)
+                self._dispatch()
+        elif not works and counted and post not in self.busy:
+            self._set_available(post, False)
+            self.idle.remove(post)
+
+    def month_figures(self, now: float) -> dict[str, float]:
+        """The intake workers' utilisation since the last month's end."""
+        avail = self.available.take(now)
+        busy = self.busy_level.take(now)
+        return {"intake_utilisation": busy / avail if avail else math.nan}

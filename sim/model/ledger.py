@@ -1,0 +1,213 @@
+"""The month's accounts: flows counted as they happen, stocks integrated over time, one row per
+calendar month.
+
+Payments and routine meetings change no state, so they are not simulated one by one: they are
+accounted in aggregate from the time-integrated stocks (household-days with and without
+children, case-days by class). The ledger knows no component; at a month's end the model hands
+it the components' own month figures and it writes the row.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from typing import Any
+
+from ..domain import BARRIERS, DAYS_PER_MONTH, DAYS_PER_YEAR, EXIT_CAUSES, Barrier, StaffRole
+from ..inputs.parameters import FollowUp
+from ..inputs.scenario import Costs, Staff
+from .household import HELD_STATES, HeldState, Household
+from .level import Level
+from .staff import Post
+
+EXIT_INDEX: dict[str, int] = {cause: i for i, cause in enumerate(EXIT_CAUSES)}
+ROSTER_ROLES: tuple[StaffRole, ...] = (
+    "intake_social_workers",
+    "ongoing_social_workers",
+    "benefit_administrators",
+    "employment_consultants",
+)
+
+
+class MonthFlows:
+    """What happened during the month so far (counts, and the sum of first-visit waits)."""
+
+    __slots__ = (
+        "booked",
+        "cases_closed",
+        "cases_opened",
+        "contacts",
+        "dropped_out",
+        "exits",
+        "first_visit_wait_sum",
+        "first_visits",
+        "jobcentre_referrals",
+        "opened_by_barrier",
+        "rejected",
+        "returns",
+        "social_worker_event_hours",
+        "transferred",
+    )
+
+    def __init__(self) -> None:
+        self.contacts = 0
+        self.returns = 0
+        self.booked = 0
+        self.dropped_out = 0
+        self.first_visits = 0
+        self.first_visit_wait_sum = 0.0
+        self.rejected = 0
+        self.cases_opened = 0
+        self.cases_closed = 0
+        self.transferred = 0
+        self.jobcentre_referrals = 0
+        self.exits = [0] * len(EXIT_CAUSES)  # by cause, in EXIT_CAUSES order
+        self.opened_by_barrier = dict.fromkeys(BARRIERS, 0)
+        self.social_worker_event_hours = 0.0  # hours of events (second assessments)
+
+
+class MonthlyLedger:
+    """Flows, stocks and costs of one replication, and the month rows made from them."""
+
+    def __init__(self, first_day: date, report_from: float) -> None:
+        self.first_day = first_day
+        self.report_from = report_from
+        self.flows = MonthFlows()
+        self.held_count = dict.fromkeys(HELD_STATES, 0)
+        self.held_level = {k: Level() for k in HELD_STATES}
+        self.open_by_barrier = dict.fromkeys(BARRIERS, 0)
+        self.open_children = Level()
+        self.open_without_children = Level()
+        self.staff_cost_rate = Level()
+        self.filled_posts = dict.fromkeys(ROSTER_ROLES, 0)
+        self.paid_posts: set[Post] = set()
+        self.rows: list[dict[str, Any]] = []
+
+    # as things happen ---------------------------------------------------------------------
+    def held_changed(self, now: float, old: HeldState, new: HeldState) -> None:
+        count, level = self.held_count, self.held_level
+        if old:
+            count[old] -= 1
+            level[old].add(now, -1)
+        count[new] += 1
+        level[new].add(now, 1)
+
+    def case_opened(self, now: float, hh: Household, *, initial: bool) -> None:
+        self.open_by_barrier[hh.barrier] += 1
+        (self.open_children if hh.children else self.open_without_children).add(now, 1)
+        if not initial:
+            self.flows.cases_opened += 1
+            self.flows.opened_by_barrier[hh.barrier] += 1
+
+    def case_closed(self, now: float, hh: Household, cause: str) -> None:
+        if hh.held:
+            self.held_count[hh.held] -= 1
+            self.held_level[hh.held].add(now, -1)
+        self.open_by_barrier[hh.barrier] -= 1
+        (self.open_children if hh.children else self.open_without_children).add(now, -1)
+        self.flows.cases_closed += 1
+        self.flows.exits[EXIT_INDEX[cause]] += 1
+
+    def staff_changed(self, now: float, post: Post, staff: Staff) -> None:
+        """A post changed: count it as paid or not, and the cost rate of the settings."""
+        paid = post.filled
+        if paid != (post in self.paid_posts):
+            if paid:
+                self.paid_posts.add(post)
+            else:
+                self.paid_posts.discard(post)
+            self.filled_posts[post.role] += 1 if paid else -1
+        self.staff_settings_changed(now, staff)
+
+    def staff_settings_changed(self, now: float, staff: Staff) -> None:
+        """Staff cost per day: filled posts by role times the role's cost in force."""
+        rate = sum(
+            n * getattr(staff, role).annual_cost_sek / DAYS_PER_YEAR
+            for role, n in self.filled_posts.items()
+        )
+        self.staff_cost_rate.add(now, rate - self.staff_cost_rate.value)
+
+    # at a month's end -----------------------------------------------------------------------
+    def close_month(
+        self,
+        now: float,
+        start: float,
+        end: float,
+        open_at_start: dict[Barrier, int],
+        figures: dict[str, Any],
+        follow_up: FollowUp,
+        costs: Costs,
+    ) -> None:
+        """Write the row of the month from ``start`` to ``end`` (the time ``now``) and start
+        the next month.
+
+        ``figures`` holds what the components report of their month (social-worker-days in
+        post, utilisations, the AR team's counts, staff in post, cases waiting for a class,
+        unemployment).
+        """
+        f = self.flows
+        held_days: dict[str, float] = {k: lvl.take(now) for k, lvl in self.held_level.items()}
+        row: dict[str, Any] = {
+            "month": (self.first_day + timedelta(days=int(start))).strftime("%Y-%m"),
+            "period": "warmup" if start < self.report_from else "run",
+            "days": end - start,
+        }
+        per_barrier = {b: open_at_start[b] + f.opened_by_barrier[b] for b in BARRIERS}
+        row["households"] = sum(per_barrier.values())
+        row["cases_opened"] = f.cases_opened
+        row["cases_closed"] = f.cases_closed
+        for cause, n in zip(EXIT_CAUSES, f.exits, strict=True):
+            row[f"exits_{cause}"] = n
+        for k in ("a", "b", "c"):
+            row[f"open_class_{k}"] = self.held_count[k]
+        row["waiting_for_class"] = figures["waiting_for_class"]
+        row["without_handler"] = self.held_count["waiting"]
+        row["in_intake"] = self.held_count["intake"] + self.held_count["transfer"]
+        row["first_visits"] = f.first_visits
+        row["first_visit_wait_days"] = (
+            f.first_visit_wait_sum / f.first_visits if f.first_visits else math.nan
+        )
+        for key in ("contacts", "returns", "booked", "dropped_out", "rejected", "transferred"):
+            row[key] = getattr(f, key)
+        row["jobcentre_referrals"] = f.jobcentre_referrals
+        sw_days = figures["social_worker_days"]
+        ab_days = held_days["a"] + held_days["b"]
+        row["caseload_per_social_worker"] = ab_days / sw_days if sw_days else math.nan
+        for key in (
+            "social_worker_utilisation",
+            "administrator_utilisation",
+            "intake_utilisation",
+        ):
+            row[key] = figures[key]
+        row.update(self._workload(held_days, follow_up))
+        for key in ("ar_team_in_programme", "ar_team_waiting", "ar_team_capacity"):
+            row[key] = figures[key]
+        for role in ROSTER_ROLES:
+            row[f"staff_in_post_{role}"] = figures[f"staff_in_post_{role}"]
+        row["staff_in_post_social_workers"] = (
+            row["staff_in_post_intake_social_workers"] + row["staff_in_post_ongoing_social_workers"]
+        )
+        row["assistance_paid_sek"] = (
+            self.open_children.take(now) * costs.assistance_sek_per_month_with_children
+            + self.open_without_children.take(now) * costs.assistance_sek_per_month_without_children
+        ) / DAYS_PER_MONTH
+        row["staff_cost_sek"] = self.staff_cost_rate.take(now)
+        row["unemployment_percent"] = figures["unemployment_percent"]
+        for b in BARRIERS:
+            row[f"households_{b}"] = per_barrier[b]
+        self.rows.append(row)
+        self.flows = MonthFlows()
+
+    def _workload(self, held_days: dict[str, float], fu: FollowUp) -> dict[str, float]:
+        """Staff hours of the month: follow-ups by class, events, case-months by class."""
+        sw_hours = self.flows.social_worker_event_hours + sum(
+            held_days[k]
+            / getattr(fu.interval_days, k)
+            * getattr(fu.social_worker_hours_per_follow_up, k)
+            for k in ("a", "b", "c")
+        )
+        admin_hours = sum(
+            held_days[k] / DAYS_PER_MONTH * getattr(fu.administrator_hours_per_case_month, k)
+            for k in ("a", "b", "c")
+        )
+        return {"social_worker_hours": sw_hours, "administrator_hours": admin_hours}

@@ -1,0 +1,419 @@
+"""The household's path (docs/model.md, "Processes"): booked, first visit, investigation,
+decision, hand-over, assessment of need, class, follow-ups, AR team, exit and return.
+
+Each step is a small method named after the activity. The parts it uses are given to it
+(:meth:`Pathway.attach`): the intake desk, routing, the AR team, the exit hazards and the
+ledger; they call back through the methods named in their constructors.
+
+Event economy: a household has at most one pending event, the earliest of its exit, its next
+class-changing follow-up and its AR eligibility (:meth:`Pathway.schedule_next`). Re-rating a
+case costs a new event only when its earliest clock moved earlier; a pending event that fires
+early finds nothing due and schedules the next.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..domain import DAYS_PER_MONTH, ONGOING_EXIT_CAUSES, Barrier
+from ..engine import CaseloadEnvironment
+from ..inputs.parameters import ModelParameters
+from ..inputs.scenario import Settings
+from ..streams import keyed_uniforms
+from .exits import ExitHazards
+from .household import (
+    D_DROPOUT,
+    D_INVESTIGATION,
+    D_SHORT_NEED,
+    D_TRANSFER,
+    INTAKE_DURATIONS,
+    N_UNIFORMS,
+    RATED_STATES,
+    U_AR_REFER,
+    U_CHILDREN,
+    U_DROPOUT,
+    U_EXIT,
+    U_NEED,
+    U_ONE_TIME,
+    U_REJECT,
+    U_RETURN,
+    U_RETURN_DAYS,
+    U_SHORT,
+    U_SHORT_CAUSE,
+    U_YOUNG,
+    HeldState,
+    Household,
+    Need,
+)
+from .ledger import MonthlyLedger
+
+if TYPE_CHECKING:
+    from .ar_team import ARTeam
+    from .intake import IntakeDesk
+    from .routing import Routing
+
+# One closed (or still open) episode as recorded: household, episode, barrier, district,
+# young, children, start day, end day, cause, via the AR team, the class of its need.
+EpisodeRecord = tuple[int, int, str, int, bool, bool, float, float, str, bool, str]
+EventRecord = tuple[float, int, int, str, str]
+# progress A->B, B->C; deviation C->B
+FOLLOW_UP_CHANGE: dict[str, Need] = {"a": "b", "b": "c", "c": "b"}
+
+
+class Pathway:
+    """The path of every household of one replication through the unit."""
+
+    # the parts, which call back into the path: deleted by :meth:`detach` to break the cycle
+    __deletable__ = ("intake", "routing", "ar_team")
+    intake: IntakeDesk
+    routing: Routing
+    ar_team: ARTeam
+
+    def __init__(
+        self,
+        env: CaseloadEnvironment,
+        params: ModelParameters,
+        settings: Settings,
+        hazards: ExitHazards,
+        ledger: MonthlyLedger,
+        replication_key: tuple[int, int],
+        end: float,
+        *,
+        events: bool,
+    ) -> None:
+        self.env = env
+        self.after: Callable[..., None] = env.call_later
+        self.params = params
+        self.settings = settings  # the settings in force (timed changes replace them)
+        self.hazards = hazards
+        self.ledger = ledger
+        self.replication_key = replication_key  # (seed, replication) for keyed draws
+        self.end = end
+        self.next_id = 0
+        self.open_households: dict[Household, None] = {}
+        self.entered = 0  # households that have had an episode opened (incl. the initial ones)
+        self.closed_by_cause: dict[str, int] = {}
+        self.episodes: list[EpisodeRecord] = []
+        self.log: list[EventRecord] | None = [] if events else None
+        self._waking: Household | None = None
+        self._prepare_follow_ups()
+
+    def attach(self, intake: IntakeDesk, routing: Routing, ar_team: ARTeam) -> None:
+        """The parts the path hands households to (built with this path's callbacks)."""
+        self.intake, self.routing, self.ar_team = intake, routing, ar_team
+
+    def detach(self) -> None:
+        """Drop the parts (a finished run: their callbacks and the path point at each other)."""
+        del self.intake, self.routing, self.ar_team
+
+    def log_event(self, hh: Household, event: str, detail: str, at: float | None = None) -> None:
+        """Append to the per-household event log (only when asked for with ``events=True``);
+        ``at`` is the time of an event recorded after it happened (a drop-out)."""
+        if self.log is not None:
+            day = self.env.now if at is None else at
+            self.log.append((day, hh.id, hh.episode, event, detail))
+
+    # arrival and intake ---------------------------------------------------------------------
+    def new_household(
+        self,
+        district: int,
+        barrier: Barrier,
+        uniforms: list[float],
+        hh_id: int | None = None,
+        intake_days: list[float] | None = None,
+    ) -> Household:
+        c = self.params.contacts
+        if intake_days is None:
+            ip = self.params.intake
+            intake_days = [getattr(ip, name).draw(uniforms[k]) for name, k in INTAKE_DURATIONS]
+        if hh_id is None:
+            hh_id = self.next_id
+            self.next_id += 1
+        return Household(
+            id=hh_id,
+            episode=1,
+            district=district,
+            barrier=barrier,
+            young=uniforms[U_YOUNG] < c.young_share,
+            children=uniforms[U_CHILDREN] < c.children_share,
+            uniforms=uniforms,
+            intake_days=intake_days,
+        )
+
+    def arrive(
+        self, district: int, barrier: Barrier, uniforms: list[float], intake_days: list[float]
+    ) -> None:
+        """A booked contact arrives as a household."""
+        self.book_first_visit(self.new_household(district, barrier, uniforms, None, intake_days))
+
+    def book_first_visit(self, hh: Household) -> None:
+        """Screening booked the household: it waits for a first visit, or drops out first."""
+        ip = self.params.intake
+        hh.booked_day = self.env.now
+        self.ledger.flows.booked += 1
+        self.log_event(hh, "booked", hh.barrier)
+        if hh.uniforms[U_DROPOUT] < ip.dropout_share:
+            hh.dropout_day = self.env.now + hh.intake_days[D_DROPOUT]
+        self.intake.book(hh)
+
+    def drop_out(self, hh: Household) -> None:
+        """The application is never completed (seed 004: booked 884, opened 539): the
+        household gave up at ``dropout_day`` while waiting for its first visit."""
+        self.ledger.flows.dropped_out += 1
+        self._end_application(hh, "dropped_out", "before first visit", at=hh.dropout_day)
+
+    def _end_application(
+        self, hh: Household, outcome: str, detail: str, at: float | None = None
+    ) -> None:
+        """The application ends without a case (dropped out or rejected)."""
+        hh.closed = True
+        self.log_event(hh, outcome, detail, at)
+
+    def first_visit_started(self, hh: Household, wait: float) -> None:
+        flows = self.ledger.flows
+        flows.first_visits += 1
+        flows.first_visit_wait_sum += wait
+
+    def first_visit_done(self, hh: Household) -> None:
+        ip = self.params.intake
+        if hh.uniforms[U_DROPOUT] < ip.dropout_share:
+            # visited but never completed the application
+            self.ledger.flows.dropped_out += 1
+            self._end_application(hh, "dropped_out", "after first visit")
+            return
+        if self.log is not None:
+            self.log_event(hh, "first_visit", f"waited {self.env.now - hh.booked_day:.1f} days")
+        self.after(hh.intake_days[D_INVESTIGATION], self.decide, hh)
+
+    def decide(self, hh: Household) -> None:
+        """The decision: rejected, a short need kept at intake, or a long need going on."""
+        ip = self.params.intake
+        if hh.uniforms[U_REJECT] < ip.rejected_share:
+            self.ledger.flows.rejected += 1
+            self._end_application(hh, "rejected", "")
+            return
+        self.open_case(hh)
+        self.log_event(hh, "granted", "")
+        if hh.uniforms[U_SHORT] < ip.short_need_share[hh.barrier]:
+            self.set_held(hh, "intake")
+            self.after(hh.intake_days[D_SHORT_NEED], self.close_short_need, hh)
+            return
+        if self.settings.organisation.form == "split":
+            days = hh.intake_days[D_TRANSFER]
+            self.set_held(hh, "transfer", until=self.env.now + days)  # re-rated at hand-over
+            self.after(days, self.transfer, hh)
+        else:
+            self.assess_need(hh)
+
+    def open_case(self, hh: Household, elapsed_days: float = 0.0, *, initial: bool = False) -> None:
+        """The episode opens (granted). ``initial`` cases were open before day 0."""
+        now = self.env.now
+        self.open_households[hh] = None
+        hh.granted_day = now - elapsed_days
+        hh.rated_day = now
+        hh.work_clock_at_rating = self.hazards.work_clock.at(now)
+        hh.exit_clocks_left = [
+            -math.log1p(-hh.uniforms[U_EXIT + k]) for k in range(len(ONGOING_EXIT_CAUSES))
+        ]
+        self.ledger.case_opened(now, hh, initial=initial)
+        self.entered += 1
+        ap = self.params.ar_programme
+        if hh.barrier in ap.eligible_barriers:
+            wait = max(ap.min_months_on_assistance * DAYS_PER_MONTH - elapsed_days, 0.0)
+            hh.ar_eligible_day = now + wait
+        # no event yet: the caller places the case (set_held), which schedules its clocks
+
+    def close_short_need(self, hh: Household) -> None:
+        if hh.closed:
+            return
+        if hh.uniforms[U_ONE_TIME] < self.params.intake.one_time_share:
+            self.close(hh, "one_time")
+            return
+        self.close(hh, self.hazards.short_need_cause(hh, hh.uniforms[U_SHORT_CAUSE]))
+
+    def transfer(self, hh: Household) -> None:
+        """Hand-over from intake to the income-support unit (split organisation only)."""
+        if hh.closed:
+            return
+        flows = self.ledger.flows
+        flows.transferred += 1
+        flows.social_worker_event_hours += self.params.intake.second_assessment_hours
+        self.assess_need(hh)
+
+    def assess_need(self, hh: Household) -> None:
+        shares = self.params.routing.need_class_shares[hh.barrier]
+        u = hh.uniforms[U_NEED]
+        hh.need = "a" if u < shares.a else ("b" if u < shares.a + shares.b else "c")
+        self.log_event(hh, "need", hh.need)
+        if hh.barrier == "unemployment":
+            # Every adult with unemployment as barrier is referred to Jobbtorg (seed 003); the
+            # effect is the work-exit multiplier ``jobcentre_multiplier_work``.
+            self.ledger.flows.jobcentre_referrals += 1
+            self.log_event(hh, "jobcentre_referral", "")
+        self.routing.route(hh)
+
+    # holding and follow-ups -----------------------------------------------------------------
+    def set_held(self, hh: Household, held: HeldState, until: float = -math.inf) -> None:
+        """Change the class a case is held in; its exit clocks are re-rated (``until``: the
+        time by which the case will be re-rated anyway, see :meth:`ExitHazards.rate`)."""
+        self.ledger.held_changed(self.env.now, hh.held, held)
+        hh.held = held
+        if self.log is not None:
+            self.log_event(hh, "held", held)
+        if held != "intake":
+            self.hazards.rate(hh, self.env.now, until)
+        self._plan_follow_up(hh)
+        self.schedule_next(hh)
+
+    def _prepare_follow_ups(self) -> None:
+        fu = self.params.follow_up
+        self._follow_share = {
+            "a": fu.progress_share.a,
+            "b": fu.progress_share.b,
+            "c": fu.deviation_share,
+        }
+        self._follow_interval = {k: getattr(fu.interval_days, k) for k in ("a", "b", "c")}
+
+    def _plan_follow_up(self, hh: Household) -> None:
+        """The follow-up at which the plan moves the case: one clock per class stay.
+
+        Follow-ups that change nothing are not simulated; their staff time is accounted from
+        the time cases spend in each class.
+        """
+        hh.follow_up_day = math.inf  # any pending change belonged to the old holding
+        held = hh.held
+        if held != hh.need or held not in self._follow_share:
+            return
+        share = self._follow_share[held]
+        if share <= 0:
+            return
+        interval = self._follow_interval[held]
+        u = hh.fresh_uniform()
+        n = 1 if share >= 1 else math.ceil(math.log1p(-u) / math.log1p(-share))
+        hh.follow_up_day = self.env.now + n * interval
+
+    def follow_up_change(self, hh: Household) -> None:
+        """A follow-up moves the case: progress (A->B, B->C) or deviation (C->B)."""
+        hh.need = FOLLOW_UP_CHANGE[hh.held]
+        self.log_event(hh, "need", hh.need)
+        self.routing.route(hh)
+
+    def rerate(self, hh: Household) -> None:
+        """Re-rate the exit clocks of a case whose circumstances changed (if it has clocks)."""
+        if not hh.closed and hh.held in RATED_STATES:
+            self.hazards.rate(hh, self.env.now)
+            self.schedule_next(hh)
+
+    # the one pending event --------------------------------------------------------------------
+    def schedule_next(self, hh: Household) -> None:
+        """Make sure the household's one pending event fires no later than its earliest clock.
+
+        If the pending event fires earlier than needed (a clock moved later), it is kept: it
+        wakes the household, finds nothing due and schedules the next. So a re-rated case costs
+        a new event only when its earliest clock moved earlier; the old event then goes stale
+        (its token no longer matches). While the household itself is being woken, scheduling
+        waits until its handler is done.
+        """
+        if hh is self._waking:
+            return
+        t = min(hh.exit_day, hh.follow_up_day, hh.ar_eligible_day)
+        if t >= hh.wake_day or t >= self.end + 1:
+            return
+        hh.wake_token += 1
+        hh.wake_day = t
+        self.after(max(t - self.env.now, 0.0), self._wake, hh, hh.wake_token)
+
+    def _wake(self, hh: Household, token: int) -> None:
+        """The household's earliest clock ran out: AR eligibility, a follow-up change or an
+        exit (in that order when they coincide)."""
+        if hh.closed or token != hh.wake_token:
+            return
+        due, hh.wake_day = hh.wake_day, math.inf
+        t = min(hh.exit_day, hh.follow_up_day, hh.ar_eligible_day)
+        if t > due:  # woken early: the clock that was due moved later
+            self.schedule_next(hh)
+            return
+        self._waking = hh
+        try:
+            if hh.ar_eligible_day == t:
+                hh.ar_eligible_day = math.inf
+                self.ar_eligibility(hh)
+            elif hh.follow_up_day == t:
+                hh.follow_up_day = math.inf
+                self.follow_up_change(hh)
+            else:
+                hh.exit_day = math.inf
+                self.close(hh, ONGOING_EXIT_CAUSES[hh.exit_cause_index])
+        finally:
+            self._waking = None
+        if not hh.closed:
+            self.schedule_next(hh)
+
+    def ar_eligibility(self, hh: Household) -> None:
+        """Long enough on assistance with an eligible barrier: referred to the AR team or not."""
+        if hh.programme:
+            return
+        if hh.uniforms[U_AR_REFER] < self.params.ar_programme.referral_share:
+            self.ar_team.refer(hh)
+
+    # exit and return --------------------------------------------------------------------------
+    def close_via_ar(self, hh: Household, cause: str) -> None:
+        """A successful AR programme closes the case (work or another benefit)."""
+        self.close(hh, cause, via_ar=True)
+
+    def close(self, hh: Household, cause: str, *, via_ar: bool = False) -> None:
+        """The case closes (avslut) with ``cause``; the household may come back later."""
+        now = self.env.now
+        hh.closed = True
+        hh.wake_token += 1  # the pending event, if any, goes stale
+        if hh.programme:
+            self.ar_team.leave(hh)
+        if hh.held in ("a", "b", "c", "waiting"):
+            self.routing.leave(hh)
+        self.ledger.case_closed(now, hh, cause)
+        self.open_households.pop(hh, None)
+        self.closed_by_cause[cause] = self.closed_by_cause.get(cause, 0) + 1
+        self.log_event(hh, "exit", cause)
+        self.episodes.append(self.episode_record(hh, now, cause, via_ar))
+        rp = self.params.returns
+        key = "ar_team" if via_ar else cause
+        if hh.uniforms[U_RETURN] < getattr(rp.probability, key):
+            delay = getattr(rp.delay_days, key).draw(hh.uniforms[U_RETURN_DAYS])
+            if now + delay < self.end:
+                self.after(delay, self.return_contact, hh)
+
+    @staticmethod
+    def episode_record(hh: Household, close_day: float, cause: str, via_ar: bool) -> EpisodeRecord:
+        return (
+            hh.id,
+            hh.episode,
+            hh.barrier,
+            hh.district,
+            hh.young,
+            hh.children,
+            hh.granted_day,
+            close_day,
+            cause,
+            via_ar,
+            hh.need,
+        )
+
+    def open_episode_records(self) -> list[EpisodeRecord]:
+        """The episodes still open at the end, as records without an end."""
+        return [self.episode_record(hh, math.nan, "", False) for hh in self.open_households]
+
+    def return_contact(self, old: Household) -> None:
+        """A closed household applies again: a new episode with its own draws."""
+        # keyed by household and episode: the same draws whatever order returns come in
+        seed, replication = self.replication_key
+        u = keyed_uniforms(seed, replication, "returns", (old.id, old.episode), N_UNIFORMS)
+        hh = self.new_household(old.district, old.barrier, u, hh_id=old.id)
+        hh.episode = old.episode + 1
+        hh.young, hh.children = old.young, old.children
+        flows = self.ledger.flows
+        flows.contacts += 1
+        flows.returns += 1
+        self.log_event(hh, "returned", "")
+        self.book_first_visit(hh)
