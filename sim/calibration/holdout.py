@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..domain import BARRIERS
 from ..experiments.runner import ProgressCallback, ScenarioResults, run_scenario
-from ..inputs.scenario import load_scenarios
+from ..inputs.loading import load_scenarios
 from ..inputs.validation import InputError
 from .targets import TargetFile, load_targets
 

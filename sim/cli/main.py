@@ -50,8 +50,9 @@ from ..experiments.runner import (
     run_until_precise,
 )
 from ..experiments.stopping import DEFAULT_KPIS, ReplicationRule
-from ..inputs.reference import scenario_reference_markdown
-from ..inputs.scenario import ResolvedScenario, load_scenarios, scenario_json_schema
+from ..inputs.loading import load_scenarios
+from ..inputs.reference import scenario_json_schema, scenario_reference_markdown
+from ..inputs.scenario import ResolvedScenario
 from ..inputs.validation import InputError, read_toml, suggest
 from ..metrics import kpi_names
 from ..output.folders import (
