@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from ..domain import BARRIERS
-from ..experiments.runner import ProgressCallback, ScenarioResults, run_scenario
+from ..experiments.parallel import ProgressCallback
+from ..experiments.runner import ScenarioResults, run_scenario
 from ..inputs.loading import load_scenarios
 from ..inputs.validation import InputError
 from .targets import TargetFile, load_targets
