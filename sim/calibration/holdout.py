@@ -40,6 +40,8 @@ OTHER_GROUPS = tuple(b for b in BARRIERS if b != "unemployment")
 
 @dataclasses.dataclass
 class HoldoutCheck:
+    """One holdout check: what it compares, by which criterion, the figures and the verdict."""
+
     name: str
     source: str
     scenario: str
@@ -106,6 +108,7 @@ def check_vantor(
     overrides: Sequence[str],
     progress: ProgressCallback | None = None,
 ) -> HoldoutCheck:
+    """Vantör 2005: the share of the year's households on assistance over a year."""
     path = calibration / "targets" / "vantor_2005.toml"
     targets = load_targets(path)
     target = targets.by_id()["share_over_one_year"]
@@ -153,6 +156,7 @@ def check_eav_split(
     overrides: Sequence[str],
     progress: ProgressCallback | None = None,
 ) -> HoldoutCheck:
+    """Enskede-Årsta-Vantör 2011: the A/B/C split of the ongoing caseload."""
     path = calibration / "targets" / "eav_2011.toml"
     targets = load_targets(path)
     by_id = targets.by_id()
@@ -264,6 +268,7 @@ def check_unemployment_pattern(
     overrides: Sequence[str],
     progress: ProgressCallback | None = None,
 ) -> HoldoutCheck:
+    """Stockholm 1999-2003: the unemployment group shrinks fastest as unemployment falls."""
     path = calibration / "targets" / "city_2003.toml"
     targets = load_targets(path)
     by_id = targets.by_id()
