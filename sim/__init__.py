@@ -28,7 +28,8 @@ from .experiments.runner import (  # noqa: E402
     run_scenario,
     run_scenarios,
 )
-from .inputs.scenario import ResolvedScenario, load_scenarios  # noqa: E402
+from .inputs.loading import load_scenarios  # noqa: E402
+from .inputs.scenario import ResolvedScenario  # noqa: E402
 from .inputs.validation import InputError  # noqa: E402
 
 __all__ = [

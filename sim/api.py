@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .experiments.runner import ComparisonResults, ScenarioResults, compare_scenarios, run_scenario
-from .inputs.scenario import ResolvedScenario, load_scenarios
+from .inputs.loading import load_scenarios
+from .inputs.scenario import ResolvedScenario
 
 ScenarioLike = str | Path | ResolvedScenario
 

@@ -244,7 +244,7 @@ def test_readme_scenario_example_validates(tmp_path):
     import re
     import shutil
 
-    from sim.inputs.scenario import load_scenarios
+    from sim.inputs.loading import load_scenarios
 
     root = Path(__file__).resolve().parent.parent
     readme = (root / "README.md").read_text()

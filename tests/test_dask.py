@@ -36,7 +36,7 @@ def test_cli_runs_on_a_cluster(small, cluster, tmp_path):
 
 
 def test_unreachable_scheduler_is_a_clear_error(small, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("sim.experiments.runner.DASK_CONNECT_TIMEOUT", "2s")
+    monkeypatch.setattr("sim.experiments.parallel.DASK_CONNECT_TIMEOUT", "2s")
     code = cli.main(
         ["run", str(small), "--out", str(tmp_path / "x"), "--cluster", "tcp://127.0.0.1:1"]
     )

@@ -19,8 +19,8 @@ import tomli_w
 from sim.calibration.point_fit import point_fit
 from sim.calibration.spec import load_problem
 from sim.cli import main as cli
+from sim.inputs.loading import load_parameters, load_scenarios
 from sim.inputs.parameters import ModelParameters
-from sim.inputs.scenario import load_parameters, load_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"

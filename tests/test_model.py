@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.experiments.runner import run_scenario
-from sim.inputs.scenario import load_scenarios
+from sim.inputs.loading import load_scenarios
 from sim.model.caseload import CaseloadModel
 from sim.model.household import U_EXIT
 

@@ -17,8 +17,8 @@ import pytest
 from scipy import stats
 
 from sim.experiments.runner import run_scenario
+from sim.inputs.loading import load_scenarios
 from sim.inputs.parameters import ModelParameters
-from sim.inputs.scenario import load_scenarios
 
 MONTH = 365.25 / 12
 

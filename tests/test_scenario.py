@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.inputs.scenario import load_scenarios
+from sim.inputs.loading import load_scenarios
 from sim.inputs.validation import InputError
 
 from .conftest import ROOT, SMALL

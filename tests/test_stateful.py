@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from sim.inputs.scenario import Settings, load_scenarios
+from sim.inputs.loading import load_scenarios
+from sim.inputs.scenario import Settings
 from sim.model.caseload import CaseloadModel
 
 from .conftest import SMALL

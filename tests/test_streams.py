@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from sim.experiments.runner import run_scenario
-from sim.inputs.scenario import load_scenarios
+from sim.inputs.loading import load_scenarios
 from sim.model.caseload import CaseloadModel
 from sim.streams import keyed_uniforms, make_stream
 

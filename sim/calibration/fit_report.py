@@ -1,7 +1,7 @@
 """How well a calibration fits, what pulls against what, and what the data cannot pin down.
 
-Everything here reads the products of :mod:`sim.fitting` and :mod:`sim.posterior` and runs the
-model only for predictive checks:
+Everything here reads the products of :mod:`sim.calibration.point_fit` and
+:mod:`sim.calibration.posterior` and runs the model only for predictive checks:
 
 * the **point check** runs the fitted point with more replications (common random numbers);
 * the **posterior predictive** runs one replication for each of N draws from the posterior, so
@@ -12,6 +12,9 @@ the points searched (all under the same random numbers), two targets pull agains
 when getting one closer goes with getting the other further away (negative correlation of their
 squared discrepancies). Identifiability comes from the posterior: a parameter whose posterior
 spread is close to its prior's is not pinned down by these targets.
+
+The tables here make the report's numbers; :func:`render_fit_report` puts them on one HTML page
+with the figures of :mod:`sim.calibration.fit_figures`.
 """
 
 from __future__ import annotations
@@ -21,16 +24,18 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.lines import Line2D
 
 from ..experiments.runner import run_scenarios
 from ..output.report import png_base64
+from .fit_figures import (
+    plot_abc_diagnostics,
+    plot_fit_history,
+    plot_marginals,
+    plot_pairs,
+    plot_targets,
+)
 from .spec import CalibrationProblem, target_sd
 from .uncertainty import draw_posterior
 
@@ -208,121 +213,6 @@ def correlated_pairs(problem: CalibrationProblem, sample: pd.DataFrame) -> pd.Da
     return pd.DataFrame(rows, columns=["parameter_a", "parameter_b", "correlation"])
 
 
-# figures ------------------------------------------------------------------------------------
-
-
-def plot_targets(table: pd.DataFrame) -> Any:
-    """Each target on its own scale: reported band, point fit and posterior predictive."""
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(table) + 1.2))
-    for i, row in enumerate(table.itertuples()):
-        scale = max(abs(row.band_high - row.reported), abs(row.reported - row.band_low)) or 1.0
-
-        def z(v: float, row: Any = row, scale: float = scale) -> float:
-            return float((v - row.reported) / scale)
-
-        ax.plot(
-            [z(row.band_low), z(row.band_high)], [i, i], color="#bbb", lw=8, solid_capstyle="butt"
-        )
-        ax.plot([z(row.point_p05), z(row.point_p95)], [i - 0.12] * 2, color="C0")
-        ax.plot(z(row.point_mean), i - 0.12, "o", color="C0")
-        if "predictive_mean" in table.columns:
-            ax.plot([z(row.predictive_p05), z(row.predictive_p95)], [i + 0.12] * 2, color="C1")
-            ax.plot(z(row.predictive_mean), i + 0.12, "s", color="C1")
-    ax.axvline(0, color="k", lw=0.8)
-    ax.set_yticks(range(len(table)), table["target"])
-    ax.invert_yaxis()
-    ax.set_xlabel("model − reported, in half-widths of the reported band (grey: the band)")
-    handles = [
-        Line2D([], [], color="#bbb", lw=8, label="reported band"),
-        Line2D([], [], color="C0", marker="o", label="point fit: mean, 90 % of replications"),
-    ]
-    if "predictive_mean" in table.columns:
-        handles.append(
-            Line2D([], [], color="C1", marker="s", label="posterior predictive: mean, 90 %")
-        )
-    ax.legend(handles=handles, loc="lower right", fontsize=8)
-    ax.set_title("Targets: reported against simulated")
-    return fig
-
-
-def plot_marginals(
-    problem: CalibrationProblem, sample: pd.DataFrame, point: dict[str, float]
-) -> Any:
-    names = problem.names
-    cols = 4
-    rows = math.ceil(len(names) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.2 * rows), squeeze=False)
-    w = sample["weight"].to_numpy(float)
-    for ax, entry in zip(axes.flat, problem.spec.calibrate, strict=False):
-        ax.hist(sample[entry.path], bins=20, weights=w, range=(entry.low, entry.high), color="C1")
-        ax.axvline(point[entry.path], color="C0", lw=2)
-        ax.set_xlim(entry.low, entry.high)
-        ax.set_title(entry.path, fontsize=8)
-        ax.set_yticks([])
-    for ax in list(axes.flat)[len(names) :]:
-        ax.set_visible(False)
-    fig.suptitle("Posterior marginals over the prior range (blue line: point fit)")
-    fig.tight_layout()
-    return fig
-
-
-def plot_pairs(
-    problem: CalibrationProblem, sample: pd.DataFrame, identified: pd.DataFrame, most: int = 5
-) -> Any:
-    chosen = list(identified.sort_values("sd_ratio")["parameter"].head(most))
-    n = len(chosen)
-    fig, axes = plt.subplots(n, n, figsize=(2.1 * n, 2.1 * n), squeeze=False)
-    w = sample["weight"].to_numpy(float)
-    alpha = np.clip(w / w.max(), 0.05, 1.0)
-    bounds = {e.path: (e.low, e.high) for e in problem.spec.calibrate}
-    for i, a in enumerate(chosen):
-        for j, b in enumerate(chosen):
-            ax = axes[i][j]
-            if i == j:
-                ax.hist(sample[a], bins=15, weights=w, range=bounds[a], color="C1")
-                ax.set_yticks([])
-            elif i > j:
-                ax.scatter(sample[b], sample[a], s=6, alpha=alpha, color="C1")
-                ax.set_xlim(*bounds[b])
-                ax.set_ylim(*bounds[a])
-            else:
-                ax.set_visible(False)
-            ax.tick_params(labelsize=6)
-            if i == n - 1:
-                ax.set_xlabel(b, fontsize=7)
-            if j == 0 and i > 0:
-                ax.set_ylabel(a, fontsize=7)
-    fig.suptitle(f"Posterior pairs of the {n} best identified parameters")
-    return fig
-
-
-def plot_abc_diagnostics(diag: pd.DataFrame) -> Any:
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3))
-    ax1.semilogy(diag["generation"], diag["epsilon"], "o-")
-    ax1.set_xlabel("generation")
-    ax1.set_ylabel("tolerance (distance)")
-    ax2.plot(diag["generation"], diag["acceptance_rate"], "o-", label="acceptance rate")
-    ax2.set_xlabel("generation")
-    ax2.set_ylim(0, 1)
-    ax3 = ax2.twinx()
-    ax3.plot(diag["generation"], diag["effective_sample_size"], "s--", color="C1", label="ESS")
-    ax3.set_ylabel("effective sample size")
-    ax2.set_ylabel("acceptance rate")
-    fig.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def plot_fit_history(history: pd.DataFrame) -> Any:
-    fig, ax = plt.subplots(figsize=(5, 3))
-    ax.semilogy(history["generation"], history["best_distance"], "o-")
-    ax.set_xlabel("generation")
-    ax.set_ylabel("best weighted distance")
-    ax.set_title("Point fit (differential evolution)")
-    fig.tight_layout()
-    return fig
-
-
 def _table(frame: pd.DataFrame, digits: int = 3) -> str:
     if frame.empty:
         return "<p>none</p>"
@@ -341,46 +231,59 @@ def _table(frame: pd.DataFrame, digits: int = 3) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def render_fit_report(
-    *,
+def _figures(
     problem: CalibrationProblem,
     targets: pd.DataFrame,
     point: dict[str, float],
-    fit_summary: dict[str, Any],
     history: pd.DataFrame,
-    tension: pd.DataFrame,
     sample: pd.DataFrame | None,
     identified: pd.DataFrame | None,
-    pairs: pd.DataFrame | None,
     diagnostics: pd.DataFrame | None,
-    notes: Sequence[str],
-) -> str:
-    """The fit report as one self-contained HTML page."""
-    reproduced = int(targets["reproduced"].sum())
+) -> list[tuple[str, str]]:
+    """The report's figures as (title, base64 PNG), in the order shown: those of the point fit,
+    then those of the posterior where there is one."""
     figs = [("Targets", png_base64(plot_targets(targets)))]
     if len(history):
         figs.append(("Point fit", png_base64(plot_fit_history(history))))
-    sections = []
     if sample is not None and identified is not None:
         figs.append(("Posterior marginals", png_base64(plot_marginals(problem, sample, point))))
         figs.append(("Posterior pairs", png_base64(plot_pairs(problem, sample, identified))))
-        weak = identified[~identified["identified"]]["parameter"].tolist()
-        warn = (
-            "<p><b>Not pinned down by these targets</b> (posterior spread above "
-            f"{WEAK_IDENTIFICATION:.0%} of the prior's): {html.escape(', '.join(weak))}. "
-            "Their fitted values are a choice within the prior range, not a finding.</p>"
-            if weak
-            else "<p>Every parameter's posterior is narrower than its prior.</p>"
-        )
-        sections.append(f"<h2>Parameters</h2>{warn}{_table(identified)}")
-        sections.append(
-            "<h2>Parameters identified only together</h2>"
-            f"<p>Posterior correlation beyond ±{STRONG_CORRELATION}:</p>"
-            f"{_table(pairs if pairs is not None else pd.DataFrame())}"
-        )
     if diagnostics is not None:
         figs.append(("ABC-SMC diagnostics", png_base64(plot_abc_diagnostics(diagnostics))))
-        sections.append(f"<h2>ABC-SMC generations</h2>{_table(diagnostics)}")
+    return figs
+
+
+def _parameter_sections(identified: pd.DataFrame, pairs: pd.DataFrame | None) -> list[str]:
+    """What the posterior says of each parameter: which the targets leave loose, and which are
+    identified only in combination."""
+    weak = identified[~identified["identified"]]["parameter"].tolist()
+    warn = (
+        "<p><b>Not pinned down by these targets</b> (posterior spread above "
+        f"{WEAK_IDENTIFICATION:.0%} of the prior's): {html.escape(', '.join(weak))}. "
+        "Their fitted values are a choice within the prior range, not a finding.</p>"
+        if weak
+        else "<p>Every parameter's posterior is narrower than its prior.</p>"
+    )
+    return [
+        f"<h2>Parameters</h2>{warn}{_table(identified)}",
+        "<h2>Parameters identified only together</h2>"
+        f"<p>Posterior correlation beyond ±{STRONG_CORRELATION}:</p>"
+        f"{_table(pairs if pairs is not None else pd.DataFrame())}",
+    ]
+
+
+def _page(
+    problem: CalibrationProblem,
+    targets: pd.DataFrame,
+    fit_summary: dict[str, Any],
+    tension: pd.DataFrame,
+    notes: Sequence[str],
+    sections: Sequence[str],
+    figs: Sequence[tuple[str, str]],
+) -> str:
+    """The HTML page: the fit's summary and notes, the target and tension tables, then the
+    posterior's ``sections`` and the figures."""
+    reproduced = int(targets["reproduced"].sum())
     fig_html = "".join(
         f"<h3>{html.escape(t)}</h3><img src='data:image/png;base64,{b}'>" for t, b in figs
     )
@@ -417,3 +320,27 @@ below {TENSION}).</p>
 <h2>Figures</h2>{fig_html}
 </body></html>
 """
+
+
+def render_fit_report(
+    *,
+    problem: CalibrationProblem,
+    targets: pd.DataFrame,
+    point: dict[str, float],
+    fit_summary: dict[str, Any],
+    history: pd.DataFrame,
+    tension: pd.DataFrame,
+    sample: pd.DataFrame | None,
+    identified: pd.DataFrame | None,
+    pairs: pd.DataFrame | None,
+    diagnostics: pd.DataFrame | None,
+    notes: Sequence[str],
+) -> str:
+    """The fit report as one self-contained HTML page."""
+    figs = _figures(problem, targets, point, history, sample, identified, diagnostics)
+    sections = []
+    if sample is not None and identified is not None:
+        sections.extend(_parameter_sections(identified, pairs))
+    if diagnostics is not None:
+        sections.append(f"<h2>ABC-SMC generations</h2>{_table(diagnostics)}")
+    return _page(problem, targets, fit_summary, tension, notes, sections, figs)

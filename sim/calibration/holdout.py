@@ -25,18 +25,23 @@ import numpy as np
 import pandas as pd
 
 from ..domain import BARRIERS
-from ..experiments.runner import ProgressCallback, ScenarioResults, run_scenario
-from ..inputs.scenario import load_scenarios
+from ..experiments.parallel import ProgressCallback
+from ..experiments.runner import ScenarioResults, run_scenario
+from ..inputs.loading import load_scenarios
 from ..inputs.validation import InputError
-from .targets import TargetFile, load_targets
+from .targets import Target, TargetFile, load_targets
 
 PATTERN_SCENARIO = "validation/stockholm_1999_2003.toml"
 #: the unemployment group must fall at least this many times as fast as the others' mean
 PATTERN_MIN_RATIO = 1.5
+#: the groups the unemployment group is compared with
+OTHER_GROUPS = tuple(b for b in BARRIERS if b != "unemployment")
 
 
 @dataclasses.dataclass
 class HoldoutCheck:
+    """One holdout check: what it compares, by which criterion, the figures and the verdict."""
+
     name: str
     source: str
     scenario: str
@@ -103,6 +108,7 @@ def check_vantor(
     overrides: Sequence[str],
     progress: ProgressCallback | None = None,
 ) -> HoldoutCheck:
+    """Vantör 2005: the share of the year's households on assistance over a year."""
     path = calibration / "targets" / "vantor_2005.toml"
     targets = load_targets(path)
     target = targets.by_id()["share_over_one_year"]
@@ -150,6 +156,7 @@ def check_eav_split(
     overrides: Sequence[str],
     progress: ProgressCallback | None = None,
 ) -> HoldoutCheck:
+    """Enskede-Årsta-Vantör 2011: the A/B/C split of the ongoing caseload."""
     path = calibration / "targets" / "eav_2011.toml"
     targets = load_targets(path)
     by_id = targets.by_id()
@@ -194,42 +201,41 @@ def check_eav_split(
     )
 
 
-def check_unemployment_pattern(
-    calibration: Path,
-    replications: int,
-    workers: int | None,
-    overrides: Sequence[str],
-    progress: ProgressCallback | None = None,
-) -> HoldoutCheck:
-    path = calibration / "targets" / "city_2003.toml"
-    targets = load_targets(path)
-    by_id = targets.by_id()
-    scenario = calibration / PATTERN_SCENARIO
-    resolved = load_scenarios(scenario, overrides, replications=replications)[0]
-    results = run_scenario(resolved, workers=workers, progress=progress)
-    monthly = results.monthly[results.monthly["period"] == "run"]
+def _pattern_months(monthly: pd.DataFrame, scenario: Path) -> tuple[str, str]:
+    """The first reported month and the same month four years on, which the run must reach."""
     first = str(monthly["month"].min())
     last = f"{int(first[:4]) + 4}{first[4:]}"  # the seed compares December with December
     if last not in set(monthly["month"]):
         raise InputError.single(scenario, "horizon_years", f"the run must reach {last}")
+    return first, last
+
+
+def _changes_by_barrier(monthly: pd.DataFrame, first: str, last: str) -> dict[str, np.ndarray]:
+    """Per barrier group, each replication's change in households from ``first`` to ``last``,
+    in per cent."""
     changes: dict[str, np.ndarray] = {}
     for barrier in BARRIERS:
         column = f"households_{barrier}"
         start = monthly[monthly["month"] == first].set_index("replication")[column]
         end = monthly[monthly["month"] == last].set_index("replication")[column]
         changes[barrier] = (end / start - 1).to_numpy(float) * 100
-    others = [b for b in BARRIERS if b != "unemployment"]
-    others_fall = float(np.mean([changes[b].mean() for b in others]))
-    unemployment_fall = float(changes["unemployment"].mean())
-    ratio = unemployment_fall / others_fall if others_fall else math.nan
-    reported = {b: by_id[f"change_1999_2003_{b}"].value for b in BARRIERS}
-    reported_ratio = reported["unemployment"] / float(np.mean([reported[b] for b in others]))
+    return changes
+
+
+def _pattern_rows(
+    targets: dict[str, Target],
+    changes: dict[str, np.ndarray],
+    months: tuple[str, str],
+    ratios: tuple[float, float],
+) -> list[dict[str, object]]:
+    """A row per barrier group, one for the other groups' mean change, one for the ratio
+    (``ratios``: the model's and the seed's)."""
     rows = []
     for barrier in BARRIERS:
-        target = by_id[f"change_1999_2003_{barrier}"]
+        target = targets[f"change_1999_2003_{barrier}"]
         rows.append(
             _row(
-                f"change {first} -> {last}, {barrier} group, %",
+                f"change {months[0]} -> {months[1]}, {barrier} group, %",
                 target.value,
                 target.sd,
                 _ci(changes[barrier]),
@@ -238,11 +244,12 @@ def check_unemployment_pattern(
     rows.append(
         _row(
             "mean change of the other groups, %",
-            float(np.mean([reported[b] for b in others])),
+            float(np.mean([targets[f"change_1999_2003_{b}"].value for b in OTHER_GROUPS])),
             None,
-            _ci(np.mean([changes[b] for b in others], axis=0)),
+            _ci(np.mean([changes[b] for b in OTHER_GROUPS], axis=0)),
         )
     )
+    ratio, reported_ratio = ratios
     rows.append(
         _row(
             "unemployment group's change / the others' mean change",
@@ -251,6 +258,31 @@ def check_unemployment_pattern(
             (ratio, math.nan, math.nan),
         )
     )
+    return rows
+
+
+def check_unemployment_pattern(
+    calibration: Path,
+    replications: int,
+    workers: int | None,
+    overrides: Sequence[str],
+    progress: ProgressCallback | None = None,
+) -> HoldoutCheck:
+    """Stockholm 1999-2003: the unemployment group shrinks fastest as unemployment falls."""
+    path = calibration / "targets" / "city_2003.toml"
+    targets = load_targets(path)
+    by_id = targets.by_id()
+    scenario = calibration / PATTERN_SCENARIO
+    resolved = load_scenarios(scenario, overrides, replications=replications)[0]
+    results = run_scenario(resolved, workers=workers, progress=progress)
+    monthly = results.monthly[results.monthly["period"] == "run"]
+    first, last = _pattern_months(monthly, scenario)
+    changes = _changes_by_barrier(monthly, first, last)
+    others_fall = float(np.mean([changes[b].mean() for b in OTHER_GROUPS]))
+    unemployment_fall = float(changes["unemployment"].mean())
+    ratio = unemployment_fall / others_fall if others_fall else math.nan
+    reported = {b: by_id[f"change_1999_2003_{b}"].value for b in BARRIERS}
+    reported_ratio = reported["unemployment"] / float(np.mean([reported[b] for b in OTHER_GROUPS]))
     ok = unemployment_fall < 0 and others_fall < 0 and ratio >= PATTERN_MIN_RATIO
     source = by_id["change_1999_2003_unemployment"].source
     return HoldoutCheck(
@@ -263,7 +295,7 @@ def check_unemployment_pattern(
         criterion=f"all groups fall on average and the unemployment group at least "
         f"{PATTERN_MIN_RATIO} times as fast as the others' mean (the seed: 'about twice'; its "
         f"figures give {reported_ratio:.1f})",
-        table=pd.DataFrame(rows),
+        table=pd.DataFrame(_pattern_rows(by_id, changes, (first, last), (ratio, reported_ratio))),
         reproduced=bool(ok),
     )
 

@@ -162,6 +162,79 @@ class _Evaluator:
         self.new += len(runnable)
 
 
+class _GenerationWatch:
+    """differential_evolution's callback: records each generation's best distance, reports
+    progress, and stops the search once the time budget is spent."""
+
+    def __init__(
+        self, evaluator: _Evaluator, budget_seconds: float | None, progress: FitProgress | None
+    ) -> None:
+        self.evaluator = evaluator
+        self.budget_seconds = budget_seconds
+        self.progress = progress
+        self.started = time.monotonic()
+        self.history: list[dict[str, float]] = []
+        self.stopped_by = "max_generations"
+
+    # scipy passes the OptimizeResult only to a callback whose one parameter has this name
+    def __call__(self, intermediate_result: Any) -> bool:
+        evaluations = len(self.evaluator.cache)
+        self.history.append(
+            {
+                "generation": len(self.history) + 1,
+                "best_distance": float(intermediate_result.fun),
+                "evaluations": evaluations,
+            }
+        )
+        if self.progress:
+            self.progress(len(self.history), float(intermediate_result.fun), evaluations)
+        elapsed = time.monotonic() - self.started
+        if self.budget_seconds is not None and elapsed > self.budget_seconds:
+            self.stopped_by = "time budget"
+            return True
+        return False
+
+
+def _search(
+    problem: CalibrationProblem,
+    evaluator: _Evaluator,
+    watch: _GenerationWatch,
+    *,
+    popsize: int,
+    max_generations: int,
+    seed: int,
+) -> Any:
+    """Differential evolution over the prior box, a whole generation per evaluator call."""
+    from scipy.optimize import differential_evolution
+
+    return differential_evolution(
+        lambda x: math.nan,  # never called: the evaluator maps whole generations
+        problem.bounds,
+        popsize=popsize,
+        maxiter=max_generations,
+        init="latinhypercube",
+        rng=np.random.default_rng(seed),
+        polish=False,  # gradients of a simulated distance are noise
+        updating="deferred",
+        workers=evaluator,
+        callback=watch,
+        tol=1e-3,
+    )
+
+
+def _evaluations_table(evaluator: _Evaluator) -> pd.DataFrame:
+    """Every point run (incl. replayed ones): its parameters, distance and KPI means."""
+    rows = [
+        {
+            **row["values"],
+            "distance": row["distance"],
+            **{f"kpi:{k}": v for k, v in row["kpis"].items()},
+        }
+        for row in evaluator.cache.values()
+    ]
+    return pd.DataFrame(rows)
+
+
 def point_fit(
     problem: CalibrationProblem,
     work: Path,
@@ -182,8 +255,6 @@ def point_fit(
     ``max_generations``, when the population has converged, or when ``budget_seconds`` have
     passed (a later call with the same work folder continues from there).
     """
-    from scipy.optimize import differential_evolution
-
     seed = problem.resolved.scenario.seed if seed is None else seed
     settings = {
         "method": "differential_evolution",
@@ -193,60 +264,25 @@ def point_fit(
     }
     open_work_folder(work, settings_fingerprint(problem, settings), fresh=fresh)
     evaluator = _Evaluator(problem, replications, workers, cluster, work / "evaluations.jsonl")
-    started = time.monotonic()
-    history: list[dict[str, float]] = []
-    stopped = {"by": "max_generations"}
-
-    def after_generation(intermediate_result: Any) -> bool:
-        history.append(
-            {
-                "generation": len(history) + 1,
-                "best_distance": float(intermediate_result.fun),
-                "evaluations": len(evaluator.cache),
-            }
-        )
-        if progress:
-            progress(len(history), float(intermediate_result.fun), len(evaluator.cache))
-        if budget_seconds is not None and time.monotonic() - started > budget_seconds:
-            stopped["by"] = "time budget"
-            return True
-        return False
-
-    result = differential_evolution(
-        lambda x: math.nan,  # never called: the evaluator maps whole generations
-        problem.bounds,
-        popsize=popsize,
-        maxiter=max_generations,
-        init="latinhypercube",
-        rng=np.random.default_rng(seed),
-        polish=False,  # gradients of a simulated distance are noise
-        updating="deferred",
-        workers=evaluator,
-        callback=after_generation,
-        tol=1e-3,
+    watch = _GenerationWatch(evaluator, budget_seconds, progress)
+    result = _search(
+        problem, evaluator, watch, popsize=popsize, max_generations=max_generations, seed=seed
     )
-    if stopped["by"] != "time budget" and result.success:
-        stopped["by"] = "converged"
+    stopped_by = watch.stopped_by
+    if stopped_by != "time budget" and result.success:
+        stopped_by = "converged"
     best = evaluator.cache[_key(result.x)]
-    rows = [
-        {
-            **row["values"],
-            "distance": row["distance"],
-            **{f"kpi:{k}": v for k, v in row["kpis"].items()},
-        }
-        for row in evaluator.cache.values()
-    ]
     return PointFit(
         values=dict(best["values"]),
         distance=float(best["distance"]),
         kpis=dict(best["kpis"]),
-        evaluations=pd.DataFrame(rows),
-        history=pd.DataFrame(history),
+        evaluations=_evaluations_table(evaluator),
+        history=pd.DataFrame(watch.history),
         replications=replications,
-        generations=len(history),
+        generations=len(watch.history),
         new_evaluations=evaluator.new,
-        wall_seconds=time.monotonic() - started,
-        stopped_by=stopped["by"],
+        wall_seconds=time.monotonic() - watch.started,
+        stopped_by=stopped_by,
     )
 
 

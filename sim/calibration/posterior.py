@@ -18,7 +18,9 @@ reproducible.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
+import os
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -94,42 +96,43 @@ def _sampler(workers: int | None, cluster: str | None) -> tuple[Any, Any]:
 
         client = Client(cluster)  # type: ignore[no-untyped-call]
         return DaskDistributedSampler(dask_client=client, batch_size=4), client
-    import os
-
     return MulticoreEvalParallelSampler(n_procs=workers or os.cpu_count() or 1), None
 
 
-def abc_posterior(
-    problem: CalibrationProblem,
-    work: Path,
-    *,
-    population: int = 150,
-    max_generations: int = 8,
-    min_acceptance_rate: float = 0.02,
-    budget_seconds: float | None = None,
-    seed: int | None = None,
-    workers: int | None = None,
-    cluster: str | None = None,
-    fresh: bool = False,
-) -> Posterior:
-    """ABC-SMC posterior of the spec's parameters given its targets (resumable)."""
+def _import_pyabc() -> Any:
+    """pyABC, quietened to warnings; an input error naming the extra to install if missing."""
     try:
         import pyabc
     except ImportError:
         raise InputError.single(
             "calibrate", "", "the posterior needs pyABC: pip install 'caseflow[calibration]'"
         ) from None
-    import logging
-
     # pyABC sets its level on the "ABC" logger at import; its module loggers inherit it
     logging.getLogger("ABC").setLevel(logging.WARNING)
+    return pyabc
 
-    seed = problem.resolved.scenario.seed if seed is None else seed
+
+def _open_database(
+    problem: CalibrationProblem, work: Path, population: int, seed: int, fresh: bool
+) -> tuple[bool, Path]:
+    """Prepare the work folder; whether it holds generations of the same posterior to resume,
+    and the database path (removed when ``fresh``)."""
     settings = {"method": "pyabc-smc", "population": population, "seed": seed}
     resume = open_work_folder(work, settings_fingerprint(problem, settings), fresh=fresh)
     db_path = work / ABC_DB
     if fresh and db_path.exists():
         db_path.unlink()
+    return resume, db_path
+
+
+def _abc_smc(
+    pyabc: Any,
+    problem: CalibrationProblem,
+    population: int,
+    workers: int | None,
+    cluster: str | None,
+) -> tuple[Any, Any]:
+    """pyABC's ABC-SMC over the uniform prior box, and the Dask client to close (or None)."""
     prior = pyabc.Distribution(
         **{
             _pyabc_name(name): pyabc.RV("uniform", low, high - low)
@@ -149,38 +152,85 @@ def abc_posterior(
         # left a handful of particles with nearly all the weight.
         transitions=pyabc.MultivariateNormalTransition(bandwidth_selector=_twice_covariance),
     )
-    np.random.seed(seed)  # the first generation's prior draws in this process
+    return abc, client
+
+
+def _new_or_resumed(
+    abc: Any, problem: CalibrationProblem, db_path: Path, resume: bool
+) -> tuple[Any, int]:
+    """The run's history (a new database, or the stored one) and the generations it holds."""
     db = f"sqlite:///{db_path}"
     observed = {t.kpi: t.value for t in problem.compared if t.kpi}
     if resume and db_path.exists():
         history = abc.load(db, 1)
-        done = history.max_t + 1
-    else:
-        history = abc.new(db, observed)
-        done = 0
+        return history, history.max_t + 1
+    return abc.new(db, observed), 0
+
+
+def _run_generations(
+    abc: Any,
+    history: Any,
+    client: Any,
+    *,
+    remaining: int,
+    max_generations: int,
+    min_acceptance_rate: float,
+    budget_seconds: float | None,
+    started: float,
+) -> tuple[Any, str]:
+    """Run the ``remaining`` generations, close the Dask client, and say what stopped them."""
+    if remaining <= 0:
+        if client is not None:
+            client.close()
+        return history, "max_generations"
+    try:
+        history = abc.run(
+            max_nr_populations=remaining,
+            min_acceptance_rate=min_acceptance_rate,
+            max_walltime=None if budget_seconds is None else timedelta(seconds=budget_seconds),
+        )
+    finally:
+        if client is not None:
+            client.close()
+    if history.max_t + 1 >= max_generations:
+        return history, "max_generations"
+    elapsed = time.monotonic() - started
+    if budget_seconds is not None and elapsed >= budget_seconds:
+        return history, "time budget"
+    return history, "acceptance rate below minimum"
+
+
+def abc_posterior(
+    problem: CalibrationProblem,
+    work: Path,
+    *,
+    population: int = 150,
+    max_generations: int = 8,
+    min_acceptance_rate: float = 0.02,
+    budget_seconds: float | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    cluster: str | None = None,
+    fresh: bool = False,
+) -> Posterior:
+    """ABC-SMC posterior of the spec's parameters given its targets (resumable)."""
+    pyabc = _import_pyabc()
+    seed = problem.resolved.scenario.seed if seed is None else seed
+    resume, db_path = _open_database(problem, work, population, seed, fresh)
+    abc, client = _abc_smc(pyabc, problem, population, workers, cluster)
+    np.random.seed(seed)  # the first generation's prior draws in this process
+    history, done = _new_or_resumed(abc, problem, db_path, resume)
     started = time.monotonic()
-    remaining = max_generations - done
-    stopped_by = "max_generations"
-    if remaining > 0:
-        try:
-            history = abc.run(
-                max_nr_populations=remaining,
-                min_acceptance_rate=min_acceptance_rate,
-                max_walltime=None if budget_seconds is None else timedelta(seconds=budget_seconds),
-            )
-        finally:
-            if client is not None:
-                client.close()
-        generations = history.max_t + 1
-        if generations < max_generations:
-            elapsed = time.monotonic() - started
-            stopped_by = (
-                "time budget"
-                if budget_seconds is not None and elapsed >= budget_seconds
-                else "acceptance rate below minimum"
-            )
-    elif client is not None:
-        client.close()
+    history, stopped_by = _run_generations(
+        abc,
+        history,
+        client,
+        remaining=max_generations - done,
+        max_generations=max_generations,
+        min_acceptance_rate=min_acceptance_rate,
+        budget_seconds=budget_seconds,
+        started=started,
+    )
     return Posterior(
         sample=posterior_sample(problem, history),
         diagnostics=diagnostics(history),

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..experiments.runner import ProgressCallback, run_scenarios
+from ..experiments.parallel import ProgressCallback
+from ..experiments.runner import run_scenarios
 from ..inputs.validation import InputError
 from .spec import CalibrationSpec, load_problem, target_sd
 

@@ -23,8 +23,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..inputs.loading import load_parameters, load_scenarios
 from ..inputs.parameters import ModelParameters
-from ..inputs.scenario import ResolvedScenario, load_parameters, load_scenarios
+from ..inputs.scenario import ResolvedScenario
 from ..inputs.validation import (
     InputError,
     Problem,

@@ -18,7 +18,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..experiments.runner import ProgressCallback, ScenarioResults, run_scenarios
+from ..experiments.parallel import ProgressCallback
+from ..experiments.runner import ScenarioResults, run_scenarios
 from ..inputs.scenario import ResolvedScenario
 from ..inputs.validation import InputError
 from ..metrics import summarise

@@ -41,17 +41,12 @@ from ..calibration.screening import (
 from ..calibration.spec import load_problem
 from ..calibration.targets import check_targets, find_seeds, load_targets
 from ..calibration.uncertainty import run_posterior
-from ..experiments.runner import (
-    ClusterError,
-    ProgressCallback,
-    ScenarioResults,
-    compare_scenarios,
-    run_scenario,
-    run_until_precise,
-)
-from ..experiments.stopping import DEFAULT_KPIS, ReplicationRule
-from ..inputs.reference import scenario_reference_markdown
-from ..inputs.scenario import ResolvedScenario, load_scenarios, scenario_json_schema
+from ..experiments.parallel import ClusterError, ProgressCallback
+from ..experiments.runner import ScenarioResults, compare_scenarios, run_scenario
+from ..experiments.stopping import DEFAULT_KPIS, ReplicationRule, run_until_precise
+from ..inputs.loading import load_scenarios
+from ..inputs.reference import scenario_json_schema, scenario_reference_markdown
+from ..inputs.scenario import ResolvedScenario
 from ..inputs.validation import InputError, read_toml, suggest
 from ..metrics import kpi_names
 from ..output.folders import (

@@ -1,16 +1,16 @@
-"""Experiments: replications of scenarios, run in-process or on a local process pool, and
-paired comparisons of alternatives under common random numbers.
+"""Experiments: replications of scenarios, and paired comparisons of alternatives under
+common random numbers.
 
-A task is a whole replication of one scenario. Each replication's random streams depend only on
-the seed and its number, and results are gathered in task order, so the numbers are the same
-whatever the number of workers.
+A replication is one run of the model reduced to its monthly rows and KPIs; the replications of
+one or several scenarios are tasks that :mod:`sim.experiments.parallel` runs where asked (this
+process, a local pool, a Dask cluster) and returns in task order. Each replication's random
+streams depend only on the seed and its number, so the numbers are the same whatever the number
+of workers. How many replications are enough is :mod:`sim.experiments.stopping`.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -19,9 +19,7 @@ from ..inputs.scenario import ResolvedScenario
 from ..metrics import replication_kpis, summarise
 from ..model.caseload import CaseloadModel, rare_garbage_collection
 from .paired import paired_differences
-from .stopping import ReplicationRule, RuleOutcome, decide
-
-ProgressCallback = Callable[[int, int], None]
+from .parallel import ProgressCallback, default_workers, map_replications
 
 
 @dataclass
@@ -37,6 +35,8 @@ class ScenarioResults:
 
 @dataclass
 class ReplicationResult:
+    """One replication reduced to its monthly rows and KPIs (and its event log if asked)."""
+
     replication: int
     monthly: pd.DataFrame
     kpis: dict[str, float]
@@ -72,10 +72,6 @@ def run_replication(
     return ReplicationResult(replication, monthly, kpis, log)
 
 
-def default_workers() -> int:
-    return max(os.cpu_count() or 1, 1)
-
-
 def run_scenario(
     resolved: ResolvedScenario,
     *,
@@ -106,13 +102,19 @@ def run_scenarios(
     tasks = [
         (i, rep) for i, r in enumerate(resolved_list) for rep in range(r.scenario.replications)
     ]
-    done = _map(
-        resolved_list, tasks, workers or default_workers(), progress, events, cluster=cluster
+    done = map_replications(
+        run_replication,
+        [resolved_list[i] for i, _ in tasks],
+        [rep for _, rep in tasks],
+        events=events,
+        workers=workers or default_workers(),
+        progress=progress,
+        cluster=cluster,
     )
     out = []
     for i, resolved in enumerate(resolved_list):
         mine = [result for (j, _rep), result in zip(tasks, done, strict=True) if j == i]
-        out.append(_collect(resolved, mine))
+        out.append(collect_results(resolved, mine))
     return out
 
 
@@ -147,118 +149,18 @@ def _align(alternative: ResolvedScenario, base: ResolvedScenario) -> ResolvedSce
     return replace(alternative, scenario=scenario)
 
 
-DASK_CONNECT_TIMEOUT = "20s"
+def kpi_table(results: Sequence[ReplicationResult]) -> pd.DataFrame:
+    """One row per replication: its number and its KPIs (the ``per_replication`` frame)."""
+    return pd.DataFrame([{"replication": r.replication, **r.kpis} for r in results])
 
 
-class ClusterError(Exception):
-    """The Dask cluster cannot be used (not installed, or not reachable)."""
-
-
-def _map_dask(
-    address: str,
-    scenarios: Sequence[ResolvedScenario],
-    reps: Sequence[int],
-    events: bool,
-    progress: ProgressCallback | None,
-) -> list[ReplicationResult]:
-    """Run replications as tasks on a Dask cluster; results come back in task order."""
-    try:
-        from dask.distributed import Client
-    except ImportError:
-        raise ClusterError(
-            "--cluster needs dask.distributed: pip install 'caseflow[dask]'"
-        ) from None
-    try:
-        client = Client(address, timeout=DASK_CONNECT_TIMEOUT)  # type: ignore[no-untyped-call]
-    except (OSError, TimeoutError) as exc:
-        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
-    out: list[ReplicationResult] = []
-    with client:
-        futures = client.map(
-            run_replication, list(scenarios), list(reps), [events] * len(reps), pure=False
-        )
-        for future in futures:
-            out.append(future.result())
-            if progress:
-                progress(len(out), len(futures))
-    return out
-
-
-def _map(
-    resolved_list: Sequence[ResolvedScenario],
-    tasks: Sequence[tuple[int, int]],
-    workers: int,
-    progress: ProgressCallback | None,
-    events: bool,
-    pool: ProcessPoolExecutor | None = None,
-    cluster: str | None = None,
-) -> list[ReplicationResult]:
-    """Run the tasks (scenario index, replication) and return results in task order: in this
-    process, on a local process pool, or on a Dask cluster (``cluster`` = scheduler address)."""
-    out: list[ReplicationResult] = []
-    if cluster:
-        scenarios = [resolved_list[i] for i, _ in tasks]
-        return _map_dask(cluster, scenarios, [rep for _, rep in tasks], events, progress)
-    if pool is None and (workers <= 1 or len(tasks) <= 1):
-        for i, rep in tasks:
-            out.append(run_replication(resolved_list[i], rep, events))
-            if progress:
-                progress(len(out), len(tasks))
-        return out
-    scenarios = [resolved_list[i] for i, _ in tasks]
-    reps = [rep for _, rep in tasks]
-    own = pool is None
-    executor = pool or ProcessPoolExecutor(max_workers=min(workers, len(tasks)))
-    try:
-        for result in executor.map(run_replication, scenarios, reps, [events] * len(tasks)):
-            out.append(result)
-            if progress:
-                progress(len(out), len(tasks))
-    finally:
-        if own:
-            executor.shutdown(cancel_futures=True)
-    return out
-
-
-def run_until_precise(
-    resolved: ResolvedScenario,
-    rule: ReplicationRule,
-    *,
-    workers: int | None = None,
-    progress: ProgressCallback | None = None,
-) -> tuple[ScenarioResults, RuleOutcome]:
-    """Add replications until the chosen KPIs' intervals are within the rule's precision
-    (``--replications auto``), or the cap is reached. The results use exactly the replications
-    the rule looked at, so they do not depend on how many were run in parallel."""
-    workers = workers or default_workers()
-    results: list[ReplicationResult] = []
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
-    try:
-        while True:
-            start = len(results)
-            size = rule.initial if start == 0 else max(workers, 1)
-            tasks = [(0, rep) for rep in range(start, min(start + size, rule.cap))]
-            results.extend(_map([resolved], tasks, workers, None, False, pool))
-            per_rep = pd.DataFrame([{"replication": r.replication, **r.kpis} for r in results])
-            outcome, done = decide(per_rep, rule)
-            if progress:
-                progress(len(results), rule.cap)
-            if done or len(results) >= rule.cap:
-                break
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    used = results[: outcome.used]
-    final = replace(
-        resolved, scenario=resolved.scenario.model_copy(update={"replications": outcome.used})
-    )
-    return _collect(final, used), outcome
-
-
-def _collect(resolved: ResolvedScenario, results: list[ReplicationResult]) -> ScenarioResults:
+def collect_results(
+    resolved: ResolvedScenario, results: Sequence[ReplicationResult]
+) -> ScenarioResults:
+    """Replications of one scenario, in any order, as its tidy results (by replication)."""
     results = sorted(results, key=lambda r: r.replication)
     monthly = pd.concat([r.monthly for r in results], ignore_index=True)
-    per_rep = pd.DataFrame([{"replication": r.replication, **r.kpis} for r in results])
+    per_rep = kpi_table(results)
     logs = [r.events for r in results if r.events is not None]
     events = pd.concat(logs, ignore_index=True) if logs else None
     return ScenarioResults(resolved, monthly, per_rep, summarise(per_rep), events)

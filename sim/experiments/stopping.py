@@ -6,16 +6,29 @@ target precision the rule looks ahead: it keeps adding replications (``look_ahea
 ``look_ahead * n / 100`` beyond 100) and accepts ``n`` only if the precision holds throughout;
 if it is lost on the way the search goes on. The decision is taken replication by replication
 in order, so it is the same whatever the number of workers.
+
+:func:`decide` is the rule on replications already run; :func:`run_until_precise` applies it
+while running them (``--replications auto``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from ..inputs.scenario import ResolvedScenario
+from .parallel import ProgressCallback, default_workers, local_pool, map_replications
+from .runner import (
+    ReplicationResult,
+    ScenarioResults,
+    collect_results,
+    kpi_table,
+    run_replication,
+)
 
 DEFAULT_KPIS = ("mean_monthly_households", "exits_work_per_year", "cases_closed_per_year")
 
@@ -101,3 +114,43 @@ def decide(per_replication: pd.DataFrame, rule: ReplicationRule) -> tuple[RuleOu
         if n >= rule.cap:
             return RuleOutcome(None, n, False, history), True
     return RuleOutcome(solution, n_total, False, history), False
+
+
+def run_until_precise(
+    resolved: ResolvedScenario,
+    rule: ReplicationRule,
+    *,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[ScenarioResults, RuleOutcome]:
+    """Add replications until the chosen KPIs' intervals are within the rule's precision
+    (``--replications auto``), or the cap is reached. The results use exactly the replications
+    the rule looked at, so they do not depend on how many were run in parallel."""
+    workers = workers or default_workers()
+    results: list[ReplicationResult] = []
+    # One pool for all batches, so that worker processes start once, not once per batch.
+    with local_pool(workers) as pool:
+        while True:
+            start = len(results)
+            size = rule.initial if start == 0 else max(workers, 1)
+            reps = list(range(start, min(start + size, rule.cap)))
+            results.extend(
+                map_replications(
+                    run_replication,
+                    [resolved] * len(reps),
+                    reps,
+                    events=False,
+                    workers=workers,
+                    pool=pool,
+                )
+            )
+            outcome, done = decide(kpi_table(results), rule)
+            if progress:
+                progress(len(results), rule.cap)
+            if done or len(results) >= rule.cap:
+                break
+    used = results[: outcome.used]
+    final = replace(
+        resolved, scenario=resolved.scenario.model_copy(update={"replications": outcome.used})
+    )
+    return collect_results(final, used), outcome

@@ -1,6 +1,8 @@
-"""The scenario file reference, generated from the schema (``caseflow schema --markdown``).
+"""The scenario file described from its schema: for editors (``caseflow schema``, a JSON
+Schema) and for people (``caseflow schema --markdown``, a table of every key).
 
-``docs/scenarios.md`` embeds this text between two marker lines; a test keeps it up to date.
+``docs/scenarios.md`` embeds the markdown between two marker lines; a test keeps it up to date.
+Both add the two keys that loading handles outside the schema, ``extends`` and ``sweep``.
 """
 
 from __future__ import annotations
@@ -134,3 +136,16 @@ def scenario_reference_markdown() -> str:
         END,
     ]
     return "\n".join(lines)
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """JSON Schema of a scenario file, for editors (``caseflow schema``)."""
+    schema = Scenario.model_json_schema()
+    props = schema.setdefault("properties", {})
+    props["extends"] = {"type": "string", "description": "path of a scenario this one changes"}
+    props["sweep"] = {
+        "type": "object",
+        "description": "dotted key -> list of values; the run covers their product",
+        "additionalProperties": {"type": "array", "minItems": 1},
+    }
+    return schema

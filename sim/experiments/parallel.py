@@ -1,0 +1,140 @@
+"""Where replications run: in this process, on a local process pool, or on a Dask cluster.
+
+A task is one call ``run(scenario, replication, events)`` of a picklable top-level function
+(:func:`sim.experiments.runner.run_replication` passes itself, so this module needs to know
+nothing about what a replication computes). Each replication's random streams depend only on
+the seed and its number, and results are gathered in task order, so the numbers are the same
+whatever the number of workers and wherever they run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import TypeVar
+
+from ..inputs.scenario import ResolvedScenario
+
+#: called with (tasks done, tasks in all) after each finished task
+ProgressCallback = Callable[[int, int], None]
+
+#: how long to wait for a Dask scheduler before giving up (a test shortens it)
+DASK_CONNECT_TIMEOUT = "20s"
+
+R = TypeVar("R")
+#: one replication of one scenario: (scenario, replication number, keep the event log)
+Task = Callable[[ResolvedScenario, int, bool], R]
+
+
+class ClusterError(Exception):
+    """The Dask cluster cannot be used (not installed, or not reachable)."""
+
+
+def default_workers() -> int:
+    return max(os.cpu_count() or 1, 1)
+
+
+@contextmanager
+def local_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """A process pool to share across several :func:`map_replications` calls, shut down on
+    exit; None for a single worker (tasks then run in this process)."""
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        yield pool
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def map_replications(
+    run: Task[R],
+    scenarios: Sequence[ResolvedScenario],
+    reps: Sequence[int],
+    *,
+    events: bool,
+    workers: int,
+    progress: ProgressCallback | None = None,
+    pool: ProcessPoolExecutor | None = None,
+    cluster: str | None = None,
+) -> list[R]:
+    """``run(scenarios[k], reps[k], events)`` for every task ``k``, results in task order.
+
+    On the Dask cluster at ``cluster`` if given; else on ``pool`` if given; else in this process
+    when one worker or one task makes a pool pointless; else on a pool made for these tasks.
+    """
+    if cluster:
+        return _map_dask(cluster, run, scenarios, reps, events, progress)
+    if pool is None and (workers <= 1 or len(reps) <= 1):
+        return _map_here(run, scenarios, reps, events, progress)
+    return _map_pool(run, scenarios, reps, events, progress, workers, pool)
+
+
+def _map_here(
+    run: Task[R],
+    scenarios: Sequence[ResolvedScenario],
+    reps: Sequence[int],
+    events: bool,
+    progress: ProgressCallback | None,
+) -> list[R]:
+    """Run the tasks one after another in this process."""
+    out: list[R] = []
+    for scenario, rep in zip(scenarios, reps, strict=True):
+        out.append(run(scenario, rep, events))
+        if progress:
+            progress(len(out), len(reps))
+    return out
+
+
+def _map_pool(
+    run: Task[R],
+    scenarios: Sequence[ResolvedScenario],
+    reps: Sequence[int],
+    events: bool,
+    progress: ProgressCallback | None,
+    workers: int,
+    pool: ProcessPoolExecutor | None,
+) -> list[R]:
+    """Run the tasks on ``pool``, or on a pool of at most ``workers`` made (and closed) here."""
+    out: list[R] = []
+    own = pool is None
+    executor = pool or ProcessPoolExecutor(max_workers=min(workers, len(reps)))
+    try:
+        for result in executor.map(run, scenarios, reps, [events] * len(reps)):
+            out.append(result)
+            if progress:
+                progress(len(out), len(reps))
+    finally:
+        if own:
+            executor.shutdown(cancel_futures=True)
+    return out
+
+
+def _map_dask(
+    address: str,
+    run: Task[R],
+    scenarios: Sequence[ResolvedScenario],
+    reps: Sequence[int],
+    events: bool,
+    progress: ProgressCallback | None,
+) -> list[R]:
+    """Run the tasks on a Dask cluster; results come back in task order."""
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise ClusterError(
+            "--cluster needs dask.distributed: pip install 'caseflow[dask]'"
+        ) from None
+    try:
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    out: list[R] = []
+    with client:
+        futures = client.map(run, list(scenarios), list(reps), [events] * len(reps), pure=False)
+        for future in futures:
+            out.append(future.result())
+            if progress:
+                progress(len(out), len(futures))
+    return out

@@ -1,0 +1,391 @@
+"""Loading scenario files into :class:`~sim.inputs.scenario.ResolvedScenario` objects.
+
+Beyond the plain keys of :class:`~sim.inputs.scenario.Scenario` a scenario file may use:
+
+* ``extends = "other.toml"``: start from another scenario and change only what differs
+  (tables merge key by key; arrays and values replace).
+* ``[[changes]]`` with ``at = 2016-01-01``: settings of ``staff``, ``ar_team``, ``organisation``
+  or ``costs`` that change from that date.
+* ``[sweep]``: lists of values for one or more dotted keys; the run covers their product.
+
+Loading resolves all of that, and the command line's ``--set``, ``--years``, ``--seed`` and
+``--replications``, into one :class:`ResolvedScenario` per sweep point, or raises
+:class:`~sim.inputs.validation.InputError` naming file, key and what is allowed. To name the
+file, loading remembers which file (or option) set each key: :class:`_Origins`.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .parameters import ModelParameters
+from .scenario import CHANGEABLE, Change, ResolvedScenario, Scenario, Settings
+from .validation import (
+    InputError,
+    Problem,
+    problems_from_validation,
+    read_toml,
+    validate_model,
+)
+
+#: a key path, its value, and the option that set it (``--set KEY=VALUE``, ``--years``, ...)
+Assignment = tuple[list[str], Any, str]
+
+
+class _Origins:
+    """Which file set each key, so that an error names the file the user must edit."""
+
+    def __init__(self, default: str) -> None:
+        self.default = default
+        self._by_key: dict[tuple[str | int, ...], str] = {}
+
+    def sources(self) -> set[str]:
+        return set(self._by_key.values())
+
+    def record(self, data: Mapping[str, Any], source: str, prefix: tuple[str, ...] = ()) -> None:
+        for key, value in data.items():
+            path = (*prefix, key)
+            self._by_key[path] = source
+            if isinstance(value, Mapping):
+                self.record(value, source, path)
+
+    def set_by(self, sources: Iterable[str]) -> tuple[str, ...]:
+        """Dotted keys (leaves) whose value comes from one of ``sources``."""
+        wanted = set(sources)
+        return tuple(
+            ".".join(str(p) for p in key)
+            for key, src in self._by_key.items()
+            if src in wanted and not any(k[: len(key)] == key and k != key for k in self._by_key)
+        )
+
+    def with_keys(self, keys: Iterable[tuple[str, ...]], source: str) -> _Origins:
+        """A copy in which ``keys`` are attributed to ``source``."""
+        out = _Origins(self.default)
+        out._by_key = dict(self._by_key)
+        for key in keys:
+            out._by_key[key] = source
+        return out
+
+    def __call__(self, loc: Sequence[str | int]) -> str:
+        for n in range(len(loc), 0, -1):
+            hit = self._by_key.get(tuple(loc[:n]))
+            if hit is not None:
+                return hit
+        return self.default
+
+
+# --- files and extends --------------------------------------------------------------------
+
+
+def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; anything else in ``top`` replaces what ``base`` had."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _read_with_extends(
+    path: Path, origins: _Origins, chain: tuple[Path, ...] = ()
+) -> dict[str, Any]:
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, path))
+        raise InputError.single(chain[-1], "extends", f"extends makes a cycle: {cycle}")
+    raw = read_toml(path)
+    parent_ref = raw.pop("extends", None)
+    base: dict[str, Any] = {}
+    if parent_ref is not None:
+        if not isinstance(parent_ref, str) or not parent_ref:
+            raise InputError.single(path, "extends", "must be the path of another scenario file")
+        parent = (path.parent / parent_ref).resolve()
+        if not parent.exists():
+            raise InputError.single(path, "extends", f"extended file not found: {parent}")
+        base = _read_with_extends(parent, origins, (*chain, path))
+    origins.record(raw, str(path))
+    return deep_merge(base, raw)
+
+
+def _extended_file(source: Path) -> str | None:
+    """The file ``source`` itself extends (its direct base), if any."""
+    parent_ref = read_toml(source).get("extends")
+    return str((source.parent / parent_ref).resolve()) if parent_ref else None
+
+
+# --- --set and the command line's overrides -----------------------------------------------
+
+
+def parse_assignment(text: str) -> tuple[list[str], Any]:
+    """``"staff.intake_social_workers.posts=6"`` -> (["staff", ...], 6).
+
+    The value is read as a TOML value (numbers, booleans, dates, arrays, inline tables); anything
+    that is not valid TOML is taken as a plain string, so ``organisation.form=merged`` works.
+    """
+    if "=" not in text:
+        raise InputError.single("--set", text, "expected KEY.PATH=VALUE")
+    key, _, value_text = text.partition("=")
+    parts = [p.strip() for p in key.strip().split(".")]
+    if not all(parts):
+        raise InputError.single("--set", text, "the key path has an empty part")
+    try:
+        value = tomllib.loads(f"v = {value_text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = value_text.strip()
+    return parts, value
+
+
+def set_key(data: dict[str, Any], parts: Sequence[str], value: Any) -> None:
+    node = data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def _nest(parts: Sequence[str], value: Any) -> Any:
+    out: Any = value
+    for part in reversed(parts):
+        out = {part: out}
+    return out
+
+
+def _command_line_assignments(
+    overrides: Iterable[str],
+    years: float | None,
+    seed: int | None,
+    replications: int | None,
+) -> list[Assignment]:
+    """``--set`` strings, then ``--years``, ``--seed`` and ``--replications`` if given."""
+    extra: list[Assignment] = [(*parse_assignment(text), f"--set {text}") for text in overrides]
+    for key, value in (("horizon_years", years), ("seed", seed), ("replications", replications)):
+        if value is not None:
+            extra.append(([key], value, f"--{key.split('_')[-1]}"))
+    return extra
+
+
+def _apply_assignments(
+    raw: dict[str, Any], origins: _Origins, assignments: Iterable[Assignment]
+) -> None:
+    """Set each assigned key in ``raw`` and attribute it to the option that set it."""
+    for parts, value, label in assignments:
+        set_key(raw, parts, value)
+        origins.record({parts[0]: _nest(parts[1:], value)}, label)
+
+
+# --- sweeps -------------------------------------------------------------------------------
+
+
+def _flatten_sweep(table: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        parts = (*prefix, *key.split("."))
+        if isinstance(value, Mapping):
+            flat.update(_flatten_sweep(value, parts))
+        else:
+            flat[".".join(parts)] = value
+    return flat
+
+
+def _sweep_points(raw_sweep: Any, source: str) -> list[dict[str, Any]]:
+    if raw_sweep is None:
+        return [{}]
+    if not isinstance(raw_sweep, Mapping) or not raw_sweep:
+        raise InputError.single(source, "sweep", "must be a table of KEY.PATH = [values]")
+    flat = _flatten_sweep(raw_sweep)
+    for key, values in flat.items():
+        if not isinstance(values, list) or not values:
+            raise InputError.single(
+                source, f"sweep.{key}", f"must be a non-empty list of values (got {values!r})"
+            )
+    keys = list(flat)
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*flat.values())]
+
+
+def _point_label(point: Mapping[str, Any]) -> str:
+    bits = []
+    for key, value in point.items():
+        text = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(value))
+        bits.append(f"{key.split('.')[-1]}={text}")
+    return ",".join(bits)
+
+
+def _sweep_source(origins: _Origins) -> str:
+    """How errors and ``own_keys`` name the values a sweep point sets."""
+    return f"{origins(('sweep',))} [sweep]"
+
+
+def _data_at_point(raw: dict[str, Any], point: Mapping[str, Any], source: Path) -> dict[str, Any]:
+    """The scenario's data with the sweep point's values set, named after the point."""
+    data = copy.deepcopy(raw)
+    for key, value in point.items():
+        set_key(data, key.split("."), value)
+    if point:
+        data["name"] = f"{data.get('name', source.stem)}[{_point_label(point)}]"
+        data["name"] = re.sub(r"[^A-Za-z0-9_.-]+", "_", data["name"]).strip("_")
+    return data
+
+
+# --- the timeline of [[changes]] ----------------------------------------------------------
+
+
+def _change_updates(
+    scenario: Scenario, i: int, change: Change, origins: _Origins
+) -> dict[str, Any]:
+    """The sections change ``i`` sets, after checking its date and that it may set them."""
+    where = ("changes", i)
+    if not scenario.start_date <= change.at < scenario.end_date:
+        raise InputError.single(
+            origins(where),
+            f"changes[{i}].at",
+            f"{change.at} is outside the simulated period "
+            f"{scenario.start_date} to {scenario.end_date}",
+        )
+    fixed = sorted(set(change.organisation or {}) & {"districts", "contacts_scale"})
+    if fixed:
+        raise InputError.single(
+            origins(where),
+            f"changes[{i}].organisation.{fixed[0]}",
+            "cannot change at a date: contacts are drawn for the whole run from the "
+            "districts and contacts_scale at the start; compare separate scenarios instead",
+        )
+    updates = {k: getattr(change, k) for k in CHANGEABLE if getattr(change, k) is not None}
+    if not updates:
+        raise InputError.single(
+            origins(where),
+            f"changes[{i}]",
+            f"changes nothing; give at least one of {', '.join(CHANGEABLE)}",
+        )
+    return updates
+
+
+def _validate_changed(candidate: dict[str, Any], i: int, origins: _Origins) -> Scenario:
+    """The scenario as it stands after change ``i``; problems are named after that change."""
+    try:
+        return Scenario.model_validate(candidate)
+    except ValidationError as exc:
+        problems = problems_from_validation(exc, Scenario, origins)
+        raise InputError(
+            [Problem(origins(("changes", i)), f"changes[{i}].{p.key}", p.message) for p in problems]
+        ) from None
+
+
+def _timeline(scenario: Scenario, raw: dict[str, Any], origins: _Origins) -> tuple[Settings, ...]:
+    """Validate each timed change on top of everything before it."""
+    first = Settings(
+        scenario.start_date,
+        scenario.organisation,
+        scenario.staff,
+        scenario.ar_team,
+        scenario.costs,
+    )
+    settings = [first]
+    current = {k: raw.get(k, {}) for k in CHANGEABLE}
+    order = sorted(range(len(scenario.changes)), key=lambda i: scenario.changes[i].at)
+    for i in order:
+        change = scenario.changes[i]
+        current = deep_merge(current, _change_updates(scenario, i, change, origins))
+        changed = _validate_changed({**raw, **current, "changes": []}, i, origins)
+        settings.append(
+            Settings(change.at, changed.organisation, changed.staff, changed.ar_team, changed.costs)
+        )
+    return tuple(settings)
+
+
+# --- parameter sets -----------------------------------------------------------------------
+
+
+def load_parameters(path: Path) -> ModelParameters:
+    """A parameter set file, validated (every problem names that file)."""
+    raw = read_toml(path)
+    return validate_model(ModelParameters, raw, lambda _loc: str(path))
+
+
+def _parameters_path(scenario: Scenario, origins: _Origins, source: Path) -> Path:
+    """The parameter set file, relative to the file that named it (which must exist)."""
+    param_file = origins(("parameters",))
+    base_dir = Path(param_file).parent if Path(param_file).exists() else source.parent
+    param_path = (base_dir / scenario.parameters).resolve()
+    if not param_path.exists():
+        raise InputError.single(
+            param_file, "parameters", f"parameter set file not found: {param_path}"
+        )
+    return param_path
+
+
+# --- scenarios ----------------------------------------------------------------------------
+
+
+def _own_keys(
+    source: Path, origins: _Origins, point_origins: _Origins, parent_file: str | None
+) -> tuple[str, ...]:
+    """Dotted keys set by the file itself, the command line or the sweep, not inherited
+    from the extended file (none recorded for a file that extends nothing)."""
+    if not parent_file:
+        return ()
+    own_sources = {str(source.resolve()), _sweep_source(origins)}
+    own_sources |= {src for src in point_origins.sources() if src.startswith("--")}
+    return point_origins.set_by(own_sources)
+
+
+def _resolve_point(
+    source: Path,
+    raw: dict[str, Any],
+    origins: _Origins,
+    point: dict[str, Any],
+    parent_file: str | None,
+) -> ResolvedScenario:
+    """Validate the scenario at one sweep point, build its timeline, load its parameters."""
+    data = _data_at_point(raw, point, source)
+    point_origins = origins.with_keys(
+        [tuple(key.split(".")) for key in point], _sweep_source(origins)
+    )
+    scenario = validate_model(Scenario, data, point_origins)
+    timeline = _timeline(scenario, data, point_origins)
+    param_path = _parameters_path(scenario, point_origins, source)
+    return ResolvedScenario(
+        scenario,
+        load_parameters(param_path),
+        source,
+        param_path,
+        timeline,
+        dict(point),
+        extends=parent_file,
+        own_keys=_own_keys(source, origins, point_origins, parent_file),
+    )
+
+
+def load_scenarios(
+    path: str | Path,
+    overrides: Iterable[str] = (),
+    *,
+    years: float | None = None,
+    seed: int | None = None,
+    replications: int | None = None,
+) -> list[ResolvedScenario]:
+    """Load a scenario file: one :class:`ResolvedScenario` per sweep point (one if no sweep).
+
+    ``overrides`` are ``KEY.PATH=VALUE`` strings (the command line's ``--set``), validated like
+    the file. ``years``, ``seed`` and ``replications`` override the file's values.
+    """
+    source = Path(path)
+    origins = _Origins(str(source))
+    raw = _read_with_extends(source, origins)
+    parent_file = _extended_file(source)
+    assignments = _command_line_assignments(overrides, years, seed, replications)
+    _apply_assignments(raw, origins, assignments)
+    points = _sweep_points(raw.pop("sweep", None), origins(("sweep",)))
+    return [_resolve_point(source, raw, origins, point, parent_file) for point in points]
