@@ -49,7 +49,7 @@ validate: $(STAMP) $(NATIVE)
 
 # Regenerate the key table of docs/scenarios.md from the schema (a test checks it is current).
 docs: $(STAMP)
-	$(BIN)/python -c "import re, pathlib; from sim.reference import BEGIN, END, scenario_reference_markdown as md; p = pathlib.Path('docs/scenarios.md'); t = p.read_text(); p.write_text(t[: t.index(BEGIN)] + md() + t[t.index(END) + len(END):])"
+	$(BIN)/python -c "import re, pathlib; from sim.inputs.reference import BEGIN, END, scenario_reference_markdown as md; p = pathlib.Path('docs/scenarios.md'); t = p.read_text(); p.write_text(t[: t.index(BEGIN)] + md() + t[t.index(END) + len(END):])"
 
 clean:
 	rm -rf $(VENV) .build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -11,6 +11,10 @@ import pandas as pd
 import pytest
 
 from sim.cli import main as cli
+from sim.cli.calibrate import legacy_argv
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "calibration" / "spec_2015.toml"
 
 MONTHLY_COLUMNS = [
     "households", "cases_opened", "cases_closed", "exits_work", "exits_studies",
@@ -123,11 +127,26 @@ def test_interrupted_run_leaves_no_folder(small, tmp_path, monkeypatch, capsys):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "run_scenario", interrupt)
+    monkeypatch.setattr("sim.experiments.runner.run_scenario", interrupt)
     out = tmp_path / "int"
     assert cli.main(["run", str(small), "--out", str(out)]) == 130
     assert not out.exists()
     assert not list(tmp_path.glob(".incomplete-*"))
+    assert "resumes" not in capsys.readouterr().err  # only a fit keeps work to resume
+
+
+def test_interrupted_fit_says_its_work_is_kept(tmp_path, monkeypatch, capsys):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sim.calibration.point_fit.point_fit", interrupt)
+    out = tmp_path / "fit"
+    args = ["calibrate", "fit", str(SPEC), "--out", str(out), "--work", str(tmp_path / "work"),
+            "--fitted-dir", str(tmp_path / "fitted")]  # fmt: skip
+    assert cli.main(args) == 130
+    err = capsys.readouterr().err
+    assert "interrupted: no results were written" in err and "the same command resumes it" in err
+    assert not out.exists() and not (tmp_path / "fitted").exists()
 
 
 def test_failure_half_way_keeps_the_previous_results(small, tmp_path, monkeypatch):
@@ -141,7 +160,7 @@ def test_failure_half_way_keeps_the_previous_results(small, tmp_path, monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(cli, "write_manifest", broken)
+    monkeypatch.setattr("sim.output.folders.write_manifest", broken)
     with pytest.raises(RuntimeError):
         cli.main(
             [
@@ -354,3 +373,57 @@ def test_report_warns_outside_the_calibrated_range(small, tmp_path):
         == 0
     )
     assert "unemployment_percent ranges over" not in (calm / "report.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (["calibrate", "--check", "a.toml", "b.toml"], ["calibrate", "check", "a.toml", "b.toml"]),
+        (["calibrate", "a.toml", "--check"], ["calibrate", "check", "a.toml"]),
+        (["calibrate", "--screen", "s.toml"], ["calibrate", "screen", "s.toml"]),
+        (["calibrate", "--screen", "--sobol", "s.toml", "--trajectories", "4"],
+         ["calibrate", "screen", "--sobol", "s.toml", "--trajectories", "4"]),
+        (["calibrate", "s.toml"], ["calibrate", "fit", "s.toml"]),
+        (["calibrate", "s.toml", "--budget-minutes", "5", "--no-posterior", "--cluster", "tcp://h:1"],
+         ["calibrate", "fit", "s.toml", "--budget-minutes", "5", "--no-posterior", "--cluster",
+          "tcp://h:1"]),
+        (["calibrate", "--workers", "2", "s.toml"],
+         ["calibrate", "fit", "--workers", "2", "s.toml"]),
+    ],
+)  # fmt: skip
+def test_old_calibrate_forms_are_aliases_of_the_subcommands(old, new):
+    """``calibrate --check``, ``calibrate --screen`` and ``calibrate SPEC`` (as in scripts and
+    older docs) parse exactly as ``calibrate check|screen|fit``."""
+    parse = cli.build_parser().parse_args
+    assert legacy_argv(old) == new
+    assert vars(parse(legacy_argv(old))) == vars(parse(new))
+    assert legacy_argv(new) == new  # the new forms pass through unchanged
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["run", "--check", "x.toml"], ["validate", "calibrate"], ["calibrate", "--help"], []],
+)
+def test_other_command_lines_are_not_rewritten(argv):
+    assert legacy_argv(argv) == argv
+
+
+def test_the_command_line_starts_without_the_heavy_libraries():
+    """Building every command's parser (what ``caseflow --help`` does) imports neither the
+    model's libraries nor matplotlib: each command imports them when it runs. ``sim`` is
+    stubbed so that only the command line's own imports are measured (today's
+    ``sim/__init__.py`` imports the model whatever the command)."""
+    probe = f"""
+import sys, types
+sim = types.ModuleType("sim")
+sim.__path__ = [{str(ROOT / "sim")!r}]
+sim.__version__ = "0"
+sys.modules["sim"] = sim
+import sim.cli.main
+sim.cli.main.build_parser().format_help()
+heavy = ("numpy", "pandas", "scipy", "matplotlib", "pydantic", "simpy", "sim.model")
+print(sorted(name for name in heavy if name in sys.modules))
+"""
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

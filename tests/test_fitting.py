@@ -151,7 +151,7 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
 ):
     pytest.importorskip("pyabc")
     fitted_dir, out = tmp_path / "fitted", tmp_path / "fit"
-    args = ["calibrate", str(small_spec), "--fit-generations", "2", "--popsize", "2",
+    args = ["calibrate", "fit", str(small_spec), "--fit-generations", "2", "--popsize", "2",
             "--replications", "1", "--population", "20", "--generations", "2", "--draws", "5",
             "--work", str(tmp_path / "work"), "--fitted-dir", str(fitted_dir),
             "--out", str(out), "--workers", "2"]  # fmt: skip

@@ -57,7 +57,7 @@ def test_strong_known_relations_are_found(screened):
 
 def test_cli_screen_writes_table_plot_and_manifest(tmp_path, capsys):
     out = tmp_path / "screen"
-    args = ["calibrate", "--screen", str(SPEC), "--trajectories", "2", "--replications", "1",
+    args = ["calibrate", "screen", str(SPEC), "--trajectories", "2", "--replications", "1",
             "--out", str(out)]  # fmt: skip
     assert cli.main(args) == 0
     assert (out / "screening.csv").exists() and (out / "screening.png").stat().st_size > 1000
@@ -82,6 +82,7 @@ def test_sobol_dummy_is_exactly_zero_and_contacts_drive_contacts():
 
 
 def test_cli_sobol_after_morris_names_what_matters(tmp_path, capsys):
+    """In the old form (``--screen`` flag, still an alias of ``calibrate screen``)."""
     out = tmp_path / "screen"
     args = ["calibrate", "--screen", str(SPEC), "--trajectories", "2", "--replications", "1",
             "--sobol", "--sobol-samples", "8", "--out", str(out)]  # fmt: skip

@@ -1,8 +1,10 @@
 """Results folders: one per run, written atomically, with a manifest as the audit trail.
 
-Everything is written into a hidden ``.incomplete-*`` folder beside the target and renamed into
-place only after the last file (``manifest.json``) is written. A run that fails or is interrupted
-leaves no folder that looks complete; its partial folder is removed when Python can still act.
+Every results folder and every manifest is written here; the commands compute and call these
+functions. Everything is written into a hidden ``.incomplete-*`` folder beside the target and
+renamed into place only after the last file (``manifest.json``) is written. A run that fails or
+is interrupted leaves no folder that looks complete; its partial folder is removed when Python
+can still act.
 """
 
 from __future__ import annotations
@@ -12,18 +14,46 @@ import platform
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomli_w
 
 from .. import __version__, compiled
-from ..inputs.scenario import ResolvedScenario
+from ..inputs.validation import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..experiments.runner import ComparisonResults, ScenarioResults
+    from ..inputs.scenario import ResolvedScenario
 
 MANIFEST = "manifest.json"
+"""Written last: a folder with it is complete; ``check_target`` replaces only such folders."""
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Clock:
+    """When a command started: UTC time for the manifest, a monotonic reading for its duration."""
+
+    started: datetime
+    monotonic: float
+
+    @classmethod
+    def start(cls) -> Clock:
+        return cls(now_utc(), time.monotonic())
+
+    def seconds(self) -> float:
+        return time.monotonic() - self.monotonic
 
 
 def git_commit() -> dict[str, Any]:
@@ -51,8 +81,20 @@ def git_commit() -> dict[str, Any]:
         return {"commit": "unknown", "dirty": None}
 
 
+def provenance() -> dict[str, Any]:
+    """What made the numbers: package version, model build, commit, Python and platform."""
+    return {
+        "package": {"name": "caseflow", "version": __version__},
+        # "compiled" or "python (why)": the same numbers either way, only the speed differs
+        "model_build": compiled.implementation(),
+        "git": git_commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
 def base_manifest(resolved: ResolvedScenario) -> dict[str, Any]:
-    """What every manifest records: the scenario as run, seed, version and commit."""
+    """What every scenario's manifest records: the scenario as run, seed, version and commit."""
     return {
         "scenario_name": resolved.name,
         "scenario_file": str(resolved.source),
@@ -64,23 +106,83 @@ def base_manifest(resolved: ResolvedScenario) -> dict[str, Any]:
         "scenario": resolved.as_dict(),
         "parameters_file": str(resolved.parameters_path),
         "parameters": resolved.parameters.model_dump(mode="json"),
-        "package": {"name": "caseflow", "version": __version__},
-        # "compiled" or "python (why)": the same numbers either way, only the speed differs
-        "model_build": compiled.implementation(),
-        "git": git_commit(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
+        **provenance(),
     }
+
+
+def _invocation(command: str, clock: Clock, workers: int | None) -> dict[str, Any]:
+    return {
+        "command": command,
+        "started": clock.started.isoformat(),
+        "finished": now_utc().isoformat(),
+        "wall_seconds": round(clock.seconds(), 3),
+        "workers": workers,
+    }
+
+
+def run_manifest(
+    resolved: ResolvedScenario,
+    *,
+    command: str,
+    clock: Clock,
+    workers: int | None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The manifest of one scenario's results: :func:`base_manifest`, the command's own entries
+    (``extra``: the replication rule, the posterior draws, the base compared with), then the
+    command as typed, its start, end and duration, and the workers asked for."""
+    return {**base_manifest(resolved), **(extra or {}), **_invocation(command, clock, workers)}
+
+
+def folder_manifest(
+    content: Mapping[str, Any], *, command: str, clock: Clock, workers: int | None
+) -> dict[str, Any]:
+    """The manifest of a folder that is not one scenario's results (a sweep, a comparison, a
+    screening, a fit, a holdout validation): its own entries, the command's record as in
+    :func:`run_manifest`, and the provenance."""
+    return {**content, **_invocation(command, clock, workers), **provenance()}
+
+
+def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
+    """Write ``manifest.json``; the writers call it last (it marks the folder complete)."""
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST
+    if not path.exists():
+        raise InputError.single(folder, "", f"not a results folder (no {MANIFEST})")
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame | None]) -> None:
+    """Each table as the CSV file it is keyed by (without the index); ``None`` is skipped."""
+    for name, table in tables.items():
+        if table is not None:
+            table.to_csv(folder / name, index=False)
+
+
+def write_text(folder: Path, name: str, text: str) -> None:
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+def write_figure(folder: Path, name: str, figure: Any) -> None:
+    """A matplotlib figure as a PNG (110 dpi, tight), the resolution of the screening plots."""
+    figure.savefig(folder / name, dpi=110, bbox_inches="tight")
 
 
 def write_scenario_files(folder: Path, resolved: ResolvedScenario) -> None:
     """``scenario.toml`` and ``parameters.toml`` as run: rerunnable with ``caseflow run``."""
     scenario = resolved.as_dict()
     scenario["parameters"] = "parameters.toml"
-    (folder / "scenario.toml").write_text(
+    write_text(
+        folder,
+        "scenario.toml",
         "# The scenario as run (defaults filled in). Rerun: caseflow run scenario.toml\n"
         + tomli_w.dumps(_toml_ready(scenario)),
-        encoding="utf-8",
     )
     parameters = resolved.parameters.model_dump(mode="json", exclude_none=True)
     fit = parameters.get("fit")
@@ -88,9 +190,7 @@ def write_scenario_files(folder: Path, resolved: ResolvedScenario) -> None:
         for key in ("spec", "posterior"):
             if key in fit:
                 fit[key] = (resolved.parameters_path.parent / fit[key]).resolve().as_posix()
-    (folder / "parameters.toml").write_text(
-        tomli_w.dumps(_toml_ready(parameters)), encoding="utf-8"
-    )
+    write_text(folder, "parameters.toml", tomli_w.dumps(_toml_ready(parameters)))
 
 
 def _toml_ready(value: Any) -> Any:
@@ -107,10 +207,104 @@ def _toml_ready(value: Any) -> Any:
     return value
 
 
-def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    (folder / MANIFEST).write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+def write_results(
+    folder: Path,
+    results: ScenarioResults,
+    manifest: Mapping[str, Any],
+    *,
+    tables: Mapping[str, pd.DataFrame | None] | None = None,
+) -> None:
+    """One scenario's results folder: ``tables`` first (the report reads them, e.g. the
+    posterior run's uncertainty.csv), monthly/summary/per_replication.csv, events.parquet if
+    recorded, scenario.toml and parameters.toml, report.html, and the manifest last."""
+    from .report import render_report  # matplotlib: only when a report is drawn
+
+    folder.mkdir(parents=True, exist_ok=True)
+    write_tables(
+        folder,
+        {
+            **(tables or {}),
+            "monthly.csv": results.monthly,
+            "summary.csv": results.summary,
+            "per_replication.csv": results.per_replication,
+        },
     )
+    if results.events is not None:
+        results.events.to_parquet(folder / "events.parquet", index=False)
+    write_scenario_files(folder, results.resolved)
+    write_text(
+        folder,
+        "report.html",
+        render_report(folder, results.summary, results.monthly, dict(manifest)),
+    )
+    write_manifest(folder, manifest)
+
+
+def write_comparison(
+    folder: Path,
+    comparison: ComparisonResults,
+    scenario_manifests: Sequence[Mapping[str, Any]],
+    manifest: Mapping[str, Any],
+) -> None:
+    """A comparison folder: each scenario's results in its own sub-folder (base first, with
+    its manifest from ``scenario_manifests``), comparison.csv, the comparison report, and the
+    manifest last."""
+    from .report import render_comparison_report  # matplotlib: only when a report is drawn
+
+    every = [comparison.base, *comparison.alternatives]
+    for results, own in zip(every, scenario_manifests, strict=True):
+        write_results(folder / results.resolved.name, results, own)
+    write_tables(folder, {"comparison.csv": comparison.differences})
+    html = render_comparison_report(
+        folder,
+        comparison.differences,
+        [(r.resolved.name, r.monthly) for r in every],
+        [r.resolved.as_dict() for r in every],
+        dict(manifest),
+    )
+    write_text(folder, "report.html", html)
+    write_manifest(folder, manifest)
+
+
+def _rebuild_run_report(folder: Path) -> Path:
+    import pandas as pd
+
+    from .report import render_report
+
+    manifest = read_manifest(folder)
+    try:
+        summary = pd.read_csv(folder / "summary.csv")
+        monthly = pd.read_csv(folder / "monthly.csv")
+    except FileNotFoundError as exc:
+        raise InputError.single(
+            folder, "", f"incomplete results folder: {exc.filename} is missing"
+        ) from None
+    write_text(folder, "report.html", render_report(folder, summary, monthly, manifest))
+    return folder / "report.html"
+
+
+def rebuild_reports(folder: Path) -> list[Path]:
+    """Rebuild report.html of a run, of each point of a sweep, or of a comparison and each of
+    its scenarios (from the CSV files and manifests, without running anything). Returns the
+    reports a reader opens: the run's, each sweep point's, or the comparison's."""
+    import pandas as pd
+
+    from .report import render_comparison_report
+
+    manifest = read_manifest(folder)
+    if "sweep_of" in manifest:
+        return [_rebuild_run_report(folder / point["name"]) for point in manifest["points"]]
+    if "comparison_of" not in manifest:
+        return [_rebuild_run_report(folder)]
+    names = manifest["comparison_of"]
+    scenarios = [read_manifest(folder / name)["scenario"] for name in names]
+    monthly = [(name, pd.read_csv(folder / name / "monthly.csv")) for name in names]
+    differences = pd.read_csv(folder / "comparison.csv")
+    html = render_comparison_report(folder, differences, monthly, scenarios, manifest)
+    write_text(folder, "report.html", html)
+    for name in names:
+        _rebuild_run_report(folder / name)
+    return [folder / "report.html"]
 
 
 def default_folder(results_root: Path, name: str, started: datetime) -> Path:
@@ -151,7 +345,3 @@ def atomic_folder(target: Path) -> Iterator[Path]:
     work.rename(target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -1,0 +1,42 @@
+"""``caseflow calibrate check TARGETS...``: reported figures, their provenance and sums."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..common import Subparsers
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="validate targets files; report contradictions and provenance problems",
+        description="Exit 0: consistent, or only known contradictions; 1: new problems; "
+        "2: bad input.",
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="TARGETS", help="targets file(s)")
+    parser.set_defaults(handler=check_command)
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """Exit 0: consistent or only known contradictions; 1: new problems; 2: bad input."""
+    from ...calibration.targets import check_targets, find_seeds, load_targets
+
+    new_problems = 0
+    for path in args.files:
+        targets = load_targets(path)
+        seeds = find_seeds(Path(path).parent)
+        print(f"{path}: {len(targets.targets)} targets, {len(targets.sums)} sum rules")
+        where = f"checked against {seeds}" if seeds else "not checked (no shared/seeds found)"
+        print(f"  provenance: {where}")
+        findings = check_targets(targets, seeds)
+        for finding in findings:
+            label = "known contradiction" if finding.known else "PROBLEM"
+            print(f"  {label} [{finding.rule}]: {finding.message}")
+        new_problems += sum(not f.known for f in findings)
+        if not findings:
+            print("  consistent")
+    return 1 if new_problems else 0

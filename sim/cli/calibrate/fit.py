@@ -1,0 +1,368 @@
+"""``caseflow calibrate fit SPEC``: point fit, ABC-SMC posterior, checks and the fit report.
+
+Writes ``fitted/NAME.toml`` (with its posterior sample) next to the spec and a results folder
+with the fit report. Interrupted work is kept in ``--work`` and resumed by the same command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..common import (
+    add_cluster,
+    add_out,
+    add_point_replications,
+    add_spec,
+    add_workers,
+    command_line,
+    positive_float,
+    positive_int,
+    results_target,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ...calibration.point_fit import PointFit
+    from ...calibration.posterior import Posterior
+    from ...calibration.spec import CalibrationProblem
+    from ...output.folders import Clock
+    from ..common import Subparsers
+
+SETTINGS = (
+    "replications",
+    "popsize",
+    "fit_generations",
+    "population",
+    "generations",
+    "budget_minutes",
+    "draws",
+    "no_posterior",
+)
+"""The options the manifest records: what decides how far the fit went."""
+POINT_FIT_SHARE = 0.4
+"""Of the budget, for the point fit; the posterior gets the rest (less 30 s for the checks)."""
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "fit",
+        help="fit a spec to its targets (point fit, posterior, fit report)",
+        description="Fit the spec's parameters to its targets (differential evolution with "
+        "common random numbers, then an ABC-SMC posterior), write calibration/fitted/NAME.toml "
+        "with its posterior sample, and a fit report. Interrupted work is kept in --work and "
+        "resumed by the same command.",
+    )
+    add_spec(parser)
+    parser.add_argument(
+        "--budget-minutes",
+        type=positive_float,
+        default=15.0,
+        help="wall-clock budget (default 15): 40 %% point fit, the rest posterior",
+    )
+    parser.add_argument(
+        "--fit-generations", type=positive_int, default=25, help="differential evolution"
+    )
+    parser.add_argument(
+        "--popsize", type=positive_int, default=4, help="DE points per generation per parameter"
+    )
+    parser.add_argument("--population", type=positive_int, default=150, help="ABC particles")
+    parser.add_argument("--generations", type=positive_int, default=8, help="ABC generations")
+    parser.add_argument(
+        "--no-posterior", action="store_true", help="point fit only (no ABC-SMC posterior)"
+    )
+    parser.add_argument(
+        "--draws", type=positive_int, default=100, help="posterior predictive draws for the report"
+    )
+    add_point_replications(parser)
+    add_workers(parser)
+    add_cluster(parser)
+    add_out(parser, "fit-NAME-TIMESTAMP")
+    parser.add_argument(
+        "--work", type=Path, help="work folder kept for resuming (default: calibration/work/NAME)"
+    )
+    parser.add_argument("--fresh", action="store_true", help="discard earlier work, start anew")
+    parser.add_argument(
+        "--fitted-dir", type=Path, help="where NAME.toml goes (default: fitted/ next to the spec)"
+    )
+    parser.set_defaults(
+        handler=fit_command,
+        interrupted_note="the calibration's work so far is kept in its work folder; "
+        "the same command resumes it",
+    )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """The fit and what the report shows of it: the targets at the point fit and under the
+    posterior, the pulls between targets, and how well the posterior pins each parameter."""
+
+    problem: CalibrationProblem
+    fit: PointFit
+    post: Posterior | None
+    point: pd.DataFrame
+    predictive: pd.DataFrame | None
+    table: pd.DataFrame
+    tension: pd.DataFrame
+    identified: pd.DataFrame | None
+    pairs: pd.DataFrame | None
+
+    @property
+    def sample(self) -> pd.DataFrame | None:
+        return None if self.post is None else self.post.sample
+
+    @property
+    def diagnostics(self) -> pd.DataFrame | None:
+        return None if self.post is None else self.post.diagnostics
+
+
+def fit_command(args: argparse.Namespace) -> int:
+    """Point fit, posterior, predictive checks, fit report and the fitted parameter files."""
+    from ...calibration.spec import load_problem
+    from ...output.folders import Clock, check_target
+
+    _refuse_targets_file(args.spec)
+    problem = load_problem(args.spec)
+    work_root = args.work or args.spec.parent / "work" / problem.spec.name
+    clock = Clock.start()
+    target = results_target(args.out, f"fit-{problem.spec.name}", clock.started)
+    check_target(target)  # refuse a wrong --out before the fit, not after
+    fit = _point_fit(problem, work_root / "point_fit", args, clock)
+    fit_seconds = clock.seconds()
+    print(
+        f"point fit: distance {fit.distance:.2f} over {len(problem.compared)} targets after "
+        f"{fit.generations} generations ({fit.stopped_by}); {fit.new_evaluations} points run, "
+        f"{len(fit.evaluations) - fit.new_evaluations} replayed; {fit_seconds:.0f} s"
+    )
+    post = None if args.no_posterior else _posterior(problem, work_root / "posterior", args, clock)
+    outcome = _check(problem, fit, post, args)
+    wall = clock.seconds()
+    html = _report_html(outcome, _fit_summary(outcome, args, wall))
+    manifest = _manifest(outcome, args, clock, fit_seconds)
+    fitted = _write(target, outcome, html, manifest, args, clock)
+    reproduced = int(outcome.table["reproduced"].sum())
+    print(f"{reproduced} of {len(outcome.table)} targets within 2 sd of the point fit")
+    print(f"fitted parameters: {fitted}")
+    print(f"report: {target / 'report.html'}")
+    print(f"total: {wall:.0f} s")
+    return 0
+
+
+def _refuse_targets_file(spec_path: Path) -> None:
+    """A targets file given for a spec is the likeliest slip: say which command checks it."""
+    from ...inputs.validation import InputError, read_toml
+
+    if spec_path.exists() and isinstance(read_toml(spec_path).get("targets"), list):
+        raise InputError.single(
+            spec_path,
+            "",
+            "this is a targets file: calibrate fit takes a calibration spec (e.g. "
+            "calibration/spec_2015.toml); check targets with `caseflow calibrate check`",
+        )
+
+
+def _point_fit(
+    problem: CalibrationProblem, work: Path, args: argparse.Namespace, clock: Clock
+) -> PointFit:
+    """Differential evolution within its share of the budget, its progress on a terminal."""
+    from ...calibration.point_fit import point_fit
+
+    tty = sys.stderr.isatty()
+
+    def progress(generation: int, best: float, evaluations: int) -> None:
+        if tty:
+            print(
+                f"\rpoint fit: generation {generation}, best distance {best:.2f}, "
+                f"{evaluations} points, {clock.seconds():.0f} s",
+                end="",
+                file=sys.stderr,
+            )
+
+    fit = point_fit(
+        problem,
+        work,
+        replications=args.replications,
+        popsize=args.popsize,
+        max_generations=args.fit_generations,
+        budget_seconds=POINT_FIT_SHARE * args.budget_minutes * 60.0,
+        workers=args.workers,
+        cluster=args.cluster,
+        fresh=args.fresh,
+        progress=progress,
+    )
+    if tty:
+        print(file=sys.stderr)
+    return fit
+
+
+def _posterior(
+    problem: CalibrationProblem, work: Path, args: argparse.Namespace, clock: Clock
+) -> Posterior:
+    """ABC-SMC in what is left of the budget (at least 30 s), with a one-line summary."""
+    from ...calibration.posterior import abc_posterior
+
+    if sys.stderr.isatty():
+        print("posterior: ABC-SMC running ...", file=sys.stderr)
+    post = abc_posterior(
+        problem,
+        work,
+        population=args.population,
+        max_generations=args.generations,
+        budget_seconds=max(args.budget_minutes * 60.0 - clock.seconds() - 30.0, 30.0),
+        workers=args.workers,
+        cluster=args.cluster,
+        fresh=args.fresh,
+    )
+    last = post.diagnostics.iloc[-1]
+    print(
+        f"posterior: {len(post.diagnostics)} generations ({post.stopped_by}), "
+        f"{post.simulations} simulations, final tolerance {last['epsilon']:.2f}, "
+        f"acceptance {last['acceptance_rate']:.2f}, ESS {last['effective_sample_size']:.0f}; "
+        f"{post.wall_seconds:.0f} s"
+    )
+    return post
+
+
+def _check(
+    problem: CalibrationProblem, fit: PointFit, post: Posterior | None, args: argparse.Namespace
+) -> _Outcome:
+    """The point fit rerun with 20 replications, the posterior predictive, and the tables."""
+    from ...calibration.fit_report import (
+        correlated_pairs,
+        identifiability,
+        point_check,
+        posterior_predictive,
+        target_table,
+        tensions,
+    )
+
+    point = point_check(problem, fit.values, replications=20, workers=args.workers)
+    predictive = (
+        None
+        if post is None
+        else posterior_predictive(
+            problem,
+            post.sample,
+            draws=args.draws,
+            seed=problem.resolved.scenario.seed,
+            workers=args.workers,
+        )
+    )
+    return _Outcome(
+        problem=problem,
+        fit=fit,
+        post=post,
+        point=point,
+        predictive=predictive,
+        table=target_table(problem, point, predictive),
+        tension=tensions(problem, fit.evaluations),
+        identified=None if post is None else identifiability(problem, post.sample),
+        pairs=None if post is None else correlated_pairs(problem, post.sample),
+    )
+
+
+def _fit_summary(outcome: _Outcome, args: argparse.Namespace, wall: float) -> dict[str, Any]:
+    """The fit report's opening table."""
+    fit, post = outcome.fit, outcome.post
+    return {
+        "spec": str(args.spec),
+        "targets": str(outcome.problem.targets_path),
+        "compared targets": len(outcome.problem.compared),
+        "point fit distance (sum of squared z)": round(fit.distance, 3),
+        "point fit": f"{fit.generations} generations, {fit.stopped_by}, "
+        f"{len(fit.evaluations)} points × {fit.replications} replications",
+        "posterior": "not run"
+        if post is None
+        else f"{len(post.diagnostics)} generations, {post.stopped_by}, "
+        f"{post.simulations} simulations, {len(post.sample)} particles",
+        "wall time (s)": round(wall, 1),
+        "workers": args.workers or "all cores",
+    }
+
+
+def _report_html(outcome: _Outcome, summary: dict[str, Any]) -> str:
+    from ...calibration.fit_report import render_fit_report
+
+    sums = outcome.problem.targets.sums
+    return render_fit_report(
+        problem=outcome.problem,
+        targets=outcome.table,
+        point=outcome.fit.values,
+        fit_summary=summary,
+        history=outcome.fit.history,
+        tension=outcome.tension,
+        sample=outcome.sample,
+        identified=outcome.identified,
+        pairs=outcome.pairs,
+        diagnostics=outcome.diagnostics,
+        notes=[f"Known contradiction [{rule.id}]: {rule.known}" for rule in sums if rule.known],
+    )
+
+
+def _manifest(
+    outcome: _Outcome, args: argparse.Namespace, clock: Clock, fit_seconds: float
+) -> dict[str, Any]:
+    from ...output.folders import folder_manifest
+
+    post = outcome.post
+    content = {
+        "calibration_of": str(args.spec),
+        "spec": outcome.problem.spec.model_dump(mode="json"),
+        "targets": outcome.problem.targets.name,
+        "fitted_values": outcome.fit.values,
+        "settings": {k: getattr(args, k) for k in SETTINGS},
+        "point_fit_seconds": round(fit_seconds, 1),
+        "posterior_seconds": None if post is None else round(post.wall_seconds, 1),
+    }
+    return folder_manifest(content, command=command_line(args), clock=clock, workers=args.workers)
+
+
+def _write(
+    target: Path,
+    outcome: _Outcome,
+    html: str,
+    manifest: dict[str, Any],
+    args: argparse.Namespace,
+    clock: Clock,
+) -> Path:
+    """The results folder (tables, fit report, manifest) and, inside the same atomic step,
+    the fitted parameter files: a failure leaves neither. Returns the fitted set's path."""
+    from ... import __version__
+    from ...calibration.point_fit import write_fitted
+    from ...output.folders import (
+        atomic_folder,
+        git_commit,
+        write_manifest,
+        write_tables,
+        write_text,
+    )
+
+    tables = {
+        "targets.csv": outcome.table,
+        "tensions.csv": outcome.tension,
+        "point_fit_evaluations.csv": outcome.fit.evaluations,
+        "point_fit_history.csv": outcome.fit.history,
+        "point_check.csv": outcome.point,
+        "posterior.csv": outcome.sample,
+        "abc_diagnostics.csv": outcome.diagnostics,
+        "posterior_predictive.csv": outcome.predictive,
+        "identifiability.csv": outcome.identified,
+    }
+    record = {
+        "fitted_at": clock.started.isoformat(timespec="seconds"),
+        "package_version": __version__,
+        **({"git_commit": c} if (c := git_commit().get("commit")) else {}),
+    }
+    fitted_dir = args.fitted_dir or args.spec.parent / "fitted"
+    with atomic_folder(target) as out:
+        write_tables(out, tables)
+        write_text(out, "report.html", html)
+        write_manifest(out, manifest)
+        fitted = write_fitted(
+            outcome.problem, outcome.fit, fitted_dir, posterior=outcome.sample, record=record
+        )
+    return fitted

@@ -1,0 +1,137 @@
+"""What the commands share: argument types, common options, the progress bar, the command as
+typed and the default results folder.
+
+Only argparse-level imports here: every command module imports this at its top, and ``caseflow
+--help`` builds every command's parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+    """Where each command module's ``add_parser`` adds its parser."""
+
+EXIT_INPUT = 2
+"""Bad input: a clear message naming the file and key, no traceback."""
+EXIT_INTERRUPTED = 130
+"""Ctrl-C, as a shell reports a process ended by SIGINT."""
+
+Handler = Callable[[argparse.Namespace], int]
+"""What a command runs: the parsed arguments in, the exit status out."""
+
+
+def _whole_number(text: str, minimum: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return _whole_number(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    return _whole_number(text, 0)
+
+
+def replications(text: str) -> int | str:
+    """A number of replications, or ``auto`` (the stopping rule chooses)."""
+    return "auto" if text == "auto" else positive_int(text)
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {value}")
+    return value
+
+
+def add_out(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--out DIR``; ``default`` names the folder made under results/ without it."""
+    parser.add_argument("--out", type=Path, help=f"results folder (default: results/{default})")
+
+
+def add_workers(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers", type=positive_int, help="parallel processes (default: all cores)"
+    )
+
+
+def add_cluster(parser: argparse.ArgumentParser, help: str = "run on a Dask scheduler") -> None:
+    parser.add_argument("--cluster", metavar="tcp://HOST:8786", help=help)
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The command as typed (``caseflow ...``), for the manifest and the report."""
+    return shlex.join(["caseflow", *args.argv])
+
+
+def results_target(out: Path | None, name: str, started: datetime) -> Path:
+    """``--out``, or ``results/NAME-TIMESTAMP`` under the working folder."""
+    from ..output.folders import default_folder
+
+    return out or default_folder(Path("results"), name, started)
+
+
+def progress_bar(label: str) -> Callable[[int, int], None] | None:
+    """A one-line progress bar on stderr when it is a terminal (none in logs and pipes)."""
+    if not sys.stderr.isatty():
+        return None
+    started = time.monotonic()
+
+    def show(done: int, total: int) -> None:
+        elapsed = time.monotonic() - started
+        left = elapsed / done * (total - done) if done else 0.0
+        filled = round(24 * done / total) if total else 24
+        bar = "#" * filled + "." * (24 - filled)
+        sys.stderr.write(f"\r{label} [{bar}] {done}/{total} replications, ~{left:.0f} s left ")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def require_module(module: str, option: str, purpose: str, extra: str) -> None:
+    """Stop with a clear message before any work when an optional dependency is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        from ..inputs.validation import InputError
+
+        raise InputError.single(
+            option, "", f"{purpose} needs {module}: pip install 'caseflow[{extra}]'"
+        )
+
+
+def add_point_replications(parser: argparse.ArgumentParser) -> None:
+    """``--replications`` of screening and fitting: runs per parameter point, all points sharing
+    their seeds (common random numbers), so that differences are the parameters' own."""
+    parser.add_argument(
+        "--replications",
+        type=positive_int,
+        default=3,
+        help="common-random-number replications per point (default 3)",
+    )
+
+
+def add_spec(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "spec", type=Path, help="calibration spec (e.g. calibration/spec_2015.toml)"
+    )

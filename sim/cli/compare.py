@@ -1,0 +1,124 @@
+"""``caseflow compare BASE ALT...``: a base and alternatives under common random numbers."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .common import (
+    add_cluster,
+    add_out,
+    add_workers,
+    command_line,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    progress_bar,
+    results_target,
+)
+
+if TYPE_CHECKING:
+    from ..inputs.scenario import ResolvedScenario
+    from .common import Subparsers
+
+HEADLINE_KPIS = ("mean_monthly_households", "exits_work_per_year")
+"""The paired differences printed for each alternative (comparison.csv has every KPI)."""
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "compare",
+        help="run a base and alternatives with common random numbers; paired differences",
+    )
+    parser.add_argument(
+        "scenarios",
+        nargs="+",
+        type=Path,
+        help="base first, then alternatives; a file with [sweep] adds each point",
+    )
+    add_out(parser, "compare-BASE-TIMESTAMP")
+    parser.add_argument("--replications", type=positive_int, help="override the base's")
+    parser.add_argument("--seed", type=non_negative_int, help="override the base's seed")
+    add_workers(parser)
+    parser.add_argument("--years", type=positive_float, help="override every horizon")
+    add_cluster(parser)
+    parser.set_defaults(handler=compare_command)
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    """Run the scenarios paired, write one folder with a sub-folder per scenario."""
+    from ..experiments.runner import compare_scenarios
+    from ..output.folders import (
+        Clock,
+        atomic_folder,
+        folder_manifest,
+        run_manifest,
+        write_comparison,
+    )
+
+    resolved = _load(args)
+    base, alternatives = resolved[0], resolved[1:]
+    clock = Clock.start()
+    target = results_target(args.out, f"compare-{base.name}", clock.started)
+    command = command_line(args)
+    with atomic_folder(target) as work:
+        comparison = compare_scenarios(
+            base,
+            alternatives,
+            workers=args.workers,
+            progress=progress_bar("compare"),
+            cluster=args.cluster,
+        )
+        own = {"compared_with": base.name}
+        scenario_manifests = [
+            run_manifest(r.resolved, command=command, clock=clock, workers=args.workers, extra=own)
+            for r in [comparison.base, *comparison.alternatives]
+        ]
+        content = {
+            "comparison_of": [r.name for r in resolved],
+            "base": base.name,
+            "seed": base.scenario.seed,
+            "replications": base.scenario.replications,
+            "parameters_name": base.parameters.name,
+        }
+        manifest = folder_manifest(content, command=command, clock=clock, workers=args.workers)
+        write_comparison(work, comparison, scenario_manifests, manifest)
+    diffs = comparison.differences.set_index(["alternative", "kpi"])
+    for alt in alternatives:
+        for kpi in HEADLINE_KPIS:
+            r = diffs.loc[(alt.name, kpi)]
+            print(
+                f"{alt.name}: {kpi} {r['difference']:+.1f} "
+                f"(paired 95 % CI {r['ci_low']:+.1f} to {r['ci_high']:+.1f})"
+            )
+    print(f"report: {target / 'report.html'}")
+    print(f"results: {target}")
+    return 0
+
+
+def _load(args: argparse.Namespace) -> list[ResolvedScenario]:
+    """Every scenario in order (sweeps expanded), the base's seed and replications overridden;
+    refused unless there are at least two, all named differently (each gets a sub-folder)."""
+    from ..inputs.loading import load_scenarios
+    from ..inputs.validation import InputError
+
+    resolved: list[ResolvedScenario] = []
+    for i, path in enumerate(args.scenarios):
+        overrides = {"years": args.years}
+        if i == 0:
+            overrides.update(seed=args.seed, replications=args.replications)
+        resolved.extend(load_scenarios(path, **overrides))
+    if len(resolved) < 2:
+        raise InputError.single(
+            args.scenarios[0],
+            "",
+            "compare needs a base and at least one alternative (several files, or a [sweep])",
+        )
+    names = [r.name for r in resolved]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InputError.single(
+            "compare", "name", f"scenario names must differ; repeated: {', '.join(repeated)}"
+        )
+    return resolved

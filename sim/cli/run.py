@@ -1,0 +1,218 @@
+"""``caseflow run SCENARIO``: run a scenario (or each point of its sweep) into a results folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .common import (
+    add_cluster,
+    add_out,
+    add_workers,
+    command_line,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    progress_bar,
+    replications,
+    require_module,
+    results_target,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..experiments.runner import ScenarioResults
+    from ..experiments.stopping import ReplicationRule
+    from ..inputs.scenario import ResolvedScenario
+    from .common import Subparsers
+
+HEADLINE_KPIS = ("mean_monthly_households", "exits_work_per_year", "first_visit_wait_days")
+"""Printed after a single run (a sweep prints only its folder)."""
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser("run", help="run a scenario and write a results folder")
+    parser.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    add_out(parser, "NAME-TIMESTAMP")
+    parser.add_argument(
+        "--replications",
+        type=replications,
+        help="override the file's replications; 'auto' adds replications until the chosen KPIs' "
+        "95 %% intervals are within --precision (Hoad, Robinson & Davies 2010)",
+    )
+    parser.add_argument(
+        "--precision",
+        type=positive_float,
+        default=0.05,
+        help="with --replications auto: target relative half-width (default 0.05)",
+    )
+    parser.add_argument(
+        "--auto-kpis",
+        # No default here: the rule's own (sim.experiments.stopping) is filled in when the
+        # command runs, so that building the parser does not import the statistics stack.
+        help="with --replications auto: comma-separated KPIs the rule watches "
+        "(default mean_monthly_households,exits_work_per_year,cases_closed_per_year: "
+        "DEFAULT_KPIS of sim/experiments/stopping.py)",
+    )
+    parser.add_argument(
+        "--max-replications",
+        type=positive_int,
+        default=200,
+        help="with --replications auto: the most it will run (default 200)",
+    )
+    parser.add_argument("--seed", type=non_negative_int, help="override the file's seed")
+    parser.add_argument(
+        "--posterior",
+        type=positive_int,
+        metavar="N",
+        help="run over N draws of the fitted parameters' posterior × the replications; the "
+        "report splits each figure's spread into parameter uncertainty and noise",
+    )
+    add_workers(parser)
+    parser.add_argument("--years", type=positive_float, help="override the horizon in years")
+    add_cluster(
+        parser,
+        "run the replications on this Dask scheduler instead of local processes "
+        "(needs caseflow[dask] on the client and every worker)",
+    )
+    parser.add_argument(
+        "--events",
+        action="store_true",
+        help="also write every household's event log as events.parquet (needs pyarrow)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override any scenario key (validated like the file); repeatable",
+    )
+    parser.set_defaults(handler=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the scenario file's scenarios, one results folder (a sweep: one per point)."""
+    from ..inputs.loading import load_scenarios
+    from ..output.folders import (
+        Clock,
+        atomic_folder,
+        folder_manifest,
+        run_manifest,
+        write_manifest,
+        write_results,
+    )
+
+    rule = _checked_rule(args)
+    resolved_list = load_scenarios(
+        args.scenario,
+        args.overrides,
+        years=args.years,
+        seed=args.seed,
+        replications=None if rule else args.replications,
+    )
+    clock = Clock.start()
+    name = resolved_list[0].name if len(resolved_list) == 1 else args.scenario.stem
+    target = results_target(args.out, name, clock.started)
+    command = command_line(args)
+    with atomic_folder(target) as work:
+        points = []
+        for resolved in resolved_list:
+            results, extra, tables = _run_one(resolved, args, rule)
+            manifest = run_manifest(
+                results.resolved, command=command, clock=clock, workers=args.workers, extra=extra
+            )
+            folder = work if len(resolved_list) == 1 else work / resolved.name
+            write_results(folder, results, manifest, tables=tables)
+            points.append({"name": resolved.name, "sweep_point": resolved.sweep_point})
+        if len(resolved_list) > 1:
+            sweep = {"sweep_of": str(args.scenario), "points": points}
+            write_manifest(
+                work, folder_manifest(sweep, command=command, clock=clock, workers=args.workers)
+            )
+    if len(resolved_list) == 1:  # the headline figures of the one scenario just run
+        summary = results.summary.set_index("kpi")
+        for kpi in HEADLINE_KPIS:
+            r = summary.loc[kpi]
+            print(f"{kpi}: {r['mean']:.1f} (95 % CI {r['ci_low']:.1f} to {r['ci_high']:.1f})")
+        print(f"report: {target / 'report.html'}")
+    print(f"results: {target}")
+    return 0
+
+
+def _checked_rule(args: argparse.Namespace) -> ReplicationRule | None:
+    """The replication rule of ``--replications auto`` (None without it), refusing the
+    combinations it does not support before anything runs."""
+    from ..inputs.validation import InputError
+
+    if args.events:
+        require_module("pyarrow", "--events", "writing Parquet", "events")
+    rule = _auto_rule(args)
+    if rule is not None and args.posterior:
+        raise InputError.single(
+            "--posterior", "", "give a number of --replications (per draw), not auto"
+        )
+    if rule is not None and args.cluster:
+        raise InputError.single(
+            "--cluster", "", "--replications auto runs on local processes only (for now)"
+        )
+    return rule
+
+
+def _auto_rule(args: argparse.Namespace) -> ReplicationRule | None:
+    from ..experiments.stopping import DEFAULT_KPIS, ReplicationRule
+    from ..inputs.validation import InputError, suggest
+    from ..metrics import kpi_names
+
+    if args.replications != "auto":
+        return None
+    listed = ",".join(DEFAULT_KPIS) if args.auto_kpis is None else args.auto_kpis
+    kpis = tuple(k.strip() for k in listed.split(",") if k.strip())
+    known = kpi_names()
+    for kpi in kpis:
+        if kpi not in known:
+            raise InputError.single(
+                "--auto-kpis",
+                kpi,
+                f"unknown KPI{suggest(kpi, known)} (see summary.csv's kpi column)",
+            )
+    if not kpis:
+        raise InputError.single("--auto-kpis", "", "name at least one KPI")
+    return ReplicationRule(kpis=kpis, precision=args.precision, cap=max(args.max_replications, 5))
+
+
+def _run_one(
+    resolved: ResolvedScenario, args: argparse.Namespace, rule: ReplicationRule | None
+) -> tuple[ScenarioResults, dict[str, Any], dict[str, pd.DataFrame]]:
+    """One scenario's results, its manifest entries and its extra tables: over posterior
+    draws (``--posterior``), until precise (``--replications auto``) or a fixed number."""
+    from ..experiments.runner import run_scenario
+    from ..experiments.stopping import run_until_precise
+
+    progress = progress_bar(resolved.name)
+    if args.posterior:
+        from ..calibration.uncertainty import run_posterior
+        from ..output.report import UNCERTAINTY_FILE
+
+        run = run_posterior(
+            resolved, args.posterior, workers=args.workers, progress=progress, cluster=args.cluster
+        )
+        fit = resolved.parameters.fit
+        posterior = {
+            "draws": args.posterior,
+            "replications_per_draw": resolved.scenario.replications,
+            "sample": None if fit is None else fit.posterior,
+            "draw_seed": resolved.scenario.seed,
+        }
+        return run.results, {"posterior": posterior}, {UNCERTAINTY_FILE: run.uncertainty}
+    if rule is not None:
+        results, outcome = run_until_precise(
+            resolved, rule, workers=args.workers, progress=progress
+        )
+        return results, {"replications_auto": outcome.as_dict(rule)}, {}
+    results = run_scenario(
+        resolved, workers=args.workers, progress=progress, events=args.events, cluster=args.cluster
+    )
+    return results, {}, {}

@@ -1,0 +1,135 @@
+"""``caseflow validate-model``: the model against reported figures never used in fitting."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .common import (
+    add_out,
+    add_workers,
+    command_line,
+    positive_int,
+    progress_bar,
+    results_target,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..calibration.holdout import HoldoutCheck
+    from .common import Subparsers
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "validate-model",
+        help="compare the model with reported figures never used in fitting (holdouts)",
+    )
+    parser.add_argument(
+        "--calibration",
+        type=Path,
+        default=Path("calibration"),
+        help="folder with targets/ and validation/ (default: calibration)",
+    )
+    parser.add_argument(
+        "--parameters", type=Path, help="parameter set to check (default: each scenario's own)"
+    )
+    parser.add_argument("--replications", type=positive_int, default=10)
+    add_workers(parser)
+    add_out(parser, "validate-TIMESTAMP")
+    parser.set_defaults(handler=validate_model_command)
+
+
+def validate_model_command(args: argparse.Namespace) -> int:
+    """Exit 0 whether or not each check is reproduced: the verdicts are the output."""
+    from ..calibration.holdout import validate_model
+    from ..inputs.validation import InputError
+    from ..output.folders import (
+        Clock,
+        atomic_folder,
+        check_target,
+        folder_manifest,
+        write_manifest,
+        write_tables,
+        write_text,
+    )
+
+    if args.parameters is not None and not args.parameters.exists():
+        raise InputError.single("--parameters", "", f"file not found: {args.parameters}")
+    clock = Clock.start()
+    target = results_target(args.out, "validate", clock.started)
+    check_target(target)  # refuse a wrong --out before the runs, not after
+    checks = validate_model(
+        args.calibration,
+        replications=args.replications,
+        workers=args.workers,
+        parameters=args.parameters,
+        progress=progress_bar("holdouts"),
+    )
+    content = {
+        "validation_of": [c.scenario for c in checks],
+        "parameters": None if args.parameters is None else str(args.parameters),
+        "replications": args.replications,
+        "reproduced": {c.name: c.reproduced for c in checks},
+    }
+    manifest = folder_manifest(
+        content, command=command_line(args), clock=clock, workers=args.workers
+    )
+    with atomic_folder(target) as out:
+        write_tables(out, {"holdouts.csv": holdout_table(checks)})
+        write_text(out, "holdouts.md", holdout_markdown(checks))
+        write_manifest(out, manifest)
+    _print_verdicts(checks)
+    print(f"results: {target}")
+    return 0
+
+
+def holdout_table(checks: Sequence[HoldoutCheck]) -> pd.DataFrame:
+    """Every check's figures in one table, with the check's name and verdict on each row."""
+    import pandas as pd
+
+    frames = []
+    for check in checks:
+        frame = check.table.copy()
+        frame.insert(0, "check", check.name)
+        frame["reproduced"] = check.reproduced
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def holdout_markdown(checks: Sequence[HoldoutCheck]) -> str:
+    """The checks as Markdown (for docs/calibration.md)."""
+    import pandas as pd
+
+    out = []
+    for check in checks:
+        verdict = "reproduced" if check.reproduced else "**not reproduced**"
+        out.append(f"### {check.name}: {verdict}\n")
+        out.append(f"Source: {check.source}. Compared: {check.compared}.\n")
+        out.append(f"Criterion: {check.criterion}.\n")
+        out.append("| figure | reported | model mean | model 95 % interval |\n|---|---|---|---|")
+        for row in check.table.itertuples():
+            reported = "" if pd.isna(row.reported) else f"{row.reported:.3g}"
+            out.append(
+                f"| {row.figure} | {reported} | {row.model_mean:.3g} | "
+                f"{row.model_ci_low:.3g} – {row.model_ci_high:.3g} |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
+def _print_verdicts(checks: Sequence[HoldoutCheck]) -> None:
+    import pandas as pd
+
+    for check in checks:
+        verdict = "REPRODUCED" if check.reproduced else "NOT REPRODUCED"
+        print(f"{verdict}: {check.name}")
+        for row in check.table.itertuples():
+            reported = "" if pd.isna(row.reported) else f"reported {row.reported:.3g}, "
+            print(
+                f"    {row.figure}: {reported}model {row.model_mean:.3g} "
+                f"({row.model_ci_low:.3g} to {row.model_ci_high:.3g})"
+            )
