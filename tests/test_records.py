@@ -162,3 +162,14 @@ def test_summed_columns_state_their_unit_per_month() -> None:
     for column in MONTH_RECORD:
         if column.kind in ("flow", "money", "hours"):
             assert column.unit.endswith("per month"), column.name
+
+
+def test_kpis_chosen_elsewhere_are_in_the_catalogue() -> None:
+    """The stopping rule's default KPIs and the forest plot's are selections from the
+    catalogue, by its names."""
+    from sim.experiments.stopping import DEFAULT_KPIS
+    from sim.output.figures import FOREST_KPIS
+
+    names = {k.name for k in KPIS}
+    for chosen in (DEFAULT_KPIS, FOREST_KPIS):
+        assert set(chosen) <= names, set(chosen) - names
