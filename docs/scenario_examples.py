@@ -20,29 +20,31 @@ import pandas as pd
 
 from sim import load_scenarios
 from sim.experiments.runner import ComparisonResults, compare_scenarios
+from sim.records import kpi_label
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "scenarios.md"
 BEGIN = "<!-- BEGIN GENERATED: docs/scenario_examples.py -->"
 END = "<!-- END GENERATED: docs/scenario_examples.py -->"
 
-KPIS = {
-    "mean_monthly_households": ("households per month", "{:,.0f}"),
-    "mean_monthly_open_class_a": ("open A cases", "{:,.0f}"),
-    "mean_monthly_open_class_c": ("open C cases", "{:,.0f}"),
-    "mean_monthly_waiting_for_class": ("cases waiting for a class", "{:,.0f}"),
-    "caseload_per_social_worker": ("A+B cases per social worker in post", "{:,.1f}"),
-    "mean_episode_months": ("mean episode, months", "{:,.2f}"),
-    "exits_work_per_year": ("exits to work per year", "{:,.1f}"),
-    "cases_opened_per_year": ("cases opened per year", "{:,.0f}"),
-    "first_visit_wait_days": ("days to first visit", "{:,.2f}"),
-    "ar_team_participants_per_year": ("AR team participants per year", "{:,.1f}"),
-    "ar_team_success_share": ("AR success share", "{:,.3f}"),
-    "mean_monthly_households_unemployment": ("households, unemployment group", "{:,.0f}"),
-    "mean_monthly_households_social_medical": ("households, social-medical group", "{:,.0f}"),
-    "assistance_paid_sek_per_year": ("assistance paid, kr per year", "{:,.0f}"),
-    "staff_cost_sek_per_year": ("staff cost, kr per year", "{:,.0f}"),
+FORMATS = {
+    "mean_monthly_households": "{:,.0f}",
+    "mean_monthly_open_class_a": "{:,.0f}",
+    "mean_monthly_open_class_c": "{:,.0f}",
+    "mean_monthly_waiting_for_class": "{:,.0f}",
+    "caseload_per_social_worker": "{:,.1f}",
+    "mean_episode_months": "{:,.2f}",
+    "exits_work_per_year": "{:,.1f}",
+    "cases_opened_per_year": "{:,.0f}",
+    "first_visit_wait_days": "{:,.2f}",
+    "ar_team_participants_per_year": "{:,.1f}",
+    "ar_team_success_share": "{:,.3f}",
+    "mean_monthly_households_unemployment": "{:,.0f}",
+    "mean_monthly_households_social_medical": "{:,.0f}",
+    "assistance_paid_sek_per_year": "{:,.0f}",
+    "staff_cost_sek_per_year": "{:,.0f}",
 }
+"""How each KPI's figures are written; the labels are the catalogue's (``sim.records``)."""
 
 
 def _table(result: ComparisonResults, kpis: Sequence[str]) -> str:
@@ -59,7 +61,7 @@ def _table(result: ComparisonResults, kpis: Sequence[str]) -> str:
             if (name, kpi) not in diff.index:
                 continue
             r = diff.loc[(name, kpi)]
-            label, fmt = KPIS[kpi]
+            label, fmt = kpi_label(kpi), FORMATS[kpi]
             if math.isnan(r["difference"]):
                 continue
             interval = f"{fmt.format(r['ci_low'])} to {fmt.format(r['ci_high'])}"

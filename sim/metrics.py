@@ -1,68 +1,32 @@
 """Metrics: from a replication's event records to KPIs, and from replications to intervals.
 
-Only months of the reporting period count (warm-up months are excluded). Flows become
-``<name>_per_year``, stocks ``mean_monthly_<name>``; the derived KPIs are defined where computed.
+Only months of the reporting period count (warm-up months are excluded). Which KPIs there are,
+their names, units and order, is the catalogue's (:data:`sim.records.KPIS`): month columns give
+theirs by kind (flows ``<name>_per_year``, stocks ``mean_monthly_<name>``); the derived KPIs are
+computed here, each defined where computed.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from .domain import DAYS_PER_MONTH, DAYS_PER_YEAR
-from .model.caseload import ReplicationOutput
+from .records import KPI, KPIS, REPLICATION
 
-FLOW_COLUMNS = (
-    "contacts",
-    "booked",
-    "dropped_out",
-    "rejected",
-    "first_visits",
-    "cases_opened",
-    "transferred",
-    "jobcentre_referrals",
-    "cases_closed",
-    "exits_work",
-    "exits_studies",
-    "exits_other_benefit",
-    "exits_moved",
-    "exits_one_time",
-    "exits_unknown",
-    "returns",
-)
-STOCK_COLUMNS = (
-    "households",
-    "open_class_a",
-    "open_class_b",
-    "open_class_c",
-    "waiting_for_class",
-    "without_handler",
-    "in_intake",
-    "ar_team_in_programme",
-    "ar_team_waiting",
-    "staff_in_post_social_workers",
-    "staff_in_post_intake_social_workers",
-    "staff_in_post_ongoing_social_workers",
-    "staff_in_post_benefit_administrators",
-    "staff_in_post_employment_consultants",
-    "households_unemployment",
-    "households_social_medical",
-    "households_sick_listed",
-    "households_immigration",
-    "households_other",
-)
-RATIO_COLUMNS = (
-    "caseload_per_social_worker",
-    "social_worker_utilisation",
-    "administrator_utilisation",
-    "intake_utilisation",
-)
-MONEY_COLUMNS = ("assistance_paid_sek", "staff_cost_sek")
-HOURS_COLUMNS = ("social_worker_hours", "administrator_hours")
+
+class Records(Protocol):
+    """What the KPIs read of a replication's records: :class:`sim.records.ReplicationOutput`
+    (the model's own identical class until the model uses that one)."""
+
+    monthly: pd.DataFrame
+    episodes: pd.DataFrame
+    ar_programmes: pd.DataFrame
 
 
 def _full_years(first_day: date, start: float, end: float) -> list[tuple[int, float, float]]:
@@ -184,82 +148,64 @@ def ar_kpis(ar: pd.DataFrame, start: float, end: float) -> dict[str, float]:
     }
 
 
-def replication_kpis(
-    output: ReplicationOutput, first_day: date, report_from: float, end: float
-) -> dict[str, float]:
-    """All KPIs of one replication over the reporting period."""
-    monthly = output.monthly[output.monthly["period"] == "run"]
+def month_kpis(monthly: pd.DataFrame) -> dict[str, float]:
+    """The month record's KPIs over the reporting-period rows ``monthly``: a flow, money or hours
+    column's sum per year, a stock or ratio column's mean over months."""
     years = monthly["days"].sum() / DAYS_PER_YEAR
-    kpis: dict[str, float] = {}
-    for col in FLOW_COLUMNS:
-        kpis[f"{col}_per_year"] = float(monthly[col].sum() / years)
-    for col in STOCK_COLUMNS:
-        kpis[f"mean_monthly_{col}"] = float(monthly[col].mean())
-    for col in RATIO_COLUMNS:
-        kpis[col] = float(monthly[col].mean())
-    for col in (*MONEY_COLUMNS, *HOURS_COLUMNS):
-        kpis[f"{col}_per_year"] = float(monthly[col].sum() / years)
+    out: dict[str, float] = {}
+    for kpi in KPIS:
+        if kpi.rule == "per_year":
+            out[kpi.name] = float(monthly[kpi.source].sum() / years)
+        elif kpi.rule == "monthly_mean":
+            out[kpi.name] = float(monthly[kpi.source].mean())
+    return out
+
+
+def first_visit_kpis(monthly: pd.DataFrame) -> dict[str, float]:
+    """``first_visit_wait_days``: the mean wait from booking to first visit over the period (the
+    months' means weighted by their first visits)."""
     visits = monthly["first_visits"].sum()
-    kpis["first_visit_wait_days"] = (
-        float((monthly["first_visit_wait_days"].fillna(0) * monthly["first_visits"]).sum() / visits)
-        if visits
-        else math.nan
-    )
-    kpis.update(household_year_kpis(output.episodes, first_day, report_from, end))
-    kpis.update(episode_kpis(output.episodes, report_from, end))
-    kpis.update(ar_kpis(output.ar_programmes, report_from, end))
+    wait = monthly["first_visit_wait_days"].fillna(0) * monthly["first_visits"]
+    return {"first_visit_wait_days": float(wait.sum() / visits) if visits else math.nan}
+
+
+def cost_kpis(monthly: pd.DataFrame) -> dict[str, float]:
+    """``cost_per_exit_to_work_sek``: (assistance paid + staff cost) / exits to work."""
     exits_work = monthly["exits_work"].sum()
     total_cost = monthly["assistance_paid_sek"].sum() + monthly["staff_cost_sek"].sum()
-    kpis["cost_per_exit_to_work_sek"] = float(total_cost / exits_work) if exits_work else math.nan
-    return kpis
+    return {"cost_per_exit_to_work_sek": float(total_cost / exits_work) if exits_work else math.nan}
 
 
-DERIVED_KPIS = (
-    "first_visit_wait_days",
-    "households_per_year",
-    "share_long_term_10_of_12",
-    "share_over_12_months",
-    "mean_episode_months",
-    "recurrence_24_months",
-    "ar_team_success_share",
-    "ar_team_participants_per_year",
-    "cost_per_exit_to_work_sek",
-)
+def replication_kpis(
+    output: Records, first_day: date, report_from: float, end: float
+) -> dict[str, float]:
+    """All KPIs of one replication over the reporting period, in the catalogue's order."""
+    monthly = output.monthly[output.monthly["period"] == "run"]
+    values = {
+        **month_kpis(monthly),
+        **first_visit_kpis(monthly),
+        **household_year_kpis(output.episodes, first_day, report_from, end),
+        **episode_kpis(output.episodes, report_from, end),
+        **ar_kpis(output.ar_programmes, report_from, end),
+        **cost_kpis(monthly),
+    }
+    if values.keys() != KPI.keys():
+        raise RuntimeError(
+            "computed KPIs and the catalogue (sim.records.KPIS) differ: "
+            f"{sorted(values.keys() ^ KPI.keys())}"
+        )
+    return {kpi.name: values[kpi.name] for kpi in KPIS}
 
 
 def kpi_names() -> list[str]:
     """Every KPI ``replication_kpis`` gives, in its order (for validating user choices)."""
-    return [
-        *(f"{c}_per_year" for c in FLOW_COLUMNS),
-        *(f"mean_monthly_{c}" for c in STOCK_COLUMNS),
-        *RATIO_COLUMNS,
-        *(f"{c}_per_year" for c in (*MONEY_COLUMNS, *HOURS_COLUMNS)),
-        *DERIVED_KPIS,
-    ]
+    return [kpi.name for kpi in KPIS]
 
 
 def kpi_unit(kpi: str) -> str:
-    if kpi.endswith("_sek_per_year"):
-        return "SEK per year"
-    if kpi.endswith("_sek"):
-        return "SEK"
-    if kpi.endswith("_hours_per_year"):
-        return "hours per year"
-    if kpi.endswith("_per_year"):
-        return "per year"
-    if kpi.startswith(("share_", "recurrence_")) or kpi.endswith(("_share", "_utilisation")):
-        return "share"
-    if kpi.endswith("_days"):
-        return "days"
-    if kpi.endswith("_months"):
-        return "months"
-    if kpi.startswith("mean_monthly_staff"):
-        return "staff in post"
-    if kpi.startswith("mean_monthly_"):
-        return "households"
-    if kpi == "caseload_per_social_worker":
-        return "cases per social worker"
-    return ""
+    """The unit of a KPI as ``summary.csv`` states it ("" for a name not in the catalogue)."""
+    entry = KPI.get(kpi)
+    return entry.unit if entry else ""
 
 
 def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -278,7 +224,7 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
 def summarise(per_replication: pd.DataFrame) -> pd.DataFrame:
     """``kpi, mean, ci_low, ci_high, unit, replications`` from one row per replication."""
     rows = []
-    for kpi in per_replication.columns.drop("replication"):
+    for kpi in per_replication.columns.drop(REPLICATION):
         values = per_replication[kpi].to_numpy(float)
         mean, low, high = confidence_interval(values)
         rows.append(

@@ -1,0 +1,269 @@
+"""The report's figures: each ``plot_*`` function returns a matplotlib figure.
+
+Series and axes are named by the planner labels of :mod:`sim.records`, never by column names.
+A run's figures take its monthly rows (all replications, column ``replication``) and the
+scenario as run; a comparison's take the paired differences or each scenario's monthly rows.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..domain import CASE_CLASSES, DAYS_PER_YEAR, EXIT_CAUSES, STAFF_ROLES
+from ..records import REPLICATION, column_label, kpi_label
+
+RunFigure = Callable[[pd.DataFrame, dict[str, Any]], Figure]
+"""A run figure: from monthly rows and the scenario as run."""
+
+
+def png_base64(fig: Any) -> str:
+    """A figure as base64 PNG for a self-contained HTML page (the figure is closed)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def save_figures(folder: Path, figures: Sequence[tuple[str, Figure]]) -> dict[str, str]:
+    """Save figures as ``folder/figures/<name>.png``; return them base64-encoded for embedding
+    (each figure is closed)."""
+    figdir = folder / "figures"
+    figdir.mkdir(exist_ok=True)
+    out = {}
+    for name, fig in figures:
+        fig.savefig(figdir / f"{name}.png", dpi=110, bbox_inches="tight")
+        out[name] = png_base64(fig)
+    return out
+
+
+# --- a run's figures ------------------------------------------------------------------------
+
+
+def _bands(ax: Any, monthly: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Plot each column's mean over replications by month, with the 5-95 % band."""
+    for col in columns:
+        g = monthly.groupby("month")[col]
+        x = pd.to_datetime(g.mean().index)
+        ax.plot(x, g.mean().to_numpy(), label=column_label(col))
+        ax.fill_between(x, g.quantile(0.05).to_numpy(), g.quantile(0.95).to_numpy(), alpha=0.2)
+
+
+def _band_figure(monthly: pd.DataFrame, columns: Sequence[str], ylabel: str, title: str) -> Figure:
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    _bands(ax, monthly, columns)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_open_by_class(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
+    """Open cases by held class over time: mean over replications with a 5-95 % band."""
+    return _band_figure(
+        monthly,
+        [*(f"open_class_{k}" for k in CASE_CLASSES), "waiting_for_class"],
+        "open cases (end of month)",
+        "Open cases by class (mean, 5-95 % of replications)",
+    )
+
+
+def plot_exits_by_cause(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
+    """Exits in each month, stacked by cause (mean over replications)."""
+    columns = [f"exits_{c}" for c in EXIT_CAUSES]
+    mean = monthly.groupby("month")[columns].mean()
+    fig, ax = plt.subplots(figsize=(8, 4))
+    x = pd.to_datetime(mean.index)
+    labels = [column_label(c) for c in columns]
+    ax.stackplot(x, *[mean[c].to_numpy() for c in columns], labels=labels)
+    ax.set_ylabel("exits per month (mean)")
+    ax.set_title("Exits by cause")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    return fig
+
+
+def plot_funnel(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
+    """Contacts -> booked -> opened -> transferred, per year (mean over replications)."""
+    run = monthly[monthly["period"] == "run"]
+    years = run.groupby(REPLICATION)["days"].sum().mean() / DAYS_PER_YEAR
+    steps = ["contacts", "booked", "cases_opened", "transferred"]
+    per_year = [run.groupby(REPLICATION)[c].sum().mean() / years for c in steps]
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    bars = ax.barh([column_label(c) for c in steps[::-1]], per_year[::-1], color="tab:blue")
+    ax.bar_label(bars, labels=[f"{v:,.0f}".replace(",", " ") for v in per_year[::-1]], padding=3)
+    ax.set_xlabel("per year (mean over replications)")
+    ax.set_title("The intake funnel")
+    return fig
+
+
+def plot_first_visit_wait(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
+    """The mean wait of each month's first visits."""
+    return _band_figure(
+        monthly,
+        ["first_visit_wait_days"],
+        "days from booking to first visit",
+        "First-visit wait (mean, 5-95 % of replications)",
+    )
+
+
+def _norm_steps(scenario: dict[str, Any]) -> list[tuple[str, float]]:
+    """The caseload norm from the start and at each timed change that sets it."""
+    steps = [(str(scenario.get("start_date")), float(scenario["organisation"]["caseload_norm"]))]
+    for change in sorted(scenario.get("changes", []), key=lambda c: str(c.get("at"))):
+        norm = (change.get("organisation") or {}).get("caseload_norm")
+        if norm is not None:
+            steps.append((str(change["at"]), float(norm)))
+    return steps
+
+
+def plot_caseload_against_norm(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
+    """A+B cases per ongoing social worker, with the caseload norm as a step line."""
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    _bands(ax, monthly, ["caseload_per_social_worker"])
+    if "organisation" in scenario:
+        steps = _norm_steps(scenario)
+        end = pd.to_datetime(monthly["month"].max()) + pd.offsets.MonthEnd(1)
+        xs = [pd.to_datetime(d) for d, _ in steps] + [end]
+        ys = [n for _, n in steps] + [steps[-1][1]]
+        ax.step(xs, ys, where="post", color="tab:red", linestyle="--", label="caseload norm")
+    ax.set_ylabel("cases per social worker")
+    ax.set_title("Caseload per social worker against the norm")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_staff_in_post(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
+    """People working in each role at month end."""
+    return _band_figure(
+        monthly,
+        [f"staff_in_post_{role}" for role in STAFF_ROLES],
+        "working at month end",
+        "Staff in post (not vacant, not on leave)",
+    )
+
+
+def plot_ar_team(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
+    """The AR team's programme, waiting list and staffed capacity at month end."""
+    return _band_figure(
+        monthly,
+        ["ar_team_in_programme", "ar_team_waiting", "ar_team_capacity"],
+        "persons (month end)",
+        "AR team",
+    )
+
+
+def plot_unemployment(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
+    """The unemployment path the run followed (monthly means)."""
+    fig, ax = plt.subplots(figsize=(8, 3))
+    g = monthly.groupby("month")["unemployment_percent"].mean()
+    ax.plot(pd.to_datetime(g.index), g.to_numpy(), color="tab:gray")
+    ax.set_ylabel("% of population")
+    ax.set_title(column_label("unemployment_percent"))
+    return fig
+
+
+def plot_cumulative_cost(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
+    """Assistance paid and staff cost, summed month by month, in Mkr."""
+    data = monthly.sort_values([REPLICATION, "month"]).copy()
+    columns = ("assistance_paid_sek", "staff_cost_sek")
+    for col in columns:
+        data[col] = data.groupby(REPLICATION)[col].cumsum() / 1e6
+    return _band_figure(
+        data, columns, "Mkr, cumulative", "Cumulative cost (warm-up months included)"
+    )
+
+
+RUN_FIGURES: tuple[tuple[str, RunFigure], ...] = (
+    ("open_by_class", plot_open_by_class),
+    ("exits_by_cause", plot_exits_by_cause),
+    ("funnel", plot_funnel),
+    ("first_visit_wait", plot_first_visit_wait),
+    ("caseload_against_norm", plot_caseload_against_norm),
+    ("staff_in_post", plot_staff_in_post),
+    ("ar_team", plot_ar_team),
+    ("unemployment", plot_unemployment),
+    ("cumulative_cost", plot_cumulative_cost),
+)
+"""A run report's figures, in order: the file name under ``figures/`` and its maker."""
+
+
+def run_figures(monthly: pd.DataFrame, scenario: dict[str, Any]) -> list[tuple[str, Figure]]:
+    """Every figure of :data:`RUN_FIGURES` for one run."""
+    return [(name, maker(monthly, scenario)) for name, maker in RUN_FIGURES]
+
+
+# --- a comparison's figures -----------------------------------------------------------------
+
+FOREST_KPIS = (
+    "mean_monthly_households",
+    "exits_work_per_year",
+    "mean_episode_months",
+    "share_long_term_10_of_12",
+    "first_visit_wait_days",
+    "mean_monthly_waiting_for_class",
+    "assistance_paid_sek_per_year",
+    "staff_cost_sek_per_year",
+)
+"""The KPIs of the comparison's forest plot, top to bottom."""
+
+
+def plot_forest(differences: pd.DataFrame) -> Figure:
+    """Each alternative's difference from the base, in % of the base mean, with paired 95 % CI."""
+    rows = differences[differences["kpi"].isin(FOREST_KPIS)]
+    alts = list(dict.fromkeys(rows["alternative"]))
+    kpis = [k for k in FOREST_KPIS if k in set(rows["kpi"])]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(kpis) * max(len(alts), 1) + 1.2))
+    height = 0.8 / max(len(alts), 1)
+    for j, alt in enumerate(alts):
+        sub = rows[rows["alternative"] == alt].set_index("kpi")
+        ys, xs, lo, hi = [], [], [], []
+        for i, kpi in enumerate(kpis):
+            r = sub.loc[kpi]
+            base = abs(r["base_mean"]) or 1.0
+            ys.append(i + j * height)
+            xs.append(100 * r["difference"] / base)
+            lo.append(100 * (r["difference"] - r["ci_low"]) / base)
+            hi.append(100 * (r["ci_high"] - r["difference"]) / base)
+        ax.errorbar(xs, ys, xerr=[lo, hi], fmt="o", capsize=3, label=alt)
+    ax.axvline(0, color="grey", lw=1)
+    ticks = [i + height * (len(alts) - 1) / 2 for i in range(len(kpis))]
+    ax.set_yticks(ticks, [kpi_label(k) for k in kpis])
+    ax.invert_yaxis()
+    ax.set_xlabel("difference from base, % of base mean (paired 95 % interval)")
+    ax.legend(fontsize="small")
+    ax.set_title("Alternatives against the base")
+    return fig
+
+
+def plot_households_all(named_monthly: Sequence[tuple[str, pd.DataFrame]]) -> Figure:
+    """Households receiving assistance per month in each scenario, with 5-95 % bands."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for name, monthly in named_monthly:
+        g = monthly.groupby("month")["households"]
+        x = pd.to_datetime(g.mean().index)
+        ax.plot(x, g.mean().to_numpy(), label=name)
+        ax.fill_between(x, g.quantile(0.05).to_numpy(), g.quantile(0.95).to_numpy(), alpha=0.15)
+    ax.set_ylabel(f"{column_label('households').lower()} per month")
+    ax.set_title(f"{kpi_label('mean_monthly_households')} (mean, 5-95 % of replications)")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def comparison_figures(
+    differences: pd.DataFrame, named_monthly: Sequence[tuple[str, pd.DataFrame]]
+) -> list[tuple[str, Figure]]:
+    """The comparison report's figures: the forest plot and households in every scenario."""
+    return [
+        ("forest", plot_forest(differences)),
+        ("households_all", plot_households_all(named_monthly)),
+    ]

@@ -1,0 +1,436 @@
+"""The output schema: the one owner of every column name the model writes and every KPI name.
+
+A replication produces records (:class:`ReplicationOutput`): one row per calendar month, per
+episode, per AR programme and, on request, per household event. This module names their
+columns, says what each month column is (its :data:`MonthKind`), its unit and a label a planner
+reads; and it holds the KPI catalogue (:data:`KPIS`), every KPI
+:func:`sim.metrics.replication_kpis` returns, in the order ``summary.csv`` lists them.
+
+Most KPIs follow from the month record by the column's kind, so a new month column of kind
+``flow`` becomes ``<name>_per_year`` without touching the metrics or the report. The others
+(:data:`DERIVED_KPIS`) need episodes or programmes; each is one entry here plus its computation
+in :mod:`sim.metrics`. The CSV files keep the stable names; the report shows the labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import pandas as pd
+
+from .domain import (
+    BARRIERS,
+    CASE_CLASSES,
+    EXIT_CAUSES,
+    STAFF_ROLES,
+    Barrier,
+    ExitCause,
+    StaffRole,
+)
+
+# --- vocabulary labels ----------------------------------------------------------------------
+
+EXIT_CAUSE_LABELS: dict[ExitCause, str] = {
+    "work": "Exits to work",
+    "studies": "Exits to studies",
+    "other_benefit": "Exits to another benefit",
+    "moved": "Exits by moving away",
+    "one_time": "Exits after a one-time need",
+    "unknown": "Exits for an unknown reason",
+}
+"""Each exit cause (avslutsorsak) as the planner reads it, for ``exits_<cause>``."""
+
+BARRIER_LABELS: dict[Barrier, str] = {
+    "unemployment": "unemployment",
+    "social_medical": "social-medical",
+    "sick_listed": "sick-listed or insufficient insurance",
+    "immigration": "immigration-related",
+    "other": "other barrier",
+}
+"""Each barrier to self-support (försörjningshinder), for ``households_<barrier>``."""
+
+STAFF_ROLE_LABELS: dict[StaffRole, str] = {
+    "intake_social_workers": "Intake social workers",
+    "ongoing_social_workers": "Ongoing social workers",
+    "benefit_administrators": "Benefit administrators",
+    "employment_consultants": "Employment consultants",
+}
+"""Each staff role, for ``staff_in_post_<role>``."""
+
+
+# --- the month record -----------------------------------------------------------------------
+
+MonthKind = Literal["meta", "flow", "stock", "ratio", "money", "hours", "average", "capacity"]
+"""What a month column holds, which decides its KPI:
+
+* ``meta``: identifies the row (month, period, days); no KPI.
+* ``flow``: a count of events in the month; KPI ``<name>_per_year`` (sum over the reporting
+  period / its years).
+* ``stock``: a count at the month's end (``households*``: assisted in the month); KPI
+  ``mean_monthly_<name>``.
+* ``ratio``: a time-averaged ratio over the month; KPI ``<name>``, its mean over months.
+* ``money``, ``hours``: SEK paid and hours worked in the month; KPI ``<name>_per_year``.
+* ``average``: a mean over the month (of its events, or of an input path); no KPI of its own
+  (``first_visit_wait_days`` enters the derived KPI of that name, weighted by first visits).
+* ``capacity``: a limit at the month's end, plotted against the stock it limits; no KPI.
+"""
+MONTH_KINDS: tuple[MonthKind, ...] = get_args(MonthKind)
+
+KPI_GROUPS: dict[MonthKind, int] = {"flow": 0, "stock": 1, "ratio": 2, "money": 3, "hours": 3}
+"""The kinds that give a KPI, and the group each KPI sits in: ``summary.csv`` lists flows, then
+stocks, then ratios, then money and hours together, then the derived KPIs."""
+
+
+@dataclass(frozen=True, slots=True)
+class MonthColumn:
+    """One column of ``monthly.csv`` as the model writes it.
+
+    ``unit`` is the month's unit ("per month" for counts of events); ``label`` the planner's
+    name of the monthly figure. For a column that gives a KPI (kinds in :data:`KPI_GROUPS`):
+    ``kpi_label`` replaces the label the kind's rule would make, ``rank`` is the KPI's place in
+    its group of ``summary.csv`` (that order predates this schema and differs from the record's;
+    a new column may leave it out and comes after the ranked ones, in record order), and
+    ``headline`` its place in the report's headline table (None: not there).
+    """
+
+    name: str
+    kind: MonthKind
+    unit: str
+    label: str
+    kpi_label: str = ""
+    rank: int | None = None
+    headline: int | None = None
+
+
+def _flow(name: str, label: str, *, rank: int, headline: int | None = None) -> MonthColumn:
+    return MonthColumn(name, "flow", "per month", label, rank=rank, headline=headline)
+
+
+def _stock(
+    name: str,
+    unit: str,
+    label: str,
+    *,
+    rank: int,
+    kpi_label: str = "",
+    headline: int | None = None,
+) -> MonthColumn:
+    return MonthColumn(name, "stock", unit, label, kpi_label, rank, headline)
+
+
+MONTH_RECORD: tuple[MonthColumn, ...] = (
+    MonthColumn("month", "meta", "", "Month (YYYY-MM)"),
+    MonthColumn("period", "meta", "", "Warm-up or reporting period"),
+    MonthColumn("days", "meta", "days", "Days in the month"),
+    _stock(
+        "households",
+        "households",
+        "Households receiving assistance",
+        rank=0,
+        kpi_label="Households per month",
+        headline=0,
+    ),
+    _flow("cases_opened", "Cases opened", rank=5, headline=2),
+    _flow("cases_closed", "Cases closed", rank=8, headline=3),
+    *(
+        _flow(
+            f"exits_{cause}",
+            EXIT_CAUSE_LABELS[cause],
+            rank=9 + i,
+            headline=4 if cause == "work" else None,
+        )
+        for i, cause in enumerate(EXIT_CAUSES)
+    ),
+    *(
+        _stock(f"open_class_{k}", "households", f"Open cases in class {k.upper()}", rank=1 + i)
+        for i, k in enumerate(CASE_CLASSES)
+    ),
+    _stock(
+        "waiting_for_class",
+        "households",
+        "Cases not in their assessed class",
+        rank=4,
+        headline=7,
+    ),
+    _stock("without_handler", "households", "Cases without a handler", rank=5),
+    _stock("in_intake", "households", "Cases at intake or in transfer", rank=6),
+    _flow("first_visits", "First visits", rank=4),
+    MonthColumn("first_visit_wait_days", "average", "days", "Mean wait from booking to visit"),
+    _flow("contacts", "Contacts with intake", rank=0),
+    _flow("returns", "Returns of former households", rank=15),
+    _flow("booked", "Households booked for a first visit", rank=1),
+    _flow("dropped_out", "Drop-outs before the first visit", rank=2),
+    _flow("rejected", "Applications rejected", rank=3),
+    _flow("transferred", "Cases transferred to the ongoing unit", rank=6),
+    _flow("jobcentre_referrals", "Referrals to the jobcentre", rank=7),
+    MonthColumn(
+        "caseload_per_social_worker",
+        "ratio",
+        "cases per social worker",
+        "A+B cases per ongoing social worker",
+        rank=0,
+        headline=6,
+    ),
+    MonthColumn(
+        "social_worker_utilisation",
+        "ratio",
+        "share",
+        "Social worker utilisation (load / norm capacity)",
+        rank=1,
+    ),
+    MonthColumn(
+        "administrator_utilisation", "ratio", "share", "Benefit administrator utilisation", rank=2
+    ),
+    MonthColumn(
+        "intake_utilisation",
+        "ratio",
+        "share",
+        "Intake social worker utilisation (busy share)",
+        rank=3,
+    ),
+    MonthColumn(
+        "social_worker_hours", "hours", "hours per month", "Social worker follow-up hours", rank=2
+    ),
+    MonthColumn(
+        "administrator_hours",
+        "hours",
+        "hours per month",
+        "Benefit administrator payment hours",
+        rank=3,
+    ),
+    _stock("ar_team_in_programme", "households", "Households in the AR programme", rank=7),
+    _stock("ar_team_waiting", "households", "Households waiting for the AR team", rank=8),
+    MonthColumn("ar_team_capacity", "capacity", "places", "AR team staffed capacity"),
+    *(
+        _stock(
+            f"staff_in_post_{role}",
+            "staff in post",
+            f"{STAFF_ROLE_LABELS[role]} in post",
+            rank=10 + i,
+        )
+        for i, role in enumerate(STAFF_ROLES)
+    ),
+    _stock("staff_in_post_social_workers", "staff in post", "Social workers in post", rank=9),
+    MonthColumn(
+        "assistance_paid_sek",
+        "money",
+        "SEK per month",
+        "Assistance paid",
+        kpi_label="Assistance paid per year (SEK)",
+        rank=0,
+        headline=13,
+    ),
+    MonthColumn(
+        "staff_cost_sek",
+        "money",
+        "SEK per month",
+        "Staff cost",
+        kpi_label="Staff cost per year (SEK)",
+        rank=1,
+        headline=14,
+    ),
+    MonthColumn("unemployment_percent", "average", "percent", "Unemployment rate"),
+    *(
+        _stock(
+            f"households_{b}",
+            "households",
+            f"Households, {BARRIER_LABELS[b]}",
+            rank=14 + i,
+            kpi_label=f"Households per month, {BARRIER_LABELS[b]}",
+        )
+        for i, b in enumerate(BARRIERS)
+    ),
+)
+"""Every column the model writes to a month row, in the order it writes them. The results add
+``replication`` (:data:`REPLICATION`) in front."""
+
+MONTH_COLUMNS: tuple[str, ...] = tuple(c.name for c in MONTH_RECORD)
+"""The month record's column names, in order (without ``replication``)."""
+
+MONTH: dict[str, MonthColumn] = {c.name: c for c in MONTH_RECORD}
+"""The month columns by name."""
+
+REPLICATION = "replication"
+"""The column the results put first in ``monthly.csv`` and in the per-replication KPIs."""
+
+
+# --- the other records ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordColumn:
+    """One column of the episode, AR-programme or event record."""
+
+    name: str
+    unit: str
+    label: str
+
+
+EPISODE_RECORD: tuple[RecordColumn, ...] = (
+    RecordColumn("household", "", "Household number"),
+    RecordColumn("episode", "", "Episode of the household (0, 1, ... on each return)"),
+    RecordColumn("barrier", "", "Barrier to self-support"),
+    RecordColumn("district", "", "District of the household"),
+    RecordColumn("young", "", "Applicant under 25"),
+    RecordColumn("children", "", "Household with children"),
+    RecordColumn("start_day", "day", "Day assistance was granted"),
+    RecordColumn("end_day", "day", "Day the case closed (empty: open at the end)"),
+    RecordColumn("cause", "", "Exit cause (empty: open at the end)"),
+    RecordColumn("via_ar_team", "", "Closed by a successful AR programme"),
+    RecordColumn("need_class", "", "Assessed class of need"),
+)
+"""One row per episode of assistance, closed or open at the end, in column order."""
+
+AR_PROGRAMME_RECORD: tuple[RecordColumn, ...] = (
+    RecordColumn("household", "", "Household number"),
+    RecordColumn("episode", "", "Episode of the household"),
+    RecordColumn("start_day", "day", "Day the programme started"),
+    RecordColumn("end_day", "day", "Day it ended (empty: in the programme at the end)"),
+    RecordColumn("success", "", "1 if it ended in success (the case closes: work, other benefit)"),
+)
+"""One row per AR-team programme, ended or running at the end, in column order."""
+
+EVENT_RECORD: tuple[RecordColumn, ...] = (
+    RecordColumn("day", "day", "Day of the event"),
+    RecordColumn("household", "", "Household number"),
+    RecordColumn("episode", "", "Episode of the household"),
+    RecordColumn("event", "", "What happened (one of EVENT_NAMES)"),
+    RecordColumn("detail", "", "Barrier, class, cause or wait, by event"),
+)
+"""One row per household event (with ``events=True`` only), in column order."""
+
+EPISODE_COLUMNS: tuple[str, ...] = tuple(c.name for c in EPISODE_RECORD)
+AR_PROGRAMME_COLUMNS: tuple[str, ...] = tuple(c.name for c in AR_PROGRAMME_RECORD)
+EVENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in EVENT_RECORD)
+
+EventName = Literal[
+    "booked",
+    "first_visit",
+    "dropped_out",
+    "rejected",
+    "granted",
+    "need",
+    "held",
+    "jobcentre_referral",
+    "ar_referral",
+    "ar_start",
+    "ar_paused",
+    "ar_end",
+    "exit",
+    "returned",
+]
+"""The ``event`` values of the event record."""
+EVENT_NAMES: tuple[EventName, ...] = get_args(EventName)
+
+
+@dataclass
+class ReplicationOutput:
+    """Event records of one replication: months, episodes, AR programmes."""
+
+    monthly: pd.DataFrame
+    episodes: pd.DataFrame
+    ar_programmes: pd.DataFrame
+    events: pd.DataFrame | None = None
+
+
+# --- the KPI catalogue ----------------------------------------------------------------------
+
+KpiRule = Literal["per_year", "monthly_mean", "derived"]
+"""How a KPI is computed: a month column's sum over the reporting period per year, its mean
+over the period's months, or a computation of its own in :mod:`sim.metrics`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    """One KPI: its stable name (``summary.csv``), unit, the planner's label and how it is had.
+
+    ``source`` is the month column of a ``per_year`` or ``monthly_mean`` KPI ("" if derived);
+    ``headline`` its place in the report's headline table (None: not there).
+    """
+
+    name: str
+    unit: str
+    label: str
+    rule: KpiRule = "derived"
+    source: str = ""
+    headline: int | None = None
+
+
+def month_kpi(column: MonthColumn) -> Kpi:
+    """The KPI a month column of a KPI kind gives: name, unit and label by the kind's rule."""
+    if column.kind in ("flow", "money", "hours"):
+        unit = column.unit.removesuffix("per month") + "per year"
+        label = column.kpi_label or f"{column.label} per year"
+        return Kpi(f"{column.name}_per_year", unit, label, "per_year", column.name, column.headline)
+    if column.kind == "stock":
+        label = column.kpi_label or f"{column.label} (mean at month end)"
+        return Kpi(
+            f"mean_monthly_{column.name}",
+            column.unit,
+            label,
+            "monthly_mean",
+            column.name,
+            column.headline,
+        )
+    if column.kind == "ratio":
+        label = column.kpi_label or column.label
+        return Kpi(column.name, column.unit, label, "monthly_mean", column.name, column.headline)
+    raise ValueError(f"month column {column.name!r} of kind {column.kind!r} gives no KPI")
+
+
+def _summary_order(indexed: tuple[int, MonthColumn]) -> tuple[int, bool, int, int]:
+    i, column = indexed
+    return (KPI_GROUPS[column.kind], column.rank is None, column.rank or 0, i)
+
+
+MONTH_KPIS: tuple[Kpi, ...] = tuple(
+    month_kpi(c)
+    for _, c in sorted(
+        ((i, c) for i, c in enumerate(MONTH_RECORD) if c.kind in KPI_GROUPS), key=_summary_order
+    )
+)
+"""The KPIs of the month record's flow, stock, ratio, money and hours columns, in
+``summary.csv`` order."""
+
+DERIVED_KPIS: tuple[Kpi, ...] = (
+    Kpi("first_visit_wait_days", "days", "First-visit wait (days)", headline=5),
+    Kpi("households_per_year", "per year", "Households assisted per year", headline=1),
+    Kpi(
+        "share_long_term_10_of_12",
+        "share",
+        "Share long-term (10-12 months of the year)",
+        headline=8,
+    ),
+    Kpi("share_over_12_months", "share", "Share with an episode over 12 months", headline=9),
+    Kpi("mean_episode_months", "months", "Mean episode length (months)", headline=10),
+    Kpi("recurrence_24_months", "share", "Share returning within 24 months", headline=11),
+    Kpi("ar_team_success_share", "share", "AR programme success share", headline=12),
+    Kpi("ar_team_participants_per_year", "per year", "AR team participants per year"),
+    Kpi("cost_per_exit_to_work_sek", "SEK", "Cost per exit to work (SEK)", headline=15),
+)
+"""The KPIs computed from more than one month column, or from episodes and programmes (see
+:func:`sim.metrics.replication_kpis` for each definition), in ``summary.csv`` order."""
+
+KPIS: tuple[Kpi, ...] = (*MONTH_KPIS, *DERIVED_KPIS)
+"""Every KPI :func:`sim.metrics.replication_kpis` returns, in its order."""
+
+KPI: dict[str, Kpi] = {k.name: k for k in KPIS}
+"""The KPIs by name."""
+
+HEADLINE: tuple[str, ...] = tuple(
+    name for _, name in sorted((k.headline, k.name) for k in KPIS if k.headline is not None)
+)
+"""The report's headline KPIs, in the order of its table."""
+
+
+def kpi_label(name: str) -> str:
+    """The planner's label of a KPI; an unknown name (an older results folder) as it is."""
+    kpi = KPI.get(name)
+    return kpi.label if kpi else name
+
+
+def column_label(name: str) -> str:
+    """The planner's label of a month column; an unknown name as it is."""
+    column = MONTH.get(name)
+    return column.label if column else name
