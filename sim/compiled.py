@@ -35,6 +35,7 @@ COMPILED_MODULES = (
     "sim.model.staff",
     "sim.model.household",
     "sim.model.exits",
+    "sim.model.follow_up",
     "sim.model.contacts",
     "sim.model.intake",
     "sim.model.routing",

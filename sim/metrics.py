@@ -10,23 +10,13 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
-from typing import Protocol
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from .domain import DAYS_PER_MONTH, DAYS_PER_YEAR
-from .records import KPI, KPIS, REPLICATION
-
-
-class Records(Protocol):
-    """What the KPIs read of a replication's records: :class:`sim.records.ReplicationOutput`
-    (the model's own identical class until the model uses that one)."""
-
-    monthly: pd.DataFrame
-    episodes: pd.DataFrame
-    ar_programmes: pd.DataFrame
+from .records import KPI, KPIS, REPLICATION, ReplicationOutput
 
 
 def _full_years(first_day: date, start: float, end: float) -> list[tuple[int, float, float]]:
@@ -177,7 +167,7 @@ def cost_kpis(monthly: pd.DataFrame) -> dict[str, float]:
 
 
 def replication_kpis(
-    output: Records, first_day: date, report_from: float, end: float
+    output: ReplicationOutput, first_day: date, report_from: float, end: float
 ) -> dict[str, float]:
     """All KPIs of one replication over the reporting period, in the catalogue's order."""
     monthly = output.monthly[output.monthly["period"] == "run"]

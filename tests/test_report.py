@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from sim.experiments.paired import paired_differences
 from sim.experiments.runner import ScenarioResults, run_scenario
-from sim.inputs.scenario import load_scenarios
+from sim.inputs.loading import load_scenarios
 from sim.output import figures
 from sim.output.report import (
     HEADLINE,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,6 +26,7 @@ from ..domain import BARRIERS, DAYS_PER_MONTH, Barrier, StaffRole
 from ..engine import CaseloadEnvironment
 from ..inputs.parameters import ModelParameters
 from ..inputs.scenario import ResolvedScenario, Settings
+from ..records import AR_PROGRAMME_COLUMNS, EPISODE_COLUMNS, EVENT_COLUMNS, ReplicationOutput
 from ..streams import Streams
 from .ar_team import ARTeam
 from .contacts import BookedArrivals, generate_contacts
@@ -38,22 +38,6 @@ from .ledger import ROSTER_ROLES, MonthlyLedger
 from .pathway import Pathway
 from .routing import Routing
 from .staff import Post, StaffRoster
-
-EPISODE_COLUMNS = [
-    "household",
-    "episode",
-    "barrier",
-    "district",
-    "young",
-    "children",
-    "start_day",
-    "end_day",
-    "cause",
-    "via_ar_team",
-    "need_class",
-]
-AR_COLUMNS = ["household", "episode", "start_day", "end_day", "success"]
-EVENT_COLUMNS = ["day", "household", "episode", "event", "detail"]
 
 
 @contextmanager
@@ -70,16 +54,6 @@ def rare_garbage_collection() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*old)
-
-
-@dataclass
-class ReplicationOutput:
-    """Event records of one replication: months, episodes, AR programmes."""
-
-    monthly: pd.DataFrame
-    episodes: pd.DataFrame
-    ar_programmes: pd.DataFrame
-    events: pd.DataFrame | None = None
 
 
 class CaseloadModel:
@@ -225,6 +199,10 @@ class CaseloadModel:
             figures[f"staff_in_post_{role}"] = sum(
                 1 for p in self.roster.active(role) if p.capacity > 0
             )
+        figures["staff_in_post_social_workers"] = (
+            figures["staff_in_post_intake_social_workers"]
+            + figures["staff_in_post_ongoing_social_workers"]
+        )
         figures["unemployment_percent"] = float(
             np.mean(self.unemployment[int(start) : int(end) + 1])
         )
@@ -295,15 +273,15 @@ class CaseloadModel:
         """The run's records as tables: months, episodes (closed and open), AR programmes."""
         path = self.pathway
         episodes = pd.DataFrame(
-            path.episodes + path.open_episode_records(), columns=EPISODE_COLUMNS
+            path.episodes + path.open_episode_records(), columns=list(EPISODE_COLUMNS)
         )
-        ar = pd.DataFrame(self.ar_team.records, columns=AR_COLUMNS)
+        ar = pd.DataFrame(self.ar_team.records, columns=list(AR_PROGRAMME_COLUMNS))
         in_prog = self.ar_team.open_records()
         if in_prog:
             ar = pd.concat([ar, pd.DataFrame(in_prog, columns=ar.columns)], ignore_index=True)
         events = None
         if path.log is not None:
-            events = pd.DataFrame(path.log, columns=EVENT_COLUMNS)
+            events = pd.DataFrame(path.log, columns=list(EVENT_COLUMNS))
             # drop-outs are logged when found, with their own day: put them in time order
             events = events.sort_values("day", kind="stable", ignore_index=True)
         return ReplicationOutput(pd.DataFrame(self.ledger.rows), episodes, ar, events)

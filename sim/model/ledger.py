@@ -13,9 +13,18 @@ import math
 from datetime import date, timedelta
 from typing import Any
 
-from ..domain import BARRIERS, DAYS_PER_MONTH, DAYS_PER_YEAR, EXIT_CAUSES, Barrier, StaffRole
+from ..domain import (
+    BARRIERS,
+    CASE_CLASSES,
+    DAYS_PER_MONTH,
+    DAYS_PER_YEAR,
+    EXIT_CAUSES,
+    Barrier,
+    StaffRole,
+)
 from ..inputs.parameters import FollowUp
 from ..inputs.scenario import Costs, Staff
+from ..records import MONTH_COLUMNS
 from .household import HELD_STATES, HeldState, Household
 from .level import Level
 from .staff import Post
@@ -143,60 +152,67 @@ class MonthlyLedger:
 
         ``figures`` holds what the components report of their month (social-worker-days in
         post, utilisations, the AR team's counts, staff in post, cases waiting for a class,
-        unemployment).
+        unemployment). The row's columns are those of the month record, in its order
+        (:data:`sim.records.MONTH_COLUMNS`).
         """
-        f = self.flows
         held_days: dict[str, float] = {k: lvl.take(now) for k, lvl in self.held_level.items()}
-        row: dict[str, Any] = {
+        values: dict[str, Any] = {
             "month": (self.first_day + timedelta(days=int(start))).strftime("%Y-%m"),
             "period": "warmup" if start < self.report_from else "run",
             "days": end - start,
         }
-        per_barrier = {b: open_at_start[b] + f.opened_by_barrier[b] for b in BARRIERS}
-        row["households"] = sum(per_barrier.values())
-        row["cases_opened"] = f.cases_opened
-        row["cases_closed"] = f.cases_closed
-        for cause, n in zip(EXIT_CAUSES, f.exits, strict=True):
-            row[f"exits_{cause}"] = n
-        for k in ("a", "b", "c"):
-            row[f"open_class_{k}"] = self.held_count[k]
-        row["waiting_for_class"] = figures["waiting_for_class"]
-        row["without_handler"] = self.held_count["waiting"]
-        row["in_intake"] = self.held_count["intake"] + self.held_count["transfer"]
-        row["first_visits"] = f.first_visits
-        row["first_visit_wait_days"] = (
-            f.first_visit_wait_sum / f.first_visits if f.first_visits else math.nan
-        )
-        for key in ("contacts", "returns", "booked", "dropped_out", "rejected", "transferred"):
-            row[key] = getattr(f, key)
-        row["jobcentre_referrals"] = f.jobcentre_referrals
+        values.update(figures)
+        values.update(self._flows())
+        values.update(self._stocks(open_at_start))
         sw_days = figures["social_worker_days"]
         ab_days = held_days["a"] + held_days["b"]
-        row["caseload_per_social_worker"] = ab_days / sw_days if sw_days else math.nan
-        for key in (
-            "social_worker_utilisation",
-            "administrator_utilisation",
-            "intake_utilisation",
-        ):
-            row[key] = figures[key]
-        row.update(self._workload(held_days, follow_up))
-        for key in ("ar_team_in_programme", "ar_team_waiting", "ar_team_capacity"):
-            row[key] = figures[key]
-        for role in ROSTER_ROLES:
-            row[f"staff_in_post_{role}"] = figures[f"staff_in_post_{role}"]
-        row["staff_in_post_social_workers"] = (
-            row["staff_in_post_intake_social_workers"] + row["staff_in_post_ongoing_social_workers"]
-        )
-        row["assistance_paid_sek"] = (
+        values["caseload_per_social_worker"] = ab_days / sw_days if sw_days else math.nan
+        values.update(self._workload(held_days, follow_up))
+        values["assistance_paid_sek"] = (
             self.open_children.take(now) * costs.assistance_sek_per_month_with_children
             + self.open_without_children.take(now) * costs.assistance_sek_per_month_without_children
         ) / DAYS_PER_MONTH
-        row["staff_cost_sek"] = self.staff_cost_rate.take(now)
-        row["unemployment_percent"] = figures["unemployment_percent"]
-        for b in BARRIERS:
-            row[f"households_{b}"] = per_barrier[b]
-        self.rows.append(row)
+        values["staff_cost_sek"] = self.staff_cost_rate.take(now)
+        self.rows.append({name: values[name] for name in MONTH_COLUMNS})
         self.flows = MonthFlows()
+
+    def _flows(self) -> dict[str, Any]:
+        """The month's counts of events, and its mean first-visit wait."""
+        f = self.flows
+        values: dict[str, Any] = {
+            name: getattr(f, name)
+            for name in (
+                "cases_opened",
+                "cases_closed",
+                "first_visits",
+                "contacts",
+                "returns",
+                "booked",
+                "dropped_out",
+                "rejected",
+                "transferred",
+                "jobcentre_referrals",
+            )
+        }
+        for cause, n in zip(EXIT_CAUSES, f.exits, strict=True):
+            values[f"exits_{cause}"] = n
+        values["first_visit_wait_days"] = (
+            f.first_visit_wait_sum / f.first_visits if f.first_visits else math.nan
+        )
+        return values
+
+    def _stocks(self, open_at_start: dict[Barrier, int]) -> dict[str, Any]:
+        """Households assisted in the month (open at its start or opened in it), by barrier,
+        and cases by how they are held at its end."""
+        count = self.held_count
+        opened = self.flows.opened_by_barrier
+        per_barrier = {b: open_at_start[b] + opened[b] for b in BARRIERS}
+        values: dict[str, Any] = {"households": sum(per_barrier.values())}
+        values.update({f"households_{b}": n for b, n in per_barrier.items()})
+        values.update({f"open_class_{k}": count[k] for k in CASE_CLASSES})
+        values["without_handler"] = count["waiting"]
+        values["in_intake"] = count["intake"] + count["transfer"]
+        return values
 
     def _workload(self, held_days: dict[str, float], fu: FollowUp) -> dict[str, float]:
         """Staff hours of the month: follow-ups by class, events, case-months by class."""

@@ -23,6 +23,7 @@ from ..inputs.parameters import ModelParameters
 from ..inputs.scenario import Settings
 from ..streams import keyed_uniforms
 from .exits import ExitHazards
+from .follow_up import NEXT_NEED, WorkPlans
 from .household import (
     D_DROPOUT,
     D_INVESTIGATION,
@@ -45,7 +46,6 @@ from .household import (
     U_YOUNG,
     HeldState,
     Household,
-    Need,
 )
 from .ledger import MonthlyLedger
 
@@ -58,8 +58,6 @@ if TYPE_CHECKING:
 # young, children, start day, end day, cause, via the AR team, the class of its need.
 EpisodeRecord = tuple[int, int, str, int, bool, bool, float, float, str, bool, str]
 EventRecord = tuple[float, int, int, str, str]
-# progress A->B, B->C; deviation C->B
-FOLLOW_UP_CHANGE: dict[str, Need] = {"a": "b", "b": "c", "c": "b"}
 
 
 class Pathway:
@@ -98,7 +96,7 @@ class Pathway:
         self.episodes: list[EpisodeRecord] = []
         self.log: list[EventRecord] | None = [] if events else None
         self._waking: Household | None = None
-        self._prepare_follow_ups()
+        self.work_plans = WorkPlans(params.follow_up)
 
     def attach(self, intake: IntakeDesk, routing: Routing, ar_team: ARTeam) -> None:
         """The parts the path hands households to (built with this path's callbacks)."""
@@ -264,39 +262,12 @@ class Pathway:
             self.log_event(hh, "held", held)
         if held != "intake":
             self.hazards.rate(hh, self.env.now, until)
-        self._plan_follow_up(hh)
+        self.work_plans.plan(hh, self.env.now)
         self.schedule_next(hh)
-
-    def _prepare_follow_ups(self) -> None:
-        fu = self.params.follow_up
-        self._follow_share = {
-            "a": fu.progress_share.a,
-            "b": fu.progress_share.b,
-            "c": fu.deviation_share,
-        }
-        self._follow_interval = {k: getattr(fu.interval_days, k) for k in ("a", "b", "c")}
-
-    def _plan_follow_up(self, hh: Household) -> None:
-        """The follow-up at which the plan moves the case: one clock per class stay.
-
-        Follow-ups that change nothing are not simulated; their staff time is accounted from
-        the time cases spend in each class.
-        """
-        hh.follow_up_day = math.inf  # any pending change belonged to the old holding
-        held = hh.held
-        if held != hh.need or held not in self._follow_share:
-            return
-        share = self._follow_share[held]
-        if share <= 0:
-            return
-        interval = self._follow_interval[held]
-        u = hh.fresh_uniform()
-        n = 1 if share >= 1 else math.ceil(math.log1p(-u) / math.log1p(-share))
-        hh.follow_up_day = self.env.now + n * interval
 
     def follow_up_change(self, hh: Household) -> None:
         """A follow-up moves the case: progress (A->B, B->C) or deviation (C->B)."""
-        hh.need = FOLLOW_UP_CHANGE[hh.held]
+        hh.need = NEXT_NEED[hh.held]
         self.log_event(hh, "need", hh.need)
         self.routing.route(hh)
 
