@@ -209,7 +209,7 @@ def test_report_rebuilds(small, tmp_path):
     assert cli.main(["report", str(out)]) == 0
     html = (out / "report.html").read_text()
     assert "small" in html
-    from sim.output.report import RUN_FIGURES
+    from sim.output.figures import RUN_FIGURES
 
     assert html.count("data:image/png;base64,") == len(RUN_FIGURES)
     for name, _ in RUN_FIGURES:

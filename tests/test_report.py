@@ -20,13 +20,8 @@ from sim.experiments.paired import paired_differences
 from sim.experiments.runner import ScenarioResults, run_scenario
 from sim.inputs.loading import load_scenarios
 from sim.output import figures
-from sim.output.report import (
-    HEADLINE,
-    RUN_FIGURES,
-    png_base64,
-    render_comparison_report,
-    render_report,
-)
+from sim.output.figures import RUN_FIGURES, png_base64
+from sim.output.report import HEADLINE, render_comparison_report, render_report
 from sim.records import column_label, kpi_label
 from tests.baseline.store import SCENARIOS
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..experiments.runner import run_scenarios
-from ..output.report import png_base64
+from ..output.figures import png_base64
 from .fit_figures import (
     plot_abc_diagnostics,
     plot_fit_history,

@@ -309,7 +309,7 @@ def write_fitted(
     posterior_file = f"{name}_posterior.csv" if posterior is not None else None
     data["name"] = name
     data["description"] = (
-        f"Fitted to {problem.targets.name} by caseflow calibrate "
+        f"Fitted to {problem.targets.name} by caseflow calibrate fit "
         f"({problem.spec_path.name}); base set {problem.base.name}"
     )
     data["fit"] = {
@@ -324,7 +324,7 @@ def write_fitted(
     }
     ModelParameters.model_validate(data)  # what we write must load
     header = (
-        f"# Fitted parameter set: written by `caseflow calibrate {problem.spec_path.name}`.\n"
+        f"# Fitted parameter set: written by `caseflow calibrate fit {problem.spec_path.name}`.\n"
         "# Do not edit by hand: posterior draws (run --posterior) are applied to the spec's base\n"
         "# set, which only matches this file while it is as written. Refit instead.\n"
     )

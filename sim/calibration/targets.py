@@ -7,7 +7,7 @@ found there, and the model output (KPI) it compares to, if any. Sum rules say wh
 should add up; a known contradiction in the seeds is declared on its rule, with how it is
 handled, so it is reported openly rather than dropped.
 
-``check_targets`` (``caseflow calibrate --check``) reports contradictions and provenance
+``check_targets`` (``caseflow calibrate check``) reports contradictions and provenance
 problems; fitting is the calibration issue's later work.
 """
 

@@ -43,7 +43,7 @@ def posterior_scenarios(resolved: ResolvedScenario, draws: int) -> list[Resolved
             where,
             "fit.posterior",
             "--posterior needs a fitted parameter set with a posterior sample (written by "
-            "`caseflow calibrate SPEC`); this set has none",
+            "`caseflow calibrate fit SPEC`); this set has none",
         )
     spec_path = (where.parent / fit.spec).resolve()
     sample_path = (where.parent / fit.posterior).resolve()

@@ -16,14 +16,12 @@ from typing import Any
 import pandas as pd
 
 from ..records import HEADLINE, MONTH, column_label, kpi_label
-from .figures import RUN_FIGURES, comparison_figures, png_base64, run_figures, save_figures
+from .figures import comparison_figures, run_figures, save_figures
 
 __all__ = [
     "HEADLINE",
-    "RUN_FIGURES",
     "UNCERTAINTY_FILE",
     "flatten",
-    "png_base64",
     "range_warnings",
     "render_comparison_report",
     "render_report",
