@@ -38,6 +38,7 @@ COMPILED_MODULES = (
     "sim.model.follow_up",
     "sim.model.contacts",
     "sim.model.intake",
+    "sim.model.workload",
     "sim.model.routing",
     "sim.model.ar_team",
     "sim.model.ledger",

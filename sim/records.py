@@ -190,14 +190,54 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         rank=3,
     ),
     MonthColumn(
-        "social_worker_hours", "hours", "hours per month", "Social worker follow-up hours", rank=2
+        "social_worker_hours",
+        "hours",
+        "hours per month",
+        "Social worker follow-up hours needed",
+        rank=2,
     ),
     MonthColumn(
         "administrator_hours",
         "hours",
         "hours per month",
-        "Benefit administrator payment hours",
+        "Benefit administrator payment hours needed",
         rank=3,
+    ),
+    MonthColumn(
+        "social_worker_hours_available",
+        "hours",
+        "hours per month",
+        "Ongoing social worker hours available for cases",
+    ),
+    MonthColumn(
+        "social_worker_hours_delivered",
+        "hours",
+        "hours per month",
+        "Ongoing social worker case hours delivered (A and B)",
+    ),
+    MonthColumn(
+        "delivered_share_a", "ratio", "share", "Share of A cases' planned contact delivered"
+    ),
+    MonthColumn(
+        "delivered_share_b", "ratio", "share", "Share of B cases' planned contact delivered"
+    ),
+    MonthColumn(
+        "administrator_hours_available",
+        "hours",
+        "hours per month",
+        "Benefit administrator hours available for cases",
+    ),
+    MonthColumn(
+        "administrator_hours_delivered",
+        "hours",
+        "hours per month",
+        "Benefit administrator payment hours delivered",
+    ),
+    MonthColumn(
+        "delivered_share_administrators",
+        "ratio",
+        "share",
+        "Share of the administrators' needed hours delivered",
     ),
     _stock("ar_team_in_programme", "households", "Households in the AR programme", rank=7),
     _stock("ar_team_waiting", "households", "Households waiting for the AR team", rank=8),

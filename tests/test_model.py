@@ -45,7 +45,34 @@ def check_invariants(model: CaseloadModel) -> None:
     assert all(p.capacity > 0 for p in intake.idle)
     ar = model.ar_team
     assert len(ar.in_programme) <= min(ar.places, ar.capacity), "AR team above its places"
+    check_workload(model)
     assert all(v >= 0 for v in ledger.open_by_barrier.values())
+
+
+def check_workload(model: CaseloadModel) -> None:
+    """Staff time, at this instant: no worker delivers more than its hours or than its cases
+    need; the totals are the sums over workers; the hours A cases need are those of the cases
+    held as A (needed = delivered + shortfall, with the shortfall never negative)."""
+    workload, routing, ledger = model.workload, model.routing, model.ledger
+    workers = [w for w in routing.workers.values() if w.social_worker]
+    for w in workers:
+        delivered = w.counted_delivered_a + w.counted_delivered_b
+        assert delivered <= w.hours_available + EPS, "a worker delivers more than its hours"
+        assert w.counted_delivered_a <= w.counted_need_a + EPS
+        assert w.counted_delivered_b <= w.counted_need_b + EPS
+        assert w.cases_a + w.cases_b == len(w.cases)
+        assert w.hours_available >= 0
+    for level, name in (
+        (workload.sw_available, "counted_available"),
+        (workload.sw_needed_a, "counted_need_a"),
+        (workload.sw_delivered_a, "counted_delivered_a"),
+        (workload.sw_delivered_b, "counted_delivered_b"),
+    ):
+        assert abs(level.value - sum(getattr(w, name) for w in workers)) < 1e-6
+    assert abs(workload.sw_needed_a.value - ledger.held_count["a"] * workload.need_a) < 1e-6
+    assert abs(workload.sw_needed_b.value - ledger.held_count["b"] * workload.need_b) < 1e-6
+    admin = workload.admin_delivered.value
+    assert admin <= min(workload.admin_needed.value, workload.admin_available.value) + EPS
 
 
 def run_checked(resolved, replication: int = 0, every: int = 1) -> CaseloadModel:
@@ -445,3 +472,27 @@ def test_a_released_run_leaves_nothing_for_the_cyclic_collector(small):
     finally:
         gc.enable()
     assert left_over == 0
+
+
+def test_more_social_worker_hours_never_lower_the_delivered_share(small):
+    """Delivered contact is what a worker's hours cover of what its cases need, A before B.
+    With more working hours per post (and exits not yet depending on contact) the same cases
+    meet more hours: no month's delivered share of A or B may fall, and the hours delivered
+    never exceed those available."""
+    tight = ["staff.ongoing_social_workers.working_hours_per_month=20"]
+    roomy = ["staff.ongoing_social_workers.working_hours_per_month=60"]
+    months = []
+    for overrides in (tight, roomy):
+        model = CaseloadModel(load_scenarios(small, overrides)[0], 0)
+        months.append(model.run().monthly)
+    low, high = months
+    for cls in ("a", "b"):
+        column = f"delivered_share_{cls}"
+        pairs = low[column].notna() & high[column].notna()
+        assert pairs.any()
+        assert (high.loc[pairs, column] >= low.loc[pairs, column] - 1e-12).all()
+    assert (low["delivered_share_b"] < 1).any(), "20 hours a month should leave B cases short"
+    for m in months:
+        assert (
+            m["social_worker_hours_delivered"] <= m["social_worker_hours_available"] + 1e-6
+        ).all()

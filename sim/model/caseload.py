@@ -38,6 +38,7 @@ from .ledger import ROSTER_ROLES, MonthlyLedger
 from .pathway import Pathway
 from .routing import Routing
 from .staff import Post, StaffRoster
+from .workload import Workload
 
 
 @contextmanager
@@ -96,7 +97,8 @@ class CaseloadModel:
         self.intake = IntakeDesk(
             env, path.first_visit_started, path.first_visit_done, path.drop_out
         )
-        self.routing = Routing(env, path.set_held)
+        self.workload = Workload(self.params.follow_up)
+        self.routing = Routing(env, path.set_held, self.workload)
         self.ar_team = ARTeam(
             env, self.params.ar_programme, path.rerate, path.close_via_ar, path.log_event
         )
@@ -192,6 +194,7 @@ class CaseloadModel:
         figures: dict[str, Any] = {"waiting_for_class": self.routing.queued_count}
         figures.update(self.routing.month_figures(now))
         figures.update(self.intake.month_figures(now))
+        figures.update(self.workload.month_figures(now))
         figures["ar_team_in_programme"] = len(self.ar_team.in_programme)
         figures["ar_team_waiting"] = self.ar_team.waiting_count()
         figures["ar_team_capacity"] = self.ar_team.capacity

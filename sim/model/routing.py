@@ -22,6 +22,7 @@ from ..inputs.scenario import Settings
 from .household import HeldState, Household, Need
 from .level import Level
 from .staff import ABOLISHED, Post
+from .workload import Workload
 
 HoldCallback = Callable[[Household, HeldState], None]
 
@@ -40,14 +41,27 @@ class Caseworker:
     counted_cap: float = 0.0  # its share of the capacity totals, as last counted
     counted_working: float = 0.0
     counted_c_cap: float = 0.0
+    cases_a: int = 0  # cases held as A (a social worker's)
+    cases_b: int = 0
+    hours_available: float = 0.0  # case hours per day it has now (sim.model.workload)
+    counted_available: float = 0.0  # its share of the workload totals, as last counted
+    counted_need_a: float = 0.0
+    counted_need_b: float = 0.0
+    counted_delivered_a: float = 0.0
+    counted_delivered_b: float = 0.0
+    counted_mentoring: float = 0.0  # mentoring it draws (a new hire), per day
+    counted_giver: bool = False  # gives mentoring (working at full capacity)
 
 
 class Routing:
     """Classes A/B/C with real capacity: placement, upgrade queues and the capacity totals."""
 
-    def __init__(self, env: CaseloadEnvironment, hold: HoldCallback) -> None:
+    def __init__(self, env: CaseloadEnvironment, hold: HoldCallback, workload: Workload) -> None:
         self.env = env
         self.hold = hold
+        self.workload = workload
+        self.cases_a = 0  # cases held as A or B by any social worker (the payment pool)
+        self.cases_b = 0
         self.workers: dict[Post, Caseworker] = {}
         self.social_workers: list[Caseworker] = []
         self.administrators: list[Caseworker] = []
@@ -75,6 +89,21 @@ class Routing:
         self._admin_share = org.administrators_on_c_share
         self._admin_norm = org.administrator_caseload_norm
         self.refresh_capacity()
+        self._recount_hours()
+
+    def _recount_hours(self, changed: Caseworker | None = None) -> None:
+        """Time budgets afresh: of the worker whose post changed, or of all (the settings)."""
+        now = self.env.now
+        workload = self.workload
+        workers = [w for w in self.workers.values() if w.social_worker]
+        for worker in workers if changed is None else [changed]:
+            if worker.social_worker:
+                workload.social_worker_changed(now, worker, workers)
+        workload.administrators_changed(now, [w.post for w in self.administrators])
+        self._pool_changed()
+
+    def _pool_changed(self) -> None:
+        self.workload.pool_changed(self.env.now, self.cases_a, self.cases_b, len(self.c_cases))
 
     def refresh_capacity(self) -> None:
         """Recount every worker's capacity (the norm or the settings changed)."""
@@ -148,6 +177,7 @@ class Routing:
             self._trim(worker)
         self._trim_c()
         self.rebalance()
+        self._recount_hours(worker)
 
     def _evict_all(self, worker: Caseworker) -> None:
         """The worker's cases lose their handler; they wait or go to colleagues with room."""
@@ -215,11 +245,20 @@ class Routing:
             hh.worker, hh.weight = worker, w
             worker.load += w
             worker.cases[hh] = None
+            if held == "a":
+                worker.cases_a += 1
+                self.cases_a += 1
+            else:
+                worker.cases_b += 1
+                self.cases_b += 1
             self._touch(worker)
             self.load_level.add(now, w)
+            self.workload.worker_changed(now, worker)
+            self._pool_changed()
         elif held == "c":
             self.c_cases[hh] = None
             self.c_level.add(now, 1)
+            self._pool_changed()
 
     def _release(self, hh: Household) -> None:
         now = self.env.now
@@ -227,12 +266,21 @@ class Routing:
         if worker is not None:
             worker.load -= hh.weight
             worker.cases.pop(hh, None)
+            if hh.held == "a":
+                worker.cases_a -= 1
+                self.cases_a -= 1
+            else:
+                worker.cases_b -= 1
+                self.cases_b -= 1
             self._touch(worker)
             self.load_level.add(now, -hh.weight)
             hh.worker, hh.weight = None, 0.0
+            self.workload.worker_changed(now, worker)
+            self._pool_changed()
         if hh.held == "c":
             self.c_cases.pop(hh, None)
             self.c_level.add(now, -1)
+            self._pool_changed()
 
     def _max_room(self) -> float:
         best = self._roomiest()
