@@ -83,3 +83,21 @@ def test_the_check_sees_a_wrong_import() -> None:
     assert not allowed("sim.records", "sim.model.caseload")
     assert allowed("sim.cli.run", "sim.experiments.runner")
     assert allowed("sim.model.ledger", "sim.records")
+
+
+def test_import_sim_and_the_help_load_no_heavy_library() -> None:
+    """``import sim`` and ``caseflow --help`` start at once: the public names are imported on
+    first use, and each command imports what it needs when it runs (a new process, so that
+    nothing the test session imported counts)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sim, sim.cli.main as m\n"
+        "m.build_parser()\n"
+        "heavy = [n for n in ('pandas', 'matplotlib', 'scipy', 'simpy', 'sim.model.caseload')"
+        " if n in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"imported at start-up: {out.stdout.strip()}"
