@@ -14,6 +14,7 @@ household needs the same help whatever else changes in a scenario (common random
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 import numpy as np
@@ -185,3 +186,9 @@ Distribution = Annotated[
 """Any distribution, chosen by its ``dist`` tag."""
 
 DISTRIBUTION_TAGS = ("fixed", "exponential", "gamma", "lognormal", "uniform", "empirical")
+
+
+def is_distribution_table(value: object) -> bool:
+    """Whether a value read from a file is a distribution: a table with a ``dist`` key. Loading
+    treats one as a single value (it replaces an inherited distribution whole)."""
+    return isinstance(value, Mapping) and "dist" in value

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.distributions import Empirical, Exponential, Fixed, Gamma, LogNormal, Uniform
 from sim.inputs.loading import load_scenarios
 from sim.inputs.validation import InputError
 
@@ -265,3 +266,142 @@ def test_calibrated_range_must_be_ordered(write):
     write("params.toml", text)
     scenario = write("s.toml", re.sub(r'parameters = ".*"', 'parameters = "params.toml"', SMALL))
     assert "calibrated_range" in messages(scenario) and "must not exceed" in messages(scenario)
+
+
+# --- issue 16: a distribution is replaced whole, wherever it is set ------------------------
+
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+LEAVE = "staff.ongoing_social_workers.parental_leave_days"  # gamma(300, 60) in the baseline
+
+
+def child_of_baseline(write, body: str, name: str = "child.toml") -> Path:
+    """A file that extends the shipped baseline and adds ``body``."""
+    return write(name, f'extends = "{BASELINE.as_posix()}"\nname = "child"\n{body}\n')
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('{ dist = "fixed", value = 240 }', Fixed(dist="fixed", value=240)),
+        ('{ dist = "exponential", mean = 250 }', Exponential(dist="exponential", mean=250)),
+        (
+            '{ dist = "lognormal", mean = 300, sd = 90 }',
+            LogNormal(dist="lognormal", mean=300, sd=90),
+        ),
+        ('{ dist = "gamma", mean = 250, sd = 50 }', Gamma(dist="gamma", mean=250, sd=50)),
+        ('{ dist = "uniform", low = 200, high = 300 }', Uniform(dist="uniform", low=200, high=300)),
+        (
+            '{ dist = "empirical", values = [200, 300] }',
+            Empirical(dist="empirical", values=[200, 300]),
+        ),
+    ],
+)
+def test_a_distribution_in_a_child_replaces_the_parents_whole(write, text, expected):
+    child = child_of_baseline(
+        write, f"[staff.ongoing_social_workers]\nparental_leave_days = {text}"
+    )
+    resolved = load_scenarios(child)[0]
+    assert resolved.scenario.staff.ongoing_social_workers.parental_leave_days == expected
+    assert resolved.scenario.staff.intake_social_workers.parental_leave_days == Gamma(
+        dist="gamma", mean=300, sd=60
+    )  # the sibling is still inherited
+    own = {k for k in resolved.own_keys if k.startswith(LEAVE)}
+    assert own == {f"{LEAVE}.{key}" for key in ("dist", *expected.model_dump(exclude={"dist"}))} - {
+        f"{LEAVE}.weights"
+    }
+
+
+def test_a_child_distribution_missing_a_parameter_names_the_child(write):
+    child = child_of_baseline(
+        write,
+        '[staff.ongoing_social_workers]\nparental_leave_days = { dist = "lognormal", mean = 300 }',
+    )
+    msg = messages(child)
+    assert msg == f"{child}: {LEAVE}.sd: required key is missing"
+
+
+def test_a_distribution_in_a_change_replaces_the_one_in_force(write):
+    change = f'\n[[changes]]\nat = 2016-01-01\n{LEAVE} = {{ dist = "fixed", value = 100 }}'
+    resolved = load_scenarios(child_of_baseline(write, change))[0]
+    assert resolved.timeline[0].staff.ongoing_social_workers.parental_leave_days == Gamma(
+        dist="gamma", mean=300, sd=60
+    )
+    assert resolved.timeline[1].staff.ongoing_social_workers.parental_leave_days == Fixed(
+        dist="fixed", value=100
+    )
+    broken = child_of_baseline(
+        write, change.replace('"fixed", value', '"lognormal", mean'), "c2.toml"
+    )
+    assert messages(broken) == f"{broken}: changes[0].{LEAVE}.sd: required key is missing"
+
+
+def test_a_distribution_swept_or_set_replaces_the_inherited_one(write):
+    values = '[{ dist = "fixed", value = 100 }, { dist = "lognormal", mean = 300 }]'
+    sweep = f'[sweep]\n"{LEAVE}" = {values}'
+    child = child_of_baseline(write, sweep)
+    assert messages(child) == f"{child} [sweep]: {LEAVE}.sd: required key is missing"
+    plain = child_of_baseline(write, "", "plain.toml")
+    text = f'{LEAVE}={{ dist = "lognormal", mean = 300 }}'
+    assert messages(plain, text) == f"--set {text}: {LEAVE}.sd: required key is missing"
+    text = f"{LEAVE}.dist=exponential"  # a new type must bring its own parameters
+    assert messages(plain, text) == f"--set {text}: {LEAVE}.mean: required key is missing"
+
+
+def test_a_parameter_without_dist_changes_only_that_parameter(write):
+    """``[...parental_leave_days] mean = 250`` (no ``dist``), like ``--set ...mean=250`` or a
+    sweep of ``...mean``, keeps the inherited type and its other parameters."""
+    child = child_of_baseline(write, f"[{LEAVE}]\nmean = 250")
+    expected = Gamma(dist="gamma", mean=250, sd=60)
+    assert load_scenarios(child)[0].scenario.staff.ongoing_social_workers.parental_leave_days == (
+        expected
+    )
+    plain = child_of_baseline(write, "", "plain.toml")
+    resolved = load_scenarios(plain, [f"{LEAVE}.mean=250"])[0]
+    assert resolved.scenario.staff.ongoing_social_workers.parental_leave_days == expected
+    swept = load_scenarios(child_of_baseline(write, f'[sweep]\n"{LEAVE}.mean" = [250]', "s.toml"))
+    assert swept[0].scenario.staff.ongoing_social_workers.parental_leave_days == expected
+
+
+def test_a_table_set_on_the_command_line_merges_like_one_in_a_file(write):
+    plain = child_of_baseline(write, "")
+    resolved = load_scenarios(plain, ["staff.ongoing_social_workers={ posts = 9 }"])[0].scenario
+    assert resolved.staff.ongoing_social_workers.posts == 9
+    assert resolved.staff.ongoing_social_workers.annual_turnover == 0.33  # the baseline's
+
+
+# --- issue 16: errors name the file that set the key --------------------------------------
+
+
+def test_a_typo_in_a_middle_key_of_a_sweep_names_the_file_of_the_sweep(write):
+    child = child_of_baseline(write, '[sweep]\n"staff.ongoing_social_worker.posts" = [9, 11]')
+    msg = messages(child)
+    assert msg.startswith(f"{child} [sweep]: staff.ongoing_social_worker: unknown key")
+    assert "did you mean 'ongoing_social_workers'" in msg
+    assert str(BASELINE) not in msg
+
+
+def test_sweeps_of_parent_and_child_name_their_own_files(write, small):
+    write("small.toml", SMALL + '\n[sweep]\n"ar_team.places" = [24, 36]\n')
+    child = write(
+        "child.toml",
+        'extends = "small.toml"\nname = "child"\n'
+        '[sweep]\n"staff.ongoing_social_worker.posts" = [9]\n',
+    )
+    msg = messages(child)
+    assert msg.startswith(f"{child} [sweep]: staff.ongoing_social_worker: unknown key")
+    write("small.toml", SMALL + '\n[sweep]\n"ar_team.placez" = [24, 36]\n')
+    msg = messages(write("child.toml", 'extends = "small.toml"\nname = "child"\n'))
+    assert msg.startswith(f"{small} [sweep]: ar_team.placez: unknown key")
+
+
+def test_a_typo_in_a_middle_key_of_a_set_names_the_option(write):
+    child = child_of_baseline(write, "")
+    msg = messages(child, "staff.ongoing_social_worker.posts=3")
+    assert msg.startswith("--set staff.ongoing_social_worker.posts=3: staff.ongoing_social_worker")
+
+
+def test_a_broken_sweep_entry_names_the_file_that_wrote_it(write, small):
+    child = write(
+        "child.toml", 'extends = "small.toml"\nname = "child"\n[sweep]\n"ar_team.places" = []\n'
+    )
+    assert messages(child).startswith(f"{child}: sweep.ar_team.places: must be a non-empty list")

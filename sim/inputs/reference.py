@@ -128,7 +128,10 @@ def scenario_reference_markdown() -> str:
         + ", ".join(f"`{t}`" for t in DISTRIBUTION_TAGS)
         + ": `fixed` (`value`), `exponential` (`mean`), `gamma` and `lognormal` (`mean`, `sd` "
         "of the value itself), `uniform` (`low`, `high`), `empirical` (`values`, optional "
-        "`weights`). All values are non-negative.",
+        "`weights`). All values are non-negative. A distribution is one value: written in a "
+        "file that extends another, in `[[changes]]`, a sweep or `--set`, it replaces the "
+        "inherited one whole (keys without `dist`, such as `parental_leave_days.mean = 250`, "
+        "change that one parameter of the inherited distribution).",
         "",
         "Keys outside the schema: `extends` (path of a scenario this one changes, relative to "
         "this file) and `sweep` (dotted key = list of values; the run covers their product).",
