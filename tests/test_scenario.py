@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
@@ -11,9 +12,11 @@ from hypothesis import strategies as st
 
 from sim.distributions import Empirical, Exponential, Fixed, Gamma, LogNormal, Uniform
 from sim.inputs.loading import load_scenarios
-from sim.inputs.validation import InputError
+from sim.inputs.parameters import ModelParameters
+from sim.inputs.scenario import Scenario
+from sim.inputs.validation import InputError, key_string, read_toml, validate_model
 
-from .conftest import ROOT, SMALL
+from .conftest import PARAMETERS, ROOT, SMALL
 
 
 def messages(path: Path, *overrides: str) -> str:
@@ -405,3 +408,163 @@ def test_a_broken_sweep_entry_names_the_file_that_wrote_it(write, small):
         "child.toml", 'extends = "small.toml"\nname = "child"\n[sweep]\n"ar_team.places" = []\n'
     )
     assert messages(child).startswith(f"{child}: sweep.ar_team.places: must be a non-empty list")
+
+
+# --- issue 16: a boolean is not a number; a byte-order mark is read -----------------------
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "staff.ongoing_social_workers.posts",
+        "staff.ongoing_social_workers.annual_turnover",
+        "ar_team.places",
+        "horizon_years",
+        "replications",
+        "seed",
+        "initial_caseload.by_class.a",
+        "organisation.caseload_norm",
+    ],
+)
+def test_true_is_not_a_number(small, key):
+    msg = messages(small, f"{key}=true")
+    assert msg.startswith(f"--set {key}=true: {key}: ")
+    assert "not true or false (got true)" in msg
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('{ dist = "fixed", value = true }', "value"),
+        ('{ dist = "exponential", mean = true }', "mean"),
+        ('{ dist = "gamma", mean = 9, sd = false }', "sd"),
+        ('{ dist = "lognormal", mean = true, sd = 2 }', "mean"),
+        ('{ dist = "uniform", low = 1, high = true }', "high"),
+        ('{ dist = "empirical", values = [1, true] }', "values[1]"),
+        ('{ dist = "empirical", values = [1, 2], weights = [true, 1] }', "weights[0]"),
+    ],
+)
+def test_true_is_not_a_parameter_of_a_distribution(small, text, key):
+    where = "initial_caseload.duration_months"
+    msg = messages(small, f"{where}={text}")
+    assert msg == f"--set {where}={text}: {where}.{key}: must be a number, not true or false " + (
+        "(got false)" if "false" in text else "(got true)"
+    )
+
+
+def test_posts_true_in_a_file_is_refused(write):
+    path = write("bool.toml", SMALL.replace("posts = 11", "posts = true"))
+    assert messages(path) == (
+        f"{path}: staff.ongoing_social_workers.posts: must be a whole number, "
+        "not true or false (got true)"
+    )
+
+
+def _numeric_leaves(node: object, loc: tuple[str | int, ...] = ()):
+    """Every number in a parsed TOML file, with its key path."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _numeric_leaves(value, (*loc, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _numeric_leaves(value, (*loc, i))
+    elif isinstance(node, int | float) and not isinstance(node, bool):
+        yield loc
+
+
+def _with_true_at(data: dict, loc: tuple[str | int, ...]) -> dict:
+    out = copy.deepcopy(data)
+    node = out
+    for part in loc[:-1]:
+        node = node[part]
+    node[loc[-1]] = True
+    return out
+
+
+@pytest.mark.parametrize(
+    "path, model",
+    [
+        (BASELINE, Scenario),
+        (ROOT / "calibration" / "parameters" / "first_guess.toml", ModelParameters),
+        (ROOT / "calibration" / "fitted" / "ostermalm_2015.toml", ModelParameters),
+    ],
+    ids=["baseline", "first_guess", "fitted"],
+)
+def test_every_number_of_the_shipped_files_refuses_true(path, model):
+    data = read_toml(path)
+    leaves = list(_numeric_leaves(data))
+    assert len(leaves) > 30
+    for loc in leaves:
+        with pytest.raises(InputError) as info:
+            validate_model(model, _with_true_at(data, loc), lambda _loc: "f")
+        assert f"f: {key_string(loc)}: must be " in str(info.value), key_string(loc)
+
+
+def _numbers_in_core_schema(node: object, where: str = ""):
+    """Every int and float validator in a pydantic core schema, with where it sits."""
+    if isinstance(node, dict):
+        if node.get("type") in ("int", "float"):
+            yield where, node
+        for key, value in node.items():
+            yield from _numbers_in_core_schema(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _numbers_in_core_schema(value, f"{where}/{i}")
+
+
+@pytest.mark.parametrize("model", [Scenario, ModelParameters, Fixed, Gamma, Uniform, Empirical])
+def test_every_number_field_is_strict(model):
+    """Every int or float of scenario and parameter files refuses booleans (and strings), so a
+    new field cannot slip in without it."""
+    found = list(_numbers_in_core_schema(model.__pydantic_core_schema__))
+    assert found
+    lax = [where for where, node in found if not node.get("strict")]
+    assert not lax
+
+
+def test_a_toml_integer_is_a_float_where_a_float_is_expected(small):
+    scenario = load_scenarios(small, ["organisation.caseload_norm=60"])[0].scenario
+    assert type(scenario.organisation.caseload_norm) is float
+    assert type(scenario.organisation.districts[0].contact_share) is float  # written as 1
+
+
+@pytest.mark.parametrize("text", ['posts = "11"', "posts = 11.0"])
+def test_a_count_must_be_a_toml_integer(write, text):
+    path = write("s.toml", SMALL.replace("posts = 11", text))
+    assert messages(path).startswith(f"{path}: staff.ongoing_social_workers.posts: ")
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def test_a_scenario_with_a_byte_order_mark_runs(write, tmp_path):
+    from sim.cli import main as cli
+
+    path = tmp_path / "bom.toml"
+    path.write_bytes(BOM + SMALL.encode("utf-8"))
+    assert load_scenarios(path)[0].scenario.staff.ongoing_social_workers.posts == 11
+    out = tmp_path / "out"
+    argv = ["run", str(path), "--replications", "1", "--years", "0.25", "--out", str(out)]
+    assert cli.main([*argv, "--workers", "1"]) == 0
+    assert (out / "summary.csv").exists()
+
+
+def test_errors_in_files_with_a_byte_order_mark_name_the_right_file(write, tmp_path):
+    parent = tmp_path / "small.toml"
+    parent.write_bytes(BOM + SMALL.replace("posts = 6", "posts = -6").encode("utf-8"))
+    child = tmp_path / "child.toml"
+    child.write_bytes(BOM + b'extends = "small.toml"\nname = "child"\n[ar_team]\nplaces = true\n')
+    msg = messages(child)
+    assert f"{parent}: staff.benefit_administrators.posts: Input should be greater than" in msg
+    assert f"{child}: ar_team.places: must be a whole number, not true or false" in msg
+    params = tmp_path / "params.toml"
+    params.write_bytes(BOM + PARAMETERS.read_bytes().replace(b"work = 0.25", b"wrok = 0.25"))
+    scenario = write("s.toml", re.sub(r'parameters = ".*"', 'parameters = "params.toml"', SMALL))
+    assert f"{params}: returns.probability.wrok: unknown key" in messages(scenario)
+
+
+def test_a_utf16_file_is_refused_saying_so(tmp_path):
+    path = tmp_path / "utf16.toml"
+    path.write_bytes(SMALL.encode("utf-16"))  # with its byte-order mark, as Windows saves it
+    msg = messages(path)
+    assert msg.startswith(f"{path}: ") and "UTF-16" in msg and "UTF-8" in msg
