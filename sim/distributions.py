@@ -14,14 +14,23 @@ household needs the same help whatever else changes in a scenario (common random
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 from scipy import special
 
 FloatArray = NDArray[np.float64]
+
+Number = Annotated[float, Strict()]
+"""A number in a scenario or parameter file: a TOML integer or float (an integer becomes a float),
+never a boolean or a string, which pydantic's lax mode would take (``true`` as 1, ``"3"`` as 3)."""
+
+Count = Annotated[int, Strict()]
+"""A whole number in a scenario or parameter file: a TOML integer only (not ``true``, ``11.0``
+or ``"11"``)."""
 
 
 class _Dist(BaseModel):
@@ -47,7 +56,7 @@ class Fixed(_Dist):
     """Always the same value."""
 
     dist: Literal["fixed"]
-    value: float = Field(ge=0)
+    value: Number = Field(ge=0)
 
     def ppf(self, u: FloatArray) -> FloatArray:
         return np.full(np.shape(u), self.value, dtype=float)
@@ -64,7 +73,7 @@ class Exponential(_Dist):
     """Memoryless durations, given by their mean."""
 
     dist: Literal["exponential"]
-    mean: float = Field(gt=0)
+    mean: Number = Field(gt=0)
 
     def ppf(self, u: FloatArray) -> FloatArray:
         return np.asarray(-self.mean * np.log1p(-np.asarray(u, dtype=float)), dtype=float)
@@ -81,8 +90,8 @@ class Gamma(_Dist):
     """Gamma durations, given by mean and standard deviation."""
 
     dist: Literal["gamma"]
-    mean: float = Field(gt=0)
-    sd: float = Field(gt=0)
+    mean: Number = Field(gt=0)
+    sd: Number = Field(gt=0)
 
     def ppf(self, u: FloatArray) -> FloatArray:
         shape = (self.mean / self.sd) ** 2
@@ -102,8 +111,8 @@ class LogNormal(_Dist):
     """Log-normal durations, given by the mean and standard deviation of the value itself."""
 
     dist: Literal["lognormal"]
-    mean: float = Field(gt=0)
-    sd: float = Field(gt=0)
+    mean: Number = Field(gt=0)
+    sd: Number = Field(gt=0)
 
     def ppf(self, u: FloatArray) -> FloatArray:
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
@@ -125,8 +134,8 @@ class Uniform(_Dist):
     """Uniform between ``low`` and ``high``."""
 
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Number = Field(ge=0)
+    high: Number = Field(ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -149,8 +158,8 @@ class Empirical(_Dist):
     """Values seen in data, with optional weights (equal weights if omitted)."""
 
     dist: Literal["empirical"]
-    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
-    weights: list[Annotated[float, Field(ge=0)]] | None = None
+    values: list[Annotated[Number, Field(ge=0)]] = Field(min_length=1)
+    weights: list[Annotated[Number, Field(ge=0)]] | None = None
 
     @model_validator(mode="after")
     def _weights_match(self) -> Empirical:
@@ -185,3 +194,9 @@ Distribution = Annotated[
 """Any distribution, chosen by its ``dist`` tag."""
 
 DISTRIBUTION_TAGS = ("fixed", "exponential", "gamma", "lognormal", "uniform", "empirical")
+
+
+def is_distribution_table(value: object) -> bool:
+    """Whether a value read from a file is a distribution: a table with a ``dist`` key. Loading
+    treats one as a single value (it replaces an inherited distribution whole)."""
+    return isinstance(value, Mapping) and "dist" in value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
@@ -9,10 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.distributions import Empirical, Exponential, Fixed, Gamma, LogNormal, Uniform
 from sim.inputs.loading import load_scenarios
-from sim.inputs.validation import InputError
+from sim.inputs.parameters import ModelParameters
+from sim.inputs.scenario import Scenario
+from sim.inputs.validation import InputError, key_string, read_toml, validate_model
 
-from .conftest import ROOT, SMALL
+from .conftest import PARAMETERS, ROOT, SMALL
 
 
 def messages(path: Path, *overrides: str) -> str:
@@ -265,3 +269,302 @@ def test_calibrated_range_must_be_ordered(write):
     write("params.toml", text)
     scenario = write("s.toml", re.sub(r'parameters = ".*"', 'parameters = "params.toml"', SMALL))
     assert "calibrated_range" in messages(scenario) and "must not exceed" in messages(scenario)
+
+
+# --- issue 16: a distribution is replaced whole, wherever it is set ------------------------
+
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+LEAVE = "staff.ongoing_social_workers.parental_leave_days"  # gamma(300, 60) in the baseline
+
+
+def child_of_baseline(write, body: str, name: str = "child.toml") -> Path:
+    """A file that extends the shipped baseline and adds ``body``."""
+    return write(name, f'extends = "{BASELINE.as_posix()}"\nname = "child"\n{body}\n')
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('{ dist = "fixed", value = 240 }', Fixed(dist="fixed", value=240)),
+        ('{ dist = "exponential", mean = 250 }', Exponential(dist="exponential", mean=250)),
+        (
+            '{ dist = "lognormal", mean = 300, sd = 90 }',
+            LogNormal(dist="lognormal", mean=300, sd=90),
+        ),
+        ('{ dist = "gamma", mean = 250, sd = 50 }', Gamma(dist="gamma", mean=250, sd=50)),
+        ('{ dist = "uniform", low = 200, high = 300 }', Uniform(dist="uniform", low=200, high=300)),
+        (
+            '{ dist = "empirical", values = [200, 300] }',
+            Empirical(dist="empirical", values=[200, 300]),
+        ),
+    ],
+)
+def test_a_distribution_in_a_child_replaces_the_parents_whole(write, text, expected):
+    child = child_of_baseline(
+        write, f"[staff.ongoing_social_workers]\nparental_leave_days = {text}"
+    )
+    resolved = load_scenarios(child)[0]
+    assert resolved.scenario.staff.ongoing_social_workers.parental_leave_days == expected
+    assert resolved.scenario.staff.intake_social_workers.parental_leave_days == Gamma(
+        dist="gamma", mean=300, sd=60
+    )  # the sibling is still inherited
+    own = {k for k in resolved.own_keys if k.startswith(LEAVE)}
+    assert own == {f"{LEAVE}.{key}" for key in ("dist", *expected.model_dump(exclude={"dist"}))} - {
+        f"{LEAVE}.weights"
+    }
+
+
+def test_a_child_distribution_missing_a_parameter_names_the_child(write):
+    child = child_of_baseline(
+        write,
+        '[staff.ongoing_social_workers]\nparental_leave_days = { dist = "lognormal", mean = 300 }',
+    )
+    msg = messages(child)
+    assert msg == f"{child}: {LEAVE}.sd: required key is missing"
+
+
+def test_a_distribution_in_a_change_replaces_the_one_in_force(write):
+    change = f'\n[[changes]]\nat = 2016-01-01\n{LEAVE} = {{ dist = "fixed", value = 100 }}'
+    resolved = load_scenarios(child_of_baseline(write, change))[0]
+    assert resolved.timeline[0].staff.ongoing_social_workers.parental_leave_days == Gamma(
+        dist="gamma", mean=300, sd=60
+    )
+    assert resolved.timeline[1].staff.ongoing_social_workers.parental_leave_days == Fixed(
+        dist="fixed", value=100
+    )
+    broken = child_of_baseline(
+        write, change.replace('"fixed", value', '"lognormal", mean'), "c2.toml"
+    )
+    assert messages(broken) == f"{broken}: changes[0].{LEAVE}.sd: required key is missing"
+
+
+def test_a_distribution_swept_or_set_replaces_the_inherited_one(write):
+    values = '[{ dist = "fixed", value = 100 }, { dist = "lognormal", mean = 300 }]'
+    sweep = f'[sweep]\n"{LEAVE}" = {values}'
+    child = child_of_baseline(write, sweep)
+    assert messages(child) == f"{child} [sweep]: {LEAVE}.sd: required key is missing"
+    plain = child_of_baseline(write, "", "plain.toml")
+    text = f'{LEAVE}={{ dist = "lognormal", mean = 300 }}'
+    assert messages(plain, text) == f"--set {text}: {LEAVE}.sd: required key is missing"
+    text = f"{LEAVE}.dist=exponential"  # a new type must bring its own parameters
+    assert messages(plain, text) == f"--set {text}: {LEAVE}.mean: required key is missing"
+
+
+def test_a_parameter_without_dist_changes_only_that_parameter(write):
+    """``[...parental_leave_days] mean = 250`` (no ``dist``), like ``--set ...mean=250`` or a
+    sweep of ``...mean``, keeps the inherited type and its other parameters."""
+    child = child_of_baseline(write, f"[{LEAVE}]\nmean = 250")
+    expected = Gamma(dist="gamma", mean=250, sd=60)
+    assert load_scenarios(child)[0].scenario.staff.ongoing_social_workers.parental_leave_days == (
+        expected
+    )
+    plain = child_of_baseline(write, "", "plain.toml")
+    resolved = load_scenarios(plain, [f"{LEAVE}.mean=250"])[0]
+    assert resolved.scenario.staff.ongoing_social_workers.parental_leave_days == expected
+    swept = load_scenarios(child_of_baseline(write, f'[sweep]\n"{LEAVE}.mean" = [250]', "s.toml"))
+    assert swept[0].scenario.staff.ongoing_social_workers.parental_leave_days == expected
+
+
+def test_a_table_set_on_the_command_line_merges_like_one_in_a_file(write):
+    plain = child_of_baseline(write, "")
+    resolved = load_scenarios(plain, ["staff.ongoing_social_workers={ posts = 9 }"])[0].scenario
+    assert resolved.staff.ongoing_social_workers.posts == 9
+    assert resolved.staff.ongoing_social_workers.annual_turnover == 0.33  # the baseline's
+
+
+# --- issue 16: errors name the file that set the key --------------------------------------
+
+
+def test_a_typo_in_a_middle_key_of_a_sweep_names_the_file_of_the_sweep(write):
+    child = child_of_baseline(write, '[sweep]\n"staff.ongoing_social_worker.posts" = [9, 11]')
+    msg = messages(child)
+    assert msg.startswith(f"{child} [sweep]: staff.ongoing_social_worker: unknown key")
+    assert "did you mean 'ongoing_social_workers'" in msg
+    assert str(BASELINE) not in msg
+
+
+def test_sweeps_of_parent_and_child_name_their_own_files(write, small):
+    write("small.toml", SMALL + '\n[sweep]\n"ar_team.places" = [24, 36]\n')
+    child = write(
+        "child.toml",
+        'extends = "small.toml"\nname = "child"\n'
+        '[sweep]\n"staff.ongoing_social_worker.posts" = [9]\n',
+    )
+    msg = messages(child)
+    assert msg.startswith(f"{child} [sweep]: staff.ongoing_social_worker: unknown key")
+    write("small.toml", SMALL + '\n[sweep]\n"ar_team.placez" = [24, 36]\n')
+    msg = messages(write("child.toml", 'extends = "small.toml"\nname = "child"\n'))
+    assert msg.startswith(f"{small} [sweep]: ar_team.placez: unknown key")
+
+
+def test_a_typo_in_a_middle_key_of_a_set_names_the_option(write):
+    child = child_of_baseline(write, "")
+    msg = messages(child, "staff.ongoing_social_worker.posts=3")
+    assert msg.startswith("--set staff.ongoing_social_worker.posts=3: staff.ongoing_social_worker")
+
+
+def test_a_broken_sweep_entry_names_the_file_that_wrote_it(write, small):
+    child = write(
+        "child.toml", 'extends = "small.toml"\nname = "child"\n[sweep]\n"ar_team.places" = []\n'
+    )
+    assert messages(child).startswith(f"{child}: sweep.ar_team.places: must be a non-empty list")
+
+
+# --- issue 16: a boolean is not a number; a byte-order mark is read -----------------------
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "staff.ongoing_social_workers.posts",
+        "staff.ongoing_social_workers.annual_turnover",
+        "ar_team.places",
+        "horizon_years",
+        "replications",
+        "seed",
+        "initial_caseload.by_class.a",
+        "organisation.caseload_norm",
+    ],
+)
+def test_true_is_not_a_number(small, key):
+    msg = messages(small, f"{key}=true")
+    assert msg.startswith(f"--set {key}=true: {key}: ")
+    assert "not true or false (got true)" in msg
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('{ dist = "fixed", value = true }', "value"),
+        ('{ dist = "exponential", mean = true }', "mean"),
+        ('{ dist = "gamma", mean = 9, sd = false }', "sd"),
+        ('{ dist = "lognormal", mean = true, sd = 2 }', "mean"),
+        ('{ dist = "uniform", low = 1, high = true }', "high"),
+        ('{ dist = "empirical", values = [1, true] }', "values[1]"),
+        ('{ dist = "empirical", values = [1, 2], weights = [true, 1] }', "weights[0]"),
+    ],
+)
+def test_true_is_not_a_parameter_of_a_distribution(small, text, key):
+    where = "initial_caseload.duration_months"
+    msg = messages(small, f"{where}={text}")
+    assert msg == f"--set {where}={text}: {where}.{key}: must be a number, not true or false " + (
+        "(got false)" if "false" in text else "(got true)"
+    )
+
+
+def test_posts_true_in_a_file_is_refused(write):
+    path = write("bool.toml", SMALL.replace("posts = 11", "posts = true"))
+    assert messages(path) == (
+        f"{path}: staff.ongoing_social_workers.posts: must be a whole number, "
+        "not true or false (got true)"
+    )
+
+
+def _numeric_leaves(node: object, loc: tuple[str | int, ...] = ()):
+    """Every number in a parsed TOML file, with its key path."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _numeric_leaves(value, (*loc, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _numeric_leaves(value, (*loc, i))
+    elif isinstance(node, int | float) and not isinstance(node, bool):
+        yield loc
+
+
+def _with_true_at(data: dict, loc: tuple[str | int, ...]) -> dict:
+    out = copy.deepcopy(data)
+    node = out
+    for part in loc[:-1]:
+        node = node[part]
+    node[loc[-1]] = True
+    return out
+
+
+@pytest.mark.parametrize(
+    "path, model",
+    [
+        (BASELINE, Scenario),
+        (ROOT / "calibration" / "parameters" / "first_guess.toml", ModelParameters),
+        (ROOT / "calibration" / "fitted" / "ostermalm_2015.toml", ModelParameters),
+    ],
+    ids=["baseline", "first_guess", "fitted"],
+)
+def test_every_number_of_the_shipped_files_refuses_true(path, model):
+    data = read_toml(path)
+    leaves = list(_numeric_leaves(data))
+    assert len(leaves) > 30
+    for loc in leaves:
+        with pytest.raises(InputError) as info:
+            validate_model(model, _with_true_at(data, loc), lambda _loc: "f")
+        assert f"f: {key_string(loc)}: must be " in str(info.value), key_string(loc)
+
+
+def _numbers_in_core_schema(node: object, where: str = ""):
+    """Every int and float validator in a pydantic core schema, with where it sits."""
+    if isinstance(node, dict):
+        if node.get("type") in ("int", "float"):
+            yield where, node
+        for key, value in node.items():
+            yield from _numbers_in_core_schema(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _numbers_in_core_schema(value, f"{where}/{i}")
+
+
+@pytest.mark.parametrize("model", [Scenario, ModelParameters, Fixed, Gamma, Uniform, Empirical])
+def test_every_number_field_is_strict(model):
+    """Every int or float of scenario and parameter files refuses booleans (and strings), so a
+    new field cannot slip in without it."""
+    found = list(_numbers_in_core_schema(model.__pydantic_core_schema__))
+    assert found
+    lax = [where for where, node in found if not node.get("strict")]
+    assert not lax
+
+
+def test_a_toml_integer_is_a_float_where_a_float_is_expected(small):
+    scenario = load_scenarios(small, ["organisation.caseload_norm=60"])[0].scenario
+    assert type(scenario.organisation.caseload_norm) is float
+    assert type(scenario.organisation.districts[0].contact_share) is float  # written as 1
+
+
+@pytest.mark.parametrize("text", ['posts = "11"', "posts = 11.0"])
+def test_a_count_must_be_a_toml_integer(write, text):
+    path = write("s.toml", SMALL.replace("posts = 11", text))
+    assert messages(path).startswith(f"{path}: staff.ongoing_social_workers.posts: ")
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def test_a_scenario_with_a_byte_order_mark_runs(write, tmp_path):
+    from sim.cli import main as cli
+
+    path = tmp_path / "bom.toml"
+    path.write_bytes(BOM + SMALL.encode("utf-8"))
+    assert load_scenarios(path)[0].scenario.staff.ongoing_social_workers.posts == 11
+    out = tmp_path / "out"
+    argv = ["run", str(path), "--replications", "1", "--years", "0.25", "--out", str(out)]
+    assert cli.main([*argv, "--workers", "1"]) == 0
+    assert (out / "summary.csv").exists()
+
+
+def test_errors_in_files_with_a_byte_order_mark_name_the_right_file(write, tmp_path):
+    parent = tmp_path / "small.toml"
+    parent.write_bytes(BOM + SMALL.replace("posts = 6", "posts = -6").encode("utf-8"))
+    child = tmp_path / "child.toml"
+    child.write_bytes(BOM + b'extends = "small.toml"\nname = "child"\n[ar_team]\nplaces = true\n')
+    msg = messages(child)
+    assert f"{parent}: staff.benefit_administrators.posts: Input should be greater than" in msg
+    assert f"{child}: ar_team.places: must be a whole number, not true or false" in msg
+    params = tmp_path / "params.toml"
+    params.write_bytes(BOM + PARAMETERS.read_bytes().replace(b"work = 0.25", b"wrok = 0.25"))
+    scenario = write("s.toml", re.sub(r'parameters = ".*"', 'parameters = "params.toml"', SMALL))
+    assert f"{params}: returns.probability.wrok: unknown key" in messages(scenario)
+
+
+def test_a_utf16_file_is_refused_saying_so(tmp_path):
+    path = tmp_path / "utf16.toml"
+    path.write_bytes(SMALL.encode("utf-16"))  # with its byte-order mark, as Windows saves it
+    msg = messages(path)
+    assert msg.startswith(f"{path}: ") and "UTF-16" in msg and "UTF-8" in msg

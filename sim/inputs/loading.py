@@ -3,7 +3,7 @@
 Beyond the plain keys of :class:`~sim.inputs.scenario.Scenario` a scenario file may use:
 
 * ``extends = "other.toml"``: start from another scenario and change only what differs
-  (tables merge key by key; arrays and values replace).
+  (tables merge key by key; arrays, values and distributions replace whole).
 * ``[[changes]]`` with ``at = 2016-01-01``: settings of ``staff``, ``ar_team``, ``organisation``
   or ``costs`` that change from that date.
 * ``[sweep]``: lists of values for one or more dotted keys; the run covers their product.
@@ -12,6 +12,15 @@ Loading resolves all of that, and the command line's ``--set``, ``--years``, ``-
 ``--replications``, into one :class:`ResolvedScenario` per sweep point, or raises
 :class:`~sim.inputs.validation.InputError` naming file, key and what is allowed. To name the
 file, loading remembers which file (or option) set each key: :class:`_Origins`.
+
+Every way of setting a key means the same (:func:`deep_merge`): in a file that extends another,
+in a ``[[changes]]`` entry, as a ``[sweep]`` value or with ``--set``, a table merges into the
+table it meets key by key, and anything else replaces what was there. A distribution (a table
+with a ``dist`` key) is one value however it is written, so it replaces the inherited one whole:
+``{ dist = "fixed", value = 240 }`` keeps none of a parent's gamma ``mean`` and ``sd``, and
+``{ dist = "lognormal", mean = 300 }`` lacks its ``sd`` rather than borrowing the parent's. Keys
+of a distribution without ``dist`` (``parental_leave_days.mean = 250``, or a sweep of
+``...parental_leave_days.mean``) change that one parameter of the inherited distribution.
 """
 
 from __future__ import annotations
@@ -21,11 +30,13 @@ import itertools
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from ..distributions import is_distribution_table
 from .parameters import ModelParameters
 from .scenario import CHANGEABLE, Change, ResolvedScenario, Scenario, Settings
 from .validation import (
@@ -40,22 +51,55 @@ from .validation import (
 Assignment = tuple[list[str], Any, str]
 
 
+def _replaces_whole(value: Any) -> bool:
+    """Whether ``value`` replaces what it is set over rather than merging into it: anything but
+    a table, and a distribution (a table with a ``dist`` key), which is one value."""
+    return not isinstance(value, Mapping) or is_distribution_table(value)
+
+
 class _Origins:
-    """Which file set each key, so that an error names the file the user must edit."""
+    """Which file set each key, so that an error names the file the user must edit.
+
+    Keys are recorded as they are merged (:meth:`record` follows :func:`deep_merge`): a value that
+    replaces what was there belongs to its source, with nothing inherited left below it, and a
+    table merged into an existing one keeps that table's origin while its keys become the new
+    source's. A key no source recorded (a missing key) is named after the nearest table above it.
+    """
 
     def __init__(self, default: str) -> None:
         self.default = default
         self._by_key: dict[tuple[str | int, ...], str] = {}
+        self._tables: set[tuple[str | int, ...]] = set()
 
     def sources(self) -> set[str]:
         return set(self._by_key.values())
 
+    def copy(self) -> _Origins:
+        out = _Origins(self.default)
+        out._by_key = dict(self._by_key)
+        out._tables = set(self._tables)
+        return out
+
     def record(self, data: Mapping[str, Any], source: str, prefix: tuple[str, ...] = ()) -> None:
+        """Attribute the keys of ``data``, merged over what is recorded, to ``source``."""
         for key, value in data.items():
             path = (*prefix, key)
-            self._by_key[path] = source
+            if _replaces_whole(value) or path not in self._tables:
+                self._forget_below(path)
+                self._by_key[path] = source
             if isinstance(value, Mapping):
+                self._tables.add(path)
                 self.record(value, source, path)
+
+    def _forget_below(self, path: tuple[str | int, ...]) -> None:
+        """Drop what was recorded below ``path`` (its value is replaced whole)."""
+        below = [k for k in self._by_key if len(k) > len(path) and k[: len(path)] == path]
+        for key in below:
+            del self._by_key[key]
+        self._tables = {
+            k for k in self._tables if not (len(k) > len(path) and k[: len(path)] == path)
+        }
+        self._tables.discard(path)
 
     def set_by(self, sources: Iterable[str]) -> tuple[str, ...]:
         """Dotted keys (leaves) whose value comes from one of ``sources``."""
@@ -65,14 +109,6 @@ class _Origins:
             for key, src in self._by_key.items()
             if src in wanted and not any(k[: len(key)] == key and k != key for k in self._by_key)
         )
-
-    def with_keys(self, keys: Iterable[tuple[str, ...]], source: str) -> _Origins:
-        """A copy in which ``keys`` are attributed to ``source``."""
-        out = _Origins(self.default)
-        out._by_key = dict(self._by_key)
-        for key in keys:
-            out._by_key[key] = source
-        return out
 
     def __call__(self, loc: Sequence[str | int]) -> str:
         for n in range(len(loc), 0, -1):
@@ -86,10 +122,11 @@ class _Origins:
 
 
 def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
-    """Tables merge key by key; anything else in ``top`` replaces what ``base`` had."""
+    """Tables merge key by key; anything else in ``top`` replaces what ``base`` had, and so does
+    a distribution (a table with a ``dist`` key): it is one value, never a mix of two."""
     merged = copy.deepcopy(dict(base))
     for key, value in top.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+        if not _replaces_whole(value) and isinstance(merged.get(key), Mapping):
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
@@ -145,22 +182,22 @@ def parse_assignment(text: str) -> tuple[list[str], Any]:
     return parts, value
 
 
-def set_key(data: dict[str, Any], parts: Sequence[str], value: Any) -> None:
-    node = data
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    node[parts[-1]] = value
-
-
-def _nest(parts: Sequence[str], value: Any) -> Any:
+def _nest(parts: Sequence[str], value: Any) -> dict[str, Any]:
+    """``(["ar_team", "places"], 24)`` -> ``{"ar_team": {"places": 24}}``."""
     out: Any = value
     for part in reversed(parts):
         out = {part: out}
-    return out
+    return dict(out)
+
+
+def _assign(
+    data: dict[str, Any], origins: _Origins, parts: Sequence[str], value: Any, source: str
+) -> dict[str, Any]:
+    """``data`` with the dotted key ``parts`` set to ``value`` as a file would set it (merged by
+    :func:`deep_merge`), attributed to ``source``."""
+    nested = _nest(parts, value)
+    origins.record(nested, source)
+    return deep_merge(data, nested)
 
 
 def _command_line_assignments(
@@ -179,40 +216,71 @@ def _command_line_assignments(
 
 def _apply_assignments(
     raw: dict[str, Any], origins: _Origins, assignments: Iterable[Assignment]
-) -> None:
-    """Set each assigned key in ``raw`` and attribute it to the option that set it."""
+) -> dict[str, Any]:
+    """``raw`` with each assigned key set, attributed to the option that set it."""
     for parts, value, label in assignments:
-        set_key(raw, parts, value)
-        origins.record({parts[0]: _nest(parts[1:], value)}, label)
+        raw = _assign(raw, origins, parts, value, label)
+    return raw
 
 
 # --- sweeps -------------------------------------------------------------------------------
 
 
-def _flatten_sweep(table: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
+@dataclass(frozen=True)
+class _SweepEntry:
+    """One key of ``[sweep]``: the dotted key it sets, its values and the file that wrote it."""
+
+    key: str
+    values: Any
+    file: str
+
+    @property
+    def source(self) -> str:
+        """How errors and ``own_keys`` name the values this entry sets."""
+        return f"{self.file} [sweep]"
+
+
+def _sweep_entries(
+    table: Mapping[str, Any], origins: _Origins, at: tuple[str, ...] = ("sweep",)
+) -> list[_SweepEntry]:
+    """The entries of ``[sweep]``, written as dotted keys or as nested tables."""
+    entries: list[_SweepEntry] = []
     for key, value in table.items():
-        parts = (*prefix, *key.split("."))
+        path = (*at, key)
         if isinstance(value, Mapping):
-            flat.update(_flatten_sweep(value, parts))
+            entries.extend(_sweep_entries(value, origins, path))
         else:
-            flat[".".join(parts)] = value
-    return flat
+            dotted = ".".join(part for raw_key in path[1:] for part in raw_key.split("."))
+            entries.append(_SweepEntry(dotted, value, origins(path)))
+    return entries
 
 
-def _sweep_points(raw_sweep: Any, source: str) -> list[dict[str, Any]]:
+def _sweep_entries_checked(raw_sweep: Any, origins: _Origins) -> list[_SweepEntry]:
+    """The sweep's entries, each a non-empty list (none without a ``[sweep]``)."""
     if raw_sweep is None:
-        return [{}]
+        return []
     if not isinstance(raw_sweep, Mapping) or not raw_sweep:
-        raise InputError.single(source, "sweep", "must be a table of KEY.PATH = [values]")
-    flat = _flatten_sweep(raw_sweep)
-    for key, values in flat.items():
-        if not isinstance(values, list) or not values:
+        raise InputError.single(
+            origins(("sweep",)), "sweep", "must be a table of KEY.PATH = [values]"
+        )
+    entries = list({e.key: e for e in _sweep_entries(raw_sweep, origins)}.values())
+    for entry in entries:
+        if not isinstance(entry.values, list) or not entry.values:
             raise InputError.single(
-                source, f"sweep.{key}", f"must be a non-empty list of values (got {values!r})"
+                entry.file,
+                f"sweep.{entry.key}",
+                f"must be a non-empty list of values (got {entry.values!r})",
             )
-    keys = list(flat)
-    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*flat.values())]
+    return entries
+
+
+def _sweep_points(entries: Sequence[_SweepEntry]) -> list[dict[str, Any]]:
+    """The product of the entries' values: one ``{dotted key: value}`` per point."""
+    keys = [e.key for e in entries]
+    return [
+        dict(zip(keys, combo, strict=True))
+        for combo in itertools.product(*(e.values for e in entries))
+    ]
 
 
 def _point_label(point: Mapping[str, Any]) -> str:
@@ -223,20 +291,24 @@ def _point_label(point: Mapping[str, Any]) -> str:
     return ",".join(bits)
 
 
-def _sweep_source(origins: _Origins) -> str:
-    """How errors and ``own_keys`` name the values a sweep point sets."""
-    return f"{origins(('sweep',))} [sweep]"
-
-
-def _data_at_point(raw: dict[str, Any], point: Mapping[str, Any], source: Path) -> dict[str, Any]:
-    """The scenario's data with the sweep point's values set, named after the point."""
+def _data_at_point(
+    raw: dict[str, Any],
+    origins: _Origins,
+    point: Mapping[str, Any],
+    entries: Sequence[_SweepEntry],
+    source: Path,
+) -> tuple[dict[str, Any], _Origins]:
+    """The scenario's data with the sweep point's values set (as the file would set them),
+    named after the point, and its origins (each value named after its sweep entry)."""
     data = copy.deepcopy(raw)
+    point_origins = origins.copy()
+    by_key = {e.key: e for e in entries}
     for key, value in point.items():
-        set_key(data, key.split("."), value)
+        data = _assign(data, point_origins, key.split("."), value, by_key[key].source)
     if point:
         data["name"] = f"{data.get('name', source.stem)}[{_point_label(point)}]"
         data["name"] = re.sub(r"[^A-Za-z0-9_.-]+", "_", data["name"]).strip("_")
-    return data
+    return data, point_origins
 
 
 # --- the timeline of [[changes]] ----------------------------------------------------------
@@ -330,13 +402,16 @@ def _parameters_path(scenario: Scenario, origins: _Origins, source: Path) -> Pat
 
 
 def _own_keys(
-    source: Path, origins: _Origins, point_origins: _Origins, parent_file: str | None
+    source: Path,
+    point_origins: _Origins,
+    entries: Sequence[_SweepEntry],
+    parent_file: str | None,
 ) -> tuple[str, ...]:
     """Dotted keys set by the file itself, the command line or the sweep, not inherited
     from the extended file (none recorded for a file that extends nothing)."""
     if not parent_file:
         return ()
-    own_sources = {str(source.resolve()), _sweep_source(origins)}
+    own_sources = {str(source.resolve())} | {e.source for e in entries}
     own_sources |= {src for src in point_origins.sources() if src.startswith("--")}
     return point_origins.set_by(own_sources)
 
@@ -346,13 +421,11 @@ def _resolve_point(
     raw: dict[str, Any],
     origins: _Origins,
     point: dict[str, Any],
+    entries: Sequence[_SweepEntry],
     parent_file: str | None,
 ) -> ResolvedScenario:
     """Validate the scenario at one sweep point, build its timeline, load its parameters."""
-    data = _data_at_point(raw, point, source)
-    point_origins = origins.with_keys(
-        [tuple(key.split(".")) for key in point], _sweep_source(origins)
-    )
+    data, point_origins = _data_at_point(raw, origins, point, entries, source)
     scenario = validate_model(Scenario, data, point_origins)
     timeline = _timeline(scenario, data, point_origins)
     param_path = _parameters_path(scenario, point_origins, source)
@@ -364,7 +437,7 @@ def _resolve_point(
         timeline,
         dict(point),
         extends=parent_file,
-        own_keys=_own_keys(source, origins, point_origins, parent_file),
+        own_keys=_own_keys(source, point_origins, entries, parent_file),
     )
 
 
@@ -386,6 +459,9 @@ def load_scenarios(
     raw = _read_with_extends(source, origins)
     parent_file = _extended_file(source)
     assignments = _command_line_assignments(overrides, years, seed, replications)
-    _apply_assignments(raw, origins, assignments)
-    points = _sweep_points(raw.pop("sweep", None), origins(("sweep",)))
-    return [_resolve_point(source, raw, origins, point, parent_file) for point in points]
+    raw = _apply_assignments(raw, origins, assignments)
+    entries = _sweep_entries_checked(raw.pop("sweep", None), origins)
+    return [
+        _resolve_point(source, raw, origins, point, entries, parent_file)
+        for point in _sweep_points(entries)
+    ]

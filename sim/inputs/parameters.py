@@ -12,11 +12,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..distributions import Distribution, Exponential
+from ..distributions import Count, Distribution, Exponential, Number
 from ..domain import BARRIERS, Barrier, OngoingExitCause
 
-Share = Annotated[float, Field(ge=0, le=1)]
-Rate = Annotated[float, Field(ge=0)]
+Share = Annotated[Number, Field(ge=0, le=1)]
+Rate = Annotated[Number, Field(ge=0)]
 
 
 class _Strict(BaseModel):
@@ -32,9 +32,9 @@ def _check_complete(mapping: dict[Barrier, float], what: str) -> None:
 class ClassValues(_Strict):
     """One value per case class (A, B, C)."""
 
-    a: float = Field(ge=0)
-    b: float = Field(ge=0)
-    c: float = Field(ge=0)
+    a: Number = Field(ge=0)
+    b: Number = Field(ge=0)
+    c: Number = Field(ge=0)
 
 
 class ClassShares(_Strict):
@@ -55,9 +55,9 @@ class ClassShares(_Strict):
 class Contacts(_Strict):
     """Contacts with intake (calls), at the reference unemployment rate."""
 
-    per_year: float = Field(gt=0, description="contacts per year for the whole unit")
+    per_year: Number = Field(gt=0, description="contacts per year for the whole unit")
     barrier_shares: dict[Barrier, Share]
-    unemployment_elasticity: dict[Barrier, float] = Field(
+    unemployment_elasticity: dict[Barrier, Number] = Field(
         description="d ln(contact rate) / d ln(unemployment rate), per barrier"
     )
     young_share: Share = Field(description="share of applicants aged 18-24")
@@ -95,7 +95,7 @@ class Intake(_Strict):
         "ordinary causes"
     )
     transfer_days: Distribution = Field(description="hand-over delay, split organisation only")
-    second_assessment_hours: float = Field(
+    second_assessment_hours: Number = Field(
         ge=0, description="ongoing social worker's hours to take over a case, split only"
     )
 
@@ -129,7 +129,7 @@ class FollowUp(_Strict):
     progress_share: ClassValues = Field(
         description="chance that a follow-up moves the case one class down (A->B, B->C)"
     )
-    deviation_share: float = Field(
+    deviation_share: Number = Field(
         ge=0,
         le=1,
         description="chance that a C follow-up finds a deviation: back to a social worker",
@@ -143,18 +143,18 @@ class Exits(_Strict):
     class_multiplier_work: ClassValues = Field(
         description="work and studies hazard multiplier by held class (intensity of contact)"
     )
-    waiting_multiplier_work: float = Field(
+    waiting_multiplier_work: Number = Field(
         ge=0, description="work and studies multiplier while a case waits for a handler"
     )
-    duration_bands_months: list[Annotated[float, Field(gt=0)]]
-    duration_multiplier: list[Annotated[float, Field(ge=0)]]
-    unemployment_semi_elasticity_work: float = Field(
+    duration_bands_months: list[Annotated[Number, Field(gt=0)]]
+    duration_multiplier: list[Annotated[Number, Field(ge=0)]]
+    unemployment_semi_elasticity_work: Number = Field(
         description="change in ln(work hazard) per percentage point of unemployment above reference"
     )
-    jobcentre_multiplier_work: float = Field(
+    jobcentre_multiplier_work: Number = Field(
         ge=0, description="work hazard multiplier for unemployment-barrier adults (Jobbtorg)"
     )
-    young_multiplier: float = Field(ge=0, description="work and studies multiplier for 18-24")
+    young_multiplier: Number = Field(ge=0, description="work and studies multiplier for 18-24")
 
     @model_validator(mode="after")
     def _shapes(self) -> Exits:
@@ -175,14 +175,14 @@ class ARProgramme(_Strict):
     """Work-oriented rehabilitation (AR-teamet)."""
 
     eligible_barriers: list[Barrier]
-    min_months_on_assistance: float = Field(ge=0)
+    min_months_on_assistance: Number = Field(ge=0)
     referral_share: Share = Field(description="chance an eligible case is referred")
     programme_days: Distribution
     success_share: Share = Field(description="share leaving to own or other support")
     success_work_share: Share = Field(
         description="of successes, share to work (rest other benefit)"
     )
-    in_programme_exit_multiplier: float = Field(
+    in_programme_exit_multiplier: Number = Field(
         ge=0, description="multiplier of ordinary exit hazards while in the programme"
     )
 
@@ -218,7 +218,7 @@ class Returns(_Strict):
     delay_days: ReturnDelays
 
 
-Range = tuple[float, float]
+Range = tuple[Number, Number]
 
 
 class CalibratedRange(_Strict):
@@ -245,9 +245,9 @@ class FitRecord(_Strict):
     spec: str = Field(description="calibration spec, relative to this file")
     targets: str = Field(description="targets file fitted")
     method: str
-    distance: float = Field(description="weighted distance at the point (sum of squared z)")
-    compared_targets: int
-    replications: int = Field(description="common-random-number replications per point")
+    distance: Number = Field(description="weighted distance at the point (sum of squared z)")
+    compared_targets: Count
+    replications: Count = Field(description="common-random-number replications per point")
     posterior: str | None = Field(
         default=None, description="posterior sample (CSV), relative to this file"
     )

@@ -17,7 +17,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from ..distributions import DISTRIBUTION_TAGS
-from .scenario import Scenario
+from .scenario import CHANGEABLE, Scenario
 
 BEGIN = "<!-- BEGIN GENERATED: caseflow schema --markdown -->"
 END = "<!-- END GENERATED -->"
@@ -128,7 +128,10 @@ def scenario_reference_markdown() -> str:
         + ", ".join(f"`{t}`" for t in DISTRIBUTION_TAGS)
         + ": `fixed` (`value`), `exponential` (`mean`), `gamma` and `lognormal` (`mean`, `sd` "
         "of the value itself), `uniform` (`low`, `high`), `empirical` (`values`, optional "
-        "`weights`). All values are non-negative.",
+        "`weights`). All values are non-negative. A distribution is one value: written in a "
+        "file that extends another, in `[[changes]]`, a sweep or `--set`, it replaces the "
+        "inherited one whole (keys without `dist`, such as `parental_leave_days.mean = 250`, "
+        "change that one parameter of the inherited distribution).",
         "",
         "Keys outside the schema: `extends` (path of a scenario this one changes, relative to "
         "this file) and `sweep` (dotted key = list of values; the run covers their product).",
@@ -138,14 +141,103 @@ def scenario_reference_markdown() -> str:
     return "\n".join(lines)
 
 
-def scenario_json_schema() -> dict[str, Any]:
-    """JSON Schema of a scenario file, for editors (``caseflow schema``)."""
-    schema = Scenario.model_json_schema()
-    props = schema.setdefault("properties", {})
-    props["extends"] = {"type": "string", "description": "path of a scenario this one changes"}
-    props["sweep"] = {
+_SWEEP_VALUES = {
+    "description": "a list of values for this dotted key, or a table of further keys",
+    "anyOf": [
+        {"type": "array", "minItems": 1},
+        {"type": "object", "additionalProperties": {"$ref": "#/$defs/SweepValues"}},
+    ],
+}
+
+#: the keys loading handles outside :class:`Scenario`
+_OUTSIDE_KEYS: dict[str, Any] = {
+    "extends": {
+        "type": "string",
+        "minLength": 1,
+        "description": "path of a scenario this one changes, relative to this file; "
+        "give only what differs (no key is then required)",
+    },
+    "sweep": {
         "type": "object",
+        "minProperties": 1,
         "description": "dotted key -> list of values; the run covers their product",
-        "additionalProperties": {"type": "array", "minItems": 1},
+        "additionalProperties": {"$ref": "#/$defs/SweepValues"},
+    },
+}
+
+_PARTIAL = "Partial"
+
+
+def _def_name(ref: str) -> str:
+    return ref.removeprefix("#/$defs/")
+
+
+def _is_distribution_def(schema: dict[str, Any]) -> bool:
+    return "dist" in schema.get("properties", {})
+
+
+def _partial_property(prop: dict[str, Any], defs: dict[str, Any], out: dict[str, Any]) -> Any:
+    """A property as a file that extends another may write it: a table (a ``$ref`` to a model)
+    becomes its partial form; a distribution or a list replaces the parent's whole, so it
+    keeps every required key."""
+    ref = prop.get("$ref")
+    if ref is not None and not _is_distribution_def(defs[_def_name(ref)]):
+        return {**prop, "$ref": f"#/$defs/{_partial_def(_def_name(ref), defs, out)}"}
+    for key in ("anyOf", "allOf"):
+        if key in prop:
+            prop = {**prop, key: [_partial_property(p, defs, out) for p in prop[key]]}
+    return prop
+
+
+def _partial_def(name: str, defs: dict[str, Any], out: dict[str, Any]) -> str:
+    """Add to ``out`` the partial form of ``defs[name]`` (no required keys, the same types,
+    values and ranges; its tables partial too) and return its name."""
+    partial = f"{_PARTIAL}{name}"
+    if partial not in out:
+        schema = {k: v for k, v in defs[name].items() if k != "required"}
+        out[partial] = schema  # before the properties, in case of a cycle
+        schema["properties"] = {
+            key: _partial_property(prop, defs, out)
+            for key, prop in schema.get("properties", {}).items()
+        }
+    return partial
+
+
+def _changes_as_partial_sections(defs: dict[str, Any], scenario: dict[str, Any]) -> None:
+    """A ``[[changes]]`` entry sets only what changes: each section it may set is checked as
+    the partial form of that section (its keys typed, none required)."""
+    props = defs["Change"]["properties"]
+    for section in CHANGEABLE:
+        ref = scenario["properties"][section]["$ref"]
+        partial = _partial_def(_def_name(ref), defs, defs)
+        props[section] = {
+            "$ref": f"#/$defs/{partial}",
+            "description": props[section].get("description", ""),
+        }
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """JSON Schema of a scenario file, for editors (``caseflow schema``).
+
+    A file that ``extends`` another gives only what differs, so the top level describes such a
+    file: every key with its type, allowed values and range, but no key required, except
+    within what replaces the parent's value whole (a distribution, and the items of a list
+    such as ``districts`` or ``changes``). A file without ``extends`` must be complete: ``if``
+    it has no ``extends``, ``then`` the whole scenario applies, every required key with it.
+    """
+    schema = Scenario.model_json_schema()
+    defs: dict[str, Any] = schema.pop("$defs")
+    complete = {**schema, "properties": {**schema["properties"], **_OUTSIDE_KEYS}}
+    _changes_as_partial_sections(defs, complete)
+    defs["Scenario"] = complete
+    defs["SweepValues"] = _SWEEP_VALUES
+    top = defs.pop(_partial_def("Scenario", defs, defs))
+    return {
+        **top,
+        "title": "caseflow scenario",
+        "description": "A scenario file. With `extends`, give only what differs from the file it "
+        "extends; without, give every required key. A distribution is written whole.",
+        "if": {"not": {"required": ["extends"]}},
+        "then": {"$ref": "#/$defs/Scenario"},
+        "$defs": dict(sorted(defs.items())),
     }
-    return schema

@@ -21,11 +21,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..distributions import Distribution, Exponential, Fixed
+from ..distributions import Count, Distribution, Exponential, Fixed, Number
 from ..domain import BARRIERS, DAYS_PER_YEAR, Barrier
 from .parameters import ModelParameters
 
-Share = Annotated[float, Field(ge=0, le=1)]
+Share = Annotated[Number, Field(ge=0, le=1)]
 
 
 class _Strict(BaseModel):
@@ -35,26 +35,26 @@ class _Strict(BaseModel):
 class StaffRoleSettings(_Strict):
     """Posts of one staff role and how people come and go in them."""
 
-    posts: int = Field(ge=0, le=100_000, description="budgeted posts (tjänster)")
-    annual_turnover: float = Field(
+    posts: Count = Field(ge=0, le=100_000, description="budgeted posts (tjänster)")
+    annual_turnover: Number = Field(
         default=0.0, ge=0, le=5, description="expected leavers per post and year"
     )
     vacancy_fill_days: Distribution = Field(
         default=Fixed(dist="fixed", value=90), description="days from a leaver to a new hire"
     )
-    introduction_days: float = Field(
+    introduction_days: Number = Field(
         default=365, ge=0, le=3650, description="days a new hire works at reduced capacity"
     )
-    introduction_capacity: float = Field(
+    introduction_capacity: Number = Field(
         default=0.6, gt=0, le=1, description="share of full capacity during introduction"
     )
-    parental_leave_per_year: float = Field(
+    parental_leave_per_year: Number = Field(
         default=0.0, ge=0, le=2, description="parental leaves started per post and year"
     )
     parental_leave_days: Distribution = Field(
         default=Fixed(dist="fixed", value=240), description="length of a parental leave"
     )
-    annual_cost_sek: float = Field(
+    annual_cost_sek: Number = Field(
         default=600_000, ge=0, description="cost of a filled post per year, incl. overheads"
     )
     working_hours_per_month: float = Field(
@@ -97,7 +97,7 @@ class District(_Strict):
     """A district served by the unit, with its share of the unit's contacts."""
 
     name: str = Field(min_length=1, description="district name")
-    contact_share: float = Field(
+    contact_share: Number = Field(
         gt=0, description="relative share of the unit's contacts (normalised over districts)"
     )
 
@@ -111,23 +111,23 @@ class Organisation(_Strict):
         "merged: one unit, no hand-over",
     )
     districts: list[District] = Field(min_length=1, description="districts the unit serves")
-    contacts_scale: float = Field(
+    contacts_scale: Number = Field(
         default=1.0,
         gt=0,
         le=1000,
         description="contact volume relative to the parameter set's reference unit "
         "(contacts.per_year); e.g. 30 for a whole city of 2003",
     )
-    caseload_norm: float = Field(
+    caseload_norm: Number = Field(
         default=55, gt=0, le=500, description="weighted A/B cases one social worker may hold"
     )
-    class_a_weight: float = Field(
+    class_a_weight: Number = Field(
         default=1.5, ge=1, le=5, description="weight of an A case against a B case (B = 1)"
     )
-    administrator_caseload_norm: float = Field(
+    administrator_caseload_norm: Number = Field(
         default=90, gt=0, le=2000, description="C cases one benefit administrator may hold"
     )
-    administrators_on_c_share: float = Field(
+    administrators_on_c_share: Number = Field(
         default=0.5,
         ge=0,
         le=1,
@@ -146,21 +146,21 @@ class Organisation(_Strict):
 class ARTeam(_Strict):
     """The work-oriented rehabilitation team (AR-teamet)."""
 
-    places: int = Field(ge=0, le=100_000, description="year-places (årsplatser) at most")
-    places_per_consultant: float = Field(
+    places: Count = Field(ge=0, le=100_000, description="year-places (årsplatser) at most")
+    places_per_consultant: Number = Field(
         default=9, gt=0, description="places one employment consultant in post can run"
     )
 
 
 class UnemploymentPoint(_Strict):
     date: datetime.date = Field(description="date of this point (YYYY-MM-DD)")
-    percent: float = Field(gt=0, lt=100, description="registered unemployment, % of population")
+    percent: Number = Field(gt=0, lt=100, description="registered unemployment, % of population")
 
 
 class Unemployment(_Strict):
     """Unemployment path: linear between points, constant before the first and after the last."""
 
-    reference_percent: float = Field(
+    reference_percent: Number = Field(
         gt=0, lt=100, description="the rate at which the parameter set's rates apply"
     )
     path: list[UnemploymentPoint] = Field(
@@ -188,9 +188,9 @@ class Unemployment(_Strict):
 
 
 class ClassCounts(_Strict):
-    a: int = Field(default=0, ge=0, description="class A cases")
-    b: int = Field(default=0, ge=0, description="class B cases")
-    c: int = Field(default=0, ge=0, description="class C cases")
+    a: Count = Field(default=0, ge=0, description="class A cases")
+    b: Count = Field(default=0, ge=0, description="class B cases")
+    c: Count = Field(default=0, ge=0, description="class C cases")
 
 
 class InitialCaseload(_Strict):
@@ -228,10 +228,10 @@ class InitialCaseload(_Strict):
 class Costs(_Strict):
     """Money: assistance paid per household-month, by household type."""
 
-    assistance_sek_per_month_without_children: float = Field(
+    assistance_sek_per_month_without_children: Number = Field(
         default=7_300, ge=0, description="paid per household-month, households without children"
     )
-    assistance_sek_per_month_with_children: float = Field(
+    assistance_sek_per_month_with_children: Number = Field(
         default=10_300, ge=0, description="paid per household-month, households with children"
     )
 
@@ -260,14 +260,14 @@ class Scenario(_Strict):
     )
     description: str = Field(default="", description="the question the scenario answers")
     start_date: date = Field(description="first reported day (YYYY-MM-DD)")
-    horizon_years: float = Field(gt=0, le=50, description="simulated years after warm-up")
-    warmup_days: int = Field(
+    horizon_years: Number = Field(gt=0, le=50, description="simulated years after warm-up")
+    warmup_days: Count = Field(
         default=0, ge=0, le=36_500, description="days simulated before start_date, not reported"
     )
-    replications: int = Field(
+    replications: Count = Field(
         default=10, ge=1, le=100_000, description="independent runs; intervals come from these"
     )
-    seed: int = Field(
+    seed: Count = Field(
         default=0, ge=0, lt=2**63, description="the root of every random stream of the run"
     )
     parameters: str = Field(

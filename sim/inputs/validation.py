@@ -7,6 +7,7 @@ and exits with status 2; nothing here prints.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import tomllib
 import types
@@ -49,6 +50,30 @@ class InputError(Exception):
         return cls([Problem(str(file), key, message)])
 
 
+#: byte-order marks of encodings TOML does not allow, which some Windows editors save
+_OTHER_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _toml_text(path: Path) -> str:
+    """The file's text: UTF-8, with a leading byte-order mark (as some Windows editors save
+    UTF-8) dropped, since TOML itself does not allow one."""
+    data = path.read_bytes()
+    for bom, encoding in _OTHER_BOMS:
+        if data.startswith(bom):
+            raise InputError.single(
+                path, "", f"not valid TOML: the file is saved as {encoding}; save it as UTF-8"
+            )
+    try:
+        return data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError.single(path, "", "not valid TOML: the file is not UTF-8 text") from None
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file, reporting a missing file or a syntax error (incl. impossible dates)."""
     if not path.exists():
@@ -56,15 +81,12 @@ def read_toml(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise InputError.single(path, "", "is a folder, expected a TOML file")
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(_toml_text(path))
     except tomllib.TOMLDecodeError as exc:
         detail = str(exc)
         if "date" in detail.lower():
             detail += " (an impossible or badly written date; write dates as YYYY-MM-DD)"
         raise InputError.single(path, "", f"not valid TOML: {detail}") from None
-    except UnicodeDecodeError:
-        raise InputError.single(path, "", "not valid TOML: the file is not UTF-8 text") from None
 
 
 def key_string(parts: Sequence[str | int]) -> str:
@@ -157,8 +179,13 @@ def _display_loc(model: type[BaseModel], loc: Loc) -> tuple[list[str | int], lis
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    """The value as the message shows it (booleans as TOML writes them: ``true``, ``false``)."""
+    text = str(value).lower() if isinstance(value, bool) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+#: what a number field allows, by pydantic's error type
+_NUMBER_KINDS = {"int_type": "a whole number", "float_type": "a number"}
 
 
 def problems_from_validation(
@@ -188,6 +215,8 @@ def problems_from_validation(
             expected = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
             hint = suggest(tag, expected)
             msg = f"unknown distribution '{tag}'{hint} (allowed: {', '.join(expected)})"
+        elif kind in _NUMBER_KINDS and isinstance(err.get("input"), bool):
+            msg = f"must be {_NUMBER_KINDS[kind]}, not true or false (got {_short(err['input'])})"
         elif kind == "union_tag_not_found":
             msg = "a distribution needs a 'dist' key (" + ", ".join(DISTRIBUTION_TAGS) + ")"
         else:
