@@ -57,26 +57,26 @@ class StaffRoleSettings(_Strict):
     annual_cost_sek: Number = Field(
         default=600_000, ge=0, description="cost of a filled post per year, incl. overheads"
     )
-    working_hours_per_month: float = Field(
+    working_hours_per_month: Number = Field(
         default=157,
         gt=0,
         le=300,
         description="contracted hours of a full-time post per month (40 h a week less holidays)",
     )
-    sick_absence_share: float = Field(
+    sick_absence_share: Number = Field(
         default=0.08,
         ge=0,
         lt=1,
         description="share of working hours lost to sick absence (seed 004: 8 % in 2015)",
     )
-    non_case_share: float = Field(
+    non_case_share: Number = Field(
         default=0.25,
         ge=0,
         lt=1,
         description="share of the hours left that goes to duties other than cases (meetings, "
         "training, administration): an assumption",
     )
-    mentoring_hours_per_month: float = Field(
+    mentoring_hours_per_month: Number = Field(
         default=8,
         ge=0,
         le=160,
