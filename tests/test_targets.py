@@ -48,6 +48,20 @@ def test_a_target_without_uncertainty_is_rejected(write):
         )
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("value = 618", "value = true", "value"),
+        ("sd = 25", "sd = true", "sd"),
+        ("years = 1", "years = true", "years"),
+    ],
+)
+def test_a_boolean_is_not_a_number_in_a_targets_file(write, old, new, key):
+    """``value = true`` would read as 1: a targets file gets the same rule as a scenario."""
+    with pytest.raises(InputError, match=rf"{key}: must be a number, not true or false"):
+        load_targets(write("t.toml", ONE.replace(old, new)))
+
+
 def test_unknown_kpi_gets_a_suggestion(write):
     with pytest.raises(InputError, match="did you mean 'cases_closed_per_year'"):
         load_targets(

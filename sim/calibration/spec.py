@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ..distributions import Number
 from ..inputs.loading import load_parameters, load_scenarios
 from ..inputs.parameters import ModelParameters
 from ..inputs.scenario import ResolvedScenario
@@ -46,8 +47,8 @@ class CalibratedParameter(_Strict):
 
     path: str = Field(pattern=r"^[a-z_][a-z0-9_.]*$", description="dotted path in the set")
     mode: Literal["value", "scale"] = "value"
-    low: float
-    high: float
+    low: Number
+    high: Number
     log_scale: bool = Field(default=False, description="sample the prior uniformly in log")
     source: str = Field(min_length=10, description="where the range comes from")
 

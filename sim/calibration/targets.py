@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..distributions import Count, Number
 from ..inputs.validation import read_toml, suggest, validate_model
 from ..metrics import kpi_names
 
@@ -32,7 +33,7 @@ class Source(_Strict):
     """Where a figure stands in the seed documents."""
 
     file: str = Field(min_length=1, description="seed file name, e.g. 004_80c43180167b5ce8.txt")
-    line: int = Field(ge=1, description="line number in that file")
+    line: Count = Field(ge=1, description="line number in that file")
     quote: str = Field(min_length=2, description="words found on (or next to) that line")
 
 
@@ -40,8 +41,8 @@ class Target(_Strict):
     """One reported figure."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    value: float
-    sd: float | None = Field(default=None, gt=0, description="standard deviation")
+    value: Number
+    sd: Number | None = Field(default=None, gt=0, description="standard deviation")
     range: tuple[float, float] | None = Field(default=None, description="plausible [low, high]")
     uncertainty_note: str = Field(min_length=10, description="why this uncertainty")
     definition: str = Field(min_length=10, description="stock or flow, period, unit counted")
@@ -88,8 +89,8 @@ class TargetFile(_Strict):
     holdout: bool = Field(
         default=False, description="never fitted: kept to validate the fitted model"
     )
-    years: float = Field(gt=0, description="simulated years compared (from the start date)")
-    warmup_days: int | None = Field(
+    years: Number = Field(gt=0, description="simulated years compared (from the start date)")
+    warmup_days: Count | None = Field(
         default=None,
         ge=0,
         description="days simulated before the compared period (overrides the scenario's), so "
