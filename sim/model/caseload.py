@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from ..domain import BARRIERS, DAYS_PER_MONTH, Barrier, StaffRole
+from ..domain import BARRIERS, DAYS_PER_MONTH, STAFF_ROLES, Barrier
 from ..engine import CaseloadEnvironment
 from ..inputs.parameters import ModelParameters
 from ..inputs.scenario import ResolvedScenario, Settings
@@ -34,7 +34,7 @@ from .economy import FloatArray, WorkClock, daily_unemployment
 from .exits import ExitHazards
 from .household import N_UNIFORMS
 from .intake import IntakeDesk
-from .ledger import ROSTER_ROLES, MonthlyLedger
+from .ledger import MonthlyLedger
 from .pathway import Pathway
 from .routing import Routing
 from .staff import Post, StaffRoster
@@ -121,13 +121,9 @@ class CaseloadModel:
         self.settings = self.pathway.settings = settings
         self.routing.configure(settings)
         self.ar_team.configure(settings)
-        for role in ROSTER_ROLES:
+        for role in STAFF_ROLES:
             self.roster.set_role(role, getattr(settings.staff, role), initial=initial)
         self.ledger.staff_settings_changed(self.env.now, settings.staff)
-
-    @staticmethod
-    def roster_roles() -> tuple[StaffRole, ...]:
-        return ROSTER_ROLES
 
     def timed_changes(self) -> Generator[simpy.Event, Any, None]:
         """Settings that change at stated dates (``[[changes]]``)."""
@@ -198,7 +194,7 @@ class CaseloadModel:
         figures["ar_team_in_programme"] = len(self.ar_team.in_programme)
         figures["ar_team_waiting"] = self.ar_team.waiting_count()
         figures["ar_team_capacity"] = self.ar_team.capacity
-        for role in ROSTER_ROLES:
+        for role in STAFF_ROLES:
             figures[f"staff_in_post_{role}"] = sum(
                 1 for p in self.roster.active(role) if p.capacity > 0
             )

@@ -19,8 +19,8 @@ from ..domain import (
     DAYS_PER_MONTH,
     DAYS_PER_YEAR,
     EXIT_CAUSES,
+    STAFF_ROLES,
     Barrier,
-    StaffRole,
 )
 from ..inputs.parameters import FollowUp
 from ..inputs.scenario import Costs, Staff
@@ -30,12 +30,6 @@ from .level import Level
 from .staff import Post
 
 EXIT_INDEX: dict[str, int] = {cause: i for i, cause in enumerate(EXIT_CAUSES)}
-ROSTER_ROLES: tuple[StaffRole, ...] = (
-    "intake_social_workers",
-    "ongoing_social_workers",
-    "benefit_administrators",
-    "employment_consultants",
-)
 
 
 class MonthFlows:
@@ -88,7 +82,7 @@ class MonthlyLedger:
         self.open_children = Level()
         self.open_without_children = Level()
         self.staff_cost_rate = Level()
-        self.filled_posts = dict.fromkeys(ROSTER_ROLES, 0)
+        self.filled_posts = dict.fromkeys(STAFF_ROLES, 0)
         self.paid_posts: set[Post] = set()
         self.rows: list[dict[str, Any]] = []
 
