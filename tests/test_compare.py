@@ -115,3 +115,26 @@ def test_report_rebuilds_a_comparison_and_a_sweep(small, write, tmp_path):
     assert cli.main(["report", str(sw)]) == 0
     for point in json.loads((sw / "manifest.json").read_text())["points"]:
         assert (sw / point["name"] / "report.html").exists()
+
+
+# --- issue 16 --------------------------------------------------------------------------------
+
+SHOCK = "unemployment.path=[{date = 2015-01-01, percent = 3.2}, {date = 2015-06-01, percent = 8.0}]"
+
+
+def test_comparison_report_carries_an_alternatives_warning(small, write, tmp_path):
+    """The alternative leaves the calibrated range of unemployment: its own report warns, and
+    so does the comparison report a planner mails (naming it), not "none"."""
+    path = SHOCK.split("=", 1)[1]
+    alt = write(
+        "shock.toml",
+        f'extends = "{small.name}"\nname = "shock"\n[unemployment]\npath = {path}\n',
+    )
+    out = tmp_path / "cmp"
+    assert cli.main(["compare", str(small), str(alt), "--out", str(out), "--workers", "1"]) == 0
+    assert "extrapolates" in (out / "shock" / "report.html").read_text()
+    page = (out / "report.html").read_text()
+    warnings = page[page.index("<h2>Warnings</h2>") :]
+    warnings = warnings[: warnings.index("</ul>")]
+    assert "shock: Unemployment rate: unemployment_percent ranges over" in warnings
+    assert "small: Unemployment rate" not in warnings
