@@ -78,8 +78,8 @@ def _point(
     if math.isnan(low) or math.isnan(high):
         ax.plot([x], [y], "o", color=color)
         ax.annotate(
-            NO_INTERVAL, (x, y), xytext=(6, 0), textcoords="offset points", va="center",
-            fontsize="small", color="dimgray",
+            NO_INTERVAL, (x, y), xytext=(0, -9), textcoords="offset points", ha="center",
+            va="top", fontsize="x-small", color="dimgray",
         )  # fmt: skip
         return
     error = [[max(value - low, 0.0)], [max(high - value, 0.0)]]
@@ -99,6 +99,18 @@ def _grid(count: int, rows_per_panel: int, *, share_y: bool) -> tuple[Figure, li
     for ax in axes[count:]:
         ax.set_visible(False)
     return fig, axes[:count]
+
+
+def _difference_axis(ax: Axes, rows: pd.DataFrame) -> None:
+    """A difference panel's x axis: room around the points, plain ticks (no offset), and a
+    symmetric range when every difference is zero (not a range of 1e-17)."""
+    ends = pd.concat([rows["difference"], rows["low"], rows["high"]]).dropna().abs()
+    if ends.empty or ends.max() < 1e-9:
+        ax.set_xlim(-1, 1)
+    else:
+        ax.margins(x=0.25)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+    ax.ticklabel_format(axis="x", style="plain", useOffset=False)
 
 
 def plot_forest(differences: pd.DataFrame) -> Figure:
@@ -122,8 +134,7 @@ def plot_forest(differences: pd.DataFrame) -> Figure:
         ax.axvline(0, color="grey", lw=1)
         ax.set_title(kpi_label(kpi), fontsize="medium")
         ax.set_xlabel(f"difference from the base ({sub['unit'].iloc[0]})", fontsize="small")
-        ax.margins(x=0.15)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+        _difference_axis(ax, sub)
     axes[0].set_yticks(range(len(alts)), alts)
     axes[0].set_ylim(len(alts) - 0.5, -0.5)
     fig.suptitle("Alternatives against the base: difference and paired 95 % interval")
@@ -184,6 +195,7 @@ def plot_sweep(summary: pd.DataFrame, points: Sequence[dict[str, Any]]) -> Figur
         rows = summary[summary["kpi"] == kpi].sort_values("point")
         unit = kpi_unit(kpi, rows["unit"].iloc[0])
         scale, shown = axis_scale(unit)
+        ax.plot(xs, (rows["mean"] / scale).to_numpy(), color="C0", alpha=0.4, lw=1)
         for x, (_, r) in zip(xs, rows.iterrows(), strict=True):
             low, high = level_interval(r["ci_low"], r["ci_high"], kpi, unit)
             _point(ax, r["mean"] / scale, x, low / scale, high / scale, "C0", across=False)

@@ -17,7 +17,7 @@ STYLE = (
     "body{font-family:sans-serif;max-width:WIDTH;margin:2em auto;padding:0 1em;line-height:1.4}"
     "table{border-collapse:collapse;margin:.5em 0 1em}"
     "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left;vertical-align:top}"
-    "td:first-child{min-width:11em}"
+    "td[title]{min-width:11em}"
     "th{background:#f4f4f4}"
     "td.n,th.n{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}"
     "td.n small{color:#555}"

@@ -114,8 +114,9 @@ def _opening(points: Sequence[SweepPoint]) -> str:
         unit = kpi_unit(kpi, r.get("unit"))
         low, high = level_interval(r["ci_low"], r["ci_high"], kpi, unit)
         why = "1 replication" if r.get("replications") == 1 else ""
+        in_unit = "" if unit in ("share", "") else f" {unit}"
         return (
-            f"{number(r['mean'], unit)} {unit} at {_values_text(points[i].values)} "
+            f"{number(r['mean'], unit)}{in_unit} at {_values_text(points[i].values)} "
             f"(95 % interval {interval(low, high, unit, why=why)})"
         )
 
