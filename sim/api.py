@@ -1,37 +1,261 @@
-"""The Python API for notebooks: ``sim.run`` and ``sim.compare`` return pandas DataFrames.
-
-The command line is a thin layer over the same functions::
+"""The Python API for notebooks: ``sim.run`` and ``sim.compare`` return pandas DataFrames and
+write the same results folder and report as the command line::
 
     import sim
     results = sim.run("scenarios/baseline.toml", replications=10)
+    results                              # a short summary: the headline KPIs
     results.summary                      # kpi, mean, ci_low, ci_high, unit
+    results.save("results/baseline")     # the folder `caseflow run` writes, report.html too
     cmp = sim.compare("scenarios/baseline.toml", "my_alternative.toml")
     cmp.differences                      # paired differences with 95 % intervals
+    cmp.save("results/compare")          # the folder `caseflow compare` writes
+
+Errors name this API's parameters (``replications=0``), not the command line's options.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any, Literal
 
 from .experiments.runner import ComparisonResults, ScenarioResults, compare_scenarios, run_scenario
 from .inputs.loading import load_scenarios
 from .inputs.scenario import ResolvedScenario
+from .inputs.validation import InputError, Problem
+from .output.folders import (
+    Clock,
+    atomic_folder,
+    folder_manifest,
+    now_utc,
+    run_manifest,
+    write_comparison,
+    write_results,
+)
 
 ScenarioLike = str | Path | ResolvedScenario
+Replications = int | Literal["auto"] | None
+
+OPTION_NAMES = {"--years": "years", "--seed": "seed", "--replications": "replications"}
+"""The loader names the values it was given by the command line's options; the API by its own
+parameters."""
+
+
+def _finished(clock: Clock) -> dict[str, Any]:
+    """When the run ended and how long it took, for the manifest whenever it is saved."""
+    return {"finished": now_utc().isoformat(), "wall_seconds": round(clock.seconds(), 3)}
+
+
+@dataclass(repr=False)
+class RunResults(ScenarioResults):
+    """:class:`ScenarioResults` of ``sim.run``: a short summary as its repr, and ``save``."""
+
+    command: str = ""
+    clock: Clock = field(default_factory=Clock.start)
+    workers: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    timing: dict[str, Any] = field(default_factory=dict)
+
+    def manifest(self, **extra: Any) -> dict[str, Any]:
+        """The manifest ``caseflow run`` would write for these results."""
+        manifest = run_manifest(
+            self.resolved,
+            command=self.command,
+            clock=self.clock,
+            workers=self.workers,
+            extra={**self.extra, **extra},
+        )
+        return {**manifest, **self.timing}
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the results folder ``caseflow run`` writes (CSV files, scenario and parameter
+        files, report.html, manifest.json) to ``folder``, atomically; returns its path."""
+        target = Path(folder)
+        with atomic_folder(target) as work:
+            write_results(work, self, self.manifest())
+        return target
+
+    def __repr__(self) -> str:
+        from .output.summaries import run_text
+
+        return run_text(self)
+
+    def _repr_html_(self) -> str:
+        from .output.summaries import run_html
+
+        return run_html(self)
+
+
+@dataclass(repr=False)
+class Comparison(ComparisonResults):
+    """:class:`ComparisonResults` of ``sim.compare``: a short summary as its repr, and
+    ``save``. ``base`` and ``alternatives`` are :class:`RunResults`."""
+
+    command: str = ""
+    clock: Clock = field(default_factory=Clock.start)
+    workers: int | None = None
+    base_file: str = ""
+    timing: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the folder ``caseflow compare`` writes: a sub-folder per scenario,
+        comparison.csv, report.html and manifest.json; returns its path."""
+        every = [self.base, *self.alternatives]
+        names = [r.resolved.name for r in every]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(
+                f"each scenario gets a sub-folder by its name, but these repeat: "
+                f"{', '.join(repeated)}; give the scenarios different names"
+            )
+        own = {"compared_with": self.base.resolved.name}
+        scenario_manifests = [
+            {
+                **run_manifest(
+                    r.resolved,
+                    command=self.command,
+                    clock=self.clock,
+                    workers=self.workers,
+                    extra=own,
+                ),
+                **self.timing,
+            }
+            for r in every
+        ]
+        content = comparison_content([r.resolved for r in every], self.base_file)
+        manifest = folder_manifest(
+            content, command=self.command, clock=self.clock, workers=self.workers
+        )
+        target = Path(folder)
+        with atomic_folder(target) as work:
+            write_comparison(work, self, scenario_manifests, {**manifest, **self.timing})
+        return target
+
+    def __repr__(self) -> str:
+        from .output.summaries import comparison_text
+
+        return comparison_text(self)
+
+    def _repr_html_(self) -> str:
+        from .output.summaries import comparison_html
+
+        return comparison_html(self)
+
+
+def comparison_content(resolved: Sequence[ResolvedScenario], base_file: str) -> dict[str, Any]:
+    """What a comparison's manifest records of its scenarios (``caseflow compare`` too)."""
+    base = resolved[0]
+    return {
+        "comparison_of": [r.name for r in resolved],
+        "base": base.name,
+        "base_file": base_file,
+        "base_sweep_point": base.sweep_point,
+        "seed": base.scenario.seed,
+        "replications": base.scenario.replications,
+        "parameters_name": base.parameters.name,
+    }
+
+
+# --- checking the parameters ----------------------------------------------------------------
+
+
+def _check_whole(name: str, value: Any, minimum: int, *, hint: str = "") -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(
+            f"{name} must be a whole number of at least {minimum}{hint}, got {value!r}"
+        )
+
+
+def _check_arguments(replications: Any, workers: Any, seed: Any, years: Any) -> None:
+    """Refuse bad values by the API's own parameter names, before anything runs."""
+    if replications != "auto":
+        _check_whole("replications", replications, 1, hint=" or 'auto'")
+    _check_whole("workers", workers, 1, hint=" (None: all cores)")
+    _check_whole("seed", seed, 0)
+    if years is not None and (isinstance(years, bool) or not isinstance(years, int | float)):
+        raise ValueError(f"years must be a number above 0, got {years!r}")
+    if years is not None and not years > 0:
+        raise ValueError(f"years must be a number above 0, got {years!r}")
+
+
+def _api_problem(problem: Problem, call: str) -> Problem:
+    """A loader's problem named by this API's parameters instead of the command line's."""
+    name = OPTION_NAMES.get(problem.file)
+    if name is not None:
+        return Problem(f"{call}({name}=...)", problem.key, problem.message)
+    if problem.file.startswith("--set "):
+        return Problem(f"{call}(overrides=[{problem.file[6:]!r}])", problem.key, problem.message)
+    return problem
 
 
 def _resolve(
     scenario: ScenarioLike,
     overrides: Iterable[str] = (),
     *,
+    call: str,
     years: float | None = None,
     seed: int | None = None,
     replications: int | None = None,
 ) -> list[ResolvedScenario]:
     if isinstance(scenario, ResolvedScenario):
         return [scenario]
-    return load_scenarios(scenario, overrides, years=years, seed=seed, replications=replications)
+    try:
+        return load_scenarios(
+            scenario, overrides, years=years, seed=seed, replications=replications
+        )
+    except InputError as exc:
+        raise InputError([_api_problem(p, call) for p in exc.problems]) from None
+
+
+def _call(name: str, first: Any, *rest: Any, **keywords: Any) -> str:
+    """The call as typed, for the manifest and the report's "Reproduce"."""
+    args = [_shown(a) for a in (first, *rest)]
+    args += [f"{k}={v!r}" for k, v in keywords.items() if not _default(v)]
+    return f"sim.{name}({', '.join(args)})"
+
+
+def _default(value: Any) -> bool:
+    """Whether a keyword was left at its default (None, False, no overrides)."""
+    return value is None or value is False or (isinstance(value, list | tuple) and not value)
+
+
+def _shown(scenario: Any) -> str:
+    if isinstance(scenario, ResolvedScenario):
+        return f"<loaded scenario {scenario.name!r} from {str(scenario.source)!r}>"
+    return repr(str(scenario) if isinstance(scenario, Path) else scenario)
+
+
+def _as_run_results(results: ScenarioResults, **extra: Any) -> RunResults:
+    values = {f.name: getattr(results, f.name) for f in fields(ScenarioResults)}
+    return RunResults(**values, **extra)
+
+
+def _rule(precision: float, auto_kpis: Sequence[str] | None, max_replications: int) -> Any:
+    """The stopping rule of ``replications="auto"``, its settings checked by their names."""
+    from .experiments.stopping import DEFAULT_KPIS, ReplicationRule
+    from .metrics import kpi_names
+
+    if isinstance(precision, bool) or not isinstance(precision, int | float) or precision <= 0:
+        raise ValueError(f"precision must be a number above 0, got {precision!r}")
+    _check_whole("max_replications", max_replications, 5)
+    kpis = tuple(DEFAULT_KPIS if auto_kpis is None else auto_kpis)
+    unknown = [k for k in kpis if k not in kpi_names()]
+    if unknown or not kpis:
+        raise ValueError(
+            f"auto_kpis must name KPIs of summary.csv's kpi column, got {list(kpis)!r}"
+        )
+    return ReplicationRule(kpis=kpis, precision=float(precision), cap=max_replications)
+
+
+def _loaded(scenario: ResolvedScenario, seed: int | None, replications: int | None) -> Any:
+    """A loaded scenario with ``seed`` and ``replications`` set (a file gets them on loading)."""
+    update = {k: v for k, v in (("seed", seed), ("replications", replications)) if v is not None}
+    if not update:
+        return scenario
+    return replace(scenario, scenario=scenario.scenario.model_copy(update=update))
 
 
 def run(
@@ -40,37 +264,132 @@ def run(
     overrides: Iterable[str] = (),
     years: float | None = None,
     seed: int | None = None,
-    replications: int | None = None,
+    replications: Replications = None,
     workers: int | None = None,
-) -> ScenarioResults:
+    events: bool = False,
+    cluster: str | None = None,
+    precision: float = 0.05,
+    auto_kpis: Sequence[str] | None = None,
+    max_replications: int = 200,
+) -> RunResults:
     """Run one scenario (a file or a loaded scenario) and return its tidy results.
 
-    ``overrides`` are ``KEY.PATH=VALUE`` strings, as ``--set`` on the command line. A file with
-    a ``[sweep]`` holds several scenarios: use :func:`compare` or ``load_scenarios`` for it.
+    ``overrides`` are ``KEY.PATH=VALUE`` strings, as ``--set`` on the command line.
+    ``replications="auto"`` adds replications until the 95 % intervals of ``auto_kpis`` are
+    within ``precision`` of their means (at most ``max_replications``), as ``caseflow run
+    --replications auto``. ``workers`` is the number of processes (None: all cores). A file
+    with a ``[sweep]`` holds several scenarios: use :func:`compare` or ``load_scenarios``.
     """
-    resolved = _resolve(scenario, overrides, years=years, seed=seed, replications=replications)
+    _check_arguments(replications, workers, seed, years)
+    auto = replications == "auto"
+    rule = _rule(precision, auto_kpis, max_replications) if auto else None
+    if auto and (events or cluster):
+        raise ValueError("replications='auto' runs on local processes without event logs")
+    keywords = dict(overrides=list(overrides), years=years, seed=seed, replications=replications)
+    command = _call("run", scenario, **keywords, workers=workers, events=events, cluster=cluster)
+    clock = Clock.start()
+    fixed = replications if isinstance(replications, int) else None
+    resolved = _one(scenario, overrides, years=years, seed=seed, replications=fixed)
+    extra: dict[str, Any] = {}
+    if rule is not None:
+        from .experiments.stopping import run_until_precise
+
+        results, outcome = run_until_precise(resolved, rule, workers=workers)
+        extra = {"replications_auto": outcome.as_dict(rule)}
+    else:
+        results = run_scenario(resolved, workers=workers, events=events, cluster=cluster)
+    return _as_run_results(
+        results, command=command, clock=clock, workers=workers, extra=extra,
+        timing=_finished(clock),
+    )  # fmt: skip
+
+
+def _one(
+    scenario: ScenarioLike,
+    overrides: Iterable[str],
+    *,
+    years: float | None,
+    seed: int | None,
+    replications: int | None,
+) -> ResolvedScenario:
+    """The one scenario ``sim.run`` runs; a sweep is refused."""
+    if isinstance(scenario, ResolvedScenario):
+        if list(overrides) or years is not None:
+            raise ValueError(
+                "overrides and years apply to a scenario file; for a loaded scenario pass them "
+                "to sim.load_scenarios"
+            )
+        return _loaded(scenario, seed, replications)  # type: ignore[no-any-return]
+    resolved = _resolve(
+        scenario, overrides, call="sim.run", years=years, seed=seed, replications=replications
+    )
     if len(resolved) != 1:
         raise ValueError(
             f"{scenario} sweeps {len(resolved)} scenarios; use sim.compare or load_scenarios"
         )
-    return run_scenario(resolved[0], workers=workers)
+    return resolved[0]
 
 
 def compare(
     base: ScenarioLike,
     *alternatives: ScenarioLike,
+    overrides: Iterable[str] = (),
     years: float | None = None,
     seed: int | None = None,
-    replications: int | None = None,
+    replications: Replications = None,
     workers: int | None = None,
-) -> ComparisonResults:
+    events: bool = False,
+    cluster: str | None = None,
+) -> Comparison:
     """Run a base and alternatives with common random numbers and return paired differences.
 
-    Sweeps expand: with one swept file, its first point is the base.
+    Sweeps expand: with one swept file, its first point is the base. ``overrides`` apply to
+    every scenario; ``seed`` and ``replications`` to the base, whose values every alternative
+    runs with. ``replications="auto"`` is for :func:`run` only.
     """
-    scenarios = _resolve(base, years=years, seed=seed, replications=replications)
+    if replications == "auto":
+        raise ValueError("replications='auto' is for sim.run; sim.compare needs a number")
+    _check_arguments(replications, workers, seed, years)
+    keywords = dict(overrides=list(overrides), years=years, seed=seed, replications=replications)
+    command = _call(
+        "compare", base, *alternatives, **keywords, workers=workers, events=events,
+        cluster=cluster,
+    )  # fmt: skip
+    clock = Clock.start()
+    fixed = replications if isinstance(replications, int) else None
+    scenarios = _every(base, alternatives, overrides, years, seed, fixed)
+    comparison = compare_scenarios(
+        scenarios[0], scenarios[1:], workers=workers, events=events, cluster=cluster
+    )
+    timing = _finished(clock)
+    wrap: dict[str, Any] = dict(command=command, clock=clock, workers=workers, timing=timing)
+    return Comparison(
+        base=_as_run_results(comparison.base, **wrap),
+        alternatives=[_as_run_results(a, **wrap) for a in comparison.alternatives],
+        differences=comparison.differences,
+        base_file=str(scenarios[0].source),
+        **wrap,
+    )
+
+
+def _every(
+    base: ScenarioLike,
+    alternatives: Sequence[ScenarioLike],
+    overrides: Iterable[str],
+    years: float | None,
+    seed: int | None,
+    replications: int | None,
+) -> list[ResolvedScenario]:
+    """Every scenario compared, sweeps expanded; at least two."""
+    overrides = list(overrides)
+    if isinstance(base, ResolvedScenario):
+        scenarios = [_loaded(base, seed, replications)]
+    else:
+        scenarios = _resolve(
+            base, overrides, call="sim.compare", years=years, seed=seed, replications=replications
+        )
     for alternative in alternatives:
-        scenarios.extend(_resolve(alternative, years=years))
+        scenarios.extend(_resolve(alternative, overrides, call="sim.compare", years=years))
     if len(scenarios) < 2:
         raise ValueError("compare needs a base and at least one alternative")
-    return compare_scenarios(scenarios[0], scenarios[1:], workers=workers)
+    return scenarios

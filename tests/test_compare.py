@@ -115,3 +115,60 @@ def test_report_rebuilds_a_comparison_and_a_sweep(small, write, tmp_path):
     assert cli.main(["report", str(sw)]) == 0
     for point in json.loads((sw / "manifest.json").read_text())["points"]:
         assert (sw / point["name"] / "report.html").exists()
+
+
+# --- issue 16 --------------------------------------------------------------------------------
+
+SHOCK = "unemployment.path=[{date = 2015-01-01, percent = 3.2}, {date = 2015-06-01, percent = 8.0}]"
+
+
+def test_comparison_report_carries_an_alternatives_warning(small, write, tmp_path):
+    """The alternative leaves the calibrated range of unemployment: its own report warns, and
+    so does the comparison report a planner mails (naming it), not "none"."""
+    path = SHOCK.split("=", 1)[1]
+    alt = write(
+        "shock.toml",
+        f'extends = "{small.name}"\nname = "shock"\n[unemployment]\npath = {path}\n',
+    )
+    out = tmp_path / "cmp"
+    assert cli.main(["compare", str(small), str(alt), "--out", str(out), "--workers", "1"]) == 0
+    assert "extrapolates" in (out / "shock" / "report.html").read_text()
+    page = (out / "report.html").read_text()
+    warnings = page[page.index("<h2>Warnings</h2>") :]
+    warnings = warnings[: warnings.index("</ul>")]
+    assert "shock: Unemployment rate: unemployment_percent ranges over" in warnings
+    assert "small: Unemployment rate" not in warnings
+
+
+def test_compare_takes_set_and_events(small, write, tmp_path):
+    """``--set`` applies to every scenario compared; ``--events`` writes each one's log."""
+    alt = write("alt.toml", f'extends = "{small.name}"\nname = "alt"\n[ar_team]\nplaces = 10\n')
+    out = tmp_path / "cmp"
+    args = ["compare", str(small), str(alt), "--out", str(out), "--workers", "1"]
+    assert cli.main([*args, "--set", "organisation.caseload_norm=40", "--events"]) == 0
+    for name in ("small", "alt"):
+        manifest = json.loads((out / name / "manifest.json").read_text())
+        assert manifest["scenario"]["organisation"]["caseload_norm"] == 40
+        assert (out / name / "events.parquet").exists()
+    assert "--set organisation.caseload_norm=40" in (out / "report.html").read_text()
+
+
+def test_compare_of_a_sweep_says_which_point_is_the_base(small, tmp_path, capsys):
+    sweep = small.parent / "sweep.toml"
+    sweep.write_text(small.read_text() + '\n[sweep]\n"ar_team.places" = [30, 10]\n')
+    out = tmp_path / "sw"
+    assert cli.main(["compare", str(sweep), "--out", str(out), "--workers", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "base: small_places_30, the first point of the sweep" in printed
+    assert "ar_team.places = 30" in printed
+    page = (out / "report.html").read_text()
+    assert "first point of the sweep" in page and "ar_team.places = 30" in page
+
+
+def test_compare_with_one_replication_prints_no_interval(small, write, tmp_path, capsys):
+    alt = write("alt.toml", f'extends = "{small.name}"\nname = "alt"\n[ar_team]\nplaces = 10\n')
+    out = tmp_path / "cmp"
+    args = ["compare", str(small), str(alt), "--out", str(out), "--workers", "1"]
+    assert cli.main([*args, "--replications", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "no interval" in printed and "nan" not in printed

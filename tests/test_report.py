@@ -9,6 +9,8 @@ returns a matplotlib figure, so it can be tested and reused outside the report.
 from __future__ import annotations
 
 import html
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +87,205 @@ def test_every_run_figure_is_a_figure_with_labelled_series(results: ScenarioResu
     texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert texts[0] == column_label("open_class_a") == "Open cases in class A"
     assert png_base64(fig)  # closes the figure; importable from sim.output.report (fit report)
+
+
+# --- issue 16: warnings, a readable forest plot, readable tables ----------------------------
+
+
+def _differences(alternative: str = "fewer", replications: int = 5, **special: Any) -> Any:
+    """A synthetic differences frame (as ``comparison.csv``): every KPI with base 100 and a
+    difference of +1 (paired interval +0.5 to +1.5), a share 0.5 and +0.01, except the KPIs
+    given in ``special`` as
+    ``(base, difference, ci_low, ci_high)``."""
+    import pandas as pd
+
+    from sim.records import KPIS
+
+    rows = []
+    for kpi in KPIS:
+        usual = (0.5, 0.01, 0.005, 0.015) if kpi.unit == "share" else (100.0, 1.0, 0.5, 1.5)
+        base, diff, low, high = special.get(kpi.name, usual)
+        if replications == 1:
+            low = high = float("nan")
+        significant = not math.isnan(low) and (low > 0 or high < 0)
+        rows.append(
+            {
+                "alternative": alternative,
+                "kpi": kpi.name,
+                "base_mean": base,
+                "alternative_mean": base + diff,
+                "difference": diff,
+                "ci_low": low,
+                "ci_high": high,
+                "unpaired_ci_low": low - 10,
+                "unpaired_ci_high": high + 10,
+                "unit": kpi.unit,
+                "replications": replications,
+                "significant": significant,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+SPECIAL = {
+    # a KPI that rises 32-fold (+3 200 %) from a small base, its interval below -100 %
+    "mean_monthly_waiting_for_class": (1.0, 32.0, -5.0, 69.0),
+    "mean_monthly_households": (500.0, 5.0, 3.0, 7.0),
+    "assistance_paid_sek_per_year": (43_533_633.0, 67_946.0, -201_360.0, 337_253.0),
+    "share_long_term_10_of_12": (0.2712, 0.0004, -0.0049, 0.0057),
+    # the largest clear relative change of the headline KPIs: +34.7 %
+    "caseload_per_social_worker": (30.0, 10.4, 9.06, 11.7),
+}
+
+
+def _panels(fig: Figure) -> dict[str, Any]:
+    return {ax.get_title(): ax for ax in fig.axes if ax.get_visible() and ax.get_title()}
+
+
+def _drawn_x(ax: Any) -> list[float]:
+    """Every x the panel's interval bars reach."""
+    xs: list[float] = []
+    for collection in ax.collections:
+        for segment in collection.get_segments():
+            xs.extend(float(x) for x, _ in segment)
+    return xs
+
+
+def test_forest_plot_gives_every_kpi_its_own_panel_and_scale() -> None:
+    """A KPI at +3 200 % no longer squashes the others: each KPI has its own panel and scale,
+    so the households' +1 % spans a good part of its axis. An interval of a count stops where
+    the alternative would fall below zero (here -1, minus the base), not at -500 %."""
+    fig = figures.plot_forest(_differences(**SPECIAL))
+    panels = _panels(fig)
+    assert set(panels) == {kpi_label(k) for k in figures.FOREST_KPIS}
+    households = panels[kpi_label("mean_monthly_households")]
+    low, high = households.get_xlim()
+    assert high - low < 4 * (7.0 - 3.0)
+    waiting = _drawn_x(panels[kpi_label("mean_monthly_waiting_for_class")])
+    assert min(waiting) == pytest.approx(-1.0)
+    assert max(waiting) == pytest.approx(69.0)
+    plt.close(fig)
+
+
+def test_forest_plot_with_one_replication_says_no_interval() -> None:
+    fig = figures.plot_forest(_differences(replications=1))
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "no interval" in texts
+    assert not any("nan" in t for t in texts)
+    plt.close(fig)
+
+
+def _text(page: str) -> str:
+    """The page without its embedded images (whose base64 may spell anything)."""
+    return re.sub(r"base64,[A-Za-z0-9+/=]+", "base64,", page)
+
+
+def _cells(row: str) -> list[str]:
+    return re.findall(r"<td[^>]*>(.*?)</td>", row)
+
+
+def _tables_after(page: str, heading: str) -> str:
+    start = page.index(heading)
+    return page[start : page.index("<h2>", start + 1)]
+
+
+def test_comparison_tables_are_readable(results: ScenarioResults, tmp_path: Path) -> None:
+    """Numbers never wrap (no-break cells, thousands joined by a no-break space); the unit
+    sits beside the KPI; one number of decimals per unit; no interval below what the KPI can
+    take; and one replication says "no interval", never "nan"."""
+    scenarios = [{"name": "merged"}, {"name": "fewer"}]
+    named = [("merged", results.monthly), ("fewer", results.monthly)]
+    page = render_comparison_report(tmp_path, _differences(**SPECIAL), named, scenarios, {})
+    assert "white-space:nowrap" in page
+    for cell in re.findall(r"<td[^>]*>.*?</td>", page):
+        text = re.sub(r"<[^>]+>", "", cell)
+        assert not re.search(r"\d \d", text), cell  # a plain space may break a number
+        if re.fullmatch(r"[−+\-\d\u202f\u00a0., %*to]+", text) and re.search(r"\d", text):
+            assert cell.startswith('<td class="n"'), cell
+    from sim.output.formatting import UNIT_DECIMALS
+
+    table = _tables_after(page, "<h2>Differences from the base</h2>")
+    assert re.findall(r"<th[^>]*>(.*?)</th>", table)[:2] == ["KPI", "unit"]
+    for row in re.findall(r"<tr><td.*?</tr>", table):
+        cells = _cells(row)
+        decimals = UNIT_DECIMALS[cells[1]]
+        for cell in cells[2:5] + cells[6:]:
+            for number in re.findall(r"\d[\d\u202f]*(?:\.\d+)?", cell):
+                assert len(number.partition(".")[2]) == decimals, (cells[0], cell)
+    waiting = next(r for r in table.split("<tr>") if 'title="mean_monthly_waiting_for_class"' in r)
+    assert "−1.0 to +69.0" in waiting  # not −5.0: the alternative cannot fall below zero
+    one = render_comparison_report(tmp_path, _differences(replications=1), named, scenarios, {})
+    assert "no interval" in one and "nan" not in _text(one)
+
+
+def test_comparison_report_shows_scenario_keys_as_toml(
+    results: ScenarioResults, tmp_path: Path
+) -> None:
+    """The keys where an alternative differs are shown as a scenario file writes them."""
+    base = {
+        "name": "merged",
+        "organisation": {"form": "split"},
+        "unemployment": {"path": [{"date": "2015-01-01", "percent": 3.2}]},
+        "staff": {"intake_social_workers": {"vacancy_fill_days": {"dist": "fixed", "value": 90.0}}},
+    }
+    other = {
+        "name": "fewer",
+        "organisation": {"form": "merged"},
+        "unemployment": {"path": [{"date": "2015-01-01", "percent": 8.0}]},
+        "staff": {"intake_social_workers": {"vacancy_fill_days": {"dist": "fixed", "value": 30.0}}},
+    }
+    named = [("merged", results.monthly), ("fewer", results.monthly)]
+    page = render_comparison_report(tmp_path, _differences(), named, [base, other], {})
+    assert "&quot;split&quot;</code>" in page and "&quot;merged&quot;</b></code>" in page
+    assert "[{ date = 2015-01-01, percent = 8.0 }]" in page
+    assert "{ dist = &quot;fixed&quot;, value = 30.0 }" in page
+    assert "{&#x27;" not in page and "[{'" not in page
+
+
+def test_comparison_report_opens_with_what_changed_most(
+    results: ScenarioResults, tmp_path: Path
+) -> None:
+    """The first sentence under the title names the KPI that changed most (relative to the
+    base, among those whose paired interval excludes 0) with its interval."""
+    scenarios = [{"name": "merged"}, {"name": "fewer"}]
+    named = [("merged", results.monthly), ("fewer", results.monthly)]
+    page = render_comparison_report(tmp_path, _differences(**SPECIAL), named, scenarios, {})
+    opening = page[page.index("</h1>") : page.index("<h2>")]
+    assert kpi_label("caseload_per_social_worker") in opening
+    assert "+10.4" in opening and "+34.7\u00a0%" in opening
+    assert "paired 95 % interval +9.1 to +11.7" in opening
+
+
+def test_comparison_report_carries_every_alternatives_warnings(
+    results: ScenarioResults, tmp_path: Path
+) -> None:
+    """An alternative that leaves the calibrated range warns in the comparison report too,
+    named; a warning every scenario gives is said once."""
+    from sim.output.comparison_report import comparison_warnings
+
+    calm = {"scenario_name": "merged", "replications": 2, "parameters": {}}
+    wild = {
+        "scenario_name": "fewer",
+        "replications": 2,
+        "parameters": {"calibrated_range": {"households": [0, 1]}},
+    }
+    named = [("merged", results.monthly), ("fewer", results.monthly)]
+    warnings = comparison_warnings({"replications": 2}, named, [calm, wild])
+    assert sum("Fewer than 10 replications" in w for w in warnings) == 1
+    assert any(w.startswith("fewer: ") and "extrapolates" in w for w in warnings)
+    assert not any(w.startswith("merged: ") and "extrapolates" in w for w in warnings)
+
+
+def test_run_report_intervals_stop_at_zero_and_one_replication_has_none(
+    results: ScenarioResults, tmp_path: Path
+) -> None:
+    manifest: dict[str, Any] = {"scenario_name": "merged", "scenario": {}, "replications": 2}
+    summary = results.summary.copy()
+    waiting = summary["kpi"] == "mean_monthly_waiting_for_class"
+    summary.loc[waiting, ["mean", "ci_low", "ci_high"]] = [0.2, -0.6, 1.0]
+    page = render_report(tmp_path, summary, results.monthly, manifest)
+    row = next(r for r in page.split("<tr>") if 'title="mean_monthly_waiting_for_class"' in r)
+    assert "0.0 to 1.0" in row and "−0.6" not in row
+    single = summary.assign(ci_low=float("nan"), ci_high=float("nan"), replications=1)
+    page = render_report(tmp_path, single, results.monthly, {**manifest, "replications": 1})
+    assert "no interval" in page and "nan" not in _text(page)

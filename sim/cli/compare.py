@@ -1,4 +1,8 @@
-"""``caseflow compare BASE ALT...``: a base and alternatives under common random numbers."""
+"""``caseflow compare BASE ALT...``: a base and alternatives under common random numbers.
+
+``--set`` and ``--events`` work as for ``caseflow run``, on every scenario compared. With a
+sweep the base is its first point, and the command says so before it runs.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,13 @@ from .common import (
     positive_float,
     positive_int,
     progress_bar,
+    require_module,
     results_target,
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ..inputs.scenario import ResolvedScenario
     from .common import Subparsers
 
@@ -43,11 +50,27 @@ def add_parser(subparsers: Subparsers) -> None:
     add_workers(parser)
     parser.add_argument("--years", type=positive_float, help="override every horizon")
     add_cluster(parser)
+    parser.add_argument(
+        "--events",
+        action="store_true",
+        help="also write every household's event log as events.parquet in each scenario's "
+        "sub-folder (needs pyarrow)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override any scenario key in every scenario compared (validated like the files); "
+        "repeatable",
+    )
     parser.set_defaults(handler=compare_command)
 
 
 def compare_command(args: argparse.Namespace) -> int:
     """Run the scenarios paired, write one folder with a sub-folder per scenario."""
+    from ..api import comparison_content
     from ..experiments.runner import compare_scenarios
     from ..output.folders import (
         Clock,
@@ -57,8 +80,11 @@ def compare_command(args: argparse.Namespace) -> int:
         write_comparison,
     )
 
+    if args.events:
+        require_module("pyarrow", "--events", "writing Parquet", "events")
     resolved = _load(args)
     base, alternatives = resolved[0], resolved[1:]
+    _print_base(base, args.scenarios[0])
     clock = Clock.start()
     target = results_target(args.out, f"compare-{base.name}", clock.started)
     command = command_line(args)
@@ -69,32 +95,46 @@ def compare_command(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=progress_bar("compare"),
             cluster=args.cluster,
+            events=args.events,
         )
         own = {"compared_with": base.name}
         scenario_manifests = [
             run_manifest(r.resolved, command=command, clock=clock, workers=args.workers, extra=own)
             for r in [comparison.base, *comparison.alternatives]
         ]
-        content = {
-            "comparison_of": [r.name for r in resolved],
-            "base": base.name,
-            "seed": base.scenario.seed,
-            "replications": base.scenario.replications,
-            "parameters_name": base.parameters.name,
-        }
+        content = comparison_content(resolved, str(args.scenarios[0]))
         manifest = folder_manifest(content, command=command, clock=clock, workers=args.workers)
         write_comparison(work, comparison, scenario_manifests, manifest)
-    diffs = comparison.differences.set_index(["alternative", "kpi"])
-    for alt in alternatives:
-        for kpi in HEADLINE_KPIS:
-            r = diffs.loc[(alt.name, kpi)]
-            print(
-                f"{alt.name}: {kpi} {r['difference']:+.1f} "
-                f"(paired 95 % CI {r['ci_low']:+.1f} to {r['ci_high']:+.1f})"
-            )
+    _print_differences(comparison.differences, [alt.name for alt in alternatives])
     print(f"report: {target / 'report.html'}")
     print(f"results: {target}")
     return 0
+
+
+def _print_base(base: ResolvedScenario, path: Path) -> None:
+    """Which scenario is the base; for a sweep, which of its points."""
+    from ..output.formatting import toml_value
+
+    if base.sweep_point:
+        values = ", ".join(f"{k} = {toml_value(v)}" for k, v in base.sweep_point.items())
+        print(f"base: {base.name}, the first point of the sweep in {path} ({values})")
+    else:
+        print(f"base: {base.name} ({path})")
+
+
+def _print_differences(differences: pd.DataFrame, alternatives: list[str]) -> None:
+    """Each alternative's paired differences in the headline KPIs, one line each."""
+    from ..output.formatting import console_estimate, kpi_unit
+
+    diffs = differences.set_index(["alternative", "kpi"])
+    for alt in alternatives:
+        for kpi in HEADLINE_KPIS:
+            r = diffs.loc[(alt, kpi)]
+            unit = kpi_unit(kpi, r["unit"])
+            figure = console_estimate(
+                r["difference"], r["ci_low"], r["ci_high"], kpi, unit, base=r["base_mean"]
+            )
+            print(f"{alt}: {kpi} {figure}")
 
 
 def _load(args: argparse.Namespace) -> list[ResolvedScenario]:
@@ -108,7 +148,7 @@ def _load(args: argparse.Namespace) -> list[ResolvedScenario]:
         overrides = {"years": args.years}
         if i == 0:
             overrides.update(seed=args.seed, replications=args.replications)
-        resolved.extend(load_scenarios(path, **overrides))
+        resolved.extend(load_scenarios(path, args.overrides, **overrides))
     if len(resolved) < 2:
         raise InputError.single(
             args.scenarios[0],

@@ -1,4 +1,8 @@
-"""``caseflow run SCENARIO``: run a scenario (or each point of its sweep) into a results folder."""
+"""``caseflow run SCENARIO``: run a scenario (or each point of its sweep) into a results folder.
+
+A sweep's folder holds a numbered sub-folder per point (``01_…``, ``02_…``: they list in the
+sweep's order) and, at the top, ``summary.csv`` and ``report.html`` across the points.
+"""
 
 from __future__ import annotations
 
@@ -26,10 +30,12 @@ if TYPE_CHECKING:
     from ..experiments.runner import ScenarioResults
     from ..experiments.stopping import ReplicationRule
     from ..inputs.scenario import ResolvedScenario
+    from ..output.folders import Clock
+    from ..output.sweep_report import SweepPoint
     from .common import Subparsers
 
 HEADLINE_KPIS = ("mean_monthly_households", "exits_work_per_year", "first_visit_wait_days")
-"""Printed after a single run (a sweep prints only its folder)."""
+"""Printed after a single run, and for each point of a sweep as soon as it has run."""
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -94,16 +100,10 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Run the scenario file's scenarios, one results folder (a sweep: one per point)."""
+    """Run the scenario file's scenarios, one results folder (a sweep: one per point, in
+    order, and a summary and report across the points)."""
     from ..inputs.loading import load_scenarios
-    from ..output.folders import (
-        Clock,
-        atomic_folder,
-        folder_manifest,
-        run_manifest,
-        write_manifest,
-        write_results,
-    )
+    from ..output.folders import Clock, atomic_folder, run_manifest, write_results
 
     rule = _checked_rule(args)
     resolved_list = load_scenarios(
@@ -114,32 +114,81 @@ def run_command(args: argparse.Namespace) -> int:
         replications=None if rule else args.replications,
     )
     clock = Clock.start()
-    name = resolved_list[0].name if len(resolved_list) == 1 else args.scenario.stem
+    sweep = len(resolved_list) > 1
+    name = args.scenario.stem if sweep else resolved_list[0].name
     target = results_target(args.out, name, clock.started)
     command = command_line(args)
     with atomic_folder(target) as work:
-        points = []
-        for resolved in resolved_list:
+        points: list[SweepPoint] = []
+        for i, resolved in enumerate(resolved_list):
             results, extra, tables = _run_one(resolved, args, rule)
             manifest = run_manifest(
                 results.resolved, command=command, clock=clock, workers=args.workers, extra=extra
             )
-            folder = work if len(resolved_list) == 1 else work / resolved.name
-            write_results(folder, results, manifest, tables=tables)
-            points.append({"name": resolved.name, "sweep_point": resolved.sweep_point})
-        if len(resolved_list) > 1:
-            sweep = {"sweep_of": str(args.scenario), "points": points}
-            write_manifest(
-                work, folder_manifest(sweep, command=command, clock=clock, workers=args.workers)
-            )
-    if len(resolved_list) == 1:  # the headline figures of the one scenario just run
-        summary = results.summary.set_index("kpi")
-        for kpi in HEADLINE_KPIS:
-            r = summary.loc[kpi]
-            print(f"{kpi}: {r['mean']:.1f} (95 % CI {r['ci_low']:.1f} to {r['ci_high']:.1f})")
-        print(f"report: {target / 'report.html'}")
+            point = _point(i, results, manifest, len(resolved_list)) if sweep else None
+            write_results(work / point.folder if point else work, results, manifest, tables=tables)
+            if point:
+                points.append(point)
+                _print_point(i, len(resolved_list), point)
+        if sweep:
+            _write_sweep(work, points, args, command=command, clock=clock)
+    if not sweep:  # the headline figures of the one scenario just run
+        _print_headline(results.summary, indent="")
+    print(f"report: {target / 'report.html'}")
     print(f"results: {target}")
     return 0
+
+
+def _point(i: int, results: ScenarioResults, manifest: dict[str, Any], count: int) -> SweepPoint:
+    """Point ``i`` of a sweep, with its sub-folder (numbered, so that folders sort in order)."""
+    from ..output.sweep_report import SweepPoint, point_folder
+
+    resolved = results.resolved
+    return SweepPoint(
+        folder=point_folder(i, count, resolved.name),
+        name=resolved.name,
+        values=dict(resolved.sweep_point),
+        summary=results.summary,
+        monthly=results.monthly,
+        manifest=manifest,
+    )
+
+
+def _write_sweep(
+    work: Path, points: list[SweepPoint], args: argparse.Namespace, *, command: str, clock: Clock
+) -> None:
+    """The sweep's top level: summary.csv across the points, report.html, the manifest."""
+    from ..output.folders import folder_manifest, write_manifest, write_tables, write_text
+    from ..output.sweep_report import render_sweep_report, sweep_summary
+
+    entries = [{"name": p.folder, "scenario_name": p.name, "sweep_point": p.values} for p in points]
+    content = {"sweep_of": str(args.scenario), "points": entries}
+    manifest = folder_manifest(content, command=command, clock=clock, workers=args.workers)
+    write_tables(work, {"summary.csv": sweep_summary(points)})
+    write_text(work, "report.html", render_sweep_report(work, points, manifest))
+    write_manifest(work, manifest)
+
+
+def _print_headline(summary: pd.DataFrame, *, indent: str) -> None:
+    """The headline KPIs of one run (or point), one line each."""
+    from ..output.formatting import console_estimate, kpi_unit
+
+    by_kpi = summary.set_index("kpi")
+    for kpi in HEADLINE_KPIS:
+        r = by_kpi.loc[kpi]
+        figure = console_estimate(
+            r["mean"], r["ci_low"], r["ci_high"], kpi, kpi_unit(kpi, r["unit"])
+        )
+        print(f"{indent}{kpi}: {figure}")
+
+
+def _print_point(i: int, count: int, point: SweepPoint) -> None:
+    """A sweep point's headline, as soon as it has run."""
+    from ..output.formatting import toml_value
+
+    values = ", ".join(f"{k} = {toml_value(v)}" for k, v in point.values.items())
+    print(f"point {i + 1} of {count} ({values}): {point.folder}")
+    _print_headline(point.summary, indent="  ")
 
 
 def _checked_rule(args: argparse.Namespace) -> ReplicationRule | None:

@@ -32,6 +32,13 @@ class ScenarioResults:
     summary: pd.DataFrame
     events: pd.DataFrame | None = None
 
+    def __repr__(self) -> str:
+        """Which scenario and what the results hold (``sim.run``'s results show figures)."""
+        return (
+            f"ScenarioResults({self.resolved.name!r}: {len(self.per_replication)} replications; "
+            f".summary {len(self.summary)} KPIs, .monthly {len(self.monthly)} rows)"
+        )
+
 
 @dataclass
 class ReplicationResult:
@@ -50,6 +57,14 @@ class ComparisonResults:
     base: ScenarioResults
     alternatives: list[ScenarioResults]
     differences: pd.DataFrame
+
+    def __repr__(self) -> str:
+        """Which scenarios (``sim.compare``'s results show what changed most)."""
+        names = ", ".join(repr(a.resolved.name) for a in self.alternatives)
+        return (
+            f"ComparisonResults(base {self.base.resolved.name!r}, alternatives {names}; "
+            f".differences {len(self.differences)} rows)"
+        )
 
 
 def run_replication(
@@ -125,11 +140,15 @@ def compare_scenarios(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     cluster: str | None = None,
+    events: bool = False,
 ) -> ComparisonResults:
     """Run base and alternatives with the base's seed and replications (common random numbers)
-    and give, per KPI, each alternative's paired difference from the base with its interval."""
+    and give, per KPI, each alternative's paired difference from the base with its interval.
+    ``events=True`` keeps every scenario's household event logs, as :func:`run_scenario`."""
     aligned = [_align(alt, base) for alt in alternatives]
-    results = run_scenarios([base, *aligned], workers=workers, progress=progress, cluster=cluster)
+    results = run_scenarios(
+        [base, *aligned], workers=workers, progress=progress, cluster=cluster, events=events
+    )
     base_results, alt_results = results[0], results[1:]
     differences = pd.concat(
         [

@@ -2,7 +2,8 @@
 
 Series and axes are named by the planner labels of :mod:`sim.records`, never by column names.
 A run's figures take its monthly rows (all replications, column ``replication``) and the
-scenario as run; a comparison's take the paired differences or each scenario's monthly rows.
+scenario as run. A comparison's and a sweep's are :mod:`sim.output.comparison_figures`'
+(re-exported here).
 """
 
 from __future__ import annotations
@@ -21,7 +22,18 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..domain import CASE_CLASSES, DAYS_PER_YEAR, EXIT_CAUSES, STAFF_ROLES
-from ..records import REPLICATION, column_label, kpi_label
+from ..records import REPLICATION, column_label
+from .comparison_figures import FOREST_KPIS, comparison_figures, plot_forest
+
+__all__ = [
+    "FOREST_KPIS",
+    "RUN_FIGURES",
+    "comparison_figures",
+    "plot_forest",
+    "png_base64",
+    "run_figures",
+    "save_figures",
+]
 
 RunFigure = Callable[[pd.DataFrame, dict[str, Any]], Figure]
 """A run figure: from monthly rows and the scenario as run."""
@@ -200,70 +212,3 @@ RUN_FIGURES: tuple[tuple[str, RunFigure], ...] = (
 def run_figures(monthly: pd.DataFrame, scenario: dict[str, Any]) -> list[tuple[str, Figure]]:
     """Every figure of :data:`RUN_FIGURES` for one run."""
     return [(name, maker(monthly, scenario)) for name, maker in RUN_FIGURES]
-
-
-# --- a comparison's figures -----------------------------------------------------------------
-
-FOREST_KPIS = (
-    "mean_monthly_households",
-    "exits_work_per_year",
-    "mean_episode_months",
-    "share_long_term_10_of_12",
-    "first_visit_wait_days",
-    "mean_monthly_waiting_for_class",
-    "assistance_paid_sek_per_year",
-    "staff_cost_sek_per_year",
-)
-"""The KPIs of the comparison's forest plot, top to bottom."""
-
-
-def plot_forest(differences: pd.DataFrame) -> Figure:
-    """Each alternative's difference from the base, in % of the base mean, with paired 95 % CI."""
-    rows = differences[differences["kpi"].isin(FOREST_KPIS)]
-    alts = list(dict.fromkeys(rows["alternative"]))
-    kpis = [k for k in FOREST_KPIS if k in set(rows["kpi"])]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(kpis) * max(len(alts), 1) + 1.2))
-    height = 0.8 / max(len(alts), 1)
-    for j, alt in enumerate(alts):
-        sub = rows[rows["alternative"] == alt].set_index("kpi")
-        ys, xs, lo, hi = [], [], [], []
-        for i, kpi in enumerate(kpis):
-            r = sub.loc[kpi]
-            base = abs(r["base_mean"]) or 1.0
-            ys.append(i + j * height)
-            xs.append(100 * r["difference"] / base)
-            lo.append(100 * (r["difference"] - r["ci_low"]) / base)
-            hi.append(100 * (r["ci_high"] - r["difference"]) / base)
-        ax.errorbar(xs, ys, xerr=[lo, hi], fmt="o", capsize=3, label=alt)
-    ax.axvline(0, color="grey", lw=1)
-    ticks = [i + height * (len(alts) - 1) / 2 for i in range(len(kpis))]
-    ax.set_yticks(ticks, [kpi_label(k) for k in kpis])
-    ax.invert_yaxis()
-    ax.set_xlabel("difference from base, % of base mean (paired 95 % interval)")
-    ax.legend(fontsize="small")
-    ax.set_title("Alternatives against the base")
-    return fig
-
-
-def plot_households_all(named_monthly: Sequence[tuple[str, pd.DataFrame]]) -> Figure:
-    """Households receiving assistance per month in each scenario, with 5-95 % bands."""
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for name, monthly in named_monthly:
-        g = monthly.groupby("month")["households"]
-        x = pd.to_datetime(g.mean().index)
-        ax.plot(x, g.mean().to_numpy(), label=name)
-        ax.fill_between(x, g.quantile(0.05).to_numpy(), g.quantile(0.95).to_numpy(), alpha=0.15)
-    ax.set_ylabel(f"{column_label('households').lower()} per month")
-    ax.set_title(f"{kpi_label('mean_monthly_households')} (mean, 5-95 % of replications)")
-    ax.legend(fontsize="small")
-    return fig
-
-
-def comparison_figures(
-    differences: pd.DataFrame, named_monthly: Sequence[tuple[str, pd.DataFrame]]
-) -> list[tuple[str, Figure]]:
-    """The comparison report's figures: the forest plot and households in every scenario."""
-    return [
-        ("forest", plot_forest(differences)),
-        ("households_all", plot_households_all(named_monthly)),
-    ]

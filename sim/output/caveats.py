@@ -1,0 +1,105 @@
+"""What a reader should know before trusting a report's figures: its warnings.
+
+A run warns of itself (an empty start, few replications, how ``--replications auto`` did, the
+calibrated range left, a hand-set parameter set). A comparison or a sweep carries the warnings
+of every scenario it holds, so that the report a planner mails never says "none" while one of
+its alternatives' own reports warns: warnings every scenario shares are said once, the others
+name their scenario.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from ..records import MONTH, column_label, kpi_label
+
+FIRST_GUESS = "first_guess"
+"""Parameter sets whose name starts so are hand-set, not fitted: the reports say so."""
+
+
+def range_warnings(monthly: pd.DataFrame, ranges: dict[str, Any]) -> list[str]:
+    """Warnings where the run's monthly means leave the parameter set's calibrated range."""
+    out = []
+    run = monthly[monthly["period"] == "run"] if "period" in monthly else monthly
+    for column, bounds in ranges.items():
+        if bounds is None or column not in run:
+            continue
+        by_month = run.groupby("month")[column].mean().dropna()
+        if by_month.empty:
+            continue
+        low, high = float(by_month.min()), float(by_month.max())
+        if low < bounds[0] or high > bounds[1]:
+            unit = f" {MONTH[column].unit}" if column in MONTH else ""
+            out.append(
+                f"{column_label(column)}: {column} ranges over {low:.1f}–{high:.1f}{unit} in "
+                f"this run, outside {bounds[0]:g}–{bounds[1]:g}, the range the parameter set was "
+                "calibrated for: the model extrapolates there."
+            )
+    return out
+
+
+def first_guess_warning(parameters_name: str, advice: str) -> list[str]:
+    if not parameters_name.startswith(FIRST_GUESS):
+        return []
+    return ["The parameter set is a hand-set first guess, not fitted to reported flows: " + advice]
+
+
+def few_replications_warning(manifest: dict[str, Any]) -> list[str]:
+    replications = int(manifest.get("replications", 0) or 0)
+    if replications == 1:
+        return ["One replication: there are no intervals, and no figure can be told from chance."]
+    if replications < 10:
+        return ["Fewer than 10 replications: intervals are wide and unstable."]
+    return []
+
+
+def auto_replications_warning(auto: dict[str, Any] | None) -> list[str]:
+    """What the automatic choice of the number of replications did (``--replications auto``)."""
+    if not auto:
+        return []
+    kpis = ", ".join(kpi_label(k) for k in auto["kpis"])
+    if auto.get("reached"):
+        return [
+            f"Replications chosen automatically: {auto['replications_used']} run; the 95 % "
+            f"intervals of {kpis} were within ±{auto['precision']:.0%} of the mean from "
+            f"{auto['solution']} on."
+        ]
+    return [
+        f"Replications chosen automatically, but the cap of {auto['cap']} was reached before "
+        f"{kpis} were within ±{auto['precision']:.0%}."
+    ]
+
+
+def run_warnings(
+    scenario: dict[str, Any], manifest: dict[str, Any], monthly: pd.DataFrame
+) -> list[str]:
+    """Everything a reader should know before trusting the run's figures."""
+    warnings = []
+    empty = not any(scenario.get("initial_caseload", {}).get("by_class", {}).values())
+    if not scenario.get("warmup_days", 0) and empty:
+        warnings.append(
+            "The run starts empty with no warm-up: early months understate the caseload."
+        )
+    warnings += few_replications_warning(manifest)
+    warnings += auto_replications_warning(manifest.get("replications_auto"))
+    params = manifest.get("parameters", {})
+    warnings += range_warnings(monthly, params.get("calibrated_range") or {})
+    warnings += first_guess_warning(
+        str(params.get("name", "")), "read the figures as the model's mechanics, not as forecasts."
+    )
+    return warnings
+
+
+def merged_warnings(own: Sequence[str], by_scenario: Sequence[tuple[str, list[str]]]) -> list[str]:
+    """The report's own warnings, then each scenario's: a warning every scenario gives (and
+    any the report gives itself) once, the others prefixed with their scenario's name."""
+    out = list(dict.fromkeys(own))
+    lists = [warnings for _, warnings in by_scenario]
+    shared = set.intersection(*(set(w) for w in lists)) if lists else set()
+    out += [w for w in dict.fromkeys(w for ws in lists for w in ws) if w in shared and w not in out]
+    for name, warnings in by_scenario:
+        out += [f"{name}: {w}" for w in warnings if w not in shared and w not in out]
+    return out

@@ -1,0 +1,279 @@
+"""The comparison report: a base and its alternatives under common random numbers.
+
+It opens with what changed most in each alternative (with its paired interval), then the
+warnings of every scenario compared (each alternative's own report may warn of something the
+base does not), the keys where each alternative differs from the base (as a scenario file
+writes them), one table of differences per alternative, and the figures.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..records import HEADLINE, kpi_label
+from .caveats import few_replications_warning, first_guess_warning, merged_warnings, run_warnings
+from .comparison_figures import comparison_figures
+from .figures import save_figures
+from .folders import MANIFEST
+from .formatting import (
+    difference_interval,
+    flatten,
+    has_interval,
+    interval,
+    kpi_unit,
+    number,
+    percent_change,
+    toml_value,
+)
+from .page import (
+    code_cell,
+    figures_html,
+    kpi_cell,
+    number_cell,
+    page,
+    reproduce_html,
+    table,
+    text_cell,
+    warnings_html,
+)
+
+
+def scenario_differences(base: dict[str, Any], other: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """Keys whose values differ between two scenarios as run (name and description aside)."""
+    fb, fo = flatten(base), flatten(other)
+    skip = {"name", "description"}
+    return [
+        (k, fb.get(k), fo.get(k))
+        for k in sorted(set(fb) | set(fo))
+        if k not in skip and fb.get(k) != fo.get(k)
+    ]
+
+
+def _sweep_note(manifest: dict[str, Any]) -> str:
+    """Where the base comes from when it is a sweep's first point (``compare SWEEP.toml``)."""
+    point = manifest.get("base_sweep_point") or {}
+    if not point:
+        return ""
+    values = ", ".join(f"{k} = {toml_value(v)}" for k, v in point.items())
+    source = manifest.get("base_file", "")
+    return f" The base is the first point of the sweep in <code>{html.escape(source)}</code>: " + (
+        f"<code>{html.escape(values)}</code>."
+    )
+
+
+def _scenarios_section(scenarios: Sequence[dict[str, Any]], manifest: dict[str, Any]) -> str:
+    """The base, and each alternative with the keys where it differs from the base."""
+    base = scenarios[0]
+    parts = [
+        f"<h2>Scenarios</h2><p>Base: <b>{html.escape(base['name'])}</b> – "
+        f"{html.escape(base.get('description', ''))}.{_sweep_note(manifest)}</p>"
+    ]
+    for other in scenarios[1:]:
+        rows = [
+            f"<tr>{code_cell(k)}{code_cell(toml_value(b), value=True)}"
+            f"{code_cell(toml_value(o), bold=True, value=True)}</tr>"
+            for k, b, o in scenario_differences(base, other)
+        ]
+        parts.append(
+            f"<h3>{html.escape(other['name'])}</h3>"
+            f"<p>{html.escape(other.get('description', ''))}</p>"
+            + table(["key", "base", "this alternative"], rows)
+        )
+    return "".join(parts)
+
+
+def _cells(r: pd.Series, kpi: str) -> tuple[str, str, str]:
+    """A difference row's unit, its difference (with * when the paired interval excludes 0)
+    and its paired interval, cut where the alternative would fall below zero."""
+    unit = kpi_unit(kpi, r.get("unit"))
+    low, high = difference_interval(r["ci_low"], r["ci_high"], r["base_mean"], kpi, unit)
+    why = "1 replication" if r.get("replications") == 1 else ""
+    star = " *" if bool(r["significant"]) else ""
+    paired = interval(low, high, unit, sign=True, why=why, of=r["difference"])
+    return unit, number(r["difference"], unit, sign=True) + star, paired
+
+
+def _differences_table(rows: pd.DataFrame) -> str:
+    """One alternative's headline KPIs against the base, paired and unpaired."""
+    by_kpi = rows.set_index("kpi")
+    out = []
+    for kpi in (k for k in HEADLINE if k in by_kpi.index):
+        r = by_kpi.loc[kpi]
+        unit, difference, paired = _cells(r, kpi)
+        low, high = difference_interval(
+            r["unpaired_ci_low"], r["unpaired_ci_high"], r["base_mean"], kpi, unit
+        )
+        out.append(
+            f"<tr>{kpi_cell(kpi)}{text_cell(unit)}"
+            f"{number_cell(number(r['base_mean'], unit))}"
+            f"{number_cell(number(r['alternative_mean'], unit))}"
+            f"{number_cell(difference)}"
+            f"{number_cell(percent_change(r['difference'], r['base_mean']))}"
+            f"{number_cell(paired)}"
+            f"{number_cell(interval(low, high, unit, sign=True, of=r['difference']))}</tr>"
+        )
+    header = ["KPI", "unit", "base", "alternative", "difference", "% of base"]
+    header += ["paired 95 % interval", "unpaired 95 % interval"]
+    return table(header, out, numeric_from=2)
+
+
+def differences_html(differences: pd.DataFrame) -> str:
+    """The differences from the base: one table per alternative."""
+    parts = [
+        "<h2>Differences from the base</h2>\n<p>Paired 95 % interval of the mean difference over "
+        "replications; the unpaired (Welch) interval, which ignores the common random numbers, "
+        "is shown for reference. * = the paired interval excludes 0. An interval stops where "
+        "the alternative would fall below zero (or a share of households above 1). "
+        "<code>comparison.csv</code> has every KPI.</p>"
+    ]
+    for alt in dict.fromkeys(differences["alternative"]):
+        parts.append(f"<h3>{html.escape(str(alt))}</h3>")
+        parts.append(_differences_table(differences[differences["alternative"] == alt]))
+    return "\n".join(parts)
+
+
+def largest_change(rows: pd.DataFrame) -> tuple[pd.Series | None, bool]:
+    """The headline KPI one alternative changes most, relative to the base, and whether its
+    paired interval excludes 0; among the KPIs that clearly differ if any do."""
+    rows = rows[rows["kpi"].isin(HEADLINE) & rows["difference"].notna()]
+    rows = rows[rows["difference"] != 0]
+    if rows.empty:
+        return None, False
+    clear = rows[rows["significant"].astype(bool)]
+    pool = clear if not clear.empty else rows
+    relative = (pool["difference"].abs() / pool["base_mean"].abs()).fillna(-1.0)
+    return pool.loc[relative.idxmax()], not clear.empty
+
+
+def change_text(rows: pd.DataFrame) -> str:
+    """What one alternative changed most, by how much, with its paired interval (plain text;
+    ``rows`` are its rows of the differences)."""
+    r, clear = largest_change(rows)
+    if r is None:
+        return "no headline KPI changes."
+    kpi = str(r["kpi"])
+    unit, difference, paired = _cells(r, kpi)
+    pct = percent_change(r["difference"], r["base_mean"])
+    shown = has_interval(r["ci_low"], r["ci_high"])
+    in_unit = "" if unit in ("share", "") else f" {unit}"
+    text = (
+        f"{kpi_label(kpi)} changes most, from {number(r['base_mean'], unit)} to "
+        f"{number(r['alternative_mean'], unit)}{in_unit}: {difference.removesuffix(' *')}"
+        f"{f' ({pct})' if pct else ''}, "
+        + (f"paired 95 % interval {paired}." if shown else f"{paired}.")
+    )
+    if shown and not clear:
+        text = (
+            "no headline KPI differs clearly from the base (every paired 95 % interval "
+            f"includes 0); the largest change: {text[0].lower()}{text[1:]}"
+        )
+    return text
+
+
+def opening_html(differences: pd.DataFrame) -> str:
+    """What changed most in each alternative: the report's opening."""
+    items = [
+        f"<li><b>{html.escape(str(alt))}</b>: "
+        f"{html.escape(change_text(differences[differences['alternative'] == alt]))}</li>"
+        for alt in dict.fromkeys(differences["alternative"])
+    ]
+    return f'<p class="lead">Against the base:</p><ul class="lead">{"".join(items)}</ul>'
+
+
+def _scenario_manifests(folder: Path, names: Sequence[str]) -> list[dict[str, Any]]:
+    """Each compared scenario's own manifest, from its sub-folder (missing ones skipped)."""
+    out = []
+    for name in names:
+        path = folder / name / MANIFEST
+        if path.exists():
+            out.append(json.loads(path.read_text(encoding="utf-8")))
+    return out
+
+
+def comparison_warnings(
+    manifest: dict[str, Any],
+    named_monthly: Sequence[tuple[str, pd.DataFrame]],
+    scenario_manifests: Sequence[dict[str, Any]],
+) -> list[str]:
+    """The comparison's own warnings, then every scenario's (:func:`merged_warnings`)."""
+    own = few_replications_warning(manifest) + first_guess_warning(
+        str(manifest.get("parameters_name", "")), "compare mechanisms, not forecasts."
+    )
+    monthly = dict(named_monthly)
+    by_scenario = [
+        (
+            str(m.get("scenario_name", "")),
+            run_warnings(m.get("scenario", {}), m, monthly.get(m.get("scenario_name", ""), _NONE)),
+        )
+        for m in scenario_manifests
+    ]
+    return merged_warnings(own, by_scenario)
+
+
+_NONE = pd.DataFrame({"month": []})
+
+
+def render_comparison_report(
+    folder: Path,
+    differences: pd.DataFrame,
+    named_monthly: list[tuple[str, pd.DataFrame]],
+    scenarios: list[dict[str, Any]],
+    manifest: dict[str, Any],
+    scenario_manifests: Sequence[dict[str, Any]] | None = None,
+) -> str:
+    """One self-contained HTML page comparing alternatives with the base.
+
+    ``scenario_manifests`` are the compared scenarios' own manifests, whose warnings the
+    report carries; without them they are read from the scenarios' sub-folders of ``folder``.
+    """
+    if scenario_manifests is None:
+        scenario_manifests = _scenario_manifests(folder, [name for name, _ in named_monthly])
+    images = save_figures(folder, comparison_figures(differences, named_monthly))
+    warnings = comparison_warnings(manifest, named_monthly, scenario_manifests)
+    body = "\n".join(
+        [
+            _comparison_intro(scenarios, manifest),
+            opening_html(differences),
+            warnings_html(warnings),
+            differences_html(differences),
+            _scenarios_section(scenarios, manifest),
+            figures_html(images),
+            reproduce_html(
+                str(manifest.get("command", "")),
+                manifest,
+                "Each scenario's own results and report are in its sub-folder; "
+                "<code>comparison.csv</code> has every KPI.",
+            ),
+        ]
+    )
+    title = f"caseflow comparison: {scenarios[0]['name']}"
+    return page(title, body, width="78em")
+
+
+def _comparison_intro(scenarios: Sequence[dict[str, Any]], manifest: dict[str, Any]) -> str:
+    replications = manifest.get("replications")
+    n = len(scenarios) - 1
+    return (
+        f"<h1>Comparison with {html.escape(scenarios[0]['name'])}</h1>\n"
+        f"<p>{n} alternative{'' if n == 1 else 's'}, seed {manifest.get('seed')}, "
+        f"{replications} replication{'' if replications == 1 else 's'} each, common random "
+        "numbers: replication <i>r</i> of every scenario sees the same contacts and "
+        "households.</p>"
+    )
+
+
+__all__ = [
+    "change_text",
+    "comparison_warnings",
+    "differences_html",
+    "largest_change",
+    "opening_html",
+    "render_comparison_report",
+    "scenario_differences",
+]

@@ -1,0 +1,81 @@
+"""Short summaries of results for a notebook: the repr of ``sim.run``'s and ``sim.compare``'s
+results, as text and as HTML (``_repr_html_``).
+
+A planner who types ``results`` sees which scenario ran, how, and its headline figures with
+their intervals (the same figures and rules as the command line and the reports), not a dump
+of DataFrames.
+"""
+
+from __future__ import annotations
+
+import html
+
+from ..experiments.runner import ComparisonResults, ScenarioResults
+from ..records import kpi_label
+from .comparison_report import change_text, differences_html, opening_html
+from .formatting import console_estimate, kpi_unit
+from .report import headline_table
+
+SHOWN = ("mean_monthly_households", "exits_work_per_year", "first_visit_wait_days")
+"""The KPIs a run's text summary shows, as ``caseflow run`` prints them."""
+
+
+def _how(results: ScenarioResults) -> str:
+    s = results.resolved.scenario
+    n = len(results.per_replication)
+    return (
+        f"{n} replication{'' if n == 1 else 's'}, {s.start_date} + {s.horizon_years:g} years, "
+        f"seed {s.seed}"
+    )
+
+
+def _can_save(results: object) -> str:
+    return "; .save(folder) writes the results folder" if hasattr(results, "save") else ""
+
+
+def run_text(results: ScenarioResults) -> str:
+    """``caseflow results: NAME (how it ran)``, the headline figures, what the object holds."""
+    by_kpi = results.summary.set_index("kpi")
+    lines = [f"caseflow results: {results.resolved.name} ({_how(results)})"]
+    for kpi in (k for k in SHOWN if k in by_kpi.index):
+        r = by_kpi.loc[kpi]
+        unit = kpi_unit(kpi, r["unit"])
+        figure = console_estimate(r["mean"], r["ci_low"], r["ci_high"], kpi, unit)
+        lines.append(f"  {kpi_label(kpi)}: {figure}")
+    lines.append(
+        f"  .summary ({len(results.summary)} KPIs), .monthly ({len(results.monthly)} rows), "
+        f".per_replication{_can_save(results)}"
+    )
+    return "\n".join(lines)
+
+
+def run_html(results: ScenarioResults) -> str:
+    """The headline table of the run report, under the scenario's name and how it ran."""
+    return (
+        f"<p><b>{html.escape(results.resolved.name)}</b> ({html.escape(_how(results))})</p>"
+        + headline_table(results.summary)
+    )
+
+
+def comparison_text(comparison: ComparisonResults) -> str:
+    """The base, and what each alternative changed most, with its paired interval."""
+    d = comparison.differences
+    n = len(comparison.alternatives)
+    lines = [
+        f"caseflow comparison with {comparison.base.resolved.name}: {n} alternative"
+        f"{'' if n == 1 else 's'} ({_how(comparison.base)}, common random numbers)"
+    ]
+    for alt in dict.fromkeys(d["alternative"]):
+        lines.append(f"  {alt}: {change_text(d[d['alternative'] == alt])}")
+    lines.append(f"  .differences ({len(d)} rows), .base, .alternatives{_can_save(comparison)}")
+    return "\n".join(lines)
+
+
+def comparison_html(comparison: ComparisonResults) -> str:
+    """The comparison report's opening and its tables of differences."""
+    return (
+        f"<p>Comparison with <b>{html.escape(comparison.base.resolved.name)}</b> "
+        f"({html.escape(_how(comparison.base))}, common random numbers)</p>"
+        + opening_html(comparison.differences)
+        + differences_html(comparison.differences)
+    )

@@ -1,0 +1,98 @@
+"""The Python API (``sim.run``, ``sim.compare``) against the command line (issue 16, item 16):
+the same results folder and report, ``replications="auto"``, errors by the API's own
+parameter names, and a short summary as the results' repr."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim
+from sim.cli import main as cli
+
+
+def _files(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_save_writes_the_folder_the_command_line_writes(small, tmp_path):
+    results = sim.run(small, workers=1)
+    saved = results.save(tmp_path / "api")
+    assert cli.main(["run", str(small), "--out", str(tmp_path / "cli"), "--workers", "1"]) == 0
+    assert _files(saved) == _files(tmp_path / "cli")
+    for name in ("summary.csv", "monthly.csv", "per_replication.csv"):
+        pd.testing.assert_frame_equal(
+            pd.read_csv(saved / name), pd.read_csv(tmp_path / "cli" / name), check_exact=True
+        )
+    manifest = json.loads((saved / "manifest.json").read_text())
+    assert manifest["command"] == f"sim.run({str(small)!r}, workers=1)"
+    assert manifest["seed"] == 7 and manifest["git"]["commit"]
+    assert "sim.run(" in (saved / "report.html").read_text()
+
+
+def test_a_comparison_saves_the_folder_compare_writes(small, write, tmp_path):
+    alt = write("alt.toml", f'extends = "{small.name}"\nname = "alt"\n[ar_team]\nplaces = 10\n')
+    cmp = sim.compare(small, alt, workers=1)
+    saved = cmp.save(tmp_path / "api")
+    args = ["compare", str(small), str(alt), "--out", str(tmp_path / "cli"), "--workers", "1"]
+    assert cli.main(args) == 0
+    assert _files(saved) == _files(tmp_path / "cli")
+    pd.testing.assert_frame_equal(
+        pd.read_csv(saved / "comparison.csv"), pd.read_csv(tmp_path / "cli" / "comparison.csv")
+    )
+    manifest = json.loads((saved / "manifest.json").read_text())
+    assert manifest["comparison_of"] == ["small", "alt"]
+    assert manifest["command"].startswith("sim.compare(")
+
+
+def test_replications_auto(small):
+    results = sim.run(small, replications="auto", precision=0.5, workers=2)
+    auto = results.manifest()["replications_auto"]
+    assert auto["reached"] and auto["replications_used"] == len(results.per_replication) >= 5
+    with pytest.raises(ValueError, match="precision"):
+        sim.run(small, replications="auto", precision=0)
+
+
+@pytest.mark.parametrize(
+    ("keywords", "named"),
+    [
+        ({"workers": 0}, "workers"),
+        ({"replications": 0}, "replications"),
+        ({"replications": "many"}, "replications"),
+        ({"seed": -1}, "seed"),
+        ({"years": 0}, "years"),
+        ({"years": 60}, "years="),
+        ({"replications": 200_000}, "replications="),
+        ({"overrides": ["staff.ongoing_social_workers.posts=-1"]}, "overrides="),
+    ],
+)
+def test_errors_name_the_apis_own_parameters(small, keywords, named):
+    """Not ``--replications``: the notebook user typed ``replications=``."""
+    with pytest.raises((ValueError, sim.InputError)) as caught:
+        sim.run(small, **keywords)
+    assert named in str(caught.value)
+    assert "--" not in str(caught.value)
+
+
+def test_compare_rejects_workers_zero(small):
+    with pytest.raises(ValueError, match="workers"):
+        sim.compare(small, small, workers=0)
+
+
+def test_results_show_a_short_summary(small, write):
+    results = sim.run(small, replications=2, workers=1)
+    text = repr(results)
+    assert text.startswith("caseflow results: small (2 replications")
+    assert "Households per month: " in text and "95 % CI" in text
+    assert len(text.splitlines()) <= 6 and "DataFrame" not in text
+    assert "<table>" in results._repr_html_()
+    alt = write("alt.toml", f'extends = "{small.name}"\nname = "alt"\n[ar_team]\nplaces = 10\n')
+    cmp = sim.compare(small, alt, replications=2, workers=1)
+    text = repr(cmp)
+    assert text.startswith("caseflow comparison with small: 1 alternative")
+    assert "alt: " in text and "changes most" in text
+    assert "<table>" in cmp._repr_html_()
+    assert repr(cmp.base).startswith("caseflow results: small")

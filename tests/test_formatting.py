@@ -1,0 +1,57 @@
+"""How the reports print numbers and scenario values (``sim.output.formatting``)."""
+
+from __future__ import annotations
+
+import math
+
+from sim.output.formatting import (
+    console_estimate,
+    difference_interval,
+    interval,
+    level_interval,
+    number,
+    toml_value,
+)
+
+NAN = math.nan
+
+
+def test_numbers_keep_their_units_decimals_and_never_break() -> None:
+    assert number(43_533_633.4, "SEK per year") == "43\u202f533\u202f633"
+    assert number(-1_784_165.0, "SEK per year", sign=True) == "\u22121\u202f784\u202f165"
+    assert number(0.19444, "households") == "0.2"
+    assert number(489.86, "households") == "489.9"
+    assert number(0.27123, "share") == "0.271"
+    assert number(-0.0001, "share", sign=True) == "0.000"  # no sign on a rounded zero
+    assert number(NAN, "share") == "–"
+
+
+def test_intervals_stop_at_what_the_kpi_can_take() -> None:
+    assert level_interval(-0.6, 1.0, "mean_monthly_waiting_for_class", "households") == (0, 1.0)
+    assert level_interval(0.3, 1.2, "ar_team_success_share", "share") == (0.3, 1.0)
+    assert level_interval(0.3, 1.2, "social_worker_utilisation", "share") == (0.3, 1.2)
+    low, high = difference_interval(-5.0, 69.0, 1.0, "mean_monthly_waiting_for_class", "households")
+    assert (low, high) == (-1.0, 69.0)
+    assert interval(NAN, NAN, "households", why="1 replication") == "no interval (1 replication)"
+    assert interval(NAN, NAN, "households", of=NAN) == "–"
+
+
+def test_the_command_line_never_prints_nan_or_a_negative_count() -> None:
+    kpi = "first_visit_wait_days"
+    assert console_estimate(5.2, -19.7, 30.1, kpi, "days") == "5.2 (95 % CI 0.0 to 30.1)"
+    assert console_estimate(5.2, NAN, NAN, kpi, "days") == "5.2 (no interval: one replication)"
+    paired = console_estimate(1.0, -2.0, 4.0, "mean_monthly_households", "households", base=490)
+    assert paired == "+1.0 (paired 95 % CI -2.0 to +4.0)"
+
+
+def test_scenario_values_are_shown_as_toml() -> None:
+    assert toml_value("merged") == '"merged"'
+    assert toml_value(True) == "true"
+    assert toml_value("2016-07-01") == "2016-07-01"
+    assert toml_value([3.2, 4]) == "[3.2, 4]"
+    assert toml_value({"dist": "fixed", "value": 90.0}) == '{ dist = "fixed", value = 90.0 }'
+    assert toml_value([{"date": "2015-01-01", "percent": 3.2}]) == (
+        "[{ date = 2015-01-01, percent = 3.2 }]"
+    )
+    assert toml_value({"a b": 1}) == '{ "a b" = 1 }'
+    assert toml_value(None) == "–"

@@ -1,0 +1,60 @@
+"""``caseflow run SWEEP.toml``: each point's headline as it runs, sub-folders that list in the
+sweep's order, and a summary and a report across the points (issue 16, item 14)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from sim.cli import main as cli
+
+
+def _sweep(small, values: str):
+    sweep = small.parent / "sweep.toml"
+    sweep.write_text(small.read_text() + f'\n[sweep]\n"ar_team.places" = [{values}]\n')
+    return sweep
+
+
+def test_a_sweep_prints_each_point_and_writes_a_summary_and_report(small, tmp_path, capsys):
+    out = tmp_path / "sw"
+    args = ["run", str(_sweep(small, "8, 11, 14")), "--out", str(out), "--workers", "1"]
+    assert cli.main([*args, "--replications", "1"]) == 0
+    printed = capsys.readouterr().out
+    for i, places in enumerate((8, 11, 14)):
+        assert f"point {i + 1} of 3 (ar_team.places = {places})" in printed
+    assert printed.count("mean_monthly_households: ") == 3
+    assert "no interval" in printed and "nan" not in printed
+    assert printed.strip().splitlines()[-2:] == [
+        f"report: {out / 'report.html'}",
+        f"results: {out}",
+    ]
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    folders = [p["name"] for p in manifest["points"]]
+    on_disk = sorted(p.name for p in out.iterdir() if p.is_dir() and p.name != "figures")
+    assert on_disk == folders  # listed in the sweep's order: 8, 11, 14, not 11, 14, 8
+    assert [p["sweep_point"]["ar_team.places"] for p in manifest["points"]] == [8, 11, 14]
+
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns[:4]) == ["point", "folder", "scenario", "ar_team.places"]
+    assert summary.groupby("point")["ar_team.places"].first().tolist() == [8, 11, 14]
+    assert set(summary["kpi"]) == set(pd.read_csv(out / folders[0] / "summary.csv")["kpi"])
+    page = (out / "report.html").read_text()
+    for folder in folders:
+        assert f'href="{folder}/report.html"' in page
+    assert "varies most" in page and (out / "figures" / "sweep.png").exists()
+
+
+def test_a_sweeps_report_carries_each_points_warnings(small, tmp_path):
+    """The point whose unemployment leaves the calibrated range warns in the sweep's report."""
+    sweep = small.parent / "shock.toml"
+    paths = "[[{date = 2015-01-01, percent = 3.2}], [{date = 2015-01-01, percent = 8.0}]]"
+    sweep.write_text(small.read_text() + f'\n[sweep]\n"unemployment.path" = {paths}\n')
+    out = tmp_path / "sw"
+    args = ["run", str(sweep), "--out", str(out), "--workers", "1", "--replications", "1"]
+    assert cli.main(args) == 0
+    second = json.loads((out / "manifest.json").read_text())["points"][1]["name"]
+    page = (out / "report.html").read_text()
+    warnings = page[page.index("<h2>Warnings</h2>") :]
+    assert f"{second}: " in warnings[: warnings.index("</ul>")]
