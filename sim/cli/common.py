@@ -11,7 +11,8 @@ import argparse
 import shlex
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
@@ -87,6 +88,19 @@ def results_target(out: Path | None, name: str, started: datetime) -> Path:
     from ..output.folders import default_folder
 
     return out or default_folder(Path("results"), name, started)
+
+
+@contextmanager
+def reading_inputs() -> Iterator[None]:
+    """Input files that exist but cannot be read (no permission, a disk error) as bad input
+    naming the file, like a missing file, rather than a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        from ..inputs.validation import InputError
+
+        reason = (exc.strerror or str(exc)).lower()
+        raise InputError.single(exc.filename or "input", "", f"cannot be read ({reason})") from None
 
 
 def progress_bar(label: str) -> Callable[[int, int], None] | None:

@@ -15,6 +15,7 @@ from .common import (
     positive_float,
     positive_int,
     progress_bar,
+    reading_inputs,
     results_target,
 )
 
@@ -57,7 +58,8 @@ def compare_command(args: argparse.Namespace) -> int:
         write_comparison,
     )
 
-    resolved = _load(args)
+    with reading_inputs():
+        resolved = _load(args)
     base, alternatives = resolved[0], resolved[1:]
     clock = Clock.start()
     target = results_target(args.out, f"compare-{base.name}", clock.started)

@@ -1,8 +1,8 @@
 """The ``caseflow`` command line: the parser assembled from one module per command, the
 dispatch, and the error handling all commands share. Only the CLI prints.
 
-Exit status: 0 success, 2 bad input (a clear message, no traceback), 130 interrupted;
-``calibrate check`` exits 1 when it finds new problems.
+Exit status: 0 success, 2 bad input or a fault of the environment (a clear message, no
+traceback), 130 interrupted; ``calibrate check`` exits 1 when it finds new problems.
 
 Start-up: this module and the command modules import only argparse-level things at their top;
 each command imports pandas, the model or matplotlib inside the function that runs it, so that
@@ -42,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(calibrate.legacy_argv(typed))
     args.argv = typed  # the manifest records the command as typed, an old form included
     try:
+        _check_common_options(args)
         status: int = args.handler(args)
         return status
     except KeyboardInterrupt:
@@ -58,11 +59,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
 
 
+def _check_common_options(args: argparse.Namespace) -> None:
+    """Options several commands share, checked before any work: a ``--cluster`` that is not
+    a scheduler address is refused."""
+    cluster = getattr(args, "cluster", None)
+    if cluster:
+        from ..experiments.parallel import check_cluster_address
+
+        check_cluster_address(cluster)
+
+
 def _error_message(exc: Exception) -> str | None:
     """The message of an error shown without a traceback (then exit 2): bad input (one line per
-    problem), an output folder that may not be replaced, an unreachable cluster; None for any
-    other error, a bug, whose traceback is wanted. The classes are imported only once something
-    was raised, to keep them out of the start-up."""
+    problem), an output folder that may not be replaced or made, an unusable cluster, a file
+    that cannot be read or written (a full disk, no permission); None for any other error, a
+    bug, whose traceback is wanted. The classes are imported only once something was raised,
+    to keep them out of the start-up."""
     from ..experiments.parallel import ClusterError
     from ..inputs.validation import InputError
     from ..output.folders import OutputFolderError
@@ -71,6 +83,10 @@ def _error_message(exc: Exception) -> str | None:
         return "\n".join(f"error: {line}" for line in str(exc).splitlines())
     if isinstance(exc, OutputFolderError | ClusterError):
         return f"error: {exc}"
+    if isinstance(exc, OSError):
+        reason = (exc.strerror or str(exc)).lower()
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"error: {where}{reason}"
     return None
 
 

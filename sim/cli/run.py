@@ -15,6 +15,7 @@ from .common import (
     positive_float,
     positive_int,
     progress_bar,
+    reading_inputs,
     replications,
     require_module,
     results_target,
@@ -106,13 +107,14 @@ def run_command(args: argparse.Namespace) -> int:
     )
 
     rule = _checked_rule(args)
-    resolved_list = load_scenarios(
-        args.scenario,
-        args.overrides,
-        years=args.years,
-        seed=args.seed,
-        replications=None if rule else args.replications,
-    )
+    with reading_inputs():
+        resolved_list = load_scenarios(
+            args.scenario,
+            args.overrides,
+            years=args.years,
+            seed=args.seed,
+            replications=None if rule else args.replications,
+        )
     clock = Clock.start()
     name = resolved_list[0].name if len(resolved_list) == 1 else args.scenario.stem
     target = results_target(args.out, name, clock.started)

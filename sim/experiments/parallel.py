@@ -10,6 +10,7 @@ whatever the number of workers and wherever they run.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -28,8 +29,24 @@ R = TypeVar("R")
 Task = Callable[[ResolvedScenario, int, bool], R]
 
 
+#: a Dask scheduler's address: ``[tcp|tls|ws|wss|ucx://]HOST:PORT`` (HOST a name, an IPv4
+#: address or a bracketed IPv6 one)
+CLUSTER_ADDRESS = re.compile(
+    r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$"
+)
+
+
 class ClusterError(Exception):
-    """The Dask cluster cannot be used (not installed, or not reachable)."""
+    """The Dask cluster cannot be used (a malformed address, not installed, not reachable)."""
+
+
+def check_cluster_address(address: str) -> None:
+    """Refuse, before any work, an address no Dask scheduler can have (``notaurl``)."""
+    if not CLUSTER_ADDRESS.match(address):
+        raise ClusterError(
+            f"--cluster {address}: not a Dask scheduler address; write tcp://HOST:PORT "
+            "(e.g. tcp://10.0.0.5:8786, as the scheduler prints when it starts)"
+        )
 
 
 def default_workers() -> int:
@@ -120,6 +137,7 @@ def _map_dask(
     progress: ProgressCallback | None,
 ) -> list[R]:
     """Run the tasks on a Dask cluster; results come back in task order."""
+    check_cluster_address(address)
     try:
         from dask.distributed import Client
     except ImportError:
@@ -130,6 +148,8 @@ def _map_dask(
         client = Client(address, timeout=DASK_CONNECT_TIMEOUT)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    except ValueError as exc:  # an address Dask's own parser refuses
+        raise ClusterError(f"--cluster {address}: not a Dask scheduler address ({exc})") from None
     out: list[R] = []
     with client:
         futures = client.map(run, list(scenarios), list(reps), [events] * len(reps), pure=False)

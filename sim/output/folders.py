@@ -10,6 +10,7 @@ can still act.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -312,27 +313,45 @@ def default_folder(results_root: Path, name: str, started: datetime) -> Path:
 
 
 class OutputFolderError(Exception):
-    pass
+    """The output folder cannot be (re)placed: a message naming it and what to do."""
 
 
 def check_target(target: Path) -> None:
-    """Refuse to replace a folder that is not an earlier results folder."""
+    """Refuse, before any work, an output folder that would fail at the end: a file, a folder
+    that is not an earlier results folder, or a place where no folder can be made (a file on
+    the way, no permission to write). Missing parent folders are fine: they are made."""
     if target.exists():
         if not target.is_dir():
-            raise OutputFolderError(f"{target} exists and is not a folder")
+            raise OutputFolderError(f"{target} exists and is not a folder; choose another --out")
         if any(target.iterdir()) and not (target / MANIFEST).exists():
             raise OutputFolderError(
                 f"{target} exists, is not empty and is not a results folder (no {MANIFEST}); "
                 "choose another --out"
             )
+    nearest = _nearest_existing(target.parent)
+    if not nearest.is_dir():
+        raise OutputFolderError(
+            f"{target}: {nearest} is a file, not a folder; choose another --out"
+        )
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise OutputFolderError(
+            f"{target}: no permission to write in {nearest}; choose another --out"
+        )
+
+
+def _nearest_existing(folder: Path) -> Path:
+    """``folder`` or its nearest ancestor that exists (as a file or a folder)."""
+    folder = folder.absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 @contextmanager
 def atomic_folder(target: Path) -> Iterator[Path]:
     """Yield a hidden work folder; on success it replaces ``target``, on failure it is removed."""
     check_target(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".incomplete-{target.name}-", dir=target.parent))
+    work = _work_folder(target)
     try:
         yield work
     except BaseException:
@@ -345,3 +364,18 @@ def atomic_folder(target: Path) -> Iterator[Path]:
     work.rename(target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _work_folder(target: Path) -> Path:
+    """The hidden ``.incomplete-*`` folder beside ``target`` (parents made as needed); a
+    failure to make it is an :class:`OutputFolderError` naming the folder and the reason."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".incomplete-{target.name}-", dir=target.parent))
+    except OSError as exc:
+        where = exc.filename or target.parent
+        reason = (exc.strerror or str(exc)).lower()
+        raise OutputFolderError(
+            f"{target}: cannot make a folder in {Path(where).parent} ({reason}); "
+            "choose another --out"
+        ) from None

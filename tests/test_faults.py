@@ -1,0 +1,230 @@
+"""Faults of the environment end like bad input: one line naming the file and what to do, exit
+2, no traceback, no half-written results (issue 16, item 5): unreadable inputs, an output
+folder that cannot be made, a malformed cluster address, a full disk.
+
+The tests run as root, for whom ``chmod 000`` does not stop reads or writes: unreadable files
+and unwritable folders are simulated by making ``Path.open``, ``Path.mkdir`` or ``os.access``
+fail as the system would (with the same ``PermissionError``); the real ``chmod`` variants run
+only when the suite is not run as root.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main as cli
+from sim.experiments import parallel
+
+from .conftest import PARAMETERS
+
+AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("error: ")]
+
+
+def _deny_open(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
+    """``denied`` cannot be opened (as a file without read permission for a normal user)."""
+    real_open = pathlib.Path.open
+    denied = denied.resolve()
+
+    def refusing_open(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if self.resolve() == denied:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pathlib.Path, "open", refusing_open)
+
+
+@pytest.fixture
+def family(write, tmp_path):
+    """A child scenario extending a parent that names a parameter set of its own folder."""
+    shutil.copy(PARAMETERS, tmp_path / "parameters.toml")
+    from .conftest import SMALL
+
+    parent_text = SMALL.replace(PARAMETERS.as_posix(), "parameters.toml")
+    write("parent.toml", parent_text)
+    child = write("child.toml", 'extends = "parent.toml"\nname = "child"\n')
+    return {
+        "child": child,
+        "parent": tmp_path / "parent.toml",
+        "parameters": tmp_path / "parameters.toml",
+    }
+
+
+# --- item 5: unreadable inputs, an output folder that cannot be made, --cluster ----------------
+
+
+@pytest.mark.parametrize("unreadable", ["child", "parent", "parameters"])
+def test_an_unreadable_input_file_is_one_line_naming_it(
+    family, unreadable, tmp_path, monkeypatch, capsys
+):
+    _deny_open(monkeypatch, family[unreadable])
+    out = tmp_path / "never"
+    assert cli.main(["run", str(family["child"]), "--out", str(out), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert _error_lines(err) == err.strip().splitlines()
+    assert len(_error_lines(err)) == 1
+    assert str(family[unreadable].resolve().name) in err
+    assert "cannot be read (permission denied)" in err
+    assert "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".incomplete-*"))
+
+
+def test_validate_and_compare_report_an_unreadable_file(family, small, monkeypatch, capsys):
+    _deny_open(monkeypatch, family["parameters"])
+    assert cli.main(["validate", str(small), str(family["child"])]) == 2
+    captured = capsys.readouterr()
+    assert f"ok: {small}" in captured.out  # one unreadable file does not hide the others
+    assert "parameters.toml: cannot be read (permission denied)" in captured.err
+    assert cli.main(["compare", str(small), str(family["child"])]) == 2
+    assert "parameters.toml: cannot be read" in capsys.readouterr().err
+
+
+def test_a_folder_where_a_file_is_expected(family, tmp_path, capsys):
+    family["parameters"].unlink()
+    family["parameters"].mkdir()
+    assert cli.main(["run", str(family["child"]), "--out", str(tmp_path / "x")]) == 2
+    assert "parameters.toml: is a folder, expected a TOML file" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(AS_ROOT, reason="root reads a file whatever its permissions")
+def test_a_really_unreadable_file(family, tmp_path, capsys):
+    family["parent"].chmod(0)
+    try:
+        assert cli.main(["run", str(family["child"]), "--out", str(tmp_path / "x")]) == 2
+    finally:
+        family["parent"].chmod(stat.S_IRUSR | stat.S_IWUSR)
+    assert "parent.toml: cannot be read (permission denied)" in capsys.readouterr().err
+
+
+def test_out_under_a_file(small, tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    for out in (tmp_path / "afile" / "run", tmp_path / "afile" / "deeper" / "run"):
+        assert cli.main(["run", str(small), "--out", str(out), "--workers", "1"]) == 2
+        err = capsys.readouterr().err
+        assert err.strip() == f"error: {out}: {tmp_path / 'afile'} is a file, not a folder; " \
+            "choose another --out"  # fmt: skip
+    assert (tmp_path / "afile").read_text() == "x"
+    assert not list(tmp_path.glob(".incomplete-*"))
+
+
+def test_out_is_a_file(small, tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    assert cli.main(["run", str(small), "--out", str(tmp_path / "afile")]) == 2
+    assert "exists and is not a folder; choose another --out" in capsys.readouterr().err
+
+
+def test_out_whose_parents_are_missing_makes_them(small, tmp_path):
+    """Missing parent folders are made (as ``results/`` is): ``--out results/fit-full`` works
+    in a fresh checkout."""
+    out = tmp_path / "new" / "deeper" / "run"
+    args = ["run", str(small), "--out", str(out), "--workers", "1", "--replications", "1"]
+    assert cli.main([*args, "--years", "0.1"]) == 0
+    assert (out / "manifest.json").exists()
+
+
+def test_out_in_a_folder_without_write_permission(small, tmp_path, monkeypatch, capsys):
+    """Refused before anything runs (``os.access``, as for a normal user in a folder of
+    another's), and, should the check pass but making the folder fail, at that point."""
+    denied = tmp_path / "shared"
+    denied.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda p, mode: False if Path(p) == denied else real_access(p, mode)
+    )
+    ran = []
+    monkeypatch.setattr("sim.experiments.runner.run_scenario", lambda *a, **k: ran.append(1))
+    out = denied / "run"
+    assert cli.main(["run", str(small), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"error: {out}: no permission to write in {denied}; choose another --out"
+    assert not ran
+
+
+def test_out_folder_that_cannot_be_made(small, tmp_path, monkeypatch, capsys):
+    """The folder cannot be made after the checks passed (a read-only file system, a change
+    of permissions meanwhile): the same kind of message, when it happens."""
+    real_mkdir = os.mkdir
+    ro = tmp_path / "ro"
+    ro.mkdir()
+
+    def refusing_mkdir(path: str | Path, *args: int, **kwargs: int) -> None:
+        if Path(path).parent == ro:
+            raise PermissionError(13, "Permission denied", str(path))
+        real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", refusing_mkdir)
+    out = ro / "run"
+    assert cli.main(["run", str(small), "--out", str(out), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        f"error: {out}: cannot make a folder in {ro} (permission denied); choose another --out"
+    )
+
+
+@pytest.mark.skipif(AS_ROOT, reason="root writes in a folder whatever its permissions")
+def test_out_in_a_really_read_only_folder(small, tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        assert cli.main(["run", str(small), "--out", str(ro / "run")]) == 2
+    finally:
+        ro.chmod(stat.S_IRWXU)
+    assert "no permission to write in" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("address", ["notaurl", "tcp://host", "http://host:8786/", "host:port"])
+def test_a_malformed_cluster_address_is_refused_before_any_work(small, tmp_path, address, capsys):
+    out = tmp_path / "x"
+    assert cli.main(["run", str(small), "--out", str(out), "--cluster", address]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        f"error: --cluster {address}: not a Dask scheduler address; write tcp://HOST:PORT "
+        "(e.g. tcp://10.0.0.5:8786, as the scheduler prints when it starts)"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["tcp://10.0.0.5:8786", "127.0.0.1:8786", "tls://sched.example.org:8786", "tcp://[::1]:8786"],
+)
+def test_well_formed_cluster_addresses_pass(address):
+    parallel.check_cluster_address(address)
+
+
+def test_faults_from_the_console_script_have_no_traceback(small, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    for extra in (["--out", str(tmp_path / "afile" / "x")], ["--cluster", "notaurl"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "sim.cli", "run", str(small), *extra],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_a_disk_error_while_writing_is_one_line(small, tmp_path, monkeypatch, capsys):
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device", str(tmp_path / "out" / "monthly.csv"))
+
+    monkeypatch.setattr("sim.output.folders.write_tables", full)
+    out = tmp_path / "out"
+    assert cli.main(["run", str(small), "--out", str(out), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"error: {out / 'monthly.csv'}: no space left on device"
+    assert not out.exists() and not list(tmp_path.glob(".incomplete-*"))
