@@ -1,6 +1,6 @@
 """Faults of the environment end like bad input: one line naming the file and what to do, exit
-2, no traceback, no half-written results (issue 16, item 5): unreadable inputs, an output
-folder that cannot be made, a malformed cluster address, a full disk.
+2, no traceback, no half-written results. Issue 16, items 5 and 6: unreadable inputs, an
+output folder that cannot be made, a malformed cluster address, a full disk; SIGTERM.
 
 The tests run as root, for whom ``chmod 000`` does not stop reads or writes: unreadable files
 and unwritable folders are simulated by making ``Path.open``, ``Path.mkdir`` or ``os.access``
@@ -10,12 +10,15 @@ only when the suite is not run as root.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import shutil
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -228,3 +231,78 @@ def test_a_disk_error_while_writing_is_one_line(small, tmp_path, monkeypatch, ca
     err = capsys.readouterr().err
     assert err.strip() == f"error: {out / 'monthly.csv'}: no space left on device"
     assert not out.exists() and not list(tmp_path.glob(".incomplete-*"))
+
+
+# --- item 6: SIGTERM ends like Ctrl-C ------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
+def test_sigterm_to_the_command_ends_it_like_ctrl_c(small, tmp_path):
+    """``kill PID`` (SIGTERM to the command only, as a scheduler or a user sends it) while the
+    workers run: exit 143, a one-line message, no ``.incomplete-*`` folder, the workers gone."""
+    out = tmp_path / "terminated"
+    command = [sys.executable, "-m", "sim.cli", "run", str(small), "--out", str(out),
+               "--replications", "400", "--years", "3", "--workers", "2"]  # fmt: skip
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".incomplete-*")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.5)  # the workers are running replications
+        workers = _children(proc.pid)
+        assert proc.poll() is None, "the run ended before it could be terminated"
+        assert workers, "no worker processes to check"
+        os.kill(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:  # whatever happened, leave no process of this test behind
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines()[-1] == "terminated: no results were written"
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert not list(tmp_path.glob(".incomplete-*"))
+    time.sleep(0.5)
+    assert not [w for w in workers if Path(f"/proc/{w}").exists()], "workers left running"
+
+
+def test_sigterm_in_process_exits_143(small, tmp_path, monkeypatch, capsys):
+    def terminated(*args: object, **kwargs: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises before this ends
+        raise AssertionError("SIGTERM did not interrupt the command")
+
+    monkeypatch.setattr("sim.experiments.runner.run_scenario", terminated)
+    out = tmp_path / "t"
+    before = signal.getsignal(signal.SIGTERM)
+    assert cli.main(["run", str(small), "--out", str(out)]) == 143
+    assert "terminated: no results were written" in capsys.readouterr().err
+    assert not out.exists() and not list(tmp_path.glob(".incomplete-*"))
+    assert signal.getsignal(signal.SIGTERM) is before  # restored for whoever called main
+
+
+def test_an_interrupt_while_replacing_keeps_the_earlier_results(small, tmp_path, monkeypatch):
+    out = tmp_path / "keep"
+    args = ["run", str(small), "--out", str(out), "--workers", "1", "--replications", "1"]
+    assert cli.main(args) == 0
+    before = (out / "summary.csv").read_text()
+    real_rename = pathlib.Path.rename
+
+    def interrupted_rename(self: Path, target: Path) -> Path:
+        if self.name.startswith(".incomplete-"):
+            raise KeyboardInterrupt  # between moving the earlier folder away and this one in
+        return real_rename(self, target)
+
+    monkeypatch.setattr(pathlib.Path, "rename", interrupted_rename)
+    assert cli.main([*args, "--seed", "3"]) == 130
+    assert (out / "summary.csv").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

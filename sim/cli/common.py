@@ -25,6 +25,14 @@ EXIT_INPUT = 2
 """Bad input: a clear message naming the file and key, no traceback."""
 EXIT_INTERRUPTED = 130
 """Ctrl-C, as a shell reports a process ended by SIGINT."""
+EXIT_TERMINATED = 143
+"""SIGTERM (a scheduler's or ``kill``'s), as a shell reports a process ended by it."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is as Ctrl-C's KeyboardInterrupt is, so that it ends
+    the same way: work folders removed, worker processes stopped, no traceback."""
+
 
 Handler = Callable[[argparse.Namespace], int]
 """What a command runs: the parsed arguments in, the exit status out."""

@@ -2,7 +2,8 @@
 dispatch, and the error handling all commands share. Only the CLI prints.
 
 Exit status: 0 success, 2 bad input or a fault of the environment (a clear message, no
-traceback), 130 interrupted; ``calibrate check`` exits 1 when it finds new problems.
+traceback), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM); ``calibrate check`` exits 1
+when it finds new problems.
 
 Start-up: this module and the command modules import only argparse-level things at their top;
 each command imports pandas, the model or matplotlib inside the function that runs it, so that
@@ -12,13 +13,18 @@ each command imports pandas, the model or matplotlib inside the function that ru
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 
 from .. import __version__
 from . import calibrate, compare, report, run, schema, validate, validate_model
 from . import compile as compile_model  # not to shadow the builtin
-from .common import EXIT_INPUT, EXIT_INTERRUPTED
+from .common import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 
 COMMANDS = (run, compare, calibrate, validate_model, validate, schema, report, compile_model)
 """In the order ``caseflow --help`` lists them; each module has ``add_parser(subparsers)``."""
@@ -42,21 +48,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(calibrate.legacy_argv(typed))
     args.argv = typed  # the manifest records the command as typed, an old form included
     try:
-        _check_common_options(args)
-        status: int = args.handler(args)
+        with sigterm_as_interrupt():
+            _check_common_options(args)
+            status: int = args.handler(args)
         return status
-    except KeyboardInterrupt:
-        print("interrupted: no results were written", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        what = "terminated" if terminated else "interrupted"
+        print(f"{what}: no results were written", file=sys.stderr)
         note = getattr(args, "interrupted_note", None)
         if note:
             print(note, file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except Exception as exc:
         message = _error_message(exc)
         if message is None:
             raise
         print(message, file=sys.stderr)
         return EXIT_INPUT
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM (a scheduler's or ``kill``'s) raises :class:`Terminated`
+    where the command is, as Ctrl-C raises KeyboardInterrupt, so that it ends the same way: no
+    ``.incomplete-*`` folder, worker processes stopped. A second SIGTERM while that cleanup
+    runs is ignored (SIGKILL still ends the process). A process forked meanwhile (a pool's
+    worker, the calibration's samplers) inherits the handler: there SIGTERM ends the process at
+    once, as by default. Only the main thread may set handlers: elsewhere (a command run from
+    a thread) SIGTERM keeps its own handling."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    command = os.getpid()
+
+    def terminate(signum: int, _frame: FrameType | None) -> None:
+        if os.getpid() != command:  # a forked child: end as SIGTERM would have ended it
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _check_common_options(args: argparse.Namespace) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -53,16 +54,42 @@ def default_workers() -> int:
     return max(os.cpu_count() or 1, 1)
 
 
+def _start_worker() -> None:
+    """Run first in each pool worker: SIGTERM ends it at once. A forked worker inherits the
+    command line's SIGTERM handler, which would turn the signal into an exception sent back as
+    the replication's result; the parent, not the worker, decides how a run ends."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def new_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool of ``workers`` whose workers end on SIGTERM."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=_start_worker)
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool whose results are no longer wanted (an interrupt, an error): its workers
+    are terminated rather than left to finish the replications they are running, which could
+    take minutes; a clean shutdown would wait for them."""
+    for process in list((pool._processes or {}).values()):
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 @contextmanager
 def local_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
     """A process pool to share across several :func:`map_replications` calls, shut down on
-    exit; None for a single worker (tasks then run in this process)."""
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    exit (stopped at once on an error or interrupt); None for a single worker (tasks then run
+    in this process)."""
+    pool = new_pool(workers) if workers > 1 else None
     try:
         yield pool
-    finally:
+    except BaseException:
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            stop_pool(pool)
+        raise
+    if pool is not None:
+        pool.shutdown(cancel_futures=True)
 
 
 def map_replications(
@@ -116,15 +143,18 @@ def _map_pool(
     """Run the tasks on ``pool``, or on a pool of at most ``workers`` made (and closed) here."""
     out: list[R] = []
     own = pool is None
-    executor = pool or ProcessPoolExecutor(max_workers=min(workers, len(reps)))
+    executor = pool or new_pool(min(workers, len(reps)))
     try:
         for result in executor.map(run, scenarios, reps, [events] * len(reps)):
             out.append(result)
             if progress:
                 progress(len(out), len(reps))
-    finally:
+    except BaseException:
         if own:
-            executor.shutdown(cancel_futures=True)
+            stop_pool(executor)
+        raise
+    if own:
+        executor.shutdown(cancel_futures=True)
     return out
 
 

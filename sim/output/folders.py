@@ -349,7 +349,9 @@ def _nearest_existing(folder: Path) -> Path:
 
 @contextmanager
 def atomic_folder(target: Path) -> Iterator[Path]:
-    """Yield a hidden work folder; on success it replaces ``target``, on failure it is removed."""
+    """Yield a hidden work folder; on success it replaces ``target``, on failure (an error,
+    Ctrl-C, SIGTERM turned into an interrupt by the command line) it is removed and an earlier
+    ``target`` is left as it was."""
     check_target(target)
     work = _work_folder(target)
     try:
@@ -357,11 +359,16 @@ def atomic_folder(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    old: Path | None = None
-    if target.exists():
-        old = target.parent / f".replaced-{target.name}-{work.name[-8:]}"
-        target.rename(old)
-    work.rename(target)
+    old = target.parent / f".replaced-{target.name}-{work.name[-8:]}" if target.exists() else None
+    try:
+        if old is not None:
+            target.rename(old)
+        work.rename(target)
+    except BaseException:  # interrupted between the two renames: put the earlier folder back
+        if old is not None and old.exists() and not target.exists():
+            old.rename(target)
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
