@@ -1,6 +1,7 @@
 """Faults of the environment end like bad input: one line naming the file and what to do, exit
-2, no traceback, no half-written results. Issue 16, items 5 and 6: unreadable inputs, an
-output folder that cannot be made, a malformed cluster address, a full disk; SIGTERM.
+2, no traceback, no half-written results. Issue 16, items 5-7: unreadable inputs, an output
+folder that cannot be made, a malformed cluster address, a full disk; SIGTERM; the results
+folder's permissions.
 
 The tests run as root, for whom ``chmod 000`` does not stop reads or writes: unreadable files
 and unwritable folders are simulated by making ``Path.open``, ``Path.mkdir`` or ``os.access``
@@ -11,6 +12,7 @@ only when the suite is not run as root.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pathlib
 import shutil
@@ -19,6 +21,7 @@ import stat
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -306,3 +309,37 @@ def test_an_interrupt_while_replacing_keeps_the_earlier_results(small, tmp_path,
     assert cli.main([*args, "--seed", "3"]) == 130
     assert (out / "summary.csv").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+# --- item 7: the results folder's permissions; replacing is announced ----------------------
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_results_folder_follows_the_umask(small, tmp_path, umask):
+    out = tmp_path / "shared"
+    previous = os.umask(umask)
+    try:
+        args = ["run", str(small), "--out", str(out), "--workers", "1", "--replications", "1"]
+        assert cli.main([*args, "--years", "0.1"]) == 0
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask
+    assert stat.S_IMODE((out / "summary.csv").stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE((out / "figures").stat().st_mode) == 0o777 & ~umask
+
+
+def test_replacing_earlier_results_says_so(small, tmp_path, capsys):
+    out = tmp_path / "again"
+    args = ["run", str(small), "--out", str(out), "--workers", "1", "--replications", "1"]
+    assert cli.main(args) == 0
+    assert "earlier results" not in capsys.readouterr().err
+    started = datetime.fromisoformat(json.loads((out / "manifest.json").read_text())["started"])
+    assert cli.main(args) == 0
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        f"note: {out} holds earlier results (of a run started "
+        f"{started.strftime('%Y-%m-%d %H:%M')} UTC); they are replaced when this one completes"
+    ]
+    (out / "manifest.json").write_text("{not json")
+    assert cli.main(args) == 0
+    assert "(of a run started at an unknown time)" in capsys.readouterr().err

@@ -92,10 +92,20 @@ def command_line(args: argparse.Namespace) -> str:
 
 
 def results_target(out: Path | None, name: str, started: datetime) -> Path:
-    """``--out``, or ``results/NAME-TIMESTAMP`` under the working folder."""
-    from ..output.folders import default_folder
+    """``--out``, or ``results/NAME-TIMESTAMP`` under the working folder. Says so (on stderr)
+    when ``--out`` holds earlier results, which the command replaces when it completes."""
+    from ..output.folders import default_folder, earlier_results
 
-    return out or default_folder(Path("results"), name, started)
+    if out is None:
+        return default_folder(Path("results"), name, started)
+    earlier = earlier_results(out)
+    if earlier is not None:
+        print(
+            f"note: {out} holds earlier results (of a run started {earlier}); "
+            "they are replaced when this one completes",
+            file=sys.stderr,
+        )
+    return out
 
 
 @contextmanager

@@ -9,12 +9,13 @@ can still act.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
+import secrets
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -347,6 +348,20 @@ def _nearest_existing(folder: Path) -> Path:
     return folder
 
 
+def earlier_results(target: Path) -> str | None:
+    """When ``target`` is an earlier results folder (which a run replaces): when that run
+    started, from its manifest (``2026-12-02 02:42 UTC``; "at an unknown time" if the
+    manifest cannot be read); None otherwise."""
+    manifest = target / MANIFEST
+    if not manifest.is_file():
+        return None
+    try:
+        started = datetime.fromisoformat(json.loads(manifest.read_text("utf-8"))["started"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "at an unknown time"
+    return started.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 @contextmanager
 def atomic_folder(target: Path) -> Iterator[Path]:
     """Yield a hidden work folder; on success it replaces ``target``, on failure (an error,
@@ -378,7 +393,7 @@ def _work_folder(target: Path) -> Path:
     failure to make it is an :class:`OutputFolderError` naming the folder and the reason."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".incomplete-{target.name}-", dir=target.parent))
+        return _new_folder(target.parent, f".incomplete-{target.name}-")
     except OSError as exc:
         where = exc.filename or target.parent
         reason = (exc.strerror or str(exc)).lower()
@@ -386,3 +401,18 @@ def _work_folder(target: Path) -> Path:
             f"{target}: cannot make a folder in {Path(where).parent} ({reason}); "
             "choose another --out"
         ) from None
+
+
+def _new_folder(parent: Path, prefix: str) -> Path:
+    """A new folder ``parent/PREFIX<8 hex digits>``, with the permissions the user's umask
+    gives (as any folder they make). ``tempfile.mkdtemp`` would make it ``drwx------``
+    whatever the umask, and the results folder it is renamed into would keep that, so that
+    colleagues on a shared drive could not open it."""
+    for _ in range(100):
+        folder = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            folder.mkdir()  # mode 0o777, less the umask
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(errno.EEXIST, "no free name for a work folder", str(parent / prefix))
