@@ -1,7 +1,7 @@
 """Faults of the environment end like bad input: one line naming the file and what to do, exit
-2, no traceback, no half-written results. Issue 16, items 5-7: unreadable inputs, an output
-folder that cannot be made, a malformed cluster address, a full disk; SIGTERM; the results
-folder's permissions.
+2, no traceback, no half-written results. Issue 16, items 5-8: unreadable inputs, an output
+folder that cannot be made, a malformed cluster address, SIGTERM, the results folder's
+permissions, what a run will cost, and the workers' cap.
 
 The tests run as root, for whom ``chmod 000`` does not stop reads or writes: unreadable files
 and unwritable folders are simulated by making ``Path.open``, ``Path.mkdir`` or ``os.access``
@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main as cli
-from sim.experiments import parallel
+from sim.experiments import parallel, runner
 
 from .conftest import PARAMETERS
 
@@ -343,3 +343,153 @@ def test_replacing_earlier_results_says_so(small, tmp_path, capsys):
     (out / "manifest.json").write_text("{not json")
     assert cli.main(args) == 0
     assert "(of a run started at an unknown time)" in capsys.readouterr().err
+
+
+# --- item 8: what a run will cost; the workers' cap ----------------------------------------
+
+
+def _no_runs(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    ran: list[object] = []
+
+    def record(*args: object, **kwargs: object) -> None:
+        ran.append(args)
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr("sim.experiments.runner.run_scenarios", record)
+    return ran
+
+
+def test_a_long_run_is_refused_without_yes(small, tmp_path, monkeypatch, capsys):
+    ran = _no_runs(monkeypatch)
+    out = tmp_path / "huge"
+    args = ["run", str(small), "--out", str(out), "--replications", "100000", "--years", "50"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"error: {small}: this run is estimated at about ")
+    assert "100000 replications" in line and line.endswith("; add --yes to start it")
+    assert not ran and not out.exists()
+
+
+def test_compare_is_refused_too(small, write, tmp_path, monkeypatch, capsys):
+    _no_runs(monkeypatch)
+    alt = write("alt.toml", f'extends = "{small.name}"\nname = "alt"\n')
+    args = ["compare", str(small), str(alt), "--replications", "100000", "--years", "50"]
+    assert cli.main([*args, "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "200000 replications" in err and "add --yes to start it" in err
+
+
+def test_yes_starts_it_with_a_note(small, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(runner, "CONFIRM_ABOVE_SECONDS", 0.0)
+    out = tmp_path / "yes"
+    args = ["run", str(small), "--out", str(out), "--workers", "1", "--replications", "1"]
+    assert cli.main(args) == 2
+    assert "add --yes" in capsys.readouterr().err
+    assert cli.main([*args, "--yes"]) == 0
+    assert "note: this run is estimated at about" in capsys.readouterr().err
+    assert (out / "manifest.json").exists()
+
+
+@pytest.mark.parametrize(("answer", "status"), [("y\n", 0), ("n\n", 2), ("", 2)])
+def test_at_a_terminal_it_asks(small, tmp_path, monkeypatch, capsys, answer, status):
+    import io
+
+    monkeypatch.setattr(runner, "CONFIRM_ABOVE_SECONDS", 0.0)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal(answer))
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    args = ["run", str(small), "--out", str(tmp_path / "ask"), "--workers", "1",
+            "--replications", "1", "--years", "0.1"]  # fmt: skip
+    assert cli.main(args) == status
+    assert "Start it? [y/N]" in sys.stderr.getvalue()
+
+
+def test_an_ordinary_run_says_nothing_about_cost(small, tmp_path, capsys):
+    args = [
+        "run",
+        str(small),
+        "--out",
+        str(tmp_path / "o"),
+        "--workers",
+        "1",
+        "--replications",
+        "1",
+    ]
+    assert cli.main([*args, "--years", "0.1"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_the_estimate_scales_with_replications_years_and_households(small):
+    from sim.inputs.loading import load_scenarios
+
+    def estimate(overrides: list[str], workers: int = 1, n: int = 10) -> runner.CostEstimate:
+        resolved = load_scenarios(small, overrides)[0]
+        return runner.estimate_cost([(resolved, n)], workers=workers)
+
+    one = estimate([])
+    assert one.replications == 10 and one.month_rows == 10 * 12
+    assert estimate(["horizon_years=2"]).household_years == pytest.approx(2 * one.household_years)
+    assert estimate([], n=20).household_years == pytest.approx(2 * one.household_years)
+    assert estimate(["warmup_days=365"]).household_years == pytest.approx(
+        2 * one.household_years, rel=0.01
+    )  # the warm-up is simulated too
+    scaled = estimate(["organisation.contacts_scale=10"])
+    assert scaled.household_years > 5 * one.household_years  # contacts drive the size
+    assert scaled.seconds > one.seconds
+    two = estimate(["organisation.contacts_scale=10"], workers=2)
+    fixed = runner.FIXED_SECONDS + two.month_rows * runner.SECONDS_PER_MONTH_ROW
+    assert two.seconds - fixed == pytest.approx((scaled.seconds - fixed) / 2)
+    resolved = load_scenarios(small, [])[0]
+    per_year = resolved.parameters.contacts.per_year
+    assert runner.scenario_households(resolved) == pytest.approx(
+        max(300, runner.HOUSEHOLDS_PER_ANNUAL_CONTACT * per_year)
+    )
+    big = load_scenarios(small, ["initial_caseload.by_class={a = 0, b = 20000, c = 0}"])[0]
+    assert runner.scenario_households(big) == 20000
+
+
+def test_the_threshold_is_ten_minutes_of_the_baseline(monkeypatch):
+    """The baseline as shipped (20 × 6 years) starts at once; 2 000 replications × 50 years
+    ask first (an hour or more on 2 cores)."""
+    from sim.inputs.loading import load_scenarios
+
+    baseline = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+    resolved = load_scenarios(baseline)[0]
+    assert not runner.estimate_cost([(resolved, 20)], workers=2).needs_confirmation
+    long = load_scenarios(baseline, years=50)[0]
+    assert runner.estimate_cost([(long, 2000)], workers=2).needs_confirmation
+
+
+def test_workers_beyond_the_cores_are_capped(small, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    pools: list[int] = []
+    real = parallel.ProcessPoolExecutor
+
+    def counting(max_workers: int, **kwargs: object) -> object:
+        pools.append(max_workers)
+        return real(max_workers=max_workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", counting)
+    out = tmp_path / "cap"
+    args = ["run", str(small), "--out", str(out), "--replications", "4", "--years", "0.1"]
+    assert cli.main([*args, "--workers", "1000"]) == 0
+    err = capsys.readouterr().err
+    assert "note: --workers 1000 is more than the 2 cores this process may use; using 2" in err
+    assert pools == [2]
+    assert json.loads((out / "manifest.json").read_text())["workers"] == 2
+    auto = ["run", str(small), "--out", str(out), "--replications", "auto", "--years", "0.1",
+            "--max-replications", "6", "--workers", "40"]  # fmt: skip
+    assert cli.main(auto) == 0
+    assert pools == [2, 2]
+
+
+def test_the_library_caps_workers_too(monkeypatch):
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    assert parallel.worker_count(1000) == 2
+    assert parallel.worker_count(None) == 2
+    assert parallel.worker_count(1) == 1

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
+    from ..experiments.runner import CostEstimate
+
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
     """Where each command module's ``add_parser`` adds its parser."""
 
@@ -79,6 +81,14 @@ def add_out(parser: argparse.ArgumentParser, default: str) -> None:
 def add_workers(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=positive_int, help="parallel processes (default: all cores)"
+    )
+
+
+def add_yes(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="start without asking even if the run is estimated to take over 10 minutes",
     )
 
 
@@ -167,3 +177,59 @@ def add_spec(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "spec", type=Path, help="calibration spec (e.g. calibration/spec_2015.toml)"
     )
+
+
+def confirm_cost(estimate: CostEstimate, source: Path, args: argparse.Namespace) -> None:
+    """Say what a long run will cost and start it only if confirmed: ``--yes``, or "y" at the
+    prompt when both stdin and stderr are a terminal; otherwise refuse (exit 2) saying to add
+    ``--yes``. Runs estimated under the threshold start without a word."""
+    from ..inputs.validation import InputError
+
+    if not estimate.needs_confirmation:
+        return
+    what = describe_cost(estimate)
+    if args.yes:
+        print(f"note: {what}", file=sys.stderr)
+        return
+    if sys.stdin.isatty() and sys.stderr.isatty():
+        sys.stderr.write(f"{what}. Start it? [y/N] ")
+        sys.stderr.flush()
+        try:
+            answer = sys.stdin.readline().strip().lower()
+        except EOFError:
+            answer = ""
+        if answer in ("y", "yes"):
+            return
+    raise InputError.single(source, "", f"{what}; add --yes to start it")
+
+
+def describe_cost(estimate: CostEstimate) -> str:
+    """``this run is estimated at about 40 h on 2 workers (100000 replications, ...)``."""
+    where = (
+        "of one worker's time on the cluster"
+        if estimate.cluster
+        else f"on {estimate.workers} worker{'s' if estimate.workers != 1 else ''}"
+    )
+    return (
+        f"this run is estimated at about {duration(estimate.seconds)} {where} "
+        f"({estimate.replications} replications, {count(estimate.household_years)} "
+        f"household-years, {count(estimate.month_rows)} rows of monthly.csv)"
+    )
+
+
+def count(n: float) -> str:
+    """A large count for people: ``5,580``, ``2.8 million``, ``2,848 million``."""
+    return f"{n:,.0f}" if n < 1e6 else f"{n / 1e6:,.{1 if n < 1e8 else 0}f} million"
+
+
+def duration(seconds: float) -> str:
+    """A rough duration for people: ``40 s``, ``12 min``, ``3 h 10 min``, ``4.2 days``."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = seconds / 60
+    if minutes < 60:
+        return f"{minutes:.0f} min"
+    hours, rest = divmod(round(minutes), 60)
+    if hours < 48:
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    return f"{seconds / 86400:.1f} days"

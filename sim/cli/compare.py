@@ -10,7 +10,9 @@ from .common import (
     add_cluster,
     add_out,
     add_workers,
+    add_yes,
     command_line,
+    confirm_cost,
     non_negative_int,
     positive_float,
     positive_int,
@@ -44,12 +46,13 @@ def add_parser(subparsers: Subparsers) -> None:
     add_workers(parser)
     parser.add_argument("--years", type=positive_float, help="override every horizon")
     add_cluster(parser)
+    add_yes(parser)
     parser.set_defaults(handler=compare_command)
 
 
 def compare_command(args: argparse.Namespace) -> int:
     """Run the scenarios paired, write one folder with a sub-folder per scenario."""
-    from ..experiments.runner import compare_scenarios
+    from ..experiments.runner import compare_scenarios, estimate_cost
     from ..output.folders import (
         Clock,
         atomic_folder,
@@ -61,6 +64,12 @@ def compare_command(args: argparse.Namespace) -> int:
     with reading_inputs():
         resolved = _load(args)
     base, alternatives = resolved[0], resolved[1:]
+    runs = [(r, base.scenario.replications) for r in resolved]  # all run the base's number
+    confirm_cost(
+        estimate_cost(runs, workers=args.workers, cluster=bool(args.cluster)),
+        args.scenarios[0],
+        args,
+    )
     clock = Clock.start()
     target = results_target(args.out, f"compare-{base.name}", clock.started)
     command = command_line(args)

@@ -99,12 +99,25 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 def _check_common_options(args: argparse.Namespace) -> None:
     """Options several commands share, checked before any work: a ``--cluster`` that is not
-    a scheduler address is refused."""
+    a scheduler address is refused; ``--workers`` beyond this machine's cores is capped, with
+    a note (more processes than cores only compete for them)."""
     cluster = getattr(args, "cluster", None)
     if cluster:
         from ..experiments.parallel import check_cluster_address
 
         check_cluster_address(cluster)
+    workers = getattr(args, "workers", None)
+    if workers is not None:
+        from ..experiments.parallel import available_cores
+
+        cores = available_cores()
+        if workers > cores and not cluster:
+            print(
+                f"note: --workers {workers} is more than the {cores} cores this process may "
+                f"use; using {cores}",
+                file=sys.stderr,
+            )
+            args.workers = cores
 
 
 def _error_message(exc: Exception) -> str | None:

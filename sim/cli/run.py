@@ -10,7 +10,9 @@ from .common import (
     add_cluster,
     add_out,
     add_workers,
+    add_yes,
     command_line,
+    confirm_cost,
     non_negative_int,
     positive_float,
     positive_int,
@@ -24,7 +26,7 @@ from .common import (
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..experiments.runner import ScenarioResults
+    from ..experiments.runner import CostEstimate, ScenarioResults
     from ..experiments.stopping import ReplicationRule
     from ..inputs.scenario import ResolvedScenario
     from .common import Subparsers
@@ -83,6 +85,7 @@ def add_parser(subparsers: Subparsers) -> None:
         action="store_true",
         help="also write every household's event log as events.parquet (needs pyarrow)",
     )
+    add_yes(parser)
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -115,6 +118,7 @@ def run_command(args: argparse.Namespace) -> int:
             seed=args.seed,
             replications=None if rule else args.replications,
         )
+    confirm_cost(_estimate(resolved_list, args, rule), args.scenario, args)
     clock = Clock.start()
     name = resolved_list[0].name if len(resolved_list) == 1 else args.scenario.stem
     target = results_target(args.out, name, clock.started)
@@ -142,6 +146,22 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"report: {target / 'report.html'}")
     print(f"results: {target}")
     return 0
+
+
+def _estimate(
+    resolved_list: list[ResolvedScenario], args: argparse.Namespace, rule: ReplicationRule | None
+) -> CostEstimate:
+    """The run's cost: each scenario's replications (per posterior draw with ``--posterior``;
+    with ``--replications auto`` the most the rule may run)."""
+    from ..experiments.runner import estimate_cost
+
+    def count(resolved: ResolvedScenario) -> int:
+        if rule is not None:
+            return rule.cap
+        return resolved.scenario.replications * (args.posterior or 1)
+
+    runs = [(resolved, count(resolved)) for resolved in resolved_list]
+    return estimate_cost(runs, workers=args.workers, cluster=bool(args.cluster))
 
 
 def _checked_rule(args: argparse.Namespace) -> ReplicationRule | None:

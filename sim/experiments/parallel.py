@@ -50,8 +50,23 @@ def check_cluster_address(address: str) -> None:
         )
 
 
+def available_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the system has one (a batch
+    scheduler's or a container's share of the machine), else the machine's count."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # no affinity on this system (macOS, Windows)
+        return max(os.cpu_count() or 1, 1)
+
+
 def default_workers() -> int:
-    return max(os.cpu_count() or 1, 1)
+    return available_cores()
+
+
+def worker_count(asked: int | None) -> int:
+    """The worker processes to start: as asked (all cores if not), never more than the cores,
+    where more processes would only compete for them (the numbers are the same either way)."""
+    return min(asked or default_workers(), available_cores())
 
 
 def _start_worker() -> None:
@@ -62,8 +77,8 @@ def _start_worker() -> None:
 
 
 def new_pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool of ``workers`` whose workers end on SIGTERM."""
-    return ProcessPoolExecutor(max_workers=workers, initializer=_start_worker)
+    """A process pool of ``workers`` (capped at the cores) whose workers end on SIGTERM."""
+    return ProcessPoolExecutor(max_workers=worker_count(workers), initializer=_start_worker)
 
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -81,7 +96,7 @@ def local_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
     """A process pool to share across several :func:`map_replications` calls, shut down on
     exit (stopped at once on an error or interrupt); None for a single worker (tasks then run
     in this process)."""
-    pool = new_pool(workers) if workers > 1 else None
+    pool = new_pool(workers) if worker_count(workers) > 1 else None
     try:
         yield pool
     except BaseException:
@@ -110,7 +125,7 @@ def map_replications(
     """
     if cluster:
         return _map_dask(cluster, run, scenarios, reps, events, progress)
-    if pool is None and (workers <= 1 or len(reps) <= 1):
+    if pool is None and (worker_count(workers) <= 1 or len(reps) <= 1):
         return _map_here(run, scenarios, reps, events, progress)
     return _map_pool(run, scenarios, reps, events, progress, workers, pool)
 
