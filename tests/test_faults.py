@@ -1,10 +1,10 @@
 """Faults of the environment end like bad input: one line naming the file and what to do, exit
-2, no traceback, no half-written results. Issue 16, items 5-8: unreadable inputs, an output
-folder that cannot be made, a malformed cluster address, SIGTERM, the results folder's
-permissions, what a run will cost, and the workers' cap.
+2, no traceback, no half-written results. Issue 16, items 5-9: unreadable inputs, an output
+folder that cannot be made, a malformed cluster address, a full disk; SIGTERM; the results
+folder's permissions; what a run will cost, and the workers' cap; a replication's memory.
 
 The tests run as root, for whom ``chmod 000`` does not stop reads or writes: unreadable files
-and unwritable folders are simulated by making ``Path.open``, ``Path.mkdir`` or ``os.access``
+and unwritable folders are simulated by making ``Path.open``, ``os.mkdir`` or ``os.access``
 fail as the system would (with the same ``PermissionError``); the real ``chmod`` variants run
 only when the suite is not run as root.
 """
@@ -246,7 +246,10 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc (Linux)")
+@pytest.mark.skipif(
+    not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+    reason="finds the workers in /proc/PID/task/PID/children (Linux)",
+)
 def test_sigterm_to_the_command_ends_it_like_ctrl_c(small, tmp_path):
     """``kill PID`` (SIGTERM to the command only, as a scheduler or a user sends it) while the
     workers run: exit 143, a one-line message, no ``.incomplete-*`` folder, the workers gone."""
@@ -493,3 +496,36 @@ def test_the_library_caps_workers_too(monkeypatch):
     assert parallel.worker_count(1000) == 2
     assert parallel.worker_count(None) == 2
     assert parallel.worker_count(1) == 1
+
+
+# --- item 9: memory ------------------------------------------------------------------------
+
+
+def test_a_replication_is_freed_before_its_kpis_are_computed(small, monkeypatch):
+    """The finished run's state (every booked contact's draws, the households) is released
+    before the KPIs' tables are built, so that a worker never holds both."""
+    from sim.inputs.loading import load_scenarios
+
+    real_model, real_kpis = runner.CaseloadModel, runner.replication_kpis
+    seen: list[str] = []
+
+    class Watched:  # a proxy: the compiled model's class can be neither patched nor subclassed
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            self._model = real_model(*args, **kwargs)  # type: ignore[arg-type]
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._model, name)
+
+        def release(self) -> None:
+            seen.append("release")
+            self._model.release()
+
+    def kpis(*args: object) -> dict[str, float]:
+        seen.append("kpis")
+        return real_kpis(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "CaseloadModel", Watched)
+    monkeypatch.setattr(runner, "replication_kpis", kpis)
+    result = runner.run_replication(load_scenarios(small, ["horizon_years=0.2"])[0], 0)
+    assert seen == ["release", "kpis"]
+    assert result.kpis["mean_monthly_households"] > 0
