@@ -11,12 +11,15 @@ import argparse
 import shlex
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
+    from ..experiments.runner import CostEstimate
+
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
     """Where each command module's ``add_parser`` adds its parser."""
 
@@ -24,6 +27,14 @@ EXIT_INPUT = 2
 """Bad input: a clear message naming the file and key, no traceback."""
 EXIT_INTERRUPTED = 130
 """Ctrl-C, as a shell reports a process ended by SIGINT."""
+EXIT_TERMINATED = 143
+"""SIGTERM (a scheduler's or ``kill``'s), as a shell reports a process ended by it."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is as Ctrl-C's KeyboardInterrupt is, so that it ends
+    the same way: work folders removed, worker processes stopped, no traceback."""
+
 
 Handler = Callable[[argparse.Namespace], int]
 """What a command runs: the parsed arguments in, the exit status out."""
@@ -73,6 +84,14 @@ def add_workers(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_yes(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="start without asking even if the run is estimated to take over 10 minutes",
+    )
+
+
 def add_cluster(parser: argparse.ArgumentParser, help: str = "run on a Dask scheduler") -> None:
     parser.add_argument("--cluster", metavar="tcp://HOST:8786", help=help)
 
@@ -83,10 +102,33 @@ def command_line(args: argparse.Namespace) -> str:
 
 
 def results_target(out: Path | None, name: str, started: datetime) -> Path:
-    """``--out``, or ``results/NAME-TIMESTAMP`` under the working folder."""
-    from ..output.folders import default_folder
+    """``--out``, or ``results/NAME-TIMESTAMP`` under the working folder. Says so (on stderr)
+    when ``--out`` holds earlier results, which the command replaces when it completes."""
+    from ..output.folders import default_folder, earlier_results
 
-    return out or default_folder(Path("results"), name, started)
+    if out is None:
+        return default_folder(Path("results"), name, started)
+    earlier = earlier_results(out)
+    if earlier is not None:
+        print(
+            f"note: {out} holds earlier results (of a run started {earlier}); "
+            "they are replaced when this one completes",
+            file=sys.stderr,
+        )
+    return out
+
+
+@contextmanager
+def reading_inputs() -> Iterator[None]:
+    """Input files that exist but cannot be read (no permission, a disk error) as bad input
+    naming the file, like a missing file, rather than a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        from ..inputs.validation import InputError
+
+        reason = (exc.strerror or str(exc)).lower()
+        raise InputError.single(exc.filename or "input", "", f"cannot be read ({reason})") from None
 
 
 def progress_bar(label: str) -> Callable[[int, int], None] | None:
@@ -135,3 +177,59 @@ def add_spec(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "spec", type=Path, help="calibration spec (e.g. calibration/spec_2015.toml)"
     )
+
+
+def confirm_cost(estimate: CostEstimate, source: Path, args: argparse.Namespace) -> None:
+    """Say what a long run will cost and start it only if confirmed: ``--yes``, or "y" at the
+    prompt when both stdin and stderr are a terminal; otherwise refuse (exit 2) saying to add
+    ``--yes``. Runs estimated under the threshold start without a word."""
+    from ..inputs.validation import InputError
+
+    if not estimate.needs_confirmation:
+        return
+    what = describe_cost(estimate)
+    if args.yes:
+        print(f"note: {what}", file=sys.stderr)
+        return
+    if sys.stdin.isatty() and sys.stderr.isatty():
+        sys.stderr.write(f"{what}. Start it? [y/N] ")
+        sys.stderr.flush()
+        try:
+            answer = sys.stdin.readline().strip().lower()
+        except EOFError:
+            answer = ""
+        if answer in ("y", "yes"):
+            return
+    raise InputError.single(source, "", f"{what}; add --yes to start it")
+
+
+def describe_cost(estimate: CostEstimate) -> str:
+    """``this run is estimated at about 40 h on 2 workers (100000 replications, ...)``."""
+    where = (
+        "of one worker's time on the cluster"
+        if estimate.cluster
+        else f"on {estimate.workers} worker{'s' if estimate.workers != 1 else ''}"
+    )
+    return (
+        f"this run is estimated at about {duration(estimate.seconds)} {where} "
+        f"({estimate.replications} replications, {count(estimate.household_years)} "
+        f"household-years, {count(estimate.month_rows)} rows of monthly.csv)"
+    )
+
+
+def count(n: float) -> str:
+    """A large count for people: ``5,580``, ``2.8 million``, ``2,848 million``."""
+    return f"{n:,.0f}" if n < 1e6 else f"{n / 1e6:,.{1 if n < 1e8 else 0}f} million"
+
+
+def duration(seconds: float) -> str:
+    """A rough duration for people: ``40 s``, ``12 min``, ``3 h 10 min``, ``4.2 days``."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = seconds / 60
+    if minutes < 60:
+        return f"{minutes:.0f} min"
+    hours, rest = divmod(round(minutes), 60)
+    if hours < 48:
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    return f"{seconds / 86400:.1f} days"

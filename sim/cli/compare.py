@@ -14,11 +14,14 @@ from .common import (
     add_cluster,
     add_out,
     add_workers,
+    add_yes,
     command_line,
+    confirm_cost,
     non_negative_int,
     positive_float,
     positive_int,
     progress_bar,
+    reading_inputs,
     require_module,
     results_target,
 )
@@ -65,13 +68,14 @@ def add_parser(subparsers: Subparsers) -> None:
         help="override any scenario key in every scenario compared (validated like the files); "
         "repeatable",
     )
+    add_yes(parser)
     parser.set_defaults(handler=compare_command)
 
 
 def compare_command(args: argparse.Namespace) -> int:
     """Run the scenarios paired, write one folder with a sub-folder per scenario."""
     from ..api import comparison_content
-    from ..experiments.runner import compare_scenarios
+    from ..experiments.runner import compare_scenarios, estimate_cost
     from ..output.folders import (
         Clock,
         atomic_folder,
@@ -82,9 +86,16 @@ def compare_command(args: argparse.Namespace) -> int:
 
     if args.events:
         require_module("pyarrow", "--events", "writing Parquet", "events")
-    resolved = _load(args)
+    with reading_inputs():
+        resolved = _load(args)
     base, alternatives = resolved[0], resolved[1:]
     _print_base(base, args.scenarios[0])
+    runs = [(r, base.scenario.replications) for r in resolved]  # all run the base's number
+    confirm_cost(
+        estimate_cost(runs, workers=args.workers, cluster=bool(args.cluster)),
+        args.scenarios[0],
+        args,
+    )
     clock = Clock.start()
     target = results_target(args.out, f"compare-{base.name}", clock.started)
     command = command_line(args)

@@ -1,8 +1,9 @@
 """The ``caseflow`` command line: the parser assembled from one module per command, the
 dispatch, and the error handling all commands share. Only the CLI prints.
 
-Exit status: 0 success, 2 bad input (a clear message, no traceback), 130 interrupted;
-``calibrate check`` exits 1 when it finds new problems.
+Exit status: 0 success, 2 bad input or a fault of the environment (a clear message, no
+traceback), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM); ``calibrate check`` exits 1
+when it finds new problems.
 
 Start-up: this module and the command modules import only argparse-level things at their top;
 each command imports pandas, the model or matplotlib inside the function that runs it, so that
@@ -12,13 +13,18 @@ each command imports pandas, the model or matplotlib inside the function that ru
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 
 from .. import __version__
 from . import calibrate, compare, report, run, schema, validate, validate_model
 from . import compile as compile_model  # not to shadow the builtin
-from .common import EXIT_INPUT, EXIT_INTERRUPTED
+from .common import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 
 COMMANDS = (run, compare, calibrate, validate_model, validate, schema, report, compile_model)
 """In the order ``caseflow --help`` lists them; each module has ``add_parser(subparsers)``."""
@@ -42,14 +48,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(calibrate.legacy_argv(typed))
     args.argv = typed  # the manifest records the command as typed, an old form included
     try:
-        status: int = args.handler(args)
+        with sigterm_as_interrupt():
+            _check_common_options(args)
+            status: int = args.handler(args)
         return status
-    except KeyboardInterrupt:
-        print("interrupted: no results were written", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        what = "terminated" if terminated else "interrupted"
+        print(f"{what}: no results were written", file=sys.stderr)
         note = getattr(args, "interrupted_note", None)
         if note:
             print(note, file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except Exception as exc:
         message = _error_message(exc)
         if message is None:
@@ -58,11 +68,64 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
 
 
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM (a scheduler's or ``kill``'s) raises :class:`Terminated`
+    where the command is, as Ctrl-C raises KeyboardInterrupt, so that it ends the same way: no
+    ``.incomplete-*`` folder, worker processes stopped. A second SIGTERM while that cleanup
+    runs is ignored (SIGKILL still ends the process). A process forked meanwhile (a pool's
+    worker, the calibration's samplers) inherits the handler: there SIGTERM ends the process at
+    once, as by default. Only the main thread may set handlers: elsewhere (a command run from
+    a thread) SIGTERM keeps its own handling."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    command = os.getpid()
+
+    def terminate(signum: int, _frame: FrameType | None) -> None:
+        if os.getpid() != command:  # a forked child: end as SIGTERM would have ended it
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _check_common_options(args: argparse.Namespace) -> None:
+    """Options several commands share, checked before any work: a ``--cluster`` that is not
+    a scheduler address is refused; ``--workers`` beyond this machine's cores is capped, with
+    a note (more processes than cores only compete for them)."""
+    cluster = getattr(args, "cluster", None)
+    if cluster:
+        from ..experiments.parallel import check_cluster_address
+
+        check_cluster_address(cluster)
+    workers = getattr(args, "workers", None)
+    if workers is not None:
+        from ..experiments.parallel import available_cores
+
+        cores = available_cores()
+        if workers > cores and not cluster:
+            print(
+                f"note: --workers {workers} is more than the {cores} cores this process may "
+                f"use; using {cores}",
+                file=sys.stderr,
+            )
+            args.workers = cores
+
+
 def _error_message(exc: Exception) -> str | None:
     """The message of an error shown without a traceback (then exit 2): bad input (one line per
-    problem), an output folder that may not be replaced, an unreachable cluster; None for any
-    other error, a bug, whose traceback is wanted. The classes are imported only once something
-    was raised, to keep them out of the start-up."""
+    problem), an output folder that may not be replaced or made, an unusable cluster, a file
+    that cannot be read or written (a full disk, no permission); None for any other error, a
+    bug, whose traceback is wanted. The classes are imported only once something was raised,
+    to keep them out of the start-up."""
     from ..experiments.parallel import ClusterError
     from ..inputs.validation import InputError
     from ..output.folders import OutputFolderError
@@ -71,6 +134,10 @@ def _error_message(exc: Exception) -> str | None:
         return "\n".join(f"error: {line}" for line in str(exc).splitlines())
     if isinstance(exc, OutputFolderError | ClusterError):
         return f"error: {exc}"
+    if isinstance(exc, OSError):
+        reason = (exc.strerror or str(exc)).lower()
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"error: {where}{reason}"
     return None
 
 

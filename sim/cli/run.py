@@ -14,11 +14,14 @@ from .common import (
     add_cluster,
     add_out,
     add_workers,
+    add_yes,
     command_line,
+    confirm_cost,
     non_negative_int,
     positive_float,
     positive_int,
     progress_bar,
+    reading_inputs,
     replications,
     require_module,
     results_target,
@@ -27,7 +30,7 @@ from .common import (
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..experiments.runner import ScenarioResults
+    from ..experiments.runner import CostEstimate, ScenarioResults
     from ..experiments.stopping import ReplicationRule
     from ..inputs.scenario import ResolvedScenario
     from ..output.folders import Clock
@@ -88,6 +91,7 @@ def add_parser(subparsers: Subparsers) -> None:
         action="store_true",
         help="also write every household's event log as events.parquet (needs pyarrow)",
     )
+    add_yes(parser)
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -106,13 +110,15 @@ def run_command(args: argparse.Namespace) -> int:
     from ..output.folders import Clock, atomic_folder, run_manifest, write_results
 
     rule = _checked_rule(args)
-    resolved_list = load_scenarios(
-        args.scenario,
-        args.overrides,
-        years=args.years,
-        seed=args.seed,
-        replications=None if rule else args.replications,
-    )
+    with reading_inputs():
+        resolved_list = load_scenarios(
+            args.scenario,
+            args.overrides,
+            years=args.years,
+            seed=args.seed,
+            replications=None if rule else args.replications,
+        )
+    confirm_cost(_estimate(resolved_list, args, rule), args.scenario, args)
     clock = Clock.start()
     sweep = len(resolved_list) > 1
     name = args.scenario.stem if sweep else resolved_list[0].name
@@ -189,6 +195,22 @@ def _print_point(i: int, count: int, point: SweepPoint) -> None:
     values = ", ".join(f"{k} = {toml_value(v)}" for k, v in point.values.items())
     print(f"point {i + 1} of {count} ({values}): {point.folder}")
     _print_headline(point.summary, indent="  ")
+
+
+def _estimate(
+    resolved_list: list[ResolvedScenario], args: argparse.Namespace, rule: ReplicationRule | None
+) -> CostEstimate:
+    """The run's cost: each scenario's replications (per posterior draw with ``--posterior``;
+    with ``--replications auto`` the most the rule may run)."""
+    from ..experiments.runner import estimate_cost
+
+    def count(resolved: ResolvedScenario) -> int:
+        if rule is not None:
+            return rule.cap
+        return resolved.scenario.replications * (args.posterior or 1)
+
+    runs = [(resolved, count(resolved)) for resolved in resolved_list]
+    return estimate_cost(runs, workers=args.workers, cluster=bool(args.cluster))
 
 
 def _checked_rule(args: argparse.Namespace) -> ReplicationRule | None:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import EXIT_INPUT
+from .common import EXIT_INPUT, reading_inputs
 
 if TYPE_CHECKING:
     from .common import Subparsers
@@ -27,7 +27,8 @@ def validate_command(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
         try:
-            resolved = load_scenarios(path)
+            with reading_inputs():
+                resolved = load_scenarios(path)
         except InputError as exc:
             failed += 1
             print(f"error: {exc}", file=sys.stderr)

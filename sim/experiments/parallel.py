@@ -10,6 +10,8 @@ whatever the number of workers and wherever they run.
 from __future__ import annotations
 
 import os
+import re
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -28,24 +30,81 @@ R = TypeVar("R")
 Task = Callable[[ResolvedScenario, int, bool], R]
 
 
+#: a Dask scheduler's address: ``[tcp|tls|ws|wss|ucx://]HOST:PORT`` (HOST a name, an IPv4
+#: address or a bracketed IPv6 one)
+CLUSTER_ADDRESS = re.compile(
+    r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$"
+)
+
+
 class ClusterError(Exception):
-    """The Dask cluster cannot be used (not installed, or not reachable)."""
+    """The Dask cluster cannot be used (a malformed address, not installed, not reachable)."""
+
+
+def check_cluster_address(address: str) -> None:
+    """Refuse, before any work, an address no Dask scheduler can have (``notaurl``)."""
+    if not CLUSTER_ADDRESS.match(address):
+        raise ClusterError(
+            f"--cluster {address}: not a Dask scheduler address; write tcp://HOST:PORT "
+            "(e.g. tcp://10.0.0.5:8786, as the scheduler prints when it starts)"
+        )
+
+
+def available_cores() -> int:
+    """The cores this process may run on: its CPU affinity where the system has one (a batch
+    scheduler's or a container's share of the machine), else the machine's count."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # no affinity on this system (macOS, Windows)
+        return max(os.cpu_count() or 1, 1)
 
 
 def default_workers() -> int:
-    return max(os.cpu_count() or 1, 1)
+    return available_cores()
+
+
+def worker_count(asked: int | None) -> int:
+    """The worker processes to start: as asked (all cores if not), never more than the cores,
+    where more processes would only compete for them (the numbers are the same either way)."""
+    return min(asked or default_workers(), available_cores())
+
+
+def _start_worker() -> None:
+    """Run first in each pool worker: SIGTERM ends it at once. A forked worker inherits the
+    command line's SIGTERM handler, which would turn the signal into an exception sent back as
+    the replication's result; the parent, not the worker, decides how a run ends."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def new_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool of ``workers`` (capped at the cores) whose workers end on SIGTERM."""
+    return ProcessPoolExecutor(max_workers=worker_count(workers), initializer=_start_worker)
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool whose results are no longer wanted (an interrupt, an error): its workers
+    are terminated rather than left to finish the replications they are running, which could
+    take minutes; a clean shutdown would wait for them."""
+    for process in list((pool._processes or {}).values()):
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextmanager
 def local_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
     """A process pool to share across several :func:`map_replications` calls, shut down on
-    exit; None for a single worker (tasks then run in this process)."""
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    exit (stopped at once on an error or interrupt); None for a single worker (tasks then run
+    in this process)."""
+    pool = new_pool(workers) if worker_count(workers) > 1 else None
     try:
         yield pool
-    finally:
+    except BaseException:
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            stop_pool(pool)
+        raise
+    if pool is not None:
+        pool.shutdown(cancel_futures=True)
 
 
 def map_replications(
@@ -66,7 +125,7 @@ def map_replications(
     """
     if cluster:
         return _map_dask(cluster, run, scenarios, reps, events, progress)
-    if pool is None and (workers <= 1 or len(reps) <= 1):
+    if pool is None and (worker_count(workers) <= 1 or len(reps) <= 1):
         return _map_here(run, scenarios, reps, events, progress)
     return _map_pool(run, scenarios, reps, events, progress, workers, pool)
 
@@ -99,15 +158,18 @@ def _map_pool(
     """Run the tasks on ``pool``, or on a pool of at most ``workers`` made (and closed) here."""
     out: list[R] = []
     own = pool is None
-    executor = pool or ProcessPoolExecutor(max_workers=min(workers, len(reps)))
+    executor = pool or new_pool(min(workers, len(reps)))
     try:
         for result in executor.map(run, scenarios, reps, [events] * len(reps)):
             out.append(result)
             if progress:
                 progress(len(out), len(reps))
-    finally:
+    except BaseException:
         if own:
-            executor.shutdown(cancel_futures=True)
+            stop_pool(executor)
+        raise
+    if own:
+        executor.shutdown(cancel_futures=True)
     return out
 
 
@@ -120,6 +182,7 @@ def _map_dask(
     progress: ProgressCallback | None,
 ) -> list[R]:
     """Run the tasks on a Dask cluster; results come back in task order."""
+    check_cluster_address(address)
     try:
         from dask.distributed import Client
     except ImportError:
@@ -130,6 +193,8 @@ def _map_dask(
         client = Client(address, timeout=DASK_CONNECT_TIMEOUT)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    except ValueError as exc:  # an address Dask's own parser refuses
+        raise ClusterError(f"--cluster {address}: not a Dask scheduler address ({exc})") from None
     out: list[R] = []
     with client:
         futures = client.map(run, list(scenarios), list(reps), [events] * len(reps), pure=False)

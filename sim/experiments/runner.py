@@ -10,16 +10,19 @@ of workers. How many replications are enough is :mod:`sim.experiments.stopping`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from .. import compiled
+from ..domain import DAYS_PER_YEAR
 from ..inputs.scenario import ResolvedScenario
 from ..metrics import replication_kpis, summarise
 from ..model.caseload import CaseloadModel, rare_garbage_collection
 from .paired import paired_differences
-from .parallel import ProgressCallback, default_workers, map_replications
+from .parallel import ProgressCallback, map_replications, worker_count
 
 
 @dataclass
@@ -76,9 +79,14 @@ def run_replication(
     with rare_garbage_collection():
         model = CaseloadModel(resolved, replication, events=events)
         output = model.run()
-        kpis = replication_kpis(output, model.first_day, model.report_from, model.end)
+        period = (model.first_day, model.report_from, model.end)
+        # The finished run is freed before the KPIs are computed, so that its state (every
+        # booked contact's draws, the households) and the KPIs' tables are not held at once:
+        # at city scale over 10 years the worker's peak is 13 MB lower, and it keeps 22 MB
+        # less between replications (benchmarks/memory_horizon.py, docs/performance.md).
         model.release()
         del model
+        kpis = replication_kpis(output, *period)
     monthly = output.monthly
     monthly.insert(0, "replication", replication)
     log = output.events
@@ -122,7 +130,7 @@ def run_scenarios(
         [resolved_list[i] for i, _ in tasks],
         [rep for _, rep in tasks],
         events=events,
-        workers=workers or default_workers(),
+        workers=worker_count(workers),
         progress=progress,
         cluster=cluster,
     )
@@ -183,3 +191,80 @@ def collect_results(
     logs = [r.events for r in results if r.events is not None]
     events = pd.concat(logs, ignore_index=True) if logs else None
     return ScenarioResults(resolved, monthly, per_rep, summarise(per_rep), events)
+
+
+# --- what a run will cost ---------------------------------------------------------------
+
+CONFIRM_ABOVE_SECONDS = 600.0
+"""Runs estimated to take longer than this (10 minutes) start only when confirmed
+(``--yes``): a slip such as 100 000 replications × 50 years would otherwise run for days."""
+
+SECONDS_PER_HOUSEHOLD_YEAR = {"compiled": 65e-6, "python": 100e-6}
+"""One worker's time per household-year simulated, by model build: the city-scale benchmark's
+(``benchmarks/bench_city.py``, docs/performance.md; 15 000 households, the slowest rate per
+household measured, so smaller units come out on the safe side), on the project's 2-core
+machine. Another machine is faster or slower by its own factor."""
+
+HOUSEHOLDS_PER_ANNUAL_CONTACT = 0.175
+"""Open households per contact a year, in a unit whose staff keep up: the baseline's 558
+households a month for its 3 191 contacts a year (Little's law: the caseload follows the
+inflow). An overloaded unit holds fewer cases but as many waiting, and costs as much."""
+
+SECONDS_PER_MONTH_ROW = 3e-5
+"""Gathering and writing one replication-month (a row of monthly.csv, and its part of the
+report's figures): 25 µs measured with the baseline's rows; it matters only for very many
+replications (100 000 × 50 years: 60 million rows, half an hour)."""
+
+FIXED_SECONDS = 5.0
+"""Starting the command and the workers, and the report's figures, whatever the run's size
+(3 s measured for the report of a short baseline run)."""
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """What a run will cost, estimated before it starts (:func:`estimate_cost`)."""
+
+    replications: int
+    household_years: float  # replications × simulated years (warm-up too) × households
+    month_rows: int  # rows of monthly.csv
+    workers: int  # parallel processes (1 on a Dask cluster: its size is not known here)
+    seconds: float  # wall time on those workers
+    cluster: bool = False  # on a Dask cluster: ``seconds`` is one worker's compute time
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.seconds > CONFIRM_ABOVE_SECONDS
+
+
+def scenario_households(resolved: ResolvedScenario) -> float:
+    """The size of a scenario in households: its opening caseload or the caseload its contact
+    volume sustains (``contacts.per_year`` × the largest ``organisation.contacts_scale`` of its
+    timeline × :data:`HOUSEHOLDS_PER_ANNUAL_CONTACT`), whichever is larger."""
+    scale = max(settings.organisation.contacts_scale for settings in resolved.timeline)
+    sustained = HOUSEHOLDS_PER_ANNUAL_CONTACT * resolved.parameters.contacts.per_year * scale
+    return max(float(resolved.scenario.initial_caseload.households), sustained)
+
+
+def simulated_years(resolved: ResolvedScenario) -> float:
+    """Years one replication simulates: the horizon and the warm-up before it."""
+    sc = resolved.scenario
+    return (sc.horizon_days + sc.warmup_days) / DAYS_PER_YEAR
+
+
+def estimate_cost(
+    runs: Sequence[tuple[ResolvedScenario, int]], *, workers: int | None, cluster: bool = False
+) -> CostEstimate:
+    """The cost of running each scenario the given number of times: replications × simulated
+    years × households, at this build's :data:`SECONDS_PER_HOUSEHOLD_YEAR`, shared by the
+    workers (as many as there are replications at most), plus writing the monthly rows and a
+    fixed start (:data:`SECONDS_PER_MONTH_ROW`, :data:`FIXED_SECONDS`). A
+    rough figure (a factor of two either way), to catch runs hours or days long before they
+    start; on a cluster it is the compute time of one worker."""
+    build = "compiled" if compiled.implementation() == "compiled" else "python"
+    replications = sum(n for _, n in runs)
+    work = sum(n * simulated_years(r) * scenario_households(r) for r, n in runs)
+    rows = sum(n * math.ceil(r.scenario.horizon_days / (DAYS_PER_YEAR / 12)) for r, n in runs)
+    parallel = 1 if cluster else max(1, min(worker_count(workers), replications))
+    model = work * SECONDS_PER_HOUSEHOLD_YEAR[build] / parallel
+    seconds = FIXED_SECONDS + model + rows * SECONDS_PER_MONTH_ROW
+    return CostEstimate(replications, work, rows, parallel, seconds, cluster)

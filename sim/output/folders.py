@@ -9,11 +9,13 @@ can still act.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import platform
+import secrets
 import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -312,36 +314,105 @@ def default_folder(results_root: Path, name: str, started: datetime) -> Path:
 
 
 class OutputFolderError(Exception):
-    pass
+    """The output folder cannot be (re)placed: a message naming it and what to do."""
 
 
 def check_target(target: Path) -> None:
-    """Refuse to replace a folder that is not an earlier results folder."""
+    """Refuse, before any work, an output folder that would fail at the end: a file, a folder
+    that is not an earlier results folder, or a place where no folder can be made (a file on
+    the way, no permission to write). Missing parent folders are fine: they are made."""
     if target.exists():
         if not target.is_dir():
-            raise OutputFolderError(f"{target} exists and is not a folder")
+            raise OutputFolderError(f"{target} exists and is not a folder; choose another --out")
         if any(target.iterdir()) and not (target / MANIFEST).exists():
             raise OutputFolderError(
                 f"{target} exists, is not empty and is not a results folder (no {MANIFEST}); "
                 "choose another --out"
             )
+    nearest = _nearest_existing(target.parent)
+    if not nearest.is_dir():
+        raise OutputFolderError(
+            f"{target}: {nearest} is a file, not a folder; choose another --out"
+        )
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise OutputFolderError(
+            f"{target}: no permission to write in {nearest}; choose another --out"
+        )
+
+
+def _nearest_existing(folder: Path) -> Path:
+    """``folder`` or its nearest ancestor that exists (as a file or a folder)."""
+    folder = folder.absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def earlier_results(target: Path) -> str | None:
+    """When ``target`` is an earlier results folder (which a run replaces): when that run
+    started, from its manifest (``2026-12-02 02:42 UTC``; "at an unknown time" if the
+    manifest cannot be read); None otherwise."""
+    manifest = target / MANIFEST
+    if not manifest.is_file():
+        return None
+    try:
+        started = datetime.fromisoformat(json.loads(manifest.read_text("utf-8"))["started"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "at an unknown time"
+    return started.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @contextmanager
 def atomic_folder(target: Path) -> Iterator[Path]:
-    """Yield a hidden work folder; on success it replaces ``target``, on failure it is removed."""
+    """Yield a hidden work folder; on success it replaces ``target``, on failure (an error,
+    Ctrl-C, SIGTERM turned into an interrupt by the command line) it is removed and an earlier
+    ``target`` is left as it was."""
     check_target(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".incomplete-{target.name}-", dir=target.parent))
+    work = _work_folder(target)
     try:
         yield work
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    old: Path | None = None
-    if target.exists():
-        old = target.parent / f".replaced-{target.name}-{work.name[-8:]}"
-        target.rename(old)
-    work.rename(target)
+    old = target.parent / f".replaced-{target.name}-{work.name[-8:]}" if target.exists() else None
+    try:
+        if old is not None:
+            target.rename(old)
+        work.rename(target)
+    except BaseException:  # interrupted between the two renames: put the earlier folder back
+        if old is not None and old.exists() and not target.exists():
+            old.rename(target)
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _work_folder(target: Path) -> Path:
+    """The hidden ``.incomplete-*`` folder beside ``target`` (parents made as needed); a
+    failure to make it is an :class:`OutputFolderError` naming the folder and the reason."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return _new_folder(target.parent, f".incomplete-{target.name}-")
+    except OSError as exc:
+        where = exc.filename or target.parent
+        reason = (exc.strerror or str(exc)).lower()
+        raise OutputFolderError(
+            f"{target}: cannot make a folder in {Path(where).parent} ({reason}); "
+            "choose another --out"
+        ) from None
+
+
+def _new_folder(parent: Path, prefix: str) -> Path:
+    """A new folder ``parent/PREFIX<8 hex digits>``, with the permissions the user's umask
+    gives (as any folder they make). ``tempfile.mkdtemp`` would make it ``drwx------``
+    whatever the umask, and the results folder it is renamed into would keep that, so that
+    colleagues on a shared drive could not open it."""
+    for _ in range(100):
+        folder = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            folder.mkdir()  # mode 0o777, less the umask
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(errno.EEXIST, "no free name for a work folder", str(parent / prefix))

@@ -1,0 +1,531 @@
+"""Faults of the environment end like bad input: one line naming the file and what to do, exit
+2, no traceback, no half-written results. Issue 16, items 5-9: unreadable inputs, an output
+folder that cannot be made, a malformed cluster address, a full disk; SIGTERM; the results
+folder's permissions; what a run will cost, and the workers' cap; a replication's memory.
+
+The tests run as root, for whom ``chmod 000`` does not stop reads or writes: unreadable files
+and unwritable folders are simulated by making ``Path.open``, ``os.mkdir`` or ``os.access``
+fail as the system would (with the same ``PermissionError``); the real ``chmod`` variants run
+only when the suite is not run as root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pathlib
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main as cli
+from sim.experiments import parallel, runner
+
+from .conftest import PARAMETERS
+
+AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("error: ")]
+
+
+def _deny_open(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
+    """``denied`` cannot be opened (as a file without read permission for a normal user)."""
+    real_open = pathlib.Path.open
+    denied = denied.resolve()
+
+    def refusing_open(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if self.resolve() == denied:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pathlib.Path, "open", refusing_open)
+
+
+@pytest.fixture
+def family(write, tmp_path):
+    """A child scenario extending a parent that names a parameter set of its own folder."""
+    shutil.copy(PARAMETERS, tmp_path / "parameters.toml")
+    from .conftest import SMALL
+
+    parent_text = SMALL.replace(PARAMETERS.as_posix(), "parameters.toml")
+    write("parent.toml", parent_text)
+    child = write("child.toml", 'extends = "parent.toml"\nname = "child"\n')
+    return {
+        "child": child,
+        "parent": tmp_path / "parent.toml",
+        "parameters": tmp_path / "parameters.toml",
+    }
+
+
+# --- item 5: unreadable inputs, an output folder that cannot be made, --cluster ----------------
+
+
+@pytest.mark.parametrize("unreadable", ["child", "parent", "parameters"])
+def test_an_unreadable_input_file_is_one_line_naming_it(
+    family, unreadable, tmp_path, monkeypatch, capsys
+):
+    _deny_open(monkeypatch, family[unreadable])
+    out = tmp_path / "never"
+    assert cli.main(["run", str(family["child"]), "--out", str(out), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert _error_lines(err) == err.strip().splitlines()
+    assert len(_error_lines(err)) == 1
+    assert str(family[unreadable].resolve().name) in err
+    assert "cannot be read (permission denied)" in err
+    assert "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".incomplete-*"))
+
+
+def test_validate_and_compare_report_an_unreadable_file(family, small, monkeypatch, capsys):
+    _deny_open(monkeypatch, family["parameters"])
+    assert cli.main(["validate", str(small), str(family["child"])]) == 2
+    captured = capsys.readouterr()
+    assert f"ok: {small}" in captured.out  # one unreadable file does not hide the others
+    assert "parameters.toml: cannot be read (permission denied)" in captured.err
+    assert cli.main(["compare", str(small), str(family["child"])]) == 2
+    assert "parameters.toml: cannot be read" in capsys.readouterr().err
+
+
+def test_a_folder_where_a_file_is_expected(family, tmp_path, capsys):
+    family["parameters"].unlink()
+    family["parameters"].mkdir()
+    assert cli.main(["run", str(family["child"]), "--out", str(tmp_path / "x")]) == 2
+    assert "parameters.toml: is a folder, expected a TOML file" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(AS_ROOT, reason="root reads a file whatever its permissions")
+def test_a_really_unreadable_file(family, tmp_path, capsys):
+    family["parent"].chmod(0)
+    try:
+        assert cli.main(["run", str(family["child"]), "--out", str(tmp_path / "x")]) == 2
+    finally:
+        family["parent"].chmod(stat.S_IRUSR | stat.S_IWUSR)
+    assert "parent.toml: cannot be read (permission denied)" in capsys.readouterr().err
+
+
+def test_out_under_a_file(small, tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    for out in (tmp_path / "afile" / "run", tmp_path / "afile" / "deeper" / "run"):
+        assert cli.main(["run", str(small), "--out", str(out), "--workers", "1"]) == 2
+        err = capsys.readouterr().err
+        assert err.strip() == f"error: {out}: {tmp_path / 'afile'} is a file, not a folder; " \
+            "choose another --out"  # fmt: skip
+    assert (tmp_path / "afile").read_text() == "x"
+    assert not list(tmp_path.glob(".incomplete-*"))
+
+
+def test_out_is_a_file(small, tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    assert cli.main(["run", str(small), "--out", str(tmp_path / "afile")]) == 2
+    assert "exists and is not a folder; choose another --out" in capsys.readouterr().err
+
+
+def test_out_whose_parents_are_missing_makes_them(small, tmp_path):
+    """Missing parent folders are made (as ``results/`` is): ``--out results/fit-full`` works
+    in a fresh checkout."""
+    out = tmp_path / "new" / "deeper" / "run"
+    args = ["run", str(small), "--out", str(out), "--workers", "1", "--replications", "1"]
+    assert cli.main([*args, "--years", "0.1"]) == 0
+    assert (out / "manifest.json").exists()
+
+
+def test_out_in_a_folder_without_write_permission(small, tmp_path, monkeypatch, capsys):
+    """Refused before anything runs (``os.access``, as for a normal user in a folder of
+    another's), and, should the check pass but making the folder fail, at that point."""
+    denied = tmp_path / "shared"
+    denied.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda p, mode: False if Path(p) == denied else real_access(p, mode)
+    )
+    ran = []
+    monkeypatch.setattr("sim.experiments.runner.run_scenario", lambda *a, **k: ran.append(1))
+    out = denied / "run"
+    assert cli.main(["run", str(small), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"error: {out}: no permission to write in {denied}; choose another --out"
+    assert not ran
+
+
+def test_out_folder_that_cannot_be_made(small, tmp_path, monkeypatch, capsys):
+    """The folder cannot be made after the checks passed (a read-only file system, a change
+    of permissions meanwhile): the same kind of message, when it happens."""
+    real_mkdir = os.mkdir
+    ro = tmp_path / "ro"
+    ro.mkdir()
+
+    def refusing_mkdir(path: str | Path, *args: int, **kwargs: int) -> None:
+        if Path(path).parent == ro:
+            raise PermissionError(13, "Permission denied", str(path))
+        real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", refusing_mkdir)
+    out = ro / "run"
+    assert cli.main(["run", str(small), "--out", str(out), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        f"error: {out}: cannot make a folder in {ro} (permission denied); choose another --out"
+    )
+
+
+@pytest.mark.skipif(AS_ROOT, reason="root writes in a folder whatever its permissions")
+def test_out_in_a_really_read_only_folder(small, tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        assert cli.main(["run", str(small), "--out", str(ro / "run")]) == 2
+    finally:
+        ro.chmod(stat.S_IRWXU)
+    assert "no permission to write in" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("address", ["notaurl", "tcp://host", "http://host:8786/", "host:port"])
+def test_a_malformed_cluster_address_is_refused_before_any_work(small, tmp_path, address, capsys):
+    out = tmp_path / "x"
+    assert cli.main(["run", str(small), "--out", str(out), "--cluster", address]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        f"error: --cluster {address}: not a Dask scheduler address; write tcp://HOST:PORT "
+        "(e.g. tcp://10.0.0.5:8786, as the scheduler prints when it starts)"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["tcp://10.0.0.5:8786", "127.0.0.1:8786", "tls://sched.example.org:8786", "tcp://[::1]:8786"],
+)
+def test_well_formed_cluster_addresses_pass(address):
+    parallel.check_cluster_address(address)
+
+
+def test_faults_from_the_console_script_have_no_traceback(small, tmp_path):
+    (tmp_path / "afile").write_text("x")
+    for extra in (["--out", str(tmp_path / "afile" / "x")], ["--cluster", "notaurl"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "sim.cli", "run", str(small), *extra],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_a_disk_error_while_writing_is_one_line(small, tmp_path, monkeypatch, capsys):
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device", str(tmp_path / "out" / "monthly.csv"))
+
+    monkeypatch.setattr("sim.output.folders.write_tables", full)
+    out = tmp_path / "out"
+    assert cli.main(["run", str(small), "--out", str(out), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"error: {out / 'monthly.csv'}: no space left on device"
+    assert not out.exists() and not list(tmp_path.glob(".incomplete-*"))
+
+
+# --- item 6: SIGTERM ends like Ctrl-C ------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif(
+    not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+    reason="finds the workers in /proc/PID/task/PID/children (Linux)",
+)
+def test_sigterm_to_the_command_ends_it_like_ctrl_c(small, tmp_path):
+    """``kill PID`` (SIGTERM to the command only, as a scheduler or a user sends it) while the
+    workers run: exit 143, a one-line message, no ``.incomplete-*`` folder, the workers gone."""
+    out = tmp_path / "terminated"
+    command = [sys.executable, "-m", "sim.cli", "run", str(small), "--out", str(out),
+               "--replications", "400", "--years", "3", "--workers", "2"]  # fmt: skip
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".incomplete-*")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.5)  # the workers are running replications
+        workers = _children(proc.pid)
+        assert proc.poll() is None, "the run ended before it could be terminated"
+        assert workers, "no worker processes to check"
+        os.kill(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:  # whatever happened, leave no process of this test behind
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines()[-1] == "terminated: no results were written"
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert not list(tmp_path.glob(".incomplete-*"))
+    time.sleep(0.5)
+    assert not [w for w in workers if Path(f"/proc/{w}").exists()], "workers left running"
+
+
+def test_sigterm_in_process_exits_143(small, tmp_path, monkeypatch, capsys):
+    def terminated(*args: object, **kwargs: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises before this ends
+        raise AssertionError("SIGTERM did not interrupt the command")
+
+    monkeypatch.setattr("sim.experiments.runner.run_scenario", terminated)
+    out = tmp_path / "t"
+    before = signal.getsignal(signal.SIGTERM)
+    assert cli.main(["run", str(small), "--out", str(out)]) == 143
+    assert "terminated: no results were written" in capsys.readouterr().err
+    assert not out.exists() and not list(tmp_path.glob(".incomplete-*"))
+    assert signal.getsignal(signal.SIGTERM) is before  # restored for whoever called main
+
+
+def test_an_interrupt_while_replacing_keeps_the_earlier_results(small, tmp_path, monkeypatch):
+    out = tmp_path / "keep"
+    args = ["run", str(small), "--out", str(out), "--workers", "1", "--replications", "1"]
+    assert cli.main(args) == 0
+    before = (out / "summary.csv").read_text()
+    real_rename = pathlib.Path.rename
+
+    def interrupted_rename(self: Path, target: Path) -> Path:
+        if self.name.startswith(".incomplete-"):
+            raise KeyboardInterrupt  # between moving the earlier folder away and this one in
+        return real_rename(self, target)
+
+    monkeypatch.setattr(pathlib.Path, "rename", interrupted_rename)
+    assert cli.main([*args, "--seed", "3"]) == 130
+    assert (out / "summary.csv").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+# --- item 7: the results folder's permissions; replacing is announced ----------------------
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_results_folder_follows_the_umask(small, tmp_path, umask):
+    out = tmp_path / "shared"
+    previous = os.umask(umask)
+    try:
+        args = ["run", str(small), "--out", str(out), "--workers", "1", "--replications", "1"]
+        assert cli.main([*args, "--years", "0.1"]) == 0
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask
+    assert stat.S_IMODE((out / "summary.csv").stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE((out / "figures").stat().st_mode) == 0o777 & ~umask
+
+
+def test_replacing_earlier_results_says_so(small, tmp_path, capsys):
+    out = tmp_path / "again"
+    args = ["run", str(small), "--out", str(out), "--workers", "1", "--replications", "1"]
+    assert cli.main(args) == 0
+    assert "earlier results" not in capsys.readouterr().err
+    started = datetime.fromisoformat(json.loads((out / "manifest.json").read_text())["started"])
+    assert cli.main(args) == 0
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        f"note: {out} holds earlier results (of a run started "
+        f"{started.strftime('%Y-%m-%d %H:%M')} UTC); they are replaced when this one completes"
+    ]
+    (out / "manifest.json").write_text("{not json")
+    assert cli.main(args) == 0
+    assert "(of a run started at an unknown time)" in capsys.readouterr().err
+
+
+# --- item 8: what a run will cost; the workers' cap ----------------------------------------
+
+
+def _no_runs(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    ran: list[object] = []
+
+    def record(*args: object, **kwargs: object) -> None:
+        ran.append(args)
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr("sim.experiments.runner.run_scenarios", record)
+    return ran
+
+
+def test_a_long_run_is_refused_without_yes(small, tmp_path, monkeypatch, capsys):
+    ran = _no_runs(monkeypatch)
+    out = tmp_path / "huge"
+    args = ["run", str(small), "--out", str(out), "--replications", "100000", "--years", "50"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"error: {small}: this run is estimated at about ")
+    assert "100000 replications" in line and line.endswith("; add --yes to start it")
+    assert not ran and not out.exists()
+
+
+def test_compare_is_refused_too(small, write, tmp_path, monkeypatch, capsys):
+    _no_runs(monkeypatch)
+    alt = write("alt.toml", f'extends = "{small.name}"\nname = "alt"\n')
+    args = ["compare", str(small), str(alt), "--replications", "100000", "--years", "50"]
+    assert cli.main([*args, "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "200000 replications" in err and "add --yes to start it" in err
+
+
+def test_yes_starts_it_with_a_note(small, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(runner, "CONFIRM_ABOVE_SECONDS", 0.0)
+    out = tmp_path / "yes"
+    args = ["run", str(small), "--out", str(out), "--workers", "1", "--replications", "1"]
+    assert cli.main(args) == 2
+    assert "add --yes" in capsys.readouterr().err
+    assert cli.main([*args, "--yes"]) == 0
+    assert "note: this run is estimated at about" in capsys.readouterr().err
+    assert (out / "manifest.json").exists()
+
+
+@pytest.mark.parametrize(("answer", "status"), [("y\n", 0), ("n\n", 2), ("", 2)])
+def test_at_a_terminal_it_asks(small, tmp_path, monkeypatch, capsys, answer, status):
+    import io
+
+    monkeypatch.setattr(runner, "CONFIRM_ABOVE_SECONDS", 0.0)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal(answer))
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    args = ["run", str(small), "--out", str(tmp_path / "ask"), "--workers", "1",
+            "--replications", "1", "--years", "0.1"]  # fmt: skip
+    assert cli.main(args) == status
+    assert "Start it? [y/N]" in sys.stderr.getvalue()
+
+
+def test_an_ordinary_run_says_nothing_about_cost(small, tmp_path, capsys):
+    args = [
+        "run",
+        str(small),
+        "--out",
+        str(tmp_path / "o"),
+        "--workers",
+        "1",
+        "--replications",
+        "1",
+    ]
+    assert cli.main([*args, "--years", "0.1"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_the_estimate_scales_with_replications_years_and_households(small):
+    from sim.inputs.loading import load_scenarios
+
+    def estimate(overrides: list[str], workers: int = 1, n: int = 10) -> runner.CostEstimate:
+        resolved = load_scenarios(small, overrides)[0]
+        return runner.estimate_cost([(resolved, n)], workers=workers)
+
+    one = estimate([])
+    assert one.replications == 10 and one.month_rows == 10 * 12
+    assert estimate(["horizon_years=2"]).household_years == pytest.approx(2 * one.household_years)
+    assert estimate([], n=20).household_years == pytest.approx(2 * one.household_years)
+    assert estimate(["warmup_days=365"]).household_years == pytest.approx(
+        2 * one.household_years, rel=0.01
+    )  # the warm-up is simulated too
+    scaled = estimate(["organisation.contacts_scale=10"])
+    assert scaled.household_years > 5 * one.household_years  # contacts drive the size
+    assert scaled.seconds > one.seconds
+    two = estimate(["organisation.contacts_scale=10"], workers=2)
+    fixed = runner.FIXED_SECONDS + two.month_rows * runner.SECONDS_PER_MONTH_ROW
+    assert two.seconds - fixed == pytest.approx((scaled.seconds - fixed) / 2)
+    resolved = load_scenarios(small, [])[0]
+    per_year = resolved.parameters.contacts.per_year
+    assert runner.scenario_households(resolved) == pytest.approx(
+        max(300, runner.HOUSEHOLDS_PER_ANNUAL_CONTACT * per_year)
+    )
+    big = load_scenarios(small, ["initial_caseload.by_class={a = 0, b = 20000, c = 0}"])[0]
+    assert runner.scenario_households(big) == 20000
+
+
+def test_the_threshold_is_ten_minutes_of_the_baseline(monkeypatch):
+    """The baseline as shipped (20 × 6 years) starts at once; 2 000 replications × 50 years
+    ask first (an hour or more on 2 cores)."""
+    from sim.inputs.loading import load_scenarios
+
+    baseline = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+    resolved = load_scenarios(baseline)[0]
+    assert not runner.estimate_cost([(resolved, 20)], workers=2).needs_confirmation
+    long = load_scenarios(baseline, years=50)[0]
+    assert runner.estimate_cost([(long, 2000)], workers=2).needs_confirmation
+
+
+def test_workers_beyond_the_cores_are_capped(small, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    pools: list[int] = []
+    real = parallel.ProcessPoolExecutor
+
+    def counting(max_workers: int, **kwargs: object) -> object:
+        pools.append(max_workers)
+        return real(max_workers=max_workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", counting)
+    out = tmp_path / "cap"
+    args = ["run", str(small), "--out", str(out), "--replications", "4", "--years", "0.1"]
+    assert cli.main([*args, "--workers", "1000"]) == 0
+    err = capsys.readouterr().err
+    assert "note: --workers 1000 is more than the 2 cores this process may use; using 2" in err
+    assert pools == [2]
+    assert json.loads((out / "manifest.json").read_text())["workers"] == 2
+    auto = ["run", str(small), "--out", str(out), "--replications", "auto", "--years", "0.1",
+            "--max-replications", "6", "--workers", "40"]  # fmt: skip
+    assert cli.main(auto) == 0
+    assert pools == [2, 2]
+
+
+def test_the_library_caps_workers_too(monkeypatch):
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    assert parallel.worker_count(1000) == 2
+    assert parallel.worker_count(None) == 2
+    assert parallel.worker_count(1) == 1
+
+
+# --- item 9: memory ------------------------------------------------------------------------
+
+
+def test_a_replication_is_freed_before_its_kpis_are_computed(small, monkeypatch):
+    """The finished run's state (every booked contact's draws, the households) is released
+    before the KPIs' tables are built, so that a worker never holds both."""
+    from sim.inputs.loading import load_scenarios
+
+    real_model, real_kpis = runner.CaseloadModel, runner.replication_kpis
+    seen: list[str] = []
+
+    class Watched:  # a proxy: the compiled model's class can be neither patched nor subclassed
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            self._model = real_model(*args, **kwargs)  # type: ignore[arg-type]
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._model, name)
+
+        def release(self) -> None:
+            seen.append("release")
+            self._model.release()
+
+    def kpis(*args: object) -> dict[str, float]:
+        seen.append("kpis")
+        return real_kpis(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "CaseloadModel", Watched)
+    monkeypatch.setattr(runner, "replication_kpis", kpis)
+    result = runner.run_replication(load_scenarios(small, ["horizon_years=0.2"])[0], 0)
+    assert seen == ["release", "kpis"]
+    assert result.kpis["mean_monthly_households"] > 0
