@@ -496,3 +496,24 @@ def test_more_social_worker_hours_never_lower_the_delivered_share(small):
         assert (
             m["social_worker_hours_delivered"] <= m["social_worker_hours_available"] + 1e-6
         ).all()
+
+
+def test_a_change_on_the_first_of_a_month_shows_from_that_month(small):
+    """A change ``at = 2015-07-01`` belongs to July: June's row still shows June's staff at its
+    end and pays June's assistance at June's rates (the month's end and the change fall at the
+    same instant; the month is recorded first)."""
+    text = small.read_text().replace("annual_turnover = 0.3", "annual_turnover = 0") + (
+        "\n[[changes]]\nat = 2015-07-01\nstaff.ongoing_social_workers.posts = 3\n"
+        "costs.assistance_sek_per_month_without_children = 1\n"
+        "costs.assistance_sek_per_month_with_children = 1\n"
+    )
+    path = small.parent / "july.toml"
+    path.write_text(text)
+    monthly = CaseloadModel(load_scenarios(path)[0], 0).run().monthly.set_index("month")
+    assert monthly.loc["2015-06", "staff_in_post_ongoing_social_workers"] == 11
+    assert monthly.loc["2015-07", "staff_in_post_ongoing_social_workers"] == 3
+    june, july = (
+        monthly.loc["2015-06", "assistance_paid_sek"],
+        monthly.loc["2015-07", "assistance_paid_sek"],
+    )
+    assert june > 1000 * july, "June was paid at July's rates"

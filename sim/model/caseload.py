@@ -126,10 +126,16 @@ class CaseloadModel:
         self.ledger.staff_settings_changed(self.env.now, settings.staff)
 
     def timed_changes(self) -> Generator[simpy.Event, Any, None]:
-        """Settings that change at stated dates (``[[changes]]``)."""
+        """Settings that change at stated dates (``[[changes]]``).
+
+        A change on the first of a month takes effect after the month that ends then has been
+        recorded (its staff at month's end, its payments at its own rates): the zero delay puts
+        the change behind the month's end, which was scheduled later but is due at the same time.
+        """
         for settings in self.resolved.timeline[1:]:
             day = (settings.since - self.first_day).days
             yield self.env.timeout(max(day - self.env.now, 0))
+            yield self.env.timeout(0)
             self.apply_settings(settings, initial=False)
 
     # initial state --------------------------------------------------------------------------
