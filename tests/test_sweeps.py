@@ -58,3 +58,16 @@ def test_a_sweeps_report_carries_each_points_warnings(small, tmp_path):
     page = (out / "report.html").read_text()
     warnings = page[page.index("<h2>Warnings</h2>") :]
     assert f"{second}: " in warnings[: warnings.index("</ul>")]
+
+
+def test_report_rebuilds_a_sweeps_report_across_its_points(small, tmp_path, capsys):
+    """``caseflow report`` on a sweep's folder rebuilds the report across the points too."""
+    out = tmp_path / "sw"
+    args = ["run", str(_sweep(small, "8, 11")), "--out", str(out), "--workers", "1"]
+    assert cli.main([*args, "--replications", "1"]) == 0
+    (out / "report.html").unlink()
+    capsys.readouterr()
+    assert cli.main(["report", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert "varies most" in page
+    assert str(out / "report.html") in capsys.readouterr().out

@@ -286,16 +286,22 @@ def _rebuild_run_report(folder: Path) -> Path:
 
 
 def rebuild_reports(folder: Path) -> list[Path]:
-    """Rebuild report.html of a run, of each point of a sweep, or of a comparison and each of
-    its scenarios (from the CSV files and manifests, without running anything). Returns the
-    reports a reader opens: the run's, each sweep point's, or the comparison's."""
+    """Rebuild report.html of a run, of a sweep and each of its points, or of a comparison and
+    each of its scenarios (from the CSV files and manifests, without running anything).
+    Returns the reports a reader opens: the run's, the sweep's and its points', or the
+    comparison's."""
     import pandas as pd
 
     from .report import render_comparison_report
 
     manifest = read_manifest(folder)
     if "sweep_of" in manifest:
-        return [_rebuild_run_report(folder / point["name"]) for point in manifest["points"]]
+        from .sweep_report import read_sweep_points, render_sweep_report
+
+        points = [_rebuild_run_report(folder / point["name"]) for point in manifest["points"]]
+        html = render_sweep_report(folder, read_sweep_points(folder, manifest), manifest)
+        write_text(folder, "report.html", html)
+        return [folder / "report.html", *points]
     if "comparison_of" not in manifest:
         return [_rebuild_run_report(folder)]
     names = manifest["comparison_of"]
