@@ -176,11 +176,15 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         "social_worker_utilisation",
         "ratio",
         "share",
-        "Social worker utilisation (load / norm capacity)",
+        "Social worker load against the caseload norm (above 1: above the norm)",
         rank=1,
     ),
     MonthColumn(
-        "administrator_utilisation", "ratio", "share", "Benefit administrator utilisation", rank=2
+        "administrator_utilisation",
+        "ratio",
+        "share",
+        "Benefit administrators' C cases against their norm",
+        rank=2,
     ),
     MonthColumn(
         "intake_utilisation",
@@ -189,20 +193,13 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         "Intake social worker utilisation (busy share)",
         rank=3,
     ),
-    MonthColumn(
-        "social_worker_hours",
-        "hours",
-        "hours per month",
-        "Social worker follow-up hours needed",
-        rank=2,
+    _stock(
+        "cases_above_norm",
+        "cases",
+        "Weighted cases social workers carry above the norm, month end",
+        rank=20,
     ),
-    MonthColumn(
-        "administrator_hours",
-        "hours",
-        "hours per month",
-        "Benefit administrator payment hours needed",
-        rank=3,
-    ),
+    _flow("handovers", "Cases that changed handler", rank=16),
     MonthColumn(
         "social_worker_hours_available",
         "hours",
@@ -210,10 +207,16 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         "Ongoing social worker hours available for cases",
     ),
     MonthColumn(
+        "social_worker_hours_needed",
+        "hours",
+        "hours per month",
+        "Ongoing social worker hours the cases need (plans, events)",
+    ),
+    MonthColumn(
         "social_worker_hours_delivered",
         "hours",
         "hours per month",
-        "Ongoing social worker case hours delivered (A and B)",
+        "Ongoing social worker case hours delivered",
     ),
     MonthColumn(
         "delivered_share_a", "ratio", "share", "Share of A cases' planned contact delivered"
@@ -222,16 +225,29 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         "delivered_share_b", "ratio", "share", "Share of B cases' planned contact delivered"
     ),
     MonthColumn(
+        "delivered_share_c", "ratio", "share", "Share of C cases' planned handling delivered"
+    ),
+    *(
+        _flow(f"follow_ups_{k}", f"Follow-ups delivered, class {k.upper()}", rank=17 + i)
+        for i, k in enumerate(CASE_CLASSES)
+    ),
+    MonthColumn(
         "administrator_hours_available",
         "hours",
         "hours per month",
         "Benefit administrator hours available for cases",
     ),
     MonthColumn(
+        "administrator_hours_needed",
+        "hours",
+        "hours per month",
+        "Benefit administrator hours the cases need (C cases, assisting on B)",
+    ),
+    MonthColumn(
         "administrator_hours_delivered",
         "hours",
         "hours per month",
-        "Benefit administrator payment hours delivered",
+        "Benefit administrator case hours delivered",
     ),
     MonthColumn(
         "delivered_share_administrators",

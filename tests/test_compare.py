@@ -20,8 +20,8 @@ def test_identical_scenarios_differ_by_exactly_zero(small):
 
 
 def test_paired_interval_is_narrower_than_unpaired(small):
-    """Four ongoing social workers (the norm binds from day one): the paired interval is much
-    narrower for most KPIs, and the extra cases below their class are a clear effect."""
+    """Four ongoing social workers (overloaded from day one): the paired interval is much
+    narrower for most KPIs, and the contact B cases lose is a clear effect."""
     cmp = sim.compare(
         small,
         sim.load_scenarios(small, ["name=fewer", "staff.ongoing_social_workers.posts=4"])[0],
@@ -33,8 +33,9 @@ def test_paired_interval_is_narrower_than_unpaired(small):
     unpaired = d["unpaired_ci_high"] - d["unpaired_ci_low"]
     assert paired["mean_monthly_households"] < unpaired["mean_monthly_households"] / 3
     assert (paired.dropna() <= unpaired.dropna() * 1.5).mean() > 0.8
-    # fewer workers: more cases below their assessed class, a real effect
-    assert d.loc["mean_monthly_waiting_for_class", "ci_low"] > 0
+    # fewer workers: less of the B cases' planned contact delivered, a real effect
+    assert d.loc["delivered_share_b", "ci_high"] < 0
+    assert d.loc["caseload_per_social_worker", "ci_low"] > 0
 
 
 def test_alternatives_get_the_base_seed_and_replications(small, write):

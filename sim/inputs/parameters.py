@@ -121,10 +121,13 @@ class Routing(_Strict):
 class FollowUp(_Strict):
     """Work plans and follow-ups (arbetsplan, uppföljning)."""
 
-    interval_days: ClassValues
-    social_worker_hours_per_follow_up: ClassValues
-    administrator_hours_per_case_month: ClassValues = Field(
-        description="payment handling time per case and month (B: assisting, C: owning)"
+    interval_days: ClassValues = Field(
+        description="planned days between follow-ups, by class (the plan at full contact)"
+    )
+    social_worker_hours_per_follow_up: ClassValues = Field(
+        description="hours of a follow-up (meeting, preparation, notes, the payment decision): "
+        "A and B by the social worker who owns the case; C by a social worker holding a C case "
+        "when no administrator owns C cases"
     )
     progress_share: ClassValues = Field(
         description="chance that a follow-up moves the case one class down (A->B, B->C)"
@@ -140,11 +143,38 @@ class Exits(_Strict):
     """Competing exit risks of ongoing cases (monthly hazards at reference conditions)."""
 
     monthly_hazard: dict[OngoingExitCause, dict[Barrier, Rate]]
-    class_multiplier_work: ClassValues = Field(
-        description="work and studies hazard multiplier by held class (intensity of contact)"
+    contact_intensity: ClassValues = Field(
+        description="planned contact of a case worked in class A, B, C relative to a B case "
+        "(the work and studies hazards scale with delivered contact: (share x intensity) ^ "
+        "contact_elasticity_work)"
+    )
+    contact_elasticity_work: Number = Field(
+        ge=0,
+        le=2,
+        description="elasticity of the work and studies hazards to delivered contact",
+    )
+    contact_elasticity_unknown: Number = Field(
+        default=0.0,
+        ge=0,
+        le=2,
+        description="elasticity of the unknown-exit hazard to delivered contact (0: none)",
+    )
+    handover_exit_multiplier: Number = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="work and studies multiplier while a case is new to its handler after a "
+        "change of handler (continuity lost)",
+    )
+    handover_continuity_months: Number = Field(
+        default=0.0,
+        ge=0,
+        le=36,
+        description="months after a change of handler during which handover_exit_multiplier "
+        "applies",
     )
     waiting_multiplier_work: Number = Field(
-        ge=0, description="work and studies multiplier while a case waits for a handler"
+        ge=0, description="work and studies multiplier while a case has no handler"
     )
     duration_bands_months: list[Annotated[Number, Field(gt=0)]]
     duration_multiplier: list[Annotated[Number, Field(ge=0)]]
@@ -169,6 +199,49 @@ class Exits(_Strict):
         for cause, by_barrier in self.monthly_hazard.items():
             _check_complete(by_barrier, f"monthly_hazard.{cause}")
         return self
+
+
+class Workload(_Strict):
+    """Staff time the cases need beyond follow-ups, and how a unit shares it out."""
+
+    administrator_hours_per_c_case_month: Number = Field(
+        gt=0,
+        le=100,
+        description="hours a C case (simplified, purely financial) needs of its handler a month",
+    )
+    administrator_assist_share_b: Number = Field(
+        ge=0,
+        le=1,
+        description="share of a B case's social-worker hours an assisting administrator takes "
+        "over (the payment handling), while the assistants' hours last",
+    )
+    coordination_hours_per_assisted_case_month: Number = Field(
+        ge=0,
+        le=100,
+        description="social-worker hours a month that sharing a B case with an assisting "
+        "administrator costs",
+    )
+    work_plan_hours: Number = Field(
+        ge=0,
+        le=100,
+        description="social-worker hours to take on an ongoing case and write its work plan",
+    )
+    handover_hours: Number = Field(
+        ge=0,
+        le=100,
+        description="hours the new handler spends on a case that changes handler",
+    )
+    remapping_hours_per_case: Number = Field(
+        ge=0,
+        le=100,
+        description="hours per open case when the organisation form changes (cases re-mapped)",
+    )
+    minimum_b_contact_share: Number = Field(
+        ge=0,
+        le=1,
+        description="a social worker works an A-need case as A only while its B and C cases "
+        "still get at least this share of their planned contact",
+    )
 
 
 class ARProgramme(_Strict):
@@ -265,6 +338,7 @@ class ModelParameters(_Strict):
     intake: Intake
     routing: Routing
     follow_up: FollowUp
+    workload: Workload
     exits: Exits
     ar_programme: ARProgramme
     returns: Returns

@@ -97,8 +97,15 @@ class CaseloadModel:
         self.intake = IntakeDesk(
             env, path.first_visit_started, path.first_visit_done, path.drop_out
         )
-        self.workload = Workload(self.params.follow_up)
-        self.routing = Routing(env, path.set_held, self.workload)
+        self.workload = Workload(self.params)
+        self.routing = Routing(
+            env,
+            path.set_held,
+            path.handed_over,
+            self.workload,
+            work_plan_hours=self.params.workload.work_plan_hours,
+            handover_hours=self.params.workload.handover_hours,
+        )
         self.ar_team = ARTeam(
             env, self.params.ar_programme, path.rerate, path.close_via_ar, path.log_event
         )
@@ -118,11 +125,15 @@ class CaseloadModel:
             self.ar_team.post_changed(post)
 
     def apply_settings(self, settings: Settings, *, initial: bool) -> None:
+        if not initial and settings.organisation.form != self.settings.organisation.form:
+            # a reorganisation re-maps every open case onto the new sections
+            self.routing.add_event_hours(self.params.workload.remapping_hours_per_case)
         self.settings = self.pathway.settings = settings
         self.routing.configure(settings)
         self.ar_team.configure(settings)
         for role in STAFF_ROLES:
             self.roster.set_role(role, getattr(settings.staff, role), initial=initial)
+        self.routing.share_out_time()
         self.ledger.staff_settings_changed(self.env.now, settings.staff)
 
     def timed_changes(self) -> Generator[simpy.Event, Any, None]:
@@ -152,6 +163,7 @@ class CaseloadModel:
         uniforms = rng.random((n, N_UNIFORMS))
         elapsed_days = init.duration_months.ppf(rng.random(n)) * DAYS_PER_MONTH
         path = self.pathway
+        self.routing.opening = True
         for i, cls in enumerate(classes):
             barrier = BARRIERS[int(barrier_index[i])]
             hh = path.new_household(  # open already: no intake durations needed
@@ -160,6 +172,7 @@ class CaseloadModel:
             path.open_case(hh, elapsed_days=float(elapsed_days[i]), initial=True)
             hh.need = cls  # type: ignore[assignment]
             self.routing.route(hh)
+        self.routing.opening = False
 
     # months ---------------------------------------------------------------------------------
     def month_boundaries(self) -> list[float]:
@@ -217,9 +230,9 @@ class CaseloadModel:
             end,
             open_at_start,
             figures,
-            self.params.follow_up,
             self.settings.costs,
         )
+        self.routing.month_rollover(end - start)
 
     def generate_contacts(self) -> tuple[FloatArray, np.ndarray, np.ndarray]:
         """All contacts of the run (times, districts, barriers), from the contacts stream."""
@@ -268,8 +281,17 @@ class CaseloadModel:
                 if process is not None and process.is_alive and process.target.callbacks:
                     process.target.callbacks.clear()  # an open-ended wait: never queued
                 post.process = None
-        for worker in self.routing.workers.values():
+        routing = self.routing
+        for worker in [*routing.workers.values(), routing.pool]:
             worker.cases.clear()  # its households point back at it
+            worker.a_cases.clear()
+            worker.a_queue.clear()
+        for queue in (
+            routing.with_administrators,
+            routing.with_social_workers,
+            routing.without_handler,
+        ):
+            queue.clear()
         self.pathway.detach()
         del self.env, self.pathway, self.intake, self.routing, self.ar_team
         del self.roster, self.arrivals

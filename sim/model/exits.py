@@ -1,12 +1,20 @@
 """Exit hazards: when, and by which cause, an ongoing case would close (avslutsorsak).
 
 A household's competing exit risks are unit-exponential clocks drawn at its arrival. Each
-clock runs down at its cause's hazard: the barrier's base rate, times the class it is held in
-(work and studies), the AR programme, youth and the job centre, times a duration multiplier by
-band of time on assistance. Duration dependence is integrated across the bands ahead, so
-passing a band is not an event; unemployment enters the work hazard through the economy's
-shared work clock (:class:`~sim.model.economy.WorkClock`), so a changing economy reschedules
-nobody. A case's exit time is worked out when its state changes, and only then.
+clock runs down at its cause's hazard: the barrier's base rate, times the contact of the class
+it is worked in (work and studies), the AR programme, youth and the job centre, times a
+duration multiplier by band of time on assistance. Duration dependence is integrated across
+the bands ahead, so passing a band is not an event; unemployment enters the work hazard through
+the economy's shared work clock (:class:`~sim.model.economy.WorkClock`), so a changing economy
+reschedules nobody. A case's exit time is worked out when its state changes, and only then.
+
+Delivered contact moves the work and studies hazards: λ = λ₀ · (r · c_class) ^ γ, with r the
+share of planned contact its handler delivers now and c_class the class's contact intensity.
+Since r ≤ 1 and changes whenever the handler's load does, the clocks run at the bound
+λ₀ · c_class ^ γ and a clock that runs out is a candidate exit, taken with probability r ^ γ
+(times the hand-over multiplier while continuity is lost) at that moment; otherwise the
+cause's clock starts afresh (:meth:`ExitHazards.renew`). This thinning is exact for a
+piecewise-constant r and costs no event when a handler's r changes.
 """
 
 from __future__ import annotations
@@ -37,9 +45,31 @@ class ExitHazards:
             b: [ex.monthly_hazard[c][b] / DAYS_PER_MONTH for c in ONGOING_EXIT_CAUSES]
             for b in BARRIERS
         }
-        cm = ex.class_multiplier_work
+        ci, gamma, gamma_unknown = (
+            ex.contact_intensity,
+            ex.contact_elasticity_work,
+            ex.contact_elasticity_unknown,
+        )
         w = ex.waiting_multiplier_work
-        self.intensity = {"a": cm.a, "b": cm.b, "c": cm.c, "waiting": w, "transfer": w}
+        # at full delivered contact (the bound the clocks run at)
+        self.intensity: dict[str, float] = {
+            "a": float(ci.a**gamma),
+            "b": float(ci.b**gamma),
+            "c": float(ci.c**gamma),
+            "waiting": w,
+            "transfer": w,
+        }
+        self.unknown_intensity: dict[str, float] = {
+            "a": float(ci.a**gamma_unknown),
+            "b": float(ci.b**gamma_unknown),
+            "c": float(ci.c**gamma_unknown),
+            "waiting": 1.0,
+            "transfer": 1.0,
+        }
+        self.elasticity = gamma
+        self.elasticity_unknown = gamma_unknown
+        self.handover_multiplier = ex.handover_exit_multiplier
+        self.continuity_days = ex.handover_continuity_months * DAYS_PER_MONTH
         self.duration_multiplier = list(ex.duration_multiplier)
         self.max_duration_multiplier = max(self.duration_multiplier)
         self.programme_multiplier = params.ar_programme.in_programme_exit_multiplier
@@ -88,7 +118,50 @@ class ExitHazards:
         d = self.programme_multiplier if hh.programme == "programme" else 1.0
         i = d * self.intensity[hh.held] * (self.young_multiplier if hh.young else 1.0)
         jobcentre = self.jobcentre_multiplier if hh.barrier == "unemployment" else 1.0
-        return [base[0] * i * jobcentre, base[1] * i, base[2] * d, base[3] * d, base[4] * d]
+        unknown = base[4] * d * self.unknown_intensity[hh.held]
+        return [base[0] * i * jobcentre, base[1] * i, base[2] * d, base[3] * d, unknown]
+
+    def acceptance(self, hh: Household, cause_index: int, share: float, now: float) -> float:
+        """The chance a candidate exit by this cause is taken now, with ``share`` the
+        delivered share of the case's planned contact: r ^ γ for work and studies (times the
+        hand-over multiplier while the case is new to its handler), r ^ γ_unknown for unknown,
+        1 for the other causes and for cases without a handler."""
+        held = hh.held
+        if held not in ("a", "b", "c"):
+            return 1.0
+        if cause_index <= 1:
+            f = float(share**self.elasticity) if share < 1.0 else 1.0
+            if now < hh.continuity_until:
+                f *= self.handover_multiplier
+            return f
+        if cause_index == 4 and share < 1.0:
+            return float(share**self.elasticity_unknown)
+        return 1.0
+
+    def renew(self, hh: Household, cause_index: int, now: float, u: float) -> None:
+        """A candidate exit was not taken: that cause's clock starts afresh from ``u`` (a
+        uniform), the others run on, and the next exit is worked out."""
+        g = self._run_down(hh, now)
+        hh.exit_clocks_left[cause_index] = -math.log1p(-u)
+        hh.exit_day, hh.exit_cause_index = self._first_exit(hh, now, g, hh.exit_rates)
+
+    def _run_down(self, hh: Household, now: float) -> float:
+        """Run the clocks down by the exposure since the last rating, at the rates then; the
+        work clock now."""
+        g = self.work_clock.at(now)
+        if now > hh.rated_day:
+            left = hh.exit_clocks_left
+            days, work = self.exposure(
+                hh.granted_day, hh.rated_day, hh.work_clock_at_rating, now, g
+            )
+            old = hh.exit_rates
+            left[0] -= old[0] * work
+            left[1] -= old[1] * days
+            left[2] -= old[2] * days
+            left[3] -= old[3] * days
+            left[4] -= old[4] * days
+        hh.rated_day, hh.work_clock_at_rating = now, g
+        return g
 
     def rate(self, hh: Household, now: float, until: float = -math.inf) -> None:
         """Re-rate the exit clocks: when, and by which cause, the household would leave.
@@ -101,18 +174,8 @@ class ExitHazards:
         no exit event before its hand-over.
         """
         clock = self.work_clock
-        g = clock.at(now)
+        g = self._run_down(hh, now)
         left = hh.exit_clocks_left
-        granted = hh.granted_day
-        if now > hh.rated_day:
-            days, work = self.exposure(granted, hh.rated_day, hh.work_clock_at_rating, now, g)
-            old = hh.exit_rates
-            left[0] -= old[0] * work
-            left[1] -= old[1] * days
-            left[2] -= old[2] * days
-            left[3] -= old[3] * days
-            left[4] -= old[4] * days
-        hh.rated_day, hh.work_clock_at_rating = now, g
         hh.exit_rates = rates = self.rates(hh)
         if until > now:
             # an upper bound on each clock's exposure before ``until`` (with a margin for

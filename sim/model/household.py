@@ -67,8 +67,11 @@ class Household:
     granted_day: float = math.nan
     need: Need = ""
     held: HeldState = ""
-    worker: Caseworker | None = None  # the social worker holding an A or B case
-    weight: float = 0.0  # the case's weight in that worker's caseload
+    worker: Caseworker | None = None  # its handler now (a social worker or the
+    # administrators' pool); None while it has none
+    handler: Caseworker | None = None  # the last handler it had (a change is a hand-over)
+    continuity_until: float = -math.inf  # new to its handler until then (sim.model.exits)
+    weight: float = 0.0  # the case's weight in its handler's caseload
     exit_clocks_left: list[float] = field(default_factory=list)  # unit-exponential, by cause
     exit_rates: list[float] = field(default_factory=lambda: [0.0] * len(ONGOING_EXIT_CAUSES))
     rated_day: float = 0.0  # when the exit clocks were last run down and re-rated
@@ -87,10 +90,23 @@ class Household:
     closed: bool = False
 
     def fresh_uniform(self) -> float:
-        """The next of the household's spare uniforms (cycled, decorrelated, if used up)."""
+        """The next of the household's spare uniforms; once they are used up (follow-ups and
+        candidate exits that did not happen use them), a hash of the first spare and the
+        draw's number: the same for the same household whatever else happens in the run."""
         i = self.next_spare_uniform
         self.next_spare_uniform += 1
         if i < N_UNIFORMS:
             return self.uniforms[i]
-        base = self.uniforms[U_FREE + (i - U_FREE) % (N_UNIFORMS - U_FREE)]
-        return (base + 0.6180339887498949 * (i - U_FREE + 1)) % 1.0
+        return _hashed_uniform(int(self.uniforms[U_FREE] * 2.0**52), i)
+
+
+_MASK = (1 << 64) - 1
+
+
+def _hashed_uniform(key: int, i: int) -> float:
+    """A uniform on [0, 1) from ``key`` and ``i`` (splitmix64's finaliser)."""
+    x = (key + i * 0x9E3779B97F4A7C15) & _MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    x ^= x >> 31
+    return (x >> 11) * (1.0 / 9007199254740992.0)

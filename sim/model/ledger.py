@@ -22,7 +22,6 @@ from ..domain import (
     STAFF_ROLES,
     Barrier,
 )
-from ..inputs.parameters import FollowUp
 from ..inputs.scenario import Costs, Staff
 from ..records import MONTH_COLUMNS
 from .household import HELD_STATES, HeldState, Household
@@ -48,7 +47,6 @@ class MonthFlows:
         "opened_by_barrier",
         "rejected",
         "returns",
-        "social_worker_event_hours",
         "transferred",
     )
 
@@ -66,7 +64,6 @@ class MonthFlows:
         self.jobcentre_referrals = 0
         self.exits = [0] * len(EXIT_CAUSES)  # by cause, in EXIT_CAUSES order
         self.opened_by_barrier = dict.fromkeys(BARRIERS, 0)
-        self.social_worker_event_hours = 0.0  # hours of events (second assessments)
 
 
 class MonthlyLedger:
@@ -77,7 +74,6 @@ class MonthlyLedger:
         self.report_from = report_from
         self.flows = MonthFlows()
         self.held_count = dict.fromkeys(HELD_STATES, 0)
-        self.held_level = {k: Level() for k in HELD_STATES}
         self.open_by_barrier = dict.fromkeys(BARRIERS, 0)
         self.open_children = Level()
         self.open_without_children = Level()
@@ -87,13 +83,11 @@ class MonthlyLedger:
         self.rows: list[dict[str, Any]] = []
 
     # as things happen ---------------------------------------------------------------------
-    def held_changed(self, now: float, old: HeldState, new: HeldState) -> None:
-        count, level = self.held_count, self.held_level
+    def held_changed(self, old: HeldState, new: HeldState) -> None:
+        count = self.held_count
         if old:
             count[old] -= 1
-            level[old].add(now, -1)
         count[new] += 1
-        level[new].add(now, 1)
 
     def case_opened(self, now: float, hh: Household, *, initial: bool) -> None:
         self.open_by_barrier[hh.barrier] += 1
@@ -105,7 +99,6 @@ class MonthlyLedger:
     def case_closed(self, now: float, hh: Household, cause: str) -> None:
         if hh.held:
             self.held_count[hh.held] -= 1
-            self.held_level[hh.held].add(now, -1)
         self.open_by_barrier[hh.barrier] -= 1
         (self.open_children if hh.children else self.open_without_children).add(now, -1)
         self.flows.cases_closed += 1
@@ -138,7 +131,6 @@ class MonthlyLedger:
         end: float,
         open_at_start: dict[Barrier, int],
         figures: dict[str, Any],
-        follow_up: FollowUp,
         costs: Costs,
     ) -> None:
         """Write the row of the month from ``start`` to ``end`` (the time ``now``) and start
@@ -149,7 +141,6 @@ class MonthlyLedger:
         unemployment). The row's columns are those of the month record, in its order
         (:data:`sim.records.MONTH_COLUMNS`).
         """
-        held_days: dict[str, float] = {k: lvl.take(now) for k, lvl in self.held_level.items()}
         values: dict[str, Any] = {
             "month": (self.first_day + timedelta(days=int(start))).strftime("%Y-%m"),
             "period": "warmup" if start < self.report_from else "run",
@@ -158,10 +149,6 @@ class MonthlyLedger:
         values.update(figures)
         values.update(self._flows())
         values.update(self._stocks(open_at_start))
-        sw_days = figures["social_worker_days"]
-        ab_days = held_days["a"] + held_days["b"]
-        values["caseload_per_social_worker"] = ab_days / sw_days if sw_days else math.nan
-        values.update(self._workload(held_days, follow_up))
         values["assistance_paid_sek"] = (
             self.open_children.take(now) * costs.assistance_sek_per_month_with_children
             + self.open_without_children.take(now) * costs.assistance_sek_per_month_without_children
@@ -207,17 +194,3 @@ class MonthlyLedger:
         values["without_handler"] = count["waiting"]
         values["in_intake"] = count["intake"] + count["transfer"]
         return values
-
-    def _workload(self, held_days: dict[str, float], fu: FollowUp) -> dict[str, float]:
-        """Staff hours of the month: follow-ups by class, events, case-months by class."""
-        sw_hours = self.flows.social_worker_event_hours + sum(
-            held_days[k]
-            / getattr(fu.interval_days, k)
-            * getattr(fu.social_worker_hours_per_follow_up, k)
-            for k in ("a", "b", "c")
-        )
-        admin_hours = sum(
-            held_days[k] / DAYS_PER_MONTH * getattr(fu.administrator_hours_per_case_month, k)
-            for k in ("a", "b", "c")
-        )
-        return {"social_worker_hours": sw_hours, "administrator_hours": admin_hours}

@@ -232,15 +232,19 @@ class Pathway:
         self.close(hh, self.hazards.short_need_cause(hh, hh.uniforms[U_SHORT_CAUSE]))
 
     def transfer(self, hh: Household) -> None:
-        """Hand-over from intake to the income-support unit (split organisation only)."""
+        """Hand-over from intake to the income-support unit (split organisation only): the
+        new handler assesses the case again, and the case is new to it."""
         if hh.closed:
             return
-        flows = self.ledger.flows
-        flows.transferred += 1
-        flows.social_worker_event_hours += self.params.intake.second_assessment_hours
-        self.assess_need(hh)
+        self.ledger.flows.transferred += 1
+        self.routing.handed_over_from_intake(hh)
+        self.assess_need(hh, self.params.intake.second_assessment_hours)
 
-    def assess_need(self, hh: Household) -> None:
+    def handed_over(self, hh: Household) -> None:
+        """The case changed handler: continuity is lost for a while (sim.model.exits)."""
+        hh.continuity_until = self.env.now + self.hazards.continuity_days
+
+    def assess_need(self, hh: Household, arrival_hours: float = 0.0) -> None:
         shares = self.params.routing.need_class_shares[hh.barrier]
         u = hh.uniforms[U_NEED]
         hh.need = "a" if u < shares.a else ("b" if u < shares.a + shares.b else "c")
@@ -250,13 +254,13 @@ class Pathway:
             # effect is the work-exit multiplier ``jobcentre_multiplier_work``.
             self.ledger.flows.jobcentre_referrals += 1
             self.log_event(hh, "jobcentre_referral", "")
-        self.routing.route(hh)
+        self.routing.route(hh, arrival_hours)
 
     # holding and follow-ups -----------------------------------------------------------------
     def set_held(self, hh: Household, held: HeldState, until: float = -math.inf) -> None:
         """Change the class a case is held in; its exit clocks are re-rated (``until``: the
         time by which the case will be re-rated anyway, see :meth:`ExitHazards.rate`)."""
-        self.ledger.held_changed(self.env.now, hh.held, held)
+        self.ledger.held_changed(hh.held, held)
         hh.held = held
         if self.log is not None:
             self.log_event(hh, "held", held)
@@ -313,14 +317,35 @@ class Pathway:
                 self.ar_eligibility(hh)
             elif hh.follow_up_day == t:
                 hh.follow_up_day = math.inf
-                self.follow_up_change(hh)
+                self.follow_up(hh)
             else:
-                hh.exit_day = math.inf
-                self.close(hh, ONGOING_EXIT_CAUSES[hh.exit_cause_index])
+                self.exit_candidate(hh)
         finally:
             self._waking = None
         if not hh.closed:
             self.schedule_next(hh)
+
+    def follow_up(self, hh: Household) -> None:
+        """A follow-up at which the plan would move the case, if it takes place: its handler
+        delivers the share r of planned follow-ups, so it does with probability r; if not,
+        the plan's next move is drawn from here."""
+        share = self.routing.delivered_share(hh)
+        if share < 1.0 and hh.fresh_uniform() >= share:
+            self.work_plans.plan(hh, self.env.now)
+            return
+        self.follow_up_change(hh)
+
+    def exit_candidate(self, hh: Household) -> None:
+        """An exit clock ran out: the case closes, unless the contact it gets now makes the
+        candidate fail (thinning, :meth:`ExitHazards.acceptance`)."""
+        k = hh.exit_cause_index
+        hh.exit_day = math.inf
+        now = self.env.now
+        f = self.hazards.acceptance(hh, k, self.routing.delivered_share(hh), now)
+        if f < 1.0 and hh.fresh_uniform() >= f:
+            self.hazards.renew(hh, k, now, hh.fresh_uniform())
+            return
+        self.close(hh, ONGOING_EXIT_CAUSES[k])
 
     def ar_eligibility(self, hh: Household) -> None:
         """Long enough on assistance with an eligible barrier: referred to the AR team or not."""

@@ -1,9 +1,19 @@
-"""Routing of ongoing cases into classes A/B/C (seed 003), with the capacity staff give.
+"""Allocation of ongoing cases to handlers, and the class each is worked in (seed 003).
 
-Social workers own A and B cases up to the caseload norm (an A case weighs ``class_a_weight``,
-a B case 1). Benefit administrators own C cases up to theirs. A case whose assessed need
-cannot be met is held lower (A as B, A or B as C) or waits without a handler, and sits in an
-upgrade queue; when capacity frees, queued cases are upgraded, highest need first.
+A unit never leaves a case without a handler (seed 003 ~514-516). A and B cases go to the
+ongoing social worker with most room under the caseload norm: the norm is the target the
+allocation aims for, not a cap, so when everyone is above it the least loaded takes the case.
+C cases go to the benefit administrators who own C cases, as a pool. When a role has no one in
+post, the other role holds its cases (A and B cases as C with an administrator, to go back to a
+social worker with the hand-back rule; C cases with a social worker) until someone is in post
+again; only with nobody of either role do cases wait without a handler.
+
+Which A-need cases are worked as A is decided by time, worker by worker: a social worker works
+an A-need case as A while its hours cover its events and its A cases and still give its B and C
+cases ``minimum_b_contact_share`` of their contact (:meth:`Workload.a_fits`); otherwise the
+case is worked as B and upgraded, oldest first, when time frees. When a worker's hours fall,
+its newest A cases are worked as B. A change of handler is a hand-over (hours for the new
+handler, and lost continuity: :mod:`sim.model.exits`).
 
 Routing knows households, the posts of the two ongoing roles and the clock; it tells the
 household's path of every change of holding through one callback, ``hold``.
@@ -25,177 +35,185 @@ from .staff import ABOLISHED, Post
 from .workload import Workload
 
 HoldCallback = Callable[[Household, HeldState], None]
+HandoverCallback = Callable[[Household], None]
 
 
 @dataclass(eq=False, slots=True)
 class Caseworker:
-    """One ongoing post as routing sees it: the caseload it may hold and the cases it holds."""
+    """A handler as routing sees it: an ongoing social worker, or the administrators owning C
+    cases as one pool (``post`` None). Its cases, its room under the norm and its time."""
 
-    post: Post
-    social_worker: bool  # else a benefit administrator (C cases, counted as a pool)
-    room_cap: float = 0.0  # weighted A/B cases it may hold now: the norm times its capacity
-    load: float = 0.0  # weighted A/B cases it holds
-    cases: dict[Household, None] = field(default_factory=dict)  # ordered: the newest go first
+    post: Post | None
+    social_worker: bool
+    room_cap: float = 0.0  # weighted cases the norm aims for now: the norm times its capacity
+    load: float = 0.0  # weighted cases it holds
+    cases: dict[Household, None] = field(default_factory=dict)  # ordered: the newest last
+    a_cases: dict[Household, None] = field(default_factory=dict)  # held as A, newest last
+    a_queue: deque[Household] = field(default_factory=deque)  # A-need held as B, oldest first
+    cases_b: int = 0
+    cases_c: int = 0
     listed: bool = False  # in its role's list (not abolished)
-    holds_cases: bool = False  # a social worker who may be given cases
+    holds_cases: bool = False  # may be given cases (in post, or the pool with C hours)
     counted_cap: float = 0.0  # its share of the capacity totals, as last counted
     counted_working: float = 0.0
-    counted_c_cap: float = 0.0
-    cases_a: int = 0  # cases held as A (a social worker's)
-    cases_b: int = 0
     hours_available: float = 0.0  # case hours per day it has now (sim.model.workload)
-    counted_available: float = 0.0  # its share of the workload totals, as last counted
-    counted_need_a: float = 0.0
-    counted_need_b: float = 0.0
-    counted_delivered_a: float = 0.0
-    counted_delivered_b: float = 0.0
+    assist_hours: float = 0.0  # hours per day assisting administrators give its B cases
+    event_hours: float = 0.0  # hours of events (hand-overs, plans) so far this month
+    event_rate: float = 0.0  # last month's event hours per day, needed through this month
+    share_a: float = 1.0  # the share of planned contact its cases of each class get now
+    share_b: float = 1.0
+    share_c: float = 1.0
+    counted: tuple[float, ...] = ()  # its part of the workload totals, as last counted
     counted_mentoring: float = 0.0  # mentoring it draws (a new hire), per day
     counted_giver: bool = False  # gives mentoring (working at full capacity)
 
 
 class Routing:
-    """Classes A/B/C with real capacity: placement, upgrade queues and the capacity totals."""
+    """Handlers for every ongoing case, classes by time, hand-overs and the capacity totals."""
 
-    def __init__(self, env: CaseloadEnvironment, hold: HoldCallback, workload: Workload) -> None:
+    def __init__(
+        self,
+        env: CaseloadEnvironment,
+        hold: HoldCallback,
+        handover: HandoverCallback,
+        workload: Workload,
+        *,
+        work_plan_hours: float,
+        handover_hours: float,
+    ) -> None:
         self.env = env
         self.hold = hold
+        self.handover = handover
         self.workload = workload
-        self.cases_a = 0  # cases held as A or B by any social worker (the payment pool)
-        self.cases_b = 0
+        self.work_plan_hours = work_plan_hours
+        self.handover_hours = handover_hours
         self.workers: dict[Post, Caseworker] = {}
         self.social_workers: list[Caseworker] = []
-        self.administrators: list[Caseworker] = []
-        self.c_cases: dict[Household, None] = {}
-        self.queues: dict[str, deque[Household]] = {"a": deque(), "b": deque(), "c": deque()}
+        self.administrators: list[Post] = []
+        self.pool = Caseworker(None, False)
+        self.pool.listed = True
+        # cases held by the other role, or by nobody, until their own role is in post
+        self.with_administrators: deque[Household] = deque()  # A/B need, held as C
+        self.with_social_workers: deque[Household] = deque()  # C need, held by a social worker
+        self.without_handler: deque[Household] = deque()
         self.norm = 0.0
         self.a_weight = 1.0
-        self.c_capacity = 0.0
-        self.load_level = Level()
-        self.capacity_level = Level()
-        self.c_level = Level()
+        self.load_level = Level()  # weighted cases social workers hold
+        self.capacity_level = Level()  # the norm times social workers' capacity
+        self.sw_cases_level = Level()  # cases social workers hold
+        self.c_level = Level()  # C cases the pool holds
         self.c_capacity_level = Level()
-        self.sw_level = Level()
+        self.sw_level = Level()  # social workers in post
         self.queued_count = 0
+        self.opening = False  # placing the opening caseload: no hours, no hand-overs
+        self.handovers = 0  # changes of handler so far this month
         self._room_heap: list[tuple[float, int, int, Caseworker]] = []
         self._heap_seq = 0
         self._admin_share = 0.0
         self._admin_norm = 0.0
 
-    # capacity -------------------------------------------------------------------------------
+    # settings and staff -----------------------------------------------------------------------
     def configure(self, settings: Settings) -> None:
+        """The organisation's settings in force (the norms are targets: nothing moves)."""
         org = settings.organisation
         self.norm = org.caseload_norm
         self.a_weight = org.class_a_weight
         self._admin_share = org.administrators_on_c_share
         self._admin_norm = org.administrator_caseload_norm
-        self.refresh_capacity()
-        self._recount_hours()
-
-    def _recount_hours(self, changed: Caseworker | None = None) -> None:
-        """Time budgets afresh: of the worker whose post changed, or of all (the settings)."""
-        now = self.env.now
-        workload = self.workload
-        workers = [w for w in self.workers.values() if w.social_worker]
-        for worker in workers if changed is None else [changed]:
-            if worker.social_worker:
-                workload.social_worker_changed(now, worker, workers)
-        workload.administrators_changed(now, [w.post for w in self.administrators])
-        self._pool_changed()
-
-    def _pool_changed(self) -> None:
-        self.workload.pool_changed(self.env.now, self.cases_a, self.cases_b, len(self.c_cases))
-
-    def refresh_capacity(self) -> None:
-        """Recount every worker's capacity (the norm or the settings changed)."""
         for worker in self.social_workers:
-            cap = self.norm * worker.post.capacity
-            if worker.room_cap != cap:
-                worker.room_cap = cap
-                self._touch(worker)
-        self._recount()
-        for worker in self.social_workers:
-            self._trim(worker)
-        self._trim_c()
-        self.rebalance()
-
-    def _recount(self) -> None:
-        """The capacity totals, summed afresh over all workers (the norm or settings changed)."""
-        for worker in self.social_workers:
+            worker.room_cap = self.norm * worker.post.capacity if worker.post else 0.0
             self._count(worker)
-        for worker in self.administrators:
-            self._count(worker)
-
-    def _count(self, worker: Caseworker) -> None:
-        """Bring one worker's share of the capacity totals up to date (a staff change)."""
-        now = self.env.now
-        listed = worker.listed
-        if worker.social_worker:
-            cap = worker.room_cap if listed else 0.0
-            working = 1.0 if listed and worker.post.capacity > 0 else 0.0
-            self.capacity_level.add(now, cap - worker.counted_cap)
-            self.sw_level.add(now, working - worker.counted_working)
-            worker.counted_cap, worker.counted_working = cap, working
-        else:
-            c_cap = worker.post.capacity * self._admin_share * self._admin_norm if listed else 0.0
-            self.c_capacity += c_cap - worker.counted_c_cap
-            self.c_capacity_level.add(now, c_cap - worker.counted_c_cap)
-            worker.counted_c_cap = c_cap
-
-    def _trim_c(self) -> None:
-        while len(self.c_cases) > self.c_capacity + 1e-9:
-            hh = next(reversed(self.c_cases))
-            self._release(hh)
-            self._hold(hh, "waiting", None)
-            self._enqueue(hh, hh.need)
+            self._touch(worker)
+        self._administrators_changed()  # time is shared out once the staff are set too
 
     def post_changed(self, post: Post) -> None:
-        """One worker's capacity changed: only that worker's cases can be over the norm."""
+        """A post of an ongoing role changed (filled, left, on leave, in or out of
+        introduction, abolished): its cases and its colleagues' time follow."""
+        if post.role == "benefit_administrators":
+            if post.state == ABOLISHED:
+                if post in self.administrators:
+                    self.administrators.remove(post)
+            elif post not in self.administrators:
+                self.administrators.append(post)
+            self._administrators_changed()
+            return
         worker = self.workers.get(post)
         if worker is None:
-            worker = Caseworker(post, post.role == "ongoing_social_workers")
+            worker = Caseworker(post, True)
             self.workers[post] = worker
-        is_social_worker = worker.social_worker
-        role_list = self.social_workers if is_social_worker else self.administrators
-        worker.room_cap = self.norm * post.capacity  # before any case is re-placed
+        was_holding = worker.holds_cases
+        worker.room_cap = self.norm * post.capacity
         if post.state == ABOLISHED:
-            worker.holds_cases = False
             if worker.listed:
                 worker.listed = False
-                role_list.remove(worker)
-            if is_social_worker:
-                self._evict_all(worker)
+                self.social_workers.remove(worker)
         elif not worker.listed:
             worker.listed = True
-            role_list.append(worker)
-            worker.holds_cases = is_social_worker
+            self.social_workers.append(worker)
+        worker.holds_cases = worker.listed and post.capacity > 0
+        self._count(worker)
+        self.workload.social_worker_changed(worker)
         if worker.holds_cases:
             self._touch(worker)
-        if is_social_worker and post.capacity == 0:
+        else:
             self._evict_all(worker)
-        self._count(worker)
-        if is_social_worker and worker.holds_cases:
-            self._trim(worker)
-        self._trim_c()
-        self.rebalance()
-        self._recount_hours(worker)
+        self._settle(worker)
+        if worker.holds_cases and not was_holding:
+            self._serve_social_worker_queues()
+            self._balance_to(worker)
+        if not any(w.holds_cases for w in self.social_workers):
+            self._settle(self.pool)
 
-    def _evict_all(self, worker: Caseworker) -> None:
-        """The worker's cases lose their handler; they wait or go to colleagues with room."""
-        for hh in list(worker.cases):
-            self._release(hh)
-            self._place(hh)
+    def _administrators_changed(self) -> None:
+        """The administrators' hours or the share owning C cases changed."""
+        now = self.env.now
+        pool = self.pool
+        c_cap = self._admin_norm * self._admin_share * sum(p.capacity for p in self.administrators)
+        self.c_capacity_level.add(now, c_cap - pool.room_cap)
+        pool.room_cap = c_cap
+        self.workload.administrators_changed(now, pool, self.administrators, self._admin_share)
+        was_holding = pool.holds_cases
+        pool.holds_cases = pool.hours_available > 0
+        if was_holding and not pool.holds_cases:
+            self._evict_all(pool)
+        self._settle(self.pool)
+        if pool.holds_cases and not was_holding:
+            self._serve_pool_queues()
 
-    def _trim(self, worker: Caseworker) -> None:
-        cases = worker.cases
-        while worker.load > worker.room_cap + 1e-9 and cases:
-            hh = next(reversed(cases))
-            self._release(hh)
-            self._place(hh)
+    def _count(self, worker: Caseworker) -> None:
+        """Bring one social worker's share of the capacity totals up to date."""
+        now = self.env.now
+        cap = worker.room_cap if worker.listed else 0.0
+        working = 1.0 if worker.holds_cases else 0.0
+        if cap != worker.counted_cap:
+            self.capacity_level.add(now, cap - worker.counted_cap)
+            worker.counted_cap = cap
+        if working != worker.counted_working:
+            self.sw_level.add(now, working - worker.counted_working)
+            worker.counted_working = working
 
-    # holding --------------------------------------------------------------------------------
-    def weight(self, cls: str) -> float:
-        return self.a_weight if cls == "a" else 1.0
+    def share_out_time(self) -> None:
+        """Share out mentoring and assistance afresh (a month's start, new settings) and let
+        every handler's classes follow its time."""
+        self.workload.share_out(self.social_workers)
+        for w in [*self.social_workers, self.pool]:
+            self._settle(w)
 
+    def month_rollover(self, days: float) -> None:
+        """A month ended: each handler's event hours of the month become what it needs per
+        day through the next, time is shared out afresh, and hand-overs are counted anew."""
+        for w in [*self.social_workers, self.pool]:
+            w.event_rate = w.event_hours / days if days > 0 else 0.0
+            w.event_hours = 0.0
+        self.share_out_time()
+        self.handovers = 0
+
+    def add_event_hours(self, hours: float) -> None:
+        """Hours every open case costs its handler at once (re-mapping at a reorganisation)."""
+        for w in [*self.social_workers, self.pool]:
+            w.event_hours += hours * len(w.cases)
+
+    # the heap of social workers by room ---------------------------------------------------------
     @staticmethod
     def _room(worker: Caseworker) -> float:
         return worker.room_cap - worker.load
@@ -204,16 +222,19 @@ class Routing:
         """Record a social worker's new room in the max-heap (old entries go stale)."""
         heap = self._room_heap
         self._heap_seq += 1
-        heapq.heappush(heap, (-self._room(worker), -worker.post.index, self._heap_seq, worker))
+        index = worker.post.index if worker.post is not None else -1
+        heapq.heappush(heap, (-self._room(worker), -index, self._heap_seq, worker))
         if len(heap) > 4 * len(self.social_workers) + 64:
             # Mostly stale entries: rebuild from the live posts.
             heap[:] = [
-                (-self._room(w), -w.post.index, i, w) for i, w in enumerate(self.social_workers)
+                (-self._room(w), -w.post.index if w.post else 1, i, w)
+                for i, w in enumerate(self.social_workers)
             ]
             heapq.heapify(heap)
 
     def _roomiest(self) -> Caseworker | None:
-        """The social worker with most room; ties go to the newest post (highest index)."""
+        """The social worker with most room under the norm (possibly negative: all above it);
+        ties go to the newest post (highest index). None if no social worker is in post."""
         heap = self._room_heap
         while heap:
             neg_room, _, _, worker = heap[0]
@@ -222,171 +243,297 @@ class Routing:
             heapq.heappop(heap)
         return None
 
-    def _best_social_worker(self, weight: float, hh: Household | None = None) -> Caseworker | None:
-        """A social worker with room for ``weight`` (counting the room ``hh`` already takes
-        with its own worker), the one with most room; None if nobody has room."""
-        best = self._roomiest()
-        best_room = self._room(best) if best is not None else -math.inf
-        own = hh.worker if hh is not None else None
-        if hh is not None and own is not None and own.holds_cases:
-            own_room = self._room(own) + hh.weight
-            if own_room > best_room or (
-                own_room == best_room and best is not None and own.post.index > best.post.index
-            ):
-                best, best_room = own, own_room
-        return best if best is not None and best_room >= weight - 1e-9 else None
+    # holding --------------------------------------------------------------------------------
+    def weight(self, cls: str) -> float:
+        return self.a_weight if cls == "a" else 1.0
 
     def _hold(self, hh: Household, held: HeldState, worker: Caseworker | None) -> None:
+        """``worker`` takes the case (None: nobody), held in class ``held``. A case new to the
+        ongoing unit costs a social worker ``work_plan_hours`` (not the opening caseload); a
+        change of handler is a hand-over, costing the new handler ``handover_hours``."""
         now = self.env.now
-        self.hold(hh, held)
-        if held in ("a", "b"):
-            assert worker is not None
+        if worker is not None:
             w = self.weight(held)
             hh.worker, hh.weight = worker, w
             worker.load += w
             worker.cases[hh] = None
             if held == "a":
-                worker.cases_a += 1
-                self.cases_a += 1
-            else:
+                worker.a_cases[hh] = None
+            elif held == "b":
                 worker.cases_b += 1
-                self.cases_b += 1
-            self._touch(worker)
-            self.load_level.add(now, w)
-            self.workload.worker_changed(now, worker)
-            self._pool_changed()
-        elif held == "c":
-            self.c_cases[hh] = None
-            self.c_level.add(now, 1)
-            self._pool_changed()
+            else:
+                worker.cases_c += 1
+            if worker.social_worker:
+                self._touch(worker)
+                self.load_level.add(now, w)
+                self.sw_cases_level.add(now, 1)
+            else:
+                self.c_level.add(now, 1)
+            previous = hh.handler
+            hh.handler = worker
+            if previous is not worker and not self.opening:
+                if previous is None:  # new to the ongoing unit: its work plan is written
+                    if worker.social_worker:
+                        worker.event_hours += self.work_plan_hours
+                else:  # the new handler takes over the plan
+                    self.handovers += 1
+                    worker.event_hours += self.handover_hours
+                    self.handover(hh)
+        self.hold(hh, held)
 
     def _release(self, hh: Household) -> None:
-        now = self.env.now
+        """The case leaves its handler (it keeps ``handler``: the next one is a hand-over)."""
         worker = hh.worker
-        if worker is not None:
-            worker.load -= hh.weight
-            worker.cases.pop(hh, None)
-            if hh.held == "a":
-                worker.cases_a -= 1
-                self.cases_a -= 1
-            else:
-                worker.cases_b -= 1
-                self.cases_b -= 1
+        if worker is None:
+            return
+        now = self.env.now
+        worker.load -= hh.weight
+        worker.cases.pop(hh, None)
+        if hh.held == "a":
+            worker.a_cases.pop(hh, None)
+        elif hh.held == "b":
+            worker.cases_b -= 1
+        else:
+            worker.cases_c -= 1
+        if worker.social_worker:
             self._touch(worker)
             self.load_level.add(now, -hh.weight)
-            hh.worker, hh.weight = None, 0.0
-            self.workload.worker_changed(now, worker)
-            self._pool_changed()
-        if hh.held == "c":
-            self.c_cases.pop(hh, None)
+            self.sw_cases_level.add(now, -1)
+        else:
             self.c_level.add(now, -1)
-            self._pool_changed()
+        hh.worker, hh.weight = None, 0.0
 
-    def _max_room(self) -> float:
-        best = self._roomiest()
-        return self._room(best) if best is not None else 0.0
-
-    def _serve_social_worker_queue(self, need: Need) -> None:
-        queue = self.queues[need]
-        weight = self.weight(need)
-        kept: list[Household] = []
-        while queue:
-            hh = queue.popleft()
-            if hh.closed or hh.waiting_for_class != need:
-                continue
-            worker = self._best_social_worker(weight, hh)
-            if worker is not None:
-                self._set_queued(hh, "")
-                self._release(hh)
-                self._hold(hh, need, worker)
-                continue
-            kept.append(hh)
-            if hh.worker is None and need == "a":
-                worker = self._best_social_worker(1.0)
-                if worker is not None:
-                    self._release(hh)
-                    self._hold(hh, "b", worker)  # still queued for A
-            if self._max_room() < 1.0 - 1e-9:
-                break
-        queue.extendleft(reversed(kept))
-
-    def _c_room(self) -> bool:
-        """Room for one more C case within the administrators' norm."""
-        return len(self.c_cases) + 1 <= self.c_capacity + 1e-9
-
-    def _enqueue(self, hh: Household, need: Need) -> None:
-        self._set_queued(hh, need)
-        self.queues[need].append(hh)
+    def _reclassify(self, hh: Household, worker: Caseworker, held: HeldState) -> None:
+        """The same social worker works the case in another class."""
+        now = self.env.now
+        old = hh.held
+        if old == "a":
+            worker.a_cases.pop(hh, None)
+        elif old == "b":
+            worker.cases_b -= 1
+        else:
+            worker.cases_c -= 1
+        if held == "a":
+            worker.a_cases[hh] = None
+        elif held == "b":
+            worker.cases_b += 1
+        else:
+            worker.cases_c += 1
+        old_weight, new_weight = hh.weight, self.weight(held)
+        if new_weight != old_weight:
+            hh.weight = new_weight
+            worker.load += new_weight - old_weight
+            self.load_level.add(now, new_weight - old_weight)
+            self._touch(worker)
+        self.hold(hh, held)
 
     def _set_queued(self, hh: Household, need: Need) -> None:
         """Track how many cases are not held in their assessed class (``waiting_for_class``)."""
         self.queued_count += bool(need) - bool(hh.waiting_for_class)
         hh.waiting_for_class = need
 
-    def _place(self, hh: Household) -> None:
-        """Give a case the best holding that capacity allows now."""
+    # time decides the class ---------------------------------------------------------------------
+    def _settle(self, w: Caseworker) -> None:
+        """Work as A as many of the worker's A-need cases as its time allows, then bring its
+        delivered shares up to date."""
+        workload = self.workload
+        if w.social_worker:
+            a_cases, queue = w.a_cases, w.a_queue
+            while a_cases and not workload.a_fits(w, len(a_cases), w.cases_b, w.cases_c):
+                hh = next(reversed(a_cases))  # the newest A case is worked as B
+                self._reclassify(hh, w, "b")
+                self._set_queued(hh, "a")
+                queue.appendleft(hh)
+            while queue and workload.a_fits(w, len(a_cases) + 1, w.cases_b - 1, w.cases_c):
+                hh = queue.popleft()
+                if hh.worker is w and hh.held == "b" and hh.waiting_for_class == "a":
+                    self._set_queued(hh, "")
+                    self._reclassify(hh, w, "a")
+            if len(queue) > 2 * len(w.cases) + 16:  # drop entries of cases gone elsewhere
+                w.a_queue = deque(
+                    hh for hh in queue if hh.worker is w and hh.waiting_for_class == "a"
+                )
+        self.workload.recount(self.env.now, w)
+
+    def _assign(self, hh: Household, w: Caseworker) -> None:
+        """Social worker ``w`` takes an A or B case: as A if its time allows."""
         need = hh.need
         self._set_queued(hh, "")
-        if need in ("a", "b"):
-            worker = self._best_social_worker(self.weight(need))
-            if worker is not None:
-                self._hold(hh, need, worker)
-                return
-            if need == "a":
-                worker = self._best_social_worker(1.0)
-                if worker is not None:
-                    self._hold(hh, "b", worker)
-                    self._enqueue(hh, "a")
-                    return
-        if self._c_room():
-            self._hold(hh, "c", None)
-            if need != "c":
-                self._enqueue(hh, need)
-            return
-        self._hold(hh, "waiting", None)
-        self._enqueue(hh, need)
+        a = need == "a" and self.workload.a_fits(w, len(w.a_cases) + 1, w.cases_b, w.cases_c)
+        self._hold(hh, "a" if a else "b", w)
+        if need == "a" and not a:
+            self._set_queued(hh, "a")
+            w.a_queue.append(hh)
+        self._settle(w)
 
-    def route(self, hh: Household) -> None:
-        """A case arrives (or its assessed need changed): place it and let others move up."""
+    # placing cases ------------------------------------------------------------------------------
+    def _place(self, hh: Household) -> None:
+        """Give a case without a handler the handler its role and the staff in post allow."""
+        need = hh.need
+        self._set_queued(hh, "")
+        pool = self.pool
+        if need in ("a", "b"):
+            worker = self._roomiest()
+            if worker is not None:
+                self._assign(hh, worker)
+                return
+            if pool.holds_cases:
+                self._hold(hh, "c", pool)
+                self._set_queued(hh, need)
+                self.with_administrators.append(hh)
+                self._settle(pool)
+                return
+        else:
+            if pool.holds_cases:
+                self._hold(hh, "c", pool)
+                self._settle(pool)
+                return
+            worker = self._roomiest()
+            if worker is not None:
+                self._hold(hh, "c", worker)
+                self.with_social_workers.append(hh)
+                self._settle(worker)
+                return
+        self._hold(hh, "waiting", None)
+        self._set_queued(hh, need)
+        self.without_handler.append(hh)
+
+    def _evict_all(self, worker: Caseworker) -> None:
+        """The worker can hold no cases: each goes to a colleague (or the other role), and the
+        events it had to do go with them."""
+        for hh in list(worker.cases):
+            self._release(hh)
+            self._place(hh)
+        worker.event_hours = worker.event_rate = 0.0
+        self._settle(worker)
+
+    def _serve_social_worker_queues(self) -> None:
+        """A social worker is in post again: A and B cases held by administrators, and cases
+        held by nobody, get a handler (the hand-back rule)."""
+        queue = self.with_administrators
+        while queue:
+            hh = queue.popleft()
+            if not hh.closed and hh.worker is self.pool and hh.need in ("a", "b"):
+                self._move(hh)
+        self._serve_without_handler()
+
+    def _serve_pool_queues(self) -> None:
+        """Administrators own C cases again: C cases held by social workers, and cases held by
+        nobody, go to them."""
+        queue = self.with_social_workers
+        while queue:
+            hh = queue.popleft()
+            worker = hh.worker
+            if not hh.closed and worker is not None and worker.social_worker and hh.need == "c":
+                self._move(hh)
+        self._serve_without_handler()
+
+    def _serve_without_handler(self) -> None:
+        queue = self.without_handler
+        for _ in range(len(queue)):
+            hh = queue.popleft()
+            if not hh.closed and hh.held == "waiting":
+                self._move(hh)  # held by nobody again if its roles are still absent
+
+    def _move(self, hh: Household) -> None:
+        old = hh.worker
         self._release(hh)
         self._place(hh)
-        self.rebalance()
+        if old is not None:
+            self._settle(old)
+
+    def _balance_to(self, new: Caseworker) -> None:
+        """A social worker came into post: it takes cases from colleagues above the norm,
+        newest first, until its room is no more than theirs."""
+        while True:
+            donor, donor_room = None, 0.0
+            for w in self.social_workers:
+                room = self._room(w)
+                if w is not new and w.holds_cases and w.cases and room < donor_room:
+                    donor, donor_room = w, room
+            if donor is None:
+                return
+            hh = next(reversed(donor.cases))
+            weight = hh.weight
+            if self._room(new) - weight < donor_room + weight:
+                return
+            self._release(hh)
+            if hh.need in ("a", "b"):
+                self._assign(hh, new)
+            else:
+                self._hold(hh, "c", new)
+                self._settle(new)
+            self._settle(donor)
+
+    # the household's path calls these -----------------------------------------------------------
+    def route(self, hh: Household, arrival_hours: float = 0.0) -> None:
+        """A case arrives at the ongoing unit (its handler spends ``arrival_hours`` on it), or
+        its assessed need changed at a follow-up."""
+        worker = hh.worker
+        need = hh.need
+        if (
+            worker is not None
+            and worker.social_worker
+            and (need in ("a", "b") or not self.pool.holds_cases)
+        ):
+            # the same social worker goes on with it: A -> B (or B -> C with no administrator
+            # to take it) is sparser contact, not a hand-over
+            if need != "a" and hh.held != need:
+                self._reclassify(hh, worker, need)
+                if need == "c":
+                    self.with_social_workers.append(hh)
+            self._settle(worker)
+            return
+        self._release(hh)
+        self._place(hh)
+        if worker is not None:
+            self._settle(worker)
+        if arrival_hours and hh.worker is not None:
+            hh.worker.event_hours += arrival_hours
+
+    def handed_over_from_intake(self, hh: Household) -> None:
+        """A case leaves intake for the ongoing unit (split organisation): a hand-over (its
+        hours are the second assessment's, charged on arrival)."""
+        self.handovers += 1
+        self.handover(hh)
 
     def leave(self, hh: Household) -> None:
+        """The case closes."""
+        worker = hh.worker
         self._release(hh)
         self._set_queued(hh, "")
-        self.rebalance()
+        if worker is not None:
+            self._settle(worker)
 
-    def rebalance(self) -> None:
-        """Upgrade queued cases while capacity allows: A-need first, then B, then C.
-
-        An A-need case that finds room for a B case but not an A case is held as B by a social
-        worker (still queued for A) before any B-need case gets that room.
-        """
-        if self.queued_count == 0:
-            return  # nothing waits for a class (entries left in the queues are stale)
-        if self._max_room() >= 1.0 - 1e-9:
-            self._serve_social_worker_queue("a")
-            self._serve_social_worker_queue("b")
-        queue = self.queues["c"]
-        while queue and self._c_room():
-            hh = queue.popleft()
-            if hh.closed or hh.waiting_for_class != "c":
-                continue
-            self._set_queued(hh, "")
-            self._release(hh)
-            self._hold(hh, "c", None)
+    def delivered_share(self, hh: Household) -> float:
+        """The share of its planned contact the case gets from its handler now (1 without a
+        handler: waiting has its own exit multiplier)."""
+        worker = hh.worker
+        if worker is None:
+            return 1.0
+        held = hh.held
+        if held == "a":
+            return worker.share_a
+        if held == "b":
+            return worker.share_b
+        return worker.share_c
 
     # the month's figures --------------------------------------------------------------------
     def month_figures(self, now: float) -> dict[str, float]:
-        """Social-worker-days in post and the two utilisations since the last month's end."""
+        """Social-worker-days in post, cases they carried, utilisations, cases above the
+        norm at the month's end and the month's hand-overs."""
         sw_days = self.sw_level.take(now)
         load_days = self.load_level.take(now)
         cap_days = self.capacity_level.take(now)
         c_days = self.c_level.take(now)
         c_cap_days = self.c_capacity_level.take(now)
+        case_days = self.sw_cases_level.take(now)
+        above = sum(max(w.load - w.room_cap, 0.0) for w in self.social_workers if w.holds_cases)
         return {
             "social_worker_days": sw_days,
+            "caseload_per_social_worker": case_days / sw_days if sw_days else math.nan,
             "social_worker_utilisation": load_days / cap_days if cap_days else math.nan,
             "administrator_utilisation": c_days / c_cap_days if c_cap_days else math.nan,
+            "cases_above_norm": above,
+            "handovers": self.handovers,
         }

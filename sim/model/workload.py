@@ -1,18 +1,25 @@
-"""Staff time: hours each worker has, hours its cases need, and the share it can deliver.
+"""Staff time: hours each handler has, hours its cases need, and the share it can deliver.
 
-Every post has a time budget (its working hours less sick absence and non-case duties, times
-the share of a full worker it gives now: 0 when vacant or on leave, ``introduction_capacity``
-for a new hire, less the mentoring hours a role's new hires draw from their colleagues). Each
-case it holds needs hours of contact per month by class: the planned follow-ups of its work
-plan (``social_worker_hours_per_follow_up`` every ``interval_days``) for a social worker;
-payment handling (``administrator_hours_per_case_month``) for the benefit administrators as a
-pool. A social worker serves A cases before B cases; its delivered share of a class is what
-its hours cover of what that class needs (at most 1). The administrators serve their pool as a
-whole.
+Every post has a time budget: its working hours less sick absence and non-case duties, times
+the share of a full worker it gives now (0 when vacant or on leave, ``introduction_capacity``
+for a new hire), less, for a social worker at full capacity, its part of the mentoring its
+role's new hires draw. The benefit administrators split into those owning C cases and those
+assisting social workers on B cases (``administrators_on_c_share``); the assistants' hours are
+shared among the social workers by capacity. Mentoring and assistance are shared out at each
+month's start (and when settings change), so that a staff change recounts one budget only.
 
-The figures are kept as time-integrated levels, updated where routing changes a worker's
-cases or a post changes (no events of their own), and reported by month: hours available,
-needed and delivered, and the delivered share by class.
+Each case needs hours of its handler by the class it is worked in: a social worker's A and B
+cases their follow-ups (``social_worker_hours_per_follow_up`` every ``interval_days``), less
+the share of a B case an assisting administrator takes over, plus the coordination that
+sharing costs; a C case ``administrator_hours_per_c_case_month``. Events (taking on a case,
+hand-overs, re-mapping at a reorganisation) cost hours too: a handler's event hours of one
+month are needed, per day, through the next (a lag of a month, and no events of their own).
+
+A social worker serves its A cases first, then its events, then B cases, then C; its
+delivered share of a class is what its hours cover of what that class needs (at most 1). The
+share is what moves outcomes: follow-ups and the work and studies exits of a handler's cases
+are thinned by it (:mod:`sim.model.pathway`). The figures are kept as time-integrated levels,
+updated where a handler's cases or hours change, and reported by month.
 """
 
 from __future__ import annotations
@@ -22,12 +29,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..domain import DAYS_PER_MONTH
-from ..inputs.parameters import FollowUp
+from ..inputs.parameters import ModelParameters
 from .level import Level
 from .staff import INTRODUCTION, WORKING, Post
 
 if TYPE_CHECKING:
     from .routing import Caseworker
+
+EPS = 1e-9
 
 
 def case_hours_per_day(post: Post) -> float:
@@ -38,38 +47,47 @@ def case_hours_per_day(post: Post) -> float:
 
 
 class Workload:
-    """Hours available, needed and delivered, by social worker and for the administrators."""
+    """Hours available, needed and delivered, by handler and in total."""
 
-    def __init__(self, follow_up: FollowUp) -> None:
-        hours, interval = follow_up.social_worker_hours_per_follow_up, follow_up.interval_days
-        self.need_a = hours.a / interval.a  # social-worker hours per A case and day
+    def __init__(self, params: ModelParameters) -> None:
+        fu, wl = params.follow_up, params.workload
+        hours, interval = fu.social_worker_hours_per_follow_up, fu.interval_days
+        self.need_a = hours.a / interval.a  # social-worker hours per case-day held as A
         self.need_b = hours.b / interval.b
-        admin = follow_up.administrator_hours_per_case_month
-        self.admin_need = (
-            admin.a / DAYS_PER_MONTH,
-            admin.b / DAYS_PER_MONTH,
-            admin.c / DAYS_PER_MONTH,
-        )
+        self.need_c_social_worker = hours.c / interval.c
+        self.need_c = wl.administrator_hours_per_c_case_month / DAYS_PER_MONTH
+        self.follow_up_rate = (1 / interval.a, 1 / interval.b, 1 / interval.c)
+        self.assist_share = wl.administrator_assist_share_b
+        self.coordination = wl.coordination_hours_per_assisted_case_month / DAYS_PER_MONTH
+        self.b_floor = wl.minimum_b_contact_share
+        # social workers' totals (per day, time-integrated)
         self.sw_available = Level()
-        self.sw_needed_a = Level()
-        self.sw_needed_b = Level()
-        self.sw_delivered_a = Level()
-        self.sw_delivered_b = Level()
+        self.sw_needed = Level()
+        self.sw_delivered = Level()
+        self.needed_by_class = (Level(), Level(), Level())
+        self.delivered_by_class = (Level(), Level(), Level())
+        self.follow_ups = (Level(), Level(), Level())  # delivered follow-ups per day, by class
+        self.assist_needed = Level()  # B-case hours the social workers' cases ask of assistants
+        self.assist_delivered = Level()
+        # administrators' totals
         self.admin_available = Level()
         self.admin_needed = Level()
         self.admin_delivered = Level()
-        self._admin_hours = 0.0  # per day, the pool's
+        self.assist_available = Level()  # the assisting administrators' hours
+        self.assist_hours = 0.0  # the assisting administrators' hours per day
         self._mentoring = 0.0  # hours per day new social workers draw from colleagues
         self._givers = 0  # social workers at full capacity, who give them
-        self._per_giver = 0.0
+        self._per_giver = 0.0  # as shared out at the month's start
+        self._assist_per_capacity = 0.0
 
-    # social workers -----------------------------------------------------------------------
-    def social_worker_changed(
-        self, now: float, worker: Caseworker, workers: Iterable[Caseworker]
-    ) -> None:
-        """A social worker's post changed (or the settings): its budget is recounted, and every
-        colleague's too when the mentoring new hires draw from them per head changed."""
+    # social workers' budgets --------------------------------------------------------------
+    # The mentoring new hires draw and the assistants' hours are shared out anew at each
+    # month's start (:meth:`share_out`): a staff change recounts only its own worker's budget.
+    def social_worker_changed(self, worker: Caseworker) -> None:
+        """A social worker's post changed: its budget is recounted at the shares in force, and
+        the role's mentoring totals change for the next sharing out."""
         post = worker.post
+        assert post is not None
         mentoring = (
             post.settings.mentoring_hours_per_month / DAYS_PER_MONTH
             if worker.listed and post.state == INTRODUCTION
@@ -79,75 +97,169 @@ class Workload:
         self._mentoring += mentoring - worker.counted_mentoring
         self._givers += int(giver) - int(worker.counted_giver)
         worker.counted_mentoring, worker.counted_giver = mentoring, giver
-        per_giver = self._mentoring / self._givers if self._givers else 0.0
-        if abs(per_giver - self._per_giver) > 1e-12:
-            self._per_giver = per_giver
-            for w in workers:
-                self._budget(now, w)
-        else:
-            self._budget(now, worker)
+        self._budget(worker)
 
-    def _budget(self, now: float, w: Caseworker) -> None:
+    def share_out(self, workers: Iterable[Caseworker]) -> None:
+        """Share the mentoring among the social workers at full capacity and the assistants'
+        hours among those holding cases, by capacity; recount every budget."""
+        workers = list(workers)
+        self._per_giver = self._mentoring / self._givers if self._givers else 0.0
+        capacity = sum(w.post.capacity for w in workers if w.holds_cases and w.post is not None)
+        self._assist_per_capacity = self.assist_hours / capacity if capacity > 0 else 0.0
+        for w in workers:
+            self._budget(w)
+
+    def _budget(self, w: Caseworker) -> None:
         """A social worker's case hours per day: its capacity's share of the post's hours, less
-        its part of the colleagues' mentoring if it is working at full capacity."""
-        hours = case_hours_per_day(w.post) * w.post.capacity if w.listed else 0.0
+        its part of the colleagues' mentoring if it is working at full capacity; and the
+        assistance its B cases may have."""
+        post = w.post
+        assert post is not None
+        hours = case_hours_per_day(post) * post.capacity if w.listed else 0.0
         if w.counted_giver:
             hours = max(hours - self._per_giver, 0.0)
         w.hours_available = hours
-        self.worker_changed(now, w)
+        w.assist_hours = self._assist_per_capacity * post.capacity if w.holds_cases else 0.0
 
-    def worker_changed(self, now: float, w: Caseworker) -> None:
-        """One social worker's cases or hours changed: bring its share of the totals up to
-        date. A cases are served before B cases."""
-        available = w.hours_available
-        need_a = w.cases_a * self.need_a
-        need_b = w.cases_b * self.need_b
-        delivered_a = min(need_a, available)
-        delivered_b = min(need_b, available - delivered_a)
-        self.sw_available.add(now, available - w.counted_available)
-        self.sw_needed_a.add(now, need_a - w.counted_need_a)
-        self.sw_needed_b.add(now, need_b - w.counted_need_b)
-        self.sw_delivered_a.add(now, delivered_a - w.counted_delivered_a)
-        self.sw_delivered_b.add(now, delivered_b - w.counted_delivered_b)
-        w.counted_available, w.counted_need_a, w.counted_need_b = available, need_a, need_b
-        w.counted_delivered_a, w.counted_delivered_b = delivered_a, delivered_b
+    # administrators' budgets --------------------------------------------------------------
+    def administrators_changed(
+        self, now: float, pool: Caseworker, posts: Iterable[Post], on_c: float
+    ) -> None:
+        """The administrators' hours: those owning C cases (the pool's) and the assistants'
+        (shared out among social workers at the next month's start)."""
+        hours = sum(case_hours_per_day(p) * p.capacity for p in posts)
+        pool.hours_available = hours * on_c
+        assist = hours * (1 - on_c)
+        self.assist_available.add(now, assist - self.assist_hours)
+        self.assist_hours = assist
 
-    @staticmethod
-    def delivered_share(w: Caseworker) -> tuple[float, float]:
-        """The worker's delivered share of its A and of its B cases' needs now (1: all)."""
-        share_a = w.counted_delivered_a / w.counted_need_a if w.counted_need_a > 0 else 1.0
-        share_b = w.counted_delivered_b / w.counted_need_b if w.counted_need_b > 0 else 1.0
-        return share_a, share_b
+    # what a social worker's cases need ----------------------------------------------------
+    def b_need(self, w: Caseworker, n_b: int) -> tuple[float, float, float]:
+        """Hours per day ``n_b`` B cases need of social worker ``w`` with the assistance it
+        has: (its own hours, hours asked of assistants, hours assistants give)."""
+        gross = n_b * self.need_b
+        wanted = self.assist_share * gross
+        if wanted <= 0:
+            return gross, 0.0, 0.0
+        given = min(w.assist_hours, wanted)
+        return gross - given + self.coordination * n_b * (given / wanted), wanted, given
 
-    # administrators -----------------------------------------------------------------------
-    def administrators_changed(self, now: float, posts: Iterable[Post]) -> None:
-        """The administrators' pool of hours, recounted when one of them changes."""
-        self._admin_hours = sum(case_hours_per_day(p) * p.capacity for p in posts)
+    def a_fits(self, w: Caseworker, n_a: int, n_b: int, n_c: int) -> bool:
+        """Whether ``w`` can work ``n_a`` cases as A: its hours cover them and leave its events,
+        B and C cases ``minimum_b_contact_share`` of what they need."""
+        need = n_a * self.need_a
+        floor = self.b_floor
+        if floor > 0:
+            rest = w.event_rate + self.b_need(w, n_b)[0] + n_c * self.need_c_social_worker
+            need += floor * rest
+        return need <= w.hours_available + EPS
 
-    def pool_changed(self, now: float, cases_a: int, cases_b: int, cases_c: int) -> None:
-        """The cases the administrators handle payments for, or their hours, changed."""
-        need_a, need_b, need_c = self.admin_need
-        needed = cases_a * need_a + cases_b * need_b + cases_c * need_c
-        available = self._admin_hours
-        self.admin_available.add(now, available - self.admin_available.value)
-        self.admin_needed.add(now, needed - self.admin_needed.value)
-        self.admin_delivered.add(now, min(needed, available) - self.admin_delivered.value)
+    def recount(self, now: float, w: Caseworker) -> None:
+        """One handler's cases or hours changed: its delivered shares and its part of the
+        totals. A cases first, then events (new cases, hand-overs), then B and C cases."""
+        if not w.social_worker:
+            self._recount_pool(now, w)
+            return
+        hours = w.hours_available
+        n_a, n_b, n_c = len(w.a_cases), w.cases_b, w.cases_c
+        need_a = n_a * self.need_a
+        done_a = min(need_a, hours)
+        events = min(w.event_rate, hours - done_a)
+        rest = hours - done_a - events
+        need_b, assist_wanted, assist_given = self.b_need(w, n_b)
+        need_c = n_c * self.need_c_social_worker
+        done_b = min(need_b, rest)
+        done_c = min(need_c, rest - done_b)
+        w.share_a = done_a / need_a if need_a > 0 else 1.0
+        w.share_b = done_b / need_b if need_b > 0 else 1.0
+        w.share_c = done_c / need_c if need_c > 0 else 1.0
+        fa, fb, fc = self.follow_up_rate
+        counted = w.counted or (0.0,) * 14
+        new = (
+            hours,
+            w.event_rate + need_a + need_b + need_c,
+            events + done_a + done_b + done_c,
+            need_a,
+            need_b,
+            need_c,
+            done_a,
+            done_b,
+            done_c,
+            n_a * w.share_a * fa,
+            n_b * w.share_b * fb,
+            n_c * w.share_c * fc,
+            assist_wanted,
+            assist_given,
+        )
+        levels = (
+            self.sw_available,
+            self.sw_needed,
+            self.sw_delivered,
+            *self.needed_by_class,
+            *self.delivered_by_class,
+            *self.follow_ups,
+            self.assist_needed,
+            self.assist_delivered,
+        )
+        for level, value, old in zip(levels, new, counted, strict=True):
+            if value != old:
+                level.add(now, value - old)
+        w.counted = new
+
+    def _recount_pool(self, now: float, pool: Caseworker) -> None:
+        """The administrators owning C cases, as one pool."""
+        hours = pool.hours_available
+        events = min(pool.event_rate, hours)
+        need_c = pool.cases_c * self.need_c
+        done_c = min(need_c, hours - events)
+        pool.share_c = done_c / need_c if need_c > 0 else 1.0
+        counted = pool.counted or (0.0,) * 6
+        new = (
+            hours,
+            pool.event_rate + need_c,
+            events + done_c,
+            need_c,
+            done_c,
+            pool.cases_c * pool.share_c * self.follow_up_rate[2],
+        )
+        levels = (
+            self.admin_available,
+            self.admin_needed,
+            self.admin_delivered,
+            self.needed_by_class[2],
+            self.delivered_by_class[2],
+            self.follow_ups[2],
+        )
+        for level, value, old in zip(levels, new, counted, strict=True):
+            if value != old:
+                level.add(now, value - old)
+        pool.counted = new
 
     # the month's figures ------------------------------------------------------------------
     def month_figures(self, now: float) -> dict[str, float]:
-        """Hours available and delivered in the month, and the delivered share by class."""
-        needed_a, needed_b = self.sw_needed_a.take(now), self.sw_needed_b.take(now)
-        delivered_a, delivered_b = self.sw_delivered_a.take(now), self.sw_delivered_b.take(now)
-        admin_needed = self.admin_needed.take(now)
-        admin_delivered = self.admin_delivered.take(now)
-        return {
+        """Hours available, needed and delivered in the month by role, the delivered share by
+        class and the follow-ups delivered."""
+        needed = [level.take(now) for level in self.needed_by_class]
+        delivered = [level.take(now) for level in self.delivered_by_class]
+        assist_needed = self.assist_needed.take(now)
+        assist_delivered = self.assist_delivered.take(now)
+        admin_available = self.admin_available.take(now)
+        admin_needed = self.admin_needed.take(now) + assist_needed
+        admin_delivered = self.admin_delivered.take(now) + assist_delivered
+        figures = {
             "social_worker_hours_available": self.sw_available.take(now),
-            "social_worker_hours_delivered": delivered_a + delivered_b,
-            "delivered_share_a": delivered_a / needed_a if needed_a > 0 else math.nan,
-            "delivered_share_b": delivered_b / needed_b if needed_b > 0 else math.nan,
-            "administrator_hours_available": self.admin_available.take(now),
+            "social_worker_hours_needed": self.sw_needed.take(now),
+            "social_worker_hours_delivered": self.sw_delivered.take(now),
+            "administrator_hours_available": admin_available + self.assist_available.take(now),
+            "administrator_hours_needed": admin_needed,
             "administrator_hours_delivered": admin_delivered,
             "delivered_share_administrators": (
                 admin_delivered / admin_needed if admin_needed > 0 else math.nan
             ),
         }
+        for k, cls in enumerate(("a", "b", "c")):
+            figures[f"delivered_share_{cls}"] = (
+                delivered[k] / needed[k] if needed[k] > 0 else math.nan
+            )
+            figures[f"follow_ups_{cls}"] = self.follow_ups[k].take(now)
+        return figures

@@ -25,6 +25,7 @@ MINUS = "\u2212"
 
 UNIT_DECIMALS: dict[str, int] = {
     "households": 1,
+    "cases": 1,
     "per year": 1,
     "staff in post": 1,
     "cases per social worker": 1,
