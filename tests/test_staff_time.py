@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -200,3 +201,37 @@ def test_case_hours_are_pinned_at_the_norm():
     events = new_cases * (params.intake.second_assessment_hours + params.workload.work_plan_hours)
     need = n_a * workload.need_a + need_b + events
     assert abs(need / available - 1) < 0.02, need / available
+
+
+def test_stated_behaviour_changes_at_a_date(small):
+    """``[[changes]]`` may state a change of behaviour from a date: here the insurance agency
+    tightens in July (seed 001): twice the sick-listed contacts, and no sick-listed case leaves
+    for another benefit on its own (the AR team's successes are the team's outcome). Before July
+    nothing differs from the unchanged run (same seed: each group's contacts have their own
+    streams)."""
+    text = small.read_text() + (
+        "\n[[changes]]\nat = 2015-07-01\nbehaviour.contact_multiplier.sick_listed = 2.0\n"
+        "behaviour.exit_multiplier.other_benefit = { sick_listed = 0.0 }\n"
+    )
+    changed = small.parent / "tightening.toml"
+    changed.write_text(text)
+    outputs = [
+        CaseloadModel(load_scenarios(path, ["horizon_years=1"])[0], 0).run()
+        for path in (small, changed)
+    ]
+    base, tight = (o.monthly.set_index("month") for o in outputs)
+    first_half = [f"2015-0{m}" for m in range(1, 7)]
+    assert base.loc[first_half].equals(tight.loc[first_half])
+    assert (
+        tight.loc["2015-12", "households_sick_listed"]
+        > base.loc["2015-12", "households_sick_listed"] + 20
+    )
+    episodes = outputs[1].episodes
+    july = (pd.Timestamp("2015-07-01") - pd.Timestamp("2015-01-01")).days
+    late = episodes[
+        (episodes["end_day"] >= july)
+        & (episodes["barrier"] == "sick_listed")
+        & ~episodes["via_ar_team"].astype(bool)  # the AR team's successes are its own outcome
+    ]
+    assert len(late) > 10
+    assert not (late["cause"] == "other_benefit").any()

@@ -46,6 +46,7 @@ class TimedChanges(RuleBasedStateMachine):
             staff=changes.get("staff", s.staff),
             ar_team=changes.get("ar_team", s.ar_team),
             costs=s.costs,
+            behaviour=s.behaviour,
         )
         self.model.apply_settings(new, initial=False)
 

@@ -363,6 +363,7 @@ def _timeline(scenario: Scenario, raw: dict[str, Any], origins: _Origins) -> tup
         scenario.staff,
         scenario.ar_team,
         scenario.costs,
+        scenario.behaviour,
     )
     settings = [first]
     current = {k: raw.get(k, {}) for k in CHANGEABLE}
@@ -372,7 +373,14 @@ def _timeline(scenario: Scenario, raw: dict[str, Any], origins: _Origins) -> tup
         current = deep_merge(current, _change_updates(scenario, i, change, origins))
         changed = _validate_changed({**raw, **current, "changes": []}, i, origins)
         settings.append(
-            Settings(change.at, changed.organisation, changed.staff, changed.ar_team, changed.costs)
+            Settings(
+                change.at,
+                changed.organisation,
+                changed.staff,
+                changed.ar_team,
+                changed.costs,
+                changed.behaviour,
+            )
         )
     return tuple(settings)
 

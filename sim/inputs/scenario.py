@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..distributions import Count, Distribution, Exponential, Fixed, Number
-from ..domain import BARRIERS, DAYS_PER_YEAR, Barrier
+from ..domain import BARRIERS, DAYS_PER_YEAR, Barrier, OngoingExitCause
 from .parameters import ModelParameters
 
 Share = Annotated[Number, Field(ge=0, le=1)]
@@ -236,18 +236,44 @@ class Costs(_Strict):
     )
 
 
+Multiplier = Annotated[Number, Field(ge=0, le=10)]
+
+
+class Behaviour(_Strict):
+    """Stated changes of behaviour against the parameter set, as multipliers (1: as the set
+    has it), typically from a date on in ``[[changes]]``: e.g. more sick-listed applicants and
+    fewer of them leaving for another benefit as the insurance agency tightens (seed 001)."""
+
+    contact_multiplier: dict[Barrier, Multiplier] = Field(
+        default_factory=dict,
+        description="contacts of a barrier group times this (barriers not given: 1)",
+    )
+    exit_multiplier: dict[OngoingExitCause, dict[Barrier, Multiplier]] = Field(
+        default_factory=dict,
+        description="an ongoing case's hazard of leaving by a cause, by barrier, times this "
+        "(not given: 1)",
+    )
+
+    def contacts(self, barrier: Barrier) -> float:
+        return float(self.contact_multiplier.get(barrier, 1.0))
+
+    def exits(self, cause: OngoingExitCause, barrier: Barrier) -> float:
+        return float(self.exit_multiplier.get(cause, {}).get(barrier, 1.0))
+
+
 #: the sections a ``[[changes]]`` entry may set from its date on (the fields of :class:`Change`)
-CHANGEABLE = ("organisation", "staff", "ar_team", "costs")
+CHANGEABLE = ("organisation", "staff", "ar_team", "costs", "behaviour")
 
 
 class Change(_Strict):
-    """Settings that change at a date (only staff, ar_team, organisation and costs)."""
+    """Settings that change at a date (staff, ar_team, organisation, costs and behaviour)."""
 
     at: date = Field(description="the date the settings below take effect")
     organisation: dict[str, Any] | None = Field(default=None, description="as `organisation`")
     staff: dict[str, Any] | None = Field(default=None, description="as `staff`")
     ar_team: dict[str, Any] | None = Field(default=None, description="as `ar_team`")
     costs: dict[str, Any] | None = Field(default=None, description="as `costs`")
+    behaviour: dict[str, Any] | None = Field(default=None, description="as `behaviour`")
 
 
 class Scenario(_Strict):
@@ -281,9 +307,14 @@ class Scenario(_Strict):
         default=InitialCaseload(), description="households open on day 0 (none by default)"
     )
     costs: Costs = Field(default=Costs(), description="assistance paid per household-month")
+    behaviour: Behaviour = Field(
+        default=Behaviour(),
+        description="stated changes of behaviour against the parameter set (multipliers)",
+    )
     changes: list[Change] = Field(
         default_factory=list,
-        description="settings of staff, ar_team, organisation or costs that change at a date",
+        description="settings of staff, ar_team, organisation, costs or behaviour that change "
+        "at a date",
     )
 
     @property
@@ -309,6 +340,7 @@ class Settings:
     staff: Staff
     ar_team: ARTeam
     costs: Costs
+    behaviour: Behaviour = field(default_factory=Behaviour)
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,13 @@ class CaseloadModel:
         if not initial and settings.organisation.form != self.settings.organisation.form:
             # a reorganisation re-maps every open case onto the new sections
             self.routing.add_event_hours(self.params.workload.remapping_hours_per_case)
+        behaviour_changed = settings.behaviour != self.settings.behaviour
         self.settings = self.pathway.settings = settings
+        if initial or behaviour_changed:
+            self.hazards.set_behaviour(settings.behaviour)
+            if not initial:
+                for hh in list(self.pathway.open_households):
+                    self.pathway.rerate(hh)  # the new hazards from now on
         self.routing.configure(settings)
         self.ar_team.configure(settings)
         for role in STAFF_ROLES:
@@ -236,13 +242,18 @@ class CaseloadModel:
 
     def generate_contacts(self) -> tuple[FloatArray, np.ndarray, np.ndarray]:
         """All contacts of the run (times, districts, barriers), from the contacts stream."""
+        behaviour = [
+            ((s.since - self.first_day).days if i else 0, s.behaviour)
+            for i, s in enumerate(self.resolved.timeline)
+        ]
         return generate_contacts(
             self.params,
             self.settings.organisation,
             self.scenario.unemployment,
             self.unemployment,
-            self.streams.get("contacts"),
+            self.streams,
             int(self.end),
+            behaviour,
         )
 
     # run ------------------------------------------------------------------------------------

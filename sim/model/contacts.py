@@ -8,14 +8,15 @@ Each booked contact is one timed call whose handler books the next, a chain, not
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..domain import BARRIERS, DAYS_PER_YEAR, Barrier
 from ..engine import CaseloadEnvironment
 from ..inputs.parameters import ModelParameters
-from ..inputs.scenario import Organisation, Unemployment
+from ..inputs.scenario import Behaviour, Organisation, Unemployment
+from ..streams import Streams
 from .economy import FloatArray, contact_multiplier
 from .household import INTAKE_DURATIONS, N_UNIFORMS
 
@@ -28,10 +29,17 @@ def generate_contacts(
     organisation: Organisation,
     unemployment_path: Unemployment,
     unemployment: FloatArray,
-    rng: np.random.Generator,
+    streams: Streams,
     days: int,
+    behaviour: Sequence[tuple[int, Behaviour]] = (),
 ) -> tuple[FloatArray, np.ndarray, np.ndarray]:
-    """All contacts of the run (times, district and barrier indices), in time order."""
+    """All contacts of the run (times, district and barrier indices), in time order.
+    ``behaviour``: the stated behaviour in force from each day on (its contact multipliers).
+
+    Each barrier group of each district draws its daily counts and their times within the day
+    from streams of its own (``contacts`` and ``contact_times``, keyed by their indices): a
+    stated change of one group's contacts from a date leaves every other group's contacts, and
+    this group's before the date, as they were."""
     c = params.contacts
     district_share = np.array([d.contact_share for d in organisation.districts], dtype=float)
     district_share /= district_share.sum()
@@ -42,11 +50,15 @@ def generate_contacts(
         mult = contact_multiplier(
             unemployment, unemployment_path.reference_percent, c.unemployment_elasticity[barrier]
         )
-        rate = per_day * c.barrier_shares[barrier] * mult
+        stated = np.ones(days)
+        for day, in_force in behaviour:  # in date order: each holds until the next
+            stated[max(day, 0) :] = in_force.contacts(barrier)
+        rate = per_day * c.barrier_shares[barrier] * mult * stated
         for d_index, share in enumerate(district_share):
-            counts = rng.poisson(rate * share)
+            counts = streams.get("contacts", b_index, d_index).poisson(rate * share)
             day_of = np.repeat(np.arange(days), counts)
-            times_list.append(day_of + rng.random(day_of.size))
+            within_day = streams.get("contact_times", b_index, d_index).random(day_of.size)
+            times_list.append(day_of + within_day)
             district_list.append(np.full(day_of.size, d_index))
             barrier_list.append(np.full(day_of.size, b_index))
     times = np.concatenate(times_list)

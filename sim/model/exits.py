@@ -26,6 +26,7 @@ import numpy as np
 
 from ..domain import BARRIERS, DAYS_PER_MONTH, ONGOING_EXIT_CAUSES, Barrier
 from ..inputs.parameters import ModelParameters
+from ..inputs.scenario import Behaviour
 from .economy import WorkClock
 from .household import Household
 
@@ -41,10 +42,8 @@ class ExitHazards:
         self.work_clock = work_clock
         # band boundaries in days on assistance
         self.band_bounds = [m * DAYS_PER_MONTH for m in ex.duration_bands_months]
-        self.base_rates = {
-            b: [ex.monthly_hazard[c][b] / DAYS_PER_MONTH for c in ONGOING_EXIT_CAUSES]
-            for b in BARRIERS
-        }
+        self.monthly_hazard = ex.monthly_hazard
+        self.base_rates: dict[Barrier, list[float]] = {}
         ci, gamma, gamma_unknown = (
             ex.contact_intensity,
             ex.contact_elasticity_work,
@@ -75,15 +74,22 @@ class ExitHazards:
         self.programme_multiplier = params.ar_programme.in_programme_exit_multiplier
         self.young_multiplier = ex.young_multiplier
         self.jobcentre_multiplier = ex.jobcentre_multiplier_work
-        hazards = ex.monthly_hazard
         self.short_cause_cumulative: dict[Barrier, list[float]] = {}
+        self.set_behaviour(Behaviour())
+
+    def set_behaviour(self, behaviour: Behaviour) -> None:
+        """The base hazards with the stated behaviour's exit multipliers (the caller re-rates
+        open cases when they change during a run)."""
+        hazards = self.monthly_hazard
         for b in BARRIERS:
-            weights = np.array([hazards[c][b] for c in ONGOING_EXIT_CAUSES])
+            monthly = [hazards[c][b] * behaviour.exits(c, b) for c in ONGOING_EXIT_CAUSES]
+            self.base_rates[b] = [h / DAYS_PER_MONTH for h in monthly]
+            weights = np.array(monthly) if sum(monthly) > 0 else np.ones(len(monthly))
             self.short_cause_cumulative[b] = (np.cumsum(weights) / weights.sum()).tolist()
 
     def short_need_cause(self, hh: Household, u: float) -> str:
         """The exit cause of a short need closing at intake (not one-time): in proportion to
-        the barrier's ongoing exit hazards."""
+        the barrier's ongoing exit hazards in force."""
         k = bisect.bisect_right(self.short_cause_cumulative[hh.barrier], u)
         return ONGOING_EXIT_CAUSES[min(k, len(ONGOING_EXIT_CAUSES) - 1)]
 
