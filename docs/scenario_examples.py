@@ -43,6 +43,12 @@ FORMATS = {
     "mean_monthly_households_social_medical": "{:,.0f}",
     "assistance_paid_sek_per_year": "{:,.0f}",
     "staff_cost_sek_per_year": "{:,.0f}",
+    "delivered_share_b": "{:,.3f}",
+    "cases_closed_per_year": "{:,.0f}",
+    "handovers_per_year": "{:,.0f}",
+    "mean_monthly_cases_above_norm": "{:,.0f}",
+    "social_worker_hours_needed_per_year": "{:,.0f}",
+    "social_worker_hours_available_per_year": "{:,.0f}",
 }
 """How each KPI's figures are written; the labels are the catalogue's (``sim.records``)."""
 
@@ -70,6 +76,24 @@ def _table(result: ComparisonResults, kpis: Sequence[str]) -> str:
                 f"| {fmt.format(r['difference'])} ({interval}) |"
             )
     return "\n".join(lines)
+
+
+def _said(result: ComparisonResults, kpi: str, alternative: str | None = None) -> str:
+    """What the alternative did to ``kpi``, in words, from the run's own figures: from base to
+    alternative, with the paired difference's 95 % interval, or that it did not change clearly."""
+    d = result.differences.set_index(["alternative", "kpi"])
+    name = alternative or result.alternatives[0].resolved.name
+    r = d.loc[(name, kpi)]
+    fmt = FORMATS[kpi]
+    label = kpi_label(kpi).lower()
+    span = f"{fmt.format(r['ci_low'])} to {fmt.format(r['ci_high'])}"
+    if r["ci_low"] > 0 or r["ci_high"] < 0:
+        verb = "rises" if r["difference"] > 0 else "falls"
+        return (
+            f"{label} {verb} from {fmt.format(r['base_mean'])} to "
+            f"{fmt.format(r['alternative_mean'])} (difference {span})"
+        )
+    return f"{label} does not change clearly ({fmt.format(r['base_mean'])}; difference {span})"
 
 
 def _compare(
@@ -157,19 +181,20 @@ def main() -> None:
         "1. Seven administrator posts become social-worker posts (EAV 2011, seed 003)",
         "`caseflow compare scenarios/eav_2011.toml "
         "scenarios/eav_2011_seven_administrators_to_social_workers.toml`\n\n"
-        "How to read it: the social workers' load falls, but with only 3 administrators on C "
-        "cases the C cases that the model routes exceed their capacity and wait for a handler. "
-        "The model keeps a case in the class its need calls for; the proposal's idea that more "
-        "cases become A is not a mechanism of the model. The model also routes more cases to C "
-        "than the 2011 table shows (see the holdout check in docs/calibration.md), which makes "
-        "this alternative look worse than it may be.",
+        "How to read it: the unit has more social-worker time and less administrator time. "
+        f"The {_said(r, 'caseload_per_social_worker')}; the "
+        f"{_said(r, 'delivered_share_b')}; {_said(r, 'mean_monthly_open_class_a')} (seed 003: "
+        "more social workers, more A cases). With contact, "
+        f"{_said(r, 'exits_work_per_year')}, and {_said(r, 'mean_monthly_households')}. "
+        f"The price: {_said(r, 'staff_cost_sek_per_year')}, and the fewer administrators "
+        "carry the C cases and assist on fewer B cases.",
         r,
         [
             "mean_monthly_households",
             "mean_monthly_open_class_a",
             "mean_monthly_open_class_c",
-            "mean_monthly_waiting_for_class",
             "caseload_per_social_worker",
+            "delivered_share_b",
             "mean_episode_months",
             "exits_work_per_year",
             "assistance_paid_sek_per_year",
@@ -179,12 +204,19 @@ def main() -> None:
     r = merged = _compare("eav_2011.toml", ["eav_2011_merged_unit.toml"], reps, workers)
     section(
         "2. Merged unit (EAV 2011, seed 003)",
-        "`caseflow compare scenarios/eav_2011.toml scenarios/eav_2011_merged_unit.toml`",
+        "`caseflow compare scenarios/eav_2011.toml scenarios/eav_2011_merged_unit.toml`\n\n"
+        "How to read it: the merged unit has no hand-over from intake, so no transfer wait, no "
+        "second assessment and no lost continuity for new cases. "
+        f"The {_said(r, 'handovers_per_year')}; {_said(r, 'delivered_share_b')}; "
+        f"{_said(r, 'exits_work_per_year')}; {_said(r, 'mean_episode_months')}. The model "
+        "treats the merged unit's social workers as one pool (its four sections are not "
+        "modelled).",
         r,
         [
             "mean_monthly_households",
             "mean_episode_months",
-            "mean_monthly_waiting_for_class",
+            "handovers_per_year",
+            "delivered_share_b",
             "first_visit_wait_days",
             "exits_work_per_year",
             "assistance_paid_sek_per_year",
@@ -225,7 +257,12 @@ def main() -> None:
         "\n\nHow long the caseload takes to come back after the recovery (unemployment back at "
         f"3.2 % from January 2018), over {recovery_years} years (`--years {recovery_years}`): "
         + _months_to_return(long, "unemployment_shock_and_recovery", "2018-01")
-        + ".\n\n![Households under the unemployment paths](images/unemployment_shocks.png)"
+        + ". Under the severe shock the same staff meet more cases: the "
+        + _said(r, "caseload_per_social_worker", "unemployment_severe_shock")
+        + " and the "
+        + _said(r, "delivered_share_b", "unemployment_severe_shock")
+        + ", which slows the exits that would bring the caseload back."
+        + "\n\n![Households under the unemployment paths](images/unemployment_shocks.png)"
     )
     section(
         "4. Unemployment shocks (seed 001)",
@@ -237,51 +274,56 @@ def main() -> None:
             "mean_monthly_households_unemployment",
             "mean_monthly_households_social_medical",
             "caseload_per_social_worker",
+            "delivered_share_b",
             "assistance_paid_sek_per_year",
         ],
     )
     r = _compare("baseline.toml", ["stable_staff.toml"], reps, workers)
     section(
         "5. Staff turnover at the 2015 level against a stable staff (seed 004)",
-        "`caseflow compare scenarios/baseline.toml scenarios/stable_staff.toml`",
+        "`caseflow compare scenarios/baseline.toml scenarios/stable_staff.toml`\n\n"
+        "How to read it: turnover means vacancies, new hires at reduced capacity who draw "
+        "mentoring from colleagues, and cases handed over each time someone leaves (seed 004: "
+        "workload 'at times very high despite fewer cases'). Without turnover, "
+        f"{_said(r, 'handovers_per_year')}; {_said(r, 'delivered_share_b')}; "
+        f"{_said(r, 'exits_work_per_year')}; {_said(r, 'mean_monthly_households')}.",
         r,
         [
             "caseload_per_social_worker",
+            "handovers_per_year",
+            "delivered_share_b",
             "first_visit_wait_days",
-            "mean_monthly_waiting_for_class",
             "mean_monthly_households",
             "exits_work_per_year",
             "staff_cost_sek_per_year",
         ],
     )
-    r = _compare("baseline.toml", ["budget_cut_0_6_mkr.toml"], reps, workers)
+    r = _compare("baseline.toml", ["allocation_model_shift.toml"], reps, workers)
     diff = r.differences.set_index("kpi")
     saved = -diff.loc["staff_cost_sek_per_year", "difference"]
     paid = diff.loc["assistance_paid_sek_per_year"]
     verdict = (
-        f"Staff cost falls by {saved:,.0f} kr a year; assistance paid changes by "
+        f"Staff cost changes by {-saved:+,.0f} kr a year; assistance paid by "
         f"{paid['difference']:+,.0f} kr a year (95 % interval {paid['ci_low']:+,.0f} to "
         f"{paid['ci_high']:+,.0f}). "
-        + (
-            "In the model the cut pays for itself: the extra assistance is smaller than the saving."
-            if paid["ci_high"] < saved
-            else "The cut does not clearly pay for itself: the extra assistance may be as large "
-            "as the saving."
-        )
-        + " Read this with the model's main staffing assumption (docs/model.md): staff act "
-        "through class capacity and the intake queue, not through how intensively a case is "
-        "worked, so while the caseload norm does not bind, one post fewer changes little. The "
-        "district's argument (seed 000), that fewer staff means fewer of the frequent contacts "
-        "that break dependence, is exactly the effect the model does not have."
+        f"With two social workers fewer, {_said(r, 'caseload_per_social_worker')} and "
+        f"{_said(r, 'delivered_share_b')}; with two consultants more, "
+        f"{_said(r, 'ar_team_participants_per_year')}. Together, "
+        f"{_said(r, 'exits_work_per_year')} and {_said(r, 'mean_monthly_households')}: the "
+        "district's argument (seed 000), that fewer handlers means fewer of the contacts that "
+        "break dependence, is the model's staff-time mechanism, set against what the "
+        "labour-market measures buy."
     )
     section(
-        "6. Budget cut of 0.6 Mkr (seed 000)",
-        "`caseflow compare scenarios/baseline.toml scenarios/budget_cut_0_6_mkr.toml`\n\n"
+        "6. The allocation model's shift: 1.6 Mkr less handling, 1.0 Mkr more labour-market "
+        "measures (seed 000)",
+        "`caseflow compare scenarios/baseline.toml scenarios/allocation_model_shift.toml`\n\n"
         + verdict,
         r,
         [
             "caseload_per_social_worker",
-            "mean_monthly_waiting_for_class",
+            "delivered_share_b",
+            "ar_team_participants_per_year",
             "exits_work_per_year",
             "mean_monthly_households",
             "assistance_paid_sek_per_year",
@@ -316,8 +358,8 @@ def main() -> None:
         r,
         [
             "mean_monthly_households",
-            "mean_monthly_waiting_for_class",
             "caseload_per_social_worker",
+            "delivered_share_b",
             "mean_episode_months",
             "exits_work_per_year",
             "assistance_paid_sek_per_year",

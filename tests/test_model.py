@@ -70,7 +70,8 @@ def check_handlers(model: CaseloadModel) -> None:
             assert not worker.a_cases and not worker.cases_b
             continue
         n_a, n_b, n_c = len(worker.a_cases), worker.cases_b, worker.cases_c
-        assert workload.a_fits(worker, n_a, n_b, n_c), "A cases beyond the worker's time"
+        if n_a:
+            assert workload.a_fits(worker, n_a, n_b, n_c), "A cases beyond the worker's time"
         queued = [
             hh
             for hh in worker.a_queue
@@ -93,33 +94,30 @@ def check_workload(model: CaseloadModel) -> None:
     workload, routing, ledger = model.workload, model.routing, model.ledger
     workers = list(routing.workers.values())  # abolished posts too: they must count nothing
     for w in workers:
-        if not w.counted:
-            continue
-        hours, needed, delivered, *rest = w.counted
-        need_a, need_b, need_c, done_a, done_b, done_c = rest[:6]
+        hours, needed, delivered = w.counted_hours, w.counted_needed, w.counted_delivered
         assert delivered <= hours + EPS, "a worker delivers more than its hours"
         assert delivered <= needed + EPS
         for need, done, share in (
-            (need_a, done_a, w.share_a),
-            (need_b, done_b, w.share_b),
-            (need_c, done_c, w.share_c),
+            (w.counted_need_a, w.counted_done_a, w.share_a),
+            (w.counted_need_b, w.counted_done_b, w.share_b),
+            (w.counted_need_c, w.counted_done_c, w.share_c),
         ):
             assert -EPS <= done <= need + EPS
             assert 0 <= share <= 1 + EPS
             if need > 0:
                 assert abs(share - done / need) < 1e-9
         assert hours >= 0 and abs(hours - w.hours_available) < 1e-9
-    if any(w.counted for w in workers):
-        for k, level in enumerate(
-            (workload.sw_available, workload.sw_needed, workload.sw_delivered)
-        ):
-            assert abs(level.value - sum(w.counted[k] for w in workers if w.counted)) < 1e-6
+    for level, name in (
+        (workload.sw_available, "counted_hours"),
+        (workload.sw_needed, "counted_needed"),
+        (workload.sw_delivered, "counted_delivered"),
+    ):
+        assert abs(level.value - sum(getattr(w, name) for w in workers)) < 1e-6
     held_a = ledger.held_count["a"]
     assert abs(workload.needed_by_class[0].value - held_a * workload.need_a) < 1e-6
     pool = routing.pool
-    if pool.counted:
-        assert pool.counted[2] <= min(pool.counted[0], pool.counted[1]) + EPS
-        assert 0 <= pool.share_c <= 1 + EPS
+    assert pool.counted_delivered <= min(pool.counted_hours, pool.counted_needed) + EPS
+    assert 0 <= pool.share_c <= 1 + EPS
 
 
 def run_checked(resolved, replication: int = 0, every: int = 1) -> CaseloadModel:

@@ -70,9 +70,10 @@ def test_more_hours_never_lower_a_delivered_share(n_a, n_b, n_c, hours, more, as
     for h in (hours, hours + more):
         w = _with_cases(_worker(h, assist, events), n_a, n_b, n_c)
         workload.recount(0.0, w)
-        available, needed, delivered = w.counted[:3]
+        available, needed, delivered = w.counted_hours, w.counted_needed, w.counted_delivered
         assert delivered <= available + 1e-9 and delivered <= needed + 1e-9
-        need_a, need_b, need_c, done_a, done_b, done_c = w.counted[3:9]
+        need_a, need_b, need_c = w.counted_need_a, w.counted_need_b, w.counted_need_c
+        done_a, done_b, done_c = w.counted_done_a, w.counted_done_b, w.counted_done_c
         for need, done in ((need_a, done_a), (need_b, done_b), (need_c, done_c)):
             assert -1e-12 <= done <= need + 1e-9
         if done_b > 0 or done_c > 0:

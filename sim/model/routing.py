@@ -63,7 +63,21 @@ class Caseworker:
     share_a: float = 1.0  # the share of planned contact its cases of each class get now
     share_b: float = 1.0
     share_c: float = 1.0
-    counted: tuple[float, ...] = ()  # its part of the workload totals, as last counted
+    # its part of the workload totals, as last counted (sim.model.workload.Workload.recount)
+    counted_hours: float = 0.0
+    counted_needed: float = 0.0
+    counted_delivered: float = 0.0
+    counted_need_a: float = 0.0
+    counted_need_b: float = 0.0
+    counted_need_c: float = 0.0
+    counted_done_a: float = 0.0
+    counted_done_b: float = 0.0
+    counted_done_c: float = 0.0
+    counted_follow_ups_a: float = 0.0
+    counted_follow_ups_b: float = 0.0
+    counted_follow_ups_c: float = 0.0
+    counted_assist_wanted: float = 0.0
+    counted_assist_given: float = 0.0
     counted_mentoring: float = 0.0  # mentoring it draws (a new hire), per day
     counted_giver: bool = False  # gives mentoring (working at full capacity)
 

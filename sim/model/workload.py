@@ -170,41 +170,77 @@ class Workload:
         need_c = n_c * self.need_c_social_worker
         done_b = min(need_b, rest)
         done_c = min(need_c, rest - done_b)
-        w.share_a = done_a / need_a if need_a > 0 else 1.0
-        w.share_b = done_b / need_b if need_b > 0 else 1.0
-        w.share_c = done_c / need_c if need_c > 0 else 1.0
+        w.share_a = share_a = done_a / need_a if need_a > 0 else 1.0
+        w.share_b = share_b = done_b / need_b if need_b > 0 else 1.0
+        w.share_c = share_c = done_c / need_c if need_c > 0 else 1.0
         fa, fb, fc = self.follow_up_rate
-        counted = w.counted or (0.0,) * 14
-        new = (
-            hours,
-            w.event_rate + need_a + need_b + need_c,
-            events + done_a + done_b + done_c,
-            need_a,
-            need_b,
-            need_c,
-            done_a,
-            done_b,
-            done_c,
-            n_a * w.share_a * fa,
-            n_b * w.share_b * fb,
-            n_c * w.share_c * fc,
-            assist_wanted,
-            assist_given,
+        # Each total moves by this worker's change only (a level add costs more than a compare).
+        d = hours - w.counted_hours
+        if d:
+            self.sw_available.add(now, d)
+            w.counted_hours = hours
+        needed = w.event_rate + need_a + need_b + need_c
+        d = needed - w.counted_needed
+        if d:
+            self.sw_needed.add(now, d)
+            w.counted_needed = needed
+        delivered = events + done_a + done_b + done_c
+        d = delivered - w.counted_delivered
+        if d:
+            self.sw_delivered.add(now, d)
+            w.counted_delivered = delivered
+        need_by, done_by, follow_ups = (
+            self.needed_by_class,
+            self.delivered_by_class,
+            self.follow_ups,
         )
-        levels = (
-            self.sw_available,
-            self.sw_needed,
-            self.sw_delivered,
-            *self.needed_by_class,
-            *self.delivered_by_class,
-            *self.follow_ups,
-            self.assist_needed,
-            self.assist_delivered,
-        )
-        for level, value, old in zip(levels, new, counted, strict=True):
-            if value != old:
-                level.add(now, value - old)
-        w.counted = new
+        d = need_a - w.counted_need_a
+        if d:
+            need_by[0].add(now, d)
+            w.counted_need_a = need_a
+        d = need_b - w.counted_need_b
+        if d:
+            need_by[1].add(now, d)
+            w.counted_need_b = need_b
+        d = need_c - w.counted_need_c
+        if d:
+            need_by[2].add(now, d)
+            w.counted_need_c = need_c
+        d = done_a - w.counted_done_a
+        if d:
+            done_by[0].add(now, d)
+            w.counted_done_a = done_a
+        d = done_b - w.counted_done_b
+        if d:
+            done_by[1].add(now, d)
+            w.counted_done_b = done_b
+        d = done_c - w.counted_done_c
+        if d:
+            done_by[2].add(now, d)
+            w.counted_done_c = done_c
+        value = n_a * share_a * fa
+        d = value - w.counted_follow_ups_a
+        if d:
+            follow_ups[0].add(now, d)
+            w.counted_follow_ups_a = value
+        value = n_b * share_b * fb
+        d = value - w.counted_follow_ups_b
+        if d:
+            follow_ups[1].add(now, d)
+            w.counted_follow_ups_b = value
+        value = n_c * share_c * fc
+        d = value - w.counted_follow_ups_c
+        if d:
+            follow_ups[2].add(now, d)
+            w.counted_follow_ups_c = value
+        d = assist_wanted - w.counted_assist_wanted
+        if d:
+            self.assist_needed.add(now, d)
+            w.counted_assist_wanted = assist_wanted
+        d = assist_given - w.counted_assist_given
+        if d:
+            self.assist_delivered.add(now, d)
+            w.counted_assist_given = assist_given
 
     def _recount_pool(self, now: float, pool: Caseworker) -> None:
         """The administrators owning C cases, as one pool."""
@@ -213,27 +249,21 @@ class Workload:
         need_c = pool.cases_c * self.need_c
         done_c = min(need_c, hours - events)
         pool.share_c = done_c / need_c if need_c > 0 else 1.0
-        counted = pool.counted or (0.0,) * 6
-        new = (
-            hours,
-            pool.event_rate + need_c,
-            events + done_c,
-            need_c,
-            done_c,
-            pool.cases_c * pool.share_c * self.follow_up_rate[2],
-        )
-        levels = (
-            self.admin_available,
-            self.admin_needed,
-            self.admin_delivered,
-            self.needed_by_class[2],
-            self.delivered_by_class[2],
-            self.follow_ups[2],
-        )
-        for level, value, old in zip(levels, new, counted, strict=True):
+        follow_ups = pool.cases_c * pool.share_c * self.follow_up_rate[2]
+        needed, delivered = pool.event_rate + need_c, events + done_c
+        for level, value, old in (
+            (self.admin_available, hours, pool.counted_hours),
+            (self.admin_needed, needed, pool.counted_needed),
+            (self.admin_delivered, delivered, pool.counted_delivered),
+            (self.needed_by_class[2], need_c, pool.counted_need_c),
+            (self.delivered_by_class[2], done_c, pool.counted_done_c),
+            (self.follow_ups[2], follow_ups, pool.counted_follow_ups_c),
+        ):
             if value != old:
                 level.add(now, value - old)
-        pool.counted = new
+        pool.counted_hours, pool.counted_needed, pool.counted_delivered = hours, needed, delivered
+        pool.counted_need_c, pool.counted_done_c = need_c, done_c
+        pool.counted_follow_ups_c = follow_ups
 
     # the month's figures ------------------------------------------------------------------
     def month_figures(self, now: float) -> dict[str, float]:
