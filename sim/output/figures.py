@@ -31,6 +31,7 @@ __all__ = [
     "comparison_figures",
     "plot_forest",
     "png_base64",
+    "png_bytes",
     "run_figures",
     "save_figures",
 ]
@@ -39,23 +40,31 @@ RunFigure = Callable[[pd.DataFrame, dict[str, Any]], Figure]
 """A run figure: from monthly rows and the scenario as run."""
 
 
-def png_base64(fig: Any) -> str:
-    """A figure as base64 PNG for a self-contained HTML page (the figure is closed)."""
+def png_bytes(fig: Any) -> bytes:
+    """A figure drawn once as PNG (110 dpi, tight); the figure is closed."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return buf.getvalue()
+
+
+def png_base64(fig: Any) -> str:
+    """A figure as base64 PNG for a self-contained HTML page (the figure is closed)."""
+    return base64.b64encode(png_bytes(fig)).decode("ascii")
 
 
 def save_figures(folder: Path, figures: Sequence[tuple[str, Figure]]) -> dict[str, str]:
-    """Save figures as ``folder/figures/<name>.png``; return them base64-encoded for embedding
-    (each figure is closed)."""
+    """Save figures as ``folder/figures/<name>.png``; return them base64-encoded for embedding.
+
+    Each figure is drawn once: the same PNG bytes are the file and the report's image (drawing
+    it twice cost a second rendering per figure). Each figure is closed."""
     figdir = folder / "figures"
     figdir.mkdir(exist_ok=True)
     out = {}
     for name, fig in figures:
-        fig.savefig(figdir / f"{name}.png", dpi=110, bbox_inches="tight")
-        out[name] = png_base64(fig)
+        data = png_bytes(fig)
+        (figdir / f"{name}.png").write_bytes(data)
+        out[name] = base64.b64encode(data).decode("ascii")
     return out
 
 
