@@ -12,10 +12,32 @@ time" table; and the comparison's forest plot and differences carry the staff-ti
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from sim.experiments.runner import ScenarioResults, run_scenario
+from sim.inputs.loading import load_scenarios
+from sim.output import figures
 from sim.output.formatting import UNIT_DECIMALS, difference_interval, level_interval
-from sim.records import KPI, KPIS, MONTH_RECORD
+from sim.records import KPI, KPIS, MONTH_RECORD, STAFF_ROLE_LABELS, column_label
+from tests.baseline.store import SCENARIOS
+
+
+@pytest.fixture(scope="module")
+def results() -> ScenarioResults:
+    """Two replications of a small fixed scenario with a 90-day warm-up (the stored
+    baseline's merged unit)."""
+    (resolved,) = load_scenarios(SCENARIOS / "merged.toml")
+    return run_scenario(resolved, workers=1)
+
+
+STAFF_COLUMNS = [c.name for c in MONTH_RECORD if "_hours_" in c.name or "delivered_share" in c.name]
+"""The month columns of staff time a results folder made before issue 15 lacks."""
 
 
 def test_every_unit_of_the_catalogue_has_its_decimals() -> None:
@@ -58,3 +80,85 @@ def test_staff_time_labels_read_as_a_planner_reads_them() -> None:
     assert KPI["follow_ups_b_per_year"].label == "Follow-ups delivered per year, class B"
     assert "(mean at month end) (mean" not in KPI["mean_monthly_cases_above_norm"].label
     assert "month end (mean" not in KPI["mean_monthly_cases_above_norm"].label
+
+
+# --- the workload figures -------------------------------------------------------------------
+
+
+def _legend(ax: Any) -> list[str]:
+    legend = ax.get_legend()
+    return [t.get_text() for t in legend.get_texts()] if legend else []
+
+
+def _texts(fig: Figure) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def test_the_run_report_has_the_workload_figures() -> None:
+    """The workload figure and the delivered-share figure are run figures, drawn for every
+    run report and rebuilt by ``caseflow report`` (both take the figures from RUN_FIGURES)."""
+    names = [name for name, _ in figures.RUN_FIGURES]
+    assert "workload" in names and "delivered_share" in names
+    assert names.index("workload") == names.index("caseload_against_norm") + 1
+
+
+def test_workload_figure_draws_needed_against_available_hours_per_role(
+    results: ScenarioResults,
+) -> None:
+    """Two panels, ongoing social workers and benefit administrators, each with the hours
+    available and the hours needed per month (the mean over replications, by their planner
+    labels, with a 5-95 % band), from zero, and the warm-up months shaded and named."""
+    monthly = results.monthly
+    fig = figures.plot_workload(monthly, {})
+    panels = {ax.get_title(): ax for ax in fig.axes}
+    assert list(panels) == [
+        STAFF_ROLE_LABELS["ongoing_social_workers"],
+        STAFF_ROLE_LABELS["benefit_administrators"],
+    ]
+    for ax, prefix in zip(panels.values(), ("social_worker", "administrator"), strict=True):
+        columns = [f"{prefix}_hours_available", f"{prefix}_hours_needed"]
+        assert _legend(ax) == [column_label(c) for c in columns]
+        means = monthly.groupby("month")[columns].mean()
+        for line, column in zip(ax.get_lines(), columns, strict=True):
+            assert np.allclose(np.asarray(line.get_ydata(), float), means[column].to_numpy())
+        assert len(ax.collections) == 2  # one band per series
+        assert ax.get_ylim()[0] == 0
+        assert ax.get_ylabel() == "hours per month"
+        assert ax.patches, "the warm-up is not shaded"
+    assert "period" in monthly and (monthly["period"] == "warmup").any()
+    assert _texts(fig).count("warm-up") == 2
+    assert "needed against hours available" in fig.get_suptitle()
+    plt.close(fig)
+
+
+def test_delivered_share_figure_shows_each_class(results: ScenarioResults) -> None:
+    """The share of planned contact delivered to A, B and C cases per month, by label, on an
+    axis that ends just above 1 (all that was planned), warm-up marked."""
+    fig = figures.plot_delivered_share(results.monthly, {})
+    (ax,) = fig.axes
+    assert _legend(ax) == [column_label(f"delivered_share_{k}") for k in "abc"]
+    low, high = ax.get_ylim()
+    assert 0 <= low < 1 < high <= 1.05
+    assert "warm-up" in _texts(fig)
+    plt.close(fig)
+
+
+def test_workload_figures_of_an_older_results_folder_say_not_recorded(
+    results: ScenarioResults,
+) -> None:
+    """``caseflow report`` on a folder made before staff time was modelled draws the figures
+    with a note in place of the series, rather than failing."""
+    older = results.monthly.drop(columns=STAFF_COLUMNS)
+    for maker in (figures.plot_workload, figures.plot_delivered_share):
+        fig = maker(older, {})
+        assert figures.NOT_RECORDED in _texts(fig)
+        assert not any(ax.get_lines() for ax in fig.axes)
+        plt.close(fig)
+
+
+def test_warm_up_shading_needs_warm_up_months(results: ScenarioResults) -> None:
+    """Without warm-up months nothing is shaded (and nothing fails)."""
+    run_only = results.monthly[results.monthly["period"] == "run"]
+    fig = figures.plot_workload(pd.DataFrame(run_only), {})
+    assert not any(ax.patches for ax in fig.axes) and "warm-up" not in _texts(fig)
+    plt.close(fig)
