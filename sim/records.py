@@ -154,7 +154,7 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         "households",
         "Cases not in their assessed class",
         rank=4,
-        headline=7,
+        headline=8,
     ),
     _stock("without_handler", "households", "Cases without a handler", rank=5),
     _stock("in_intake", "households", "Cases at intake or in transfer", rank=6),
@@ -236,6 +236,7 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
             "share",
             f"Share of {k.upper()} cases' planned {'handling' if k == 'c' else 'contact'} "
             "delivered",
+            headline=7 if k == "b" else None,
             at_most_one=True,
         )
         for k in CASE_CLASSES
@@ -296,7 +297,7 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         "Assistance paid",
         kpi_label="Assistance paid per year (SEK)",
         rank=0,
-        headline=13,
+        headline=14,
     ),
     MonthColumn(
         "staff_cost_sek",
@@ -305,7 +306,7 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         "Staff cost",
         kpi_label="Staff cost per year (SEK)",
         rank=1,
-        headline=14,
+        headline=15,
     ),
     MonthColumn("unemployment_percent", "average", "percent", "Unemployment rate"),
     *(
@@ -487,14 +488,14 @@ DERIVED_KPIS: tuple[Kpi, ...] = (
         "share_long_term_10_of_12",
         "share",
         "Share long-term (10-12 months of the year)",
-        headline=8,
+        headline=9,
     ),
-    Kpi("share_over_12_months", "share", "Share with an episode over 12 months", headline=9),
-    Kpi("mean_episode_months", "months", "Mean episode length (months)", headline=10),
-    Kpi("recurrence_24_months", "share", "Share returning within 24 months", headline=11),
-    Kpi("ar_team_success_share", "share", "AR programme success share", headline=12),
+    Kpi("share_over_12_months", "share", "Share with an episode over 12 months", headline=10),
+    Kpi("mean_episode_months", "months", "Mean episode length (months)", headline=11),
+    Kpi("recurrence_24_months", "share", "Share returning within 24 months", headline=12),
+    Kpi("ar_team_success_share", "share", "AR programme success share", headline=13),
     Kpi("ar_team_participants_per_year", "per year", "AR team participants per year"),
-    Kpi("cost_per_exit_to_work_sek", "SEK", "Cost per exit to work (SEK)", headline=15),
+    Kpi("cost_per_exit_to_work_sek", "SEK", "Cost per exit to work (SEK)", headline=16),
 )
 """The KPIs computed from more than one month column, or from episodes and programmes (see
 :func:`sim.metrics.replication_kpis` for each definition), in ``summary.csv`` order."""
@@ -509,6 +510,42 @@ HEADLINE: tuple[str, ...] = tuple(
     name for _, name in sorted((k.headline, k.name) for k in KPIS if k.headline is not None)
 )
 """The report's headline KPIs, in the order of its table."""
+
+STAFF_TIME: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        STAFF_ROLE_LABELS["ongoing_social_workers"],
+        (
+            "social_worker_hours_available_per_year",
+            "social_worker_hours_needed_per_year",
+            "social_worker_hours_delivered_per_year",
+            "caseload_per_social_worker",
+            "social_worker_utilisation",
+            "mean_monthly_cases_above_norm",
+        ),
+    ),
+    (
+        STAFF_ROLE_LABELS["benefit_administrators"],
+        (
+            "administrator_hours_available_per_year",
+            "administrator_hours_needed_per_year",
+            "administrator_hours_delivered_per_year",
+            "delivered_share_administrators",
+            "administrator_utilisation",
+        ),
+    ),
+    (
+        "Contact delivered by class (every handler)",
+        (
+            *(f"delivered_share_{k}" for k in CASE_CLASSES),
+            *(f"follow_ups_{k}_per_year" for k in CASE_CLASSES),
+        ),
+    ),
+    ("Continuity", ("handovers_per_year",)),
+)
+"""The report's staff-time table: groups (a heading and its KPIs, in the table's order)."""
+
+STAFF_TIME_KPIS: tuple[str, ...] = tuple(kpi for _, kpis in STAFF_TIME for kpi in kpis)
+"""The staff-time table's KPIs, in its order."""
 
 
 def kpi_label(name: str) -> str:

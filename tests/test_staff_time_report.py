@@ -12,6 +12,9 @@ time" table; and the comparison's forest plot and differences carry the staff-ti
 
 from __future__ import annotations
 
+import html
+import re
+from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -24,7 +27,17 @@ from sim.experiments.runner import ScenarioResults, run_scenario
 from sim.inputs.loading import load_scenarios
 from sim.output import figures
 from sim.output.formatting import UNIT_DECIMALS, difference_interval, level_interval
-from sim.records import KPI, KPIS, MONTH_RECORD, STAFF_ROLE_LABELS, column_label
+from sim.output.report import render_report
+from sim.records import (
+    HEADLINE,
+    KPI,
+    KPIS,
+    MONTH_RECORD,
+    STAFF_ROLE_LABELS,
+    STAFF_TIME,
+    STAFF_TIME_KPIS,
+    column_label,
+)
 from tests.baseline.store import SCENARIOS
 
 
@@ -162,3 +175,99 @@ def test_warm_up_shading_needs_warm_up_months(results: ScenarioResults) -> None:
     fig = figures.plot_workload(pd.DataFrame(run_only), {})
     assert not any(ax.patches for ax in fig.axes) and "warm-up" not in _texts(fig)
     plt.close(fig)
+
+
+# --- the run report's staff-time table ------------------------------------------------------
+
+
+def _section(page: str, heading: str) -> str:
+    """The page from ``heading`` to the next section heading."""
+    start = page.index(heading)
+    return page[start : page.index("<h2>", start + 1)]
+
+
+def _row(section: str, kpi: str) -> list[str]:
+    """The text of each cell of the row whose tooltip is ``kpi``."""
+    row = next(r for r in section.split("<tr>") if f'title="{kpi}"' in r)
+    return [
+        html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)
+    ]
+
+
+def test_run_report_has_a_staff_time_table(results: ScenarioResults, tmp_path: Path) -> None:
+    """Below the headline KPIs, a "Staff time" table lists hours available, needed and
+    delivered per year by role, the caseload carried, the load against the norm, cases above
+    the norm, the delivered shares and follow-ups by class and hand-overs per year: each by its
+    planner label and unit with the mean and 95 % interval, in groups headed by role; the
+    workload figure is embedded with the others."""
+    manifest: dict[str, Any] = {"scenario_name": "merged", "scenario": {}, "replications": 2}
+    page = render_report(tmp_path, results.summary, results.monthly, manifest)
+    assert (
+        page.index("<h2>Headline KPIs")
+        < page.index("<h2>Staff time")
+        < page.index("<h2>The scenario as run")
+    )
+    section = _section(page, "<h2>Staff time")
+    for heading, kpis in STAFF_TIME:
+        assert f">{html.escape(heading)}</th>" in section
+        for kpi in kpis:
+            label, unit, mean, interval = _row(section, kpi)
+            assert label == KPI[kpi].label and unit == KPI[kpi].unit, kpi
+            decimals = UNIT_DECIMALS[unit]
+            for number in re.findall(r"\d[\d\u202f]*(?:\.\d+)?", mean + " " + interval):
+                assert len(number.partition(".")[2]) == decimals, (kpi, mean, interval)
+    for kpi in (
+        "social_worker_hours_available_per_year",
+        "social_worker_hours_needed_per_year",
+        "administrator_hours_available_per_year",
+        "administrator_hours_needed_per_year",
+        "delivered_share_b",
+        "mean_monthly_cases_above_norm",
+        "handovers_per_year",
+    ):
+        assert kpi in STAFF_TIME_KPIS
+    assert _row(section, "social_worker_hours_needed_per_year")[1] == "hours per year"
+    assert 'alt="workload"' in page and 'alt="delivered_share"' in page
+    assert (tmp_path / "figures" / "workload.png").exists()
+
+
+def test_staff_time_intervals_stop_at_one_and_zero(
+    results: ScenarioResults, tmp_path: Path
+) -> None:
+    """A delivered share's interval stops at 1 and cases above the norm at 0 in the report,
+    whatever the Student-t interval says."""
+    manifest: dict[str, Any] = {"scenario_name": "merged", "scenario": {}, "replications": 2}
+    summary = results.summary.copy()
+    at = summary.set_index("kpi").index.get_loc
+    summary.loc[at("delivered_share_c"), ["mean", "ci_low", "ci_high"]] = [0.972, 0.941, 1.002]
+    above = at("mean_monthly_cases_above_norm")
+    summary.loc[above, ["mean", "ci_low", "ci_high"]] = [0.06, -0.11, 0.23]
+    section = _section(render_report(tmp_path, summary, results.monthly, manifest), "Staff time")
+    assert _row(section, "delivered_share_c")[3] == "0.941 to 1.000"
+    assert _row(section, "mean_monthly_cases_above_norm")[3] == "0.0 to 0.2"
+
+
+def test_headline_table_shows_the_delivered_share_of_b_cases(
+    results: ScenarioResults, tmp_path: Path
+) -> None:
+    """The headline has the caseload carried per social worker and, beside it, the share of
+    B cases' planned contact delivered: where a shortage of social-worker time shows."""
+    assert HEADLINE.index("delivered_share_b") == HEADLINE.index("caseload_per_social_worker") + 1
+    manifest: dict[str, Any] = {"scenario_name": "merged", "scenario": {}, "replications": 2}
+    page = render_report(tmp_path, results.summary, results.monthly, manifest)
+    label = _row(_section(page, "<h2>Headline KPIs"), "delivered_share_b")[0]
+    assert label == "Share of B cases' planned contact delivered"
+
+
+def test_staff_time_of_an_older_results_folder_says_not_recorded(
+    results: ScenarioResults, tmp_path: Path
+) -> None:
+    """``caseflow report`` on a folder made before staff time was modelled (no staff-time
+    KPIs in summary.csv, no staff-time columns in monthly.csv) still builds the report, and
+    the staff-time section says the figures were not recorded."""
+    summary = results.summary[~results.summary["kpi"].isin(STAFF_TIME_KPIS)]
+    monthly = results.monthly.drop(columns=STAFF_COLUMNS)
+    manifest: dict[str, Any] = {"scenario_name": "merged", "scenario": {}, "replications": 2}
+    page = render_report(tmp_path, summary, monthly, manifest)
+    assert "Not recorded in this results folder" in _section(page, "<h2>Staff time")
+    assert page.count("data:image/png;base64,") == len(figures.RUN_FIGURES)
