@@ -139,7 +139,12 @@ SPECIAL = {
 
 
 def _panels(fig: Figure) -> dict[str, Any]:
-    return {ax.get_title(): ax for ax in fig.axes if ax.get_visible() and ax.get_title()}
+    """The visible panels by title (a long title wrapped onto lines read as one line)."""
+    return {
+        ax.get_title().replace("\n", " "): ax
+        for ax in fig.axes
+        if ax.get_visible() and ax.get_title()
+    }
 
 
 def _drawn_x(ax: Any) -> list[float]:

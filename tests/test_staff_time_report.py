@@ -271,3 +271,126 @@ def test_staff_time_of_an_older_results_folder_says_not_recorded(
     page = render_report(tmp_path, summary, monthly, manifest)
     assert "Not recorded in this results folder" in _section(page, "<h2>Staff time")
     assert page.count("data:image/png;base64,") == len(figures.RUN_FIGURES)
+
+
+# --- the comparison: staff-time forest plot and differences ----------------------------------
+
+
+def _differences(replications: int = 5, **special: tuple[float, float, float, float]) -> Any:
+    """A synthetic differences frame (as ``comparison.csv``) of one alternative: every KPI
+    with base 100 and a difference of +1 (paired interval +0.5 to +1.5), a share 0.5 and
+    +0.01; the KPIs in ``special`` as ``(base, difference, ci_low, ci_high)``."""
+    rows = []
+    for kpi in KPIS:
+        usual = (0.5, 0.01, 0.005, 0.015) if kpi.unit == "share" else (100.0, 1.0, 0.5, 1.5)
+        base, diff, low, high = special.get(kpi.name, usual)
+        rows.append(
+            {
+                "alternative": "fewer",
+                "kpi": kpi.name,
+                "base_mean": base,
+                "alternative_mean": base + diff,
+                "difference": diff,
+                "ci_low": low,
+                "ci_high": high,
+                "unpaired_ci_low": low - 0.02,
+                "unpaired_ci_high": high + 0.02,
+                "unit": kpi.unit,
+                "replications": replications,
+                "significant": low > 0 or high < 0,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+STAFF_SPECIAL = {
+    # a delivered share of 0.96 whose alternative's interval would pass 1
+    "delivered_share_b": (0.96, 0.03, -0.01, 0.07),
+    # hand-overs of 10 a year whose alternative's interval would fall below zero
+    "handovers_per_year": (10.0, -5.0, -12.0, 2.0),
+    "social_worker_hours_available_per_year": (10_849.0, -2_961.0, -3_100.0, -2_800.0),
+}
+
+
+def _drawn_x(ax: Any) -> list[float]:
+    """Every x the panel's interval bars reach."""
+    return [float(x) for c in ax.collections for seg in c.get_segments() for x, _ in seg]
+
+
+def test_comparison_has_a_staff_time_forest_plot(results: ScenarioResults) -> None:
+    """Besides the outcome forest plot, the comparison draws one of staff time: each role's
+    hours available and needed, the delivered share of each class and hand-overs, a panel and
+    a scale each, labelled in words (long labels wrapped, not running into their neighbour).
+    A delivered share's interval stops where the alternative would pass 1, a count's where it
+    would fall below zero."""
+    from sim.output.comparison_figures import STAFF_TIME_FOREST_KPIS, TITLE_WIDTH
+
+    for kpi in (
+        "social_worker_hours_available_per_year",
+        "social_worker_hours_needed_per_year",
+        "administrator_hours_available_per_year",
+        "administrator_hours_needed_per_year",
+        "delivered_share_b",
+        "handovers_per_year",
+    ):
+        assert kpi in STAFF_TIME_FOREST_KPIS
+    named = [("merged", results.monthly), ("fewer", results.monthly)]
+    made = dict(figures.comparison_figures(_differences(**STAFF_SPECIAL), named))
+    assert list(made) == ["forest", "forest_staff_time", "households_all"]
+    fig = made["forest_staff_time"]
+    panels = {ax.get_title(): ax for ax in fig.axes if ax.get_visible() and ax.get_title()}
+    assert {t.replace("\n", " ") for t in panels} == {KPI[k].label for k in STAFF_TIME_FOREST_KPIS}
+    assert all(len(line) <= TITLE_WIDTH for t in panels for line in t.split("\n"))
+    by_label = {t.replace("\n", " "): ax for t, ax in panels.items()}
+    share = _drawn_x(by_label[KPI["delivered_share_b"].label])
+    assert max(share) == pytest.approx(0.04) and min(share) == pytest.approx(-0.01)
+    handovers = _drawn_x(by_label[KPI["handovers_per_year"].label])
+    assert min(handovers) == pytest.approx(-10.0)
+    hours = by_label[KPI["social_worker_hours_available_per_year"].label]
+    assert hours.get_xlabel() == "difference from the base (hours per year)"
+    for _, made_fig in made.items():
+        plt.close(made_fig)
+
+
+def test_comparison_report_shows_each_alternatives_staff_time(
+    results: ScenarioResults, tmp_path: Path
+) -> None:
+    """Under each alternative's headline differences, a "Staff time" table has the same
+    columns for the staff-time KPIs in their groups, with intervals cut at what the KPI can
+    take; the staff-time forest plot is embedded and saved."""
+    from sim.output.report import render_comparison_report
+
+    named = [("merged", results.monthly), ("fewer", results.monthly)]
+    scenarios = [{"name": "merged"}, {"name": "fewer"}]
+    page = render_comparison_report(tmp_path, _differences(**STAFF_SPECIAL), named, scenarios, {})
+    start = page.index("<h3>fewer</h3>")
+    staff = page.index("<h4>Staff time</h4>", start)
+    section = page[staff : page.index("</table>", staff)]
+    assert page.index('title="cost_per_exit_to_work_sek"', start) < staff
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", section)
+    assert headers[:2] == ["KPI", "unit"] and "paired 95 % interval" in headers
+    for heading, kpis in STAFF_TIME:
+        assert html.escape(heading) in headers
+        for kpi in kpis:
+            assert _row(section, kpi)[0] == KPI[kpi].label
+    cells = _row(section, "delivered_share_b")
+    assert cells[6] == "\u22120.010 to +0.040"  # the alternative's share cannot pass 1
+    assert _row(section, "handovers_per_year")[6] == "\u221210.0 to +2.0"
+    assert 'alt="forest_staff_time"' in page
+    assert (tmp_path / "figures" / "forest_staff_time.png").exists()
+
+
+def test_comparison_made_before_staff_time_has_no_staff_time_parts(
+    results: ScenarioResults, tmp_path: Path
+) -> None:
+    """A comparison folder from before staff time (no staff-time rows in comparison.csv)
+    rebuilds without the staff-time forest plot and tables, rather than with empty ones."""
+    from sim.output.report import render_comparison_report
+
+    older = _differences()
+    older = older[~older["kpi"].isin(STAFF_TIME_KPIS)]
+    named = [("merged", results.monthly), ("fewer", results.monthly)]
+    page = render_comparison_report(
+        tmp_path, older, named, [{"name": "merged"}, {"name": "fewer"}], {}
+    )
+    assert "<h4>Staff time</h4>" not in page and 'alt="forest_staff_time"' not in page
