@@ -540,7 +540,7 @@ STAFF_TIME: tuple[tuple[str, tuple[str, ...]], ...] = (
             *(f"follow_ups_{k}_per_year" for k in CASE_CLASSES),
         ),
     ),
-    ("Continuity", ("handovers_per_year",)),
+    ("Hand-overs", ("handovers_per_year",)),
 )
 """The report's staff-time table: groups (a heading and its KPIs, in the table's order)."""
 

@@ -355,24 +355,27 @@ def test_comparison_has_a_staff_time_forest_plot(results: ScenarioResults) -> No
 def test_comparison_report_shows_each_alternatives_staff_time(
     results: ScenarioResults, tmp_path: Path
 ) -> None:
-    """Under each alternative's headline differences, a "Staff time" table has the same
-    columns for the staff-time KPIs in their groups, with intervals cut at what the KPI can
-    take; the staff-time forest plot is embedded and saved."""
+    """Each alternative's table of differences goes on below its headline KPIs with the
+    staff-time KPIs, under a "Staff time: ..." row per group (one table, so that the columns
+    align), with intervals cut at what the KPI can take; the staff-time forest plot is
+    embedded and saved."""
     from sim.output.report import render_comparison_report
 
     named = [("merged", results.monthly), ("fewer", results.monthly)]
     scenarios = [{"name": "merged"}, {"name": "fewer"}]
     page = render_comparison_report(tmp_path, _differences(**STAFF_SPECIAL), named, scenarios, {})
     start = page.index("<h3>fewer</h3>")
-    staff = page.index("<h4>Staff time</h4>", start)
-    section = page[staff : page.index("</table>", staff)]
-    assert page.index('title="cost_per_exit_to_work_sek"', start) < staff
-    headers = re.findall(r"<th[^>]*>(.*?)</th>", section)
+    section = page[start : page.index("</table>", start)]
+    headers = [html.unescape(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", section)]
     assert headers[:2] == ["KPI", "unit"] and "paired 95 % interval" in headers
+    staff = section.index("<th colspan")
+    assert section.index('title="cost_per_exit_to_work_sek"') < staff
     for heading, kpis in STAFF_TIME:
-        assert html.escape(heading) in headers
+        assert f"Staff time: {heading[0].lower()}{heading[1:]}" in headers
         for kpi in kpis:
-            assert _row(section, kpi)[0] == KPI[kpi].label
+            assert section.count(f'title="{kpi}"') == 1, kpi  # the headline's not repeated
+            if kpi not in HEADLINE:
+                assert _row(section[staff:], kpi)[0] == KPI[kpi].label
     cells = _row(section, "delivered_share_b")
     assert cells[6] == "\u22120.010 to +0.040"  # the alternative's share cannot pass 1
     assert _row(section, "handovers_per_year")[6] == "\u221210.0 to +2.0"
@@ -393,4 +396,4 @@ def test_comparison_made_before_staff_time_has_no_staff_time_parts(
     page = render_comparison_report(
         tmp_path, older, named, [{"name": "merged"}, {"name": "fewer"}], {}
     )
-    assert "<h4>Staff time</h4>" not in page and 'alt="forest_staff_time"' not in page
+    assert "Staff time:" not in page and 'alt="forest_staff_time"' not in page

@@ -3,8 +3,8 @@
 It opens with what changed most in each alternative (with its paired interval), then the
 warnings of every scenario compared (each alternative's own report may warn of something the
 base does not), the keys where each alternative differs from the base (as a scenario file
-writes them), per alternative a table of its headline differences and one of its staff time
-(hours by role, delivered shares, hand-overs), and the figures.
+writes them), per alternative a table of its headline differences and its staff time (hours by role,
+delivered shares, hand-overs), and the figures.
 """
 
 from __future__ import annotations
@@ -137,23 +137,18 @@ def _difference_rows(rows: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
 
 
 def _differences_table(rows: pd.DataFrame) -> str:
-    """One alternative's headline KPIs against the base, paired and unpaired."""
-    return table(DIFFERENCES_HEADER, _difference_rows(rows, HEADLINE), numeric_from=2)
-
-
-def _staff_time_differences(rows: pd.DataFrame) -> str:
-    """One alternative's staff-time KPIs (:data:`sim.records.STAFF_TIME`, in its groups)
-    against the base; "" for a comparison made before staff time was modelled."""
-    out = []
+    """One alternative's headline KPIs against the base, paired and unpaired, then its staff
+    time (:data:`sim.records.STAFF_TIME`, under a heading row per group, without the KPIs
+    the headline rows show; none for a comparison made before staff time was modelled), in
+    one table so that columns align."""
+    out = _difference_rows(rows, HEADLINE)
     for heading, kpis in STAFF_TIME:
-        group = _difference_rows(rows, kpis)
+        group = _difference_rows(rows, [k for k in kpis if k not in HEADLINE])
         if group:
-            span = len(DIFFERENCES_HEADER)
-            out.append(f'<tr><th colspan="{span}">{html.escape(heading)}</th></tr>')
+            title = html.escape(f"Staff time: {heading[0].lower()}{heading[1:]}")
+            out.append(f'<tr><th colspan="{len(DIFFERENCES_HEADER)}">{title}</th></tr>')
             out += group
-    if not out:
-        return ""
-    return "<h4>Staff time</h4>" + table(DIFFERENCES_HEADER, out, numeric_from=2)
+    return table(DIFFERENCES_HEADER, out, numeric_from=2)
 
 
 def differences_html(differences: pd.DataFrame) -> str:
@@ -163,7 +158,7 @@ def differences_html(differences: pd.DataFrame) -> str:
         "replications; the unpaired (Welch) interval, which ignores the common random numbers, "
         "is shown for reference. * = the paired interval excludes 0. An interval stops where "
         "the alternative would fall below zero (or a share of households or of planned "
-        "contact above 1). Under each alternative's headline KPIs, its staff time: hours are "
+        "contact above 1). Below each alternative's headline KPIs, its staff time: hours are "
         "case hours per year; a load against the norm above 1 is above the caseload norm. "
         "<code>comparison.csv</code> has every KPI.</p>"
     ]
@@ -171,8 +166,7 @@ def differences_html(differences: pd.DataFrame) -> str:
         rows = differences[differences["alternative"] == alt]
         parts.append(f"<h3>{html.escape(str(alt))}</h3>")
         parts.append(_differences_table(rows))
-        parts.append(_staff_time_differences(rows))
-    return "\n".join(part for part in parts if part)
+    return "\n".join(parts)
 
 
 def largest_change(rows: pd.DataFrame) -> tuple[pd.Series | None, bool]:
