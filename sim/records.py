@@ -91,7 +91,9 @@ class MonthColumn:
     ``kpi_label`` replaces the label the kind's rule would make, ``rank`` is the KPI's place in
     its group of ``summary.csv`` (that order predates this schema and differs from the record's;
     a new column may leave it out and comes after the ranked ones, in record order), and
-    ``headline`` its place in the report's headline table (None: not there).
+    ``headline`` its place in the report's headline table (None: not there). ``at_most_one``:
+    a share of a whole (a delivered share), never above 1, unlike a ratio against a norm (a
+    utilisation), which may exceed 1; the reports cut its intervals there.
     """
 
     name: str
@@ -101,6 +103,7 @@ class MonthColumn:
     kpi_label: str = ""
     rank: int | None = None
     headline: int | None = None
+    at_most_one: bool = False
 
 
 def _flow(name: str, label: str, *, rank: int, headline: int | None = None) -> MonthColumn:
@@ -151,7 +154,7 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         "households",
         "Cases not in their assessed class",
         rank=4,
-        headline=7,
+        headline=8,
     ),
     _stock("without_handler", "households", "Cases without a handler", rank=5),
     _stock("in_intake", "households", "Cases at intake or in transfer", rank=6),
@@ -168,7 +171,7 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         "caseload_per_social_worker",
         "ratio",
         "cases per social worker",
-        "A+B cases per ongoing social worker",
+        "Cases carried per ongoing social worker",
         rank=0,
         headline=6,
     ),
@@ -183,7 +186,7 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         "administrator_utilisation",
         "ratio",
         "share",
-        "Benefit administrators' C cases against their norm",
+        "Benefit administrators' C cases against their norm (above 1: above the norm)",
         rank=2,
     ),
     MonthColumn(
@@ -196,10 +199,18 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
     _stock(
         "cases_above_norm",
         "cases",
-        "Weighted cases social workers carry above the norm, month end",
+        "Cases social workers carry above the caseload norm (weighted), month end",
         rank=20,
+        kpi_label="Cases carried above the caseload norm (weighted; mean at month end)",
     ),
-    _flow("handovers", "Cases that changed handler", rank=16),
+    MonthColumn(
+        "handovers",
+        "flow",
+        "per month",
+        "Hand-overs (cases that changed handler)",
+        kpi_label="Hand-overs (cases that changed handler) per year",
+        rank=16,
+    ),
     MonthColumn(
         "social_worker_hours_available",
         "hours",
@@ -218,17 +229,27 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         "hours per month",
         "Ongoing social worker case hours delivered",
     ),
-    MonthColumn(
-        "delivered_share_a", "ratio", "share", "Share of A cases' planned contact delivered"
-    ),
-    MonthColumn(
-        "delivered_share_b", "ratio", "share", "Share of B cases' planned contact delivered"
-    ),
-    MonthColumn(
-        "delivered_share_c", "ratio", "share", "Share of C cases' planned handling delivered"
+    *(
+        MonthColumn(
+            f"delivered_share_{k}",
+            "ratio",
+            "share",
+            f"Share of {k.upper()} cases' planned {'handling' if k == 'c' else 'contact'} "
+            "delivered",
+            headline=7 if k == "b" else None,
+            at_most_one=True,
+        )
+        for k in CASE_CLASSES
     ),
     *(
-        _flow(f"follow_ups_{k}", f"Follow-ups delivered, class {k.upper()}", rank=17 + i)
+        MonthColumn(
+            f"follow_ups_{k}",
+            "flow",
+            "per month",
+            f"Follow-ups delivered, class {k.upper()}",
+            kpi_label=f"Follow-ups delivered per year, class {k.upper()}",
+            rank=17 + i,
+        )
         for i, k in enumerate(CASE_CLASSES)
     ),
     MonthColumn(
@@ -254,6 +275,7 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         "ratio",
         "share",
         "Share of the administrators' needed hours delivered",
+        at_most_one=True,
     ),
     _stock("ar_team_in_programme", "households", "Households in the AR programme", rank=7),
     _stock("ar_team_waiting", "households", "Households waiting for the AR team", rank=8),
@@ -275,7 +297,7 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         "Assistance paid",
         kpi_label="Assistance paid per year (SEK)",
         rank=0,
-        headline=13,
+        headline=14,
     ),
     MonthColumn(
         "staff_cost_sek",
@@ -284,7 +306,7 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         "Staff cost",
         kpi_label="Staff cost per year (SEK)",
         rank=1,
-        headline=14,
+        headline=15,
     ),
     MonthColumn("unemployment_percent", "average", "percent", "Unemployment rate"),
     *(
@@ -402,7 +424,8 @@ class Kpi:
     """One KPI: its stable name (``summary.csv``), unit, the planner's label and how it is had.
 
     ``source`` is the month column of a ``per_year`` or ``monthly_mean`` KPI ("" if derived);
-    ``headline`` its place in the report's headline table (None: not there).
+    ``headline`` its place in the report's headline table (None: not there); ``at_most_one``
+    as its month column's (:class:`MonthColumn`).
     """
 
     name: str
@@ -411,6 +434,7 @@ class Kpi:
     rule: KpiRule = "derived"
     source: str = ""
     headline: int | None = None
+    at_most_one: bool = False
 
 
 def month_kpi(column: MonthColumn) -> Kpi:
@@ -431,7 +455,15 @@ def month_kpi(column: MonthColumn) -> Kpi:
         )
     if column.kind == "ratio":
         label = column.kpi_label or column.label
-        return Kpi(column.name, column.unit, label, "monthly_mean", column.name, column.headline)
+        return Kpi(
+            column.name,
+            column.unit,
+            label,
+            "monthly_mean",
+            column.name,
+            column.headline,
+            column.at_most_one,
+        )
     raise ValueError(f"month column {column.name!r} of kind {column.kind!r} gives no KPI")
 
 
@@ -456,14 +488,14 @@ DERIVED_KPIS: tuple[Kpi, ...] = (
         "share_long_term_10_of_12",
         "share",
         "Share long-term (10-12 months of the year)",
-        headline=8,
+        headline=9,
     ),
-    Kpi("share_over_12_months", "share", "Share with an episode over 12 months", headline=9),
-    Kpi("mean_episode_months", "months", "Mean episode length (months)", headline=10),
-    Kpi("recurrence_24_months", "share", "Share returning within 24 months", headline=11),
-    Kpi("ar_team_success_share", "share", "AR programme success share", headline=12),
+    Kpi("share_over_12_months", "share", "Share with an episode over 12 months", headline=10),
+    Kpi("mean_episode_months", "months", "Mean episode length (months)", headline=11),
+    Kpi("recurrence_24_months", "share", "Share returning within 24 months", headline=12),
+    Kpi("ar_team_success_share", "share", "AR programme success share", headline=13),
     Kpi("ar_team_participants_per_year", "per year", "AR team participants per year"),
-    Kpi("cost_per_exit_to_work_sek", "SEK", "Cost per exit to work (SEK)", headline=15),
+    Kpi("cost_per_exit_to_work_sek", "SEK", "Cost per exit to work (SEK)", headline=16),
 )
 """The KPIs computed from more than one month column, or from episodes and programmes (see
 :func:`sim.metrics.replication_kpis` for each definition), in ``summary.csv`` order."""
@@ -478,6 +510,42 @@ HEADLINE: tuple[str, ...] = tuple(
     name for _, name in sorted((k.headline, k.name) for k in KPIS if k.headline is not None)
 )
 """The report's headline KPIs, in the order of its table."""
+
+STAFF_TIME: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        STAFF_ROLE_LABELS["ongoing_social_workers"],
+        (
+            "social_worker_hours_available_per_year",
+            "social_worker_hours_needed_per_year",
+            "social_worker_hours_delivered_per_year",
+            "caseload_per_social_worker",
+            "social_worker_utilisation",
+            "mean_monthly_cases_above_norm",
+        ),
+    ),
+    (
+        STAFF_ROLE_LABELS["benefit_administrators"],
+        (
+            "administrator_hours_available_per_year",
+            "administrator_hours_needed_per_year",
+            "administrator_hours_delivered_per_year",
+            "delivered_share_administrators",
+            "administrator_utilisation",
+        ),
+    ),
+    (
+        "Contact delivered by class (every handler)",
+        (
+            *(f"delivered_share_{k}" for k in CASE_CLASSES),
+            *(f"follow_ups_{k}_per_year" for k in CASE_CLASSES),
+        ),
+    ),
+    ("Hand-overs", ("handovers_per_year",)),
+)
+"""The report's staff-time table: groups (a heading and its KPIs, in the table's order)."""
+
+STAFF_TIME_KPIS: tuple[str, ...] = tuple(kpi for _, kpis in STAFF_TIME for kpi in kpis)
+"""The staff-time table's KPIs, in its order."""
 
 
 def kpi_label(name: str) -> str:

@@ -73,3 +73,23 @@ def test_every_option_the_docs_mention_exists() -> None:
             if option not in known:
                 unknown.append(f"{doc.relative_to(ROOT)}: {option}")
     assert not unknown, "\n".join(sorted(unknown))
+
+
+def test_every_month_column_is_described_in_the_model_description() -> None:
+    """docs/model.md §5 describes every column of ``monthly.csv`` (the month record of
+    ``sim/records.py`` and ``replication``): a name in backticks in the first column of its
+    table, where ``<barrier>`` stands for any word and ``_a/b/c`` for each class."""
+    from sim.records import MONTH_COLUMNS, REPLICATION
+
+    text = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    section = text[text.index("## 5. Outputs") : text.index("## 6.")]
+    table = section[section.index("| column |") : section.index("`summary.csv`, one row")]
+    names = [
+        re.sub(r"_a/b/c$", "_(a|b|c)", re.sub(r"<[^>]+>", r"\\w+", token))
+        for line in table.splitlines()
+        for token in re.findall(r"`([^`]+)`", line.split("|")[1] if "|" in line else "")
+    ]
+    missing = [
+        c for c in (REPLICATION, *MONTH_COLUMNS) if not any(re.fullmatch(n, c) for n in names)
+    ]
+    assert not missing, f"docs/model.md §5 does not describe {missing}"

@@ -139,7 +139,12 @@ SPECIAL = {
 
 
 def _panels(fig: Figure) -> dict[str, Any]:
-    return {ax.get_title(): ax for ax in fig.axes if ax.get_visible() and ax.get_title()}
+    """The visible panels by title (a long title wrapped onto lines read as one line)."""
+    return {
+        ax.get_title().replace("\n", " "): ax
+        for ax in fig.axes
+        if ax.get_visible() and ax.get_title()
+    }
 
 
 def _drawn_x(ax: Any) -> list[float]:
@@ -289,3 +294,30 @@ def test_run_report_intervals_stop_at_zero_and_one_replication_has_none(
     single = summary.assign(ci_low=float("nan"), ci_high=float("nan"), replications=1)
     page = render_report(tmp_path, single, results.monthly, {**manifest, "replications": 1})
     assert "no interval" in page and "nan" not in _text(page)
+
+
+def test_each_figure_is_drawn_once_for_its_file_and_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A figure is rendered once: the PNG under ``figures/`` and the image embedded in the
+    report are the same bytes (drawing it a second time for the page cost a rendering per
+    figure, and the two could drift apart)."""
+    import base64
+
+    calls: list[object] = []
+    savefig = Figure.savefig
+
+    def counted(self: Figure, *args: Any, **kwargs: Any) -> None:
+        calls.append(self)
+        savefig(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", counted)
+    made = []
+    for name in ("one", "two"):
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1])
+        made.append((name, fig))
+    images = figures.save_figures(tmp_path, made)
+    assert len(calls) == 2
+    for name, encoded in images.items():
+        assert (tmp_path / "figures" / f"{name}.png").read_bytes() == base64.b64decode(encoded)

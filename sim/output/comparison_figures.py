@@ -3,13 +3,16 @@
 The forest plot gives every KPI its own panel and its own scale, in the KPI's unit: a KPI that
 triples no longer squashes the others to a dot at zero, as one shared "% of base" axis did. An
 interval stops where the alternative would fall below zero (none of these KPIs can be
-negative); with one replication a point says "no interval". A sweep's figure shows each KPI's
-mean and interval at every point, against the swept value when one number is swept.
+negative) or a share of a whole above 1; with one replication a point says "no interval". A
+second forest plot, of staff time, shows the hours and delivered shares a staffing decision
+trades. A sweep's figure shows each KPI's mean and interval at every point, against the swept
+value when one number is swept.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,17 +40,35 @@ FOREST_KPIS = (
 )
 """The KPIs of the comparison's forest plot and of the sweep's figure, in reading order."""
 
+STAFF_TIME_FOREST_KPIS = (
+    "social_worker_hours_available_per_year",
+    "social_worker_hours_needed_per_year",
+    "administrator_hours_available_per_year",
+    "administrator_hours_needed_per_year",
+    "delivered_share_a",
+    "delivered_share_b",
+    "delivered_share_c",
+    "handovers_per_year",
+)
+"""The KPIs of the comparison's staff-time forest plot, in reading order: each role's hours
+available beside the hours its cases need, the share of planned contact delivered by class,
+and hand-overs; what a staffing decision trades."""
+
+TITLE_WIDTH = 48
+"""A forest panel's title is wrapped at this many characters, so that two long labels side by
+side (the staff-time hours) do not run into each other."""
+
 NO_INTERVAL = "no interval"
 """What a point without an interval (one replication) says beside it."""
 
 
-def forest_rows(differences: pd.DataFrame) -> pd.DataFrame:
-    """What the forest plot draws: per KPI of :data:`FOREST_KPIS` and alternative, the
-    difference and its paired interval (``low``, ``high``, NaN without one), cut where the
-    alternative would fall below zero, in the axis' unit (Mkr for money), and the difference
+def forest_rows(differences: pd.DataFrame, kpis: Sequence[str] = FOREST_KPIS) -> pd.DataFrame:
+    """What the forest plot draws: per KPI of ``kpis`` and alternative, the difference and its
+    paired interval (``low``, ``high``, NaN without one), cut where the alternative would fall
+    below zero (or a share above 1), in the axis' unit (Mkr for money), and the difference
     in % of the base mean (text)."""
     rows = []
-    for _, r in differences[differences["kpi"].isin(FOREST_KPIS)].iterrows():
+    for _, r in differences[differences["kpi"].isin(kpis)].iterrows():
         kpi = str(r["kpi"])
         unit = kpi_unit(kpi, r.get("unit"))
         scale, shown = axis_scale(unit)
@@ -113,12 +134,17 @@ def _difference_axis(ax: Axes, rows: pd.DataFrame) -> None:
     ax.ticklabel_format(axis="x", style="plain", useOffset=False)
 
 
-def plot_forest(differences: pd.DataFrame) -> Figure:
+FOREST_TITLE = "Alternatives against the base: difference and paired 95 % interval"
+
+
+def plot_forest(
+    differences: pd.DataFrame, kpis: Sequence[str] = FOREST_KPIS, title: str = FOREST_TITLE
+) -> Figure:
     """Each alternative's difference from the base with its paired 95 % interval: one panel
-    and one scale per KPI, in the KPI's unit."""
-    rows = forest_rows(differences)
+    and one scale per KPI of ``kpis``, in the KPI's unit."""
+    rows = forest_rows(differences, kpis)
     alts = list(dict.fromkeys(rows["alternative"]))
-    kpis = [k for k in FOREST_KPIS if k in set(rows["kpi"])]
+    kpis = [k for k in kpis if k in set(rows["kpi"])]
     fig, axes = _grid(max(len(kpis), 1), max(len(alts), 1), share_y=True)
     for ax, kpi in zip(axes, kpis, strict=False):
         sub = rows[rows["kpi"] == kpi].set_index("alternative")
@@ -132,12 +158,12 @@ def plot_forest(differences: pd.DataFrame) -> Figure:
                     textcoords="offset points", ha="center", fontsize="x-small",
                 )  # fmt: skip
         ax.axvline(0, color="grey", lw=1)
-        ax.set_title(kpi_label(kpi), fontsize="medium")
+        ax.set_title(textwrap.fill(kpi_label(kpi), TITLE_WIDTH), fontsize="medium")
         ax.set_xlabel(f"difference from the base ({sub['unit'].iloc[0]})", fontsize="small")
         _difference_axis(ax, sub)
     axes[0].set_yticks(range(len(alts)), alts)
     axes[0].set_ylim(len(alts) - 0.5, -0.5)
-    fig.suptitle("Alternatives against the base: difference and paired 95 % interval")
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -156,14 +182,20 @@ def plot_households_all(named_monthly: Sequence[tuple[str, pd.DataFrame]]) -> Fi
     return fig
 
 
+STAFF_TIME_FOREST_TITLE = "Staff time against the base: difference and paired 95 % interval"
+
+
 def comparison_figures(
     differences: pd.DataFrame, named_monthly: Sequence[tuple[str, pd.DataFrame]]
 ) -> list[tuple[str, Figure]]:
-    """The comparison report's figures: the forest plot and households in every scenario."""
-    return [
-        ("forest", plot_forest(differences)),
-        ("households_all", plot_households_all(named_monthly)),
-    ]
+    """The comparison report's figures: the forest plot, the staff-time forest plot (not for
+    a comparison made before staff time was modelled) and households in every scenario."""
+    out = [("forest", plot_forest(differences))]
+    if differences["kpi"].isin(STAFF_TIME_FOREST_KPIS).any():
+        staff = plot_forest(differences, STAFF_TIME_FOREST_KPIS, STAFF_TIME_FOREST_TITLE)
+        out.append(("forest_staff_time", staff))
+    out.append(("households_all", plot_households_all(named_monthly)))
+    return out
 
 
 # --- a sweep's figure -----------------------------------------------------------------------

@@ -3,7 +3,8 @@
 It opens with what changed most in each alternative (with its paired interval), then the
 warnings of every scenario compared (each alternative's own report may warn of something the
 base does not), the keys where each alternative differs from the base (as a scenario file
-writes them), one table of differences per alternative, and the figures.
+writes them), per alternative a table of its headline differences and its staff time (hours by role,
+delivered shares, hand-overs), and the figures.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..records import HEADLINE, kpi_label
+from ..records import HEADLINE, STAFF_TIME, kpi_label
 from .caveats import few_replications_warning, first_guess_warning, merged_warnings, run_warnings
 from .comparison_figures import comparison_figures
 from .figures import save_figures
@@ -99,11 +100,25 @@ def _cells(r: pd.Series, kpi: str) -> tuple[str, str, str]:
     return unit, number(r["difference"], unit, sign=True) + star, paired
 
 
-def _differences_table(rows: pd.DataFrame) -> str:
-    """One alternative's headline KPIs against the base, paired and unpaired."""
+DIFFERENCES_HEADER = [
+    "KPI",
+    "unit",
+    "base",
+    "alternative",
+    "difference",
+    "% of base",
+    "paired 95 % interval",
+    "unpaired 95 % interval",
+]
+"""The columns of a table of differences from the base."""
+
+
+def _difference_rows(rows: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
+    """One alternative's rows of the KPIs ``kpis`` (those missing skipped) against the base,
+    paired and unpaired."""
     by_kpi = rows.set_index("kpi")
     out = []
-    for kpi in (k for k in HEADLINE if k in by_kpi.index):
+    for kpi in (k for k in kpis if k in by_kpi.index):
         r = by_kpi.loc[kpi]
         unit, difference, paired = _cells(r, kpi)
         low, high = difference_interval(
@@ -118,9 +133,22 @@ def _differences_table(rows: pd.DataFrame) -> str:
             f"{number_cell(paired)}"
             f"{number_cell(interval(low, high, unit, sign=True, of=r['difference']))}</tr>"
         )
-    header = ["KPI", "unit", "base", "alternative", "difference", "% of base"]
-    header += ["paired 95 % interval", "unpaired 95 % interval"]
-    return table(header, out, numeric_from=2)
+    return out
+
+
+def _differences_table(rows: pd.DataFrame) -> str:
+    """One alternative's headline KPIs against the base, paired and unpaired, then its staff
+    time (:data:`sim.records.STAFF_TIME`, under a heading row per group, without the KPIs
+    the headline rows show; none for a comparison made before staff time was modelled), in
+    one table so that columns align."""
+    out = _difference_rows(rows, HEADLINE)
+    for heading, kpis in STAFF_TIME:
+        group = _difference_rows(rows, [k for k in kpis if k not in HEADLINE])
+        if group:
+            title = html.escape(f"Staff time: {heading[0].lower()}{heading[1:]}")
+            out.append(f'<tr><th colspan="{len(DIFFERENCES_HEADER)}">{title}</th></tr>')
+            out += group
+    return table(DIFFERENCES_HEADER, out, numeric_from=2)
 
 
 def differences_html(differences: pd.DataFrame) -> str:
@@ -129,12 +157,15 @@ def differences_html(differences: pd.DataFrame) -> str:
         "<h2>Differences from the base</h2>\n<p>Paired 95 % interval of the mean difference over "
         "replications; the unpaired (Welch) interval, which ignores the common random numbers, "
         "is shown for reference. * = the paired interval excludes 0. An interval stops where "
-        "the alternative would fall below zero (or a share of households above 1). "
+        "the alternative would fall below zero (or a share of households or of planned "
+        "contact above 1). Below each alternative's headline KPIs, its staff time: hours are "
+        "case hours per year; a load against the norm above 1 is above the caseload norm. "
         "<code>comparison.csv</code> has every KPI.</p>"
     ]
     for alt in dict.fromkeys(differences["alternative"]):
+        rows = differences[differences["alternative"] == alt]
         parts.append(f"<h3>{html.escape(str(alt))}</h3>")
-        parts.append(_differences_table(differences[differences["alternative"] == alt]))
+        parts.append(_differences_table(rows))
     return "\n".join(parts)
 
 

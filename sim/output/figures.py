@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..domain import CASE_CLASSES, DAYS_PER_YEAR, EXIT_CAUSES, STAFF_ROLES
-from ..records import REPLICATION, column_label
+from ..domain import CASE_CLASSES, DAYS_PER_YEAR, EXIT_CAUSES, STAFF_ROLES, StaffRole
+from ..records import REPLICATION, STAFF_ROLE_LABELS, column_label
 from .comparison_figures import FOREST_KPIS, comparison_figures, plot_forest
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "comparison_figures",
     "plot_forest",
     "png_base64",
+    "png_bytes",
     "run_figures",
     "save_figures",
 ]
@@ -39,36 +41,71 @@ RunFigure = Callable[[pd.DataFrame, dict[str, Any]], Figure]
 """A run figure: from monthly rows and the scenario as run."""
 
 
-def png_base64(fig: Any) -> str:
-    """A figure as base64 PNG for a self-contained HTML page (the figure is closed)."""
+def png_bytes(fig: Any) -> bytes:
+    """A figure drawn once as PNG (110 dpi, tight); the figure is closed."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return buf.getvalue()
+
+
+def png_base64(fig: Any) -> str:
+    """A figure as base64 PNG for a self-contained HTML page (the figure is closed)."""
+    return base64.b64encode(png_bytes(fig)).decode("ascii")
 
 
 def save_figures(folder: Path, figures: Sequence[tuple[str, Figure]]) -> dict[str, str]:
-    """Save figures as ``folder/figures/<name>.png``; return them base64-encoded for embedding
-    (each figure is closed)."""
+    """Save figures as ``folder/figures/<name>.png``; return them base64-encoded for embedding.
+
+    Each figure is drawn once: the same PNG bytes are the file and the report's image (drawing
+    it twice cost a second rendering per figure). Each figure is closed."""
     figdir = folder / "figures"
     figdir.mkdir(exist_ok=True)
     out = {}
     for name, fig in figures:
-        fig.savefig(figdir / f"{name}.png", dpi=110, bbox_inches="tight")
-        out[name] = png_base64(fig)
+        data = png_bytes(fig)
+        (figdir / f"{name}.png").write_bytes(data)
+        out[name] = base64.b64encode(data).decode("ascii")
     return out
 
 
 # --- a run's figures ------------------------------------------------------------------------
 
 
-def _bands(ax: Any, monthly: pd.DataFrame, columns: Sequence[str]) -> None:
-    """Plot each column's mean over replications by month, with the 5-95 % band."""
-    for col in columns:
+def _bands(
+    ax: Any, monthly: pd.DataFrame, columns: Sequence[str], colors: Sequence[str] = ()
+) -> None:
+    """Plot each column's mean over replications by month, with the 5-95 % band (in
+    ``colors``, else the cycle's)."""
+    for i, col in enumerate(columns):
         g = monthly.groupby("month")[col]
         x = pd.to_datetime(g.mean().index)
-        ax.plot(x, g.mean().to_numpy(), label=column_label(col))
-        ax.fill_between(x, g.quantile(0.05).to_numpy(), g.quantile(0.95).to_numpy(), alpha=0.2)
+        color = {"color": colors[i]} if i < len(colors) else {}
+        (line,) = ax.plot(x, g.mean().to_numpy(), label=column_label(col), **color)
+        ax.fill_between(
+            x,
+            g.quantile(0.05).to_numpy(),
+            g.quantile(0.95).to_numpy(),
+            alpha=0.2,
+            facecolor=line.get_color(),
+        )
+
+
+def _mark_warmup(ax: Any, monthly: pd.DataFrame) -> None:
+    """Shade the warm-up months (excluded from every KPI) and say so at the top of the panel."""
+    if "period" not in monthly:
+        return
+    warmup = monthly.loc[monthly["period"] == "warmup", "month"]
+    if warmup.empty:
+        return
+    run = monthly.loc[monthly["period"] != "warmup", "month"]
+    start = pd.to_datetime(warmup.min())
+    end = pd.to_datetime(run.min()) if not run.empty else pd.to_datetime(warmup.max())
+    ax.axvspan(start, end, color="0.85", alpha=0.5, lw=0, zorder=0)
+    ax.annotate(
+        "warm-up", (start, 1), xycoords=("data", "axes fraction"), xytext=(3, -3),
+        textcoords="offset points", ha="left", va="top", fontsize="x-small", color="dimgray",
+    )  # fmt: skip
 
 
 def _band_figure(monthly: pd.DataFrame, columns: Sequence[str], ylabel: str, title: str) -> Figure:
@@ -139,7 +176,7 @@ def _norm_steps(scenario: dict[str, Any]) -> list[tuple[str, float]]:
 
 
 def plot_caseload_against_norm(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
-    """A+B cases per ongoing social worker, with the caseload norm as a step line."""
+    """Cases carried per ongoing social worker, with the caseload norm as a step line."""
     fig, ax = plt.subplots(figsize=(8, 3.5))
     _bands(ax, monthly, ["caseload_per_social_worker"])
     if "organisation" in scenario:
@@ -151,6 +188,63 @@ def plot_caseload_against_norm(monthly: pd.DataFrame, scenario: dict[str, Any]) 
     ax.set_ylabel("cases per social worker")
     ax.set_title("Caseload per social worker against the norm")
     ax.legend(fontsize="small")
+    return fig
+
+
+WORKLOAD_PANELS: tuple[tuple[StaffRole, str], ...] = (
+    ("ongoing_social_workers", "social_worker"),
+    ("benefit_administrators", "administrator"),
+)
+"""The workload figure's panels: the staff role and the prefix of its hours columns."""
+
+NOT_RECORDED = "not recorded in this results folder (made before staff time was modelled)"
+"""What a staff-time panel says when ``monthly.csv`` lacks its columns (an older folder)."""
+
+
+def _not_recorded(ax: Any) -> None:
+    ax.text(0.5, 0.5, NOT_RECORDED, transform=ax.transAxes, ha="center", va="center",
+            fontsize="small", color="dimgray")  # fmt: skip
+
+
+def plot_workload(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
+    """Hours the cases need against the hours available for cases, per month, for ongoing
+    social workers and for benefit administrators (one panel each): mean over replications
+    with the 5-95 % band, the warm-up months shaded. Where needed rises above available, some
+    cases get less contact than planned."""
+    fig, axes = plt.subplots(2, 1, figsize=(8, 6.4), sharex=True)
+    for ax, (role, prefix) in zip(axes, WORKLOAD_PANELS, strict=True):
+        columns = [f"{prefix}_hours_available", f"{prefix}_hours_needed"]
+        ax.set_title(STAFF_ROLE_LABELS[role], fontsize="medium")
+        ax.set_ylabel("hours per month")
+        if not set(columns) <= set(monthly.columns):
+            _not_recorded(ax)
+            continue
+        _bands(ax, monthly, columns, colors=("tab:green", "tab:red"))
+        _mark_warmup(ax, monthly)
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize="small", loc="lower left")
+    fig.suptitle("Hours needed against hours available (mean, 5-95 % of replications)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_delivered_share(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
+    """The share of planned contact delivered to each class (A, B, C) per month: mean over
+    replications with the 5-95 % band, the warm-up months shaded. 1 is all that was planned."""
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    columns = [f"delivered_share_{k}" for k in CASE_CLASSES]
+    ax.set_ylabel("share of planned contact")
+    ax.set_title("Planned contact delivered by class (mean, 5-95 % of replications)")
+    if not set(columns) <= set(monthly.columns):
+        _not_recorded(ax)
+        return fig
+    _bands(ax, monthly, columns)
+    _mark_warmup(ax, monthly)
+    low = float(monthly.groupby("month")[columns].quantile(0.05).min().min())
+    low = 0.9 if math.isnan(low) else min(low, 0.9)
+    ax.set_ylim(max(low - 0.05, 0.0), 1.04)
+    ax.axhline(1.0, color="grey", lw=0.8, ls=":")
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
     return fig
 
 
@@ -201,6 +295,8 @@ RUN_FIGURES: tuple[tuple[str, RunFigure], ...] = (
     ("funnel", plot_funnel),
     ("first_visit_wait", plot_first_visit_wait),
     ("caseload_against_norm", plot_caseload_against_norm),
+    ("workload", plot_workload),
+    ("delivered_share", plot_delivered_share),
     ("staff_in_post", plot_staff_in_post),
     ("ar_team", plot_ar_team),
     ("unemployment", plot_unemployment),

@@ -76,12 +76,14 @@ def number(x: float | None, unit: str, *, sign: bool = False) -> str:
 
 
 def bounds(kpi: str, unit: str) -> tuple[float, float]:
-    """The least and the greatest value a KPI can take: counts, times and money are never
-    negative; a derived KPI in "share" (of households, of programmes) is at most 1, unlike a
-    utilisation, which can exceed its norm. A unit outside the catalogue: no bounds."""
+    """The least and the greatest value a KPI can take: counts, times, hours and money are
+    never negative; a share of a whole (a derived KPI in "share", of households or of
+    programmes, and a delivered share of planned contact) is at most 1, unlike a utilisation,
+    a load against its norm, which can exceed 1. A unit outside the catalogue: no bounds."""
     least = 0.0 if unit in NON_NEGATIVE_UNITS else -math.inf
     known = KPI.get(kpi)
-    most = 1.0 if unit == "share" and known is not None and known.rule == "derived" else math.inf
+    whole = known is not None and (known.rule == "derived" or known.at_most_one)
+    most = 1.0 if unit == "share" and whole else math.inf
     return least, most
 
 

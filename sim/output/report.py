@@ -12,12 +12,13 @@ each table cell carries as its tooltip. Numbers follow one rule per unit
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..records import HEADLINE
+from ..records import HEADLINE, STAFF_TIME
 from .caveats import range_warnings, run_warnings
 from .comparison_report import render_comparison_report, scenario_differences
 from .figures import run_figures, save_figures
@@ -43,6 +44,7 @@ __all__ = [
     "render_comparison_report",
     "render_report",
     "scenario_differences",
+    "staff_time_table",
 ]
 
 UNCERTAINTY_FILE = "uncertainty.csv"
@@ -58,21 +60,65 @@ def _level_cells(kpi: str, unit: str, mean: float, low: float, high: float, why:
     )
 
 
-def headline_table(summary: pd.DataFrame) -> str:
-    """The headline KPIs with their unit, mean and 95 % interval."""
+LEVEL_HEADER = ["KPI", "unit", "mean", "95 % interval"]
+"""The columns of a table of KPI levels (the headline, the staff time)."""
+
+
+def _level_rows(summary: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
+    """A row per KPI of ``kpis`` in ``summary`` (those missing skipped): its label, unit,
+    mean and 95 % interval."""
     by_kpi = summary.set_index("kpi")
     rows = []
-    for kpi in (k for k in HEADLINE if k in by_kpi.index):
+    for kpi in (k for k in kpis if k in by_kpi.index):
         r = by_kpi.loc[kpi]
         unit = kpi_unit(kpi, r.get("unit"))
         why = "1 replication" if r.get("replications") == 1 else ""
         cells = _level_cells(kpi, unit, r["mean"], r["ci_low"], r["ci_high"], why)
         rows.append(f"<tr>{kpi_cell(kpi)}{text_cell(unit)}{cells}</tr>")
+    return rows
+
+
+def headline_table(summary: pd.DataFrame) -> str:
+    """The headline KPIs with their unit, mean and 95 % interval."""
     return (
         "<h2>Headline KPIs (mean and 95 % interval over replications)</h2>"
-        "<p>An interval stops at zero (none of these figures can be negative) and a share of "
-        "households at 1.</p>"
-        + table(["KPI", "unit", "mean", "95 % interval"], rows, numeric_from=2)
+        "<p>An interval stops at zero (none of these figures can be negative) and a share "
+        "of households or of planned contact at 1.</p>"
+        + table(LEVEL_HEADER, _level_rows(summary, HEADLINE), numeric_from=2)
+    )
+
+
+STAFF_TIME_INTRO = (
+    "<p>Hours are case hours: working hours less sick absence and non-case duties, none from "
+    "a vacant post or one on leave, less for a new hire. Where the cases need more hours than "
+    "a worker has, A cases are served first, then B, then C; the totals can leave room while "
+    "single workers are short, which the delivered shares show (1: all the planned contact). "
+    "A load against the norm above 1 is above the caseload norm. Hand-overs are changes of "
+    "handler. See <code>figures/workload.png</code> for needed against available hours by "
+    "month.</p>"
+)
+"""What the staff-time table's figures are, for a planner."""
+
+
+def staff_time_table(summary: pd.DataFrame) -> str:
+    """Staff time: hours available, needed and delivered per year by role, the caseload
+    carried, the delivered shares and follow-ups by class, and hand-overs (:data:`STAFF_TIME`),
+    each with its unit, mean and 95 % interval."""
+    rows = []
+    for heading, kpis in STAFF_TIME:
+        group = _level_rows(summary, kpis)
+        if group:
+            rows.append(f'<tr><th colspan="{len(LEVEL_HEADER)}">{html.escape(heading)}</th></tr>')
+            rows += group
+    if not rows:
+        return (
+            "<h2>Staff time</h2><p>Not recorded in this results folder (made before staff "
+            "time was modelled).</p>"
+        )
+    return (
+        "<h2>Staff time (mean and 95 % interval over replications)</h2>"
+        + STAFF_TIME_INTRO
+        + table(LEVEL_HEADER, rows, numeric_from=2)
     )
 
 
@@ -165,6 +211,7 @@ def render_report(
             _run_intro(scenario, manifest),
             warnings_html(run_warnings(scenario, manifest, monthly)),
             headline_table(summary),
+            staff_time_table(summary),
             _scenario_as_run(scenario, manifest),
             _posterior_section(folder, manifest),
             figures_html(images),
