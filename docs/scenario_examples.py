@@ -85,7 +85,9 @@ def _said(result: ComparisonResults, kpi: str, alternative: str | None = None) -
     name = alternative or result.alternatives[0].resolved.name
     r = d.loc[(name, kpi)]
     fmt = FORMATS[kpi]
-    label = kpi_label(kpi).lower()
+    label = kpi_label(kpi)
+    if label[1:2].islower():  # mid-sentence; "A", "B", "AR", "SEK" keep their case
+        label = label[0].lower() + label[1:]
     span = f"{fmt.format(r['ci_low'])} to {fmt.format(r['ci_high'])}"
     if r["ci_low"] > 0 or r["ci_high"] < 0:
         verb = "rises" if r["difference"] > 0 else "falls"
