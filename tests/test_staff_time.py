@@ -10,9 +10,11 @@ an amount inside the range the elasticity's prior implies.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -236,3 +238,65 @@ def test_stated_behaviour_changes_at_a_date(small):
     ]
     assert len(late) > 10
     assert not (late["cause"] == "other_benefit").any()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("contact_elasticity_work = 0.3", "contact_elasticity_work = 5", "contact_elasticity_work"),
+        ("handover_exit_multiplier = 0.85", "handover_exit_multiplier = 1.5", "handover_exit"),
+        ("administrator_assist_share_b = 0.3", "administrator_assist_share_b = -0.1", "assist"),
+        ("work_plan_hours = 2.0", "work_plan_hours = 500", "work_plan_hours"),
+        ("minimum_b_contact_share = 0.25", 'minimum_b_contact_share = "a"', "minimum_b"),
+    ],
+)
+def test_staff_time_parameters_out_of_range_are_refused(write, tmp_path, capsys, old, new, key):
+    """Hours, shares and elasticities out of range: one message naming the parameter file and
+    the key, exit status 2, no traceback, no results folder."""
+    from sim.cli import main as cli
+
+    from .conftest import SMALL
+
+    text = PARAMETERS.read_text()
+    assert old in text
+    write("params.toml", text.replace(old, new))
+    scenario = write("s.toml", re.sub(r'parameters = ".*"', 'parameters = "params.toml"', SMALL))
+    assert cli.main(["run", str(scenario), "--out", str(tmp_path / "never")]) == 2
+    err = capsys.readouterr().err
+    assert "params.toml" in err and key in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "never").exists()
+
+
+def test_a_stated_behaviour_out_of_range_is_refused(write, tmp_path, capsys):
+    """A multiplier below zero, or for a barrier that does not exist, names the key."""
+    from sim.cli import main as cli
+
+    from .conftest import SMALL
+
+    for text, key in (
+        ("[behaviour]\ncontact_multiplier = { sick_listed = -1 }\n", "sick_listed"),
+        ("[behaviour]\ncontact_multiplier = { sicklisted = 2 }\n", "sicklisted"),
+    ):
+        scenario = write("s.toml", SMALL + text)
+        assert cli.main(["validate", str(scenario)]) == 2
+        err = capsys.readouterr().err
+        assert "s.toml" in err and key in err and "Traceback" not in err
+
+
+def test_a_unit_with_no_ongoing_staff_warns_that_cases_have_no_handler(small):
+    """With every ongoing social worker and administrator gone from a date, cases wait with no
+    handler: the report's warnings say so (and the unit with staff gives no such warning)."""
+    from sim.output.caveats import without_handler_warning
+
+    text = small.read_text() + (
+        "\n[[changes]]\nat = 2015-04-01\nstaff.ongoing_social_workers.posts = 0\n"
+        "staff.benefit_administrators.posts = 0\n"
+    )
+    empty = small.parent / "empty.toml"
+    empty.write_text(text)
+    staffed = CaseloadModel(load_scenarios(small)[0], 0).run().monthly
+    gone = CaseloadModel(load_scenarios(empty)[0], 0).run().monthly
+    assert without_handler_warning(staffed) == []
+    (warning,) = without_handler_warning(gone)
+    assert "without a handler" in warning and "2015-04" in warning

@@ -73,6 +73,23 @@ def auto_replications_warning(auto: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def without_handler_warning(monthly: pd.DataFrame) -> list[str]:
+    """Cases with no handler happen only when no social worker and no administrator owning C
+    cases is in post: the run should say so, not leave it in a table."""
+    if "without_handler" not in monthly:
+        return []
+    run = monthly[monthly["period"] == "run"] if "period" in monthly else monthly
+    months = run.groupby("month")["without_handler"].mean()
+    months = months[months > 0]
+    if months.empty:
+        return []
+    return [
+        f"Cases without a handler in {len(months)} month(s) from {months.index.min()} (up to "
+        f"{months.max():.0f} at a month's end): no ongoing social worker and no administrator "
+        "owning C cases was in post, so their cases waited with no one to handle them."
+    ]
+
+
 def run_warnings(
     scenario: dict[str, Any], manifest: dict[str, Any], monthly: pd.DataFrame
 ) -> list[str]:
@@ -83,6 +100,7 @@ def run_warnings(
         warnings.append(
             "The run starts empty with no warm-up: early months understate the caseload."
         )
+    warnings += without_handler_warning(monthly)
     warnings += few_replications_warning(manifest)
     warnings += auto_replications_warning(manifest.get("replications_auto"))
     params = manifest.get("parameters", {})
