@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # stdtrit is what stats.t.ppf calls, without scipy.stats
 
 from .domain import DAYS_PER_MONTH, DAYS_PER_YEAR
 from .records import KPI, KPIS, REPLICATION, ReplicationOutput
@@ -207,7 +207,7 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     mean = float(values.mean())
     if n < 2:
         return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / math.sqrt(n))
+    half = float(special.stdtrit(n - 1, 0.5 + level / 2) * values.std(ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half
 
 

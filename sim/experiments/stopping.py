@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # stdtrit is what stats.t.ppf calls, without scipy.stats
 
 from ..inputs.scenario import ResolvedScenario
 from .parallel import ProgressCallback, default_workers, local_pool, map_replications
@@ -79,7 +79,7 @@ def relative_half_width(values: np.ndarray, level: float = 0.95) -> float:
         return 0.0
     if mean == 0:
         return math.inf
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    half = float(special.stdtrit(n - 1, 0.5 + level / 2)) * sd / math.sqrt(n)
     return abs(half / mean)
 
 
