@@ -1,0 +1,60 @@
+"""What cannot happen is shown, not hidden (issue 16, item 10).
+
+A scenario can ask for something the unit cannot do, or a run can be too short or too unlike
+its base to mean what its figures seem to say. The results must then say so rather than print
+plausible-looking numbers:
+
+* With no one at intake, booked households wait for ever: they never reach the caseload, so
+  the caseload and its costs come out low. The month record keeps the stock of households
+  waiting for a first visit, and the report warns when it grows out of hand.
+* A horizon shorter than a month reports a few days as if they were a year ("228 exits to work
+  a year" from 4 days): it is refused, in the file, on the command line and in the Python API.
+* A comparison of alternatives that differ from the base in when, how long, which unit or which
+  parameter set is not a comparison of policies: it warns, naming the alternative and the
+  setting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.inputs.loading import load_scenarios
+from sim.model.caseload import CaseloadModel
+from sim.records import KPI, MONTH
+
+# --- the stock waiting for a first visit ----------------------------------------------------
+
+
+def _month_of(days: pd.Series, model: CaseloadModel) -> np.ndarray:
+    """The month (row number) each day falls in."""
+    return np.searchsorted(np.array(model.month_boundaries()), days.to_numpy(), side="right")
+
+
+@pytest.mark.parametrize("posts", [4, 0])
+def test_waiting_for_first_visit_is_the_booked_not_yet_visited_nor_dropped_out(small, posts):
+    """The month column ``waiting_for_first_visit`` is a stock at the month's end: every
+    household booked so far, less those whose first visit has started and those that gave up
+    before it. With four intake workers it stays small; with none it only grows."""
+    resolved = load_scenarios(small, [f"staff.intake_social_workers.posts={posts}"])[0]
+    model = CaseloadModel(resolved, 0, events=True)
+    out = model.run()
+    column = MONTH["waiting_for_first_visit"]
+    assert (column.kind, column.unit) == ("stock", "households")
+    assert "mean_monthly_waiting_for_first_visit" in KPI
+    log = out.events
+    assert log is not None
+    months = len(out.monthly)
+    booked = np.bincount(_month_of(log.loc[log["event"] == "booked", "day"], model), None, months)
+    before = log[(log["event"] == "dropped_out") & (log["detail"] == "before first visit")]
+    gave_up = np.bincount(_month_of(before["day"], model), None, months)
+    visited = out.monthly["first_visits"].to_numpy()
+    expected = np.cumsum(booked) - np.cumsum(gave_up) - np.cumsum(visited)
+    waiting = out.monthly["waiting_for_first_visit"].to_numpy()
+    assert waiting.tolist() == expected.tolist()
+    assert waiting[-1] == sum(1 for hh in model.intake.queue if not hh.closed)
+    if posts:
+        assert waiting.max() < out.monthly["booked"].mean()
+    else:
+        assert (np.diff(waiting) > 0).all() and waiting[-1] > 300
