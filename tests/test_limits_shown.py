@@ -20,9 +20,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sim
 from sim.inputs.loading import load_scenarios
 from sim.model.caseload import CaseloadModel
+from sim.output.caveats import run_warnings
 from sim.records import KPI, MONTH
+
+NO_INTAKE = "staff.intake_social_workers.posts=0"
 
 # --- the stock waiting for a first visit ----------------------------------------------------
 
@@ -58,3 +62,52 @@ def test_waiting_for_first_visit_is_the_booked_not_yet_visited_nor_dropped_out(s
         assert waiting.max() < out.monthly["booked"].mean()
     else:
         assert (np.diff(waiting) > 0).all() and waiting[-1] > 300
+
+
+# --- the warning ------------------------------------------------------------------------------
+
+
+def _backlog_warnings(monthly: pd.DataFrame) -> list[str]:
+    manifest = {"replications": 20, "parameters": {"name": "fitted"}}
+    scenario = {"warmup_days": 365}
+    return [w for w in run_warnings(scenario, manifest, monthly) if "first visit" in w]
+
+
+def test_no_one_at_intake_warns_that_the_caseload_is_understated(small):
+    """With no intake social worker in post, no booked household is ever visited: the caseload
+    looks small and cheap only because nobody is let in. The run's warnings say so, with the
+    stock left waiting; a unit that keeps up gives no such warning."""
+    staffed = sim.run(small, replications=2, workers=1).monthly
+    assert _backlog_warnings(staffed) == []
+    empty = sim.run(small, overrides=[NO_INTAKE], replications=2, workers=1).monthly
+    (warning,) = _backlog_warnings(empty)
+    assert "No intake social worker is in post in 12 of the 12 reported months" in warning
+    assert "never visited" in warning and "understated" in warning
+    waiting = empty[empty["month"] == empty["month"].max()]["waiting_for_first_visit"].mean()
+    assert f"{waiting:.0f} households are waiting for a first visit" in warning
+
+
+def test_a_backlog_of_more_than_three_months_of_bookings_warns():
+    """Staff in post but too few: the stock waiting for a first visit at the end is compared with
+    the month's bookings. Above three months of bookings (a booked household then waits three
+    months or more on average, by Little's law) the run warns; below, it does not. A results
+    folder from before the column existed gives no warning and no error."""
+
+    def monthly(waiting_at_end: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "replication": 0,
+                "month": ["2014-12", "2015-01", "2015-02"],
+                "period": ["warmup", "run", "run"],
+                "booked": [70, 70, 70],
+                "waiting_for_first_visit": [0, 100, waiting_at_end],
+                "staff_in_post_intake_social_workers": [1, 1, 1],
+            }
+        )
+
+    (warning,) = _backlog_warnings(monthly(250))
+    assert "250 households are waiting for a first visit" in warning
+    assert "3.6 months of bookings" in warning and "understated" in warning
+    assert _backlog_warnings(monthly(200)) == []
+    old = monthly(250).drop(columns=["waiting_for_first_visit"])
+    assert _backlog_warnings(old) == []
