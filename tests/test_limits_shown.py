@@ -21,7 +21,9 @@ import pandas as pd
 import pytest
 
 import sim
+from sim.cli import main as cli
 from sim.inputs.loading import load_scenarios
+from sim.inputs.validation import InputError
 from sim.model.caseload import CaseloadModel
 from sim.output.caveats import run_warnings
 from sim.records import KPI, MONTH
@@ -111,3 +113,45 @@ def test_a_backlog_of_more_than_three_months_of_bookings_warns():
     assert _backlog_warnings(monthly(200)) == []
     old = monthly(250).drop(columns=["waiting_for_first_visit"])
     assert _backlog_warnings(old) == []
+
+
+# --- a horizon of at least a month ------------------------------------------------------------
+
+
+def test_a_horizon_under_a_month_is_refused_in_the_file(small, write):
+    """Four days reported as a year are not a result: ``horizon_years`` below 1/12 is refused
+    with the usual input error naming the file and the key; one month is accepted."""
+    short = write(
+        "short.toml", small.read_text().replace("horizon_years = 1", "horizon_years = 0.01")
+    )
+    with pytest.raises(InputError) as caught:
+        load_scenarios(short)
+    (problem,) = caught.value.problems
+    assert problem.file == str(short) and problem.key == "horizon_years"
+    assert "at least one month" in problem.message and "0.0833" in problem.message
+    assert "(got 0.01)" in problem.message
+    assert load_scenarios(small, years=1 / 12)[0].scenario.horizon_days == 30
+    assert load_scenarios(small, years=0.0833)[0].scenario.horizon_days == 30
+
+
+def test_a_horizon_under_a_month_is_refused_on_the_command_line(small, tmp_path, capsys):
+    """``--years 0.01`` exits 2 with one line naming the option, and writes nothing."""
+    out = tmp_path / "short"
+    assert cli.main(["run", str(small), "--years", "0.01", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("error: --years: horizon_years: must be at least one month")
+    assert not out.exists()
+    assert cli.main(["compare", str(small), str(small), "--years", "0.01"]) == 2
+    assert "--years: horizon_years: must be at least one month" in capsys.readouterr().err
+
+
+def test_a_horizon_under_a_month_is_refused_by_the_python_api(small):
+    """``sim.run(years=0.01)`` names the API's own parameter, as its other errors do."""
+    with pytest.raises(InputError) as caught:
+        sim.run(small, years=0.01)
+    text = str(caught.value)
+    assert text.startswith("sim.run(years=...): horizon_years: must be at least one month")
+    assert "--" not in text
+    with pytest.raises(InputError, match=r"sim.compare\(years=...\)"):
+        sim.compare(small, small, years=0.01)
