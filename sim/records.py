@@ -164,6 +164,12 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
     _flow("returns", "Returns of former households", rank=15),
     _flow("booked", "Households booked for a first visit", rank=1),
     _flow("dropped_out", "Drop-outs before the first visit", rank=2),
+    MonthColumn(
+        "waiting_for_first_visit",
+        "stock",
+        "households",
+        "Booked households waiting for a first visit",
+    ),
     _flow("rejected", "Applications rejected", rank=3),
     _flow("transferred", "Cases transferred to the ongoing unit", rank=6),
     _flow("jobcentre_referrals", "Referrals to the jobcentre", rank=7),

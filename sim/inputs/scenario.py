@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..distributions import Count, Distribution, Exponential, Fixed, Number
 from ..domain import BARRIERS, DAYS_PER_YEAR, Barrier, OngoingExitCause
@@ -276,6 +276,13 @@ class Change(_Strict):
     behaviour: dict[str, Any] | None = Field(default=None, description="as `behaviour`")
 
 
+MIN_HORIZON_YEARS = 1 / 12
+"""The shortest horizon: one month (30 days once rounded to whole days, as the model counts).
+The model reports months and gives flows per year from them; a few days reported as a year
+(``--years 0.01``: 4 days) gave "228 exits to work a year". Refused in the file, on the command
+line (``--years``) and in the Python API (``years=``) alike, since all three set this key."""
+
+
 class Scenario(_Strict):
     """A complete scenario, as validated from a file (after ``extends``, ``--set`` and sweeps)."""
 
@@ -286,7 +293,11 @@ class Scenario(_Strict):
     )
     description: str = Field(default="", description="the question the scenario answers")
     start_date: date = Field(description="first reported day (YYYY-MM-DD)")
-    horizon_years: Number = Field(gt=0, le=50, description="simulated years after warm-up")
+    horizon_years: Number = Field(
+        gt=0,
+        le=50,
+        description="simulated years after warm-up; at least one month (1/12)",
+    )
     warmup_days: Count = Field(
         default=0, ge=0, le=36_500, description="days simulated before start_date, not reported"
     )
@@ -316,6 +327,16 @@ class Scenario(_Strict):
         description="settings of staff, ar_team, organisation, costs or behaviour that change "
         "at a date",
     )
+
+    @field_validator("horizon_years")
+    @classmethod
+    def _at_least_a_month(cls, years: float) -> float:
+        if round(years * DAYS_PER_YEAR) < round(MIN_HORIZON_YEARS * DAYS_PER_YEAR):
+            raise ValueError(
+                f"must be at least one month (1/12 ≈ {MIN_HORIZON_YEARS:.4f} years): a shorter "
+                "horizon would report a few days' events as a year's"
+            )
+        return years
 
     @property
     def end_date(self) -> date:

@@ -26,6 +26,11 @@ class IntakeDesk:
     The household's path is told when a visit starts (``visit_started``: the household and
     its wait), when it ends (``visit_done``) and when a queued household gave up
     (``dropped_out``).
+
+    ``waiting`` counts the booked households still waiting for their first visit: those in the
+    queue less those found to have dropped out (the queue keeps a drop-out until its turn
+    comes, but a month's end sweeps them out of the count). Kept as the queue changes, so that
+    the month's figure costs nothing, even when nobody at intake lets the queue grow for ever.
     """
 
     def __init__(
@@ -40,6 +45,7 @@ class IntakeDesk:
         self.visit_done = visit_done
         self.dropped_out = dropped_out
         self.queue: deque[Household] = deque()
+        self.waiting = 0
         self.idle: list[Post] = []
         self.busy: set[Post] = set()
         self.counted_available: set[Post] = set()  # posts counted in ``available``
@@ -48,6 +54,7 @@ class IntakeDesk:
 
     def book(self, hh: Household) -> None:
         self.queue.append(hh)
+        self.waiting += 1
         self._dispatch()
 
     def _dispatch(self) -> None:
@@ -57,7 +64,7 @@ class IntakeDesk:
             if hh.closed:  # dropped out while waiting (counted at a month's end)
                 continue
             if hh.dropout_day <= now:  # gave up before its turn came
-                self.dropped_out(hh)
+                self._drop_out(hh)
                 continue
             post = self.idle.pop()
             self._start(hh, post)
@@ -68,10 +75,15 @@ class IntakeDesk:
         here or when the household's turn comes, whichever is first."""
         for hh in self.queue:
             if not hh.closed and hh.dropout_day < before:
-                self.dropped_out(hh)
+                self._drop_out(hh)
+
+    def _drop_out(self, hh: Household) -> None:
+        self.waiting -= 1
+        self.dropped_out(hh)
 
     def _start(self, hh: Household, post: Post) -> None:
         now = self.env.now
+        self.waiting -= 1
         self.visit_started(hh, now - hh.booked_day)
         self.busy.add(post)
         self.busy_level.add(now, 1)
@@ -110,7 +122,11 @@ class IntakeDesk:
             self.idle.remove(post)
 
     def month_figures(self, now: float) -> dict[str, float]:
-        """The intake workers' utilisation since the last month's end."""
+        """The intake workers' utilisation since the last month's end, and the households
+        waiting for a first visit at the month's end (after its drop-outs have been swept)."""
         avail = self.available.take(now)
         busy = self.busy_level.take(now)
-        return {"intake_utilisation": busy / avail if avail else math.nan}
+        return {
+            "intake_utilisation": busy / avail if avail else math.nan,
+            "waiting_for_first_visit": self.waiting,
+        }

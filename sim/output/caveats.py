@@ -1,7 +1,8 @@
 """What a reader should know before trusting a report's figures: its warnings.
 
-A run warns of itself (an empty start, few replications, how ``--replications auto`` did, the
-calibrated range left, a hand-set parameter set). A comparison or a sweep carries the warnings
+A run warns of itself (an empty start, a first-visit queue that grows out of hand, few
+replications, how ``--replications auto`` did, the calibrated range left, a hand-set parameter
+set). A comparison or a sweep carries the warnings
 of every scenario it holds, so that the report a planner mails never says "none" while one of
 its alternatives' own reports warns: warnings every scenario shares are said once, the others
 name their scenario.
@@ -39,6 +40,61 @@ def range_warnings(monthly: pd.DataFrame, ranges: dict[str, Any]) -> list[str]:
                 "calibrated for: the model extrapolates there."
             )
     return out
+
+
+BACKLOG_MONTHS = 3.0
+"""The intake backlog warned of: more households waiting for a first visit at the end than this
+many months of bookings. By Little's law a booked household then waits this long or longer on
+average. The baseline's queue holds about 9 households at a month's end, an eighth of a
+month's bookings (a first-visit wait of about 4 days)."""
+
+
+def intake_backlog_warning(monthly: pd.DataFrame) -> list[str]:
+    """A warning when booked households cannot all be visited: no intake social worker in post
+    in some reported month (in every replication), or more households waiting for a first visit
+    at the end of the run than :data:`BACKLOG_MONTHS` months of bookings (means over the
+    replications). Such households never reach the caseload, so it and its costs look low."""
+    if "waiting_for_first_visit" not in monthly or "booked" not in monthly:
+        return []
+    run = monthly[monthly["period"] == "run"] if "period" in monthly else monthly
+    if run.empty:
+        return []
+    by_month = run.groupby("month")
+    waiting = float(by_month["waiting_for_first_visit"].mean().iloc[-1])
+    bookings = float(by_month["booked"].mean().mean())
+    staff_column = "staff_in_post_intake_social_workers"
+    staff = by_month[staff_column].mean() if staff_column in run else pd.Series(dtype=float)
+    empty = [str(month) for month, n in staff.items() if n == 0]
+    backlog = waiting > BACKLOG_MONTHS * bookings and waiting > 0
+    if not empty and not backlog:
+        return []
+    months = len(by_month)
+    where = "" if len(empty) == months else f" ({_listed(empty)})"
+    nobody = f"No intake social worker is in post in {len(empty)} of the {months} reported months"
+    stock = f"{waiting:.0f} households are waiting for a first visit (mean over replications)"
+    if bookings > 0:
+        stock += f", {waiting / bookings:.1f} months of bookings"
+    if empty and backlog:
+        what = f"{nobody}{where}, and at the end {stock}."
+    elif empty:
+        what = f"{nobody}{where}; at the end {stock}."
+    else:
+        what = f"At the end of the run {stock}."
+    return [
+        f"{what} Households booked but never visited, or visited months late, do not reach the "
+        "caseload: households, assistance paid, exits and costs are understated, because the "
+        "unit as staffed cannot take its inflow. (Warned when no intake social worker is in "
+        "post in a reported month, or when more households wait at the end than "
+        f"{BACKLOG_MONTHS:g} months of bookings: a booked household then waits "
+        f"{BACKLOG_MONTHS:g} months or more on average.)"
+    ]
+
+
+def _listed(months: list[str], most: int = 4) -> str:
+    """``2016-03, 2016-04`` or ``2016-03, ... and 7 more``."""
+    if len(months) <= most:
+        return ", ".join(months)
+    return f"{', '.join(months[:most])} and {len(months) - most} more"
 
 
 def first_guess_warning(parameters_name: str, advice: str) -> list[str]:
@@ -100,6 +156,7 @@ def run_warnings(
         warnings.append(
             "The run starts empty with no warm-up: early months understate the caseload."
         )
+    warnings += intake_backlog_warning(monthly)
     warnings += without_handler_warning(monthly)
     warnings += few_replications_warning(manifest)
     warnings += auto_replications_warning(manifest.get("replications_auto"))

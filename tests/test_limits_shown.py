@@ -1,0 +1,157 @@
+"""What cannot happen is shown, not hidden (issue 16, item 10).
+
+A scenario can ask for something the unit cannot do, or a run can be too short or too unlike
+its base to mean what its figures seem to say. The results must then say so rather than print
+plausible-looking numbers:
+
+* With no one at intake, booked households wait for ever: they never reach the caseload, so
+  the caseload and its costs come out low. The month record keeps the stock of households
+  waiting for a first visit, and the report warns when it grows out of hand.
+* A horizon shorter than a month reports a few days as if they were a year ("228 exits to work
+  a year" from 4 days): it is refused, in the file, on the command line and in the Python API.
+* A comparison of alternatives that differ from the base in when, how long, which unit or which
+  parameter set is not a comparison of policies: it warns, naming the alternative and the
+  setting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.cli import main as cli
+from sim.inputs.loading import load_scenarios
+from sim.inputs.validation import InputError
+from sim.model.caseload import CaseloadModel
+from sim.output.caveats import run_warnings
+from sim.records import KPI, MONTH
+
+NO_INTAKE = "staff.intake_social_workers.posts=0"
+
+# --- the stock waiting for a first visit ----------------------------------------------------
+
+
+def _month_of(days: pd.Series, model: CaseloadModel) -> np.ndarray:
+    """The month (row number) each day falls in."""
+    return np.searchsorted(np.array(model.month_boundaries()), days.to_numpy(), side="right")
+
+
+@pytest.mark.parametrize("posts", [4, 0])
+def test_waiting_for_first_visit_is_the_booked_not_yet_visited_nor_dropped_out(small, posts):
+    """The month column ``waiting_for_first_visit`` is a stock at the month's end: every
+    household booked so far, less those whose first visit has started and those that gave up
+    before it. With four intake workers it stays small; with none it only grows."""
+    resolved = load_scenarios(small, [f"staff.intake_social_workers.posts={posts}"])[0]
+    model = CaseloadModel(resolved, 0, events=True)
+    out = model.run()
+    column = MONTH["waiting_for_first_visit"]
+    assert (column.kind, column.unit) == ("stock", "households")
+    assert "mean_monthly_waiting_for_first_visit" in KPI
+    log = out.events
+    assert log is not None
+    months = len(out.monthly)
+    booked = np.bincount(_month_of(log.loc[log["event"] == "booked", "day"], model), None, months)
+    before = log[(log["event"] == "dropped_out") & (log["detail"] == "before first visit")]
+    gave_up = np.bincount(_month_of(before["day"], model), None, months)
+    visited = out.monthly["first_visits"].to_numpy()
+    expected = np.cumsum(booked) - np.cumsum(gave_up) - np.cumsum(visited)
+    waiting = out.monthly["waiting_for_first_visit"].to_numpy()
+    assert waiting.tolist() == expected.tolist()
+    assert waiting[-1] == sum(1 for hh in model.intake.queue if not hh.closed)
+    if posts:
+        assert waiting.max() < out.monthly["booked"].mean()
+    else:
+        assert (np.diff(waiting) > 0).all() and waiting[-1] > 300
+
+
+# --- the warning ------------------------------------------------------------------------------
+
+
+def _backlog_warnings(monthly: pd.DataFrame) -> list[str]:
+    manifest = {"replications": 20, "parameters": {"name": "fitted"}}
+    scenario = {"warmup_days": 365}
+    return [w for w in run_warnings(scenario, manifest, monthly) if "first visit" in w]
+
+
+def test_no_one_at_intake_warns_that_the_caseload_is_understated(small):
+    """With no intake social worker in post, no booked household is ever visited: the caseload
+    looks small and cheap only because nobody is let in. The run's warnings say so, with the
+    stock left waiting; a unit that keeps up gives no such warning."""
+    staffed = sim.run(small, replications=2, workers=1).monthly
+    assert _backlog_warnings(staffed) == []
+    empty = sim.run(small, overrides=[NO_INTAKE], replications=2, workers=1).monthly
+    (warning,) = _backlog_warnings(empty)
+    assert "No intake social worker is in post in 12 of the 12 reported months" in warning
+    assert "never visited" in warning and "understated" in warning
+    waiting = empty[empty["month"] == empty["month"].max()]["waiting_for_first_visit"].mean()
+    assert f"{waiting:.0f} households are waiting for a first visit" in warning
+
+
+def test_a_backlog_of_more_than_three_months_of_bookings_warns():
+    """Staff in post but too few: the stock waiting for a first visit at the end is compared with
+    the month's bookings. Above three months of bookings (a booked household then waits three
+    months or more on average, by Little's law) the run warns; below, it does not. A results
+    folder from before the column existed gives no warning and no error."""
+
+    def monthly(waiting_at_end: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "replication": 0,
+                "month": ["2014-12", "2015-01", "2015-02"],
+                "period": ["warmup", "run", "run"],
+                "booked": [70, 70, 70],
+                "waiting_for_first_visit": [0, 100, waiting_at_end],
+                "staff_in_post_intake_social_workers": [1, 1, 1],
+            }
+        )
+
+    (warning,) = _backlog_warnings(monthly(250))
+    assert "250 households are waiting for a first visit" in warning
+    assert "3.6 months of bookings" in warning and "understated" in warning
+    assert _backlog_warnings(monthly(200)) == []
+    old = monthly(250).drop(columns=["waiting_for_first_visit"])
+    assert _backlog_warnings(old) == []
+
+
+# --- a horizon of at least a month ------------------------------------------------------------
+
+
+def test_a_horizon_under_a_month_is_refused_in_the_file(small, write):
+    """Four days reported as a year are not a result: ``horizon_years`` below 1/12 is refused
+    with the usual input error naming the file and the key; one month is accepted."""
+    short = write(
+        "short.toml", small.read_text().replace("horizon_years = 1", "horizon_years = 0.01")
+    )
+    with pytest.raises(InputError) as caught:
+        load_scenarios(short)
+    (problem,) = caught.value.problems
+    assert problem.file == str(short) and problem.key == "horizon_years"
+    assert "at least one month" in problem.message and "0.0833" in problem.message
+    assert "(got 0.01)" in problem.message
+    assert load_scenarios(small, years=1 / 12)[0].scenario.horizon_days == 30
+    assert load_scenarios(small, years=0.0833)[0].scenario.horizon_days == 30
+
+
+def test_a_horizon_under_a_month_is_refused_on_the_command_line(small, tmp_path, capsys):
+    """``--years 0.01`` exits 2 with one line naming the option, and writes nothing."""
+    out = tmp_path / "short"
+    assert cli.main(["run", str(small), "--years", "0.01", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("error: --years: horizon_years: must be at least one month")
+    assert not out.exists()
+    assert cli.main(["compare", str(small), str(small), "--years", "0.01"]) == 2
+    assert "--years: horizon_years: must be at least one month" in capsys.readouterr().err
+
+
+def test_a_horizon_under_a_month_is_refused_by_the_python_api(small):
+    """``sim.run(years=0.01)`` names the API's own parameter, as its other errors do."""
+    with pytest.raises(InputError) as caught:
+        sim.run(small, years=0.01)
+    text = str(caught.value)
+    assert text.startswith("sim.run(years=...): horizon_years: must be at least one month")
+    assert "--" not in text
+    with pytest.raises(InputError, match=r"sim.compare\(years=...\)"):
+        sim.compare(small, small, years=0.01)
