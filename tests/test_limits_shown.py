@@ -155,3 +155,32 @@ def test_a_horizon_under_a_month_is_refused_by_the_python_api(small):
     assert "--" not in text
     with pytest.raises(InputError, match=r"sim.compare\(years=...\)"):
         sim.compare(small, small, years=0.01)
+
+
+# --- alternatives of other settings ----------------------------------------------------------
+
+
+def test_comparing_another_unit_or_period_warns(small, write, tmp_path, capsys):
+    """An alternative with another start date or contact volume is not an alternative for the
+    same unit: ``caseflow compare`` says so on stderr before it runs, and the comparison report
+    carries the warning; an alternative that only changes staff gives no such warning."""
+    other = write(
+        "other.toml",
+        f'extends = "{small.name}"\nname = "other"\nstart_date = 2016-01-01\n'
+        "organisation.contacts_scale = 2\n",
+    )
+    staff = write(
+        "staff.toml",
+        f'extends = "{small.name}"\nname = "staff"\nstaff.ongoing_social_workers.posts = 9\n',
+    )
+    out = tmp_path / "cmp"
+    args = ["compare", str(small), str(other), str(staff), "--replications", "2", "--out", str(out)]
+    assert cli.main(args) == 0
+    err = capsys.readouterr().err
+    warned = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert len(warned) == 1
+    assert "other differs from the base small" in warned[0]
+    assert "start date" in warned[0] and "contact volume" in warned[0]
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "other differs from the base small in start date" in report
+    assert "staff differs" not in report

@@ -7,6 +7,7 @@ sweep the base is its first point, and the command says so before it runs.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,6 +91,7 @@ def compare_command(args: argparse.Namespace) -> int:
         resolved = _load(args)
     base, alternatives = resolved[0], resolved[1:]
     _print_base(base, args.scenarios[0])
+    _warn_of_other_settings(base, alternatives)
     runs = [(r, base.scenario.replications) for r in resolved]  # all run the base's number
     confirm_cost(
         estimate_cost(runs, workers=args.workers, cluster=bool(args.cluster)),
@@ -120,6 +122,19 @@ def compare_command(args: argparse.Namespace) -> int:
     print(f"report: {target / 'report.html'}")
     print(f"results: {target}")
     return 0
+
+
+def _warn_of_other_settings(base: ResolvedScenario, alternatives: list[ResolvedScenario]) -> None:
+    """Say on stderr, before anything runs, which alternatives are another unit or period."""
+    from ..output.caveats import setting_warnings
+
+    for warning in setting_warnings(
+        base.name,
+        base.as_dict(),
+        base.parameters.model_dump(mode="json"),
+        [(a.name, a.as_dict(), a.parameters.model_dump(mode="json")) for a in alternatives],
+    ):
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _print_base(base: ResolvedScenario, path: Path) -> None:

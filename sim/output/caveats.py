@@ -168,6 +168,53 @@ def run_warnings(
     return warnings
 
 
+#: settings that make two scenarios different units or periods rather than alternatives
+SETTINGS_COMPARED = (
+    ("start_date", "start date"),
+    ("horizon_years", "horizon"),
+    ("warmup_days", "warm-up"),
+    ("organisation.districts", "districts"),
+    ("organisation.contacts_scale", "contact volume (contacts_scale)"),
+    ("unemployment.reference_percent", "reference unemployment"),
+)
+
+
+def _setting(scenario: dict[str, Any], dotted: str) -> Any:
+    node: Any = scenario
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def setting_warnings(
+    base_name: str,
+    base: dict[str, Any],
+    base_parameters: Any,
+    alternatives: Sequence[tuple[str, dict[str, Any], Any]],
+) -> list[str]:
+    """Warnings for alternatives that differ from the base in what makes a scenario another
+    unit or period (start, horizon, warm-up, districts, contact volume, reference unemployment)
+    or in the parameter set: their differences then mix the alternative's change with that.
+    ``alternatives``: (name, scenario as run, parameter set) of each."""
+    out = []
+    for name, scenario, parameters in alternatives:
+        differ = [
+            f"{label} ({_setting(scenario, key)!s} against {_setting(base, key)!s})"
+            if key != "organisation.districts"
+            else label
+            for key, label in SETTINGS_COMPARED
+            if _setting(scenario, key) != _setting(base, key)
+        ]
+        if parameters != base_parameters:
+            differ.append("parameter set")
+        if differ:
+            out.append(
+                f"{name} differs from the base {base_name} in {', '.join(differ)}: its "
+                "differences are not only the effect of the alternative's change."
+            )
+    return out
+
+
 def merged_warnings(own: Sequence[str], by_scenario: Sequence[tuple[str, list[str]]]) -> list[str]:
     """The report's own warnings, then each scenario's: a warning every scenario gives (and
     any the report gives itself) once, the others prefixed with their scenario's name."""

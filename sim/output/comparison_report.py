@@ -18,7 +18,13 @@ from typing import Any
 import pandas as pd
 
 from ..records import HEADLINE, STAFF_TIME, kpi_label
-from .caveats import few_replications_warning, first_guess_warning, merged_warnings, run_warnings
+from .caveats import (
+    few_replications_warning,
+    first_guess_warning,
+    merged_warnings,
+    run_warnings,
+    setting_warnings,
+)
 from .comparison_figures import comparison_figures
 from .figures import save_figures
 from .folders import MANIFEST
@@ -236,6 +242,17 @@ def comparison_warnings(
     own = few_replications_warning(manifest) + first_guess_warning(
         str(manifest.get("parameters_name", "")), "compare mechanisms, not forecasts."
     )
+    if scenario_manifests:
+        base, *alternatives = scenario_manifests
+        own += setting_warnings(
+            str(base.get("scenario_name", "")),
+            base.get("scenario", {}),
+            base.get("parameters"),
+            [
+                (str(m.get("scenario_name", "")), m.get("scenario", {}), m.get("parameters"))
+                for m in alternatives
+            ],
+        )
     monthly = dict(named_monthly)
     by_scenario = [
         (
