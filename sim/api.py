@@ -15,6 +15,7 @@ Errors name this API's parameters (``replications=0``), not the command line's o
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -24,6 +25,7 @@ from .experiments.runner import ComparisonResults, ScenarioResults, compare_scen
 from .inputs.loading import load_scenarios
 from .inputs.scenario import ResolvedScenario
 from .inputs.validation import InputError, Problem
+from .output.caveats import setting_warnings
 from .output.folders import (
     Clock,
     atomic_folder,
@@ -358,6 +360,13 @@ def compare(
     clock = Clock.start()
     fixed = replications if isinstance(replications, int) else None
     scenarios = _every(base, alternatives, overrides, years, seed, fixed)
+    for warning in setting_warnings(
+        scenarios[0].name,
+        scenarios[0].as_dict(),
+        scenarios[0].parameters.model_dump(mode="json"),
+        [(s.name, s.as_dict(), s.parameters.model_dump(mode="json")) for s in scenarios[1:]],
+    ):
+        warnings.warn(warning, UserWarning, stacklevel=2)
     comparison = compare_scenarios(
         scenarios[0], scenarios[1:], workers=workers, events=events, cluster=cluster
     )

@@ -184,3 +184,15 @@ def test_comparing_another_unit_or_period_warns(small, write, tmp_path, capsys):
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "other differs from the base small in start date" in report
     assert "staff differs" not in report
+
+
+def test_sim_compare_warns_of_another_parameter_set(small, write):
+    """From Python, ``sim.compare`` gives the same warning as a ``UserWarning``."""
+    from .conftest import PARAMETERS
+
+    params = write(
+        "p2.toml", PARAMETERS.read_text().replace("young_share = 0.33", "young_share = 0.3")
+    )
+    other = write("p.toml", f'extends = "{small.name}"\nname = "p"\nparameters = "{params.name}"\n')
+    with pytest.warns(UserWarning, match="p differs from the base small in parameter set"):
+        sim.compare(small, other, replications=2, workers=1)
