@@ -75,7 +75,7 @@ class RunResults(ScenarioResults):
         files, report.html, manifest.json) to ``folder``, atomically; returns its path."""
         target = Path(folder)
         with atomic_folder(target) as work:
-            write_results(work, self, self.manifest())
+            write_results(work, self, self.manifest(), workers=self.workers)
         return target
 
     def __repr__(self) -> str:
@@ -131,7 +131,9 @@ class Comparison(ComparisonResults):
         )
         target = Path(folder)
         with atomic_folder(target) as work:
-            write_comparison(work, self, scenario_manifests, {**manifest, **self.timing})
+            write_comparison(
+                work, self, scenario_manifests, {**manifest, **self.timing}, workers=self.workers
+            )
         return target
 
     def __repr__(self) -> str:

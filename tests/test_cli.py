@@ -427,3 +427,33 @@ print(sorted(name for name in heavy if name in sys.modules))
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_each_process_imports_only_what_its_part_needs(small, tmp_path):
+    """Checking a scenario draws nothing, so ``caseflow validate`` does not import scipy
+    (0.2 s); a run's worker processes are started before the report's plotting stack is
+    imported (they simulate; they never draw), and no command imports ``scipy.stats``."""
+    out = tmp_path / "out"
+    probe = f"""
+import sys
+from sim.cli.main import main
+main(["validate", {str(small)!r}])
+print("validate", sorted(n for n in ("scipy", "matplotlib") if n in sys.modules))
+from sim.experiments import runner
+original = runner.map_replications
+def spy(*args, **kwargs):  # where the worker processes are forked
+    print("workers start", sorted(n for n in ("matplotlib", "scipy.stats") if n in sys.modules))
+    return original(*args, **kwargs)
+runner.map_replications = spy
+main(["run", {str(small)!r}, "--out", {str(out)!r}, "--replications", "2", "--workers", "2"])
+print("after the run", "scipy.stats" in sys.modules)
+"""
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    lines = [
+        line
+        for line in proc.stdout.splitlines()
+        if line.startswith(("validate", "workers", "after"))
+    ]
+    assert lines == ["validate []", "workers start []", "after the run False"]
+    assert (out / "figures" / "workload.png").exists()

@@ -296,6 +296,12 @@ def test_run_report_intervals_stop_at_zero_and_one_replication_has_none(
     assert "no interval" in page and "nan" not in _text(page)
 
 
+def _line_figure(slope: float = 1.0) -> Figure:
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, slope])
+    return fig
+
+
 def test_each_figure_is_drawn_once_for_its_file_and_the_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -312,12 +318,27 @@ def test_each_figure_is_drawn_once_for_its_file_and_the_report(
         savefig(self, *args, **kwargs)
 
     monkeypatch.setattr(Figure, "savefig", counted)
-    made = []
-    for name in ("one", "two"):
-        fig, ax = plt.subplots()
-        ax.plot([0, 1], [0, 1])
-        made.append((name, fig))
-    images = figures.save_figures(tmp_path, made)
+    made = [figures.FigureJob(name, _line_figure, ()) for name in ("one", "two")]
+    images = figures.save_figures(tmp_path, made, workers=1)  # counted in this process
     assert len(calls) == 2
     for name, encoded in images.items():
         assert (tmp_path / "figures" / f"{name}.png").read_bytes() == base64.b64decode(encoded)
+
+
+def test_figures_drawn_side_by_side_are_the_ones_drawn_here(
+    results: ScenarioResults, tmp_path: Path
+) -> None:
+    """With several workers a report's figures are drawn in forked processes, each given its
+    job by number: the PNG bytes, their names and their order are those of drawing them one
+    after another in this process, so a report is the same whatever ``--workers`` says."""
+    jobs = [figures.FigureJob(f"line_{k}", _line_figure, (float(k),)) for k in range(3)]
+    jobs += figures.run_figures(results.monthly, {})[:2]
+    here = figures.draw_pngs(jobs, workers=1)
+    side_by_side = figures.draw_pngs(jobs, workers=2)
+    assert side_by_side == here
+    assert len(set(here)) == len(jobs)  # each job its own figure, none swapped or repeated
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+    one = figures.save_figures(tmp_path / "one", jobs, workers=1)
+    two = figures.save_figures(tmp_path / "two", jobs, workers=2)
+    assert list(one) == [job.name for job in jobs] and one == two

@@ -335,7 +335,8 @@ def test_comparison_has_a_staff_time_forest_plot(results: ScenarioResults) -> No
     ):
         assert kpi in STAFF_TIME_FOREST_KPIS
     named = [("merged", results.monthly), ("fewer", results.monthly)]
-    made = dict(figures.comparison_figures(_differences(**STAFF_SPECIAL), named))
+    jobs = figures.comparison_figures(_differences(**STAFF_SPECIAL), named)
+    made = {job.name: job.figure() for job in jobs}
     assert list(made) == ["forest", "forest_staff_time", "households_all"]
     fig = made["forest_staff_time"]
     panels = {ax.get_title(): ax for ax in fig.axes if ax.get_visible() and ax.get_title()}

@@ -71,3 +71,30 @@ def test_report_rebuilds_a_sweeps_report_across_its_points(small, tmp_path, caps
     page = (out / "report.html").read_text()
     assert "varies most" in page
     assert str(out / "report.html") in capsys.readouterr().out
+
+
+def test_a_sweeps_points_share_one_pool_of_workers(small, tmp_path, monkeypatch):
+    """Worker processes start once for the whole sweep, not once a point (starting them is
+    a fixed cost of every run), and each point's numbers are those it gives alone."""
+    from sim.experiments import parallel
+
+    made = []
+    new_pool = parallel.new_pool
+
+    def counted(workers: int):
+        made.append(workers)
+        return new_pool(workers)
+
+    monkeypatch.setattr(parallel, "new_pool", counted)
+    out = tmp_path / "sw"
+    sweep = _sweep(small, "8, 14")
+    args = ["run", str(sweep), "--out", str(out), "--workers", "2", "--replications", "2"]
+    assert cli.main(args) == 0
+    assert made == [2]
+    alone = tmp_path / "alone"
+    solo = ["run", str(small), "--out", str(alone), "--workers", "1", "--replications", "2"]
+    assert cli.main([*solo, "--set", "ar_team.places=14"]) == 0
+    point = next(p for p in out.iterdir() if p.is_dir() and p.name.startswith("02"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(point / "per_replication.csv"), pd.read_csv(alone / "per_replication.csv")
+    )

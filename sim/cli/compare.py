@@ -117,7 +117,8 @@ def compare_command(args: argparse.Namespace) -> int:
         ]
         content = comparison_content(resolved, str(args.scenarios[0]))
         manifest = folder_manifest(content, command=command, clock=clock, workers=args.workers)
-        write_comparison(work, comparison, scenario_manifests, manifest)
+        drawing = None if args.cluster else args.workers  # local processes for the figures
+        write_comparison(work, comparison, scenario_manifests, manifest, workers=drawing)
     _print_differences(comparison.differences, [alt.name for alt in alternatives])
     print(f"report: {target / 'report.html'}")
     print(f"results: {target}")

@@ -7,6 +7,7 @@ sweep's order) and, at the top, ``summary.csv`` and ``report.html`` across the p
 from __future__ import annotations
 
 import argparse
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,8 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     import pandas as pd
 
     from ..experiments.runner import CostEstimate, ScenarioResults
@@ -124,15 +127,21 @@ def run_command(args: argparse.Namespace) -> int:
     name = args.scenario.stem if sweep else resolved_list[0].name
     target = results_target(args.out, name, clock.started)
     command = command_line(args)
-    with atomic_folder(target) as work:
+    with atomic_folder(target) as work, _shared_pool(args, sweep, rule) as pool:
         points: list[SweepPoint] = []
         for i, resolved in enumerate(resolved_list):
-            results, extra, tables = _run_one(resolved, args, rule)
+            results, extra, tables = _run_one(resolved, args, rule, pool)
             manifest = run_manifest(
                 results.resolved, command=command, clock=clock, workers=args.workers, extra=extra
             )
             point = _point(i, results, manifest, len(resolved_list)) if sweep else None
-            write_results(work / point.folder if point else work, results, manifest, tables=tables)
+            write_results(
+                work / point.folder if point else work,
+                results,
+                manifest,
+                tables=tables,
+                workers=None if args.cluster else args.workers,
+            )
             if point:
                 points.append(point)
                 _print_point(i, len(resolved_list), point)
@@ -254,11 +263,28 @@ def _auto_rule(args: argparse.Namespace) -> ReplicationRule | None:
     return ReplicationRule(kpis=kpis, precision=args.precision, cap=max(args.max_replications, 5))
 
 
+def _shared_pool(
+    args: argparse.Namespace, sweep: bool, rule: ReplicationRule | None
+) -> AbstractContextManager[ProcessPoolExecutor | None]:
+    """The worker processes a sweep's points share (started once, not once a point); None
+    (each run makes its own, or runs here) for a single scenario, on a cluster, and with
+    ``--posterior`` or ``--replications auto``, which manage their own."""
+    if not sweep or args.cluster or args.posterior or rule is not None:
+        return nullcontext()
+    from ..experiments.parallel import local_pool
+
+    return local_pool(args.workers)
+
+
 def _run_one(
-    resolved: ResolvedScenario, args: argparse.Namespace, rule: ReplicationRule | None
+    resolved: ResolvedScenario,
+    args: argparse.Namespace,
+    rule: ReplicationRule | None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> tuple[ScenarioResults, dict[str, Any], dict[str, pd.DataFrame]]:
     """One scenario's results, its manifest entries and its extra tables: over posterior
-    draws (``--posterior``), until precise (``--replications auto``) or a fixed number."""
+    draws (``--posterior``), until precise (``--replications auto``) or a fixed number
+    (on ``pool`` if given)."""
     from ..experiments.runner import run_scenario
     from ..experiments.stopping import run_until_precise
 
@@ -284,6 +310,11 @@ def _run_one(
         )
         return results, {"replications_auto": outcome.as_dict(rule)}, {}
     results = run_scenario(
-        resolved, workers=args.workers, progress=progress, events=args.events, cluster=args.cluster
+        resolved,
+        workers=args.workers,
+        progress=progress,
+        events=args.events,
+        cluster=args.cluster,
+        pool=pool,
     )
     return results, {}, {}

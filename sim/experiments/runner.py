@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -102,14 +103,16 @@ def run_scenario(
     progress: ProgressCallback | None = None,
     events: bool = False,
     cluster: str | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> ScenarioResults:
     """All replications of ``resolved`` (``scenario.replications`` of them).
 
     ``events=True`` also keeps every household's event log (larger and slower); ``cluster`` is
-    a Dask scheduler address to run on instead of local processes.
+    a Dask scheduler address to run on instead of local processes; ``pool`` a process pool
+    shared with other runs (:func:`sim.experiments.parallel.local_pool`: a sweep's points).
     """
     return run_scenarios(
-        [resolved], workers=workers, progress=progress, events=events, cluster=cluster
+        [resolved], workers=workers, progress=progress, events=events, cluster=cluster, pool=pool
     )[0]
 
 
@@ -120,8 +123,10 @@ def run_scenarios(
     progress: ProgressCallback | None = None,
     events: bool = False,
     cluster: str | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[ScenarioResults]:
-    """All replications of several scenarios, sharing one pool of workers (or a cluster)."""
+    """All replications of several scenarios, sharing one pool of workers (``pool`` if given,
+    else one made for them) or a cluster."""
     tasks = [
         (i, rep) for i, r in enumerate(resolved_list) for rep in range(r.scenario.replications)
     ]
@@ -132,6 +137,7 @@ def run_scenarios(
         events=events,
         workers=worker_count(workers),
         progress=progress,
+        pool=pool,
         cluster=cluster,
     )
     out = []

@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ..records import column_label, kpi_label
+from .drawing import FigureJob
 from .formatting import axis_scale, difference_interval, kpi_unit, level_interval, percent_change
 
 FOREST_KPIS = (
@@ -187,14 +188,15 @@ STAFF_TIME_FOREST_TITLE = "Staff time against the base: difference and paired 95
 
 def comparison_figures(
     differences: pd.DataFrame, named_monthly: Sequence[tuple[str, pd.DataFrame]]
-) -> list[tuple[str, Figure]]:
-    """The comparison report's figures: the forest plot, the staff-time forest plot (not for
-    a comparison made before staff time was modelled) and households in every scenario."""
-    out = [("forest", plot_forest(differences))]
+) -> list[FigureJob]:
+    """The comparison report's figures, to be drawn: the forest plot, the staff-time forest
+    plot (not for a comparison made before staff time was modelled) and households in every
+    scenario."""
+    out = [FigureJob("forest", plot_forest, (differences,))]
     if differences["kpi"].isin(STAFF_TIME_FOREST_KPIS).any():
-        staff = plot_forest(differences, STAFF_TIME_FOREST_KPIS, STAFF_TIME_FOREST_TITLE)
-        out.append(("forest_staff_time", staff))
-    out.append(("households_all", plot_households_all(named_monthly)))
+        staff = (differences, STAFF_TIME_FOREST_KPIS, STAFF_TIME_FOREST_TITLE)
+        out.append(FigureJob("forest_staff_time", plot_forest, staff))
+    out.append(FigureJob("households_all", plot_households_all, (named_monthly,)))
     return out
 
 

@@ -26,7 +26,7 @@ from .caveats import (
     setting_warnings,
 )
 from .comparison_figures import comparison_figures
-from .figures import save_figures
+from .drawing import save_figures
 from .folders import MANIFEST
 from .formatting import (
     difference_interval,
@@ -274,15 +274,18 @@ def render_comparison_report(
     scenarios: list[dict[str, Any]],
     manifest: dict[str, Any],
     scenario_manifests: Sequence[dict[str, Any]] | None = None,
+    *,
+    workers: int | None = None,
 ) -> str:
     """One self-contained HTML page comparing alternatives with the base.
 
     ``scenario_manifests`` are the compared scenarios' own manifests, whose warnings the
     report carries; without them they are read from the scenarios' sub-folders of ``folder``.
+    The figures are drawn on ``workers`` processes (``None``: every core).
     """
     if scenario_manifests is None:
         scenario_manifests = _scenario_manifests(folder, [name for name, _ in named_monthly])
-    images = save_figures(folder, comparison_figures(differences, named_monthly))
+    images = save_figures(folder, comparison_figures(differences, named_monthly), workers)
     warnings = comparison_warnings(manifest, named_monthly, scenario_manifests)
     body = "\n".join(
         [

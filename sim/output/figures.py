@@ -8,11 +8,8 @@ scenario as run. A comparison's and a sweep's are :mod:`sim.output.comparison_fi
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -25,11 +22,14 @@ from matplotlib.figure import Figure
 from ..domain import CASE_CLASSES, DAYS_PER_YEAR, EXIT_CAUSES, STAFF_ROLES, StaffRole
 from ..records import REPLICATION, STAFF_ROLE_LABELS, column_label
 from .comparison_figures import FOREST_KPIS, comparison_figures, plot_forest
+from .drawing import FigureJob, draw_pngs, png_base64, png_bytes, save_figures
 
 __all__ = [
     "FOREST_KPIS",
     "RUN_FIGURES",
+    "FigureJob",
     "comparison_figures",
+    "draw_pngs",
     "plot_forest",
     "png_base64",
     "png_bytes",
@@ -39,34 +39,6 @@ __all__ = [
 
 RunFigure = Callable[[pd.DataFrame, dict[str, Any]], Figure]
 """A run figure: from monthly rows and the scenario as run."""
-
-
-def png_bytes(fig: Any) -> bytes:
-    """A figure drawn once as PNG (110 dpi, tight); the figure is closed."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def png_base64(fig: Any) -> str:
-    """A figure as base64 PNG for a self-contained HTML page (the figure is closed)."""
-    return base64.b64encode(png_bytes(fig)).decode("ascii")
-
-
-def save_figures(folder: Path, figures: Sequence[tuple[str, Figure]]) -> dict[str, str]:
-    """Save figures as ``folder/figures/<name>.png``; return them base64-encoded for embedding.
-
-    Each figure is drawn once: the same PNG bytes are the file and the report's image (drawing
-    it twice cost a second rendering per figure). Each figure is closed."""
-    figdir = folder / "figures"
-    figdir.mkdir(exist_ok=True)
-    out = {}
-    for name, fig in figures:
-        data = png_bytes(fig)
-        (figdir / f"{name}.png").write_bytes(data)
-        out[name] = base64.b64encode(data).decode("ascii")
-    return out
 
 
 # --- a run's figures ------------------------------------------------------------------------
@@ -305,6 +277,6 @@ RUN_FIGURES: tuple[tuple[str, RunFigure], ...] = (
 """A run report's figures, in order: the file name under ``figures/`` and its maker."""
 
 
-def run_figures(monthly: pd.DataFrame, scenario: dict[str, Any]) -> list[tuple[str, Figure]]:
-    """Every figure of :data:`RUN_FIGURES` for one run."""
-    return [(name, maker(monthly, scenario)) for name, maker in RUN_FIGURES]
+def run_figures(monthly: pd.DataFrame, scenario: dict[str, Any]) -> list[FigureJob]:
+    """Every figure of :data:`RUN_FIGURES` for one run, to be drawn."""
+    return [FigureJob(name, maker, (monthly, scenario)) for name, maker in RUN_FIGURES]

@@ -215,10 +215,12 @@ def write_results(
     manifest: Mapping[str, Any],
     *,
     tables: Mapping[str, pd.DataFrame | None] | None = None,
+    workers: int | None = None,
 ) -> None:
     """One scenario's results folder: ``tables`` first (the report reads them, e.g. the
     posterior run's uncertainty.csv), monthly/summary/per_replication.csv, events.parquet if
-    recorded, scenario.toml and parameters.toml, report.html, and the manifest last."""
+    recorded, scenario.toml and parameters.toml, report.html (its figures drawn on
+    ``workers`` processes, ``None``: every core), and the manifest last."""
     from .report import render_report  # matplotlib: only when a report is drawn
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -237,7 +239,7 @@ def write_results(
     write_text(
         folder,
         "report.html",
-        render_report(folder, results.summary, results.monthly, dict(manifest)),
+        render_report(folder, results.summary, results.monthly, dict(manifest), workers=workers),
     )
     write_manifest(folder, manifest)
 
@@ -247,15 +249,18 @@ def write_comparison(
     comparison: ComparisonResults,
     scenario_manifests: Sequence[Mapping[str, Any]],
     manifest: Mapping[str, Any],
+    *,
+    workers: int | None = None,
 ) -> None:
     """A comparison folder: each scenario's results in its own sub-folder (base first, with
     its manifest from ``scenario_manifests``), comparison.csv, the comparison report, and the
-    manifest last."""
+    manifest last. The reports' figures are drawn on ``workers`` processes (``None``: every
+    core)."""
     from .report import render_comparison_report  # matplotlib: only when a report is drawn
 
     every = [comparison.base, *comparison.alternatives]
     for results, own in zip(every, scenario_manifests, strict=True):
-        write_results(folder / results.resolved.name, results, own)
+        write_results(folder / results.resolved.name, results, own, workers=workers)
     write_tables(folder, {"comparison.csv": comparison.differences})
     html = render_comparison_report(
         folder,
@@ -263,6 +268,7 @@ def write_comparison(
         [(r.resolved.name, r.monthly) for r in every],
         [r.resolved.as_dict() for r in every],
         dict(manifest),
+        workers=workers,
     )
     write_text(folder, "report.html", html)
     write_manifest(folder, manifest)

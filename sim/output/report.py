@@ -200,11 +200,17 @@ def _run_intro(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
 
 
 def render_report(
-    folder: Path, summary: pd.DataFrame, monthly: pd.DataFrame, manifest: dict[str, Any]
+    folder: Path,
+    summary: pd.DataFrame,
+    monthly: pd.DataFrame,
+    manifest: dict[str, Any],
+    *,
+    workers: int | None = None,
 ) -> str:
-    """The report's HTML; figures are also saved under ``folder/figures``."""
+    """The report's HTML; figures are also saved under ``folder/figures`` (drawn on
+    ``workers`` processes, ``None``: every core)."""
     scenario = manifest.get("scenario", {})
-    images = save_figures(folder, run_figures(monthly, scenario))
+    images = save_figures(folder, run_figures(monthly, scenario), workers)
     command = str(manifest.get("command") or f"caseflow run {manifest.get('scenario_file', '')}")
     body = "\n".join(
         [

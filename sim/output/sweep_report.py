@@ -21,7 +21,7 @@ import pandas as pd
 from ..records import HEADLINE, kpi_label
 from .caveats import merged_warnings, run_warnings
 from .comparison_figures import plot_sweep
-from .figures import save_figures
+from .drawing import FigureJob, save_figures
 from .folders import MANIFEST
 from .formatting import interval, kpi_unit, level_interval, number, toml_value
 from .page import (
@@ -161,7 +161,8 @@ def render_sweep_report(
 ) -> str:
     """The sweep's report across its points; its figure is also saved under ``figures/``."""
     summary = sweep_summary(points)
-    images = save_figures(folder, [("sweep", plot_sweep(summary, [p.values for p in points]))])
+    sweep = FigureJob("sweep", plot_sweep, (summary, [p.values for p in points]))
+    images = save_figures(folder, [sweep], workers=1)
     source = str(manifest.get("sweep_of", ""))
     keys = list(dict.fromkeys(k for p in points for k in p.values))
     first = points[0].manifest
