@@ -74,7 +74,7 @@ def check_handlers(model: CaseloadModel) -> None:
         if n_a:
             assert workload.a_fits(worker, n_a, n_b, n_c), "A cases beyond the worker's time"
         # The queue is lazy: a case that left the worker and came back may stand in it twice
-        # (its earlier entry is then its place); each waiting case stands in it at least once.
+        # (the entry nearer the front is then its place); every waiting case is in it.
         queued = {
             hh
             for hh in worker.a_queue
