@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import special  # stdtrit is what stats.t.ppf calls, without scipy.stats
 
-from .domain import DAYS_PER_MONTH, DAYS_PER_YEAR
+from .domain import DAYS_PER_MONTH, DAYS_PER_YEAR, EXIT_CAUSES
 from .records import KPI, KPIS, REPLICATION, ReplicationOutput
 
 
@@ -185,6 +185,89 @@ def replication_kpis(
             f"{sorted(values.keys() ^ KPI.keys())}"
         )
     return {kpi.name: values[kpi.name] for kpi in KPIS}
+
+
+DISTRICT_KPIS: tuple[str, ...] = (
+    "mean_monthly_households",
+    "cases_closed_per_year",
+    *(f"exits_{cause}_per_year" for cause in EXIT_CAUSES),
+)
+"""The KPIs given per district (the unit's KPIs of the same names, counted for the households of
+one district): what the seeds report by district (seed 004's exits by cause and households a
+month per district)."""
+
+
+def district_kpis(
+    monthly: pd.DataFrame, episodes: pd.DataFrame, districts: list[str]
+) -> pd.DataFrame:
+    """Each district's :data:`DISTRICT_KPIS` over the reporting period, from one replication's
+    episodes: ``district, kpi, value`` rows, districts in the scenario's order.
+
+    ``monthly`` is the replication's month record (all months, warm-up included: its ``days``
+    place the month boundaries); ``districts`` names the episodes' district numbers. Households a
+    month count, as the unit's figure does, the episodes open at a month's start or opened in it,
+    averaged over the reporting months; exits count the episodes closed in the period by cause.
+    Summed over the districts they give the unit's KPIs."""
+    days = monthly["days"].to_numpy(float)
+    bounds = np.concatenate([[0.0], np.cumsum(days)])
+    run = (monthly["period"] == "run").to_numpy()
+    starts, ends = bounds[:-1][run], bounds[1:][run]
+    n = len(districts)
+    per_year: dict[str, np.ndarray] = {}
+    households = np.zeros(n)
+    if len(starts):
+        start, end = float(starts[0]), float(ends[-1])
+        years = float(days[run].sum()) / DAYS_PER_YEAR
+        district = episodes["district"].to_numpy(np.int64)
+        s = episodes["start_day"].to_numpy(float)
+        e = np.nan_to_num(episodes["end_day"].to_numpy(float), nan=np.inf)
+        for ms, me in zip(starts, ends, strict=True):
+            households += np.bincount(district[(s < me) & (e > ms)], minlength=n)[:n]
+        households /= len(starts)
+        closed = (e >= start) & (e < end)
+        causes = episodes["cause"].to_numpy(object)
+        per_year["cases_closed_per_year"] = np.bincount(district[closed], minlength=n)[:n] / years
+        for cause in EXIT_CAUSES:
+            mine = closed & (causes == cause)
+            per_year[f"exits_{cause}_per_year"] = (
+                np.bincount(district[mine], minlength=n)[:n] / years
+            )
+    else:  # no reporting month: nothing to count
+        households[:] = math.nan
+        for kpi in DISTRICT_KPIS[1:]:
+            per_year[kpi] = np.full(n, math.nan)
+    values = {"mean_monthly_households": households, **per_year}
+    return pd.DataFrame(
+        [
+            {"district": name, "kpi": kpi, "value": float(values[kpi][i])}
+            for i, name in enumerate(districts)
+            for kpi in DISTRICT_KPIS
+        ]
+    )
+
+
+def summarise_districts(by_district: pd.DataFrame) -> pd.DataFrame:
+    """``district, kpi, mean, ci_low, ci_high, unit, replications`` from the replications'
+    ``replication, district, kpi, value`` rows (districts and KPIs in their order)."""
+    rows = []
+    for (name, kpi), group in by_district.groupby(["district", "kpi"], sort=False):
+        values = group["value"].to_numpy(float)
+        mean, low, high = confidence_interval(values)
+        rows.append(
+            {
+                "district": name,
+                "kpi": kpi,
+                "mean": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "unit": kpi_unit(str(kpi)),
+                "replications": int((~np.isnan(values)).sum()),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(DISTRICT_SUMMARY_COLUMNS))
+
+
+DISTRICT_SUMMARY_COLUMNS = ("district", "kpi", "mean", "ci_low", "ci_high", "unit", "replications")
 
 
 def kpi_names() -> list[str]:

@@ -20,7 +20,7 @@ import pandas as pd
 from .. import compiled
 from ..domain import DAYS_PER_YEAR
 from ..inputs.scenario import ResolvedScenario
-from ..metrics import replication_kpis, summarise
+from ..metrics import district_kpis, replication_kpis, summarise, summarise_districts
 from ..model.caseload import CaseloadModel, rare_garbage_collection
 from .paired import paired_differences
 from .parallel import ProgressCallback, map_replications, worker_count
@@ -35,6 +35,10 @@ class ScenarioResults:
     per_replication: pd.DataFrame
     summary: pd.DataFrame
     events: pd.DataFrame | None = None
+    #: each replication's KPIs per district (``replication, district, kpi, value``)
+    by_district: pd.DataFrame | None = None
+    #: their means and intervals (``districts.csv``: ``district, kpi, mean, ci_low, ...``)
+    districts: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
         """Which scenario and what the results hold (``sim.run``'s results show figures)."""
@@ -52,6 +56,7 @@ class ReplicationResult:
     monthly: pd.DataFrame
     kpis: dict[str, float]
     events: pd.DataFrame | None = None
+    districts: pd.DataFrame | None = None  # district, kpi, value (sim.metrics.district_kpis)
 
 
 @dataclass
@@ -88,12 +93,15 @@ def run_replication(
         model.release()
         del model
         kpis = replication_kpis(output, *period)
+        names = [d.name for d in resolved.timeline[0].organisation.districts]
+        districts = district_kpis(output.monthly, output.episodes, names)
     monthly = output.monthly
     monthly.insert(0, "replication", replication)
+    districts.insert(0, "replication", replication)
     log = output.events
     if log is not None:
         log.insert(0, "replication", replication)
-    return ReplicationResult(replication, monthly, kpis, log)
+    return ReplicationResult(replication, monthly, kpis, log, districts)
 
 
 def run_scenario(
@@ -196,7 +204,11 @@ def collect_results(
     per_rep = kpi_table(results)
     logs = [r.events for r in results if r.events is not None]
     events = pd.concat(logs, ignore_index=True) if logs else None
-    return ScenarioResults(resolved, monthly, per_rep, summarise(per_rep), events)
+    tables = [r.districts for r in results if r.districts is not None]
+    by_district = pd.concat(tables, ignore_index=True) if tables else None
+    districts = summarise_districts(by_district) if by_district is not None else None
+    summary = summarise(per_rep)
+    return ScenarioResults(resolved, monthly, per_rep, summary, events, by_district, districts)
 
 
 # --- what a run will cost ---------------------------------------------------------------

@@ -221,7 +221,7 @@ def write_results(
     posterior run's uncertainty.csv), monthly/summary/per_replication.csv, events.parquet if
     recorded, scenario.toml and parameters.toml, report.html (its figures drawn on
     ``workers`` processes, ``None``: every core), and the manifest last."""
-    from .report import render_report  # matplotlib: only when a report is drawn
+    from .report import DISTRICTS_FILE, render_report  # matplotlib: only when a report is drawn
 
     folder.mkdir(parents=True, exist_ok=True)
     write_tables(
@@ -231,6 +231,7 @@ def write_results(
             "monthly.csv": results.monthly,
             "summary.csv": results.summary,
             "per_replication.csv": results.per_replication,
+            DISTRICTS_FILE: results.districts,
         },
     )
     if results.events is not None:
@@ -239,7 +240,14 @@ def write_results(
     write_text(
         folder,
         "report.html",
-        render_report(folder, results.summary, results.monthly, dict(manifest), workers=workers),
+        render_report(
+            folder,
+            results.summary,
+            results.monthly,
+            dict(manifest),
+            workers=workers,
+            districts=results.districts,
+        ),
     )
     write_manifest(folder, manifest)
 
@@ -277,7 +285,7 @@ def write_comparison(
 def _rebuild_run_report(folder: Path) -> Path:
     import pandas as pd
 
-    from .report import render_report
+    from .report import DISTRICTS_FILE, render_report
 
     manifest = read_manifest(folder)
     try:
@@ -287,7 +295,10 @@ def _rebuild_run_report(folder: Path) -> Path:
         raise InputError.single(
             folder, "", f"incomplete results folder: {exc.filename} is missing"
         ) from None
-    write_text(folder, "report.html", render_report(folder, summary, monthly, manifest))
+    districts_file = folder / DISTRICTS_FILE  # not in a folder made before districts counted
+    districts = pd.read_csv(districts_file) if districts_file.exists() else None
+    page = render_report(folder, summary, monthly, manifest, districts=districts)
+    write_text(folder, "report.html", page)
     return folder / "report.html"
 
 

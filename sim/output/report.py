@@ -36,8 +36,10 @@ from .page import (
 )
 
 __all__ = [
+    "DISTRICTS_FILE",
     "HEADLINE",
     "UNCERTAINTY_FILE",
+    "district_table",
     "flatten",
     "headline_table",
     "range_warnings",
@@ -199,6 +201,37 @@ def _run_intro(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
     )
 
 
+DISTRICTS_FILE = "districts.csv"
+"""A run's KPIs per district (:func:`sim.metrics.district_kpis`), in the results folder."""
+
+
+def district_table(districts: pd.DataFrame | None) -> str:
+    """The KPIs given per district (:data:`sim.metrics.DISTRICT_KPIS`): a row per KPI, a
+    column per district with its mean and 95 % interval; nothing for a unit of one district
+    or a folder without ``districts.csv`` (made before districts were counted)."""
+    if districts is None or districts.empty or districts["district"].nunique() < 2:
+        return ""
+    names = list(dict.fromkeys(districts["district"]))
+    rows = []
+    for kpi, group in districts.groupby("kpi", sort=False):
+        by_name = group.set_index("district")
+        unit = kpi_unit(str(kpi), group["unit"].iloc[0])
+        cells = []
+        for name in names:
+            r = by_name.loc[name]
+            low, high = level_interval(r["ci_low"], r["ci_high"], str(kpi), unit)
+            why = "1 replication" if r["replications"] == 1 else ""
+            note = interval(low, high, unit, why=why, of=r["mean"])
+            cells.append(number_cell(number(r["mean"], unit), note=note))
+        rows.append(f"<tr>{kpi_cell(str(kpi))}{text_cell(unit)}{''.join(cells)}</tr>")
+    return (
+        "<h2>By district (mean and 95 % interval over replications)</h2>"
+        "<p>Each district's households, counted as the unit's are: the districts add up to "
+        f"the unit's figures. Every district's figures are in <code>{DISTRICTS_FILE}</code>.</p>"
+        + table(["KPI", "unit", *names], rows, numeric_from=2)
+    )
+
+
 def render_report(
     folder: Path,
     summary: pd.DataFrame,
@@ -206,9 +239,11 @@ def render_report(
     manifest: dict[str, Any],
     *,
     workers: int | None = None,
+    districts: pd.DataFrame | None = None,
 ) -> str:
     """The report's HTML; figures are also saved under ``folder/figures`` (drawn on
-    ``workers`` processes, ``None``: every core)."""
+    ``workers`` processes, ``None``: every core). ``districts``: the run's KPIs per district
+    (``districts.csv``), shown when the unit has more than one."""
     scenario = manifest.get("scenario", {})
     images = save_figures(folder, run_figures(monthly, scenario), workers)
     command = str(manifest.get("command") or f"caseflow run {manifest.get('scenario_file', '')}")
@@ -218,6 +253,7 @@ def render_report(
             warnings_html(run_warnings(scenario, manifest, monthly)),
             headline_table(summary),
             staff_time_table(summary),
+            district_table(districts),
             _scenario_as_run(scenario, manifest),
             _posterior_section(folder, manifest),
             figures_html(images),
