@@ -8,7 +8,9 @@ through ``scenarios/baseline.toml``) and compares one pattern with what a seed r
 * **Enskede-Årsta-Vantör 2011** (seed 003): the A/B/C split of the ongoing caseload, given that
   unit's staffing;
 * **Stockholm 1999-2003** (seed 001): while unemployment falls, the unemployment-related group
-  shrinks about twice as fast as the others.
+  shrinks about twice as fast as the others;
+* **Östermalm's unit 2015** (seed 004): how the unit's closures and exits to work split over its
+  three districts (the unit's totals are fitted; the split is not).
 
 Reported figures and their uncertainty are read from the holdout target files; each check says
 what it compares, the criterion, the figures, and whether the model reproduces them.
@@ -326,7 +328,82 @@ def check_unemployment_pattern(
     )
 
 
-CHECKS = (check_vantor, check_eav_split, check_unemployment_pattern)
+DISTRICTS_2015 = {"kungsholmen": "Kungsholmen", "norrmalm": "Norrmalm", "ostermalm": "Östermalm"}
+"""The 2015 unit's districts: the id used in the targets file and the scenario's name."""
+
+
+def _district_shares(by_district: pd.DataFrame, kpi: str) -> dict[str, np.ndarray]:
+    """Per district, each replication's share of the unit's ``kpi`` (a district KPI)."""
+    table = by_district[by_district["kpi"] == kpi].pivot(
+        index="replication", columns="district", values="value"
+    )
+    total = table.sum(axis=1)
+    return {name: (table[name] / total).to_numpy(float) for name in table.columns}
+
+
+def check_districts_2015(
+    calibration: Path,
+    replications: int,
+    workers: int | None,
+    overrides: Sequence[str],
+    progress: ProgressCallback | None = None,
+) -> HoldoutCheck:
+    """Östermalm's unit 2015: how its closures and exits to work split over its districts."""
+    path = calibration / "targets" / "ostermalm_2015.toml"
+    targets = load_targets(path)
+    by_id = targets.by_id()
+    scenario = _scenario_of(path, targets)
+    results = _run(targets, scenario, replications, workers, overrides, progress)
+    assert results.by_district is not None  # every run counts its districts
+    rows, ok = [], True
+    for what, kpi, prefix in (
+        ("closures", "cases_closed_per_year", "closed"),
+        ("exits to work", "exits_work_per_year", "exits_work"),
+    ):
+        shares = _district_shares(results.by_district, kpi)
+        reported_total = sum(by_id[f"{prefix}_{d}"].value for d in DISTRICTS_2015)
+        for district, name in DISTRICTS_2015.items():
+            target = by_id[f"{prefix}_{district}"]
+            share = _ci(shares[name])
+            sd = (target.sd or 0.0) / reported_total
+            ok &= _within_two_sd(share, target.value / reported_total, sd)
+            rows.append(
+                _row(
+                    f"{name}'s share of the unit's {what}", target.value / reported_total, sd, share
+                )
+            )
+    # Context, not part of the verdict: the levels (the unit's totals are fitted).
+    for district, name in DISTRICTS_2015.items():
+        target = by_id[f"closed_{district}"]
+        closed = results.by_district[
+            (results.by_district["kpi"] == "cases_closed_per_year")
+            & (results.by_district["district"] == name)
+        ]
+        rows.append(
+            _row(
+                f"{name}: households closed in the year",
+                target.value,
+                target.sd,
+                _ci(closed["value"].to_numpy(float)),
+            )
+        )
+    first = by_id["closed_kungsholmen"]
+    return HoldoutCheck(
+        name="Östermalm's unit 2015: closures by district",
+        source=f"{first.source.file} line {first.source.line} (seed 004)",
+        scenario=str(scenario),
+        compared="each district's share of the unit's closures and of its exits to work in the "
+        "year; the model's districts differ only in their share of the contacts (2014 "
+        "households per month), with the same behaviour, so this tests that assumption (the "
+        "unit's totals are fitted, their split over the districts is not)",
+        criterion="each district's share within 2 combined standard deviations (the seed "
+        "figure's sd over the unit's total, and the model mean's standard error)",
+        table=pd.DataFrame(rows),
+        reproduced=bool(ok),
+    )
+
+
+CHECKS = (check_vantor, check_eav_split, check_unemployment_pattern, check_districts_2015)
 
 
 def validate_model(
