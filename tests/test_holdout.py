@@ -27,6 +27,8 @@ def test_validate_model_runs_every_holdout_and_reports_each_verdict(tmp_path, ca
     shares = table[table["figure"].str.contains("share of ongoing cases")]
     assert abs(shares["model_mean"].sum() - 1) < 1e-9 and abs(shares["reported"].sum() - 1) < 1e-9
     districts = table[table["check"].str.contains("by district")]
+    stock = districts[districts["figure"].str.contains("households a month")]
+    assert list(stock["reported"].round(3)) == [0.335, 0.323, 0.341]  # 166, 160, 169 of 495
     closures = districts[districts["figure"].str.contains("share of the unit's closures")]
     assert list(closures["reported"].round(3)) == [0.356, 0.327, 0.317]  # 220, 202, 196 of 618
     assert abs(closures["model_mean"].sum() - 1) < 1e-9

@@ -348,7 +348,8 @@ def check_districts_2015(
     overrides: Sequence[str],
     progress: ProgressCallback | None = None,
 ) -> HoldoutCheck:
-    """Östermalm's unit 2015: how its closures and exits to work split over its districts."""
+    """Östermalm's unit 2015: how its households, closures and exits to work split over its
+    districts."""
     path = calibration / "targets" / "ostermalm_2015.toml"
     targets = load_targets(path)
     by_id = targets.by_id()
@@ -357,6 +358,7 @@ def check_districts_2015(
     assert results.by_district is not None  # every run counts its districts
     rows, ok = [], True
     for what, kpi, prefix in (
+        ("households a month", "mean_monthly_households", "households_per_month"),
         ("closures", "cases_closed_per_year", "closed"),
         ("exits to work", "exits_work_per_year", "exits_work"),
     ):
@@ -389,13 +391,13 @@ def check_districts_2015(
         )
     first = by_id["closed_kungsholmen"]
     return HoldoutCheck(
-        name="Östermalm's unit 2015: closures by district",
+        name="Östermalm's unit 2015: households and closures by district",
         source=f"{first.source.file} line {first.source.line} (seed 004)",
         scenario=str(scenario),
-        compared="each district's share of the unit's closures and of its exits to work in the "
-        "year; the model's districts differ only in their share of the contacts (2014 "
-        "households per month), with the same behaviour, so this tests that assumption (the "
-        "unit's totals are fitted, their split over the districts is not)",
+        compared="each district's share of the unit's households a month, of its closures and "
+        "of its exits to work in the year; the model's districts differ only in their share of "
+        "the contacts (2014 households per month), with the same behaviour, so this tests that "
+        "assumption (the unit's totals are fitted, their split over the districts is not)",
         criterion="each district's share within 2 combined standard deviations (the seed "
         "figure's sd over the unit's total, and the model mean's standard error)",
         table=pd.DataFrame(rows),
