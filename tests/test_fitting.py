@@ -185,6 +185,8 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     per_rep = pd.read_csv(run_out / "per_replication.csv")
     assert sorted(per_rep["replication"]) == list(range(6))
     assert "Parameter uncertainty and noise" in (run_out / "report.html").read_text()
+    districts = pd.read_csv(run_out / "districts.csv")  # over all draws and replications
+    assert (districts["replications"] == 6).all()
 
 
 def test_posterior_run_needs_a_fitted_set(tmp_path, capsys):

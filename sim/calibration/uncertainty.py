@@ -22,7 +22,7 @@ from ..experiments.parallel import ProgressCallback
 from ..experiments.runner import ScenarioResults, run_scenarios
 from ..inputs.scenario import ResolvedScenario
 from ..inputs.validation import InputError
-from ..metrics import summarise
+from ..metrics import summarise, summarise_districts
 from .spec import apply_parameters, load_spec
 
 
@@ -114,21 +114,26 @@ def run_posterior(
     scenarios = posterior_scenarios(resolved, draws)
     results = run_scenarios(scenarios, workers=workers, progress=progress, cluster=cluster)
     reps = resolved.scenario.replications
-    monthly, per_rep = [], []
+    monthly: list[pd.DataFrame] = []
+    per_rep: list[pd.DataFrame] = []
+    by_district: list[pd.DataFrame] = []
     for draw, result in enumerate(results):
-        m = result.monthly.copy()
-        m["replication"] = draw * reps + m["replication"]
-        m.insert(0, "draw", draw)
-        monthly.append(m)
-        p = result.per_replication.copy()
-        p["replication"] = draw * reps + p["replication"]
-        p.insert(0, "draw", draw)
-        per_rep.append(p)
+        tables = (result.monthly, result.per_replication, result.by_district)
+        for table, into in zip(tables, (monthly, per_rep, by_district), strict=True):
+            if table is None:
+                continue
+            t = table.copy()
+            t["replication"] = draw * reps + t["replication"]
+            t.insert(0, "draw", draw)
+            into.append(t)
     per_replication = pd.concat(per_rep, ignore_index=True)
+    districts = pd.concat(by_district, ignore_index=True) if by_district else None
     combined = ScenarioResults(
         resolved,
         pd.concat(monthly, ignore_index=True),
         per_replication,
         summarise(per_replication.drop(columns="draw")),
+        by_district=districts,
+        districts=None if districts is None else summarise_districts(districts),
     )
     return PosteriorRun(combined, variance_split(per_replication, reps), draws)
