@@ -188,6 +188,31 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     districts = pd.read_csv(run_out / "districts.csv")  # over all draws and replications
     assert (districts["replications"] == 6).all()
 
+    # compare --posterior: every scenario over the same draws, paired by draw and replication
+    fewer = tmp_path / "fewer.toml"
+    fewer.write_text(
+        f'extends = "{scenario.as_posix()}"\nname = "fewer"\n'
+        "[staff.ongoing_social_workers]\nposts = 6\n"
+    )
+    compare_out = tmp_path / "compare"
+    args = ["compare", str(scenario), str(fewer), "--posterior", "3", "--replications", "2",
+            "--years", "1", "--workers", "2", "--out", str(compare_out)]  # fmt: skip
+    assert cli.main(args) == 0
+    differences = pd.read_csv(compare_out / "comparison.csv")
+    assert (differences["draws"] == 3).all() and (differences["replications"] == 6).all()
+    shares = differences["parameter_share"].dropna()
+    assert len(shares) and ((shares >= 0) & (shares <= 1)).all()
+    assert "Parameter uncertainty in the differences" in (compare_out / "report.html").read_text()
+    manifest = json.loads((compare_out / "manifest.json").read_text())
+    assert manifest["posterior"]["draws"] == 3
+    # an alternative with another parameter set cannot share the base's draws
+    other = tmp_path / "other.toml"
+    other.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "other"\n')
+    args = ["compare", str(scenario), str(other), "--posterior", "2", "--replications", "1",
+            "--years", "1", "--out", str(tmp_path / "refused")]  # fmt: skip
+    assert cli.main(args) == 2
+    assert "--posterior draws the base's fitted parameter set" in capsys.readouterr().err
+
 
 def test_posterior_run_needs_a_fitted_set(tmp_path, capsys):
     scenario = tmp_path / "first_guess.toml"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .common import (
     add_cluster,
@@ -30,6 +30,7 @@ from .common import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..experiments.runner import ComparisonResults
     from ..inputs.scenario import ResolvedScenario
     from .common import Subparsers
 
@@ -69,6 +70,14 @@ def add_parser(subparsers: Subparsers) -> None:
         help="override any scenario key in every scenario compared (validated like the files); "
         "repeatable",
     )
+    parser.add_argument(
+        "--posterior",
+        type=positive_int,
+        metavar="N",
+        help="run every scenario over the same N draws of the base's fitted parameter set x "
+        "the replications; each difference's interval then carries the parameters' "
+        "uncertainty, and comparison.csv says what share of its variance they make",
+    )
     add_yes(parser)
     parser.set_defaults(handler=compare_command)
 
@@ -76,7 +85,8 @@ def add_parser(subparsers: Subparsers) -> None:
 def compare_command(args: argparse.Namespace) -> int:
     """Run the scenarios paired, write one folder with a sub-folder per scenario."""
     from ..api import comparison_content
-    from ..experiments.runner import compare_scenarios, estimate_cost
+    from ..experiments.runner import estimate_cost
+    from ..inputs.validation import InputError
     from ..output.folders import (
         Clock,
         atomic_folder,
@@ -86,13 +96,18 @@ def compare_command(args: argparse.Namespace) -> int:
     )
 
     if args.events:
+        if args.posterior:
+            raise InputError.single(
+                "--events", "", "event logs are written without --posterior (one per draw)"
+            )
         require_module("pyarrow", "--events", "writing Parquet", "events")
     with reading_inputs():
         resolved = _load(args)
     base, alternatives = resolved[0], resolved[1:]
     _print_base(base, args.scenarios[0])
     _warn_of_other_settings(base, alternatives)
-    runs = [(r, base.scenario.replications) for r in resolved]  # all run the base's number
+    per_scenario = base.scenario.replications * (args.posterior or 1)  # all run the base's
+    runs = [(r, per_scenario) for r in resolved]
     confirm_cost(
         estimate_cost(runs, workers=args.workers, cluster=bool(args.cluster)),
         args.scenarios[0],
@@ -102,20 +117,17 @@ def compare_command(args: argparse.Namespace) -> int:
     target = results_target(args.out, f"compare-{base.name}", clock.started)
     command = command_line(args)
     with atomic_folder(target) as work:
-        comparison = compare_scenarios(
-            base,
-            alternatives,
-            workers=args.workers,
-            progress=progress_bar("compare"),
-            cluster=args.cluster,
-            events=args.events,
-        )
-        own = {"compared_with": base.name}
+        comparison = _compared(base, alternatives, args)
+        own: dict[str, Any] = {"compared_with": base.name}
+        if args.posterior:
+            own["posterior"] = _posterior_entry(base, args.posterior)
         scenario_manifests = [
             run_manifest(r.resolved, command=command, clock=clock, workers=args.workers, extra=own)
             for r in [comparison.base, *comparison.alternatives]
         ]
         content = comparison_content(resolved, str(args.scenarios[0]))
+        if args.posterior:
+            content["posterior"] = _posterior_entry(base, args.posterior)
         manifest = folder_manifest(content, command=command, clock=clock, workers=args.workers)
         drawing = None if args.cluster else args.workers  # local processes for the figures
         write_comparison(work, comparison, scenario_manifests, manifest, workers=drawing)
@@ -123,6 +135,46 @@ def compare_command(args: argparse.Namespace) -> int:
     print(f"report: {target / 'report.html'}")
     print(f"results: {target}")
     return 0
+
+
+def _compared(
+    base: ResolvedScenario, alternatives: list[ResolvedScenario], args: argparse.Namespace
+) -> ComparisonResults:
+    """The paired comparison: over posterior draws with ``--posterior``, else over the
+    replications of the one parameter set."""
+    progress = progress_bar("compare")
+    if args.posterior:
+        from ..calibration.uncertainty import compare_over_posterior
+
+        return compare_over_posterior(
+            base,
+            alternatives,
+            args.posterior,
+            workers=args.workers,
+            progress=progress,
+            cluster=args.cluster,
+        )
+    from ..experiments.runner import compare_scenarios
+
+    return compare_scenarios(
+        base,
+        alternatives,
+        workers=args.workers,
+        progress=progress,
+        cluster=args.cluster,
+        events=args.events,
+    )
+
+
+def _posterior_entry(base: ResolvedScenario, draws: int) -> dict[str, Any]:
+    """The manifest's record of the posterior draws a comparison ran over."""
+    fit = base.parameters.fit
+    return {
+        "draws": draws,
+        "replications_per_draw": base.scenario.replications,
+        "sample": None if fit is None else fit.posterior,
+        "draw_seed": base.scenario.seed,
+    }
 
 
 def _warn_of_other_settings(base: ResolvedScenario, alternatives: list[ResolvedScenario]) -> None:

@@ -167,7 +167,7 @@ def compare_scenarios(
     """Run base and alternatives with the base's seed and replications (common random numbers)
     and give, per KPI, each alternative's paired difference from the base with its interval.
     ``events=True`` keeps every scenario's household event logs, as :func:`run_scenario`."""
-    aligned = [_align(alt, base) for alt in alternatives]
+    aligned = [align_to_base(alt, base) for alt in alternatives]
     results = run_scenarios(
         [base, *aligned], workers=workers, progress=progress, cluster=cluster, events=events
     )
@@ -182,7 +182,7 @@ def compare_scenarios(
     return ComparisonResults(base_results, alt_results, differences)
 
 
-def _align(alternative: ResolvedScenario, base: ResolvedScenario) -> ResolvedScenario:
+def align_to_base(alternative: ResolvedScenario, base: ResolvedScenario) -> ResolvedScenario:
     """The alternative with the base's seed and replications, so draws are shared."""
     scenario = alternative.scenario.model_copy(
         update={"seed": base.scenario.seed, "replications": base.scenario.replications}

@@ -175,6 +175,37 @@ def differences_html(differences: pd.DataFrame) -> str:
     return "\n".join(parts)
 
 
+def posterior_html(differences: pd.DataFrame, manifest: dict[str, Any]) -> str:
+    """With ``compare --posterior``: each alternative's headline differences over the draws,
+    and the share of each difference's variance that comes from the fitted parameters' spread
+    rather than from the noise of single runs."""
+    info = manifest.get("posterior")
+    if not info or "parameter_share" not in differences:
+        return ""
+    rows = []
+    for alt in dict.fromkeys(differences["alternative"]):
+        mine = differences[(differences["alternative"] == alt) & differences["kpi"].isin(HEADLINE)]
+        for _, r in mine.iterrows():
+            kpi = str(r["kpi"])
+            unit, difference, paired = _cells(r, kpi)
+            share = r["parameter_share"]
+            shown = "" if pd.isna(share) else f"{share:.0%}"
+            rows.append(
+                f"<tr>{text_cell(str(alt))}{kpi_cell(kpi)}{text_cell(unit)}"
+                f"{number_cell(difference)}{number_cell(paired)}{number_cell(shown)}</tr>"
+            )
+    header = ["alternative", "KPI", "unit", "difference", "95 % interval", "parameter share"]
+    return (
+        "<h2>Parameter uncertainty in the differences</h2>"
+        f"<p>Every scenario ran over the same {info['draws']} draws from the fitted posterior × "
+        f"{info['replications_per_draw']} replications, paired by draw and replication. Each "
+        "interval is over the draws' mean differences, so it carries what the fit leaves "
+        "uncertain as well as the noise; the parameter share is the part of a difference's "
+        "variance that comes from the parameters (the rest is the noise of single runs).</p>"
+        + table(header, rows, numeric_from=3)
+    )
+
+
 def largest_change(rows: pd.DataFrame) -> tuple[pd.Series | None, bool]:
     """The headline KPI one alternative changes most, relative to the base, and whether its
     paired interval excludes 0; among the KPIs that clearly differ if any do."""
@@ -293,6 +324,7 @@ def render_comparison_report(
             opening_html(differences),
             warnings_html(warnings),
             differences_html(differences),
+            posterior_html(differences, manifest),
             _scenarios_section(scenarios, manifest),
             figures_html(images),
             reproduce_html(
