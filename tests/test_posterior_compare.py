@@ -45,3 +45,20 @@ def test_a_difference_the_parameters_do_not_move_is_mostly_noise():
     row = posterior_differences(base, alt, "same", reps=10).iloc[0]
     assert row["parameter_share"] < 0.2
     assert row["ci_low"] < 5.0 < row["ci_high"]
+
+
+def test_the_forest_plot_says_the_parameters_share():
+    """Over posterior draws each forest point is labelled with the parameters' share of its
+    difference's variance; without draws the label is as before."""
+    from sim.output.comparison_figures import forest_rows, plot_forest
+
+    base, alt = _tables([2.0, 4.0, 6.0, 8.0], noise=1.0)
+    differences = posterior_differences(base, alt, "more staff", reps=4)
+    rows = forest_rows(differences, ["exits_work_per_year"])
+    assert 0 < rows["parameter_share"].iloc[0] <= 1
+    fig = plot_forest(differences, ["exits_work_per_year"])
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any("parameters" in t for t in texts)
+    plain = differences.drop(columns=["parameter_share", "draws"])
+    fig = plot_forest(plain, ["exits_work_per_year"])
+    assert not any("parameters" in t.get_text() for ax in fig.axes for t in ax.texts)

@@ -67,7 +67,8 @@ def forest_rows(differences: pd.DataFrame, kpis: Sequence[str] = FOREST_KPIS) ->
     """What the forest plot draws: per KPI of ``kpis`` and alternative, the difference and its
     paired interval (``low``, ``high``, NaN without one), cut where the alternative would fall
     below zero (or a share above 1), in the axis' unit (Mkr for money), and the difference
-    in % of the base mean (text)."""
+    in % of the base mean (text); with ``compare --posterior``, the parameters' share of the
+    difference's variance (else NaN)."""
     rows = []
     for _, r in differences[differences["kpi"].isin(kpis)].iterrows():
         kpi = str(r["kpi"])
@@ -83,9 +84,11 @@ def forest_rows(differences: pd.DataFrame, kpis: Sequence[str] = FOREST_KPIS) ->
                 "low": low / scale,
                 "high": high / scale,
                 "percent": percent_change(r["difference"], r["base_mean"]),
+                "parameter_share": float(r.get("parameter_share", math.nan)),
             }
         )
     columns = ["alternative", "kpi", "unit", "difference", "low", "high", "percent"]
+    columns.append("parameter_share")
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -142,7 +145,8 @@ def plot_forest(
     differences: pd.DataFrame, kpis: Sequence[str] = FOREST_KPIS, title: str = FOREST_TITLE
 ) -> Figure:
     """Each alternative's difference from the base with its paired 95 % interval: one panel
-    and one scale per KPI of ``kpis``, in the KPI's unit."""
+    and one scale per KPI of ``kpis``, in the KPI's unit; over posterior draws, each point
+    also says what share of its variance the parameters make."""
     rows = forest_rows(differences, kpis)
     alts = list(dict.fromkeys(rows["alternative"]))
     kpis = [k for k in kpis if k in set(rows["kpi"])]
@@ -153,9 +157,11 @@ def plot_forest(
             r = sub.loc[alt]
             _point(ax, r["difference"], j, r["low"], r["high"], f"C{j % 10}", across=True)
             if r["percent"] and not math.isnan(r["difference"]):
+                text = f"{r['percent']} of base".replace("\u00a0", " ")
+                if not math.isnan(r["parameter_share"]):  # compare --posterior
+                    text += f"; parameters {r['parameter_share']:.0%}"
                 ax.annotate(
-                    f"{r['percent']} of base".replace("\u00a0", " "), (r["difference"], j),
-                    xytext=(0, 6),
+                    text, (r["difference"], j), xytext=(0, 6),
                     textcoords="offset points", ha="center", fontsize="x-small",
                 )  # fmt: skip
         ax.axvline(0, color="grey", lw=1)
