@@ -123,6 +123,40 @@ def episode_kpis(episodes: pd.DataFrame, start: float, end: float) -> dict[str, 
     return {"mean_episode_months": mean_months, "recurrence_24_months": recurrence}
 
 
+def ar_leaver_kpis(episodes: pd.DataFrame, start: float, end: float) -> dict[str, float]:
+    """What happened to the households the AR team helped off assistance (seed 004 follows
+    them up): of the episodes closed by a successful programme in the period,
+
+    * ``ar_success_months_on_assistance``: the household's months on assistance by then, all
+      its episodes counted (its first one from before the run included: an opening case
+      starts at its elapsed time);
+    * ``ar_success_recurrence_24_months``: of those closed at least 24 months before the end,
+      the share whose household opened a new episode within 24 months.
+    """
+    columns = ["household", "episode", "start_day", "end_day", "via_ar_team"]
+    episodes = episodes[columns].sort_values(["household", "episode"])
+    length = (episodes["end_day"] - episodes["start_day"]) / DAYS_PER_MONTH
+    so_far = length.groupby(episodes["household"]).cumsum()
+    success = episodes["via_ar_team"].astype(bool)
+    closed = success & (episodes["end_day"] >= start) & (episodes["end_day"] < end)
+    months = float(so_far[closed].mean()) if closed.any() else math.nan
+    horizon = 24 * DAYS_PER_MONTH
+    eligible = episodes[closed & (episodes["end_day"] <= end - horizon)]
+    if len(eligible):
+        nxt = episodes[["household", "episode", "start_day"]].copy()
+        nxt["episode"] -= 1
+        merged = eligible.merge(
+            nxt.rename(columns={"start_day": "next_start"}), on=["household", "episode"], how="left"
+        )
+        recurrence = float(((merged["next_start"] - merged["end_day"]) <= horizon).mean())
+    else:
+        recurrence = math.nan
+    return {
+        "ar_success_months_on_assistance": months,
+        "ar_success_recurrence_24_months": recurrence,
+    }
+
+
 def ar_kpis(ar: pd.DataFrame, start: float, end: float) -> dict[str, float]:
     """``ar_team_success_share``: programmes ended successfully in the period over persons in
     the programme at any time of the period (seed 004: 23 of 60 active in 2015)."""
@@ -177,6 +211,7 @@ def replication_kpis(
         **household_year_kpis(output.episodes, first_day, report_from, end),
         **episode_kpis(output.episodes, report_from, end),
         **ar_kpis(output.ar_programmes, report_from, end),
+        **ar_leaver_kpis(output.episodes, report_from, end),
         **cost_kpis(monthly),
     }
     if values.keys() != KPI.keys():

@@ -501,6 +501,16 @@ DERIVED_KPIS: tuple[Kpi, ...] = (
     Kpi("recurrence_24_months", "share", "Share returning within 24 months", headline=12),
     Kpi("ar_team_success_share", "share", "AR programme success share", headline=13),
     Kpi("ar_team_participants_per_year", "per year", "AR team participants per year"),
+    Kpi(
+        "ar_success_months_on_assistance",
+        "months",
+        "Months on assistance of AR team successes (mean)",
+    ),
+    Kpi(
+        "ar_success_recurrence_24_months",
+        "share",
+        "Share of AR team successes back within 24 months",
+    ),
     Kpi("cost_per_exit_to_work_sek", "SEK", "Cost per exit to work (SEK)", headline=16),
 )
 """The KPIs computed from more than one month column, or from episodes and programmes (see

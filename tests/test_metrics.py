@@ -7,6 +7,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -71,3 +72,29 @@ def test_household_year_kpis_match_the_month_by_month_definition(rows, start):
     assert got.keys() == want.keys()
     for key, value in want.items():
         assert (math.isnan(value) and math.isnan(got[key])) or got[key] == value, key
+
+
+def test_ar_leavers_months_and_returns_count_every_episode_of_the_household():
+    """Seed 004 follows up the households the AR team helped off assistance: their months on
+    assistance (all episodes so far, the one before the run included) and whether they came
+    back within 24 months. Only episodes the AR team closed, in the period, count."""
+    from sim.domain import DAYS_PER_MONTH
+    from sim.metrics import ar_leaver_kpis
+
+    m = DAYS_PER_MONTH
+    episodes = pd.DataFrame(
+        [  # household, episode, start, end, via AR
+            (1, 0, -20 * m, 10 * m, False),  # 30 months, then back
+            (1, 1, 12 * m, 22 * m, True),  # 10 more: 40 months by the AR exit; back at 30
+            (1, 2, 30 * m, float("nan"), False),
+            (2, 0, 0.0, 50 * m, True),  # 50 months; never back
+            (3, 0, 0.0, 5 * m, True),  # before the period: not counted
+            (4, 0, 0.0, 20 * m, False),  # not the AR team's
+        ],
+        columns=["household", "episode", "start_day", "end_day", "via_ar_team"],
+    )
+    kpis = ar_leaver_kpis(episodes, start=6 * m, end=80 * m)
+    assert kpis["ar_success_months_on_assistance"] == pytest.approx(45.0)  # (40 + 50) / 2
+    assert kpis["ar_success_recurrence_24_months"] == pytest.approx(0.5)  # 1 of 2 back
+    late = ar_leaver_kpis(episodes, start=6 * m, end=60 * m)  # household 2 not yet 24 months
+    assert late["ar_success_recurrence_24_months"] == pytest.approx(1.0)
