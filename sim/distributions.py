@@ -13,6 +13,7 @@ household needs the same help whatever else changes in a scenario (common random
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Literal, cast
@@ -35,6 +36,7 @@ Count = Annotated[int, Strict()]
 or ``"11"``)."""
 
 
+@functools.cache
 def _special() -> ModuleType:
     """``scipy.special``, imported at the first draw rather than with this module: reading and
     checking a scenario (``caseflow validate``, ``schema``) draws nothing, and the import takes

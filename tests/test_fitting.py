@@ -199,7 +199,9 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
             "--years", "1", "--workers", "2", "--out", str(compare_out)]  # fmt: skip
     assert cli.main(args) == 0
     differences = pd.read_csv(compare_out / "comparison.csv")
-    assert (differences["draws"] == 3).all() and (differences["replications"] == 6).all()
+    households = differences.set_index("kpi").loc["mean_monthly_households"]
+    assert households["draws"] == 3 and households["replications"] == 6
+    assert (differences["draws"] <= 3).all()  # fewer where a KPI has no value (none closed)
     shares = differences["parameter_share"].dropna()
     assert len(shares) and ((shares >= 0) & (shares <= 1)).all()
     assert "Parameter uncertainty in the differences" in (compare_out / "report.html").read_text()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import html
 import math
+import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -325,16 +327,30 @@ def test_each_figure_is_drawn_once_for_its_file_and_the_report(
         assert (tmp_path / "figures" / f"{name}.png").read_bytes() == base64.b64decode(encoded)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="figures fork on Linux only")
 def test_figures_drawn_side_by_side_are_the_ones_drawn_here(
-    results: ScenarioResults, tmp_path: Path
+    results: ScenarioResults, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With several workers a report's figures are drawn in forked processes, each given its
     job by number: the PNG bytes, their names and their order are those of drawing them one
     after another in this process, so a report is the same whatever ``--workers`` says."""
+    from sim.experiments import parallel
+
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)  # as on a 2-core machine
+    forked: list[int] = []
+    fork = os.fork
+
+    def counted_fork() -> int:
+        forked.append(1)
+        return fork()
+
+    monkeypatch.setattr(os, "fork", counted_fork)
     jobs = [figures.FigureJob(f"line_{k}", _line_figure, (float(k),)) for k in range(3)]
     jobs += figures.run_figures(results.monthly, {})[:2]
     here = figures.draw_pngs(jobs, workers=1)
+    assert not forked
     side_by_side = figures.draw_pngs(jobs, workers=2)
+    assert len(forked) == 2  # two drawing processes
     assert side_by_side == here
     assert len(set(here)) == len(jobs)  # each job its own figure, none swapped or repeated
     for folder in ("one", "two"):
@@ -342,3 +358,23 @@ def test_figures_drawn_side_by_side_are_the_ones_drawn_here(
     one = figures.save_figures(tmp_path / "one", jobs, workers=1)
     two = figures.save_figures(tmp_path / "two", jobs, workers=2)
     assert list(one) == [job.name for job in jobs] and one == two
+
+
+def test_figures_are_drawn_here_while_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process running other threads (a sweep's worker pool, a notebook kernel) is not
+    forked: a lock another thread held would stay held in the child."""
+    import threading
+
+    from sim.experiments import parallel
+
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked beside another thread"))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        jobs = [figures.FigureJob(f"line_{k}", _line_figure, (float(k),)) for k in range(2)]
+        assert len(figures.draw_pngs(jobs, workers=2)) == 2
+    finally:
+        stop.set()
+        other.join()

@@ -86,6 +86,7 @@ def test_a_sweeps_points_share_one_pool_of_workers(small, tmp_path, monkeypatch)
         return new_pool(workers)
 
     monkeypatch.setattr(parallel, "new_pool", counted)
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)  # as on a 2-core machine
     out = tmp_path / "sw"
     sweep = _sweep(small, "8, 14")
     args = ["run", str(sweep), "--out", str(out), "--workers", "2", "--replications", "2"]

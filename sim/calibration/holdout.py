@@ -389,10 +389,11 @@ def check_districts_2015(
                 _ci(closed["value"].to_numpy(float)),
             )
         )
-    first = by_id["closed_kungsholmen"]
+    households, closed = by_id["households_per_month_kungsholmen"], by_id["closed_kungsholmen"]
     return HoldoutCheck(
-        name="Östermalm's unit 2015: households and closures by district",
-        source=f"{first.source.file} line {first.source.line} (seed 004)",
+        name="Östermalm's unit 2015: households, closures and exits to work by district",
+        source=f"{closed.source.file} lines {households.source.line}-17 (households) and "
+        f"{closed.source.line}-106 (closures by cause) (seed 004)",
         scenario=str(scenario),
         compared="each district's share of the unit's households a month, of its closures and "
         "of its exits to work in the year; the model's districts differ only in their share of "

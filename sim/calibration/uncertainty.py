@@ -2,8 +2,9 @@
 
 A scenario whose parameter set was written by ``caseflow calibrate`` names its posterior sample.
 ``caseflow run --posterior N`` draws N parameter sets from it (by weight, reproducibly for the
-scenario's seed) and runs the scenario's replications for each, with the *same* random numbers
-for every draw. Each KPI's spread then splits into
+scenario's seed) and runs the scenario's replications for each, draw d's replications numbered
+d × R + r, so that each draw has random numbers of its own (``compare --posterior`` runs every
+scenario on the same draws and numbers, paired). Each KPI's spread then splits into
 
 * **parameter uncertainty**: the variance between the draws' means (less the share of noise that
   a mean of R replications still carries), and
@@ -19,17 +20,18 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..experiments.paired import paired_differences
-from ..experiments.parallel import ProgressCallback
+from ..experiments.paired import t_half_width, welch_half_width
+from ..experiments.parallel import ProgressCallback, map_replications, worker_count
 from ..experiments.runner import (
     ComparisonResults,
     ScenarioResults,
     align_to_base,
-    run_scenarios,
+    collect_results,
+    run_replication,
 )
 from ..inputs.scenario import ResolvedScenario
 from ..inputs.validation import InputError
-from ..metrics import summarise, summarise_districts
+from ..metrics import kpi_unit, summarise, summarise_districts
 from .spec import apply_parameters, load_spec
 
 
@@ -83,11 +85,15 @@ def variance_split(per_replication: pd.DataFrame, replications: int) -> pd.DataF
         values = per_replication[kpi].to_numpy(float)
         if np.isnan(values).all():
             continue
-        within = float(grouped[kpi].var(ddof=1).mean()) if replications > 1 else math.nan
-        between_means = float(grouped[kpi].mean().var(ddof=1))
-        noise_in_means = within / replications if replications > 1 else 0.0
-        between = max(between_means - noise_in_means, 0.0)
-        total = between + (within if replications > 1 else 0.0)
+        # With one replication a draw's mean is one run: parameters and noise cannot be told
+        # apart, so the shares are left empty (NaN) rather than all given to the parameters.
+        if replications > 1:
+            within = float(grouped[kpi].var(ddof=1).mean())
+            between_means = float(grouped[kpi].mean().var(ddof=1))
+            between = max(between_means - within / replications, 0.0)
+            total = between + within
+        else:
+            between, total = math.nan, float(np.nanvar(values, ddof=1))
         rows.append(
             {
                 "kpi": kpi,
@@ -117,32 +123,68 @@ def run_posterior(
     progress: ProgressCallback | None = None,
     cluster: str | None = None,
 ) -> PosteriorRun:
-    """Run the scenario over ``draws`` posterior draws × its replications."""
-    scenarios = posterior_scenarios(resolved, draws)
-    results = run_scenarios(scenarios, workers=workers, progress=progress, cluster=cluster)
+    """Run the scenario over ``draws`` posterior draws × its replications (draw d's
+    replications are numbered d × R + r, so each draw has random numbers of its own)."""
+    (results,) = run_over_draws(
+        [resolved], draws, workers=workers, progress=progress, cluster=cluster
+    )
     reps = resolved.scenario.replications
-    combined = _combined(resolved, results, reps)
-    per_replication = _by_draw(results, reps)
-    return PosteriorRun(combined, variance_split(per_replication, reps), draws)
+    combined = _combined(resolved, results)
+    return PosteriorRun(combined, variance_split(_by_draw(results), reps), draws)
 
 
-def _combined(
-    resolved: ResolvedScenario, results: Sequence[ScenarioResults], reps: int
-) -> ScenarioResults:
-    """One scenario's results over its draws as one: replication = draw × R + r, a ``draw``
-    column in front of the monthly and per-district rows, and the summaries over all."""
+def run_over_draws(
+    every: Sequence[ResolvedScenario],
+    draws: int,
+    *,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+    cluster: str | None = None,
+) -> list[list[ScenarioResults]]:
+    """Each scenario over the same ``draws`` posterior draws (of the first scenario's seed and
+    fitted set) × its replications, on one pool: per scenario, one result per draw.
+
+    Draw d's replications are numbered d × R + r, and the random streams are keyed by that
+    number, so the draws' runs are independent of each other (their noise does not cancel
+    between draws, which the variance split and the intervals assume), while every scenario's
+    replication d × R + r shares its random numbers (common random numbers, for pairing)."""
+    reps = every[0].scenario.replications
+    by_scenario = [posterior_scenarios(resolved, draws) for resolved in every]
+    tasks = [
+        (i, d, d * reps + r)
+        for i, scenarios in enumerate(by_scenario)
+        for d in range(len(scenarios))
+        for r in range(reps)
+    ]
+    done = map_replications(
+        run_replication,
+        [by_scenario[i][d] for i, d, _ in tasks],
+        [number for _, _, number in tasks],
+        events=False,
+        workers=worker_count(workers),
+        progress=progress,
+        cluster=cluster,
+    )
+    out: list[list[ScenarioResults]] = [[] for _ in every]
+    for i, scenarios in enumerate(by_scenario):
+        for d, scenario in enumerate(scenarios):
+            mine = [res for (j, e, _), res in zip(tasks, done, strict=True) if (j, e) == (i, d)]
+            out[i].append(collect_results(scenario, mine))
+    return out
+
+
+def _combined(resolved: ResolvedScenario, results: Sequence[ScenarioResults]) -> ScenarioResults:
+    """One scenario's results over its draws as one (replications numbered d × R + r by
+    :func:`run_over_draws`): a ``draw`` column in front of the monthly, per-replication and
+    per-district rows, and the summaries over all."""
     monthly: list[pd.DataFrame] = []
     per_rep: list[pd.DataFrame] = []
     by_district: list[pd.DataFrame] = []
     for draw, result in enumerate(results):
         tables = (result.monthly, result.per_replication, result.by_district)
         for table, into in zip(tables, (monthly, per_rep, by_district), strict=True):
-            if table is None:
-                continue
-            t = table.copy()
-            t["replication"] = draw * reps + t["replication"]
-            t.insert(0, "draw", draw)
-            into.append(t)
+            if table is not None:
+                into.append(table.assign(draw=draw)[["draw", *table.columns]])
     per_replication = pd.concat(per_rep, ignore_index=True)
     districts = pd.concat(by_district, ignore_index=True) if by_district else None
     return ScenarioResults(
@@ -155,16 +197,12 @@ def _combined(
     )
 
 
-def _by_draw(results: Sequence[ScenarioResults], reps: int) -> pd.DataFrame:
-    """One scenario's per-replication KPIs over its draws: ``draw``, ``replication`` numbered
-    draw × R + r (so that draw d's replication r pairs across scenarios), then the KPIs."""
-    tables = []
-    for draw, result in enumerate(results):
-        table = result.per_replication.copy()
-        table["replication"] = draw * reps + table["replication"]
-        table.insert(0, "draw", draw)
-        tables.append(table)
-    return pd.concat(tables, ignore_index=True)
+def _by_draw(results: Sequence[ScenarioResults]) -> pd.DataFrame:
+    """One scenario's per-replication KPIs over its draws: ``draw``, ``replication`` (d × R + r,
+    the same in every scenario for a draw's replication r), then the KPIs."""
+    tables = [r.per_replication.assign(draw=d) for d, r in enumerate(results)]
+    table = pd.concat(tables, ignore_index=True)
+    return table[["draw", *(c for c in table.columns if c != "draw")]]
 
 
 def posterior_differences(
@@ -174,24 +212,47 @@ def posterior_differences(
     replications (``base`` and ``alternative`` as :func:`_by_draw` gives them), paired by
     draw and replication.
 
-    The interval is the paired Student-t interval over the draws' mean differences (each draw
-    one observation, as its replications share its parameters), so it carries the parameters'
-    uncertainty as well as the noise. ``parameter_share`` is the share of the variance of the
-    pairs' differences that comes from the parameters (between draws), as
-    :func:`variance_split` splits a KPI's own variance; ``draws`` says how many there were."""
+    The interval is the Student-t interval over the draws' mean differences: each draw is one
+    observation (its replications share its parameters), and each draw has random numbers of
+    its own (:func:`run_over_draws`), so the spread of the draws' means carries both the
+    parameters' uncertainty and the noise of R replications. ``parameter_share`` is the share
+    of the variance of single pairs' differences that comes from the parameters (between
+    draws, less the noise in a draw's mean), as :func:`variance_split` splits a KPI's own
+    variance. Pairs where either scenario has no value (a ratio with nothing to divide) are
+    left out of everything; ``draws`` and ``replications`` count what was used."""
     kpis = [c for c in base.columns if c not in ("draw", "replication")]
     pairs = base.merge(alternative, on=["draw", "replication"], suffixes=("_base", "_alt"))
     diffs = pairs[["draw", "replication"]].copy()
     for kpi in kpis:
         diffs[kpi] = pairs[f"{kpi}_alt"] - pairs[f"{kpi}_base"]
-    split = variance_split(diffs, reps).set_index("kpi")
-    draw_means = [t.groupby("draw")[kpis].mean().reset_index() for t in (base, alternative)]
-    renamed = [t.rename(columns={"draw": "replication"}) for t in draw_means]
-    out = paired_differences(renamed[0], renamed[1], name)
-    out["replications"] = len(pairs)
-    out["draws"] = base["draw"].nunique()
-    out["parameter_share"] = out["kpi"].map(split["parameter_share"]).astype(float)
-    return out
+    split = variance_split(diffs, reps).set_index("kpi")["parameter_share"]
+    rows = []
+    for kpi in kpis:
+        kept = pairs[diffs[kpi].notna()]
+        by_draw = kept.groupby("draw")[[f"{kpi}_base", f"{kpi}_alt"]].mean()
+        b, a = (by_draw[f"{kpi}_{side}"].to_numpy(float) for side in ("base", "alt"))
+        d = a - b
+        mean = float(d.mean()) if len(d) else math.nan
+        half, unpaired = t_half_width(d), welch_half_width(a, b)
+        rows.append(
+            {
+                "alternative": name,
+                "kpi": kpi,
+                "base_mean": float(b.mean()) if len(b) else math.nan,
+                "alternative_mean": float(a.mean()) if len(a) else math.nan,
+                "difference": mean,
+                "ci_low": mean - half,
+                "ci_high": mean + half,
+                "unpaired_ci_low": mean - unpaired,
+                "unpaired_ci_high": mean + unpaired,
+                "unit": kpi_unit(kpi),
+                "replications": len(kept),
+                "significant": not math.isnan(half) and (mean - half > 0 or mean + half < 0),
+                "draws": len(d),
+                "parameter_share": float(split.get(kpi, math.nan)),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def compare_over_posterior(
@@ -219,16 +280,10 @@ def compare_over_posterior(
             )
     aligned = [align_to_base(alt, base) for alt in alternatives]
     every = [base, *aligned]
-    by_scenario = [posterior_scenarios(resolved, draws) for resolved in every]
-    flat = [s for scenarios in by_scenario for s in scenarios]
-    done = run_scenarios(flat, workers=workers, progress=progress, cluster=cluster)
+    runs = run_over_draws(every, draws, workers=workers, progress=progress, cluster=cluster)
     reps = base.scenario.replications
-    combined = []
-    tables = []
-    for i, resolved in enumerate(every):
-        results = done[i * draws : (i + 1) * draws]
-        tables.append(_by_draw(results, reps))
-        combined.append(_combined(resolved, results, reps))
+    tables = [_by_draw(results) for results in runs]
+    combined = [_combined(resolved, results) for resolved, results in zip(every, runs, strict=True)]
     differences = pd.concat(
         [
             posterior_differences(tables[0], table, resolved.name, reps)

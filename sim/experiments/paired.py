@@ -19,14 +19,14 @@ from ..metrics import kpi_unit
 LEVEL = 0.95
 
 
-def _t_half(values: np.ndarray) -> float:
+def t_half_width(values: np.ndarray) -> float:
     n = len(values)
     if n < 2:
         return math.nan
     return float(special.stdtrit(n - 1, 0.5 + LEVEL / 2) * values.std(ddof=1) / math.sqrt(n))
 
 
-def _welch_half(a: np.ndarray, b: np.ndarray) -> float:
+def welch_half_width(a: np.ndarray, b: np.ndarray) -> float:
     if len(a) < 2 or len(b) < 2:
         return math.nan
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
@@ -52,8 +52,8 @@ def paired_differences(base: pd.DataFrame, alternative: pd.DataFrame, name: str)
         a, b = a[keep], b[keep]
         d = a - b
         mean = float(d.mean()) if len(d) else math.nan
-        half = _t_half(d)
-        unpaired = _welch_half(a, b)
+        half = t_half_width(d)
+        unpaired = welch_half_width(a, b)
         rows.append(
             {
                 "alternative": name,

@@ -156,10 +156,11 @@ def plot_forest(
         for j, alt in enumerate(alts):
             r = sub.loc[alt]
             _point(ax, r["difference"], j, r["low"], r["high"], f"C{j % 10}", across=True)
-            if r["percent"] and not math.isnan(r["difference"]):
-                text = f"{r['percent']} of base".replace("\u00a0", " ")
-                if not math.isnan(r["parameter_share"]):  # compare --posterior
-                    text += f"; parameters {r['parameter_share']:.0%}"
+            labels = [f"{r['percent']} of base".replace("\u00a0", " ")] if r["percent"] else []
+            if not math.isnan(r["parameter_share"]):  # compare --posterior
+                labels.append(f"parameters {r['parameter_share']:.0%}")
+            if labels and not math.isnan(r["difference"]):
+                text = "; ".join(labels)
                 ax.annotate(
                     text, (r["difference"], j), xytext=(0, 6),
                     textcoords="offset points", ha="center", fontsize="x-small",

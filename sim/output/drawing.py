@@ -12,6 +12,7 @@ import io
 import multiprocessing
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -62,10 +63,14 @@ def draw_pngs(jobs: Sequence[FigureJob], workers: int | None = None) -> list[byt
     Drawing is most of a short run's report (about 0.1 s a figure, a dozen figures a run):
     with more than one worker (``None``: every core) and more than one figure, the figures are
     drawn side by side in processes forked from this one, which inherit the jobs' data rather
-    than being sent it. Where processes cannot be forked (not Linux) they are drawn here, one
-    after another. The bytes are the same either way."""
+    than being sent it. Where processes cannot be forked safely (not Linux, or other threads
+    running) they are drawn here, one after another. The bytes are the same either way."""
     count = min(worker_count(workers), len(jobs))
-    if count <= 1 or not sys.platform.startswith("linux"):
+    # Forking is safe only from a process running one thread (a thread holding a lock at the
+    # fork would leave it held in the child): a sweep's live worker pool, a Dask client or a
+    # notebook kernel run threads, and there the figures are drawn here.
+    alone = threading.active_count() == 1
+    if count <= 1 or not alone or not sys.platform.startswith("linux"):
         return [job.png() for job in jobs]
     pool = ProcessPoolExecutor(
         max_workers=count,
