@@ -182,7 +182,7 @@ def _posterior_section(folder: Path, manifest: dict[str, Any]) -> str:
     return (
         "<h2>Parameter uncertainty and noise</h2>"
         f"<p>{info['draws']} draws from the fitted posterior × {info['replications_per_draw']} "
-        "replications each, every draw under the same random numbers. The 90 % range covers "
+        "replications each, each draw with random numbers of its own. The 90 % range covers "
         "both sources; the shares split the variance into the part due to not knowing the "
         "parameters (between draws) and the part due to chance (between replications). The "
         "headline table's 95 % intervals above are for the mean over all runs.</p>"
