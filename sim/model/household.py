@@ -8,7 +8,6 @@ class it is held in, who handles it, its exit clocks and its one pending event.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from ..domain import ONGOING_EXIT_CAUSES, Barrier
@@ -50,9 +49,12 @@ U_FREE = U_EXIT + len(ONGOING_EXIT_CAUSES)  # further uniforms, used in turn (fo
 N_UNIFORMS = U_FREE + 8
 
 
-@dataclass(eq=False, slots=True)
 class Household:
-    """A household and its current episode on assistance."""
+    """A household and its current episode on assistance.
+
+    A plain class with its own ``__init__``, not a dataclass: compiled, a dataclass's
+    generated ``__init__`` stays interpreted, and a household is created at every arrival.
+    """
 
     id: int
     episode: int
@@ -72,8 +74,8 @@ class Household:
     handler: Caseworker | None = None  # the last handler it had (a change is a hand-over)
     continuity_until: float = -math.inf  # new to its handler until then (sim.model.exits)
     weight: float = 0.0  # the case's weight in its handler's caseload
-    exit_clocks_left: list[float] = field(default_factory=list)  # unit-exponential, by cause
-    exit_rates: list[float] = field(default_factory=lambda: [0.0] * len(ONGOING_EXIT_CAUSES))
+    exit_clocks_left: list[float]  # unit-exponential, by cause
+    exit_rates: list[float]
     rated_day: float = 0.0  # when the exit clocks were last run down and re-rated
     work_clock_at_rating: float = 0.0  # the economy's work clock then
     exit_day: float = math.inf  # when the first exit clock runs out (inf: none running)
@@ -88,6 +90,28 @@ class Household:
     programme_start: float = math.nan
     next_spare_uniform: int = U_FREE
     closed: bool = False
+
+    def __init__(
+        self,
+        id: int,
+        episode: int,
+        district: int,
+        barrier: Barrier,
+        young: bool,
+        children: bool,
+        uniforms: list[float],
+        intake_days: list[float],
+    ) -> None:
+        self.id = id
+        self.episode = episode
+        self.district = district
+        self.barrier = barrier
+        self.young = young
+        self.children = children
+        self.uniforms = uniforms
+        self.intake_days = intake_days
+        self.exit_clocks_left = []
+        self.exit_rates = [0.0] * len(ONGOING_EXIT_CAUSES)
 
     def fresh_uniform(self) -> float:
         """The next of the household's spare uniforms; once they are used up (follow-ups and
