@@ -82,7 +82,7 @@ class BookedArrivals:
     books 234 000), and the chain of timed calls that brings them in."""
 
     def __init__(self, env: CaseloadEnvironment, arrive: ArriveCallback) -> None:
-        self.env = env
+        self.clock = env.clock
         self.arrive = arrive
         self.times: list[float] = []
         self.districts: list[int] = []
@@ -110,7 +110,7 @@ class BookedArrivals:
         self.intake_days = intake_durations(params, uniforms)
         self.next_index = 0
         if self.times:
-            self.env.call_later(self.times[0] - self.env.now, self._arrive)
+            self.clock.call_later(self.times[0] - self.clock.now, self._arrive)
 
     def _arrive(self) -> None:
         """The next booked contact arrives; the one after it is scheduled."""
@@ -123,4 +123,4 @@ class BookedArrivals:
             self.intake_days[i].tolist(),
         )
         if i + 1 < len(self.times):
-            self.env.call_later(self.times[i + 1] - self.env.now, self._arrive)
+            self.clock.call_later(self.times[i + 1] - self.clock.now, self._arrive)

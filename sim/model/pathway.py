@@ -14,7 +14,6 @@ early finds nothing due and schedules the next.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..domain import DAYS_PER_MONTH, ONGOING_EXIT_CAUSES, Barrier
@@ -81,8 +80,7 @@ class Pathway:
         *,
         events: bool,
     ) -> None:
-        self.env = env
-        self.after: Callable[..., None] = env.call_later
+        self.clock = env.clock
         self.params = params
         self.settings = settings  # the settings in force (timed changes replace them)
         self.hazards = hazards
@@ -110,7 +108,7 @@ class Pathway:
         """Append to the per-household event log (only when asked for with ``events=True``);
         ``at`` is the time of an event recorded after it happened (a drop-out)."""
         if self.log is not None:
-            day = self.env.now if at is None else at
+            day = self.clock.now if at is None else at
             self.log.append((day, hh.id, hh.episode, event, detail))
 
     # arrival and intake ---------------------------------------------------------------------
@@ -149,11 +147,11 @@ class Pathway:
     def book_first_visit(self, hh: Household) -> None:
         """Screening booked the household: it waits for a first visit, or drops out first."""
         ip = self.params.intake
-        hh.booked_day = self.env.now
+        hh.booked_day = self.clock.now
         self.ledger.flows.booked += 1
         self.log_event(hh, "booked", hh.barrier)
         if hh.uniforms[U_DROPOUT] < ip.dropout_share:
-            hh.dropout_day = self.env.now + hh.intake_days[D_DROPOUT]
+            hh.dropout_day = self.clock.now + hh.intake_days[D_DROPOUT]
         self.intake.book(hh)
 
     def drop_out(self, hh: Household) -> None:
@@ -182,8 +180,8 @@ class Pathway:
             self._end_application(hh, "dropped_out", "after first visit")
             return
         if self.log is not None:
-            self.log_event(hh, "first_visit", f"waited {self.env.now - hh.booked_day:.1f} days")
-        self.after(hh.intake_days[D_INVESTIGATION], self.decide, hh)
+            self.log_event(hh, "first_visit", f"waited {self.clock.now - hh.booked_day:.1f} days")
+        self.clock.call_later(hh.intake_days[D_INVESTIGATION], self.decide, hh)
 
     def decide(self, hh: Household) -> None:
         """The decision: rejected, a short need kept at intake, or a long need going on."""
@@ -196,18 +194,18 @@ class Pathway:
         self.log_event(hh, "granted", "")
         if hh.uniforms[U_SHORT] < ip.short_need_share[hh.barrier]:
             self.set_held(hh, "intake")
-            self.after(hh.intake_days[D_SHORT_NEED], self.close_short_need, hh)
+            self.clock.call_later(hh.intake_days[D_SHORT_NEED], self.close_short_need, hh)
             return
         if self.settings.organisation.form == "split":
             days = hh.intake_days[D_TRANSFER]
-            self.set_held(hh, "transfer", until=self.env.now + days)  # re-rated at hand-over
-            self.after(days, self.transfer, hh)
+            self.set_held(hh, "transfer", until=self.clock.now + days)  # re-rated at hand-over
+            self.clock.call_later(days, self.transfer, hh)
         else:
             self.assess_need(hh)
 
     def open_case(self, hh: Household, elapsed_days: float = 0.0, *, initial: bool = False) -> None:
         """The episode opens (granted). ``initial`` cases were open before day 0."""
-        now = self.env.now
+        now = self.clock.now
         self.open_households[hh] = None
         hh.granted_day = now - elapsed_days
         hh.rated_day = now
@@ -242,7 +240,7 @@ class Pathway:
 
     def handed_over(self, hh: Household) -> None:
         """The case changed handler: continuity is lost for a while (sim.model.exits)."""
-        hh.continuity_until = self.env.now + self.hazards.continuity_days
+        hh.continuity_until = self.clock.now + self.hazards.continuity_days
 
     def assess_need(self, hh: Household, arrival_hours: float = 0.0) -> None:
         shares = self.params.routing.need_class_shares[hh.barrier]
@@ -265,8 +263,8 @@ class Pathway:
         if self.log is not None:
             self.log_event(hh, "held", held)
         if held != "intake":
-            self.hazards.rate(hh, self.env.now, until)
-        self.work_plans.plan(hh, self.env.now)
+            self.hazards.rate(hh, self.clock.now, until)
+        self.work_plans.plan(hh, self.clock.now)
         self.schedule_next(hh)
 
     def follow_up_change(self, hh: Household) -> None:
@@ -278,7 +276,7 @@ class Pathway:
     def rerate(self, hh: Household) -> None:
         """Re-rate the exit clocks of a case whose circumstances changed (if it has clocks)."""
         if not hh.closed and hh.held in RATED_STATES:
-            self.hazards.rate(hh, self.env.now)
+            self.hazards.rate(hh, self.clock.now)
             self.schedule_next(hh)
 
     # the one pending event --------------------------------------------------------------------
@@ -298,7 +296,7 @@ class Pathway:
             return
         hh.wake_token += 1
         hh.wake_day = t
-        self.after(max(t - self.env.now, 0.0), self._wake, hh, hh.wake_token)
+        self.clock.call_later(max(t - self.clock.now, 0.0), self._wake, hh, hh.wake_token)
 
     def _wake(self, hh: Household, token: int) -> None:
         """The household's earliest clock ran out: AR eligibility, a follow-up change or an
@@ -331,7 +329,7 @@ class Pathway:
         the plan's next move is drawn from here."""
         share = self.routing.delivered_share(hh)
         if share < 1.0 and hh.fresh_uniform() >= share:
-            self.work_plans.plan(hh, self.env.now)
+            self.work_plans.plan(hh, self.clock.now)
             return
         self.follow_up_change(hh)
 
@@ -340,7 +338,7 @@ class Pathway:
         candidate fail (thinning, :meth:`ExitHazards.acceptance`)."""
         k = hh.exit_cause_index
         hh.exit_day = math.inf
-        now = self.env.now
+        now = self.clock.now
         f = self.hazards.acceptance(hh, k, self.routing.delivered_share(hh), now)
         if f < 1.0 and hh.fresh_uniform() >= f:
             self.hazards.renew(hh, k, now, hh.fresh_uniform())
@@ -361,7 +359,7 @@ class Pathway:
 
     def close(self, hh: Household, cause: str, *, via_ar: bool = False) -> None:
         """The case closes (avslut) with ``cause``; the household may come back later."""
-        now = self.env.now
+        now = self.clock.now
         hh.closed = True
         hh.wake_token += 1  # the pending event, if any, goes stale
         if hh.programme:
@@ -378,7 +376,7 @@ class Pathway:
         if hh.uniforms[U_RETURN] < getattr(rp.probability, key):
             delay = getattr(rp.delay_days, key).draw(hh.uniforms[U_RETURN_DAYS])
             if now + delay < self.end:
-                self.after(delay, self.return_contact, hh)
+                self.clock.call_later(delay, self.return_contact, hh)
 
     @staticmethod
     def episode_record(hh: Household, close_day: float, cause: str, via_ar: bool) -> EpisodeRecord:
