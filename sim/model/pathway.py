@@ -82,7 +82,8 @@ class Pathway:
     ) -> None:
         self.clock = env.clock
         self.params = params
-        self.settings = settings  # the settings in force (timed changes replace them)
+        self.settings = settings  # the settings in force (timed changes replace them, configure)
+        self.split = settings.organisation.form == "split"
         self.hazards = hazards
         self.ledger = ledger
         self.replication_key = replication_key  # (seed, replication) for keyed draws
@@ -95,6 +96,30 @@ class Pathway:
         self.log: list[EventRecord] | None = [] if events else None
         self._waking: Household | None = None
         self.work_plans = WorkPlans(params.follow_up)
+        # The parameters read at every step, looked up once: compiled, each read of a pydantic
+        # model's field would be a Python attribute lookup.
+        c, ip, ap, rp = params.contacts, params.intake, params.ar_programme, params.returns
+        self.young_share, self.children_share = c.young_share, c.children_share
+        self.intake_draws = [(getattr(ip, name), k) for name, k in INTAKE_DURATIONS]
+        self.dropout_share = ip.dropout_share
+        self.rejected_share = ip.rejected_share
+        self.short_need_share: dict[Barrier, float] = dict(ip.short_need_share)
+        self.one_time_share = ip.one_time_share
+        self.second_assessment_hours = ip.second_assessment_hours
+        # the bounds of the uniform for need A and for A or B, by barrier
+        self.need_bounds = {
+            b: (s.a, s.a + s.b) for b, s in params.routing.need_class_shares.items()
+        }
+        self.ar_barriers = frozenset(ap.eligible_barriers)
+        self.ar_wait_days = ap.min_months_on_assistance * DAYS_PER_MONTH
+        self.ar_referral_share = ap.referral_share
+        self.return_share: dict[str, float] = rp.probability.model_dump()
+        self.return_delay = {name: getattr(rp.delay_days, name) for name in self.return_share}
+
+    def configure(self, settings: Settings) -> None:
+        """The settings in force from now on (a timed change)."""
+        self.settings = settings
+        self.split = settings.organisation.form == "split"
 
     def attach(self, intake: IntakeDesk, routing: Routing, ar_team: ARTeam) -> None:
         """The parts the path hands households to (built with this path's callbacks)."""
@@ -120,10 +145,8 @@ class Pathway:
         hh_id: int | None = None,
         intake_days: list[float] | None = None,
     ) -> Household:
-        c = self.params.contacts
         if intake_days is None:
-            ip = self.params.intake
-            intake_days = [getattr(ip, name).draw(uniforms[k]) for name, k in INTAKE_DURATIONS]
+            intake_days = [dist.draw(uniforms[k]) for dist, k in self.intake_draws]
         if hh_id is None:
             hh_id = self.next_id
             self.next_id += 1
@@ -132,8 +155,8 @@ class Pathway:
             episode=1,
             district=district,
             barrier=barrier,
-            young=uniforms[U_YOUNG] < c.young_share,
-            children=uniforms[U_CHILDREN] < c.children_share,
+            young=uniforms[U_YOUNG] < self.young_share,
+            children=uniforms[U_CHILDREN] < self.children_share,
             uniforms=uniforms,
             intake_days=intake_days,
         )
@@ -146,11 +169,10 @@ class Pathway:
 
     def book_first_visit(self, hh: Household) -> None:
         """Screening booked the household: it waits for a first visit, or drops out first."""
-        ip = self.params.intake
         hh.booked_day = self.clock.now
         self.ledger.flows.booked += 1
         self.log_event(hh, "booked", hh.barrier)
-        if hh.uniforms[U_DROPOUT] < ip.dropout_share:
+        if hh.uniforms[U_DROPOUT] < self.dropout_share:
             hh.dropout_day = self.clock.now + hh.intake_days[D_DROPOUT]
         self.intake.book(hh)
 
@@ -173,8 +195,7 @@ class Pathway:
         flows.first_visit_wait_sum += wait
 
     def first_visit_done(self, hh: Household) -> None:
-        ip = self.params.intake
-        if hh.uniforms[U_DROPOUT] < ip.dropout_share:
+        if hh.uniforms[U_DROPOUT] < self.dropout_share:
             # visited but never completed the application
             self.ledger.flows.dropped_out += 1
             self._end_application(hh, "dropped_out", "after first visit")
@@ -185,18 +206,17 @@ class Pathway:
 
     def decide(self, hh: Household) -> None:
         """The decision: rejected, a short need kept at intake, or a long need going on."""
-        ip = self.params.intake
-        if hh.uniforms[U_REJECT] < ip.rejected_share:
+        if hh.uniforms[U_REJECT] < self.rejected_share:
             self.ledger.flows.rejected += 1
             self._end_application(hh, "rejected", "")
             return
         self.open_case(hh)
         self.log_event(hh, "granted", "")
-        if hh.uniforms[U_SHORT] < ip.short_need_share[hh.barrier]:
+        if hh.uniforms[U_SHORT] < self.short_need_share[hh.barrier]:
             self.set_held(hh, "intake")
             self.clock.call_later(hh.intake_days[D_SHORT_NEED], self.close_short_need, hh)
             return
-        if self.settings.organisation.form == "split":
+        if self.split:
             days = hh.intake_days[D_TRANSFER]
             self.set_held(hh, "transfer", until=self.clock.now + days)  # re-rated at hand-over
             self.clock.call_later(days, self.transfer, hh)
@@ -215,16 +235,15 @@ class Pathway:
         ]
         self.ledger.case_opened(now, hh, initial=initial)
         self.entered += 1
-        ap = self.params.ar_programme
-        if hh.barrier in ap.eligible_barriers:
-            wait = max(ap.min_months_on_assistance * DAYS_PER_MONTH - elapsed_days, 0.0)
+        if hh.barrier in self.ar_barriers:
+            wait = max(self.ar_wait_days - elapsed_days, 0.0)
             hh.ar_eligible_day = now + wait
         # no event yet: the caller places the case (set_held), which schedules its clocks
 
     def close_short_need(self, hh: Household) -> None:
         if hh.closed:
             return
-        if hh.uniforms[U_ONE_TIME] < self.params.intake.one_time_share:
+        if hh.uniforms[U_ONE_TIME] < self.one_time_share:
             self.close(hh, "one_time")
             return
         self.close(hh, self.hazards.short_need_cause(hh, hh.uniforms[U_SHORT_CAUSE]))
@@ -236,16 +255,16 @@ class Pathway:
             return
         self.ledger.flows.transferred += 1
         self.routing.handed_over_from_intake(hh)
-        self.assess_need(hh, self.params.intake.second_assessment_hours)
+        self.assess_need(hh, self.second_assessment_hours)
 
     def handed_over(self, hh: Household) -> None:
         """The case changed handler: continuity is lost for a while (sim.model.exits)."""
         hh.continuity_until = self.clock.now + self.hazards.continuity_days
 
     def assess_need(self, hh: Household, arrival_hours: float = 0.0) -> None:
-        shares = self.params.routing.need_class_shares[hh.barrier]
+        a, a_or_b = self.need_bounds[hh.barrier]
         u = hh.uniforms[U_NEED]
-        hh.need = "a" if u < shares.a else ("b" if u < shares.a + shares.b else "c")
+        hh.need = "a" if u < a else ("b" if u < a_or_b else "c")
         self.log_event(hh, "need", hh.need)
         if hh.barrier == "unemployment":
             # Every adult with unemployment as barrier is referred to Jobbtorg (seed 003); the
@@ -349,7 +368,7 @@ class Pathway:
         """Long enough on assistance with an eligible barrier: referred to the AR team or not."""
         if hh.programme:
             return
-        if hh.uniforms[U_AR_REFER] < self.params.ar_programme.referral_share:
+        if hh.uniforms[U_AR_REFER] < self.ar_referral_share:
             self.ar_team.refer(hh)
 
     # exit and return --------------------------------------------------------------------------
@@ -371,10 +390,9 @@ class Pathway:
         self.closed_by_cause[cause] = self.closed_by_cause.get(cause, 0) + 1
         self.log_event(hh, "exit", cause)
         self.episodes.append(self.episode_record(hh, now, cause, via_ar))
-        rp = self.params.returns
         key = "ar_team" if via_ar else cause
-        if hh.uniforms[U_RETURN] < getattr(rp.probability, key):
-            delay = getattr(rp.delay_days, key).draw(hh.uniforms[U_RETURN_DAYS])
+        if hh.uniforms[U_RETURN] < self.return_share[key]:
+            delay = self.return_delay[key].draw(hh.uniforms[U_RETURN_DAYS])
             if now + delay < self.end:
                 self.clock.call_later(delay, self.return_contact, hh)
 
