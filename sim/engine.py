@@ -16,17 +16,36 @@ are dictionary lookups; it keeps its time in its clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from heapq import heappop, heappush
-from itertools import count
 from typing import Any, Final, cast, final
 
 import simpy
-from simpy.events import NORMAL
 
 # SimPy's queue as this module uses it: entries whose last item is an event or a plain call.
 Queue = list[tuple[float, int, int, Any]]
 Call = tuple[Callable[..., None], tuple[Any, ...]]
+NORMAL: Final = 1  # SimPy's priority of a timeout (simpy.events.NORMAL), which a call takes
+
+
+@final
+class EventIds:
+    """SimPy's event counter (``next`` gives the next id), as a compiled class: the plain
+    calls are numbered from it too, one at each call queued."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __iter__(self) -> EventIds:
+        return self
+
+    def __next__(self) -> object:  # object: mypyc's iterator slot wants a Python object
+        return self.take()
+
+    def take(self) -> int:
+        i = self.count
+        self.count = i + 1
+        return i
 
 
 @final
@@ -35,12 +54,12 @@ class Clock:
 
     def __init__(self) -> None:
         self.now = 0.0
-        self.queue: Queue = []  # replaced by SimPy's own queue and event counter
-        self.eid: Iterator[int] = count()
+        self.queue: Queue = []  # replaced by SimPy's own queue
+        self.ids = EventIds()  # SimPy's event counter (the environment hands it to SimPy)
 
     def call_later(self, delay: float, action: Callable[..., None], *args: Any) -> None:
         """Call ``action(*args)`` after ``delay`` (one queue entry: no event object)."""
-        heappush(self.queue, (self.now + delay, NORMAL, next(self.eid), (action, args)))
+        heappush(self.queue, (self.now + delay, NORMAL, self.ids.take(), (action, args)))
 
     def call_next(self) -> bool:
         """Make the next queued call, if the next entry is one (not a SimPy event)."""
@@ -83,7 +102,7 @@ class CaseloadEnvironment(simpy.Environment):
         self.clock: Final = Clock()  # first: SimPy's __init__ sets the time (``_now``)
         super().__init__()
         self.clock.queue = cast(Queue, self._queue)
-        self.clock.eid = self._eid
+        self._eid = self.clock.ids  # type: ignore[assignment]  # SimPy's is an itertools.count
 
     @property
     def _now(self) -> float:

@@ -8,7 +8,7 @@ class it is held in, who handles it, its exit clocks and its one pending event.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from ..domain import ONGOING_EXIT_CAUSES, Barrier
 
@@ -30,11 +30,27 @@ ProgrammeState = Literal["", "waiting", "programme", "done"]
 """Where the household stands with the AR team: never referred, on its waiting list, in the
 programme, or done with it (ended, or referred and closed)."""
 
-# Fixed positions in a household's uniforms (drawn at arrival: common random numbers).
-U_YOUNG, U_CHILDREN, U_DROPOUT, U_DROPOUT_DAYS, U_VISIT_WORK, U_INVESTIGATION = range(6)
-U_REJECT, U_SHORT, U_SHORT_DAYS, U_ONE_TIME, U_NEED, U_TRANSFER = range(6, 12)
-U_AR_REFER, U_AR_DAYS, U_AR_SUCCESS, U_AR_CAUSE, U_RETURN, U_RETURN_DAYS = range(12, 18)
-U_SHORT_CAUSE = 18
+# Fixed positions in a household's uniforms (drawn at arrival: common random numbers). Final
+# constants: compiled, they are inlined rather than looked up in the module at each use.
+U_YOUNG: Final = 0
+U_CHILDREN: Final = 1
+U_DROPOUT: Final = 2
+U_DROPOUT_DAYS: Final = 3
+U_VISIT_WORK: Final = 4
+U_INVESTIGATION: Final = 5
+U_REJECT: Final = 6
+U_SHORT: Final = 7
+U_SHORT_DAYS: Final = 8
+U_ONE_TIME: Final = 9
+U_NEED: Final = 10
+U_TRANSFER: Final = 11
+U_AR_REFER: Final = 12
+U_AR_DAYS: Final = 13
+U_AR_SUCCESS: Final = 14
+U_AR_CAUSE: Final = 15
+U_RETURN: Final = 16
+U_RETURN_DAYS: Final = 17
+U_SHORT_CAUSE: Final = 18
 # Intake durations turned from those uniforms, in this order (Household.intake_days).
 INTAKE_DURATIONS = (
     ("dropout_days", U_DROPOUT_DAYS),
@@ -43,10 +59,14 @@ INTAKE_DURATIONS = (
     ("short_need_days", U_SHORT_DAYS),
     ("transfer_days", U_TRANSFER),
 )
-D_DROPOUT, D_VISIT_WORK, D_INVESTIGATION, D_SHORT_NEED, D_TRANSFER = range(5)
-U_EXIT = 19  # five unit-exponential exit clocks, one per ongoing cause
-U_FREE = U_EXIT + len(ONGOING_EXIT_CAUSES)  # further uniforms, used in turn (follow-ups)
-N_UNIFORMS = U_FREE + 8
+D_DROPOUT: Final = 0
+D_VISIT_WORK: Final = 1
+D_INVESTIGATION: Final = 2
+D_SHORT_NEED: Final = 3
+D_TRANSFER: Final = 4
+U_EXIT: Final = 19  # five unit-exponential exit clocks, one per ongoing cause
+U_FREE: Final = U_EXIT + len(ONGOING_EXIT_CAUSES)  # further uniforms, used in turn (follow-ups)
+N_UNIFORMS: Final = U_FREE + 8
 
 
 class Household:
@@ -112,6 +132,11 @@ class Household:
         self.intake_days = intake_days
         self.exit_clocks_left = []
         self.exit_rates = [0.0] * len(ONGOING_EXIT_CAUSES)
+
+    def earliest_clock(self) -> float:
+        """When its first clock runs out: exit, class-changing follow-up or AR eligibility
+        (two-argument ``min``: compiled, that one is native)."""
+        return min(min(self.exit_day, self.follow_up_day), self.ar_eligible_day)
 
     def fresh_uniform(self) -> float:
         """The next of the household's spare uniforms; once they are used up (follow-ups and

@@ -14,6 +14,7 @@ early finds nothing due and schedules the next.
 from __future__ import annotations
 
 import math
+from math import log1p
 from typing import TYPE_CHECKING
 
 from ..domain import DAYS_PER_MONTH, ONGOING_EXIT_CAUSES, Barrier
@@ -231,7 +232,7 @@ class Pathway:
         hh.rated_day = now
         hh.work_clock_at_rating = self.hazards.work_clock.at(now)
         hh.exit_clocks_left = [
-            -math.log1p(-hh.uniforms[U_EXIT + k]) for k in range(len(ONGOING_EXIT_CAUSES))
+            -log1p(-hh.uniforms[U_EXIT + k]) for k in range(len(ONGOING_EXIT_CAUSES))
         ]
         self.ledger.case_opened(now, hh, initial=initial)
         self.entered += 1
@@ -310,7 +311,7 @@ class Pathway:
         """
         if hh is self._waking:
             return
-        t = min(hh.exit_day, hh.follow_up_day, hh.ar_eligible_day)
+        t = hh.earliest_clock()
         if t >= hh.wake_day or t >= self.end + 1:
             return
         hh.wake_token += 1
@@ -323,7 +324,7 @@ class Pathway:
         if hh.closed or token != hh.wake_token:
             return
         due, hh.wake_day = hh.wake_day, math.inf
-        t = min(hh.exit_day, hh.follow_up_day, hh.ar_eligible_day)
+        t = hh.earliest_clock()
         if t > due:  # woken early: the clock that was due moved later
             self.schedule_next(hh)
             return

@@ -21,11 +21,11 @@ household's path of every change of holding through one callback, ``hold``.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from heapq import heapify, heappop, heappush
 
 from ..engine import CaseloadEnvironment
 from ..inputs.scenario import Settings
@@ -237,14 +237,14 @@ class Routing:
         heap = self._room_heap
         self._heap_seq += 1
         index = worker.post.index if worker.post is not None else -1
-        heapq.heappush(heap, (-self._room(worker), -index, self._heap_seq, worker))
+        heappush(heap, (-self._room(worker), -index, self._heap_seq, worker))
         if len(heap) > 4 * len(self.social_workers) + 64:
             # Mostly stale entries: rebuild from the live posts.
             heap[:] = [
                 (-self._room(w), -w.post.index if w.post else 1, i, w)
                 for i, w in enumerate(self.social_workers)
             ]
-            heapq.heapify(heap)
+            heapify(heap)
 
     def _roomiest(self) -> Caseworker | None:
         """The social worker with most room under the norm (possibly negative: all above it);
@@ -254,7 +254,7 @@ class Routing:
             neg_room, _, _, worker = heap[0]
             if worker.holds_cases and -neg_room == self._room(worker):
                 return worker
-            heapq.heappop(heap)
+            heappop(heap)
         return None
 
     # holding --------------------------------------------------------------------------------
