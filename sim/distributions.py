@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 from scipy import special
+from scipy.special import cython_special
 
 FloatArray = NDArray[np.float64]
 
@@ -99,8 +100,9 @@ class Gamma(_Dist):
         return np.asarray(special.gammaincinv(shape, np.asarray(u, dtype=float)) * scale)
 
     def draw(self, u: float) -> float:
+        # scipy's Cython entry to the same function as the ufunc: no array set-up per call
         shape = (self.mean / self.sd) ** 2
-        return float(special.gammaincinv(shape, u)) * (self.sd**2 / self.mean)
+        return float(cython_special.gammaincinv(shape, u)) * (self.sd**2 / self.mean)
 
     @property
     def mean_value(self) -> float:
@@ -123,7 +125,7 @@ class LogNormal(_Dist):
     def draw(self, u: float) -> float:
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
         mu = math.log(self.mean) - sigma2 / 2
-        return math.exp(mu + math.sqrt(sigma2) * float(special.ndtri(u)))
+        return math.exp(mu + math.sqrt(sigma2) * float(cython_special.ndtri(u)))
 
     @property
     def mean_value(self) -> float:
