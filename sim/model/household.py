@@ -74,7 +74,44 @@ class Household:
 
     A plain class with its own ``__init__``, not a dataclass: compiled, a dataclass's
     generated ``__init__`` stays interpreted, and a household is created at every arrival.
+    Slotted, for the Python build (attributes in slots, not a dictionary).
     """
+
+    __slots__ = (
+        "ar_eligible_day",
+        "barrier",
+        "booked_day",
+        "children",
+        "closed",
+        "continuity_until",
+        "district",
+        "dropout_day",
+        "episode",
+        "exit_cause_index",
+        "exit_clocks_left",
+        "exit_day",
+        "exit_rates",
+        "follow_up_day",
+        "granted_day",
+        "handler",
+        "held",
+        "id",
+        "intake_days",
+        "need",
+        "next_spare_uniform",
+        "programme",
+        "programme_start",
+        "programme_token",
+        "rated_day",
+        "uniforms",
+        "waiting_for_class",
+        "wake_day",
+        "wake_token",
+        "weight",
+        "work_clock_at_rating",
+        "worker",
+        "young",
+    )
 
     id: int
     episode: int
@@ -84,32 +121,32 @@ class Household:
     children: bool
     uniforms: list[float]
     intake_days: list[float]  # drop-out, first-visit work, investigation, short need, transfer
-    booked_day: float = math.nan
-    dropout_day: float = math.inf  # when the household gives up waiting for its first visit
-    granted_day: float = math.nan
-    need: Need = ""
-    held: HeldState = ""
-    worker: Caseworker | None = None  # its handler now (a social worker or the
+    booked_day: float
+    dropout_day: float  # when the household gives up waiting for its first visit
+    granted_day: float
+    need: Need
+    held: HeldState
+    worker: Caseworker | None  # its handler now (a social worker or the
     # administrators' pool); None while it has none
-    handler: Caseworker | None = None  # the last handler it had (a change is a hand-over)
-    continuity_until: float = -math.inf  # new to its handler until then (sim.model.exits)
-    weight: float = 0.0  # the case's weight in its handler's caseload
+    handler: Caseworker | None  # the last handler it had (a change is a hand-over)
+    continuity_until: float  # new to its handler until then (sim.model.exits)
+    weight: float  # the case's weight in its handler's caseload
     exit_clocks_left: list[float]  # unit-exponential, by cause
     exit_rates: list[float]
-    rated_day: float = 0.0  # when the exit clocks were last run down and re-rated
-    work_clock_at_rating: float = 0.0  # the economy's work clock then
-    exit_day: float = math.inf  # when the first exit clock runs out (inf: none running)
-    exit_cause_index: int = -1  # which cause's clock that is
-    follow_up_day: float = math.inf  # the follow-up that will change the class
-    ar_eligible_day: float = math.inf  # when the AR team's entry condition is met
-    wake_token: int = 0  # the one pending event of the household carries this token
-    wake_day: float = math.inf  # when that event fires (inf: none pending)
-    waiting_for_class: Need = ""  # the class it waits for, if held lower than its need
-    programme: ProgrammeState = ""
-    programme_token: int = 0
-    programme_start: float = math.nan
-    next_spare_uniform: int = U_FREE
-    closed: bool = False
+    rated_day: float  # when the exit clocks were last run down and re-rated
+    work_clock_at_rating: float  # the economy's work clock then
+    exit_day: float  # when the first exit clock runs out (inf: none running)
+    exit_cause_index: int  # which cause's clock that is
+    follow_up_day: float  # the follow-up that will change the class
+    ar_eligible_day: float  # when the AR team's entry condition is met
+    wake_token: int  # the one pending event of the household carries this token
+    wake_day: float  # when that event fires (inf: none pending)
+    waiting_for_class: Need  # the class it waits for, if held lower than its need
+    programme: ProgrammeState
+    programme_token: int
+    programme_start: float
+    next_spare_uniform: int
+    closed: bool
 
     def __init__(
         self,
@@ -132,6 +169,29 @@ class Household:
         self.intake_days = intake_days
         self.exit_clocks_left = []
         self.exit_rates = [0.0] * len(ONGOING_EXIT_CAUSES)
+        self.booked_day = math.nan
+        self.dropout_day = math.inf
+        self.granted_day = math.nan
+        self.need = ""
+        self.held = ""
+        self.worker = None
+        self.handler = None
+        self.continuity_until = -math.inf
+        self.weight = 0.0
+        self.rated_day = 0.0
+        self.work_clock_at_rating = 0.0
+        self.exit_day = math.inf
+        self.exit_cause_index = -1
+        self.follow_up_day = math.inf
+        self.ar_eligible_day = math.inf
+        self.wake_token = 0
+        self.wake_day = math.inf
+        self.waiting_for_class = ""
+        self.programme = ""
+        self.programme_token = 0
+        self.programme_start = math.nan
+        self.next_spare_uniform = U_FREE
+        self.closed = False
 
     def earliest_clock(self) -> float:
         """When its first clock runs out: exit, class-changing follow-up or AR eligibility
