@@ -47,7 +47,7 @@ def main() -> None:
     seconds: Counter[str] = Counter()
     wakes: Counter[str] = Counter()
     path = model.pathway
-    after, wake = model.env.call_later, path._wake
+    after, wake = model.env.clock.call_later, path._wake
 
     def counting_after(delay: float, action: Any, *a: Any) -> None:
         name = getattr(action, "__name__", str(action))
@@ -76,8 +76,8 @@ def main() -> None:
                 wakes["exit"] += 1
         wake(hh, token)
 
-    # every part schedules through the environment; the path keeps its own reference to it
-    model.env.call_later = path.after = counting_after  # type: ignore[method-assign]
+    # every part schedules through the environment's clock
+    model.env.clock.call_later = counting_after  # type: ignore[method-assign]
     path._wake = counting_wake  # type: ignore[method-assign]
     t0 = time.perf_counter()
     output = model.run()

@@ -7,61 +7,130 @@ plain ``(handler, args)`` entries, under the same ordering key (time, priority, 
 SimPy gives its events, so calls and ordinary events interleave exactly as if the calls were
 timeouts scheduled at the same moments. Processes (staff, months, timed changes) use ordinary
 SimPy events and are stepped by SimPy itself.
+
+The time, the queue and the run loop live in :class:`Clock`, which the model's parts hold: a
+class of this module, so that when compiled, reading the time or queueing a call is a native
+field access or call. The environment is a subclass of SimPy's Python class, whose attributes
+are dictionary lookups; it keeps its time in its clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from heapq import heappop, heappush
-from typing import Any, cast
+from typing import Any, Final, cast, final
 
 import simpy
-from simpy.events import NORMAL
 
 # SimPy's queue as this module uses it: entries whose last item is an event or a plain call.
 Queue = list[tuple[float, int, int, Any]]
+Call = tuple[Callable[..., None], tuple[Any, ...]]
+NORMAL: Final = 1  # SimPy's priority of a timeout (simpy.events.NORMAL), which a call takes
+
+
+@final
+class EventIds:
+    """SimPy's event counter (``next`` gives the next id), as a compiled class: the plain
+    calls are numbered from it too, one at each call queued."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __iter__(self) -> EventIds:
+        return self
+
+    def __next__(self) -> object:  # object: mypyc's iterator slot wants a Python object
+        return self.take()
+
+    def take(self) -> int:
+        i = self.count
+        self.count = i + 1
+        return i
+
+
+@final
+class Clock:
+    """The time, and the queue shared with SimPy, as the model's parts use them."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.queue: Queue = []  # replaced by SimPy's own queue
+        self.ids = EventIds()  # SimPy's event counter (the environment hands it to SimPy)
+
+    def call_later(self, delay: float, action: Callable[..., None], *args: Any) -> None:
+        """Call ``action(*args)`` after ``delay`` (one queue entry: no event object)."""
+        heappush(self.queue, (self.now + delay, NORMAL, self.ids.take(), (action, args)))
+
+    def call_next(self) -> bool:
+        """Make the next queued call, if the next entry is one (not a SimPy event)."""
+        queue = self.queue
+        if not queue or type(queue[0][3]) is not tuple:
+            return False
+        when, _, _, entry = heappop(queue)
+        self.now = when
+        action, args = cast(Call, entry)
+        action(*args)
+        return True
+
+    def run_until_processed(self, until: simpy.Event, simpy_step: Callable[[], None]) -> None:
+        """Make the queued calls and step SimPy's events (``simpy_step``) until ``until`` has
+        been processed. Only SimPy's step processes an event, so ``until`` is checked after
+        those steps alone."""
+        queue = self.queue
+        pop = heappop
+        if until.processed:
+            return
+        while True:
+            if not queue:
+                raise RuntimeError(f"no events left before {until!r} was processed")
+            when, _, _, entry = queue[0]
+            if type(entry) is tuple:
+                pop(queue)
+                self.now = when
+                action, args = cast(Call, entry)
+                action(*args)
+            else:
+                simpy_step()
+                if until.processed:
+                    return
 
 
 class CaseloadEnvironment(simpy.Environment):
     """A ``simpy.Environment`` that can also schedule plain calls (:meth:`call_later`)."""
 
     def __init__(self) -> None:
+        self.clock: Final = Clock()  # first: SimPy's __init__ sets the time (``_now``)
         super().__init__()
-        self._entries = cast(Queue, self._queue)  # the same list, typed for both kinds
+        self.clock.queue = cast(Queue, self._queue)
+        self._eid = self.clock.ids  # type: ignore[assignment]  # SimPy's is an itertools.count
+
+    @property
+    def _now(self) -> float:
+        """SimPy's time, kept in the clock (SimPy reads and sets it under this name)."""
+        return self.clock.now
+
+    @_now.setter
+    def _now(self, value: float) -> None:
+        self.clock.now = value
 
     @property
     def now(self) -> float:
-        """The current simulation time (as SimPy's; compiled, reading it needs no Python call)."""
-        return self._now
+        """The current simulation time."""
+        return self.clock.now
 
     def call_later(self, delay: float, action: Callable[..., None], *args: Any) -> None:
         """Call ``action(*args)`` after ``delay`` (one queue entry: no event object)."""
-        heappush(self._entries, (self._now + delay, NORMAL, next(self._eid), (action, args)))
+        self.clock.call_later(delay, action, *args)
 
     def step(self) -> None:
         """Process the next entry: a plain call here, an ordinary event by SimPy."""
-        queue = self._entries
-        if queue and type(queue[0][3]) is tuple:
-            self._now, _, _, (action, args) = heappop(queue)
-            action(*args)
-            return
-        super().step()
+        if not self.clock.call_next():
+            super().step()
 
     def run_until_processed(self, until: simpy.Event) -> None:
         """Step until ``until`` has been processed (the loop of :meth:`simpy.Environment.run`
-        with the plain calls dispatched inline, which is where a run spends its events)."""
-        queue = self._entries
-        simpy_step = super().step
-        while not until.processed:
-            if not queue:
-                raise RuntimeError(f"no events left before {until!r} was processed")
-            when, _, _, entry = queue[0]
-            if type(entry) is tuple:
-                heappop(queue)
-                self._now = when
-                entry[0](*entry[1])
-            else:
-                simpy_step()
+        with the plain calls made inline, which is where a run spends its events)."""
+        self.clock.run_until_processed(until, super().step)
 
     def discard_pending(self) -> None:
         """Drop everything still queued (a run that is over).
@@ -70,8 +139,9 @@ class CaseloadEnvironment(simpy.Environment):
         which holds the event: a reference cycle that only the cyclic garbage collector could
         free. Emptying the callbacks and the queue lets reference counting free a finished run.
         """
-        for entry in self._entries:
+        queue = self.clock.queue
+        for entry in queue:
             item = entry[3]
             if type(item) is not tuple and item.callbacks:
                 item.callbacks.clear()
-        self._entries.clear()
+        queue.clear()

@@ -13,7 +13,6 @@ do not depend on the order in which entities ask for them either.
 from __future__ import annotations
 
 import hashlib
-import struct
 import zlib
 
 import numpy as np
@@ -46,8 +45,10 @@ def keyed_uniforms(
     for a stream keyed by household and episode.
     """
     label = f"{seed}|{replication}|{name}|{'|'.join(map(str, key))}".encode()
-    words = struct.unpack(f"<{n}Q", hashlib.shake_128(label).digest(8 * n))
-    return [(w >> 11) * _TO_UNIT for w in words]
+    words = np.frombuffer(hashlib.shake_128(label).digest(8 * n), dtype="<u8")
+    # exact: a 53-bit integer is a double, and the scaling is by a power of two
+    uniforms: list[float] = ((words >> 11) * _TO_UNIT).tolist()
+    return uniforms
 
 
 class Streams:

@@ -98,3 +98,10 @@ def test_a_failing_process_stops_the_run() -> None:
     env.call_later(0.5, lambda: None)
     with pytest.raises(ValueError, match="broken process"):
         env.run_until_processed(proc)
+
+
+def test_calls_take_the_priority_of_a_timeout() -> None:
+    """A plain call is queued with SimPy's priority of a timeout (the engine's own constant)."""
+    from sim import engine
+
+    assert engine.NORMAL == simpy.events.NORMAL

@@ -380,6 +380,22 @@ def test_event_log_follows_a_household(small):
     assert np.isin(["held"], path["event"]).all()
 
 
+def test_every_intake_duration_a_path_reads_was_worked_out(small):
+    """Booked contacts' intake durations are worked out only where the household's path can
+    reach them (``intake_durations``); one read where it was left out (NaN) would put a NaN
+    time on an event or a drop-out day."""
+    for form in ("split", "merged"):
+        resolved = load_scenarios(small, [f'organisation.form="{form}"'])[0]
+        model = CaseloadModel(resolved, 0, events=True)
+        events = model.run().events
+        assert events is not None and np.isfinite(events["day"]).all()
+        assert {"dropped_out", "rejected", "granted"} <= set(events["event"])
+        path = model.pathway
+        for hh in path.open_households:
+            assert not math.isnan(hh.dropout_day)
+        model.release()
+
+
 def test_warm_up_months_are_reported_but_excluded(small):
     """Start empty, warm up for a year: the warm-up rows are in monthly output, flagged, and
     left out of every KPI."""

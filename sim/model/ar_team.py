@@ -35,7 +35,7 @@ class ARTeam:
         succeeded: Callable[[Household, str], None],
         log: LogCallback,
     ) -> None:
-        self.env = env
+        self.clock = env.clock
         self.programme = programme
         self.rerate = rerate
         self.succeeded = succeeded
@@ -94,13 +94,13 @@ class ARTeam:
 
     def _start(self, hh: Household) -> None:
         hh.programme = "programme"
-        hh.programme_start = self.env.now
+        hh.programme_start = self.clock.now
         hh.programme_token += 1
         self.in_programme[hh] = None
         self.log(hh, "ar_start", "")
         self.rerate(hh)
         days = self.programme.programme_days.draw(hh.uniforms[U_AR_DAYS])
-        self.env.call_later(days, self._end, hh, hh.programme_token)
+        self.clock.call_later(days, self._end, hh, hh.programme_token)
 
     def _end(self, hh: Household, token: int) -> None:
         if hh.closed or hh.programme_token != token:
@@ -118,7 +118,7 @@ class ARTeam:
 
     def _finish(self, hh: Household, success: bool) -> None:
         self.in_programme.pop(hh, None)
-        self.records.append((hh.id, hh.episode, hh.programme_start, self.env.now, int(success)))
+        self.records.append((hh.id, hh.episode, hh.programme_start, self.clock.now, int(success)))
 
     def leave(self, hh: Household) -> None:
         """A participant's case closed by another cause: the place frees."""

@@ -129,7 +129,8 @@ class CaseloadModel:
             # a reorganisation re-maps every open case onto the new sections
             self.routing.add_event_hours(self.params.workload.remapping_hours_per_case)
         behaviour_changed = settings.behaviour != self.settings.behaviour
-        self.settings = self.pathway.settings = settings
+        self.settings = settings
+        self.pathway.configure(settings)
         if initial or behaviour_changed:
             self.hazards.set_behaviour(settings.behaviour)
             if not initial:

@@ -18,7 +18,7 @@ from ..inputs.parameters import ModelParameters
 from ..inputs.scenario import Behaviour, Organisation, Unemployment
 from ..streams import Streams
 from .economy import FloatArray, contact_multiplier
-from .household import INTAKE_DURATIONS, N_UNIFORMS
+from .household import INTAKE_DURATIONS, N_UNIFORMS, U_DROPOUT, U_REJECT, U_SHORT
 
 ArriveCallback = Callable[[int, Barrier, list[float], list[float]], None]
 """Called with a booked contact's district, barrier, uniforms and intake durations."""
@@ -69,12 +69,36 @@ def generate_contacts(
     return times, districts, barriers
 
 
-def intake_durations(params: ModelParameters, uniforms: np.ndarray) -> np.ndarray:
-    """Intake durations of many households at once (rows of uniforms): one vectorised
-    inverse-CDF call per duration rather than one scalar draw per household."""
+def intake_durations(
+    params: ModelParameters, uniforms: np.ndarray, barriers: np.ndarray
+) -> np.ndarray:
+    """Intake durations of many households at once (rows of uniforms, barrier indices): one
+    vectorised inverse-CDF call per duration rather than one scalar draw per household.
+
+    Each duration is worked out only for the households whose path can reach it, as the
+    household's own uniforms decide (:class:`~sim.model.pathway.Pathway`: drop-out at booking
+    and after the first visit, rejection and short need at the decision); the others are NaN
+    and never read. About half of the values are needed, and a gamma quantile is costly.
+    """
     ip = params.intake
-    columns = [getattr(ip, name).ppf(uniforms[:, k]) for name, k in INTAKE_DURATIONS]
-    return np.column_stack(columns)
+    dropout = uniforms[:, U_DROPOUT] < ip.dropout_share
+    stays = ~dropout
+    decided = stays & (uniforms[:, U_REJECT] >= ip.rejected_share)
+    short_share = np.array([ip.short_need_share[b] for b in BARRIERS])[barriers]
+    short = decided & (uniforms[:, U_SHORT] < short_share)
+    every = np.ones(len(uniforms), dtype=bool)
+    reached = {  # which households' paths read each duration
+        "dropout_days": dropout,
+        "first_visit_work_days": every,
+        "investigation_days": stays,
+        "short_need_days": short,
+        "transfer_days": decided & ~short,  # whatever the organisation's form (it may change)
+    }
+    days = np.full((len(uniforms), len(INTAKE_DURATIONS)), np.nan)
+    for j, (name, k) in enumerate(INTAKE_DURATIONS):
+        rows = reached[name]
+        days[rows, j] = getattr(ip, name).ppf(uniforms[rows, k])
+    return days
 
 
 class BookedArrivals:
@@ -82,7 +106,7 @@ class BookedArrivals:
     books 234 000), and the chain of timed calls that brings them in."""
 
     def __init__(self, env: CaseloadEnvironment, arrive: ArriveCallback) -> None:
-        self.env = env
+        self.clock = env.clock
         self.arrive = arrive
         self.times: list[float] = []
         self.districts: list[int] = []
@@ -107,10 +131,10 @@ class BookedArrivals:
         self.districts = districts[booked].tolist()
         self.barriers = barriers[booked].tolist()
         self.uniforms = uniforms
-        self.intake_days = intake_durations(params, uniforms)
+        self.intake_days = intake_durations(params, uniforms, barriers[booked])
         self.next_index = 0
         if self.times:
-            self.env.call_later(self.times[0] - self.env.now, self._arrive)
+            self.clock.call_later(self.times[0] - self.clock.now, self._arrive)
 
     def _arrive(self) -> None:
         """The next booked contact arrives; the one after it is scheduled."""
@@ -123,4 +147,4 @@ class BookedArrivals:
             self.intake_days[i].tolist(),
         )
         if i + 1 < len(self.times):
-            self.env.call_later(self.times[i + 1] - self.env.now, self._arrive)
+            self.clock.call_later(self.times[i + 1] - self.clock.now, self._arrive)

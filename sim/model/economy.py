@@ -11,7 +11,7 @@ and inverts it to find when a household's exit clock runs out.
 
 from __future__ import annotations
 
-import bisect
+from bisect import bisect_right
 from datetime import date, timedelta
 
 import numpy as np
@@ -58,5 +58,5 @@ class WorkClock:
         """The time ``t`` with ``G(t) = g``."""
         if g >= self.cumulative[-1]:
             return self._last_day + (g - self.cumulative[-1]) / self.factor[-1]
-        day = bisect.bisect_right(self.cumulative, g) - 1
+        day = bisect_right(self.cumulative, g) - 1
         return day + (g - self.cumulative[day]) / self.factor[day]

@@ -11,6 +11,7 @@ cases spend in each class (:mod:`sim.model.ledger`).
 from __future__ import annotations
 
 import math
+from math import log1p
 
 from ..inputs.parameters import FollowUp
 from .household import Household, Need
@@ -42,5 +43,5 @@ class WorkPlans:
         if share <= 0:
             return
         u = hh.fresh_uniform()
-        n = 1 if share >= 1 else math.ceil(math.log1p(-u) / math.log1p(-share))
+        n = 1 if share >= 1 else math.ceil(log1p(-u) / log1p(-share))
         hh.follow_up_day = now + n * self.interval[held]

@@ -8,8 +8,7 @@ class it is held in, who handles it, its exit clocks and its one pending event.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from ..domain import ONGOING_EXIT_CAUSES, Barrier
 
@@ -31,11 +30,27 @@ ProgrammeState = Literal["", "waiting", "programme", "done"]
 """Where the household stands with the AR team: never referred, on its waiting list, in the
 programme, or done with it (ended, or referred and closed)."""
 
-# Fixed positions in a household's uniforms (drawn at arrival: common random numbers).
-U_YOUNG, U_CHILDREN, U_DROPOUT, U_DROPOUT_DAYS, U_VISIT_WORK, U_INVESTIGATION = range(6)
-U_REJECT, U_SHORT, U_SHORT_DAYS, U_ONE_TIME, U_NEED, U_TRANSFER = range(6, 12)
-U_AR_REFER, U_AR_DAYS, U_AR_SUCCESS, U_AR_CAUSE, U_RETURN, U_RETURN_DAYS = range(12, 18)
-U_SHORT_CAUSE = 18
+# Fixed positions in a household's uniforms (drawn at arrival: common random numbers). Final
+# constants: compiled, they are inlined rather than looked up in the module at each use.
+U_YOUNG: Final = 0
+U_CHILDREN: Final = 1
+U_DROPOUT: Final = 2
+U_DROPOUT_DAYS: Final = 3
+U_VISIT_WORK: Final = 4
+U_INVESTIGATION: Final = 5
+U_REJECT: Final = 6
+U_SHORT: Final = 7
+U_SHORT_DAYS: Final = 8
+U_ONE_TIME: Final = 9
+U_NEED: Final = 10
+U_TRANSFER: Final = 11
+U_AR_REFER: Final = 12
+U_AR_DAYS: Final = 13
+U_AR_SUCCESS: Final = 14
+U_AR_CAUSE: Final = 15
+U_RETURN: Final = 16
+U_RETURN_DAYS: Final = 17
+U_SHORT_CAUSE: Final = 18
 # Intake durations turned from those uniforms, in this order (Household.intake_days).
 INTAKE_DURATIONS = (
     ("dropout_days", U_DROPOUT_DAYS),
@@ -44,15 +59,59 @@ INTAKE_DURATIONS = (
     ("short_need_days", U_SHORT_DAYS),
     ("transfer_days", U_TRANSFER),
 )
-D_DROPOUT, D_VISIT_WORK, D_INVESTIGATION, D_SHORT_NEED, D_TRANSFER = range(5)
-U_EXIT = 19  # five unit-exponential exit clocks, one per ongoing cause
-U_FREE = U_EXIT + len(ONGOING_EXIT_CAUSES)  # further uniforms, used in turn (follow-ups)
-N_UNIFORMS = U_FREE + 8
+D_DROPOUT: Final = 0
+D_VISIT_WORK: Final = 1
+D_INVESTIGATION: Final = 2
+D_SHORT_NEED: Final = 3
+D_TRANSFER: Final = 4
+U_EXIT: Final = 19  # five unit-exponential exit clocks, one per ongoing cause
+U_FREE: Final = U_EXIT + len(ONGOING_EXIT_CAUSES)  # further uniforms, used in turn (follow-ups)
+N_UNIFORMS: Final = U_FREE + 8
 
 
-@dataclass(eq=False, slots=True)
 class Household:
-    """A household and its current episode on assistance."""
+    """A household and its current episode on assistance.
+
+    A plain class with its own ``__init__``, not a dataclass: compiled, a dataclass's
+    generated ``__init__`` stays interpreted, and a household is created at every arrival.
+    Slotted, for the Python build (attributes in slots, not a dictionary).
+    """
+
+    __slots__ = (
+        "ar_eligible_day",
+        "barrier",
+        "booked_day",
+        "children",
+        "closed",
+        "continuity_until",
+        "district",
+        "dropout_day",
+        "episode",
+        "exit_cause_index",
+        "exit_clocks_left",
+        "exit_day",
+        "exit_rates",
+        "follow_up_day",
+        "granted_day",
+        "handler",
+        "held",
+        "id",
+        "intake_days",
+        "need",
+        "next_spare_uniform",
+        "programme",
+        "programme_start",
+        "programme_token",
+        "rated_day",
+        "uniforms",
+        "waiting_for_class",
+        "wake_day",
+        "wake_token",
+        "weight",
+        "work_clock_at_rating",
+        "worker",
+        "young",
+    )
 
     id: int
     episode: int
@@ -62,32 +121,82 @@ class Household:
     children: bool
     uniforms: list[float]
     intake_days: list[float]  # drop-out, first-visit work, investigation, short need, transfer
-    booked_day: float = math.nan
-    dropout_day: float = math.inf  # when the household gives up waiting for its first visit
-    granted_day: float = math.nan
-    need: Need = ""
-    held: HeldState = ""
-    worker: Caseworker | None = None  # its handler now (a social worker or the
+    booked_day: float
+    dropout_day: float  # when the household gives up waiting for its first visit
+    granted_day: float
+    need: Need
+    held: HeldState
+    worker: Caseworker | None  # its handler now (a social worker or the
     # administrators' pool); None while it has none
-    handler: Caseworker | None = None  # the last handler it had (a change is a hand-over)
-    continuity_until: float = -math.inf  # new to its handler until then (sim.model.exits)
-    weight: float = 0.0  # the case's weight in its handler's caseload
-    exit_clocks_left: list[float] = field(default_factory=list)  # unit-exponential, by cause
-    exit_rates: list[float] = field(default_factory=lambda: [0.0] * len(ONGOING_EXIT_CAUSES))
-    rated_day: float = 0.0  # when the exit clocks were last run down and re-rated
-    work_clock_at_rating: float = 0.0  # the economy's work clock then
-    exit_day: float = math.inf  # when the first exit clock runs out (inf: none running)
-    exit_cause_index: int = -1  # which cause's clock that is
-    follow_up_day: float = math.inf  # the follow-up that will change the class
-    ar_eligible_day: float = math.inf  # when the AR team's entry condition is met
-    wake_token: int = 0  # the one pending event of the household carries this token
-    wake_day: float = math.inf  # when that event fires (inf: none pending)
-    waiting_for_class: Need = ""  # the class it waits for, if held lower than its need
-    programme: ProgrammeState = ""
-    programme_token: int = 0
-    programme_start: float = math.nan
-    next_spare_uniform: int = U_FREE
-    closed: bool = False
+    handler: Caseworker | None  # the last handler it had (a change is a hand-over)
+    continuity_until: float  # new to its handler until then (sim.model.exits)
+    weight: float  # the case's weight in its handler's caseload
+    exit_clocks_left: list[float]  # unit-exponential, by cause
+    exit_rates: list[float]
+    rated_day: float  # when the exit clocks were last run down and re-rated
+    work_clock_at_rating: float  # the economy's work clock then
+    exit_day: float  # when the first exit clock runs out (inf: none running)
+    exit_cause_index: int  # which cause's clock that is
+    follow_up_day: float  # the follow-up that will change the class
+    ar_eligible_day: float  # when the AR team's entry condition is met
+    wake_token: int  # the one pending event of the household carries this token
+    wake_day: float  # when that event fires (inf: none pending)
+    waiting_for_class: Need  # the class it waits for, if held lower than its need
+    programme: ProgrammeState
+    programme_token: int
+    programme_start: float
+    next_spare_uniform: int
+    closed: bool
+
+    def __init__(
+        self,
+        id: int,
+        episode: int,
+        district: int,
+        barrier: Barrier,
+        young: bool,
+        children: bool,
+        uniforms: list[float],
+        intake_days: list[float],
+    ) -> None:
+        self.id = id
+        self.episode = episode
+        self.district = district
+        self.barrier = barrier
+        self.young = young
+        self.children = children
+        self.uniforms = uniforms
+        self.intake_days = intake_days
+        self.exit_clocks_left = []
+        self.exit_rates = [0.0] * len(ONGOING_EXIT_CAUSES)
+        self.booked_day = math.nan
+        self.dropout_day = math.inf
+        self.granted_day = math.nan
+        self.need = ""
+        self.held = ""
+        self.worker = None
+        self.handler = None
+        self.continuity_until = -math.inf
+        self.weight = 0.0
+        self.rated_day = 0.0
+        self.work_clock_at_rating = 0.0
+        self.exit_day = math.inf
+        self.exit_cause_index = -1
+        self.follow_up_day = math.inf
+        self.ar_eligible_day = math.inf
+        self.wake_token = 0
+        self.wake_day = math.inf
+        self.waiting_for_class = ""
+        self.programme = ""
+        self.programme_token = 0
+        self.programme_start = math.nan
+        self.next_spare_uniform = U_FREE
+        self.closed = False
+
+    def earliest_clock(self) -> float:
+        """When its first clock runs out: exit, class-changing follow-up or AR eligibility
+        (two-argument ``min``: compiled, that one is native)."""
+        return min(min(self.exit_day, self.follow_up_day), self.ar_eligible_day)
 
     def fresh_uniform(self) -> float:
         """The next of the household's spare uniforms; once they are used up (follow-ups and

@@ -40,7 +40,7 @@ class IntakeDesk:
         visit_done: HouseholdCallback,
         dropped_out: HouseholdCallback,
     ) -> None:
-        self.env = env
+        self.clock = env.clock
         self.visit_started = visit_started
         self.visit_done = visit_done
         self.dropped_out = dropped_out
@@ -58,7 +58,7 @@ class IntakeDesk:
         self._dispatch()
 
     def _dispatch(self) -> None:
-        now = self.env.now
+        now = self.clock.now
         while self.idle and self.queue:
             hh = self.queue.popleft()
             if hh.closed:  # dropped out while waiting (counted at a month's end)
@@ -82,16 +82,16 @@ class IntakeDesk:
         self.dropped_out(hh)
 
     def _start(self, hh: Household, post: Post) -> None:
-        now = self.env.now
+        now = self.clock.now
         self.waiting -= 1
         self.visit_started(hh, now - hh.booked_day)
         self.busy.add(post)
         self.busy_level.add(now, 1)
         work = hh.intake_days[D_VISIT_WORK]
-        self.env.call_later(work / post.capacity, self._finish, hh, post)
+        self.clock.call_later(work / post.capacity, self._finish, hh, post)
 
     def _finish(self, hh: Household, post: Post) -> None:
-        now = self.env.now
+        now = self.clock.now
         self.busy.discard(post)
         self.busy_level.add(now, -1)
         if post.capacity > 0:
@@ -106,7 +106,7 @@ class IntakeDesk:
             self.counted_available.add(post)
         else:
             self.counted_available.discard(post)
-        self.available.add(self.env.now, 1 if available else -1)
+        self.available.add(self.clock.now, 1 if available else -1)
 
     def post_changed(self, post: Post) -> None:
         """A worker who leaves mid-visit finishes it first, so busy never exceeds available."""

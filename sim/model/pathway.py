@@ -14,7 +14,7 @@ early finds nothing due and schedules the next.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from math import log1p
 from typing import TYPE_CHECKING
 
 from ..domain import DAYS_PER_MONTH, ONGOING_EXIT_CAUSES, Barrier
@@ -81,10 +81,10 @@ class Pathway:
         *,
         events: bool,
     ) -> None:
-        self.env = env
-        self.after: Callable[..., None] = env.call_later
+        self.clock = env.clock
         self.params = params
-        self.settings = settings  # the settings in force (timed changes replace them)
+        self.settings = settings  # the settings in force (timed changes replace them, configure)
+        self.split = settings.organisation.form == "split"
         self.hazards = hazards
         self.ledger = ledger
         self.replication_key = replication_key  # (seed, replication) for keyed draws
@@ -97,6 +97,30 @@ class Pathway:
         self.log: list[EventRecord] | None = [] if events else None
         self._waking: Household | None = None
         self.work_plans = WorkPlans(params.follow_up)
+        # The parameters read at every step, looked up once: compiled, each read of a pydantic
+        # model's field would be a Python attribute lookup.
+        c, ip, ap, rp = params.contacts, params.intake, params.ar_programme, params.returns
+        self.young_share, self.children_share = c.young_share, c.children_share
+        self.intake_draws = [(getattr(ip, name), k) for name, k in INTAKE_DURATIONS]
+        self.dropout_share = ip.dropout_share
+        self.rejected_share = ip.rejected_share
+        self.short_need_share: dict[Barrier, float] = dict(ip.short_need_share)
+        self.one_time_share = ip.one_time_share
+        self.second_assessment_hours = ip.second_assessment_hours
+        # the bounds of the uniform for need A and for A or B, by barrier
+        self.need_bounds = {
+            b: (s.a, s.a + s.b) for b, s in params.routing.need_class_shares.items()
+        }
+        self.ar_barriers = frozenset(ap.eligible_barriers)
+        self.ar_wait_days = ap.min_months_on_assistance * DAYS_PER_MONTH
+        self.ar_referral_share = ap.referral_share
+        self.return_share: dict[str, float] = rp.probability.model_dump()
+        self.return_delay = {name: getattr(rp.delay_days, name) for name in self.return_share}
+
+    def configure(self, settings: Settings) -> None:
+        """The settings in force from now on (a timed change)."""
+        self.settings = settings
+        self.split = settings.organisation.form == "split"
 
     def attach(self, intake: IntakeDesk, routing: Routing, ar_team: ARTeam) -> None:
         """The parts the path hands households to (built with this path's callbacks)."""
@@ -110,7 +134,7 @@ class Pathway:
         """Append to the per-household event log (only when asked for with ``events=True``);
         ``at`` is the time of an event recorded after it happened (a drop-out)."""
         if self.log is not None:
-            day = self.env.now if at is None else at
+            day = self.clock.now if at is None else at
             self.log.append((day, hh.id, hh.episode, event, detail))
 
     # arrival and intake ---------------------------------------------------------------------
@@ -122,10 +146,8 @@ class Pathway:
         hh_id: int | None = None,
         intake_days: list[float] | None = None,
     ) -> Household:
-        c = self.params.contacts
         if intake_days is None:
-            ip = self.params.intake
-            intake_days = [getattr(ip, name).draw(uniforms[k]) for name, k in INTAKE_DURATIONS]
+            intake_days = [dist.draw(uniforms[k]) for dist, k in self.intake_draws]
         if hh_id is None:
             hh_id = self.next_id
             self.next_id += 1
@@ -134,8 +156,8 @@ class Pathway:
             episode=1,
             district=district,
             barrier=barrier,
-            young=uniforms[U_YOUNG] < c.young_share,
-            children=uniforms[U_CHILDREN] < c.children_share,
+            young=uniforms[U_YOUNG] < self.young_share,
+            children=uniforms[U_CHILDREN] < self.children_share,
             uniforms=uniforms,
             intake_days=intake_days,
         )
@@ -148,12 +170,11 @@ class Pathway:
 
     def book_first_visit(self, hh: Household) -> None:
         """Screening booked the household: it waits for a first visit, or drops out first."""
-        ip = self.params.intake
-        hh.booked_day = self.env.now
+        hh.booked_day = self.clock.now
         self.ledger.flows.booked += 1
         self.log_event(hh, "booked", hh.barrier)
-        if hh.uniforms[U_DROPOUT] < ip.dropout_share:
-            hh.dropout_day = self.env.now + hh.intake_days[D_DROPOUT]
+        if hh.uniforms[U_DROPOUT] < self.dropout_share:
+            hh.dropout_day = self.clock.now + hh.intake_days[D_DROPOUT]
         self.intake.book(hh)
 
     def drop_out(self, hh: Household) -> None:
@@ -175,58 +196,55 @@ class Pathway:
         flows.first_visit_wait_sum += wait
 
     def first_visit_done(self, hh: Household) -> None:
-        ip = self.params.intake
-        if hh.uniforms[U_DROPOUT] < ip.dropout_share:
+        if hh.uniforms[U_DROPOUT] < self.dropout_share:
             # visited but never completed the application
             self.ledger.flows.dropped_out += 1
             self._end_application(hh, "dropped_out", "after first visit")
             return
         if self.log is not None:
-            self.log_event(hh, "first_visit", f"waited {self.env.now - hh.booked_day:.1f} days")
-        self.after(hh.intake_days[D_INVESTIGATION], self.decide, hh)
+            self.log_event(hh, "first_visit", f"waited {self.clock.now - hh.booked_day:.1f} days")
+        self.clock.call_later(hh.intake_days[D_INVESTIGATION], self.decide, hh)
 
     def decide(self, hh: Household) -> None:
         """The decision: rejected, a short need kept at intake, or a long need going on."""
-        ip = self.params.intake
-        if hh.uniforms[U_REJECT] < ip.rejected_share:
+        if hh.uniforms[U_REJECT] < self.rejected_share:
             self.ledger.flows.rejected += 1
             self._end_application(hh, "rejected", "")
             return
         self.open_case(hh)
         self.log_event(hh, "granted", "")
-        if hh.uniforms[U_SHORT] < ip.short_need_share[hh.barrier]:
+        if hh.uniforms[U_SHORT] < self.short_need_share[hh.barrier]:
             self.set_held(hh, "intake")
-            self.after(hh.intake_days[D_SHORT_NEED], self.close_short_need, hh)
+            self.clock.call_later(hh.intake_days[D_SHORT_NEED], self.close_short_need, hh)
             return
-        if self.settings.organisation.form == "split":
+        if self.split:
             days = hh.intake_days[D_TRANSFER]
-            self.set_held(hh, "transfer", until=self.env.now + days)  # re-rated at hand-over
-            self.after(days, self.transfer, hh)
+            self.set_held(hh, "transfer", until=self.clock.now + days)  # re-rated at hand-over
+            self.clock.call_later(days, self.transfer, hh)
         else:
             self.assess_need(hh)
 
     def open_case(self, hh: Household, elapsed_days: float = 0.0, *, initial: bool = False) -> None:
         """The episode opens (granted). ``initial`` cases were open before day 0."""
-        now = self.env.now
+        now = self.clock.now
         self.open_households[hh] = None
         hh.granted_day = now - elapsed_days
         hh.rated_day = now
         hh.work_clock_at_rating = self.hazards.work_clock.at(now)
         hh.exit_clocks_left = [
-            -math.log1p(-hh.uniforms[U_EXIT + k]) for k in range(len(ONGOING_EXIT_CAUSES))
+            -log1p(-hh.uniforms[U_EXIT + k]) for k in range(len(ONGOING_EXIT_CAUSES))
         ]
         self.ledger.case_opened(now, hh, initial=initial)
         self.entered += 1
-        ap = self.params.ar_programme
-        if hh.barrier in ap.eligible_barriers:
-            wait = max(ap.min_months_on_assistance * DAYS_PER_MONTH - elapsed_days, 0.0)
+        if hh.barrier in self.ar_barriers:
+            wait = max(self.ar_wait_days - elapsed_days, 0.0)
             hh.ar_eligible_day = now + wait
         # no event yet: the caller places the case (set_held), which schedules its clocks
 
     def close_short_need(self, hh: Household) -> None:
         if hh.closed:
             return
-        if hh.uniforms[U_ONE_TIME] < self.params.intake.one_time_share:
+        if hh.uniforms[U_ONE_TIME] < self.one_time_share:
             self.close(hh, "one_time")
             return
         self.close(hh, self.hazards.short_need_cause(hh, hh.uniforms[U_SHORT_CAUSE]))
@@ -238,16 +256,16 @@ class Pathway:
             return
         self.ledger.flows.transferred += 1
         self.routing.handed_over_from_intake(hh)
-        self.assess_need(hh, self.params.intake.second_assessment_hours)
+        self.assess_need(hh, self.second_assessment_hours)
 
     def handed_over(self, hh: Household) -> None:
         """The case changed handler: continuity is lost for a while (sim.model.exits)."""
-        hh.continuity_until = self.env.now + self.hazards.continuity_days
+        hh.continuity_until = self.clock.now + self.hazards.continuity_days
 
     def assess_need(self, hh: Household, arrival_hours: float = 0.0) -> None:
-        shares = self.params.routing.need_class_shares[hh.barrier]
+        a, a_or_b = self.need_bounds[hh.barrier]
         u = hh.uniforms[U_NEED]
-        hh.need = "a" if u < shares.a else ("b" if u < shares.a + shares.b else "c")
+        hh.need = "a" if u < a else ("b" if u < a_or_b else "c")
         self.log_event(hh, "need", hh.need)
         if hh.barrier == "unemployment":
             # Every adult with unemployment as barrier is referred to Jobbtorg (seed 003); the
@@ -265,8 +283,8 @@ class Pathway:
         if self.log is not None:
             self.log_event(hh, "held", held)
         if held != "intake":
-            self.hazards.rate(hh, self.env.now, until)
-        self.work_plans.plan(hh, self.env.now)
+            self.hazards.rate(hh, self.clock.now, until)
+        self.work_plans.plan(hh, self.clock.now)
         self.schedule_next(hh)
 
     def follow_up_change(self, hh: Household) -> None:
@@ -278,7 +296,7 @@ class Pathway:
     def rerate(self, hh: Household) -> None:
         """Re-rate the exit clocks of a case whose circumstances changed (if it has clocks)."""
         if not hh.closed and hh.held in RATED_STATES:
-            self.hazards.rate(hh, self.env.now)
+            self.hazards.rate(hh, self.clock.now)
             self.schedule_next(hh)
 
     # the one pending event --------------------------------------------------------------------
@@ -293,12 +311,12 @@ class Pathway:
         """
         if hh is self._waking:
             return
-        t = min(hh.exit_day, hh.follow_up_day, hh.ar_eligible_day)
+        t = hh.earliest_clock()
         if t >= hh.wake_day or t >= self.end + 1:
             return
         hh.wake_token += 1
         hh.wake_day = t
-        self.after(max(t - self.env.now, 0.0), self._wake, hh, hh.wake_token)
+        self.clock.call_later(max(t - self.clock.now, 0.0), self._wake, hh, hh.wake_token)
 
     def _wake(self, hh: Household, token: int) -> None:
         """The household's earliest clock ran out: AR eligibility, a follow-up change or an
@@ -306,7 +324,7 @@ class Pathway:
         if hh.closed or token != hh.wake_token:
             return
         due, hh.wake_day = hh.wake_day, math.inf
-        t = min(hh.exit_day, hh.follow_up_day, hh.ar_eligible_day)
+        t = hh.earliest_clock()
         if t > due:  # woken early: the clock that was due moved later
             self.schedule_next(hh)
             return
@@ -331,7 +349,7 @@ class Pathway:
         the plan's next move is drawn from here."""
         share = self.routing.delivered_share(hh)
         if share < 1.0 and hh.fresh_uniform() >= share:
-            self.work_plans.plan(hh, self.env.now)
+            self.work_plans.plan(hh, self.clock.now)
             return
         self.follow_up_change(hh)
 
@@ -340,7 +358,7 @@ class Pathway:
         candidate fail (thinning, :meth:`ExitHazards.acceptance`)."""
         k = hh.exit_cause_index
         hh.exit_day = math.inf
-        now = self.env.now
+        now = self.clock.now
         f = self.hazards.acceptance(hh, k, self.routing.delivered_share(hh), now)
         if f < 1.0 and hh.fresh_uniform() >= f:
             self.hazards.renew(hh, k, now, hh.fresh_uniform())
@@ -351,7 +369,7 @@ class Pathway:
         """Long enough on assistance with an eligible barrier: referred to the AR team or not."""
         if hh.programme:
             return
-        if hh.uniforms[U_AR_REFER] < self.params.ar_programme.referral_share:
+        if hh.uniforms[U_AR_REFER] < self.ar_referral_share:
             self.ar_team.refer(hh)
 
     # exit and return --------------------------------------------------------------------------
@@ -361,7 +379,7 @@ class Pathway:
 
     def close(self, hh: Household, cause: str, *, via_ar: bool = False) -> None:
         """The case closes (avslut) with ``cause``; the household may come back later."""
-        now = self.env.now
+        now = self.clock.now
         hh.closed = True
         hh.wake_token += 1  # the pending event, if any, goes stale
         if hh.programme:
@@ -373,12 +391,11 @@ class Pathway:
         self.closed_by_cause[cause] = self.closed_by_cause.get(cause, 0) + 1
         self.log_event(hh, "exit", cause)
         self.episodes.append(self.episode_record(hh, now, cause, via_ar))
-        rp = self.params.returns
         key = "ar_team" if via_ar else cause
-        if hh.uniforms[U_RETURN] < getattr(rp.probability, key):
-            delay = getattr(rp.delay_days, key).draw(hh.uniforms[U_RETURN_DAYS])
+        if hh.uniforms[U_RETURN] < self.return_share[key]:
+            delay = self.return_delay[key].draw(hh.uniforms[U_RETURN_DAYS])
             if now + delay < self.end:
-                self.after(delay, self.return_contact, hh)
+                self.clock.call_later(delay, self.return_contact, hh)
 
     @staticmethod
     def episode_record(hh: Household, close_day: float, cause: str, via_ar: bool) -> EpisodeRecord:

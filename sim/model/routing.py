@@ -21,11 +21,11 @@ household's path of every change of holding through one callback, ``hold``.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from heapq import heapify, heappop, heappush
 
 from ..engine import CaseloadEnvironment
 from ..inputs.scenario import Settings
@@ -95,7 +95,7 @@ class Routing:
         work_plan_hours: float,
         handover_hours: float,
     ) -> None:
-        self.env = env
+        self.clock = env.clock
         self.hold = hold
         self.handover = handover
         self.workload = workload
@@ -180,7 +180,7 @@ class Routing:
 
     def _administrators_changed(self) -> None:
         """The administrators' hours or the share owning C cases changed."""
-        now = self.env.now
+        now = self.clock.now
         pool = self.pool
         c_cap = self._admin_norm * self._admin_share * sum(p.capacity for p in self.administrators)
         self.c_capacity_level.add(now, c_cap - pool.room_cap)
@@ -196,7 +196,7 @@ class Routing:
 
     def _count(self, worker: Caseworker) -> None:
         """Bring one social worker's share of the capacity totals up to date."""
-        now = self.env.now
+        now = self.clock.now
         cap = worker.room_cap if worker.listed else 0.0
         working = 1.0 if worker.holds_cases else 0.0
         if cap != worker.counted_cap:
@@ -237,14 +237,14 @@ class Routing:
         heap = self._room_heap
         self._heap_seq += 1
         index = worker.post.index if worker.post is not None else -1
-        heapq.heappush(heap, (-self._room(worker), -index, self._heap_seq, worker))
+        heappush(heap, (-self._room(worker), -index, self._heap_seq, worker))
         if len(heap) > 4 * len(self.social_workers) + 64:
             # Mostly stale entries: rebuild from the live posts.
             heap[:] = [
                 (-self._room(w), -w.post.index if w.post else 1, i, w)
                 for i, w in enumerate(self.social_workers)
             ]
-            heapq.heapify(heap)
+            heapify(heap)
 
     def _roomiest(self) -> Caseworker | None:
         """The social worker with most room under the norm (possibly negative: all above it);
@@ -254,7 +254,7 @@ class Routing:
             neg_room, _, _, worker = heap[0]
             if worker.holds_cases and -neg_room == self._room(worker):
                 return worker
-            heapq.heappop(heap)
+            heappop(heap)
         return None
 
     # holding --------------------------------------------------------------------------------
@@ -265,7 +265,7 @@ class Routing:
         """``worker`` takes the case (None: nobody), held in class ``held``. A case new to the
         ongoing unit costs a social worker ``work_plan_hours`` (not the opening caseload); a
         change of handler is a hand-over, costing the new handler ``handover_hours``."""
-        now = self.env.now
+        now = self.clock.now
         if worker is not None:
             w = self.weight(held)
             hh.worker, hh.weight = worker, w
@@ -300,7 +300,7 @@ class Routing:
         worker = hh.worker
         if worker is None:
             return
-        now = self.env.now
+        now = self.clock.now
         worker.load -= hh.weight
         worker.cases.pop(hh, None)
         if hh.held == "a":
@@ -319,7 +319,7 @@ class Routing:
 
     def _reclassify(self, hh: Household, worker: Caseworker, held: HeldState) -> None:
         """The same social worker works the case in another class."""
-        now = self.env.now
+        now = self.clock.now
         old = hh.held
         if old == "a":
             worker.a_cases.pop(hh, None)
@@ -367,7 +367,7 @@ class Routing:
                 w.a_queue = deque(
                     hh for hh in queue if hh.worker is w and hh.waiting_for_class == "a"
                 )
-        self.workload.recount(self.env.now, w)
+        self.workload.recount(self.clock.now, w)
 
     def _assign(self, hh: Household, w: Caseworker) -> None:
         """Social worker ``w`` takes an A or B case: as A if its time allows."""
