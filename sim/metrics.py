@@ -135,6 +135,7 @@ def ar_leaver_kpis(episodes: pd.DataFrame, start: float, end: float) -> dict[str
     """
     columns = ["household", "episode", "start_day", "end_day", "via_ar_team"]
     episodes = episodes[columns].sort_values(["household", "episode"])
+    episodes = episodes.astype({"start_day": float, "end_day": float})  # all open: None
     length = (episodes["end_day"] - episodes["start_day"]) / DAYS_PER_MONTH
     so_far = length.groupby(episodes["household"]).cumsum()
     success = episodes["via_ar_team"].astype(bool)
