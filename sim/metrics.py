@@ -108,19 +108,23 @@ def episode_kpis(episodes: pd.DataFrame, start: float, end: float) -> dict[str, 
         if len(closed)
         else math.nan
     )
+    recurrence = _returned_within_24_months(episodes, closed, end)
+    return {"mean_episode_months": mean_months, "recurrence_24_months": recurrence}
+
+
+def _returned_within_24_months(episodes: pd.DataFrame, closed: pd.DataFrame, end: float) -> float:
+    """Of the ``closed`` episodes that ended at least 24 months before ``end``, the share whose
+    household opened its next episode (in ``episodes``) within 24 months; NaN if none."""
     horizon = 24 * DAYS_PER_MONTH
     eligible = closed[closed["end_day"] <= end - horizon]
-    if len(eligible):
-        nxt = episodes[["household", "episode", "start_day"]].copy()
-        nxt["episode"] -= 1
-        merged = eligible.merge(
-            nxt.rename(columns={"start_day": "next_start"}), on=["household", "episode"], how="left"
-        )
-        back = (merged["next_start"] - merged["end_day"]) <= horizon
-        recurrence = float(back.mean())
-    else:
-        recurrence = math.nan
-    return {"mean_episode_months": mean_months, "recurrence_24_months": recurrence}
+    if not len(eligible):
+        return math.nan
+    nxt = episodes[["household", "episode", "start_day"]].copy()
+    nxt["episode"] -= 1
+    merged = eligible.merge(
+        nxt.rename(columns={"start_day": "next_start"}), on=["household", "episode"], how="left"
+    )
+    return float(((merged["next_start"] - merged["end_day"]) <= horizon).mean())
 
 
 def ar_leaver_kpis(episodes: pd.DataFrame, start: float, end: float) -> dict[str, float]:
@@ -141,20 +145,11 @@ def ar_leaver_kpis(episodes: pd.DataFrame, start: float, end: float) -> dict[str
     success = episodes["via_ar_team"].astype(bool)
     closed = success & (episodes["end_day"] >= start) & (episodes["end_day"] < end)
     months = float(so_far[closed].mean()) if closed.any() else math.nan
-    horizon = 24 * DAYS_PER_MONTH
-    eligible = episodes[closed & (episodes["end_day"] <= end - horizon)]
-    if len(eligible):
-        nxt = episodes[["household", "episode", "start_day"]].copy()
-        nxt["episode"] -= 1
-        merged = eligible.merge(
-            nxt.rename(columns={"start_day": "next_start"}), on=["household", "episode"], how="left"
-        )
-        recurrence = float(((merged["next_start"] - merged["end_day"]) <= horizon).mean())
-    else:
-        recurrence = math.nan
     return {
         "ar_success_months_on_assistance": months,
-        "ar_success_recurrence_24_months": recurrence,
+        "ar_success_recurrence_24_months": _returned_within_24_months(
+            episodes, episodes[closed], end
+        ),
     }
 
 

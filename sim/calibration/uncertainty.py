@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..experiments.paired import t_half_width, welch_half_width
+from ..experiments.paired import difference_row
 from ..experiments.parallel import ProgressCallback, map_replications, worker_count
 from ..experiments.runner import (
     ComparisonResults,
@@ -31,7 +31,7 @@ from ..experiments.runner import (
 )
 from ..inputs.scenario import ResolvedScenario
 from ..inputs.validation import InputError
-from ..metrics import kpi_unit, summarise, summarise_districts
+from ..metrics import summarise, summarise_districts
 from .spec import apply_parameters, load_spec
 
 
@@ -231,27 +231,13 @@ def posterior_differences(
         kept = pairs[diffs[kpi].notna()]
         by_draw = kept.groupby("draw")[[f"{kpi}_base", f"{kpi}_alt"]].mean()
         b, a = (by_draw[f"{kpi}_{side}"].to_numpy(float) for side in ("base", "alt"))
-        d = a - b
-        mean = float(d.mean()) if len(d) else math.nan
-        half, unpaired = t_half_width(d), welch_half_width(a, b)
-        rows.append(
-            {
-                "alternative": name,
-                "kpi": kpi,
-                "base_mean": float(b.mean()) if len(b) else math.nan,
-                "alternative_mean": float(a.mean()) if len(a) else math.nan,
-                "difference": mean,
-                "ci_low": mean - half,
-                "ci_high": mean + half,
-                "unpaired_ci_low": mean - unpaired,
-                "unpaired_ci_high": mean + unpaired,
-                "unit": kpi_unit(kpi),
-                "replications": len(kept),
-                "significant": not math.isnan(half) and (mean - half > 0 or mean + half < 0),
-                "draws": len(d),
-                "parameter_share": float(split.get(kpi, math.nan)),
-            }
+        row = difference_row(name, kpi, b, a)  # t interval over the draws' means
+        row.update(
+            replications=len(kept),
+            draws=len(b),
+            parameter_share=float(split.get(kpi, math.nan)),
         )
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -50,24 +50,29 @@ def paired_differences(base: pd.DataFrame, alternative: pd.DataFrame, name: str)
         a = merged[f"{kpi}_alt"].to_numpy(float)
         keep = ~(np.isnan(a) | np.isnan(b))
         a, b = a[keep], b[keep]
-        d = a - b
-        mean = float(d.mean()) if len(d) else math.nan
-        half = t_half_width(d)
-        unpaired = welch_half_width(a, b)
-        rows.append(
-            {
-                "alternative": name,
-                "kpi": kpi,
-                "base_mean": float(b.mean()) if len(b) else math.nan,
-                "alternative_mean": float(a.mean()) if len(a) else math.nan,
-                "difference": mean,
-                "ci_low": mean - half,
-                "ci_high": mean + half,
-                "unpaired_ci_low": mean - unpaired,
-                "unpaired_ci_high": mean + unpaired,
-                "unit": kpi_unit(kpi),
-                "replications": len(d),
-                "significant": not math.isnan(half) and (mean - half > 0 or mean + half < 0),
-            }
-        )
+        rows.append(difference_row(name, kpi, b, a))
     return pd.DataFrame(rows)
+
+
+def difference_row(name: str, kpi: str, b: np.ndarray, a: np.ndarray) -> dict[str, object]:
+    """One KPI's row of the differences: base and alternative means, the mean paired
+    difference of ``a - b`` (matched observations) with its Student-t interval, and the
+    unpaired (Welch) interval for reference."""
+    d = a - b
+    mean = float(d.mean()) if len(d) else math.nan
+    half = t_half_width(d)
+    unpaired = welch_half_width(a, b)
+    return {
+        "alternative": name,
+        "kpi": kpi,
+        "base_mean": float(b.mean()) if len(b) else math.nan,
+        "alternative_mean": float(a.mean()) if len(a) else math.nan,
+        "difference": mean,
+        "ci_low": mean - half,
+        "ci_high": mean + half,
+        "unpaired_ci_low": mean - unpaired,
+        "unpaired_ci_high": mean + unpaired,
+        "unit": kpi_unit(kpi),
+        "replications": len(d),
+        "significant": not math.isnan(half) and (mean - half > 0 or mean + half < 0),
+    }
