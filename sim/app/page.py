@@ -38,7 +38,14 @@ from sim.app.history import earlier_results, paired_runs
 from sim.app.workbench import Outcome, RunRequest, Workbench, command_text
 from sim.inputs.loading import load_scenarios
 from sim.inputs.validation import InputError
-from sim.output.formatting import interval, kpi_unit, number, percent_change
+from sim.output.formatting import (
+    difference_interval,
+    interval,
+    kpi_unit,
+    level_interval,
+    number,
+    percent_change,
+)
 from sim.records import HEADLINE, kpi_label
 
 RESULTS_ENV = "CASEFLOW_APP_RESULTS"
@@ -181,14 +188,30 @@ def _path_editor(base: Base) -> tuple[tuple[PathRow, ...], Any]:
         slot = st.empty()
     rows = _path_rows(edited)
     with right:
-        drawn = pd.DataFrame(
-            [(r.date, r.percent) for r in rows if r.date is not None and r.percent is not None],
-            columns=["date", "percent"],
-        )
-        if len(drawn):
-            drawn["date"] = pd.to_datetime(drawn["date"])
-            st.line_chart(drawn, x="date", y="percent", height=220)
+        _draw_path(rows, base)
     return rows, slot
+
+
+def _draw_path(rows: tuple[PathRow, ...], base: Base) -> None:
+    """The path as the model reads it: the points as edited, joined by lines, flat from the
+    start of the simulated period to the first and from the last to the base's end."""
+    import altair as alt
+
+    points = [(r.date, r.percent) for r in rows if r.date is not None and r.percent is not None]
+    if not points:
+        return
+    scenario = base.resolved.scenario
+    ordered = sorted(points)
+    line = [(min(scenario.sim_start_date, ordered[0][0]), ordered[0][1]), *ordered]
+    line.append((max(scenario.end_date, ordered[-1][0]), ordered[-1][1]))
+    frame = pd.DataFrame(line, columns=["date", "percent"])
+    marks = pd.DataFrame(points, columns=["date", "percent"])
+    frame["date"] = pd.to_datetime(frame["date"])
+    marks["date"] = pd.to_datetime(marks["date"])
+    chart = alt.Chart(frame).mark_line().encode(
+        x=alt.X("date:T", title=None), y=alt.Y("percent:Q", title="unemployment (%)")
+    ) + alt.Chart(marks).mark_point(filled=True, size=60).encode(x="date:T", y="percent:Q")
+    st.altair_chart(chart.properties(height=220), width="stretch")
 
 
 def _changes_editor(base: Base) -> tuple[tuple[ChangeRow, ...], Any]:
@@ -284,7 +307,10 @@ def _request(
 
 def _run(bench: Workbench, request: RunRequest) -> Outcome | None:
     bar = st.progress(0.0, text="starting")
-    st.button("Stop", key="stop", help="Stops after the replications already under way")
+    # Pressing any button reruns the page, which ends this run at its next progress step;
+    # the pool's replications not yet started are cancelled (those under way finish unseen).
+    stop = st.empty()
+    stop.button("Stop", key="stop", help="Stops after the replications already under way")
 
     def progress(done: int, total: int) -> None:
         bar.progress(done / total, text=f"{done} of {total} replications")
@@ -294,6 +320,7 @@ def _run(bench: Workbench, request: RunRequest) -> Outcome | None:
     except Exception as exc:  # the page stays up and says what went wrong
         st.error(f"The run failed: {exc}")
         return None
+    stop.empty()
     bar.progress(1.0, text=f"done in {outcome.seconds:.1f} s")
     return outcome
 
@@ -306,11 +333,12 @@ def _headline(summary: pd.DataFrame) -> pd.DataFrame:
             continue
         r = by_kpi.loc[kpi]
         unit = kpi_unit(kpi, r["unit"])
+        low, high = level_interval(r["ci_low"], r["ci_high"], kpi, unit)  # as the report cuts it
         rows.append(
             {
                 "KPI": kpi_label(kpi),
                 "mean": number(r["mean"], unit),
-                "95 % interval": interval(r["ci_low"], r["ci_high"], unit, of=r["mean"]),
+                "95 % interval": interval(low, high, unit, of=r["mean"]),
                 "unit": unit,
             }
         )
@@ -322,6 +350,7 @@ def _differences_table(differences: pd.DataFrame) -> pd.DataFrame:
     head = differences[differences["kpi"].isin(HEADLINE)]
     for _, r in head.iterrows():
         unit = kpi_unit(r["kpi"], r["unit"])
+        low, high = difference_interval(r["ci_low"], r["ci_high"], r["base_mean"], r["kpi"], unit)
         rows.append(
             {
                 "alternative": r["alternative"],
@@ -329,9 +358,7 @@ def _differences_table(differences: pd.DataFrame) -> pd.DataFrame:
                 "base": number(r["base_mean"], unit),
                 "alternative mean": number(r["alternative_mean"], unit),
                 "difference": number(r["difference"], unit, sign=True),
-                "paired 95 % interval": interval(
-                    r["ci_low"], r["ci_high"], unit, sign=True, of=r["difference"]
-                ),
+                "paired 95 % interval": interval(low, high, unit, sign=True, of=r["difference"]),
                 "% of base": percent_change(r["difference"], r["base_mean"]),
             }
         )
@@ -361,7 +388,8 @@ def _show_outcome(outcome: Outcome) -> None:
         f"{results.resolved.scenario.horizon_years} years, seed {results.resolved.scenario.seed}; "
         f"ran in {outcome.seconds:.1f} s{reused}"
     )
-    st.dataframe(_headline(results.summary), hide_index=True, key="headline")
+    with st.container(key="headline"):  # the class st-key-headline: what a browser waits for
+        st.dataframe(_headline(results.summary), hide_index=True)
     if outcome.comparison is not None:
         st.subheader(f"Against the base: {outcome.comparison.base.resolved.name}")
         st.caption("Paired differences under common random numbers (alternative − base).")
@@ -515,4 +543,7 @@ def main() -> None:
         earlier_tab(bench)
 
 
-main()
+# Streamlit runs this file as ``__main__``; a worker the forkserver starts imports it again as
+# ``__mp_main__`` (multiprocessing's rule for the main module), where it must not draw a page.
+if __name__ == "__main__":
+    main()

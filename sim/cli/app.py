@@ -55,7 +55,10 @@ def free_port() -> int:
 
 
 def port_in_use(port: int) -> bool:
+    """Whether a server listens on ``port`` (a closed connection's TIME_WAIT does not count:
+    the server binds with SO_REUSEADDR too)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((HOST, port))
         except OSError:
