@@ -261,3 +261,30 @@ def test_the_page_runs_a_comparison_and_keeps_it_per_session(page, tmp_path) -> 
     headline = [d.value for d in page.dataframe if "95 % interval" in d.value.columns]
     assert len(headline[0]) == len(HEADLINE)
     assert "Against the base: baseline" in [s.value for s in page.subheader]
+
+
+def test_two_runs_at_once_on_the_shared_pool_keep_their_own_results(base, tmp_path) -> None:
+    """Two tabs pressing Run together: each run gets its own numbers back (the pool is shared,
+    the results are not), the same as each run alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bench = Workbench(tmp_path, workers=2)
+    try:
+        requests = []
+        for posts in ("7", "12"):
+            values = small(base.draft.values, staff__ongoing_social_workers__posts=posts)
+            values["name"] = f"posts-{posts}"
+            resolved = check(base, draft(base, values)).resolved
+            assert resolved is not None
+            requests.append(RunRequest(resolved, None, base.file, "test"))
+        with ThreadPoolExecutor(2) as tabs:
+            together = list(tabs.map(bench.run, requests))
+        for request, outcome in zip(requests, together, strict=True):
+            assert outcome.draft_results.resolved.name == request.draft.name
+            alone = Workbench(tmp_path, workers=1).run(request)
+            pd.testing.assert_frame_equal(
+                outcome.draft_results.summary, alone.draft_results.summary
+            )
+        assert not together[0].draft_results.summary.equals(together[1].draft_results.summary)
+    finally:
+        bench.close()

@@ -379,6 +379,20 @@ def _curves(outcome: Outcome) -> None:
     st.line_chart(frame, height=260)
 
 
+def _forest_png(outcome: Outcome) -> bytes:
+    """The forest plot of the outcome's differences, drawn once per outcome (not at every
+    rerun of the page)."""
+    drawn = st.session_state.get("forest")
+    if drawn is None or drawn[0] is not outcome:
+        from sim.output.comparison_figures import plot_forest
+        from sim.output.drawing import png_bytes
+
+        assert outcome.comparison is not None
+        drawn = (outcome, png_bytes(plot_forest(outcome.comparison.differences)))
+        st.session_state["forest"] = drawn
+    return bytes(drawn[1])
+
+
 def _show_outcome(outcome: Outcome) -> None:
     results = outcome.draft_results
     reused = " (the base's results reused: the same numbers)" if outcome.base_reused else ""
@@ -396,9 +410,7 @@ def _show_outcome(outcome: Outcome) -> None:
         st.dataframe(
             _differences_table(outcome.comparison.differences), hide_index=True, key="differences"
         )
-        from sim.output.comparison_figures import plot_forest
-
-        st.pyplot(plot_forest(outcome.comparison.differences), clear_figure=True)
+        st.image(_forest_png(outcome), caption="Paired differences and their 95 % intervals")
     _curves(outcome)
 
 
@@ -409,7 +421,7 @@ def _folder_downloads(folder: Path, prefix: str) -> None:
     report = folder / "report.html"
     if report.exists():
         cols[0].download_button(
-            "report.html", report.read_bytes(), file_name=f"{folder.name}-report.html",
+            "report.html", report.read_bytes, file_name=f"{folder.name}-report.html",
             mime="text/html", key=f"{prefix}report", on_click="ignore",
         )  # fmt: skip
     cols[1].download_button(
@@ -421,7 +433,7 @@ def _folder_downloads(folder: Path, prefix: str) -> None:
         for i, path in enumerate(csv_files(folder)):
             name = path.relative_to(folder).as_posix()
             st.download_button(
-                name, path.read_bytes(), file_name=name.replace("/", "-"), mime="text/csv",
+                name, path.read_bytes, file_name=name.replace("/", "-"), mime="text/csv",
                 key=f"{prefix}csv{i}", on_click="ignore",
             )  # fmt: skip
 
