@@ -247,20 +247,36 @@ def test_the_page_refuses_bad_input_next_to_the_field(page) -> None:
     assert not page.error and not page.button(key="run").disabled
 
 
+def test_a_long_run_needs_confirming(page) -> None:
+    _field(page, "replications").input("100000").run()
+    assert page.button(key="run").disabled
+    assert any("estimated to take about" in w.value for w in page.warning)
+    page.checkbox(key=f"{page.session_state['generation']}:long_run").check().run()
+    assert not page.button(key="run").disabled
+
+
 def test_the_page_runs_a_comparison_and_keeps_it_per_session(page, tmp_path) -> None:
     _field(page, "replications").input("2").run()
     _field(page, "horizon_years").input("0.25").run()
     _field(page, POSTS).input("8").run()
+    others = page.multiselect(key=f"{page.session_state['generation']}:others")
+    others.select("fewer_ongoing_social_workers.toml").run()
     page.button(key="run").click().run()
     assert not page.exception, page.exception
     outcome = page.session_state["outcome"]
     assert outcome.comparison is not None and outcome.folder is not None
     assert (outcome.folder / "comparison.csv").is_file()
     shown = [d.value for d in page.dataframe if "alternative" in d.value.columns]
-    assert set(shown[0]["alternative"]) == {"baseline-edited"}
+    assert set(shown[0]["alternative"]) == {"baseline-edited", "fewer_ongoing_social_workers"}
     headline = [d.value for d in page.dataframe if "95 % interval" in d.value.columns]
     assert len(headline[0]) == len(HEADLINE)
     assert "Against the base: baseline" in [s.value for s in page.subheader]
+    # another tab is another session: it shares the app's pool, not this run
+    from streamlit.testing.v1 import AppTest
+
+    other = AppTest.from_file(str(PAGE), default_timeout=120)
+    other.run()
+    assert not other.exception and "outcome" not in other.session_state
 
 
 def test_two_runs_at_once_on_the_shared_pool_keep_their_own_results(base, tmp_path) -> None:

@@ -305,6 +305,25 @@ def _request(
     return RunRequest(draft, base_run, base.file, command, tuple(loaded)), []
 
 
+def _long_run_confirmed(bench: Workbench, request: RunRequest) -> bool:
+    """A run estimated to take over 10 minutes starts only when confirmed, as on the command
+    line (``--yes``): a slip such as 100 000 replications would otherwise hold the workers
+    for days."""
+    from sim.experiments.runner import estimate_cost
+
+    scenarios = [request.draft, *request.others] + ([request.base] if request.base else [])
+    runs = [(s, request.draft.scenario.replications) for s in scenarios]
+    cost = estimate_cost(runs, workers=bench.workers)
+    if not cost.needs_confirmation:
+        return True
+    minutes = cost.seconds / 60
+    st.warning(
+        f"This run is estimated to take about {minutes:,.0f} minutes "
+        f"({cost.replications:,} replications on {cost.workers} workers)."
+    )
+    return bool(st.checkbox("Run it anyway", key=_key("long_run")))
+
+
 def _run(bench: Workbench, request: RunRequest) -> Outcome | None:
     bar = st.progress(0.0, text="starting")
     # Pressing any button reruns the page, which ends this run at its next progress step;
@@ -482,6 +501,8 @@ def build_tab(bench: Workbench, scenarios: Path) -> None:
         st.error(message)
     if checked.problems:
         st.warning("Correct the settings marked above to run.")
+    if request is not None and not _long_run_confirmed(bench, request):
+        request = None
     pressed = st.button("Run", type="primary", disabled=request is None, key="run")
     if pressed and request is not None:
         outcome = _run(bench, request)
