@@ -245,6 +245,11 @@ def test_the_page_refuses_bad_input_next_to_the_field(page) -> None:
     assert any("greater than or equal to 0" in e.value for e in page.error)
     _field(page, POSTS).input("9").run()
     assert not page.error and not page.button(key="run").disabled
+    _field(page, "name").input("baseline").run()  # compared with a base of the same name
+    assert any("needs its own name" in e.value for e in page.error)
+    assert page.button(key="run").disabled
+    _field(page, "name").input("nine social workers").run()  # not a valid name
+    assert any("should match pattern" in e.value for e in page.error)
 
 
 def test_a_long_run_needs_confirming(page) -> None:

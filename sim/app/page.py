@@ -85,8 +85,12 @@ def _uploaded(scenarios: Path) -> Path | None:
         return None
     target = scenarios / f"uploaded_{Path(upload.name).name}"
     data = upload.getvalue()
-    if not target.exists() or target.read_bytes() != data:
-        target.write_bytes(data)
+    try:
+        if not target.exists() or target.read_bytes() != data:
+            target.write_bytes(data)
+    except OSError as exc:  # a read-only scenarios folder, a full disk: said, not crashed
+        st.error(f"{target}: cannot save the upload ({exc.strerror or exc})")
+        return None
     return target
 
 
@@ -485,7 +489,11 @@ def build_tab(bench: Workbench, scenarios: Path) -> None:
     if checked.ok:
         assert checked.resolved is not None
         request, more = _request(base, checked, others)
-        general += more
+        for message in more:
+            if message.startswith("name: "):
+                slots["name"].error(message.removeprefix("name: "))
+            else:
+                general.append(message)
         changed = differences(base.resolved, checked.resolved)
         with st.expander(f"Settings that differ from {base.file.name} ({len(changed)})"):
             st.dataframe(
@@ -552,9 +560,12 @@ def earlier_tab(bench: Workbench) -> None:
         _folder_downloads(folder, "earlier_")
     runs = [e.folder.name for e in found if not e.is_comparison and "run of" in e.what]
     st.markdown("**Compare two earlier runs** (paired: same seed and replications)")
+    if len(runs) < 2:
+        st.caption("Two single runs are needed (a comparison's folder already holds its own).")
+        return
     left, right = st.columns(2)
     first = left.selectbox("Base run", runs, key="earlier_first")
-    second = right.selectbox("Other run", runs, index=min(1, len(runs) - 1), key="earlier_second")
+    second = right.selectbox("Other run", runs, index=1, key="earlier_second")
     if first and second and first != second:
         try:
             diffs = paired_runs(bench.results_root / first, bench.results_root / second)
