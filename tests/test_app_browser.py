@@ -141,6 +141,18 @@ def test_the_page_in_a_browser(app, tmp_path) -> None:
             pd.testing.assert_frame_equal(
                 book["differences"], pd.read_csv(folders[0] / "comparison.csv"), check_dtype=False
             )
+
+            # a long run stopped from the page: no result of it, no folder, the page still up
+            set_field(page, "Seed", "99")
+            set_field(page, "Replications", "60")
+            set_field(page, "Years simulated (after the warm-up)", "5")
+            run.click()
+            expect(build.get_by_text("of 120 replications")).to_be_visible(timeout=60_000)
+            build.get_by_role("button", name="Stop").click()
+            settle(page)
+            expect(run).to_be_enabled()
+            expect(build.get_by_text("seed 99; ran in")).to_have_count(0)
+            assert len([p for p in results.iterdir() if not p.name.startswith(".")]) == 1
         finally:
             browser.close()
     if os.environ.get("CASEFLOW_KEEP_SCREENSHOT"):
