@@ -1,7 +1,7 @@
 """Time the workbench as a planner feels it: from pressing Run in the browser to the result on
 the page, beside the bare-SimPy reference of bench_commands.py timed in the same run.
 
-Run:  .venv/bin/python benchmarks/bench_app.py [--rounds N] [--screenshot PNG]
+Run:  .venv/bin/python benchmarks/bench_app.py [--rounds N] [--screenshot PNG] [--command]
 
 Starts ``caseflow app`` (2 workers, a results folder in a temporary directory), opens it in
 Debian's Chromium (/usr/bin/chromium) with Playwright, and per round: sets a new seed (so that
@@ -11,7 +11,9 @@ same with three fewer ongoing social workers (a comparison: the base and the alt
 40 replications, both new). The time "to the result" ends when the results table is on the
 page; "folder written" when the results folder is complete on disk (the folder, its figures
 and report.html are written after the result is shown). Each round alternates with
-the reference process (a bare SimPy M/M/10 queue of 200 000 customers). Prints medians and
+the reference process (a bare SimPy M/M/10 queue of 200 000 customers) and, with
+``--command``, ``caseflow run scenarios/baseline.toml`` as a process (the same run from the
+command line, in the same round). Prints medians and
 ratios to the reference's median; quote ratios (the machine drifts between hours).
 A script, not a test: the figures go into docs/performance.md.
 """
@@ -41,6 +43,16 @@ BROWSER_ARGS = [
 def reference_seconds() -> float:
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", REFERENCE], check=True)
+    return time.perf_counter() - start
+
+
+def command_seconds(out: Path) -> float:
+    """``caseflow run scenarios/baseline.toml`` as its own process (what ``make run`` does)."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "sim.cli", "run", "scenarios/baseline.toml", "--out", str(out)],
+        cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     return time.perf_counter() - start
 
 
@@ -109,6 +121,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--screenshot", type=Path, help="save the comparison's result page here")
+    parser.add_argument(
+        "--command",
+        action="store_true",
+        help="also time `caseflow run scenarios/baseline.toml` as a process in every round",
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -116,10 +133,11 @@ def main() -> None:
 
     print(f"model build: {compiled.implementation()}")
     reference: list[float] = []
+    command: list[float] = []
     single: list[tuple[float, float, float]] = []
     paired: list[tuple[float, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        results = Path(tmp)
+        results = Path(tmp) / "app"
         server, address = serve(results)
         try:
             with sync_playwright() as playwright:
@@ -130,6 +148,8 @@ def main() -> None:
                 settle(page)
                 for i in range(args.rounds):
                     reference.append(reference_seconds())
+                    if args.command:
+                        command.append(command_seconds(Path(tmp) / f"cli-{i}"))
                     set_field(page, "Seed", str(5000 + i))
                     set_field(page, "Ongoing social workers: posts", "11")
                     single.append(press_run(page, 5000 + i, results))
@@ -139,7 +159,8 @@ def main() -> None:
                     paired.append(press_run(page, 7000 + i, results))
                     print(
                         f"round {i + 1}: reference {reference[-2]:.2f} and {reference[-1]:.2f} s; "
-                        f"baseline {single[-1][0]:.2f} s (replications {single[-1][2]:.1f} s, "
+                        + (f"caseflow run {command[-1]:.2f} s; " if command else "")
+                        + f"baseline {single[-1][0]:.2f} s (replications {single[-1][2]:.1f} s, "
                         f"folder {single[-1][1]:.2f} s); comparison {paired[-1][0]:.2f} s "
                         f"(replications {paired[-1][2]:.1f} s, folder {paired[-1][1]:.2f} s)",
                         flush=True,
@@ -155,6 +176,9 @@ def main() -> None:
             server.wait(timeout=30)
     ref = statistics.median(reference)
     print(f"\nreference (bare SimPy, own process): median {ref:.2f} s over {len(reference)}")
+    if command:
+        median = statistics.median(command)
+        print(f"caseflow run baseline (a process): median {median:.2f} s ({median / ref:.2f}x)")
     for what, times in (("baseline 20 x 5 years", single), ("comparison, 2 x 20 x 5", paired)):
         shown = statistics.median(t[0] for t in times)
         written = statistics.median(t[1] for t in times)
