@@ -114,9 +114,10 @@ def _choose_base(scenarios: Path) -> Base | None:
     except OSError as exc:
         st.error(f"{path}: {exc.strerror or exc}")
         return None
-    if st.session_state.get("base_path") != str(path):
+    identity = f"{path}@{path.stat().st_mtime_ns}"  # a file uploaded again, changed, is new
+    if st.session_state.get("base_path") != identity:
         # A new base: the draft's widgets start again from its values (new keys).
-        st.session_state["base_path"] = str(path)
+        st.session_state["base_path"] = identity
         st.session_state["generation"] = st.session_state.get("generation", 0) + 1
         st.session_state.pop("outcome", None)
     return base
