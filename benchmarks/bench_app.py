@@ -104,7 +104,7 @@ def press_run(page, seed: int, results: Path) -> tuple[float, float, float]:  # 
     page.get_by_role("button", name="Run", exact=True).click()
     caption = build.get_by_text(f"seed {seed}; ran in")
     caption.wait_for(state="visible", timeout=300_000)
-    table = build.locator(".st-key-headline [data-testid='stDataFrame']")
+    table = build.locator(".st-key-headline [data-testid='stTable']")
     table.wait_for(state="visible", timeout=300_000)
     shown = time.perf_counter() - start
     ran = float(caption.inner_text().split("ran in ")[1].split(" s")[0])

@@ -271,9 +271,10 @@ def test_the_page_runs_a_comparison_and_keeps_it_per_session(page, tmp_path) -> 
     outcome = page.session_state["outcome"]
     assert outcome.comparison is not None and outcome.folder is not None
     assert (outcome.folder / "comparison.csv").is_file()
-    shown = [d.value for d in page.dataframe if "alternative" in d.value.columns]
+    tables = [t.value.reset_index() for t in page.table]
+    shown = [table for table in tables if "alternative" in table.columns]
     assert set(shown[0]["alternative"]) == {"baseline-edited", "fewer_ongoing_social_workers"}
-    headline = [d.value for d in page.dataframe if "95 % interval" in d.value.columns]
+    headline = [table for table in tables if "95 % interval" in table.columns]
     assert len(headline[0]) == len(HEADLINE)
     assert "Against the base: baseline" in [s.value for s in page.subheader]
     # another tab is another session: it shares the app's pool, not this run
