@@ -227,6 +227,7 @@ def write_results(
     write_tables(
         folder,
         {
+            **results.tables,
             **(tables or {}),
             "monthly.csv": results.monthly,
             "summary.csv": results.summary,
