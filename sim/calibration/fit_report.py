@@ -86,6 +86,19 @@ def posterior_predictive(
     return _kpi_frame(problem, [r.per_replication.iloc[0].to_dict() for r in results])
 
 
+def tolerance_check(
+    problem: CalibrationProblem, point: pd.DataFrame, predictive: pd.DataFrame
+) -> dict[str, float]:
+    """How close the posterior comes, in the distance every method minimises: the median over
+    the posterior predictive draws (one replication each) against the median over the point
+    check's replications (noise alone). A converged posterior is within twice the noise's."""
+    from .emulator import distances, noise_distance
+
+    noise = noise_distance(problem, point)
+    posterior = float(np.median(distances(problem, predictive)))
+    return {"noise_distance": noise, "posterior_distance": posterior, "ratio": posterior / noise}
+
+
 def target_table(
     problem: CalibrationProblem, point: pd.DataFrame, predictive: pd.DataFrame | None
 ) -> pd.DataFrame:
@@ -248,7 +261,7 @@ def _figures(
     if sample is not None and identified is not None:
         figs.append(("Posterior marginals", png_base64(plot_marginals(problem, sample, point))))
         figs.append(("Posterior pairs", png_base64(plot_pairs(problem, sample, identified))))
-    if diagnostics is not None:
+    if diagnostics is not None and "epsilon" in diagnostics:
         figs.append(("ABC-SMC diagnostics", png_base64(plot_abc_diagnostics(diagnostics))))
     return figs
 
@@ -342,5 +355,6 @@ def render_fit_report(
     if sample is not None and identified is not None:
         sections.extend(_parameter_sections(identified, pairs))
     if diagnostics is not None:
-        sections.append(f"<h2>ABC-SMC generations</h2>{_table(diagnostics)}")
+        title = "ABC-SMC generations" if "epsilon" in diagnostics else "Emulator stages"
+        sections.append(f"<h2>{title}</h2>{_table(diagnostics)}")
     return _page(problem, targets, fit_summary, tension, notes, sections, figs)

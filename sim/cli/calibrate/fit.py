@@ -1,4 +1,5 @@
-"""``caseflow calibrate fit SPEC``: point fit, ABC-SMC posterior, checks and the fit report.
+"""``caseflow calibrate fit SPEC``: point fit, posterior (an emulator, or ABC-SMC), checks and
+the fit report.
 
 Writes ``fitted/NAME.toml`` (with its posterior sample) next to the spec and a results folder
 with the fit report. Interrupted work is kept in ``--work`` and resumed by the same command.
@@ -27,6 +28,7 @@ from ..common import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ...calibration.emulator import EmulatorPosterior
     from ...calibration.point_fit import PointFit
     from ...calibration.posterior import Posterior
     from ...calibration.spec import CalibrationProblem
@@ -37,6 +39,8 @@ SETTINGS = (
     "replications",
     "popsize",
     "fit_generations",
+    "posterior_method",
+    "stages",
     "population",
     "generations",
     "budget_minutes",
@@ -44,6 +48,24 @@ SETTINGS = (
     "no_posterior",
 )
 """The options the manifest records: what decides how far the fit went."""
+DEFAULT_STAGES = (500, 700, 700)
+"""The emulator's points per stage (sim.calibration.emulator.DEFAULT_STAGES, kept here so that
+the parser does not import the calibration stack)."""
+
+
+def stage_sizes(text: str) -> tuple[int, ...]:
+    """``--stages``: whole numbers of points, each at least 50, separated by commas."""
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or any(size < 50 for size in sizes):
+        raise argparse.ArgumentTypeError(
+            f"give whole numbers of points of at least 50 separated by commas, got {text!r}"
+        )
+    return sizes
+
+
 POINT_FIT_SHARE = 0.4
 """Of the budget, for the point fit; the posterior gets the rest (less 30 s for the checks)."""
 
@@ -53,7 +75,8 @@ def add_parser(subparsers: Subparsers) -> None:
         "fit",
         help="fit a spec to its targets (point fit, posterior, fit report)",
         description="Fit the spec's parameters to its targets (differential evolution with "
-        "common random numbers, then an ABC-SMC posterior), write calibration/fitted/NAME.toml "
+        "common random numbers, then a posterior: by a quadratic emulator of the model and "
+        "importance sampling, or by ABC-SMC), write calibration/fitted/NAME.toml "
         "with its posterior sample, and a fit report. Interrupted work is kept in --work and "
         "resumed by the same command.",
     )
@@ -70,11 +93,24 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--popsize", type=positive_int, default=4, help="DE points per generation per parameter"
     )
+    parser.add_argument(
+        "--posterior-method",
+        choices=("emulator", "abc"),
+        default="emulator",
+        help="emulator (default): a quadratic surrogate fitted to staged simulations and "
+        "importance sampling; abc: pyABC's ABC-SMC",
+    )
+    parser.add_argument(
+        "--stages",
+        type=stage_sizes,
+        default=DEFAULT_STAGES,
+        metavar="N,N,...",
+        help="emulator: points simulated per stage, the first over the prior box, the rest "
+        f"around the posterior so far (default {','.join(map(str, DEFAULT_STAGES))})",
+    )
     parser.add_argument("--population", type=positive_int, default=150, help="ABC particles")
     parser.add_argument("--generations", type=positive_int, default=8, help="ABC generations")
-    parser.add_argument(
-        "--no-posterior", action="store_true", help="point fit only (no ABC-SMC posterior)"
-    )
+    parser.add_argument("--no-posterior", action="store_true", help="point fit only (no posterior)")
     parser.add_argument(
         "--draws", type=positive_int, default=100, help="posterior predictive draws for the report"
     )
@@ -103,9 +139,10 @@ class _Outcome:
 
     problem: CalibrationProblem
     fit: PointFit
-    post: Posterior | None
+    post: Posterior | EmulatorPosterior | None
     point: pd.DataFrame
     predictive: pd.DataFrame | None
+    tolerance: dict[str, float] | None  # the posterior's distance against the noise's
     table: pd.DataFrame
     tension: pd.DataFrame
     identified: pd.DataFrame | None
@@ -144,6 +181,13 @@ def fit_command(args: argparse.Namespace) -> int:
     html = _report_html(outcome, _fit_summary(outcome, args, wall))
     manifest = _manifest(outcome, args, clock, fit_seconds)
     fitted = _write(target, outcome, html, manifest, args, clock)
+    if outcome.tolerance is not None:
+        tol = outcome.tolerance
+        print(
+            f"posterior predictive distance {tol['posterior_distance']:.1f} (median), "
+            f"{tol['ratio']:.2f} times what noise alone gives at the point fit "
+            f"({tol['noise_distance']:.1f}); converged: at most 2"
+        )
     reproduced = int(outcome.table["reproduced"].sum())
     print(f"{reproduced} of {len(outcome.table)} targets within 2 sd of the point fit")
     print(f"fitted parameters: {fitted}")
@@ -201,18 +245,39 @@ def _point_fit(
 
 def _posterior(
     problem: CalibrationProblem, work: Path, args: argparse.Namespace, clock: Clock
-) -> Posterior:
-    """ABC-SMC in what is left of the budget (at least 30 s), with a one-line summary."""
+) -> Posterior | EmulatorPosterior:
+    """The posterior in what is left of the budget (at least 30 s), with a one-line summary."""
+    budget = max(args.budget_minutes * 60.0 - clock.seconds() - 30.0, 30.0)
+    if sys.stderr.isatty():
+        print(f"posterior: {args.posterior_method} running ...", file=sys.stderr)
+    if args.posterior_method == "emulator":
+        from ...calibration.emulator import emulator_posterior
+
+        emulated = emulator_posterior(
+            problem,
+            work / "emulator",
+            stages=args.stages,
+            budget_seconds=budget,
+            workers=args.workers,
+            cluster=args.cluster,
+            fresh=args.fresh,
+        )
+        last = emulated.diagnostics.iloc[-1]
+        print(
+            f"posterior: emulator, {len(emulated.diagnostics)} stages ({emulated.stopped_by}), "
+            f"{emulated.simulations} simulations, quadratic fit R² median "
+            f"{last['r2_median']:.2f}, ESS {last['effective_sample_size']:.0f}; "
+            f"{emulated.wall_seconds:.0f} s"
+        )
+        return emulated
     from ...calibration.posterior import abc_posterior
 
-    if sys.stderr.isatty():
-        print("posterior: ABC-SMC running ...", file=sys.stderr)
     post = abc_posterior(
         problem,
         work,
         population=args.population,
         max_generations=args.generations,
-        budget_seconds=max(args.budget_minutes * 60.0 - clock.seconds() - 30.0, 30.0),
+        budget_seconds=budget,
         workers=args.workers,
         cluster=args.cluster,
         fresh=args.fresh,
@@ -228,7 +293,10 @@ def _posterior(
 
 
 def _check(
-    problem: CalibrationProblem, fit: PointFit, post: Posterior | None, args: argparse.Namespace
+    problem: CalibrationProblem,
+    fit: PointFit,
+    post: Posterior | EmulatorPosterior | None,
+    args: argparse.Namespace,
 ) -> _Outcome:
     """The point fit rerun with 20 replications, the posterior predictive, and the tables."""
     from ...calibration.fit_report import (
@@ -238,6 +306,7 @@ def _check(
         posterior_predictive,
         target_table,
         tensions,
+        tolerance_check,
     )
 
     point = point_check(problem, fit.values, replications=20, workers=args.workers)
@@ -258,6 +327,7 @@ def _check(
         post=post,
         point=point,
         predictive=predictive,
+        tolerance=None if predictive is None else tolerance_check(problem, point, predictive),
         table=target_table(problem, point, predictive),
         tension=tensions(problem, fit.evaluations),
         identified=None if post is None else identifiability(problem, post.sample),
@@ -277,10 +347,26 @@ def _fit_summary(outcome: _Outcome, args: argparse.Namespace, wall: float) -> di
         f"{len(fit.evaluations)} points × {fit.replications} replications",
         "posterior": "not run"
         if post is None
-        else f"{len(post.diagnostics)} generations, {post.stopped_by}, "
-        f"{post.simulations} simulations, {len(post.sample)} particles",
+        else f"{args.posterior_method}, {len(post.diagnostics)} "
+        f"{'stages' if args.posterior_method == 'emulator' else 'generations'}, "
+        f"{post.stopped_by}, {post.simulations} simulations, {len(post.sample)} draws kept",
+        **_tolerance_rows(outcome.tolerance),
         "wall time (s)": round(wall, 1),
         "workers": args.workers or "all cores",
+    }
+
+
+def _tolerance_rows(tolerance: dict[str, float] | None) -> dict[str, Any]:
+    if tolerance is None:
+        return {}
+    return {
+        "distance, noise alone (median over the point check's replications)": round(
+            tolerance["noise_distance"], 2
+        ),
+        "distance, posterior predictive (median over its draws)": round(
+            tolerance["posterior_distance"], 2
+        ),
+        "posterior / noise (converged: at most 2)": round(tolerance["ratio"], 2),
     }
 
 
@@ -317,6 +403,7 @@ def _manifest(
         "settings": {k: getattr(args, k) for k in SETTINGS},
         "point_fit_seconds": round(fit_seconds, 1),
         "posterior_seconds": None if post is None else round(post.wall_seconds, 1),
+        "posterior_check": outcome.tolerance,
     }
     return folder_manifest(content, command=command_line(args), clock=clock, workers=args.workers)
 
@@ -348,11 +435,14 @@ def _write(
         "point_fit_history.csv": outcome.fit.history,
         "point_check.csv": outcome.point,
         "posterior.csv": outcome.sample,
-        "abc_diagnostics.csv": outcome.diagnostics,
+        f"{args.posterior_method}_diagnostics.csv": outcome.diagnostics,
+        "emulator_design.csv": getattr(outcome.post, "design", None),
         "posterior_predictive.csv": outcome.predictive,
         "identifiability.csv": outcome.identified,
     }
+    method = {"emulator": "quadratic emulator, importance sampling", "abc": "ABC-SMC (pyABC)"}
     record = {
+        **({"posterior_method": method[args.posterior_method]} if outcome.post else {}),
         "fitted_at": clock.started.isoformat(timespec="seconds"),
         "package_version": __version__,
         **({"git_commit": c} if (c := git_commit().get("commit")) else {}),
