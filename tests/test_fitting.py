@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import tomli_w
 
@@ -306,3 +307,31 @@ def test_full_synthetic_recovery(tmp_path):
         assert low <= value <= high, (path, low, high)
         low, high = priors[path]
         assert abs(fit.values[path] - value) < 0.15 * (high - low), (path, fit.values[path])
+
+
+def test_the_fit_report_shows_the_figures_not_fitted_and_the_holdouts(tmp_path, capsys):
+    """Every figure of the targets file is in the report, fitted or not (each unfitted one
+    with the note that says why), and the holdout checks run with the parameters the fit
+    found, before the fitted file is written."""
+    spec = ROOT / "calibration" / "spec_2015.toml"
+    out, fitted_dir = tmp_path / "fit", tmp_path / "fitted"
+    args = ["calibrate", "fit", str(spec), "--fit-generations", "1", "--popsize", "1",
+            "--replications", "1", "--no-posterior", "--work", str(tmp_path / "work"),
+            "--fitted-dir", str(fitted_dir), "--out", str(out), "--workers", "2"]  # fmt: skip
+    assert cli.main(args) == 0
+    problem = load_problem(spec)
+    unfitted = pd.read_csv(out / "unfitted_targets.csv")
+    assert set(unfitted["target"]) == {t.id for t in problem.targets.targets if t.kpi is None}
+    assert "recipients_nov_2015" in set(unfitted["target"])
+    holdouts = pd.read_csv(out / "holdouts.csv")
+    assert len(holdouts) == 4 and set(holdouts["reproduced"]) <= {"yes", "no"}
+    html = (out / "report.html").read_text()
+    assert (
+        "Figures of the targets file not fitted" in html and "Holdouts with the fitted set" in html
+    )
+    candidate = tmp_path / "work" / "candidate" / "ostermalm_2015.toml"
+    ran_with = load_parameters(candidate)  # the set the holdouts ran with: the fit's own
+    assert ran_with.fit is not None and ran_with.fit.fitted_at == "candidate (not yet written)"
+    assert ran_with.model_dump(exclude={"fit"}) == load_parameters(
+        fitted_dir / "ostermalm_2015.toml"
+    ).model_dump(exclude={"fit"})

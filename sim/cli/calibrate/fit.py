@@ -147,6 +147,8 @@ class _Outcome:
     tension: pd.DataFrame
     identified: pd.DataFrame | None
     pairs: pd.DataFrame | None
+    unfitted: pd.DataFrame
+    holdouts: pd.DataFrame | None  # verdicts with the fitted set (None: no holdout files)
 
     @property
     def sample(self) -> pd.DataFrame | None:
@@ -176,7 +178,7 @@ def fit_command(args: argparse.Namespace) -> int:
         f"{len(fit.evaluations) - fit.new_evaluations} replayed; {fit_seconds:.0f} s"
     )
     post = None if args.no_posterior else _posterior(problem, work_root / "posterior", args, clock)
-    outcome = _check(problem, fit, post, args)
+    outcome = _check(problem, fit, post, args, work_root)
     wall = clock.seconds()
     html = _report_html(outcome, _fit_summary(outcome, args, wall))
     manifest = _manifest(outcome, args, clock, fit_seconds)
@@ -297,8 +299,10 @@ def _check(
     fit: PointFit,
     post: Posterior | EmulatorPosterior | None,
     args: argparse.Namespace,
+    work_root: Path,
 ) -> _Outcome:
-    """The point fit rerun with 20 replications, the posterior predictive, and the tables."""
+    """The point fit rerun with 20 replications, the posterior predictive, the holdouts with
+    the fitted set, and the tables."""
     from ...calibration.fit_report import (
         correlated_pairs,
         identifiability,
@@ -307,6 +311,7 @@ def _check(
         target_table,
         tensions,
         tolerance_check,
+        unfitted_table,
     )
 
     point = point_check(problem, fit.values, replications=20, workers=args.workers)
@@ -332,7 +337,30 @@ def _check(
         tension=tensions(problem, fit.evaluations),
         identified=None if post is None else identifiability(problem, post.sample),
         pairs=None if post is None else correlated_pairs(problem, post.sample),
+        unfitted=unfitted_table(problem),
+        holdouts=_holdouts(problem, fit, args, work_root),
     )
+
+
+def _holdouts(
+    problem: CalibrationProblem, fit: PointFit, args: argparse.Namespace, work_root: Path
+) -> pd.DataFrame | None:
+    """``validate-model``'s checks with the parameters this fit found (written to the work
+    folder first: the fitted file itself is written only when everything succeeded); None
+    when the spec's folder holds no holdout files (a spec of one's own)."""
+    from ...calibration.fit_report import holdout_verdicts
+    from ...calibration.holdout import has_holdouts, validate_model
+    from ...calibration.point_fit import write_fitted
+
+    calibration = problem.spec_path.parent
+    if not has_holdouts(calibration):
+        return None
+    record = {"fitted_at": "candidate (not yet written)", "package_version": ""}
+    candidate = write_fitted(problem, fit, work_root / "candidate", posterior=None, record=record)
+    checks = validate_model(
+        calibration, replications=10, workers=args.workers, parameters=candidate
+    )
+    return holdout_verdicts(checks)
 
 
 def _fit_summary(outcome: _Outcome, args: argparse.Namespace, wall: float) -> dict[str, Any]:
@@ -386,6 +414,8 @@ def _report_html(outcome: _Outcome, summary: dict[str, Any]) -> str:
         pairs=outcome.pairs,
         diagnostics=outcome.diagnostics,
         notes=[f"Known contradiction [{rule.id}]: {rule.known}" for rule in sums if rule.known],
+        unfitted=outcome.unfitted,
+        holdouts=outcome.holdouts,
     )
 
 
@@ -439,6 +469,8 @@ def _write(
         "emulator_design.csv": getattr(outcome.post, "design", None),
         "posterior_predictive.csv": outcome.predictive,
         "identifiability.csv": outcome.identified,
+        "unfitted_targets.csv": outcome.unfitted,
+        "holdouts.csv": outcome.holdouts,
     }
     method = {"emulator": "quadratic emulator, importance sampling", "abc": "ABC-SMC (pyABC)"}
     record = {
