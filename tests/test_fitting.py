@@ -273,9 +273,14 @@ def test_posterior_run_needs_a_fitted_set(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_full_synthetic_recovery(tmp_path):
-    """Four parameters, a 150-particle posterior: every truth inside its 95 % interval."""
-    pytest.importorskip("pyabc")
+@pytest.mark.parametrize("method", ["abc", "emulator"])
+def test_full_synthetic_recovery(tmp_path, method):
+    """Four parameters, a 150-particle ABC posterior or an emulator of 300 + 400 points: every
+    truth inside its 95 % interval."""
+    from sim.calibration.emulator import emulator_posterior
+
+    if method == "abc":
+        pytest.importorskip("pyabc")
     from sim.calibration.posterior import abc_posterior
 
     truth = {
@@ -300,7 +305,11 @@ def test_full_synthetic_recovery(tmp_path):
     spec = synthetic_spec(tmp_path / "s", truth, priors, kpis)
     problem = load_problem(spec)
     fit = point_fit(problem, tmp_path / "fit", replications=3, popsize=6, max_generations=15)
-    post = abc_posterior(problem, tmp_path / "abc", population=150, max_generations=8)
+    post = (
+        abc_posterior(problem, tmp_path / "abc", population=150, max_generations=8)
+        if method == "abc"
+        else emulator_posterior(problem, tmp_path / "emu", stages=(300, 400))
+    )
     w = post.sample["weight"].to_numpy()
     for path, value in truth.items():
         low, high = weighted_interval(post.sample[path].to_numpy(), w, 0.025, 0.975)
