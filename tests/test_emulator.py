@@ -44,3 +44,23 @@ def test_importance_sampling_gives_the_gaussian_posterior():
     spread = np.sqrt(weights @ (draws - mean) ** 2)
     np.testing.assert_allclose(mean, observed, atol=0.01)
     np.testing.assert_allclose(spread, sd, rtol=0.05)
+
+
+def test_too_few_points_for_a_quadratic_fit_a_plane_and_too_few_for_a_plane_are_refused():
+    """A quadratic through fewer points than twice its terms would all but interpolate them,
+    leaving residuals that no longer measure the noise: the emulator falls back to a plane,
+    and below twice a plane's terms it refuses with a message naming --stages."""
+    import pytest
+
+    from sim.inputs.validation import InputError
+
+    low, high = np.zeros(4), np.ones(4)
+    rng = np.random.default_rng(4)
+    x = rng.random((20, 4))  # a quadratic in 4 dimensions has 15 terms, a plane 5
+    y = (x @ np.arange(1.0, 5.0))[:, None] + rng.normal(0, 0.1, (20, 1))
+    emulator = Quadratic(low, high).fit(x, y)
+    assert emulator.degree == 1
+    noise = float(emulator.residual_covariance()[0, 0])
+    assert 0.003 < noise < 0.03  # about the 0.01 put in
+    with pytest.raises(InputError, match="--stages"):
+        Quadratic(low, high).fit(x[:9], y[:9])

@@ -75,24 +75,50 @@ class EmulatorPosterior:
 
 
 class Quadratic:
-    """Least-squares quadratic surfaces, one per output, over a box scaled to [0, 1]."""
+    """Least-squares quadratic surfaces, one per output, over a box scaled to [0, 1]; linear
+    where there are too few points for a quadratic (fewer than twice its terms), so that the
+    residuals still measure the noise rather than vanish into an interpolation."""
 
     def __init__(self, low: np.ndarray, high: np.ndarray) -> None:
         self.low, self.span = low, high - low
+        self.degree = 2
+
+    @staticmethod
+    def terms(dimensions: int, degree: int) -> int:
+        return 1 + dimensions + (dimensions * (dimensions + 1) // 2 if degree == 2 else 0)
 
     def features(self, x: np.ndarray) -> np.ndarray:
         u = (np.atleast_2d(x) - self.low) / self.span
         n, d = u.shape
+        if self.degree == 1:
+            return np.hstack([np.ones((n, 1)), u])
         i, j = np.triu_indices(d)
         return np.hstack([np.ones((n, 1)), u, u[:, i] * u[:, j]])
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> Quadratic:
+        d = len(self.low)
+        self.degree = 2 if len(x) >= 2 * self.terms(d, 2) else 1
+        if len(x) < 2 * self.terms(d, 1):
+            raise InputError.single(
+                "calibrate",
+                "--stages",
+                f"{len(x)} simulated points cannot fit an emulator of {d} parameters (at least "
+                f"{2 * self.terms(d, 1)}; {2 * self.terms(d, 2)} for a quadratic): give larger "
+                "stages or a larger --budget-minutes",
+            )
         f = self.features(x)
-        # a little ridge keeps the fit stable where a stage's points are few or close together
+        # a little ridge keeps the fit stable where a stage's points are close together
         gram = f.T @ f + 1e-8 * len(f) * np.eye(f.shape[1])
         self.coef = np.linalg.solve(gram, f.T @ y)
         self.residuals = y - f @ self.coef
+        self.residual_dof = len(x) - f.shape[1]
         return self
+
+    def residual_covariance(self) -> np.ndarray:
+        """The residuals' covariance, corrected for the terms fitted (n − p degrees of
+        freedom): the noise and the misfit the likelihood adds to the reported uncertainty."""
+        r = self.residuals - self.residuals.mean(axis=0)
+        return np.asarray(np.atleast_2d(r.T @ r) / self.residual_dof)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(self.features(x) @ self.coef)
@@ -113,13 +139,13 @@ class _Likelihood:
         return np.asarray(-0.5 * np.einsum("ni,ij,nj->n", gap, self.precision, gap))
 
 
-def _likelihood(problem: CalibrationProblem, residuals: np.ndarray) -> _Likelihood:
+def _likelihood(problem: CalibrationProblem, emulator: Quadratic) -> _Likelihood:
     targets = problem.compared
     value = np.array([t.value for t in targets], dtype=float)
     low = np.array([t.range[0] if t.range else t.value for t in targets], dtype=float)
     high = np.array([t.range[1] if t.range else t.value for t in targets], dtype=float)
     reported = np.diag([target_sd(t) ** 2 for t in targets])
-    noise = np.cov(residuals, rowvar=False)
+    noise = emulator.residual_covariance()
     return _Likelihood(value, low, high, np.linalg.inv(reported + noise))
 
 
@@ -338,7 +364,7 @@ def emulator_posterior(
         x = np.vstack([d[0] for d in recent])
         y = np.vstack([d[1] for d in recent])
         emulator = Quadratic(low, high).fit(x, y)
-        likelihood = _likelihood(problem, emulator.residuals)
+        likelihood = _likelihood(problem, emulator)
         rng = np.random.default_rng([seed, stage, 1])
         draws, weights, info = sample_posterior(
             emulator, likelihood, low, high, rng, ess_target=ess_target
