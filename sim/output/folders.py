@@ -176,14 +176,16 @@ def write_figure(folder: Path, name: str, figure: Any) -> None:
     figure.savefig(folder / name, dpi=110, bbox_inches="tight")
 
 
-def write_scenario_files(folder: Path, resolved: ResolvedScenario) -> None:
-    """``scenario.toml`` and ``parameters.toml`` as run: rerunnable with ``caseflow run``."""
+def write_scenario_files(folder: Path, resolved: ResolvedScenario, header: str = "") -> None:
+    """``scenario.toml`` and ``parameters.toml`` as run: rerunnable with ``caseflow run``;
+    ``header`` (comment lines) goes after the file's first line."""
     scenario = resolved.as_dict()
     scenario["parameters"] = "parameters.toml"
     write_text(
         folder,
         "scenario.toml",
         "# The scenario as run (defaults filled in). Rerun: caseflow run scenario.toml\n"
+        + header
         + tomli_w.dumps(_toml_ready(scenario)),
     )
     parameters = resolved.parameters.model_dump(mode="json", exclude_none=True)
@@ -439,3 +441,27 @@ def _new_folder(parent: Path, prefix: str) -> Path:
             continue
         return folder
     raise FileExistsError(errno.EEXIST, "no free name for a work folder", str(parent / prefix))
+
+
+def write_optimisation(
+    folder: Path,
+    tables: Mapping[str, pd.DataFrame | None],
+    chosen: Sequence[tuple[str, ResolvedScenario, str]],
+    report: tuple[str, bytes],
+    manifest: Mapping[str, Any],
+) -> None:
+    """An optimisation's folder: its tables (``candidates.csv``, ``pareto.csv``, ...), each
+    chosen alternative as a rerunnable scenario under ``chosen/<name>/`` (with a header of
+    comment lines saying what it changes), ``report.html`` and ``figures/front.png``, and the
+    manifest last."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_tables(folder, tables)
+    for name, resolved, header in chosen:
+        sub = folder / "chosen" / name
+        sub.mkdir(parents=True, exist_ok=True)
+        write_scenario_files(sub, resolved, header)
+    html, png = report
+    (folder / "figures").mkdir(exist_ok=True)
+    (folder / "figures" / "front.png").write_bytes(png)
+    write_text(folder, "report.html", html)
+    write_manifest(folder, manifest)
