@@ -365,3 +365,88 @@ def test_optimise_help_does_not_import_optuna() -> None:
     code = "import sys, sim.cli.main as m; m.build_parser(); print('optuna' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_several_objectives_search_with_nsga2_and_the_finalists_over_the_posterior(
+    tmp_path: Path,
+) -> None:
+    """Two objectives: NSGA-II, the finalists from the objectives' front, pareto.csv holds
+    no candidate another beats on cost and both objectives; with --posterior each finalist's
+    probability of being best, adding up to 1."""
+    text = TINY.replace('sampler = "tpe"', 'sampler = "nsga2"').replace("trials = 12", "trials = 8")
+    text += '\n[[objectives]]\nkpi = "exits_work_per_year"\ndirection = "maximise"\n'
+    spec = write(tmp_path, text)
+    out = tmp_path / "out"
+    argv = [
+        "optimise",
+        str(spec),
+        "--out",
+        str(out),
+        "--posterior",
+        "2",
+        "--study",
+        str(tmp_path / "s.journal"),
+    ]
+    assert main(argv) == 0
+    manifest = (out / "manifest.json").read_text()
+    assert '"sampler": "nsga2"' in manifest
+    pareto = pd.read_csv(out / "pareto.csv")
+    points = [
+        (-r.budgeted_staff_cost_sek, -r.assistance_paid_sek_per_year, r.exits_work_per_year)
+        for r in pareto.itertuples()
+    ]
+    for p in points:
+        assert not any(all(a >= b for a, b in zip(q, p, strict=True)) and q != p for q in points)
+    posterior = pd.read_csv(out / "posterior.csv")
+    assert posterior["probability_best"].sum() == pytest.approx(1.0)
+    assert (posterior["draws"] == 2).all()
+
+
+@pytest.mark.slow
+def test_on_the_model_the_selection_is_within_the_zone_of_the_true_best(tmp_path: Path) -> None:
+    """KN++ on the model itself: three staffings (3, 4 and 5 intake social workers, one year),
+    the first objective assistance paid. Their true means are estimated from 200 replications
+    each (numbered apart from those the trials use); 40 seeded trials, each on replications of
+    its own, must choose one within the indifference zone of the true best at least at the
+    stated probability (allowing for sampling error)."""
+    from sim.optimisation.candidates import Evaluator, make_candidate
+
+    text = TINY.replace("years = 0.5", "years = 1").replace(
+        'key = "staff.benefit_administrators.posts"\nlow = 5\nhigh = 6',
+        'key = "staff.intake_social_workers.posts"\nlow = 3\nhigh = 5',
+    )
+    spec = write(tmp_path, text)
+    loaded = load_spec(spec)
+    evaluator = Evaluator(workers=2)
+    kpi, zone, probability = "assistance_paid_sek_per_year", 300_000.0, 0.9
+    staffings = [
+        make_candidate(
+            loaded,
+            {"staff.ongoing_social_workers.posts": 11, "staff.intake_social_workers.posts": n},
+            f"intake{n}",
+        )
+        for n in (3, 4, 5)
+    ]
+    truth_reps = range(100_000, 100_200)
+    truth = [-evaluator.means(c, truth_reps)[kpi] for c in staffings]  # larger better
+    good = {i for i, t in enumerate(truth) if t >= max(truth) - zone}
+    hits, trials = 0, 40
+    for trial in range(trials):
+        offset = 1_000 * trial
+
+        def observe(systems: list[int], start: int, stop: int, offset: int = offset) -> np.ndarray:
+            reps = range(offset + start, offset + stop)
+            return np.array(
+                [-evaluator.per_replication(staffings[i], reps)[kpi].to_numpy() for i in systems]
+            )
+
+        chosen = kn_plus_plus(
+            observe,
+            3,
+            indifference_zone=zone,
+            probability=probability,
+            first_stage=10,
+            max_replications=400,
+        )
+        hits += chosen.chosen in good
+    assert _at_least(hits, trials, probability), (hits, truth)

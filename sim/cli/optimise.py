@@ -20,7 +20,9 @@ from .common import (
     add_workers,
     add_yes,
     command_line,
+    confirm_cost,
     non_negative_int,
+    positive_float,
     reading_inputs,
     results_target,
 )
@@ -47,6 +49,12 @@ def add_parser(subparsers: Subparsers) -> None:
         "spec's posterior_draws); each finalist's probability of being best",
     )
     parser.add_argument(
+        "--budget",
+        type=positive_float,
+        metavar="SEK",
+        help="override the spec's constraints.staff_budget_sek (budgeted annual staff cost)",
+    )
+    parser.add_argument(
         "--study",
         type=Path,
         help="Optuna journal file holding the study (default: results/optimise-NAME.journal); "
@@ -63,6 +71,9 @@ def optimise_command(args: argparse.Namespace) -> int:
 
     with reading_inputs():
         loaded = load_spec(args.spec)
+    if args.budget is not None:
+        loaded = loaded.with_budget(args.budget)
+    confirm_cost(_estimate(loaded, args), args.spec, args)
     clock = Clock.start()
     target = results_target(args.out, f"optimise-{loaded.spec.name}", clock.started)
     study = args.study or Path("results") / f"optimise-{loaded.spec.name}.journal"
@@ -199,3 +210,18 @@ def _in_order(result: OptimisationResult) -> list[Any]:
     chosen = result.chosen
     rest = [f for f in result.finalists if f is not chosen]
     return ([chosen] if chosen is not None else []) + rest
+
+
+def _estimate(loaded: Any, args: argparse.Namespace) -> Any:
+    """What the optimisation will cost at most, as a run of the base: every trial simulated,
+    every finalist to the first stage, the posterior draws (the selection may add more)."""
+    from ..experiments.runner import estimate_cost
+
+    spec = loaded.spec
+    draws = spec.posterior_draws if args.posterior is None else args.posterior
+    runs = (
+        spec.trials * spec.replications
+        + spec.selection.finalists * spec.selection.first_stage
+        + draws * spec.selection.finalists * spec.replications
+    )
+    return estimate_cost([(loaded.base, runs)], workers=args.workers)

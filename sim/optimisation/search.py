@@ -269,9 +269,8 @@ def optimise(
         base = _base(loaded, evaluator, reps)
         finalists = _finalists(loaded, evaluated)
         selection, dropped = _select(loaded, evaluator, finalists, say)
-        if selection is not None:
-            kept_finalists = [f for f in finalists if f not in [d for d, _ in dropped]]
-            finalists = kept_finalists
+        # a finalist dropped for a bound is reported as dropped, never as a finalist
+        finalists = [f for f in finalists if all(f is not d for d, _ in dropped)]
         differences = _differences(loaded, evaluator, base, finalists, selection)
         replications_run = evaluator.replications_run
     posterior = None
@@ -394,12 +393,34 @@ def objective_vector(loaded: LoadedSpec, e: Evaluated, *, with_cost: bool) -> li
 
 
 def _finalists(loaded: LoadedSpec, evaluated: list[Evaluated]) -> list[Evaluated]:
-    feasible = [e for e in evaluated if e.feasible]
+    """The best feasible candidates by the first objective (with several objectives, among
+    the objectives' front), one of each group that behaves identically."""
+    feasible = [e for e in distinct_behaviour(evaluated) if e.feasible]
     if len(loaded.spec.objectives) > 1:
         front = pareto_front([objective_vector(loaded, e, with_cost=False) for e in feasible])
         feasible = [feasible[i] for i in front]
     feasible.sort(key=lambda e: -_rank_value(loaded, e))
     return feasible[: loaded.spec.selection.finalists]
+
+
+def distinct_behaviour(evaluated: list[Evaluated]) -> list[Evaluated]:
+    """The candidates without those whose KPI means are exactly another's (the same numbers
+    in every kept KPI under the same random numbers: a setting that changes nothing, such as
+    AR places beyond what the consultants in post can run); of each such group the one with
+    the lowest budgeted cost, then the earliest, is kept. No selection could tell them apart:
+    two of them among the finalists would run KN++ to its cap."""
+    kept: dict[tuple[tuple[str, float], ...], Evaluated] = {}
+    out = []
+    for e in sorted(evaluated, key=lambda e: (e.candidate.staff_cost, e.number)):
+        if not e.means:
+            out.append(e)
+            continue
+        signature = tuple(sorted(e.means.items()))
+        if signature in kept:
+            continue
+        kept[signature] = e
+        out.append(e)
+    return sorted(out, key=lambda e: e.number)
 
 
 def _select(

@@ -33,6 +33,7 @@ named here, in the spec, not half-way through a search.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -214,6 +215,12 @@ class LoadedSpec:
     @property
     def primary(self) -> Objective:
         return self.spec.objectives[0]
+
+    def with_budget(self, budget: float) -> LoadedSpec:
+        """The same problem with another staff budget (``--budget``)."""
+        limits = self.spec.constraints.model_copy(update={"staff_budget_sek": budget})
+        spec = self.spec.model_copy(update={"constraints": limits})
+        return dataclasses.replace(self, spec=spec)
 
     def fingerprint(self) -> str:
         """A short hash of the spec and the base as run: a resumed study must be of the same

@@ -24,7 +24,14 @@ from matplotlib.figure import Figure
 
 from ..records import HEADLINE, kpi_label
 from .drawing import png_bytes
-from .formatting import difference_interval, interval, kpi_unit, number, toml_value
+from .formatting import (
+    axis_scale,
+    difference_interval,
+    interval,
+    kpi_unit,
+    number,
+    toml_value,
+)
 from .page import (
     code_cell,
     kpi_cell,
@@ -54,18 +61,14 @@ def front_figure(
     )
     simulated = candidates[candidates["simulated"].astype(bool)]
     for ax, (kpi, direction) in zip(axes[0], objectives, strict=True):
+        scale, unit = axis_scale(kpi_unit(kpi))
         cost = simulated["budgeted_staff_cost_sek"] / 1e6
+        value = simulated[kpi] / scale
         feasible = simulated["feasible"].astype(bool)
-        ax.scatter(
-            cost[feasible],
-            simulated[kpi][feasible],
-            s=18,
-            color="#4477aa",
-            label="feasible candidate",
-        )
+        ax.scatter(cost[feasible], value[feasible], s=18, color="#4477aa", label="feasible")
         ax.scatter(
             cost[~feasible],
-            simulated[kpi][~feasible],
+            value[~feasible],
             s=18,
             marker="x",
             color="#cc6677",
@@ -75,49 +78,42 @@ def front_figure(
             front = pareto.sort_values("budgeted_staff_cost_sek")
             ax.plot(
                 front["budgeted_staff_cost_sek"] / 1e6,
-                front[kpi],
+                front[kpi] / scale,
                 color="#228833",
                 lw=1.2,
                 label="front (cost and every objective)",
             )
-        finalists = simulated[simulated["finalist"].astype(bool)]
-        ax.scatter(
-            finalists["budgeted_staff_cost_sek"] / 1e6,
-            finalists[kpi],
-            s=90,
-            facecolors="none",
-            edgecolors="black",
-            label="finalist",
-        )
-        chosen = simulated[simulated["chosen"].astype(bool)]
-        ax.scatter(
-            chosen["budgeted_staff_cost_sek"] / 1e6,
-            chosen[kpi],
-            s=160,
-            marker="*",
-            color="#ee7733",
-            label="chosen",
-            zorder=5,
-        )
-        base = simulated[simulated["candidate"] == "base"]
-        ax.scatter(
-            base["budgeted_staff_cost_sek"] / 1e6,
-            base[kpi],
-            s=60,
-            marker="s",
-            color="grey",
-            label="base",
-            zorder=4,
-        )
+        marks: list[tuple[pd.Series, dict[str, Any]]] = [
+            (
+                simulated["finalist"].astype(bool),
+                {"s": 90, "facecolors": "none", "edgecolors": "black", "label": "finalist"},
+            ),
+            (
+                simulated["chosen"].astype(bool),
+                {"s": 160, "marker": "*", "color": "#ee7733", "label": "chosen", "zorder": 5},
+            ),
+            (
+                simulated["candidate"] == "base",
+                {"s": 60, "marker": "s", "color": "grey", "label": "base", "zorder": 4},
+            ),
+        ]
+        for mask, style in marks:
+            ax.scatter(cost[mask], value[mask], **style)
         if budget is not None:
             ax.axvline(budget / 1e6, color="grey", ls="--", lw=1, label="budget")
         ax.set_xlabel("Budgeted staff cost (Mkr a year)")
-        ax.set_ylabel(f"{kpi_label(kpi)}")
+        ax.set_ylabel(f"{kpi_label(kpi).removesuffix(' (SEK)')} ({unit})")
         ax.set_title(f"{kpi_label(kpi)}: {direction}", fontsize=10)
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=7, loc="best")
     fig.tight_layout()
     return fig
+
+
+def short_key(key: str) -> str:
+    """A decision variable as a column head: the key without ``staff.`` before it (the full
+    key is in the CSV files)."""
+    return key.removeprefix("staff.")
 
 
 def _values_text(row: pd.Series, variables: Sequence[str]) -> str:
@@ -182,7 +178,7 @@ def _finalist_table(
     )
     header = [
         "candidate",
-        *variables,
+        *(short_key(v) for v in variables),
         "budgeted staff cost (SEK)",
         f"{kpi_label(kpi)} (mean)",
         "replications",
