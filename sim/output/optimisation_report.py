@@ -111,9 +111,10 @@ def front_figure(
 
 
 def short_key(key: str) -> str:
-    """A decision variable as a column head: the key without ``staff.`` before it (the full
-    key is in the CSV files)."""
-    return key.removeprefix("staff.")
+    """A decision variable as a column head: ``intake_social_workers`` for
+    ``staff.intake_social_workers.posts``, ``ar_team.places`` as it is (the full key is in the
+    CSV files and in the lead)."""
+    return key.removeprefix("staff.").removesuffix(".posts")
 
 
 def _values_text(row: pd.Series, variables: Sequence[str]) -> str:
