@@ -450,3 +450,13 @@ def test_on_the_model_the_selection_is_within_the_zone_of_the_true_best(tmp_path
         )
         hits += chosen.chosen in good
     assert _at_least(hits, trials, probability), (hits, truth)
+
+
+def test_caseflow_report_rebuilds_an_optimisation_report(tiny_run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_run, copy)
+    (copy / "report.html").unlink()
+    assert main(["report", str(copy)]) == 0
+    assert (copy / "report.html").read_text() == (tiny_run / "report.html").read_text()

@@ -305,15 +305,23 @@ def _rebuild_run_report(folder: Path) -> Path:
 
 
 def rebuild_reports(folder: Path) -> list[Path]:
-    """Rebuild report.html of a run, of a sweep and each of its points, or of a comparison and
-    each of its scenarios (from the CSV files and manifests, without running anything).
-    Returns the reports a reader opens: the run's, the sweep's and its points', or the
-    comparison's."""
+    """Rebuild report.html of a run, of a sweep and each of its points, of a comparison and
+    each of its scenarios, or of an optimisation (from the CSV files and manifests, without
+    running anything). Returns the reports a reader opens: the run's, the sweep's and its
+    points', the comparison's or the optimisation's."""
     import pandas as pd
 
     from .report import render_comparison_report
 
     manifest = read_manifest(folder)
+    if "optimisation_of" in manifest:
+        from .optimisation_report import rerender
+
+        html, png = rerender(folder, manifest)
+        (folder / "figures").mkdir(exist_ok=True)
+        (folder / "figures" / "front.png").write_bytes(png)
+        write_text(folder, "report.html", html)
+        return [folder / "report.html"]
     if "sweep_of" in manifest:
         from .sweep_report import read_sweep_points, render_sweep_report
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -292,3 +293,28 @@ def render_optimisation_report(
         )
     )
     return page(f"Optimisation {manifest.get('name', '')}", body, width="72em"), drawn
+
+
+def rerender(folder: Path, manifest: dict[str, Any]) -> tuple[str, bytes]:
+    """The report of an optimisation folder again, from its tables and manifest (``caseflow
+    report``), as ``caseflow optimise`` drew it."""
+    spec = manifest["spec"]
+    tables: dict[str, pd.DataFrame | None] = {}
+    for name in ("candidates", "pareto", "selection", "differences", "posterior"):
+        path = folder / f"{name}.csv"
+        tables[name] = pd.read_csv(path) if path.exists() else None
+    for name in ("candidates", "pareto", "selection", "differences"):
+        if tables[name] is None:
+            raise FileNotFoundError(2, "incomplete optimisation folder", str(folder / name))
+    return render_optimisation_report(
+        candidates=tables["candidates"],
+        pareto=tables["pareto"],
+        selection=tables["selection"],
+        differences=tables["differences"],
+        posterior=tables["posterior"],
+        objectives=[(o["kpi"], o["direction"]) for o in spec["objectives"]],
+        variables=[v["key"] for v in spec["variables"]],
+        budget=spec["constraints"].get("staff_budget_sek"),
+        notes=manifest.get("notes", []),
+        manifest=manifest,
+    )
