@@ -98,6 +98,16 @@ BROKEN = [
         "greater than 0",
     ),
     (("replications = 3", 'replications = "three"'), "replications", "integer"),
+    (
+        ("staff_budget_sek = 15_000_000", 'kpis = [{ kpi = "first_visit_wait", max = 14 }]'),
+        "constraints.kpis[0].kpi",
+        "did you mean 'first_visit_wait_days'",
+    ),
+    (
+        ("staff_budget_sek = 15_000_000", 'kpis = [{ kpi = "first_visit_wait_days" }]'),
+        "constraints.kpis[0]",
+        "give max, min or both",
+    ),
 ]
 
 
@@ -460,3 +470,66 @@ def test_caseflow_report_rebuilds_an_optimisation_report(tiny_run: Path, tmp_pat
     (copy / "report.html").unlink()
     assert main(["report", str(copy)]) == 0
     assert (copy / "report.html").read_text() == (tiny_run / "report.html").read_text()
+
+
+def test_a_small_space_is_searched_whole_by_the_grid(tmp_path: Path) -> None:
+    """sampler auto with no more candidates than trials: every candidate once (the grid), the
+    best of them found whatever the sampler would have guessed."""
+    spec = write(tmp_path, TINY.replace('sampler = "tpe"\n', ""))
+    out = tmp_path / "out"
+    assert main(["optimise", str(spec), "--out", str(out), "--study", str(tmp_path / "j")]) == 0
+    candidates = pd.read_csv(out / "candidates.csv")
+    assert len(candidates) == 1 + 6 and (candidates["proposed"].dropna() == 1).all()
+    assert '"sampler": "grid"' in (out / "manifest.json").read_text()
+    feasible = candidates[(candidates["candidate"] != "base") & candidates["feasible"]]
+    best = feasible.sort_values("assistance_paid_sek_per_year").iloc[0]
+    finalists = candidates[candidates["finalist"]]
+    assert best["candidate"] in set(finalists["candidate"])
+
+
+def test_a_chosen_finalist_that_breaks_a_bound_over_more_replications_is_dropped(
+    tmp_path: Path,
+) -> None:
+    """The selection's replications re-estimate the bounded KPIs: a finalist best by the
+    objective whose wait, over its selection replications, exceeds the bound is dropped and
+    the selection rerun among the others; it is reported as dropped, never as chosen."""
+    from sim.optimisation.candidates import make_candidate
+    from sim.optimisation.search import Evaluated, _select
+
+    text = TINY.replace(
+        "staff_budget_sek = 15_000_000", 'kpis = [{ kpi = "first_visit_wait_days", max = 14 }]'
+    )
+    loaded = load_spec(write(tmp_path, text))
+    objective = {0: 40.0, 1: 42.0, 2: 43.0}  # 0 is best (minimise), by far
+
+    class FakeEvaluator:
+        """Replications of three finalists: finalist 0's wait is 10 days in the first three
+        replications (as the search saw) and 30 after."""
+
+        workers = 1
+
+        def run(self, requests: object) -> None:
+            return None
+
+        def per_replication(self, candidate: object, reps: range) -> pd.DataFrame:
+            i = int(str(candidate.resolved.name)[-1])  # type: ignore[attr-defined]
+            rows = [
+                {
+                    "replication": r,
+                    "assistance_paid_sek_per_year": objective[i] + 0.1 * ((r * 7 + i) % 5),
+                    "first_visit_wait_days": 30.0 if i == 0 and r >= 3 else 10.0,
+                }
+                for r in reps
+            ]
+            return pd.DataFrame(rows)
+
+        def means(self, candidate: object, reps: range) -> dict[str, float]:
+            table = self.per_replication(candidate, reps).drop(columns="replication")
+            return {k: float(v) for k, v in table.mean().items()}
+
+    values = {"staff.ongoing_social_workers.posts": 9, "staff.benefit_administrators.posts": 5}
+    finalists = [Evaluated(i, make_candidate(loaded, values, f"f{i}"), {}, []) for i in range(3)]
+    selection, dropped = _select(loaded, FakeEvaluator(), finalists, lambda _t: None)  # type: ignore[arg-type]
+    assert [d.candidate.resolved.name for d, _ in dropped] == ["f0"]
+    assert "first_visit_wait_days" in dropped[0][1][0]
+    assert selection is not None and selection.chosen == 0  # of the two left: f1
