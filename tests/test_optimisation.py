@@ -144,6 +144,34 @@ def test_a_missing_base_and_bad_toml_are_named(tmp_path: Path) -> None:
         load_spec(path)
 
 
+def test_decimal_variables_and_choices_make_the_space(tmp_path: Path) -> None:
+    """Administrators' share on C in steps of 0.1, the caseload norm continuous, the form a
+    choice: a decimal range without a step makes the space infinite (no grid)."""
+    extra = """
+[[variables]]
+key = "organisation.administrators_on_c_share"
+low = 0.3
+high = 0.7
+step = 0.1
+
+[[variables]]
+key = "organisation.form"
+choices = ["split", "merged"]
+"""
+    text = TINY.replace("[constraints]", extra + "\n[constraints]")
+    loaded = load_spec(write(tmp_path, text))
+    assert loaded.spec.variables[2].values() == [0.3, 0.4, 0.5, 0.6, 0.7]
+    assert loaded.space_size() == 3 * 2 * 5 * 2
+    norm = '\n[[variables]]\nkey = "organisation.caseload_norm"\nlow = 45.0\nhigh = 65.0\n'
+    loaded = load_spec(write(tmp_path, text.replace("[constraints]", norm + "\n[constraints]")))
+    assert loaded.space_size() is None
+    with pytest.raises(
+        InputError,
+        match=r"variables\[3\]\.choices\[1\]: \"huge\": Input should be 'split' or 'merged'",
+    ):
+        load_spec(write(tmp_path, text.replace('"merged"]', '"huge"]')))
+
+
 def test_a_variable_needs_a_range_or_choices_not_both(tmp_path: Path) -> None:
     text = TINY.replace("low = 5\nhigh = 6", "low = 5\nhigh = 6\nchoices = [5, 6]")
     with pytest.raises(InputError, match=r"variables\[1\]: .*either choices, or low and high"):

@@ -80,6 +80,10 @@ def optimise_command(args: argparse.Namespace) -> int:
     from ..output.folders import check_target
 
     check_target(target)  # before the search, not after it
+    # an interrupted search keeps its finished trials in the journal
+    args.interrupted_note = (
+        f"the trials done are kept in {study}: the same command resumes the search"
+    )
 
     def note(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
