@@ -561,3 +561,27 @@ def test_a_chosen_finalist_that_breaks_a_bound_over_more_replications_is_dropped
     assert [d.candidate.resolved.name for d, _ in dropped] == ["f0"]
     assert "first_visit_wait_days" in dropped[0][1][0]
     assert selection is not None and selection.chosen == 0  # of the two left: f1
+
+
+def test_an_interrupt_inside_optunas_journal_write_stays_an_interrupt() -> None:
+    """Optuna 5.1, interrupted while writing a trial, raises an UnboundLocalError from the
+    KeyboardInterrupt; the search re-raises the interrupt (the command then says
+    "interrupted", exit 130) and lets any other error through."""
+    from sim.optimisation.search import _optimize
+
+    class Study:
+        def optimize(self, objective: object, n_trials: int) -> None:
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                raise UnboundLocalError("updated_state")  # noqa: B904 (as Optuna does)
+
+    with pytest.raises(KeyboardInterrupt):
+        _optimize(Study(), None, 1)  # type: ignore[arg-type]
+
+    class Plain:
+        def optimize(self, objective: object, n_trials: int) -> None:
+            raise ValueError("a bug")
+
+    with pytest.raises(ValueError, match="a bug"):
+        _optimize(Plain(), None, 1)  # type: ignore[arg-type]

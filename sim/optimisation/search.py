@@ -187,7 +187,9 @@ def optimise(
     """Search, select and (with posterior draws) compare; see the module's docstring."""
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Optuna logs a failed trial (an interrupt, a bad candidate) with its traceback as a
+    # warning; the command line reports what happened in one line instead
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     say = note or (lambda _text: None)
     spec = loaded.spec
     sampler, sampler_name, wanted = _sampler(loaded)
@@ -264,7 +266,7 @@ def optimise(
             return outcome
 
         if new_trials:
-            study.optimize(objective, n_trials=new_trials)
+            _optimize(study, objective, new_trials)
         evaluated = _evaluated(loaded, study)
         base = _base(loaded, evaluator, reps)
         finalists = _finalists(loaded, evaluated)
@@ -294,6 +296,18 @@ def optimise(
         replications_run,
         notes,
     )
+
+
+def _optimize(study: optuna.study.Study, objective: Any, trials: int) -> None:
+    """``study.optimize``, an interrupt kept an interrupt: Optuna, interrupted while it writes
+    a trial to the journal, raises an error of its own from the interrupt (Optuna 5.1), which
+    would show as a traceback instead of "interrupted"."""
+    try:
+        study.optimize(objective, n_trials=trials)
+    except Exception as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            raise exc.__context__ from None
+        raise
 
 
 def _describe(values: dict[str, Scalar]) -> str:
