@@ -585,3 +585,12 @@ def test_an_interrupt_inside_optunas_journal_write_stays_an_interrupt() -> None:
 
     with pytest.raises(ValueError, match="a bug"):
         _optimize(Plain(), None, 1)  # type: ignore[arg-type]
+
+
+def test_the_numbers_do_not_depend_on_the_workers(tiny_run: Path, tmp_path: Path) -> None:
+    spec = tiny_run.parent / "spec.toml"
+    out = tmp_path / "one"
+    argv = ["optimise", str(spec), "--out", str(out), "--workers", "1"]
+    assert main([*argv, "--study", str(tmp_path / "one.journal")]) == 0
+    for name in ("candidates.csv", "selection.csv", "differences.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(out / name), pd.read_csv(tiny_run / name))
