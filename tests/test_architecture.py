@@ -14,7 +14,17 @@ from pathlib import Path
 SIM = Path(__file__).resolve().parent.parent / "sim"
 BASE = {"domain", "distributions", "streams", "engine", "records", "compiled", "__version__"}
 # Layers in the order data flows through them; a layer may import any layer before it.
-ORDER = ["inputs", "model", "metrics", "experiments", "output", "calibration", "api", "cli"]
+ORDER = [
+    "inputs",
+    "model",
+    "metrics",
+    "experiments",
+    "output",
+    "calibration",
+    "optimisation",
+    "api",
+    "cli",
+]
 
 
 def module_name(path: Path) -> str:

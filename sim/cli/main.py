@@ -22,11 +22,21 @@ from contextlib import contextmanager
 from types import FrameType
 
 from .. import __version__
-from . import calibrate, compare, report, run, schema, validate, validate_model
+from . import calibrate, compare, optimise, report, run, schema, validate, validate_model
 from . import compile as compile_model  # not to shadow the builtin
 from .common import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 
-COMMANDS = (run, compare, calibrate, validate_model, validate, schema, report, compile_model)
+COMMANDS = (
+    run,
+    compare,
+    optimise,
+    calibrate,
+    validate_model,
+    validate,
+    schema,
+    report,
+    compile_model,
+)
 """In the order ``caseflow --help`` lists them; each module has ``add_parser(subparsers)``."""
 
 
