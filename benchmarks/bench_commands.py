@@ -69,9 +69,16 @@ def commands(out: Path, quick: bool) -> dict[str, list[str]]:
             *CASEFLOW, "run", "scenarios/city_2003.toml", "--out", str(out / "city"),
             "--replications", "1", "--years", "10",
         ],
+        # a fresh study each round (the same journal would resume: no trial left to run)
+        "optimise staffing_2015 (80 trials x 10 replications)": [
+            "sh", "-c", f'rm -f "{out}/study.journal" && exec "$0" "$@"', *CASEFLOW,
+            "optimise", "scenarios/optimise/staffing_2015.toml", "--out", str(out / "opt"),
+            "--study", str(out / "study.journal"),
+        ],
     }  # fmt: skip
     if quick:
         runs.pop("run baseline 100 x 10 years, 2 workers")
+        runs.pop("optimise staffing_2015 (80 trials x 10 replications)")
         runs["run city_2003, 10 years, 1 replication"][-1] = "1"
     return runs
 

@@ -99,6 +99,7 @@ class Comparison(ComparisonResults):
     workers: int | None = None
     base_file: str = ""
     timing: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # with posterior=N: its record
 
     def save(self, folder: str | Path) -> Path:
         """Write the folder ``caseflow compare`` writes: a sub-folder per scenario,
@@ -111,7 +112,7 @@ class Comparison(ComparisonResults):
                 f"each scenario gets a sub-folder by its name, but these repeat: "
                 f"{', '.join(repeated)}; give the scenarios different names"
             )
-        own = {"compared_with": self.base.resolved.name}
+        own = {"compared_with": self.base.resolved.name, **self.extra}
         scenario_manifests = [
             {
                 **run_manifest(
@@ -125,7 +126,7 @@ class Comparison(ComparisonResults):
             }
             for r in every
         ]
-        content = comparison_content([r.resolved for r in every], self.base_file)
+        content = {**comparison_content([r.resolved for r in every], self.base_file), **self.extra}
         manifest = folder_manifest(
             content, command=self.command, clock=self.clock, workers=self.workers
         )
@@ -183,6 +184,17 @@ def _check_arguments(replications: Any, workers: Any, seed: Any, years: Any) -> 
         raise ValueError(f"years must be a number above 0, got {years!r}")
     if years is not None and not years > 0:
         raise ValueError(f"years must be a number above 0, got {years!r}")
+
+
+def _check_posterior(posterior: Any, replications: Any, events: bool) -> None:
+    """``posterior=N``: a whole number of draws, replications a number per draw, no logs."""
+    if posterior is None:
+        return
+    _check_whole("posterior", posterior, 1, hint=" (draws of the fitted posterior)")
+    if replications == "auto":
+        raise ValueError("posterior=N needs a number of replications per draw, not 'auto'")
+    if events:
+        raise ValueError("event logs are written without posterior=N (one per draw)")
 
 
 def _api_problem(problem: Problem, call: str) -> Problem:
@@ -275,6 +287,7 @@ def run(
     precision: float = 0.05,
     auto_kpis: Sequence[str] | None = None,
     max_replications: int = 200,
+    posterior: int | None = None,
 ) -> RunResults:
     """Run one scenario (a file or a loaded scenario) and return its tidy results.
 
@@ -283,19 +296,31 @@ def run(
     within ``precision`` of their means (at most ``max_replications``), as ``caseflow run
     --replications auto``. ``workers`` is the number of processes (None: all cores). A file
     with a ``[sweep]`` holds several scenarios: use :func:`compare` or ``load_scenarios``.
+    ``posterior=N`` runs over N draws of the fitted parameter set's posterior × the
+    replications, as ``caseflow run --posterior N``: ``results.tables["uncertainty.csv"]``
+    splits each KPI's spread into parameter uncertainty and noise, and ``save`` writes it.
     """
     _check_arguments(replications, workers, seed, years)
+    _check_posterior(posterior, replications, events)
     auto = replications == "auto"
     rule = _rule(precision, auto_kpis, max_replications) if auto else None
     if auto and (events or cluster):
         raise ValueError("replications='auto' runs on local processes without event logs")
     keywords = dict(overrides=list(overrides), years=years, seed=seed, replications=replications)
-    command = _call("run", scenario, **keywords, workers=workers, events=events, cluster=cluster)
+    command = _call(
+        "run", scenario, **keywords, workers=workers, events=events, cluster=cluster,
+        posterior=posterior,
+    )  # fmt: skip
     clock = Clock.start()
     fixed = replications if isinstance(replications, int) else None
     resolved = _one(scenario, overrides, years=years, seed=seed, replications=fixed)
     extra: dict[str, Any] = {}
-    if rule is not None:
+    if posterior is not None:
+        from .calibration.uncertainty import posterior_entry, run_posterior
+
+        results = run_posterior(resolved, posterior, workers=workers, cluster=cluster).results
+        extra = {"posterior": posterior_entry(resolved, posterior)}
+    elif rule is not None:
         from .experiments.stopping import run_until_precise
 
         results, outcome = run_until_precise(resolved, rule, workers=workers)
@@ -344,20 +369,26 @@ def compare(
     workers: int | None = None,
     events: bool = False,
     cluster: str | None = None,
+    posterior: int | None = None,
 ) -> Comparison:
     """Run a base and alternatives with common random numbers and return paired differences.
 
     Sweeps expand: with one swept file, its first point is the base. ``overrides`` apply to
     every scenario; ``seed`` and ``replications`` to the base, whose values every alternative
-    runs with. ``replications="auto"`` is for :func:`run` only.
+    runs with. ``replications="auto"`` is for :func:`run` only. ``posterior=N`` runs every
+    scenario over the same N draws of the base's fitted posterior × the replications, paired
+    by draw and replication, as ``caseflow compare --posterior N``: the differences gain
+    ``draws`` and ``parameter_share`` (the share of a difference's variance that comes from
+    the parameters); every alternative must use the base's parameter set.
     """
     if replications == "auto":
         raise ValueError("replications='auto' is for sim.run; sim.compare needs a number")
     _check_arguments(replications, workers, seed, years)
+    _check_posterior(posterior, replications, events)
     keywords = dict(overrides=list(overrides), years=years, seed=seed, replications=replications)
     command = _call(
         "compare", base, *alternatives, **keywords, workers=workers, events=events,
-        cluster=cluster,
+        cluster=cluster, posterior=posterior,
     )  # fmt: skip
     clock = Clock.start()
     fixed = replications if isinstance(replications, int) else None
@@ -369,14 +400,26 @@ def compare(
         [(s.name, s.as_dict(), s.parameters.model_dump(mode="json")) for s in scenarios[1:]],
     ):
         warnings.warn(warning, UserWarning, stacklevel=2)
-    comparison = compare_scenarios(
-        scenarios[0], scenarios[1:], workers=workers, events=events, cluster=cluster
-    )
+    posterior_record: dict[str, Any] = {}
+    if posterior is not None:
+        from .calibration.uncertainty import compare_over_posterior, posterior_entry
+
+        comparison = compare_over_posterior(
+            scenarios[0], scenarios[1:], posterior, workers=workers, cluster=cluster
+        )
+        posterior_record = {"posterior": posterior_entry(scenarios[0], posterior)}
+    else:
+        comparison = compare_scenarios(
+            scenarios[0], scenarios[1:], workers=workers, events=events, cluster=cluster
+        )
     timing = _finished(clock)
     wrap: dict[str, Any] = dict(command=command, clock=clock, workers=workers, timing=timing)
     return Comparison(
-        base=_as_run_results(comparison.base, **wrap),
-        alternatives=[_as_run_results(a, **wrap) for a in comparison.alternatives],
+        extra=posterior_record,
+        base=_as_run_results(comparison.base, **wrap, extra=posterior_record),
+        alternatives=[
+            _as_run_results(a, **wrap, extra=posterior_record) for a in comparison.alternatives
+        ],
         differences=comparison.differences,
         base_file=str(scenarios[0].source),
         **wrap,

@@ -338,6 +338,10 @@ MONTH: dict[str, MonthColumn] = {c.name: c for c in MONTH_RECORD}
 REPLICATION = "replication"
 """The column the results put first in ``monthly.csv`` and in the per-replication KPIs."""
 
+UNCERTAINTY_FILE = "uncertainty.csv"
+"""A run over posterior draws (``run --posterior``, each scenario of ``compare --posterior``):
+the spread of each KPI and its variance split, in the results folder."""
+
 
 # --- the other records ----------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -96,3 +97,67 @@ def test_results_show_a_short_summary(small, write):
     assert "alt: " in text and "changes most" in text
     assert "<table>" in cmp._repr_html_()
     assert repr(cmp.base).startswith("caseflow results: small")
+
+
+BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+
+
+def test_posterior_runs_as_the_command_line_does(tmp_path):
+    """``sim.run(..., posterior=N)`` is ``caseflow run --posterior N``: the same draws, the same
+    numbers, and the variance split (``uncertainty.csv``) in the results and the saved folder."""
+    results = sim.run(BASELINE, years=1, replications=2, posterior=2, workers=1)
+    split = results.tables["uncertainty.csv"].set_index("kpi")
+    assert np.allclose((split["parameter_share"] + split["noise_share"]).dropna(), 1.0)
+    assert sorted(results.per_replication["replication"]) == [0, 1, 2, 3]
+    saved = results.save(tmp_path / "api")
+    args = ["run", str(BASELINE), "--years", "1", "--replications", "2", "--posterior", "2",
+            "--workers", "1", "--out", str(tmp_path / "cli")]  # fmt: skip
+    assert cli.main(args) == 0
+    assert _files(saved) == _files(tmp_path / "cli")
+    for name in ("summary.csv", "per_replication.csv", "uncertainty.csv"):
+        pd.testing.assert_frame_equal(
+            pd.read_csv(saved / name), pd.read_csv(tmp_path / "cli" / name), check_exact=True
+        )
+    manifest = json.loads((saved / "manifest.json").read_text())
+    assert manifest["posterior"]["draws"] == 2 and "posterior=2" in manifest["command"]
+    assert "Parameter uncertainty and noise" in (saved / "report.html").read_text()
+
+
+def test_posterior_comparison_as_the_command_line_with_each_scenarios_uncertainty(write, tmp_path):
+    """``sim.compare(..., posterior=N)`` is ``caseflow compare --posterior N``; each scenario's
+    own folder and report carry its spread over the draws too (its uncertainty section)."""
+    fewer = write(
+        "fewer.toml",
+        f'extends = "{BASELINE.as_posix()}"\nname = "fewer"\n'
+        "[staff.ongoing_social_workers]\nposts = 8\n",
+    )
+    cmp = sim.compare(BASELINE, fewer, years=1, replications=2, posterior=2, workers=1)
+    assert (cmp.differences["draws"] <= 2).all() and "parameter_share" in cmp.differences
+    saved = cmp.save(tmp_path / "api")
+    args = ["compare", str(BASELINE), str(fewer), "--years", "1", "--replications", "2",
+            "--posterior", "2", "--workers", "1", "--out", str(tmp_path / "cli")]  # fmt: skip
+    assert cli.main(args) == 0
+    assert _files(saved) == _files(tmp_path / "cli")
+    pd.testing.assert_frame_equal(
+        pd.read_csv(saved / "comparison.csv"), pd.read_csv(tmp_path / "cli" / "comparison.csv")
+    )
+    for name in ("baseline", "fewer"):
+        assert (saved / name / "uncertainty.csv").is_file()
+        assert "Parameter uncertainty and noise" in (saved / name / "report.html").read_text()
+    manifest = json.loads((saved / "manifest.json").read_text())
+    assert manifest["posterior"]["draws"] == 2
+    assert "Parameter uncertainty in the differences" in (saved / "report.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("keywords", "named"),
+    [
+        ({"posterior": 0}, "posterior must be a whole number of at least 1"),
+        ({"posterior": 2.5}, "posterior must be a whole number"),
+        ({"posterior": 2, "replications": "auto"}, "not 'auto'"),
+        ({"posterior": 2, "events": True}, "without posterior=N"),
+    ],
+)
+def test_posterior_values_are_checked_by_the_apis_names(keywords, named):
+    with pytest.raises(ValueError, match=named):
+        sim.run(BASELINE, years=1, **keywords)

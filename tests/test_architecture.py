@@ -15,8 +15,17 @@ SIM = Path(__file__).resolve().parent.parent / "sim"
 BASE = {"domain", "distributions", "streams", "engine", "records", "compiled", "__version__"}
 # Layers in the order data flows through them; a layer may import any layer before it.
 ORDER = [
-    "inputs", "model", "metrics", "experiments", "output", "calibration", "api", "app", "cli",
-]  # fmt: skip
+    "inputs",
+    "model",
+    "metrics",
+    "experiments",
+    "output",
+    "calibration",
+    "optimisation",
+    "api",
+    "app",
+    "cli",
+]
 
 
 def module_name(path: Path) -> str:

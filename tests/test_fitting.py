@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import tomli_w
 
@@ -152,19 +153,25 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     pytest.importorskip("pyabc")
     fitted_dir, out = tmp_path / "fitted", tmp_path / "fit"
     args = ["calibrate", "fit", str(small_spec), "--fit-generations", "2", "--popsize", "2",
-            "--replications", "1", "--population", "20", "--generations", "2", "--draws", "5",
+            "--replications", "1", "--stages", "50,60", "--draws", "10",
             "--work", str(tmp_path / "work"), "--fitted-dir", str(fitted_dir),
             "--out", str(out), "--workers", "2"]  # fmt: skip
     assert cli.main(args) == 0
     printed = capsys.readouterr().out
     assert "targets within 2 sd" in printed and "fitted parameters" in printed
+    assert "times what noise alone gives at the point fit" in printed
     fitted = load_parameters(fitted_dir / "synthetic.toml")
     assert isinstance(fitted, ModelParameters) and fitted.fit is not None
     assert fitted.fit.posterior == "synthetic_posterior.csv"
+    assert fitted.fit.posterior_method == "quadratic emulator, importance sampling"
     html = (out / "report.html").read_text()
-    assert "Fit report" in html and "pull against" in html and "ABC-SMC" in html
+    assert "Fit report" in html and "pull against" in html and "Emulator stages" in html
+    assert "posterior / noise (converged: at most 2)" in html
     manifest = json.loads((out / "manifest.json").read_text())
     assert set(manifest["fitted_values"]) == set(SMALL_PRIORS)
+    check = manifest["posterior_check"]
+    assert check["ratio"] == pytest.approx(check["posterior_distance"] / check["noise_distance"])
+    assert (out / "emulator_diagnostics.csv").is_file() and (out / "emulator_design.csv").is_file()
 
     # a scenario names the fitted set; --posterior runs it over posterior draws
     scenario = tmp_path / "uses_fit.toml"
@@ -216,6 +223,45 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     assert "--posterior draws the base's fitted parameter set" in capsys.readouterr().err
 
 
+def test_emulator_posterior_covers_the_truth_narrower_than_the_prior_and_resumes(
+    small_spec, tmp_path
+):
+    """The emulator's posterior (a quadratic surrogate of staged simulations, importance
+    sampling) holds the parameters that made the targets, is narrower than the prior, reaches
+    its effective sample size, and a second call with the same settings runs nothing again."""
+    from sim.calibration.emulator import emulator_posterior
+
+    problem = load_problem(small_spec)
+    post = emulator_posterior(problem, tmp_path / "emu", stages=(60, 80), workers=2)
+    assert post.simulations == 140
+    assert post.diagnostics["effective_sample_size"].iloc[-1] >= 300
+    w = post.sample["weight"].to_numpy()
+    for path, truth in SMALL_TRUTH.items():
+        low, high = weighted_interval(post.sample[path].to_numpy(), w, 0.05, 0.95)
+        assert low <= truth <= high, (path, low, high)
+    low, high = weighted_interval(post.sample["contacts.per_year"].to_numpy(), w, 0.05, 0.95)
+    assert high - low < 0.5 * (4000 - 2000)
+    again = emulator_posterior(problem, tmp_path / "emu", stages=(60, 80), workers=2)
+    assert again.simulations == 0
+    pd_testing = pytest.importorskip("pandas.testing")
+    pd_testing.assert_frame_equal(again.sample, post.sample)
+
+
+def test_the_calibrate_command_refuses_bad_stages(small_spec, capsys):
+    for stages in ("10,500", "500,x", ""):
+        with pytest.raises(SystemExit) as refused:  # argparse's usage error: exit status 2
+            cli.main(["calibrate", "fit", str(small_spec), "--stages", stages])
+        assert refused.value.code == 2
+        assert "--stages: give whole numbers of points of at least 50" in capsys.readouterr().err
+
+
+def test_the_commands_default_stages_are_the_librarys():
+    from sim.calibration import emulator
+    from sim.cli.calibrate import fit
+
+    assert fit.DEFAULT_STAGES == emulator.DEFAULT_STAGES
+
+
 def test_posterior_run_needs_a_fitted_set(tmp_path, capsys):
     scenario = tmp_path / "first_guess.toml"
     scenario.write_text(
@@ -227,9 +273,14 @@ def test_posterior_run_needs_a_fitted_set(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_full_synthetic_recovery(tmp_path):
-    """Four parameters, a 150-particle posterior: every truth inside its 95 % interval."""
-    pytest.importorskip("pyabc")
+@pytest.mark.parametrize("method", ["abc", "emulator"])
+def test_full_synthetic_recovery(tmp_path, method):
+    """Four parameters, a 150-particle ABC posterior or an emulator of 300 + 400 points: every
+    truth inside its 95 % interval."""
+    from sim.calibration.emulator import emulator_posterior
+
+    if method == "abc":
+        pytest.importorskip("pyabc")
     from sim.calibration.posterior import abc_posterior
 
     truth = {
@@ -254,10 +305,42 @@ def test_full_synthetic_recovery(tmp_path):
     spec = synthetic_spec(tmp_path / "s", truth, priors, kpis)
     problem = load_problem(spec)
     fit = point_fit(problem, tmp_path / "fit", replications=3, popsize=6, max_generations=15)
-    post = abc_posterior(problem, tmp_path / "abc", population=150, max_generations=8)
+    post = (
+        abc_posterior(problem, tmp_path / "abc", population=150, max_generations=8)
+        if method == "abc"
+        else emulator_posterior(problem, tmp_path / "emu", stages=(300, 400))
+    )
     w = post.sample["weight"].to_numpy()
     for path, value in truth.items():
         low, high = weighted_interval(post.sample[path].to_numpy(), w, 0.025, 0.975)
         assert low <= value <= high, (path, low, high)
         low, high = priors[path]
         assert abs(fit.values[path] - value) < 0.15 * (high - low), (path, fit.values[path])
+
+
+def test_the_fit_report_shows_the_figures_not_fitted_and_the_holdouts(tmp_path, capsys):
+    """Every figure of the targets file is in the report, fitted or not (each unfitted one
+    with the note that says why), and the holdout checks run with the parameters the fit
+    found, before the fitted file is written."""
+    spec = ROOT / "calibration" / "spec_2015.toml"
+    out, fitted_dir = tmp_path / "fit", tmp_path / "fitted"
+    args = ["calibrate", "fit", str(spec), "--fit-generations", "1", "--popsize", "1",
+            "--replications", "1", "--no-posterior", "--work", str(tmp_path / "work"),
+            "--fitted-dir", str(fitted_dir), "--out", str(out), "--workers", "2"]  # fmt: skip
+    assert cli.main(args) == 0
+    problem = load_problem(spec)
+    unfitted = pd.read_csv(out / "unfitted_targets.csv")
+    assert set(unfitted["target"]) == {t.id for t in problem.targets.targets if t.kpi is None}
+    assert "recipients_nov_2015" in set(unfitted["target"])
+    holdouts = pd.read_csv(out / "holdouts.csv")
+    assert len(holdouts) == 4 and set(holdouts["reproduced"]) <= {"yes", "no"}
+    html = (out / "report.html").read_text()
+    assert (
+        "Figures of the targets file not fitted" in html and "Holdouts with the fitted set" in html
+    )
+    candidate = tmp_path / "work" / "candidate" / "ostermalm_2015.toml"
+    ran_with = load_parameters(candidate)  # the set the holdouts ran with: the fit's own
+    assert ran_with.fit is not None and ran_with.fit.fitted_at == "candidate (not yet written)"
+    assert ran_with.model_dump(exclude={"fit"}) == load_parameters(
+        fitted_dir / "ostermalm_2015.toml"
+    ).model_dump(exclude={"fit"})

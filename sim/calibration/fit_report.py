@@ -86,6 +86,52 @@ def posterior_predictive(
     return _kpi_frame(problem, [r.per_replication.iloc[0].to_dict() for r in results])
 
 
+def tolerance_check(
+    problem: CalibrationProblem, point: pd.DataFrame, predictive: pd.DataFrame
+) -> dict[str, float]:
+    """How close the posterior comes, in the distance every method minimises: the median over
+    the posterior predictive draws (one replication each) against the median over the point
+    check's replications (noise alone). A converged posterior is within twice the noise's."""
+    from .emulator import distances, noise_distance
+
+    noise = noise_distance(problem, point)
+    posterior = float(np.median(distances(problem, predictive)))
+    return {"noise_distance": noise, "posterior_distance": posterior, "ratio": posterior / noise}
+
+
+def unfitted_table(problem: CalibrationProblem) -> pd.DataFrame:
+    """The targets file's figures that the fit does not compare (no model output, or a
+    holdout compared by ``caseflow validate-model``), each with its uncertainty and the note
+    that says why."""
+    rows = [
+        {
+            "target": t.id,
+            "reported": t.value,
+            "uncertainty": f"sd {t.sd:g}" if t.sd is not None else f"range {t.range}",
+            "definition": t.definition,
+            "why not fitted": t.uncertainty_note,
+        }
+        for t in problem.targets.targets
+        if t.kpi is None
+    ]
+    return pd.DataFrame(rows)
+
+
+def holdout_verdicts(checks: Sequence[Any]) -> pd.DataFrame:
+    """One row per holdout check (``sim.calibration.holdout``) run with the fitted set."""
+    return pd.DataFrame(
+        [
+            {
+                "holdout": c.name,
+                "source": c.source,
+                "compared": c.compared,
+                "reproduced": "yes" if c.reproduced else "no",
+            }
+            for c in checks
+        ]
+    )
+
+
 def target_table(
     problem: CalibrationProblem, point: pd.DataFrame, predictive: pd.DataFrame | None
 ) -> pd.DataFrame:
@@ -248,7 +294,7 @@ def _figures(
     if sample is not None and identified is not None:
         figs.append(("Posterior marginals", png_base64(plot_marginals(problem, sample, point))))
         figs.append(("Posterior pairs", png_base64(plot_pairs(problem, sample, identified))))
-    if diagnostics is not None:
+    if diagnostics is not None and "epsilon" in diagnostics:
         figs.append(("ABC-SMC diagnostics", png_base64(plot_abc_diagnostics(diagnostics))))
     return figs
 
@@ -335,12 +381,28 @@ def render_fit_report(
     pairs: pd.DataFrame | None,
     diagnostics: pd.DataFrame | None,
     notes: Sequence[str],
+    unfitted: pd.DataFrame | None = None,
+    holdouts: pd.DataFrame | None = None,
 ) -> str:
     """The fit report as one self-contained HTML page."""
     figs = _figures(problem, targets, point, history, sample, identified, diagnostics)
     sections = []
+    if unfitted is not None and len(unfitted):
+        sections.append(
+            "<h2>Figures of the targets file not fitted</h2><p>Documented with their "
+            "uncertainty; each note says why it is not fitted (no model output yet, or a "
+            f"holdout).</p>{_table(unfitted)}"
+        )
+    if holdouts is not None:
+        sections.append(
+            "<h2>Holdouts with the fitted set</h2><p>Figures never fitted, compared by "
+            "<code>caseflow validate-model</code> (10 replications) with the parameters this fit "
+            "wrote; <code>docs/calibration.md</code> has each check's figures and criterion."
+            f"</p>{_table(holdouts)}"
+        )
     if sample is not None and identified is not None:
         sections.extend(_parameter_sections(identified, pairs))
     if diagnostics is not None:
-        sections.append(f"<h2>ABC-SMC generations</h2>{_table(diagnostics)}")
+        title = "ABC-SMC generations" if "epsilon" in diagnostics else "Emulator stages"
+        sections.append(f"<h2>{title}</h2>{_table(diagnostics)}")
     return _page(problem, targets, fit_summary, tension, notes, sections, figs)

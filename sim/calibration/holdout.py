@@ -409,6 +409,21 @@ def check_districts_2015(
 CHECKS = (check_vantor, check_eav_split, check_unemployment_pattern, check_districts_2015)
 
 
+HOLDOUT_FILES = (
+    "targets/vantor_2005.toml",
+    "targets/eav_2011.toml",
+    "targets/city_2003.toml",
+    PATTERN_SCENARIO,
+    "targets/ostermalm_2015.toml",
+)
+"""What the checks read, relative to the calibration folder."""
+
+
+def has_holdouts(calibration: Path) -> bool:
+    """Whether ``calibration`` holds every file the holdout checks read."""
+    return all((calibration / name).is_file() for name in HOLDOUT_FILES)
+
+
 def validate_model(
     calibration: Path,
     *,

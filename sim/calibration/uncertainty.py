@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,20 @@ from ..experiments.runner import (
 from ..inputs.scenario import ResolvedScenario
 from ..inputs.validation import InputError
 from ..metrics import summarise, summarise_districts
+from ..records import UNCERTAINTY_FILE
 from .spec import apply_parameters, load_spec
+
+
+def posterior_entry(base: ResolvedScenario, draws: int) -> dict[str, Any]:
+    """The manifest's record of the posterior draws a run or comparison ran over: how many,
+    the replications per draw, the fitted sample they came from and the seed that drew them."""
+    fit = base.parameters.fit
+    return {
+        "draws": draws,
+        "replications_per_draw": base.scenario.replications,
+        "sample": None if fit is None else fit.posterior,
+        "draw_seed": base.scenario.seed,
+    }
 
 
 def draw_posterior(sample: pd.DataFrame, draws: int, seed: int) -> pd.DataFrame:
@@ -128,9 +142,8 @@ def run_posterior(
     (results,) = run_over_draws(
         [resolved], draws, workers=workers, progress=progress, cluster=cluster
     )
-    reps = resolved.scenario.replications
     combined = _combined(resolved, results)
-    return PosteriorRun(combined, variance_split(_by_draw(results), reps), draws)
+    return PosteriorRun(combined, combined.tables[UNCERTAINTY_FILE], draws)
 
 
 def run_over_draws(
@@ -187,6 +200,7 @@ def _combined(resolved: ResolvedScenario, results: Sequence[ScenarioResults]) ->
                 into.append(table.assign(draw=draw)[["draw", *table.columns]])
     per_replication = pd.concat(per_rep, ignore_index=True)
     districts = pd.concat(by_district, ignore_index=True) if by_district else None
+    uncertainty = variance_split(_by_draw(results), resolved.scenario.replications)
     return ScenarioResults(
         resolved,
         pd.concat(monthly, ignore_index=True),
@@ -194,6 +208,7 @@ def _combined(resolved: ResolvedScenario, results: Sequence[ScenarioResults]) ->
         summarise(per_replication.drop(columns="draw")),
         by_district=districts,
         districts=None if districts is None else summarise_districts(districts),
+        tables={UNCERTAINTY_FILE: uncertainty},
     )
 
 

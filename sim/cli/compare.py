@@ -85,6 +85,7 @@ def add_parser(subparsers: Subparsers) -> None:
 def compare_command(args: argparse.Namespace) -> int:
     """Run the scenarios paired, write one folder with a sub-folder per scenario."""
     from ..api import comparison_content
+    from ..calibration.uncertainty import posterior_entry
     from ..experiments.runner import estimate_cost
     from ..inputs.validation import InputError
     from ..output.folders import (
@@ -120,14 +121,14 @@ def compare_command(args: argparse.Namespace) -> int:
         comparison = _compared(base, alternatives, args)
         own: dict[str, Any] = {"compared_with": base.name}
         if args.posterior:
-            own["posterior"] = _posterior_entry(base, args.posterior)
+            own["posterior"] = posterior_entry(base, args.posterior)
         scenario_manifests = [
             run_manifest(r.resolved, command=command, clock=clock, workers=args.workers, extra=own)
             for r in [comparison.base, *comparison.alternatives]
         ]
         content = comparison_content(resolved, str(args.scenarios[0]))
         if args.posterior:
-            content["posterior"] = _posterior_entry(base, args.posterior)
+            content["posterior"] = posterior_entry(base, args.posterior)
         manifest = folder_manifest(content, command=command, clock=clock, workers=args.workers)
         drawing = None if args.cluster else args.workers  # local processes for the figures
         write_comparison(work, comparison, scenario_manifests, manifest, workers=drawing)
@@ -164,17 +165,6 @@ def _compared(
         cluster=args.cluster,
         events=args.events,
     )
-
-
-def _posterior_entry(base: ResolvedScenario, draws: int) -> dict[str, Any]:
-    """The manifest's record of the posterior draws a comparison ran over."""
-    fit = base.parameters.fit
-    return {
-        "draws": draws,
-        "replications_per_draw": base.scenario.replications,
-        "sample": None if fit is None else fit.posterior,
-        "draw_seed": base.scenario.seed,
-    }
 
 
 def _warn_of_other_settings(base: ResolvedScenario, alternatives: list[ResolvedScenario]) -> None:

@@ -22,13 +22,22 @@ from contextlib import contextmanager
 from types import FrameType
 
 from .. import __version__
-from . import app, calibrate, compare, report, run, schema, validate, validate_model
+from . import app, calibrate, compare, optimise, report, run, schema, validate, validate_model
 from . import compile as compile_model  # not to shadow the builtin
 from .common import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 
 COMMANDS = (
-    run, compare, app, calibrate, validate_model, validate, schema, report, compile_model,
-)  # fmt: skip
+    run,
+    compare,
+    optimise,
+    app,
+    calibrate,
+    validate_model,
+    validate,
+    schema,
+    report,
+    compile_model,
+)
 """In the order ``caseflow --help`` lists them; each module has ``add_parser(subparsers)``."""
 
 

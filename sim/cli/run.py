@@ -290,20 +290,13 @@ def _run_one(
 
     progress = progress_bar(resolved.name)
     if args.posterior:
-        from ..calibration.uncertainty import run_posterior
-        from ..output.report import UNCERTAINTY_FILE
+        from ..calibration.uncertainty import posterior_entry, run_posterior
 
         run = run_posterior(
             resolved, args.posterior, workers=args.workers, progress=progress, cluster=args.cluster
         )
-        fit = resolved.parameters.fit
-        posterior = {
-            "draws": args.posterior,
-            "replications_per_draw": resolved.scenario.replications,
-            "sample": None if fit is None else fit.posterior,
-            "draw_seed": resolved.scenario.seed,
-        }
-        return run.results, {"posterior": posterior}, {UNCERTAINTY_FILE: run.uncertainty}
+        entry = posterior_entry(resolved, args.posterior)
+        return run.results, {"posterior": entry}, {}  # uncertainty.csv is in run.results
     if rule is not None:
         results, outcome = run_until_precise(
             resolved, rule, workers=args.workers, progress=progress

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -39,6 +39,9 @@ class ScenarioResults:
     by_district: pd.DataFrame | None = None
     #: their means and intervals (``districts.csv``: ``district, kpi, mean, ci_low, ...``)
     districts: pd.DataFrame | None = None
+    #: further tables its results folder holds, by file name (a run over posterior draws:
+    #: ``uncertainty.csv``, the variance split that the report's uncertainty section reads)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         """Which scenario and what the results hold (``sim.run``'s results show figures)."""

@@ -324,6 +324,9 @@ class FitRecord(_Strict):
     posterior: str | None = Field(
         default=None, description="posterior sample (CSV), relative to this file"
     )
+    posterior_method: str | None = Field(
+        default=None, description="how the posterior sample was drawn (emulator or ABC-SMC)"
+    )
     fitted_at: str
     package_version: str
     git_commit: str | None = None

@@ -184,15 +184,17 @@ def scenario_toml(resolved: ResolvedScenario, parameters: str, header: str) -> s
     return header + tomli_w.dumps(_toml_ready(scenario))
 
 
-def write_scenario_files(folder: Path, resolved: ResolvedScenario) -> None:
-    """``scenario.toml`` and ``parameters.toml`` as run: rerunnable with ``caseflow run``."""
+def write_scenario_files(folder: Path, resolved: ResolvedScenario, header: str = "") -> None:
+    """``scenario.toml`` and ``parameters.toml`` as run: rerunnable with ``caseflow run``;
+    ``header`` (comment lines) goes after the file's first line."""
     write_text(
         folder,
         "scenario.toml",
         scenario_toml(
             resolved,
             "parameters.toml",
-            "# The scenario as run (defaults filled in). Rerun: caseflow run scenario.toml\n",
+            "# The scenario as run (defaults filled in). Rerun: caseflow run scenario.toml\n"
+            + header,
         ),
     )
     parameters = resolved.parameters.model_dump(mode="json", exclude_none=True)
@@ -236,6 +238,7 @@ def write_results(
     write_tables(
         folder,
         {
+            **results.tables,
             **(tables or {}),
             "monthly.csv": results.monthly,
             "summary.csv": results.summary,
@@ -312,15 +315,23 @@ def _rebuild_run_report(folder: Path) -> Path:
 
 
 def rebuild_reports(folder: Path) -> list[Path]:
-    """Rebuild report.html of a run, of a sweep and each of its points, or of a comparison and
-    each of its scenarios (from the CSV files and manifests, without running anything).
-    Returns the reports a reader opens: the run's, the sweep's and its points', or the
-    comparison's."""
+    """Rebuild report.html of a run, of a sweep and each of its points, of a comparison and
+    each of its scenarios, or of an optimisation (from the CSV files and manifests, without
+    running anything). Returns the reports a reader opens: the run's, the sweep's and its
+    points', the comparison's or the optimisation's."""
     import pandas as pd
 
     from .report import render_comparison_report
 
     manifest = read_manifest(folder)
+    if "optimisation_of" in manifest:
+        from .optimisation_report import rerender
+
+        html, png = rerender(folder, manifest)
+        (folder / "figures").mkdir(exist_ok=True)
+        (folder / "figures" / "front.png").write_bytes(png)
+        write_text(folder, "report.html", html)
+        return [folder / "report.html"]
     if "sweep_of" in manifest:
         from .sweep_report import read_sweep_points, render_sweep_report
 
@@ -448,3 +459,27 @@ def _new_folder(parent: Path, prefix: str) -> Path:
             continue
         return folder
     raise FileExistsError(errno.EEXIST, "no free name for a work folder", str(parent / prefix))
+
+
+def write_optimisation(
+    folder: Path,
+    tables: Mapping[str, pd.DataFrame | None],
+    chosen: Sequence[tuple[str, ResolvedScenario, str]],
+    report: tuple[str, bytes],
+    manifest: Mapping[str, Any],
+) -> None:
+    """An optimisation's folder: its tables (``candidates.csv``, ``pareto.csv``, ...), each
+    chosen alternative as a rerunnable scenario under ``chosen/<name>/`` (with a header of
+    comment lines saying what it changes), ``report.html`` and ``figures/front.png``, and the
+    manifest last."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_tables(folder, tables)
+    for name, resolved, header in chosen:
+        sub = folder / "chosen" / name
+        sub.mkdir(parents=True, exist_ok=True)
+        write_scenario_files(sub, resolved, header)
+    html, png = report
+    (folder / "figures").mkdir(exist_ok=True)
+    (folder / "figures" / "front.png").write_bytes(png)
+    write_text(folder, "report.html", html)
+    write_manifest(folder, manifest)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..records import HEADLINE, STAFF_TIME
+from ..records import HEADLINE, STAFF_TIME, UNCERTAINTY_FILE
 from .caveats import range_warnings, run_warnings
 from .comparison_report import render_comparison_report, scenario_differences
 from .figures import run_figures, save_figures
@@ -48,9 +48,6 @@ __all__ = [
     "scenario_differences",
     "staff_time_table",
 ]
-
-UNCERTAINTY_FILE = "uncertainty.csv"
-"""With ``run --posterior``: the spread of each KPI over posterior draws, in the results folder."""
 
 
 def _level_cells(kpi: str, unit: str, mean: float, low: float, high: float, why: str) -> str:

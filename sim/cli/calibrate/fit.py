@@ -1,4 +1,5 @@
-"""``caseflow calibrate fit SPEC``: point fit, ABC-SMC posterior, checks and the fit report.
+"""``caseflow calibrate fit SPEC``: point fit, posterior (an emulator, or ABC-SMC), checks and
+the fit report.
 
 Writes ``fitted/NAME.toml`` (with its posterior sample) next to the spec and a results folder
 with the fit report. Interrupted work is kept in ``--work`` and resumed by the same command.
@@ -27,6 +28,7 @@ from ..common import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ...calibration.emulator import EmulatorPosterior
     from ...calibration.point_fit import PointFit
     from ...calibration.posterior import Posterior
     from ...calibration.spec import CalibrationProblem
@@ -37,6 +39,8 @@ SETTINGS = (
     "replications",
     "popsize",
     "fit_generations",
+    "posterior_method",
+    "stages",
     "population",
     "generations",
     "budget_minutes",
@@ -44,6 +48,24 @@ SETTINGS = (
     "no_posterior",
 )
 """The options the manifest records: what decides how far the fit went."""
+DEFAULT_STAGES = (500, 700, 700)
+"""The emulator's points per stage (sim.calibration.emulator.DEFAULT_STAGES, kept here so that
+the parser does not import the calibration stack)."""
+
+
+def stage_sizes(text: str) -> tuple[int, ...]:
+    """``--stages``: whole numbers of points, each at least 50, separated by commas."""
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or any(size < 50 for size in sizes):
+        raise argparse.ArgumentTypeError(
+            f"give whole numbers of points of at least 50 separated by commas, got {text!r}"
+        )
+    return sizes
+
+
 POINT_FIT_SHARE = 0.4
 """Of the budget, for the point fit; the posterior gets the rest (less 30 s for the checks)."""
 
@@ -53,7 +75,8 @@ def add_parser(subparsers: Subparsers) -> None:
         "fit",
         help="fit a spec to its targets (point fit, posterior, fit report)",
         description="Fit the spec's parameters to its targets (differential evolution with "
-        "common random numbers, then an ABC-SMC posterior), write calibration/fitted/NAME.toml "
+        "common random numbers, then a posterior: by a quadratic emulator of the model and "
+        "importance sampling, or by ABC-SMC), write calibration/fitted/NAME.toml "
         "with its posterior sample, and a fit report. Interrupted work is kept in --work and "
         "resumed by the same command.",
     )
@@ -70,11 +93,24 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--popsize", type=positive_int, default=4, help="DE points per generation per parameter"
     )
+    parser.add_argument(
+        "--posterior-method",
+        choices=("emulator", "abc"),
+        default="emulator",
+        help="emulator (default): a quadratic surrogate fitted to staged simulations and "
+        "importance sampling; abc: pyABC's ABC-SMC",
+    )
+    parser.add_argument(
+        "--stages",
+        type=stage_sizes,
+        default=DEFAULT_STAGES,
+        metavar="N,N,...",
+        help="emulator: points simulated per stage, the first over the prior box, the rest "
+        f"around the posterior so far (default {','.join(map(str, DEFAULT_STAGES))})",
+    )
     parser.add_argument("--population", type=positive_int, default=150, help="ABC particles")
     parser.add_argument("--generations", type=positive_int, default=8, help="ABC generations")
-    parser.add_argument(
-        "--no-posterior", action="store_true", help="point fit only (no ABC-SMC posterior)"
-    )
+    parser.add_argument("--no-posterior", action="store_true", help="point fit only (no posterior)")
     parser.add_argument(
         "--draws", type=positive_int, default=100, help="posterior predictive draws for the report"
     )
@@ -103,13 +139,16 @@ class _Outcome:
 
     problem: CalibrationProblem
     fit: PointFit
-    post: Posterior | None
+    post: Posterior | EmulatorPosterior | None
     point: pd.DataFrame
     predictive: pd.DataFrame | None
+    tolerance: dict[str, float] | None  # the posterior's distance against the noise's
     table: pd.DataFrame
     tension: pd.DataFrame
     identified: pd.DataFrame | None
     pairs: pd.DataFrame | None
+    unfitted: pd.DataFrame
+    holdouts: pd.DataFrame | None  # verdicts with the fitted set (None: no holdout files)
 
     @property
     def sample(self) -> pd.DataFrame | None:
@@ -139,11 +178,18 @@ def fit_command(args: argparse.Namespace) -> int:
         f"{len(fit.evaluations) - fit.new_evaluations} replayed; {fit_seconds:.0f} s"
     )
     post = None if args.no_posterior else _posterior(problem, work_root / "posterior", args, clock)
-    outcome = _check(problem, fit, post, args)
+    outcome = _check(problem, fit, post, args, work_root)
     wall = clock.seconds()
     html = _report_html(outcome, _fit_summary(outcome, args, wall))
     manifest = _manifest(outcome, args, clock, fit_seconds)
     fitted = _write(target, outcome, html, manifest, args, clock)
+    if outcome.tolerance is not None:
+        tol = outcome.tolerance
+        print(
+            f"posterior predictive distance {tol['posterior_distance']:.1f} (median), "
+            f"{tol['ratio']:.2f} times what noise alone gives at the point fit "
+            f"({tol['noise_distance']:.1f}); converged: at most 2"
+        )
     reproduced = int(outcome.table["reproduced"].sum())
     print(f"{reproduced} of {len(outcome.table)} targets within 2 sd of the point fit")
     print(f"fitted parameters: {fitted}")
@@ -201,18 +247,39 @@ def _point_fit(
 
 def _posterior(
     problem: CalibrationProblem, work: Path, args: argparse.Namespace, clock: Clock
-) -> Posterior:
-    """ABC-SMC in what is left of the budget (at least 30 s), with a one-line summary."""
+) -> Posterior | EmulatorPosterior:
+    """The posterior in what is left of the budget (at least 30 s), with a one-line summary."""
+    budget = max(args.budget_minutes * 60.0 - clock.seconds() - 30.0, 30.0)
+    if sys.stderr.isatty():
+        print(f"posterior: {args.posterior_method} running ...", file=sys.stderr)
+    if args.posterior_method == "emulator":
+        from ...calibration.emulator import emulator_posterior
+
+        emulated = emulator_posterior(
+            problem,
+            work / "emulator",
+            stages=args.stages,
+            budget_seconds=budget,
+            workers=args.workers,
+            cluster=args.cluster,
+            fresh=args.fresh,
+        )
+        last = emulated.diagnostics.iloc[-1]
+        print(
+            f"posterior: emulator, {len(emulated.diagnostics)} stages ({emulated.stopped_by}), "
+            f"{emulated.simulations} simulations, quadratic fit R² median "
+            f"{last['r2_median']:.2f}, ESS {last['effective_sample_size']:.0f}; "
+            f"{emulated.wall_seconds:.0f} s"
+        )
+        return emulated
     from ...calibration.posterior import abc_posterior
 
-    if sys.stderr.isatty():
-        print("posterior: ABC-SMC running ...", file=sys.stderr)
     post = abc_posterior(
         problem,
         work,
         population=args.population,
         max_generations=args.generations,
-        budget_seconds=max(args.budget_minutes * 60.0 - clock.seconds() - 30.0, 30.0),
+        budget_seconds=budget,
         workers=args.workers,
         cluster=args.cluster,
         fresh=args.fresh,
@@ -228,9 +295,14 @@ def _posterior(
 
 
 def _check(
-    problem: CalibrationProblem, fit: PointFit, post: Posterior | None, args: argparse.Namespace
+    problem: CalibrationProblem,
+    fit: PointFit,
+    post: Posterior | EmulatorPosterior | None,
+    args: argparse.Namespace,
+    work_root: Path,
 ) -> _Outcome:
-    """The point fit rerun with 20 replications, the posterior predictive, and the tables."""
+    """The point fit rerun with 20 replications, the posterior predictive, the holdouts with
+    the fitted set, and the tables."""
     from ...calibration.fit_report import (
         correlated_pairs,
         identifiability,
@@ -238,6 +310,8 @@ def _check(
         posterior_predictive,
         target_table,
         tensions,
+        tolerance_check,
+        unfitted_table,
     )
 
     point = point_check(problem, fit.values, replications=20, workers=args.workers)
@@ -258,11 +332,35 @@ def _check(
         post=post,
         point=point,
         predictive=predictive,
+        tolerance=None if predictive is None else tolerance_check(problem, point, predictive),
         table=target_table(problem, point, predictive),
         tension=tensions(problem, fit.evaluations),
         identified=None if post is None else identifiability(problem, post.sample),
         pairs=None if post is None else correlated_pairs(problem, post.sample),
+        unfitted=unfitted_table(problem),
+        holdouts=_holdouts(problem, fit, args, work_root),
     )
+
+
+def _holdouts(
+    problem: CalibrationProblem, fit: PointFit, args: argparse.Namespace, work_root: Path
+) -> pd.DataFrame | None:
+    """``validate-model``'s checks with the parameters this fit found (written to the work
+    folder first: the fitted file itself is written only when everything succeeded); None
+    when the spec's folder holds no holdout files (a spec of one's own)."""
+    from ...calibration.fit_report import holdout_verdicts
+    from ...calibration.holdout import has_holdouts, validate_model
+    from ...calibration.point_fit import write_fitted
+
+    calibration = problem.spec_path.parent
+    if not has_holdouts(calibration):
+        return None
+    record = {"fitted_at": "candidate (not yet written)", "package_version": ""}
+    candidate = write_fitted(problem, fit, work_root / "candidate", posterior=None, record=record)
+    checks = validate_model(
+        calibration, replications=10, workers=args.workers, parameters=candidate
+    )
+    return holdout_verdicts(checks)
 
 
 def _fit_summary(outcome: _Outcome, args: argparse.Namespace, wall: float) -> dict[str, Any]:
@@ -277,10 +375,26 @@ def _fit_summary(outcome: _Outcome, args: argparse.Namespace, wall: float) -> di
         f"{len(fit.evaluations)} points × {fit.replications} replications",
         "posterior": "not run"
         if post is None
-        else f"{len(post.diagnostics)} generations, {post.stopped_by}, "
-        f"{post.simulations} simulations, {len(post.sample)} particles",
+        else f"{args.posterior_method}, {len(post.diagnostics)} "
+        f"{'stages' if args.posterior_method == 'emulator' else 'generations'}, "
+        f"{post.stopped_by}, {post.simulations} simulations, {len(post.sample)} draws kept",
+        **_tolerance_rows(outcome.tolerance),
         "wall time (s)": round(wall, 1),
         "workers": args.workers or "all cores",
+    }
+
+
+def _tolerance_rows(tolerance: dict[str, float] | None) -> dict[str, Any]:
+    if tolerance is None:
+        return {}
+    return {
+        "distance, noise alone (median over the point check's replications)": round(
+            tolerance["noise_distance"], 2
+        ),
+        "distance, posterior predictive (median over its draws)": round(
+            tolerance["posterior_distance"], 2
+        ),
+        "posterior / noise (converged: at most 2)": round(tolerance["ratio"], 2),
     }
 
 
@@ -300,6 +414,8 @@ def _report_html(outcome: _Outcome, summary: dict[str, Any]) -> str:
         pairs=outcome.pairs,
         diagnostics=outcome.diagnostics,
         notes=[f"Known contradiction [{rule.id}]: {rule.known}" for rule in sums if rule.known],
+        unfitted=outcome.unfitted,
+        holdouts=outcome.holdouts,
     )
 
 
@@ -317,6 +433,7 @@ def _manifest(
         "settings": {k: getattr(args, k) for k in SETTINGS},
         "point_fit_seconds": round(fit_seconds, 1),
         "posterior_seconds": None if post is None else round(post.wall_seconds, 1),
+        "posterior_check": outcome.tolerance,
     }
     return folder_manifest(content, command=command_line(args), clock=clock, workers=args.workers)
 
@@ -348,11 +465,16 @@ def _write(
         "point_fit_history.csv": outcome.fit.history,
         "point_check.csv": outcome.point,
         "posterior.csv": outcome.sample,
-        "abc_diagnostics.csv": outcome.diagnostics,
+        f"{args.posterior_method}_diagnostics.csv": outcome.diagnostics,
+        "emulator_design.csv": getattr(outcome.post, "design", None),
         "posterior_predictive.csv": outcome.predictive,
         "identifiability.csv": outcome.identified,
+        "unfitted_targets.csv": outcome.unfitted,
+        "holdouts.csv": outcome.holdouts,
     }
+    method = {"emulator": "quadratic emulator, importance sampling", "abc": "ABC-SMC (pyABC)"}
     record = {
+        **({"posterior_method": method[args.posterior_method]} if outcome.post else {}),
         "fitted_at": clock.started.isoformat(timespec="seconds"),
         "package_version": __version__,
         **({"git_commit": c} if (c := git_commit().get("commit")) else {}),
