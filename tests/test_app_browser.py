@@ -1,8 +1,9 @@
 """The workbench in a real browser: ``caseflow app`` serving, Debian's Chromium driven by
 Playwright (its own browser downloads are never used: the system's /usr/bin/chromium is
 launched). Open the page, see a field error, change a staff count, run, see the result and
-the comparison, download the scenario and the workbook and check them; a screenshot of the
-result page is kept (docs/images/app_result.png is one such, copied by hand).
+the comparison, download the scenario and the workbook and check them, stop a long run; a
+screenshot of the result page is taken (kept where CASEFLOW_KEEP_SCREENSHOT says; the one in
+docs/images/app_result.png is of a full-size run, from benchmarks/bench_app.py --screenshot).
 
 Skipped only where /usr/bin/chromium is missing (the Makefile installs it with apt).
 """
