@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 NATIVE := .build/native-stamp
 NATIVE_SOURCES := $(wildcard sim/model/*.py) sim/engine.py sim/compiled.py
 
-.PHONY: run test lint docs examples validate baseline clean
+.PHONY: run app test lint docs examples validate baseline clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "caseflow needs Python 3.11 or newer"'
@@ -25,12 +25,25 @@ $(NATIVE): $(STAMP) $(NATIVE_SOURCES)
 run: $(STAMP) $(NATIVE)
 	$(BIN)/caseflow run scenarios/baseline.toml
 
+# The planners' workbench in a browser (docs/app.md): prints its address on 127.0.0.1.
+app: $(STAMP) $(NATIVE)
+	$(BIN)/caseflow app
+
+# The browser test (tests/test_app_browser.py) drives Debian's Chromium, installed from the
+# package registry when missing (never a browser download of Playwright's); where it cannot be
+# installed (not root, no apt) the test is skipped and says why.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	-@command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+		|| echo "note: $(CHROMIUM) not installed; the browser test will be skipped"
+
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks calibration docs/scenario_examples.py
 	$(BIN)/ruff format --check sim tests benchmarks calibration docs/scenario_examples.py
 	$(BIN)/mypy sim
 
-test: lint $(NATIVE)
+test: lint $(NATIVE) | $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
 # Answer the planners' questions: rerun the scenario library and rewrite the worked examples

@@ -23,6 +23,7 @@ ORDER = [
     "calibration",
     "optimisation",
     "api",
+    "app",
     "cli",
 ]
 

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from types import FrameType
 
 from .. import __version__
-from . import calibrate, compare, optimise, report, run, schema, validate, validate_model
+from . import app, calibrate, compare, optimise, report, run, schema, validate, validate_model
 from . import compile as compile_model  # not to shadow the builtin
 from .common import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
 
@@ -30,6 +30,7 @@ COMMANDS = (
     run,
     compare,
     optimise,
+    app,
     calibrate,
     validate_model,
     validate,

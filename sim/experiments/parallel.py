@@ -15,6 +15,7 @@ import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from multiprocessing.context import BaseContext
 from typing import TypeVar
 
 from ..inputs.scenario import ResolvedScenario
@@ -76,9 +77,14 @@ def _start_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def new_pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool of ``workers`` (capped at the cores) whose workers end on SIGTERM."""
-    return ProcessPoolExecutor(max_workers=worker_count(workers), initializer=_start_worker)
+def new_pool(workers: int, context: BaseContext | None = None) -> ProcessPoolExecutor:
+    """A process pool of ``workers`` (capped at the cores) whose workers end on SIGTERM;
+    ``context`` how they start (the platform's default: fork on Linux). A process that runs
+    other threads (the app's web server) passes a forkserver context: a fork from it could
+    inherit a lock another thread held."""
+    return ProcessPoolExecutor(
+        max_workers=worker_count(workers), mp_context=context, initializer=_start_worker
+    )
 
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:

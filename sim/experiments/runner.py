@@ -166,14 +166,24 @@ def compare_scenarios(
     progress: ProgressCallback | None = None,
     cluster: str | None = None,
     events: bool = False,
+    pool: ProcessPoolExecutor | None = None,
+    base_results: ScenarioResults | None = None,
 ) -> ComparisonResults:
     """Run base and alternatives with the base's seed and replications (common random numbers)
     and give, per KPI, each alternative's paired difference from the base with its interval.
-    ``events=True`` keeps every scenario's household event logs, as :func:`run_scenario`."""
+    ``events=True`` keeps every scenario's household event logs, as :func:`run_scenario`.
+    ``pool`` is a process pool kept by the caller (the app's); ``base_results`` the base's
+    results from an earlier run of exactly ``base`` (the same numbers, since a replication's
+    draws depend only on the seed and its number), which are then not run again."""
     aligned = [align_to_base(alt, base) for alt in alternatives]
+    if base_results is not None and not same_scenario(base_results.resolved, base):
+        raise ValueError("base_results are of another scenario than base")
+    to_run = aligned if base_results is not None else [base, *aligned]
     results = run_scenarios(
-        [base, *aligned], workers=workers, progress=progress, cluster=cluster, events=events
+        to_run, workers=workers, progress=progress, cluster=cluster, events=events, pool=pool
     )
+    if base_results is not None:
+        results = [base_results, *results]
     base_results, alt_results = results[0], results[1:]
     differences = pd.concat(
         [
@@ -183,6 +193,12 @@ def compare_scenarios(
         ignore_index=True,
     )
     return ComparisonResults(base_results, alt_results, differences)
+
+
+def same_scenario(a: ResolvedScenario, b: ResolvedScenario) -> bool:
+    """Whether two loaded scenarios run to the same numbers: the same scenario as run (seed,
+    replications and horizon included) and the same parameter set."""
+    return a.as_dict() == b.as_dict() and a.parameters == b.parameters
 
 
 def align_to_base(alternative: ResolvedScenario, base: ResolvedScenario) -> ResolvedScenario:

@@ -176,17 +176,26 @@ def write_figure(folder: Path, name: str, figure: Any) -> None:
     figure.savefig(folder / name, dpi=110, bbox_inches="tight")
 
 
+def scenario_toml(resolved: ResolvedScenario, parameters: str, header: str) -> str:
+    """The scenario as run (every default filled in) as a scenario file, its parameter set
+    named ``parameters``, after the comment lines ``header``."""
+    scenario = resolved.as_dict()
+    scenario["parameters"] = parameters
+    return header + tomli_w.dumps(_toml_ready(scenario))
+
+
 def write_scenario_files(folder: Path, resolved: ResolvedScenario, header: str = "") -> None:
     """``scenario.toml`` and ``parameters.toml`` as run: rerunnable with ``caseflow run``;
     ``header`` (comment lines) goes after the file's first line."""
-    scenario = resolved.as_dict()
-    scenario["parameters"] = "parameters.toml"
     write_text(
         folder,
         "scenario.toml",
-        "# The scenario as run (defaults filled in). Rerun: caseflow run scenario.toml\n"
-        + header
-        + tomli_w.dumps(_toml_ready(scenario)),
+        scenario_toml(
+            resolved,
+            "parameters.toml",
+            "# The scenario as run (defaults filled in). Rerun: caseflow run scenario.toml\n"
+            + header,
+        ),
     )
     parameters = resolved.parameters.model_dump(mode="json", exclude_none=True)
     fit = parameters.get("fit")

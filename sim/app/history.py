@@ -1,0 +1,82 @@
+"""Earlier results folders under the results root: listed newest first, opened, compared.
+
+Only complete folders count (a ``manifest.json``, written last); the hidden ``.incomplete-*``
+folders of runs under way are not listed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..experiments.paired import paired_differences
+from ..inputs.validation import InputError
+from ..output.folders import MANIFEST, read_manifest
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """One earlier results folder, as the list shows it."""
+
+    folder: Path
+    started: str
+    what: str  # "run of NAME" or "comparison of A, B"
+    seed: int | None
+    replications: int | None
+    is_comparison: bool
+
+
+def earlier_results(root: Path) -> list[Earlier]:
+    """The results folders under ``root`` (not inside each other), newest first."""
+    if not root.is_dir():
+        return []
+    found = []
+    for manifest_file in root.glob(f"*/{MANIFEST}"):
+        folder = manifest_file.parent
+        if folder.name.startswith("."):
+            continue
+        try:
+            manifest = read_manifest(folder)
+        except (InputError, ValueError, OSError):
+            continue
+        names = manifest.get("comparison_of")
+        if names:
+            what = "comparison of " + ", ".join(str(n) for n in names)
+        elif "sweep_of" in manifest:
+            what = f"sweep of {manifest['sweep_of']}"
+        else:
+            what = f"run of {manifest.get('scenario_name', '?')}"
+        found.append(
+            Earlier(
+                folder,
+                str(manifest.get("started", "")),
+                what,
+                manifest.get("seed"),
+                manifest.get("replications"),
+                bool(names),
+            )
+        )
+    return sorted(found, key=lambda e: e.started, reverse=True)
+
+
+def paired_runs(first: Path, second: Path) -> pd.DataFrame:
+    """Paired differences of two earlier runs (``second`` minus ``first``), as comparison.csv
+    has them; refused unless both ran with the same seed and replications (only then are
+    replication ``r`` of each paired by common random numbers)."""
+    a, b = read_manifest(first), read_manifest(second)
+    for manifest, folder in ((a, first), (b, second)):
+        if "scenario_name" not in manifest:
+            raise InputError.single(folder, "", "not a single run's folder (a comparison or sweep)")
+    if (a.get("seed"), a.get("replications")) != (b.get("seed"), b.get("replications")):
+        raise InputError.single(
+            second,
+            "seed",
+            f"paired differences need the same seed and replications: {first.name} ran seed "
+            f"{a.get('seed')} x {a.get('replications')}, {second.name} seed {b.get('seed')} x "
+            f"{b.get('replications')}",
+        )
+    base = pd.read_csv(first / "per_replication.csv")
+    other = pd.read_csv(second / "per_replication.csv")
+    return paired_differences(base, other, str(b.get("scenario_name", second.name)))

@@ -1,0 +1,603 @@
+"""The workbench page, a Streamlit script (``caseflow app`` serves it; tests run it in
+Streamlit's ``AppTest``). Each browser tab is its own session: its draft and its last run live
+in ``st.session_state``; the warm pool and the results of bases already run are shared
+(:class:`~sim.app.workbench.Workbench`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from sim.app.downloads import csv_files, workbook_bytes
+from sim.app.draft import (
+    CHANGES_KEY,
+    FIELDS,
+    GENERAL,
+    PATH_KEY,
+    Base,
+    ChangeRow,
+    Checked,
+    Draft,
+    PathRow,
+    base_as_run,
+    changes_the_scenario,
+    check,
+    differences,
+    draft_toml,
+    edited_name,
+    load_base,
+)
+from sim.app.history import earlier_results, paired_runs
+from sim.app.workbench import Outcome, RunRequest, Workbench, command_text
+from sim.inputs.loading import load_scenarios
+from sim.inputs.validation import InputError
+from sim.output.formatting import (
+    difference_interval,
+    interval,
+    kpi_unit,
+    level_interval,
+    number,
+    percent_change,
+)
+from sim.records import HEADLINE, kpi_label
+
+RESULTS_ENV = "CASEFLOW_APP_RESULTS"
+SCENARIOS_ENV = "CASEFLOW_APP_SCENARIOS"
+WORKERS_ENV = "CASEFLOW_APP_WORKERS"
+
+
+@st.cache_resource
+def workbench(results_root: str, workers: int | None) -> Workbench:
+    """One per served app, shared by its tabs; its pool is started at once."""
+    bench = Workbench(Path(results_root), workers)
+    bench.warm()
+    return bench
+
+
+def _settings() -> tuple[Path, Path, int | None]:
+    workers = os.environ.get(WORKERS_ENV)
+    return (
+        Path(os.environ.get(RESULTS_ENV, "results")),
+        Path(os.environ.get(SCENARIOS_ENV, "scenarios")),
+        int(workers) if workers else None,
+    )
+
+
+# --- choosing the base ------------------------------------------------------------------------
+
+
+def _uploaded(scenarios: Path) -> Path | None:
+    """An uploaded scenario file, saved beside the scenario library (as ``uploaded_NAME``) so
+    that its ``extends`` and ``parameters`` paths mean what they mean there."""
+    upload = st.file_uploader(
+        "…or upload a scenario file", type=["toml"], key="upload",
+        help="Saved beside the scenario library as uploaded_<file name>, so that 'extends' and "
+        "'parameters' resolve as for a file there.",
+    )  # fmt: skip
+    if upload is None:
+        return None
+    target = scenarios / f"uploaded_{Path(upload.name).name}"
+    data = upload.getvalue()
+    try:
+        if not target.exists() or target.read_bytes() != data:
+            target.write_bytes(data)
+    except OSError as exc:  # a read-only scenarios folder, a full disk: said, not crashed
+        st.error(f"{target}: cannot save the upload ({exc.strerror or exc})")
+        return None
+    return target
+
+
+def _choose_base(scenarios: Path) -> Base | None:
+    files = sorted(p.name for p in scenarios.glob("*.toml") if not p.name.startswith("uploaded_"))
+    default = files.index("baseline.toml") if "baseline.toml" in files else 0
+    left, right = st.columns(2)
+    with left:
+        chosen = st.selectbox("Start from a scenario file", files, index=default, key="base_file")
+    with right:
+        uploaded = _uploaded(scenarios)
+    path = uploaded or (scenarios / chosen if chosen else None)
+    if path is None:
+        st.warning(f"No scenario files in {scenarios}.")
+        return None
+    try:
+        base = load_base(path)
+    except InputError as exc:
+        st.error("The base file cannot be used:\n\n" + "\n\n".join(str(p) for p in exc.problems))
+        return None
+    except OSError as exc:
+        st.error(f"{path}: {exc.strerror or exc}")
+        return None
+    identity = f"{path}@{path.stat().st_mtime_ns}"  # a file uploaded again, changed, is new
+    if st.session_state.get("base_path") != identity:
+        # A new base: the draft's widgets start again from its values (new keys).
+        st.session_state["base_path"] = identity
+        st.session_state["generation"] = st.session_state.get("generation", 0) + 1
+        st.session_state.pop("outcome", None)
+    return base
+
+
+# --- the draft --------------------------------------------------------------------------------
+
+
+def _key(name: str) -> str:
+    return f"{st.session_state['generation']}:{name}"
+
+
+def _field_widgets(base: Base) -> tuple[dict[str, str], dict[str, Any]]:
+    """Every single-value field by group; returns the texts and a message slot per field."""
+    values: dict[str, str] = {}
+    slots: dict[str, Any] = {}
+    groups = list(dict.fromkeys(f.group for f in FIELDS))
+    columns = st.columns(len(groups))
+    for column, group in zip(columns, groups, strict=True):
+        with column:
+            st.markdown(f"**{group}**")
+            for spec in (f for f in FIELDS if f.group == group):
+                start = base.draft.values[spec.key]
+                if spec.key == "name":
+                    start = edited_name(base)
+                if spec.choices:
+                    index = spec.choices.index(start) if start in spec.choices else 0
+                    values[spec.key] = st.selectbox(
+                        spec.label, spec.choices, index=index, key=_key(spec.key), help=spec.key
+                    )
+                else:
+                    values[spec.key] = st.text_input(
+                        spec.label, value=start, key=_key(spec.key), help=spec.key
+                    )
+                slots[spec.key] = st.empty()
+    return values, slots
+
+
+def _path_rows(frame: pd.DataFrame) -> tuple[PathRow, ...]:
+    rows = []
+    for record in frame.to_dict("records"):
+        when, percent = record.get("date"), record.get("percent")
+        if when is None or (isinstance(when, float) and math.isnan(when)) or when is pd.NaT:
+            when = None
+        elif isinstance(when, datetime.datetime | pd.Timestamp):
+            when = when.date()
+        if percent is not None and isinstance(percent, float) and math.isnan(percent):
+            percent = None
+        rows.append(PathRow(when, None if percent is None else float(percent)))
+    return tuple(rows)
+
+
+def _path_editor(base: Base) -> tuple[tuple[PathRow, ...], Any]:
+    st.markdown("**Unemployment path** (% registered; linear between points, flat outside)")
+    start = pd.DataFrame(
+        {
+            "date": pd.to_datetime(pd.Series([r.date for r in base.draft.path], dtype=object)),
+            "percent": pd.Series([r.percent for r in base.draft.path], dtype=float),
+        }
+    )
+    left, right = st.columns([2, 3])
+    with left:
+        edited = st.data_editor(
+            start,
+            num_rows="dynamic",
+            key=_key(PATH_KEY),
+            column_config={
+                "date": st.column_config.DateColumn("date", format="YYYY-MM-DD"),
+                "percent": st.column_config.NumberColumn("percent", format="%.2f"),
+            },
+            hide_index=True,
+        )
+        slot = st.empty()
+    rows = _path_rows(edited)
+    with right:
+        _draw_path(rows, base)
+    return rows, slot
+
+
+def _draw_path(rows: tuple[PathRow, ...], base: Base) -> None:
+    """The path as the model reads it: the points as edited, joined by lines, flat from the
+    start of the simulated period to the first and from the last to the base's end."""
+    import altair as alt
+
+    points = [(r.date, r.percent) for r in rows if r.date is not None and r.percent is not None]
+    if not points:
+        return
+    scenario = base.resolved.scenario
+    ordered = sorted(points)
+    line = [(min(scenario.sim_start_date, ordered[0][0]), ordered[0][1]), *ordered]
+    line.append((max(scenario.end_date, ordered[-1][0]), ordered[-1][1]))
+    frame = pd.DataFrame(line, columns=["date", "percent"])
+    marks = pd.DataFrame(points, columns=["date", "percent"])
+    frame["date"] = pd.to_datetime(frame["date"])
+    marks["date"] = pd.to_datetime(marks["date"])
+    chart = alt.Chart(frame).mark_line().encode(
+        x=alt.X("date:T", title=None), y=alt.Y("percent:Q", title="unemployment (%)")
+    ) + alt.Chart(marks).mark_point(filled=True, size=60).encode(x="date:T", y="percent:Q")
+    st.altair_chart(chart.properties(height=220), width="stretch")
+
+
+def _changes_editor(base: Base) -> tuple[tuple[ChangeRow, ...], Any]:
+    st.markdown("**Timed changes** (from a date on, a setting takes a new value)")
+    start = pd.DataFrame(
+        {
+            "at": pd.to_datetime(pd.Series([r.at for r in base.draft.changes], dtype=object)),
+            "setting": pd.Series([r.setting for r in base.draft.changes], dtype=object),
+            "value": pd.Series([r.value for r in base.draft.changes], dtype=object),
+        }
+    )
+    edited = st.data_editor(
+        start,
+        num_rows="dynamic",
+        key=_key(CHANGES_KEY),
+        column_config={
+            "at": st.column_config.DateColumn("at", format="YYYY-MM-DD"),
+            "setting": st.column_config.SelectboxColumn(
+                "setting", options=list(base.change_settings), width="large"
+            ),
+            "value": st.column_config.TextColumn("value (as in a scenario file)"),
+        },
+        hide_index=True,
+        width="stretch",
+    )
+    rows = []
+    for record in edited.to_dict("records"):
+        at = record.get("at")
+        if at is None or at is pd.NaT or (isinstance(at, float) and math.isnan(at)):
+            at = None
+        elif isinstance(at, datetime.datetime | pd.Timestamp):
+            at = at.date()
+        setting = record.get("setting")
+        value = record.get("value")
+        rows.append(
+            ChangeRow(
+                at,
+                setting if isinstance(setting, str) else "",
+                value if isinstance(value, str) else "",
+            )
+        )
+    return tuple(rows), st.empty()
+
+
+def _show_problems(checked: Checked, slots: dict[str, Any]) -> None:
+    """Each message next to its field; the rest above the run button."""
+    for key, slot in slots.items():
+        messages = checked.problems.get(key)
+        if messages:
+            slot.error("\n\n".join(messages))
+
+
+# --- running and results ----------------------------------------------------------------------
+
+
+def _others(scenarios: Path, base: Base, draft_name: str) -> list[Path]:
+    files = sorted(p.name for p in scenarios.glob("*.toml") if p != base.file)
+    chosen = st.multiselect(
+        "Also compare these scenario files (side by side, same seed and replications)",
+        files,
+        key=_key("others"),
+    )
+    return [scenarios / name for name in chosen]
+
+
+def _request(
+    base: Base, checked: Checked, others: list[Path]
+) -> tuple[RunRequest | None, list[str]]:
+    """The run the button starts, or why it cannot start."""
+    draft = checked.resolved
+    assert draft is not None
+    compared = changes_the_scenario(base.resolved, draft) or bool(others)
+    problems: list[str] = []
+    base_run = base_as_run(base, draft) if compared else None
+    loaded = []
+    for path in others:
+        try:
+            loaded.append(load_scenarios(path, years=draft.scenario.horizon_years)[0])
+        except InputError as exc:
+            problems += [str(p) for p in exc.problems]
+    names = [draft.name, *(o.name for o in loaded)] + ([base_run.name] if base_run else [])
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        problems.append(
+            f"name: each compared scenario needs its own name (its sub-folder); repeated: "
+            f"{', '.join(repeated)}"
+        )
+    if problems:
+        return None, problems
+    command = command_text(base.file, checked.overrides, compared)
+    return RunRequest(draft, base_run, base.file, command, tuple(loaded)), []
+
+
+def _long_run_confirmed(bench: Workbench, request: RunRequest) -> bool:
+    """A run estimated to take over 10 minutes starts only when confirmed, as on the command
+    line (``--yes``): a slip such as 100 000 replications would otherwise hold the workers
+    for days."""
+    from sim.experiments.runner import estimate_cost
+
+    scenarios = [request.draft, *request.others] + ([request.base] if request.base else [])
+    runs = [(s, request.draft.scenario.replications) for s in scenarios]
+    cost = estimate_cost(runs, workers=bench.workers)
+    if not cost.needs_confirmation:
+        return True
+    minutes = cost.seconds / 60
+    st.warning(
+        f"This run is estimated to take about {minutes:,.0f} minutes "
+        f"({cost.replications:,} replications on {cost.workers} workers)."
+    )
+    return bool(st.checkbox("Run it anyway", key=_key("long_run")))
+
+
+def _run(bench: Workbench, request: RunRequest) -> Outcome | None:
+    bar = st.progress(0.0, text="starting")
+    # Pressing any button reruns the page, which ends this run at its next progress step;
+    # the pool's replications not yet started are cancelled (those under way finish unseen).
+    stop = st.empty()
+    stop.button("Stop", key="stop", help="Stops after the replications already under way")
+
+    shown = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        # At most five updates a second: each is drawn by the browser, on the cores the
+        # replications run on.
+        now = time.monotonic()
+        if now - shown[0] >= 0.2 or done == total:
+            shown[0] = now
+            bar.progress(done / total, text=f"{done} of {total} replications")
+
+    try:
+        outcome = bench.run(request, progress)
+    except Exception as exc:  # the page stays up and says what went wrong
+        st.error(f"The run failed: {exc}")
+        return None
+    stop.empty()
+    bar.progress(1.0, text=f"done in {outcome.seconds:.1f} s")
+    return outcome
+
+
+def _headline(summary: pd.DataFrame) -> pd.DataFrame:
+    by_kpi = summary.set_index("kpi")
+    rows = []
+    for kpi in HEADLINE:
+        if kpi not in by_kpi.index:
+            continue
+        r = by_kpi.loc[kpi]
+        unit = kpi_unit(kpi, r["unit"])
+        low, high = level_interval(r["ci_low"], r["ci_high"], kpi, unit)  # as the report cuts it
+        rows.append(
+            {
+                "KPI": kpi_label(kpi),
+                "mean": number(r["mean"], unit),
+                "95 % interval": interval(low, high, unit, of=r["mean"]),
+                "unit": unit,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _differences_table(differences: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    head = differences[differences["kpi"].isin(HEADLINE)]
+    for _, r in head.iterrows():
+        unit = kpi_unit(r["kpi"], r["unit"])
+        low, high = difference_interval(r["ci_low"], r["ci_high"], r["base_mean"], r["kpi"], unit)
+        rows.append(
+            {
+                "alternative": r["alternative"],
+                "KPI": kpi_label(r["kpi"]),
+                "base": number(r["base_mean"], unit),
+                "alternative mean": number(r["alternative_mean"], unit),
+                "difference": number(r["difference"], unit, sign=True),
+                "paired 95 % interval": interval(low, high, unit, sign=True, of=r["difference"]),
+                "% of base": percent_change(r["difference"], r["base_mean"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _curves(outcome: Outcome) -> None:
+    """Households per month in every scenario, on one axis (means over replications)."""
+    every = (
+        [outcome.draft_results]
+        if outcome.comparison is None
+        else [outcome.comparison.base, *outcome.comparison.alternatives]
+    )
+    lines = {r.resolved.name: r.monthly.groupby("month")["households"].mean() for r in every}
+    frame = pd.DataFrame(lines)
+    frame.index = pd.to_datetime(frame.index)
+    st.markdown("**Households receiving assistance per month** (mean over replications)")
+    st.line_chart(frame, height=260)
+
+
+def _forest_png(outcome: Outcome) -> bytes:
+    """The forest plot of the outcome's differences, drawn once per outcome (not at every
+    rerun of the page)."""
+    drawn = st.session_state.get("forest")
+    if drawn is None or drawn[0] is not outcome:
+        from sim.output.comparison_figures import plot_forest
+        from sim.output.drawing import png_bytes
+
+        assert outcome.comparison is not None
+        drawn = (outcome, png_bytes(plot_forest(outcome.comparison.differences)))
+        st.session_state["forest"] = drawn
+    return bytes(drawn[1])
+
+
+def _show_outcome(outcome: Outcome) -> None:
+    results = outcome.draft_results
+    reused = " (the base's results reused: the same numbers)" if outcome.base_reused else ""
+    st.subheader(f"Results: {results.resolved.name}")
+    st.caption(
+        f"{results.resolved.scenario.replications} replications × "
+        f"{results.resolved.scenario.horizon_years} years, seed {results.resolved.scenario.seed}; "
+        f"ran in {outcome.seconds:.1f} s{reused}"
+    )
+    # Plain tables (every row shown, light for the browser to draw); the container's class
+    # st-key-headline is what a browser test or benchmark waits for.
+    with st.container(key="headline"):
+        st.table(_headline(results.summary).set_index("KPI"))
+    if outcome.comparison is not None:
+        st.subheader(f"Against the base: {outcome.comparison.base.resolved.name}")
+        st.caption("Paired differences under common random numbers (alternative − base).")
+        differences = _differences_table(outcome.comparison.differences)
+        st.table(differences.set_index(["alternative", "KPI"]))
+        st.image(_forest_png(outcome), caption="Paired differences and their 95 % intervals")
+    _curves(outcome)
+
+
+def _folder_downloads(folder: Path, prefix: str) -> None:
+    """Downloads of a results folder: report, workbook, CSV files."""
+    st.caption(f"Results folder: `{folder}`")
+    cols = st.columns(3)
+    report = folder / "report.html"
+    if report.exists():
+        cols[0].download_button(
+            "report.html", report.read_bytes, file_name=f"{folder.name}-report.html",
+            mime="text/html", key=f"{prefix}report", on_click="ignore",
+        )  # fmt: skip
+    cols[1].download_button(
+        "Excel workbook", lambda: workbook_bytes(folder), file_name=f"{folder.name}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{prefix}workbook", on_click="ignore",
+    )  # fmt: skip
+    with cols[2].popover("CSV files"):
+        for i, path in enumerate(csv_files(folder)):
+            name = path.relative_to(folder).as_posix()
+            st.download_button(
+                name, path.read_bytes, file_name=name.replace("/", "-"), mime="text/csv",
+                key=f"{prefix}csv{i}", on_click="ignore",
+            )  # fmt: skip
+
+
+def _figures(folder: Path, scenario: str | None) -> None:
+    """The run figures the report holds (drawn once, by the folder's writer)."""
+    places = [folder / "figures"]
+    if scenario is not None:
+        places.append(folder / scenario / "figures")
+    pngs = [p for place in places for p in sorted(place.glob("*.png"))]
+    if pngs:
+        with st.expander("Figures of the report", expanded=False):
+            for png in pngs:
+                st.image(str(png), caption=png.relative_to(folder).as_posix())
+
+
+def build_tab(bench: Workbench, scenarios: Path) -> None:
+    base = _choose_base(scenarios)
+    if base is None:
+        return
+    st.caption(base.resolved.scenario.description)
+    values, slots = _field_widgets(base)
+    path_rows, slots[PATH_KEY] = _path_editor(base)
+    change_rows, slots[CHANGES_KEY] = _changes_editor(base)
+    checked = check(base, Draft(values, path_rows, change_rows))
+    _show_problems(checked, slots)
+    others = _others(scenarios, base, values.get("name", ""))
+    general = list(checked.problems.get(GENERAL, []))
+    request = None
+    if checked.ok:
+        assert checked.resolved is not None
+        request, more = _request(base, checked, others)
+        for message in more:
+            if message.startswith("name: "):
+                slots["name"].error(message.removeprefix("name: "))
+            else:
+                general.append(message)
+        changed = differences(base.resolved, checked.resolved)
+        with st.expander(f"Settings that differ from {base.file.name} ({len(changed)})"):
+            st.dataframe(
+                pd.DataFrame(changed, columns=["setting", "base", "this scenario"]),
+                hide_index=True,
+            )
+        st.download_button(
+            "Download the scenario (TOML)", draft_toml(checked.resolved, base.file),
+            file_name=f"{checked.resolved.name}.toml", mime="application/toml",
+            key="download_toml", on_click="ignore",
+        )  # fmt: skip
+    for message in general:
+        st.error(message)
+    if checked.problems:
+        st.warning("Correct the settings marked above to run.")
+    if request is not None and not _long_run_confirmed(bench, request):
+        request = None
+    pressed = st.button("Run", type="primary", disabled=request is None, key="run")
+    if pressed and request is not None:
+        outcome = _run(bench, request)
+        if outcome is not None:
+            st.session_state["outcome"] = outcome
+    outcome = st.session_state.get("outcome")
+    if outcome is None:
+        return
+    _show_outcome(outcome)
+    if outcome.folder is None:
+        with st.spinner("Writing the results folder (CSV files, figures, report)…"):
+            try:
+                bench.save(outcome)
+            except Exception as exc:  # a full disk, no permission: said, not crashed
+                st.error(f"The results folder could not be written: {exc}")
+                return
+    assert outcome.folder is not None
+    _folder_downloads(outcome.folder, "run_")
+    scenario = None if outcome.run is not None else outcome.draft_results.resolved.name
+    _figures(outcome.folder, scenario)
+
+
+# --- earlier results --------------------------------------------------------------------------
+
+
+def earlier_tab(bench: Workbench) -> None:
+    found = earlier_results(bench.results_root)
+    if not found:
+        st.info(f"No results folders under {bench.results_root} yet.")
+        return
+    table = pd.DataFrame(
+        [(e.folder.name, e.what, e.started, e.seed, e.replications) for e in found],
+        columns=["folder", "what", "started", "seed", "replications"],
+    )
+    st.dataframe(table, hide_index=True, key="earlier_table")
+    names = [e.folder.name for e in found]
+    opened = st.selectbox("Open", names, key="earlier_open")
+    if opened:
+        folder = bench.results_root / opened
+        summary = folder / "summary.csv"
+        if summary.exists():
+            st.dataframe(_headline(pd.read_csv(summary)), hide_index=True)
+        if (folder / "comparison.csv").exists():
+            st.dataframe(
+                _differences_table(pd.read_csv(folder / "comparison.csv")), hide_index=True
+            )
+        _folder_downloads(folder, "earlier_")
+    runs = [e.folder.name for e in found if not e.is_comparison and "run of" in e.what]
+    st.markdown("**Compare two earlier runs** (paired: same seed and replications)")
+    if len(runs) < 2:
+        st.caption("Two single runs are needed (a comparison's folder already holds its own).")
+        return
+    left, right = st.columns(2)
+    first = left.selectbox("Base run", runs, key="earlier_first")
+    second = right.selectbox("Other run", runs, index=1, key="earlier_second")
+    if first and second and first != second:
+        try:
+            diffs = paired_runs(bench.results_root / first, bench.results_root / second)
+        except InputError as exc:
+            st.error(str(exc))
+        else:
+            st.dataframe(_differences_table(diffs), hide_index=True)
+
+
+def main() -> None:
+    st.set_page_config(page_title="caseflow workbench", layout="wide")
+    st.title("caseflow: the planners' workbench")
+    results_root, scenarios, workers = _settings()
+    bench = workbench(str(results_root), workers)
+    build, earlier = st.tabs(["Build and run", "Earlier results"])
+    with build:
+        build_tab(bench, scenarios)
+    with earlier:
+        earlier_tab(bench)
+
+
+# Streamlit runs this file as ``__main__``; a worker the forkserver starts imports it again as
+# ``__mp_main__`` (multiprocessing's rule for the main module), where it must not draw a page.
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,312 @@
+"""The planners' workbench (``caseflow app``, docs/app.md): the draft's checks and file, the
+shared workbench, the downloads, and the page itself in Streamlit's ``AppTest``.
+
+Runs here are small (2-3 replications, a few months) so that the file stays within seconds;
+the real-browser test is tests/test_app_browser.py.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.app.downloads import SHEETS, workbook_bytes
+from sim.app.draft import (
+    ChangeRow,
+    Draft,
+    PathRow,
+    base_as_run,
+    changes_the_scenario,
+    check,
+    differences,
+    draft_toml,
+    field_of,
+    load_base,
+)
+from sim.app.history import earlier_results, paired_runs
+from sim.app.workbench import RunRequest, Workbench, command_text
+from sim.cli.main import main as caseflow
+from sim.experiments.runner import compare_scenarios
+from sim.records import HEADLINE
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+PAGE = ROOT / "sim" / "app" / "page.py"
+POSTS = "staff.ongoing_social_workers.posts"
+
+
+def small(base_values: dict[str, str], **changes: str) -> dict[str, str]:
+    values = {**base_values, "replications": "2", "horizon_years": "0.25"}
+    values["name"] = "edited"
+    values.update({k.replace("__", "."): v for k, v in changes.items()})
+    return values
+
+
+@pytest.fixture(scope="module")
+def base():
+    return load_base(SCENARIOS / "baseline.toml")
+
+
+def draft(base, values, path=None, changes=None) -> Draft:
+    return Draft(
+        values,
+        base.draft.path if path is None else tuple(path),
+        base.draft.changes if changes is None else tuple(changes),
+    )
+
+
+# --- the draft: checked by the files' rules, each message next to its field ------------------
+
+
+def test_an_unchanged_draft_is_the_base(base) -> None:
+    checked = check(base, base.draft)
+    assert checked.ok and checked.overrides == []
+    assert checked.resolved is not None
+    assert checked.resolved.as_dict() == base.resolved.as_dict()
+
+
+def test_bad_values_get_the_loaders_messages_next_to_their_fields(base) -> None:
+    values = small(base.draft.values)
+    values[POSTS] = "abc"  # letters in a number
+    values["ar_team.places"] = "-1"  # an impossible count
+    values["replications"] = ""  # an empty field
+    path = [PathRow(datetime.date(2015, 6, 1), 3.2), PathRow(datetime.date(2015, 1, 1), 4.0)]
+    checked = check(base, draft(base, values, path=path))
+    assert not checked.ok
+    assert checked.problems[POSTS] == ["Input should be a valid integer (got 'abc')"]
+    assert "greater than or equal to 0" in checked.problems["ar_team.places"][0]
+    assert "valid integer" in checked.problems["replications"][0]
+    # the dates out of order: the Unemployment rule's message, under the path's table
+    assert "path dates must increase" in checked.problems["unemployment.path"][0]
+
+
+def test_the_same_messages_as_the_command_lines_set(base, capsys) -> None:
+    values = small(base.draft.values)
+    values[POSTS] = "abc"
+    checked = check(base, draft(base, values))
+    assert caseflow(["validate", str(SCENARIOS / "baseline.toml")]) == 0
+    status = caseflow(
+        ["run", str(SCENARIOS / "baseline.toml"), "--set", f"{POSTS}=abc", "--out", "/nonexistent"]
+    )
+    assert status == 2
+    assert checked.problems[POSTS][0] in capsys.readouterr().err
+
+
+def test_problems_are_placed_by_key() -> None:
+    assert field_of(POSTS) == POSTS
+    assert field_of("unemployment.path[1].date") == "unemployment.path"
+    assert field_of("unemployment") == "unemployment.path"
+    assert field_of("changes[0].staff.x.posts") == "changes"
+    assert field_of("initial_caseload.by_class") == ""
+
+
+def test_empty_cells_and_timed_changes(base) -> None:
+    values = small(base.draft.values)
+    path = [PathRow(datetime.date(2015, 1, 1), None)]
+    changes = [ChangeRow(None, POSTS, "14"), ChangeRow(datetime.date(2015, 2, 1), "", "1")]
+    checked = check(base, draft(base, values, path=path, changes=changes))
+    assert "percent: required key is missing" in checked.problems["unemployment.path"][0]
+    assert "choose the setting" in checked.problems["changes"][0]
+    good = [ChangeRow(datetime.date(2015, 2, 1), POSTS, "14")]
+    checked = check(base, draft(base, values, changes=good))
+    assert checked.ok and checked.resolved is not None
+    assert checked.resolved.timeline[1].staff.ongoing_social_workers.posts == 14
+
+
+def test_differences_and_whether_the_scenario_changed(base) -> None:
+    values = small(base.draft.values)
+    only_run = check(base, draft(base, values)).resolved
+    assert only_run is not None and not changes_the_scenario(base.resolved, only_run)
+    values[POSTS] = "8"
+    changed = check(base, draft(base, values)).resolved
+    assert changed is not None and changes_the_scenario(base.resolved, changed)
+    assert (POSTS, "11", "8") in differences(base.resolved, changed)
+
+
+# --- running, saving, downloading -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compared(base, tmp_path_factory):
+    """One small comparison run and saved by the workbench (in this process: one worker)."""
+    root = tmp_path_factory.mktemp("results")
+    bench = Workbench(root, workers=1)
+    values = small(base.draft.values)
+    values[POSTS] = "8"
+    checked = check(base, draft(base, values))
+    assert checked.resolved is not None
+    request = RunRequest(
+        checked.resolved,
+        base_as_run(base, checked.resolved),
+        base.file,
+        command_text(base.file, checked.overrides, True),
+    )
+    outcome = bench.run(request)
+    bench.save(outcome)
+    return bench, request, outcome
+
+
+def test_a_comparison_is_saved_as_the_command_line_saves_it(compared) -> None:
+    _, _, outcome = compared
+    folder = outcome.folder
+    for name in ("manifest.json", "comparison.csv", "report.html"):
+        assert (folder / name).is_file()
+    for scenario in ("baseline", "edited"):
+        for name in ("summary.csv", "monthly.csv", "scenario.toml", "manifest.json"):
+            assert (folder / scenario / name).is_file()
+    assert "caseflow app" in (folder / "manifest.json").read_text()
+
+
+def test_a_remembered_base_gives_the_same_comparison(compared) -> None:
+    bench, request, outcome = compared
+    assert request.base is not None
+    again = bench.run(request)
+    assert again.base_reused
+    fresh = compare_scenarios(request.base, [request.draft], workers=1)
+    pd.testing.assert_frame_equal(again.comparison.differences, fresh.differences)
+    pd.testing.assert_frame_equal(outcome.comparison.differences, fresh.differences)
+
+
+def test_the_downloaded_toml_reruns_to_identical_numbers(compared, base, tmp_path) -> None:
+    _, request, outcome = compared
+    file = tmp_path / "edited.toml"
+    file.write_text(draft_toml(request.draft, base.file), encoding="utf-8")
+    out = tmp_path / "rerun"
+    assert caseflow(["run", str(file), "--out", str(out), "--workers", "1"]) == 0
+    app_summary = pd.read_csv(outcome.folder / "edited" / "summary.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(out / "summary.csv"), app_summary)
+    app_monthly = pd.read_csv(outcome.folder / "edited" / "monthly.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(out / "monthly.csv"), app_monthly)
+
+
+def test_the_workbook_has_the_sheets_and_the_csv_numbers(compared) -> None:
+    _, _, outcome = compared
+    folder = outcome.folder
+    book = pd.read_excel(io.BytesIO(workbook_bytes(folder)), sheet_name=None)
+    assert list(book) == list(SHEETS)
+    differences = pd.read_csv(folder / "comparison.csv")
+    pd.testing.assert_frame_equal(book["differences"], differences, check_dtype=False)
+    summary = book["summary"]
+    mine = summary[summary["scenario"] == "edited"].drop(columns="scenario")
+    pd.testing.assert_frame_equal(
+        mine.reset_index(drop=True),
+        pd.read_csv(folder / "edited" / "summary.csv"),
+        check_dtype=False,
+    )
+    monthly = book["monthly"]
+    assert len(monthly) == sum(
+        len(pd.read_csv(folder / s / "monthly.csv")) for s in ("baseline", "edited")
+    )
+    scenario = book["scenario"].set_index("setting")
+    assert scenario.loc[POSTS, "baseline"] == "11" and scenario.loc[POSTS, "edited"] == "8"
+
+
+def test_earlier_results_are_listed_and_two_runs_compared(compared) -> None:
+    bench, _, outcome = compared
+    found = earlier_results(bench.results_root)
+    assert [e.folder for e in found] == [outcome.folder]
+    assert found[0].is_comparison
+    paired = paired_runs(outcome.folder / "baseline", outcome.folder / "edited")
+    stored = pd.read_csv(outcome.folder / "comparison.csv")
+    pd.testing.assert_frame_equal(paired, stored, check_dtype=False)
+
+
+# --- the page in Streamlit's AppTest ---------------------------------------------------------
+
+
+@pytest.fixture
+def page(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("CASEFLOW_APP_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("CASEFLOW_APP_SCENARIOS", str(SCENARIOS))
+    monkeypatch.setenv("CASEFLOW_APP_WORKERS", "1")
+    at = AppTest.from_file(str(PAGE), default_timeout=120)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _field(at, key: str):
+    return at.text_input(key=f"{at.session_state['generation']}:{key}")
+
+
+def test_the_page_refuses_bad_input_next_to_the_field(page) -> None:
+    assert not page.button(key="run").disabled
+    _field(page, POSTS).input("abc").run()
+    assert not page.exception
+    assert page.button(key="run").disabled
+    assert any("valid integer (got 'abc')" in e.value for e in page.error)
+    _field(page, POSTS).input("-3").run()
+    assert any("greater than or equal to 0" in e.value for e in page.error)
+    _field(page, POSTS).input("9").run()
+    assert not page.error and not page.button(key="run").disabled
+    _field(page, "name").input("baseline").run()  # compared with a base of the same name
+    assert any("needs its own name" in e.value for e in page.error)
+    assert page.button(key="run").disabled
+    _field(page, "name").input("nine social workers").run()  # not a valid name
+    assert any("should match pattern" in e.value for e in page.error)
+
+
+def test_a_long_run_needs_confirming(page) -> None:
+    _field(page, "replications").input("100000").run()
+    assert page.button(key="run").disabled
+    assert any("estimated to take about" in w.value for w in page.warning)
+    page.checkbox(key=f"{page.session_state['generation']}:long_run").check().run()
+    assert not page.button(key="run").disabled
+
+
+def test_the_page_runs_a_comparison_and_keeps_it_per_session(page, tmp_path) -> None:
+    _field(page, "replications").input("2").run()
+    _field(page, "horizon_years").input("0.25").run()
+    _field(page, POSTS).input("8").run()
+    others = page.multiselect(key=f"{page.session_state['generation']}:others")
+    others.select("fewer_ongoing_social_workers.toml").run()
+    page.button(key="run").click().run()
+    assert not page.exception, page.exception
+    outcome = page.session_state["outcome"]
+    assert outcome.comparison is not None and outcome.folder is not None
+    assert (outcome.folder / "comparison.csv").is_file()
+    tables = [t.value.reset_index() for t in page.table]
+    shown = [table for table in tables if "alternative" in table.columns]
+    assert set(shown[0]["alternative"]) == {"baseline-edited", "fewer_ongoing_social_workers"}
+    headline = [table for table in tables if "95 % interval" in table.columns]
+    assert len(headline[0]) == len(HEADLINE)
+    assert "Against the base: baseline" in [s.value for s in page.subheader]
+    # another tab is another session: it shares the app's pool, not this run
+    from streamlit.testing.v1 import AppTest
+
+    other = AppTest.from_file(str(PAGE), default_timeout=120)
+    other.run()
+    assert not other.exception and "outcome" not in other.session_state
+
+
+def test_two_runs_at_once_on_the_shared_pool_keep_their_own_results(base, tmp_path) -> None:
+    """Two tabs pressing Run together: each run gets its own numbers back (the pool is shared,
+    the results are not), the same as each run alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bench = Workbench(tmp_path, workers=2)
+    try:
+        requests = []
+        for posts in ("7", "12"):
+            values = small(base.draft.values, staff__ongoing_social_workers__posts=posts)
+            values["name"] = f"posts-{posts}"
+            resolved = check(base, draft(base, values)).resolved
+            assert resolved is not None
+            requests.append(RunRequest(resolved, None, base.file, "test"))
+        with ThreadPoolExecutor(2) as tabs:
+            together = list(tabs.map(bench.run, requests))
+        for request, outcome in zip(requests, together, strict=True):
+            assert outcome.draft_results.resolved.name == request.draft.name
+            alone = Workbench(tmp_path, workers=1).run(request)
+            pd.testing.assert_frame_equal(
+                outcome.draft_results.summary, alone.draft_results.summary
+            )
+        assert not together[0].draft_results.summary.equals(together[1].draft_results.summary)
+    finally:
+        bench.close()
