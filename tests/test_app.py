@@ -310,3 +310,66 @@ def test_two_runs_at_once_on_the_shared_pool_keep_their_own_results(base, tmp_pa
         assert not together[0].draft_results.summary.equals(together[1].draft_results.summary)
     finally:
         bench.close()
+
+
+# --- optimisation from the page (issue "Best staffing under a budget", item 6) ---------------
+
+TINY_SPEC = """
+name = "tiny"
+description = "two staffing choices, a few replications"
+base = "{base}"
+years = 0.5
+replications = 2
+trials = 4
+
+[[variables]]
+key = "staff.ongoing_social_workers.posts"
+low = 10
+high = 11
+
+[constraints]
+staff_budget_sek = 15_000_000
+
+[[objectives]]
+kpi = "assistance_paid_sek_per_year"
+direction = "minimise"
+
+[selection]
+finalists = 2
+indifference_zone = 200_000
+first_stage = 5
+max_replications = 10
+"""
+
+
+def test_the_page_starts_an_optimisation_and_shows_its_front(tmp_path, monkeypatch) -> None:
+    """The Optimise tab runs a spec under the scenarios folder with the budget typed on the
+    page (a bad budget is refused next to it, the button off), writes the folder
+    ``caseflow optimise`` writes and shows the chosen staffing and the front."""
+    from streamlit.testing.v1 import AppTest
+
+    scenarios = tmp_path / "scenarios"
+    (scenarios / "optimise").mkdir(parents=True)
+    base = (SCENARIOS / "baseline.toml").as_posix()
+    (scenarios / "optimise" / "tiny.toml").write_text(TINY_SPEC.format(base=base))
+    (scenarios / "baseline.toml").write_text(f'extends = "{base}"\n')
+    monkeypatch.setenv("CASEFLOW_APP_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("CASEFLOW_APP_SCENARIOS", str(scenarios))
+    monkeypatch.setenv("CASEFLOW_APP_WORKERS", "1")
+    at = AppTest.from_file(str(PAGE), default_timeout=300)
+    at.run()
+    assert not at.exception
+    at.text_input(key="opt_budget").input("lots").run()
+    assert any("staff budget must be a number of SEK above 0" in e.value for e in at.error)
+    assert at.button(key="opt_run").disabled
+    at.text_input(key="opt_budget").input("15 500 000").run()
+    assert not at.button(key="opt_run").disabled
+    at.button(key="opt_run").click().run()
+    assert not at.exception, at.exception
+    outcome = at.session_state["opt_outcome"]
+    folder = outcome.folder
+    for name in ("candidates.csv", "pareto.csv", "report.html", "manifest.json"):
+        assert (folder / name).is_file(), name
+    assert (folder / "figures" / "front.png").is_file() and list((folder / "chosen").iterdir())
+    assert outcome.result.loaded.spec.constraints.staff_budget_sek == 15_500_000
+    assert any(s.value.startswith("Chosen: ") for s in at.success)

@@ -36,6 +36,8 @@ from sim.app.draft import (
     load_base,
 )
 from sim.app.history import earlier_results, paired_runs
+from sim.app.optimising import load as load_optimisation
+from sim.app.optimising import run_optimisation, spec_files
 from sim.app.workbench import Outcome, RunRequest, Workbench, command_text
 from sim.inputs.loading import load_scenarios
 from sim.inputs.validation import InputError
@@ -585,16 +587,87 @@ def earlier_tab(bench: Workbench) -> None:
             st.dataframe(_differences_table(diffs), hide_index=True)
 
 
+# --- optimisation ---------------------------------------------------------------------------
+
+
+def optimise_tab(bench: Workbench, scenarios: Path) -> None:
+    """Start ``caseflow optimise`` on a spec under the scenarios folder, with the staff budget
+    typed here, and show the chosen staffing, the selection's guarantee and the front."""
+    specs = spec_files(scenarios)
+    if not specs:
+        st.info(f"No optimisation specs under {scenarios / 'optimise'} (docs/optimisation.md).")
+        return
+    chosen = st.selectbox("Optimisation spec", specs, format_func=lambda p: p.name, key="opt_spec")
+    budget_text = st.text_input(
+        "Staff budget, SEK a year (empty: the spec's own)", key="opt_budget"
+    )
+    try:
+        loaded = load_optimisation(chosen, budget_text)
+    except InputError as exc:
+        for problem in exc.problems:
+            st.error(str(problem))
+        st.button("Search", disabled=True, key="opt_run")
+        return
+    spec = loaded.spec
+    budget = f"{spec.constraints.staff_budget_sek:,.0f}".replace(",", " ")
+    st.caption(
+        f"{spec.description}: {spec.trials} trials × {spec.replications} replications, staff "
+        f"budget {budget} SEK a year. A search run before resumes from its journal."
+    )
+    if st.button("Search", type="primary", key="opt_run"):
+        with st.spinner("Searching (every candidate under common random numbers) ..."):
+            try:
+                st.session_state["opt_outcome"] = run_optimisation(bench, loaded)
+            except (InputError, OSError) as exc:
+                st.error(f"The optimisation failed: {exc}")
+                return
+    outcome = st.session_state.get("opt_outcome")
+    if outcome is None:
+        return
+    result = outcome.result
+    if result.chosen is not None:
+        values = ", ".join(f"{k} = {v}" for k, v in result.chosen.candidate.values.items())
+        st.success(f"Chosen: {result.chosen.candidate.resolved.name} ({values})")
+    if result.selection is not None:
+        sel = result.selection
+        st.write(
+            f"KN++ among {len(result.finalists)} finalists: "
+            + (
+                f"probability of correct selection at least {sel.probability} within "
+                + f"{sel.indifference_zone:,.0f}".replace(",", " ")
+                + f" ({kpi_label(result.loaded.primary.kpi)})"
+                if sel.guaranteed
+                else "no guarantee (stopped at the replication cap)"
+            )
+        )
+    for line in result.notes:
+        st.warning(line)
+    front = outcome.folder / "figures" / "front.png"
+    if front.exists():
+        st.image(str(front))
+    pareto = outcome.folder / "pareto.csv"
+    if pareto.exists():
+        st.dataframe(pd.read_csv(pareto), hide_index=True, key="opt_pareto")
+    st.caption(f"Results folder: `{outcome.folder}` (each finalist as a scenario under chosen/)")
+    report = outcome.folder / "report.html"
+    st.download_button(
+        "report.html", report.read_bytes, file_name=f"{outcome.folder.name}-report.html",
+        mime="text/html", key="opt_report", on_click="ignore",
+    )  # fmt: skip
+
+
 def main() -> None:
     st.set_page_config(page_title="caseflow workbench", layout="wide")
     st.title("caseflow: the planners' workbench")
     results_root, scenarios, workers = _settings()
     bench = workbench(str(results_root), workers)
-    build, earlier = st.tabs(["Build and run", "Earlier results"])
+    build, earlier, optimising = st.tabs(["Build and run", "Earlier results", "Optimise"])
     with build:
         build_tab(bench, scenarios)
     with earlier:
         earlier_tab(bench)
+    with optimising:
+        optimise_tab(bench, scenarios)
 
 
 # Streamlit runs this file as ``__main__``; a worker the forkserver starts imports it again as

@@ -218,11 +218,12 @@ class Workbench:
             else:
                 pool.submit(_save, results, target).result()
         finally:
-            self._release(target)
+            self.release(target)
         outcome.folder = target
         return target
 
-    def _release(self, target: Path) -> None:
+    def release(self, target: Path) -> None:
+        """A folder name reserved by :meth:`target` is written (or given up)."""
         with self._lock:
             self._reserved.discard(target)
 

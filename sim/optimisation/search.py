@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -183,8 +185,11 @@ def optimise(
     study_file: Path | None = None,
     posterior_draws: int | None = None,
     note: Note | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> OptimisationResult:
-    """Search, select and (with posterior draws) compare; see the module's docstring."""
+    """Search, select and (with posterior draws) compare; see the module's docstring. The
+    candidates run on ``pool`` if given (the workbench's warm pool), else on a pool of
+    ``workers`` made for the search."""
     import optuna
 
     # Optuna logs a failed trial (an interrupt, a bad candidate) with its traceback as a
@@ -213,7 +218,7 @@ def optimise(
         study.enqueue_trial(dict(base_values(loaded)))
     reps = range(spec.replications)
     kept = _summary_kpis(loaded)
-    with local_pool(worker_count(workers)) as pool:
+    with nullcontext(pool) if pool is not None else local_pool(worker_count(workers)) as pool:
         evaluator = Evaluator(workers=workers, pool=pool)
 
         def objective(trial: optuna.trial.Trial) -> Sequence[float]:
