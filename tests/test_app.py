@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime
 import io
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -203,6 +206,32 @@ def test_the_workbook_has_the_sheets_and_the_csv_numbers(compared) -> None:
     )
     scenario = book["scenario"].set_index("setting")
     assert scenario.loc[POSTS, "baseline"] == "11" and scenario.loc[POSTS, "edited"] == "8"
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_the_workbook_opens_in_libreoffice_with_the_csv_numbers(compared, tmp_path) -> None:
+    """LibreOffice reads every sheet of the workbook, and its summary sheet holds the numbers
+    of the CSV files (a headless conversion of each sheet to CSV)."""
+    _, _, outcome = compared
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(workbook_bytes(outcome.folder))
+    # every sheet to CSV: comma, double quote, UTF-8, sheet -1 = all sheets
+    export = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", export, "--outdir", str(tmp_path), str(book)],
+        check=True, capture_output=True, timeout=180,
+        env={**os.environ, "HOME": str(tmp_path)},  # a profile of its own
+    )  # fmt: skip
+    for sheet in SHEETS:
+        assert (tmp_path / f"book-{sheet}.csv").is_file(), sheet
+    summary = pd.read_csv(tmp_path / "book-summary.csv")
+    mine = summary[summary["scenario"] == "edited"].drop(columns="scenario")
+    pd.testing.assert_frame_equal(
+        mine.reset_index(drop=True),
+        pd.read_csv(outcome.folder / "edited" / "summary.csv"),
+        check_dtype=False,
+        rtol=1e-12,
+    )
 
 
 def test_earlier_results_are_listed_and_two_runs_compared(compared) -> None:
