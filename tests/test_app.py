@@ -395,7 +395,8 @@ def test_the_page_starts_an_optimisation_and_shows_its_front(tmp_path, monkeypat
     assert not at.button(key="opt_run").disabled
     at.button(key="opt_run").click().run()
     assert not at.exception, at.exception
-    outcome = at.session_state["opt_outcome"]
+    asked, outcome = at.session_state["opt_outcome"]
+    assert asked[1] == 15_500_000
     folder = outcome.folder
     for name in ("candidates.csv", "pareto.csv", "report.html", "manifest.json"):
         assert (folder / name).is_file(), name

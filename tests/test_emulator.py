@@ -64,3 +64,19 @@ def test_too_few_points_for_a_quadratic_fit_a_plane_and_too_few_for_a_plane_are_
     assert 0.003 < noise < 0.03  # about the 0.01 put in
     with pytest.raises(InputError, match="--stages"):
         Quadratic(low, high).fit(x[:9], y[:9])
+
+
+def test_sampling_that_stops_short_of_the_posterior_says_so():
+    """Stopped at its round limit before exponent 1, the sampler reports a tempered
+    likelihood as not converged (the fit then writes no posterior) instead of crawling up."""
+    low, high = np.zeros(2), np.ones(2)
+    x = np.random.default_rng(5).random((60, 2))
+    emulator = Quadratic(low, high).fit(x, x.copy())
+    tiny = np.array([1e-4, 1e-4])  # a needle in the box: many rounds of tempering needed
+    observed = np.array([0.3, 0.7])
+    likelihood = _Likelihood(observed, observed, observed, np.diag(1 / tiny**2))
+    _, _, info = sample_posterior(
+        emulator, likelihood, low, high, np.random.default_rng(6), max_rounds=2
+    )
+    assert not info["converged"] and info["beta"] < 1.0
+    assert info["stopped_by"].startswith("round limit")

@@ -247,6 +247,31 @@ def test_emulator_posterior_covers_the_truth_narrower_than_the_prior_and_resumes
     pd_testing.assert_frame_equal(again.sample, post.sample)
 
 
+def test_a_posterior_the_sampling_did_not_reach_is_not_written(
+    small_spec, tmp_path, capsys, monkeypatch
+):
+    """Sampling stopped short of exponent 1 leaves a tempered likelihood, not the posterior:
+    the command says so and writes the fitted set without a posterior sample."""
+    from sim.calibration import emulator
+
+    real = emulator.sample_posterior
+    monkeypatch.setattr(
+        emulator,
+        "sample_posterior",
+        lambda *a, **k: real(*a, **{**k, "max_rounds": 1, "ess_target": 1e9}),  # out of reach
+    )
+    fitted_dir = tmp_path / "fitted"
+    args = ["calibrate", "fit", str(small_spec), "--fit-generations", "1", "--popsize", "2",
+            "--replications", "1", "--stages", "50,50", "--draws", "5",
+            "--work", str(tmp_path / "work"), "--fitted-dir", str(fitted_dir),
+            "--out", str(tmp_path / "out"), "--workers", "2"]  # fmt: skip
+    assert cli.main(args) == 0
+    assert "did not reach the posterior" in capsys.readouterr().err
+    fitted = load_parameters(fitted_dir / "synthetic.toml")
+    assert fitted.fit is not None and fitted.fit.posterior is None
+    assert not (fitted_dir / "synthetic_posterior.csv").exists()
+
+
 def test_the_calibrate_command_refuses_bad_stages(small_spec, capsys):
     for stages in ("10,500", "500,x", ""):
         with pytest.raises(SystemExit) as refused:  # argparse's usage error: exit status 2

@@ -4,6 +4,7 @@ types it, the search on the workbench's warm pool, and the folder ``caseflow opt
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def budget_value(text: str, spec: Path) -> float | None:
         value = float(cleaned)
     except ValueError:
         value = -1.0
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise InputError.single(
             spec,
             "constraints.staff_budget_sek",
@@ -62,7 +63,10 @@ def run_optimisation(bench: Workbench, loaded: LoadedSpec) -> OptimisationRun:
     clock = Clock.start()
     study = bench.results_root / f"optimise-{loaded.spec.name}.journal"
     bench.results_root.mkdir(parents=True, exist_ok=True)
-    result = optimise(loaded, workers=bench.workers, study_file=study, pool=bench.pool())
+    # no posterior draws here: they would run on a pool forked from the server's threads
+    result = optimise(
+        loaded, workers=bench.workers, study_file=study, pool=bench.pool(), posterior_draws=0
+    )
     target = bench.target(f"optimise-{loaded.spec.name}")
     command = f"caseflow app: optimise {loaded.path}"
     try:

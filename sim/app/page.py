@@ -614,16 +614,21 @@ def optimise_tab(bench: Workbench, scenarios: Path) -> None:
         f"{spec.description}: {spec.trials} trials × {spec.replications} replications, staff "
         f"budget {budget} SEK a year. A search run before resumes from its journal."
     )
+    asked = (str(chosen), spec.constraints.staff_budget_sek)
     if st.button("Search", type="primary", key="opt_run"):
         with st.spinner("Searching (every candidate under common random numbers) ..."):
             try:
-                st.session_state["opt_outcome"] = run_optimisation(bench, loaded)
-            except (InputError, OSError) as exc:
+                st.session_state["opt_outcome"] = (asked, run_optimisation(bench, loaded))
+            except Exception as exc:  # the page stays up, whatever failed
                 st.error(f"The optimisation failed: {exc}")
                 return
-    outcome = st.session_state.get("opt_outcome")
-    if outcome is None:
+    shown = st.session_state.get("opt_outcome")
+    if shown is None:
         return
+    if shown[0] != asked:  # a result of another spec or budget: not shown as this one's
+        st.info("The last search was for another spec or budget: press Search for this one.")
+        return
+    outcome = shown[1]
     result = outcome.result
     if result.chosen is not None:
         values = ", ".join(f"{k} = {v}" for k, v in result.chosen.candidate.values.items())

@@ -8,8 +8,8 @@ Here every simulation informs the whole posterior instead of being accepted or r
 
 1. **Design**, in stages. Stage 1 spreads points over the prior box (a Latin hypercube);
    each later stage draws its points around the previous stage's posterior (its weighted mean
-   and twice its covariance, inside the box). Each point is one replication with a seed of its
-   own, so its figures carry the model's noise.
+   and twice its standard deviations, four times its covariance, inside the box). Each point
+   is one replication with a seed of its own, so its figures carry the model's noise.
 2. **Emulator**: per compared KPI, a quadratic polynomial in the (scaled) parameters, fitted by
    least squares to the last two stages' points. Its residuals, a mix of the model's noise and
    what a quadratic misses, give a covariance ``C`` between the KPIs.
@@ -72,6 +72,7 @@ class EmulatorPosterior:
     wall_seconds: float
     stopped_by: str
     design: pd.DataFrame  # every simulated point: stage, parameters (search space), KPIs
+    converged: bool  # the last sampling reached exponent 1 with the effective sample size asked
 
 
 class Quadratic:
@@ -218,8 +219,9 @@ def sample_posterior(
         mean, cov = _weighted_moments(z, w)
         # a wider proposal is safer but in 16 dimensions costs its width to the 16th power
         z, log_q = _t_draws(rng, mean, 1.2**2 * cov, draws)
-    stop = "ESS reached at beta = 1" if beta >= 1.0 and ess >= ess_target else "round limit"
-    info = {"rounds": rounds, "beta": beta, "ess": ess, "stopped_by": stop}
+    converged = beta >= 1.0 and ess >= ess_target
+    stop = "ESS reached at beta = 1" if converged else f"round limit at beta = {beta:.3g}"
+    info = {"rounds": rounds, "beta": beta, "ess": ess, "stopped_by": stop, "converged": converged}
     return _to_box(z, low, high), w / w.sum(), info
 
 
@@ -243,7 +245,9 @@ def _next_beta(log_like: np.ndarray, log_q: np.ndarray, beta: float, ess_floor: 
             lo = mid
         else:
             hi = mid
-    return max(lo, min(beta + 1e-3, 1.0))
+    # where even ``beta`` falls short the exponent stays: the next round refits the proposal
+    # at it (crawling upwards regardless would leave a tempered likelihood, not the posterior)
+    return lo
 
 
 def _stage_points(
@@ -357,7 +361,9 @@ def emulator_posterior(
             simulations += len(todo)
             done[todo] = True
             keys = [_key(x) for x in points[done]]
-            pd.DataFrame(values[done], columns=kpis).assign(key=keys).to_csv(store, index=False)
+            partial = store.with_suffix(".csv.partial")  # whole or not at all, if killed
+            pd.DataFrame(values[done], columns=kpis).assign(key=keys).to_csv(partial, index=False)
+            partial.replace(store)
         valid = done & np.all(np.isfinite(values), axis=1)
         designs.append((points[valid], values[valid]))
         recent = designs[-2:]
@@ -388,6 +394,7 @@ def emulator_posterior(
         wall_seconds=time.monotonic() - started,
         stopped_by=f"{stopped_by}; sampling: {info.get('stopped_by', 'not run')}",
         design=design,
+        converged=bool(info.get("converged", False)),
     )
 
 

@@ -96,7 +96,8 @@ def tolerance_check(
 
     noise = noise_distance(problem, point)
     posterior = float(np.median(distances(problem, predictive)))
-    return {"noise_distance": noise, "posterior_distance": posterior, "ratio": posterior / noise}
+    ratio = posterior / noise if noise > 0 else math.inf  # every figure met by noise alone
+    return {"noise_distance": noise, "posterior_distance": posterior, "ratio": ratio}
 
 
 def unfitted_table(problem: CalibrationProblem) -> pd.DataFrame:

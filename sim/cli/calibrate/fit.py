@@ -247,7 +247,7 @@ def _point_fit(
 
 def _posterior(
     problem: CalibrationProblem, work: Path, args: argparse.Namespace, clock: Clock
-) -> Posterior | EmulatorPosterior:
+) -> Posterior | EmulatorPosterior | None:
     """The posterior in what is left of the budget (at least 30 s), with a one-line summary."""
     budget = max(args.budget_minutes * 60.0 - clock.seconds() - 30.0, 30.0)
     if sys.stderr.isatty():
@@ -271,6 +271,17 @@ def _posterior(
             f"{last['r2_median']:.2f}, ESS {last['effective_sample_size']:.0f}; "
             f"{emulated.wall_seconds:.0f} s"
         )
+        if not emulated.converged:
+            # a tempered likelihood is not the posterior: written, it would widen every
+            # --posterior run without saying so
+            print(
+                "warning: the emulator's sampling did not reach the posterior (exponent 1 with "
+                "the effective sample size asked); no posterior is written. Give larger --stages "
+                "or --budget-minutes (the work folder keeps the simulations), or "
+                "--posterior-method abc",
+                file=sys.stderr,
+            )
+            return None
         return emulated
     from ...calibration.posterior import abc_posterior
 
