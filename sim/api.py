@@ -16,7 +16,8 @@ Errors name this API's parameters (``replications=0``), not the command line's o
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -197,6 +198,21 @@ def _check_posterior(posterior: Any, replications: Any, events: bool) -> None:
         raise ValueError("event logs are written without posterior=N (one per draw)")
 
 
+@contextmanager
+def _posterior_named(call: str) -> Iterator[None]:
+    """The posterior's input errors in the API's words: ``posterior=N`` of ``call``, where the
+    library names the command line's ``--posterior``."""
+    try:
+        yield
+    except InputError as exc:
+        raise InputError(
+            [
+                Problem(p.file, p.key, p.message.replace("--posterior", f"{call}(posterior=N)"))
+                for p in exc.problems
+            ]
+        ) from None
+
+
 def _api_problem(problem: Problem, call: str) -> Problem:
     """A loader's problem named by this API's parameters instead of the command line's."""
     name = OPTION_NAMES.get(problem.file)
@@ -318,7 +334,8 @@ def run(
     if posterior is not None:
         from .calibration.uncertainty import posterior_entry, run_posterior
 
-        results = run_posterior(resolved, posterior, workers=workers, cluster=cluster).results
+        with _posterior_named("sim.run"):
+            results = run_posterior(resolved, posterior, workers=workers, cluster=cluster).results
         extra = {"posterior": posterior_entry(resolved, posterior)}
     elif rule is not None:
         from .experiments.stopping import run_until_precise
@@ -404,9 +421,10 @@ def compare(
     if posterior is not None:
         from .calibration.uncertainty import compare_over_posterior, posterior_entry
 
-        comparison = compare_over_posterior(
-            scenarios[0], scenarios[1:], posterior, workers=workers, cluster=cluster
-        )
+        with _posterior_named("sim.compare"):
+            comparison = compare_over_posterior(
+                scenarios[0], scenarios[1:], posterior, workers=workers, cluster=cluster
+            )
         posterior_record = {"posterior": posterior_entry(scenarios[0], posterior)}
     else:
         comparison = compare_scenarios(

@@ -161,3 +161,12 @@ def test_posterior_comparison_as_the_command_line_with_each_scenarios_uncertaint
 def test_posterior_values_are_checked_by_the_apis_names(keywords, named):
     with pytest.raises(ValueError, match=named):
         sim.run(BASELINE, years=1, **keywords)
+
+
+def test_posterior_errors_name_the_apis_parameter(small):
+    """A set without a posterior sample, asked for posterior draws: the message names
+    ``sim.run(posterior=N)``, not the command line's option."""
+    from sim.inputs.validation import InputError
+
+    with pytest.raises(InputError, match=r"sim\.run\(posterior=N\) needs a fitted parameter set"):
+        sim.run(small, posterior=2, workers=1)
