@@ -369,3 +369,35 @@ def test_the_fit_report_shows_the_figures_not_fitted_and_the_holdouts(tmp_path, 
     assert ran_with.model_dump(exclude={"fit"}) == load_parameters(
         fitted_dir / "ostermalm_2015.toml"
     ).model_dump(exclude={"fit"})
+
+
+def test_a_budget_spent_between_stages_keeps_the_last_stages_posterior(
+    small_spec, tmp_path, monkeypatch
+):
+    """When the time budget runs out as a stage ends, the next stage runs nothing and the
+    posterior is the last stage's own, not a refit on fewer points with an empty stage."""
+    from sim.calibration import emulator
+
+    problem = load_problem(small_spec)
+    one = emulator.emulator_posterior(problem, tmp_path / "one", stages=(60,), workers=2)
+    clock = iter(range(0, 10_000, 1))  # seconds: each reading one later
+    stage_two_started = {"at": None}
+    real = emulator._stage_points
+
+    def marked(stage, *args, **kwargs):
+        if stage == 1:
+            stage_two_started["at"] = True
+        return real(stage, *args, **kwargs)
+
+    monkeypatch.setattr(emulator, "_stage_points", marked)
+    monkeypatch.setattr(
+        emulator.time,
+        "monotonic",
+        lambda: 10_000.0 if stage_two_started["at"] else float(next(clock)),
+    )
+    two = emulator.emulator_posterior(
+        problem, tmp_path / "two", stages=(60, 80), workers=2, budget_seconds=5_000
+    )
+    assert stage_two_started["at"] and two.simulations == 60
+    assert "time budget" in two.stopped_by and len(two.diagnostics) == 1
+    pd.testing.assert_frame_equal(two.sample, one.sample)

@@ -365,6 +365,8 @@ def emulator_posterior(
             pd.DataFrame(values[done], columns=kpis).assign(key=keys).to_csv(partial, index=False)
             partial.replace(store)
         valid = done & np.all(np.isfinite(values), axis=1)
+        if not valid.any() and previous is not None:
+            break  # the budget ran out before this stage ran a point: the last posterior stands
         designs.append((points[valid], values[valid]))
         recent = designs[-2:]
         x = np.vstack([d[0] for d in recent])
