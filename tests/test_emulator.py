@@ -35,7 +35,7 @@ def test_importance_sampling_gives_the_gaussian_posterior():
     emulator = Quadratic(low, high).fit(x, y)  # exact: the identity
     sd = np.array([0.05, 0.2])
     observed = np.array([1.3, 2.1])
-    likelihood = _Likelihood(observed, observed, observed, np.diag(1 / sd**2))
+    likelihood = _Likelihood(observed, observed, np.diag(1 / sd**2))
     draws, weights, info = sample_posterior(
         emulator, likelihood, low, high, np.random.default_rng(3), ess_target=2000
     )
@@ -74,7 +74,7 @@ def test_sampling_that_stops_short_of_the_posterior_says_so():
     emulator = Quadratic(low, high).fit(x, x.copy())
     tiny = np.array([1e-4, 1e-4])  # a needle in the box: many rounds of tempering needed
     observed = np.array([0.3, 0.7])
-    likelihood = _Likelihood(observed, observed, observed, np.diag(1 / tiny**2))
+    likelihood = _Likelihood(observed, observed, np.diag(1 / tiny**2))
     _, _, info = sample_posterior(
         emulator, likelihood, low, high, np.random.default_rng(6), max_rounds=2
     )

@@ -25,8 +25,9 @@ Here every simulation informs the whole posterior instead of being accepted or r
    parameter set is invalid (the prior is zero there) are dropped.
 
 The result is checked against the model itself, not the emulator: the fit report's posterior
-predictive runs the model at posterior draws, and :func:`noise_distance` gives the distance
-that replication noise alone makes at the point fit, the yardstick for the posterior's.
+predictive runs the model at posterior draws, and ``fit_report.noise_distance`` gives the
+distance that replication noise alone makes at the point fit, the yardstick for the
+posterior's.
 
 Resumable: each stage's simulated points are stored in the work folder as they finish, keyed
 by their exact coordinates; a run with the same settings recomputes the same design and runs
@@ -36,7 +37,6 @@ only the points not stored.
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -129,8 +129,7 @@ class Quadratic:
 class _Likelihood:
     """Each compared target's reported figure against the emulator's mean."""
 
-    value: np.ndarray  # reported value (a range: its midpoint, unused)
-    low: np.ndarray  # range ends (equal to the value for a figure with an sd)
+    low: np.ndarray  # range ends (both the reported value for a figure with an sd)
     high: np.ndarray
     precision: np.ndarray  # (S + C)^-1
 
@@ -142,12 +141,11 @@ class _Likelihood:
 
 def _likelihood(problem: CalibrationProblem, emulator: Quadratic) -> _Likelihood:
     targets = problem.compared
-    value = np.array([t.value for t in targets], dtype=float)
     low = np.array([t.range[0] if t.range else t.value for t in targets], dtype=float)
     high = np.array([t.range[1] if t.range else t.value for t in targets], dtype=float)
     reported = np.diag([target_sd(t) ** 2 for t in targets])
     noise = emulator.residual_covariance()
-    return _Likelihood(value, low, high, np.linalg.inv(reported + noise))
+    return _Likelihood(low, high, np.linalg.inv(reported + noise))
 
 
 def _ess(weights: np.ndarray) -> float:
@@ -436,22 +434,3 @@ def _kept_sample(
     sample = pd.DataFrame(rows)
     sample["weight"] = 1.0 / max(len(sample), 1)
     return sample
-
-
-def distances(problem: CalibrationProblem, table: pd.DataFrame) -> np.ndarray:
-    """The distance of each row of ``table`` (one replication's compared figures by target
-    id, as the fit report's point check and posterior predictive hold them)."""
-    by_id = {t.id: t.kpi or "" for t in problem.compared}
-    return np.array(
-        [
-            problem.distance({by_id[k]: v for k, v in row.items() if k in by_id})
-            for row in table.to_dict("records")
-        ]
-    )
-
-
-def noise_distance(problem: CalibrationProblem, point: pd.DataFrame) -> float:
-    """The median distance of single replications at the point fit (``point``: the point
-    check's table): what noise alone leaves, the yardstick for a posterior's tolerance."""
-    found = distances(problem, point)
-    return float(np.median(found)) if len(found) else math.nan

@@ -86,14 +86,31 @@ def posterior_predictive(
     return _kpi_frame(problem, [r.per_replication.iloc[0].to_dict() for r in results])
 
 
+def distances(problem: CalibrationProblem, table: pd.DataFrame) -> np.ndarray:
+    """The distance of each row of ``table`` (one replication's compared figures by target
+    id, as the fit report's point check and posterior predictive hold them)."""
+    by_id = {t.id: t.kpi or "" for t in problem.compared}
+    return np.array(
+        [
+            problem.distance({by_id[k]: v for k, v in row.items() if k in by_id})
+            for row in table.to_dict("records")
+        ]
+    )
+
+
+def noise_distance(problem: CalibrationProblem, point: pd.DataFrame) -> float:
+    """The median distance of single replications at the point fit (``point``: the point
+    check's table): what noise alone leaves, the yardstick for a posterior's tolerance."""
+    found = distances(problem, point)
+    return float(np.median(found)) if len(found) else math.nan
+
+
 def tolerance_check(
     problem: CalibrationProblem, point: pd.DataFrame, predictive: pd.DataFrame
 ) -> dict[str, float]:
     """How close the posterior comes, in the distance every method minimises: the median over
     the posterior predictive draws (one replication each) against the median over the point
     check's replications (noise alone). A converged posterior is within twice the noise's."""
-    from .emulator import distances, noise_distance
-
     noise = noise_distance(problem, point)
     posterior = float(np.median(distances(problem, predictive)))
     ratio = posterior / noise if noise > 0 else math.inf  # every figure met by noise alone

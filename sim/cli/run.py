@@ -130,7 +130,7 @@ def run_command(args: argparse.Namespace) -> int:
     with atomic_folder(target) as work, _shared_pool(args, sweep, rule) as pool:
         points: list[SweepPoint] = []
         for i, resolved in enumerate(resolved_list):
-            results, extra, tables = _run_one(resolved, args, rule, pool)
+            results, extra = _run_one(resolved, args, rule, pool)
             manifest = run_manifest(
                 results.resolved, command=command, clock=clock, workers=args.workers, extra=extra
             )
@@ -139,7 +139,6 @@ def run_command(args: argparse.Namespace) -> int:
                 work / point.folder if point else work,
                 results,
                 manifest,
-                tables=tables,
                 workers=None if args.cluster else args.workers,
             )
             if point:
@@ -281,10 +280,10 @@ def _run_one(
     args: argparse.Namespace,
     rule: ReplicationRule | None,
     pool: ProcessPoolExecutor | None = None,
-) -> tuple[ScenarioResults, dict[str, Any], dict[str, pd.DataFrame]]:
-    """One scenario's results, its manifest entries and its extra tables: over posterior
-    draws (``--posterior``), until precise (``--replications auto``) or a fixed number
-    (on ``pool`` if given)."""
+) -> tuple[ScenarioResults, dict[str, Any]]:
+    """One scenario's results (with their extra tables, e.g. a posterior run's
+    uncertainty.csv) and its manifest entries: over posterior draws (``--posterior``), until
+    precise (``--replications auto``) or a fixed number (on ``pool`` if given)."""
     from ..experiments.runner import run_scenario
     from ..experiments.stopping import run_until_precise
 
@@ -296,12 +295,12 @@ def _run_one(
             resolved, args.posterior, workers=args.workers, progress=progress, cluster=args.cluster
         )
         entry = posterior_entry(resolved, args.posterior)
-        return run.results, {"posterior": entry}, {}  # uncertainty.csv is in run.results
+        return run.results, {"posterior": entry}
     if rule is not None:
         results, outcome = run_until_precise(
             resolved, rule, workers=args.workers, progress=progress
         )
-        return results, {"replications_auto": outcome.as_dict(rule)}, {}
+        return results, {"replications_auto": outcome.as_dict(rule)}
     results = run_scenario(
         resolved,
         workers=args.workers,
@@ -310,4 +309,4 @@ def _run_one(
         cluster=args.cluster,
         pool=pool,
     )
-    return results, {}, {}
+    return results, {}
