@@ -24,8 +24,13 @@ def test_validate_model_runs_every_holdout_and_reports_each_verdict(tmp_path, ca
     # the reported figures come from the holdout target files, not from code
     vantor = table[table["check"].str.startswith("Vantör")].iloc[0]
     assert vantor["reported"] == 0.482
-    shares = table[table["figure"].str.contains("share of ongoing cases")]
-    assert abs(shares["model_mean"].sum() - 1) < 1e-9 and abs(shares["reported"].sum() - 1) < 1e-9
+    for group in ("labour-market group", "rehabilitation group"):  # each run as its own unit
+        shares = table[table["figure"].str.match(rf"{group}: class [ABC] share")]
+        assert len(shares) == 3
+        assert abs(shares["model_mean"].sum() - 1) < 1e-9
+        assert abs(shares["reported"].sum() - 1) < 1e-9
+    # each group's C share set its barriers' C need: shown, not judged
+    assert table["figure"].str.contains("not part of the verdict").sum() == 2
     districts = table[table["check"].str.contains("by district")]
     stock = districts[districts["figure"].str.contains("households a month")]
     assert list(stock["reported"].round(3)) == [0.335, 0.323, 0.341]  # 166, 160, 169 of 495
