@@ -121,6 +121,28 @@ def test_point_fit_recovers_known_parameters_and_resumes_without_rerunning(small
     assert abs(longer.values["exits.monthly_hazard.work"] / 1.35 - 1) < 0.25
 
 
+def test_a_parameter_held_at_its_base_stays_there_in_the_point_fit(small_spec, tmp_path):
+    """``point = "base"``: the point fit searches the other parameters and leaves this one at
+    the base set's value (for a parameter no target moves, the search's value would be
+    arbitrary); the prior box, which the posterior samples, is unchanged."""
+    import tomllib
+
+    spec = tomllib.loads(small_spec.read_text())
+    spec["calibrate"][1]["point"] = "base"  # the work-exit scale: its base is 1
+    held = tmp_path / "spec.toml"
+    held.write_text(
+        tomli_w.dumps(spec).replace(
+            '"targets.toml"', f'"{small_spec.parent.as_posix()}/targets.toml"'
+        )
+    )
+    problem = load_problem(held)
+    assert problem.point_fit_bounds[1] == (1.0, 1.0) and problem.bounds[1] == (0.5, 2.0)
+    fit = point_fit(problem, tmp_path / "w", replications=2, popsize=4, max_generations=3)
+    assert fit.values["exits.monthly_hazard.work"] == 1.0
+    assert fit.evaluations["exits.monthly_hazard.work"].eq(1.0).all()
+    assert fit.evaluations["contacts.per_year"].nunique() > 1
+
+
 def test_a_work_folder_of_other_settings_is_refused(small_spec, tmp_path):
     problem = load_problem(small_spec)
     point_fit(problem, tmp_path / "w", replications=1, popsize=2, max_generations=1)

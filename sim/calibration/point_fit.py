@@ -209,7 +209,7 @@ def _search(
 
     return differential_evolution(
         lambda x: math.nan,  # never called: the evaluator maps whole generations
-        problem.bounds,
+        problem.point_fit_bounds,
         popsize=popsize,
         maxiter=max_generations,
         init="latinhypercube",

@@ -7,6 +7,10 @@ parameters. Each is a dotted path into the parameter set with a prior range and 
 * ``mode = "scale"``: a factor applied to every number in the table at the path, keeping the
   table's shape (e.g. the work-exit hazards of all barriers), with 1 inside the range.
 
+``point = "base"`` holds a parameter at its base value (1 for a scale) in the point fit, while
+the posterior samples its range: for a parameter no target moves, whose point-fit value would
+be wherever the search stopped rather than an estimate.
+
 :func:`apply_parameters` turns chosen values into a validated parameter set.
 :class:`CalibrationProblem` ties a spec to its targets and scenario: the parameter space that
 screening, the point fit and the posterior search, and the distance they all use.
@@ -50,6 +54,12 @@ class CalibratedParameter(_Strict):
     low: Number
     high: Number
     log_scale: bool = Field(default=False, description="sample the prior uniformly in log")
+    point: Literal["fit", "base"] = Field(
+        default="fit",
+        description="the point fit searches its range (fit) or holds it at the base set's value "
+        "(base: for a parameter no target moves, whose value the search would leave wherever "
+        "it stopped); the posterior samples its whole range either way",
+    )
     source: str = Field(min_length=10, description="where the range comes from")
 
     @model_validator(mode="after")
@@ -206,6 +216,25 @@ class CalibrationProblem:
             (math.log(e.low), math.log(e.high)) if e.log_scale else (e.low, e.high)
             for e in self.spec.calibrate
         ]
+
+    @property
+    def point_fit_bounds(self) -> list[tuple[float, float]]:
+        """The point fit's box: the prior's, with ``point = "base"`` parameters held at their
+        base value (equal bounds, which differential evolution keeps fixed)."""
+        held = self.base_point()
+        return [
+            (v, v) if e.point == "base" else bounds
+            for e, bounds, v in zip(self.spec.calibrate, self.bounds, held, strict=True)
+        ]
+
+    def base_point(self) -> list[float]:
+        """The base set's values in the search space (a scale's base is 1)."""
+        data = self.base.model_dump()
+        values = {
+            e.path: float(_walk(data, e.path)) if e.mode == "value" else 1.0
+            for e in self.spec.calibrate
+        }
+        return self.point(values)
 
     @property
     def compared(self) -> list[Target]:
