@@ -362,7 +362,7 @@ def main() -> None:
         "scenarios/combined_merged_unit_under_shock.toml "
         "scenarios/combined_seven_to_social_workers_under_shock.toml`\n\n"
         f"In normal conditions (questions 1 and 2) the {best} lowered assistance paid the most; "
-        f"under the severe shock the {shock_best} does:",
+        f"under the severe shock, the alternative that lowers it most is the {shock_best}:",
         r,
         [
             "mean_monthly_households",
