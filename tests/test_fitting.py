@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import tomli_w
 
+from sim.calibration.holdout import CHECKS
 from sim.calibration.point_fit import point_fit
 from sim.calibration.spec import load_problem
 from sim.cli import main as cli
@@ -380,7 +381,7 @@ def test_the_fit_report_shows_the_figures_not_fitted_and_the_holdouts(tmp_path, 
     assert set(unfitted["target"]) == {t.id for t in problem.targets.targets if t.kpi is None}
     assert "recipients_nov_2015" in set(unfitted["target"])
     holdouts = pd.read_csv(out / "holdouts.csv")
-    assert len(holdouts) == 4 and set(holdouts["reproduced"]) <= {"yes", "no"}
+    assert len(holdouts) == len(CHECKS) and set(holdouts["reproduced"]) <= {"yes", "no"}
     html = (out / "report.html").read_text()
     assert (
         "Figures of the targets file not fitted" in html and "Holdouts with the fitted set" in html

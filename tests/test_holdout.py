@@ -16,7 +16,7 @@ def test_validate_model_runs_every_holdout_and_reports_each_verdict(tmp_path, ca
     assert cli.main(args) == 0
     printed = capsys.readouterr().out
     table = pd.read_csv(out / "holdouts.csv")
-    assert table["check"].nunique() == len(CHECKS) == 4
+    assert table["check"].nunique() == len(CHECKS) == 5
     manifest = json.loads((out / "manifest.json").read_text())
     for name, reproduced in manifest["reproduced"].items():
         verdict = "REPRODUCED" if reproduced else "NOT REPRODUCED"
@@ -38,7 +38,7 @@ def test_validate_model_runs_every_holdout_and_reports_each_verdict(tmp_path, ca
     assert list(closures["reported"].round(3)) == [0.356, 0.327, 0.317]  # 220, 202, 196 of 618
     assert abs(closures["model_mean"].sum() - 1) < 1e-9
     markdown = (out / "holdouts.md").read_text()
-    assert markdown.count("Criterion:") == 4
+    assert markdown.count("Criterion:") == 5
 
 
 def test_validate_model_with_a_missing_parameter_file_is_a_clear_error(tmp_path, capsys):
