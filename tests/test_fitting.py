@@ -144,6 +144,27 @@ def test_a_parameter_held_at_its_base_stays_there_in_the_point_fit(small_spec, t
     assert fit.evaluations["contacts.per_year"].nunique() > 1
 
 
+def test_a_held_parameter_on_a_log_scale_keeps_its_exact_base_value(small_spec):
+    """exp(log(0.1)) is not 0.1 in floating point: the point fit's points give a held
+    parameter its base value itself, whatever the scale it is searched on."""
+    import tomllib
+
+    spec = tomllib.loads(small_spec.read_text())
+    spec["calibrate"].append(
+        {"path": "exits.contact_elasticity_work", "low": 0.1, "high": 0.6, "log_scale": True,
+         "point": "base", "source": "a held parameter on a log scale"}
+    )  # fmt: skip
+    base_parameters = load_parameters(Path(spec["parameters"]))
+    held = small_spec.parent / "held_log.toml"
+    held.write_text(tomli_w.dumps(spec))
+    problem = load_problem(held)
+    base = base_parameters.exits.contact_elasticity_work
+    low, high = problem.point_fit_bounds[-1]
+    assert low == high == math.log(base)
+    x = [2700.0, 1.0, low]
+    assert problem.values(x, held_at_base=True)["exits.contact_elasticity_work"] == base
+
+
 def test_a_work_folder_of_other_settings_is_refused(small_spec, tmp_path):
     problem = load_problem(small_spec)
     point_fit(problem, tmp_path / "w", replications=1, popsize=2, max_generations=1)

@@ -219,9 +219,18 @@ def check_eav_split(
         )
         rows.append(
             _row(
-                f"{label}: A and B cases per social worker in post "
-                f"(the table over {social_workers} posts)",
+                f"{label}: A and B cases per social-worker post ({social_workers} posts; "
+                "follows from the size)",
                 carried,
+                None,
+                _ci((counts[:, 0] + counts[:, 1]) / social_workers),
+            )
+        )
+        rows.append(
+            _row(
+                f"{label}: A and B cases per social worker in post (vacancies and parental "
+                "leave; not in the seed)",
+                math.nan,
                 None,
                 _ci(per_rep["caseload_per_social_worker"].to_numpy(float)),
             )

@@ -135,7 +135,7 @@ class _Evaluator:
         runnable = []
         rows: list[dict[str, Any]] = []
         for key, x in todo.items():
-            values = problem.values(x.tolist())
+            values = problem.values(x.tolist(), held_at_base=True)
             try:
                 scenario = problem.scenario(values, replications=self.replications)
             except InputError as exc:
@@ -251,9 +251,10 @@ def point_fit(
 ) -> PointFit:
     """Minimise the weighted distance over the spec's prior box (differential evolution).
 
-    ``popsize`` times the number of parameters points make a generation; the search stops after
-    ``max_generations``, when the population has converged, or when ``budget_seconds`` have
-    passed (a later call with the same work folder continues from there).
+    ``popsize`` times the number of free parameters (those not held at their base) points make
+    a generation; the search stops after ``max_generations``, when the population has
+    converged, or when ``budget_seconds`` have passed (a later call with the same work folder
+    continues from there).
     """
     seed = problem.resolved.scenario.seed if seed is None else seed
     settings = {

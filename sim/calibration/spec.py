@@ -240,12 +240,20 @@ class CalibrationProblem:
     def compared(self) -> list[Target]:
         return [t for t in self.targets.targets if t.kpi is not None]
 
-    def values(self, x: Sequence[float]) -> dict[str, float]:
-        """Search-space point -> parameter values by path."""
-        return {
+    def values(self, x: Sequence[float], *, held_at_base: bool = False) -> dict[str, float]:
+        """Search-space point -> parameter values by path; with ``held_at_base`` (the point
+        fit's points), ``point = "base"`` parameters take their base value exactly (a log
+        scale's exp(log(v)) need not give v back)."""
+        values = {
             e.path: (math.exp(v) if e.log_scale else float(v))
             for e, v in zip(self.spec.calibrate, x, strict=True)
         }
+        if held_at_base:
+            data = self.base.model_dump()
+            for e in self.spec.calibrate:
+                if e.point == "base":
+                    values[e.path] = float(_walk(data, e.path)) if e.mode == "value" else 1.0
+        return values
 
     def point(self, values: Mapping[str, float]) -> list[float]:
         """Parameter values by path -> search-space point."""

@@ -91,7 +91,10 @@ def add_parser(subparsers: Subparsers) -> None:
         "--fit-generations", type=positive_int, default=25, help="differential evolution"
     )
     parser.add_argument(
-        "--popsize", type=positive_int, default=4, help="DE points per generation per parameter"
+        "--popsize",
+        type=positive_int,
+        default=4,
+        help="DE points per generation per free parameter",
     )
     parser.add_argument(
         "--posterior-method",
