@@ -142,6 +142,12 @@ def test_a_parameter_held_at_its_base_stays_there_in_the_point_fit(small_spec, t
     assert fit.values["exits.monthly_hazard.work"] == 1.0
     assert fit.evaluations["exits.monthly_hazard.work"].eq(1.0).all()
     assert fit.evaluations["contacts.per_year"].nunique() > 1
+    from sim.calibration.point_fit import write_fitted
+
+    written = write_fitted(problem, fit, tmp_path / "fitted", posterior=None, record={
+        "fitted_at": "now", "package_version": "test"})  # fmt: skip
+    record = load_parameters(written).fit
+    assert record is not None and record.held == ["exits.monthly_hazard.work"]
 
 
 def test_a_held_parameter_on_a_log_scale_keeps_its_exact_base_value(small_spec):

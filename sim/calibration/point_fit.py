@@ -313,6 +313,7 @@ def write_fitted(
         f"Fitted to {problem.targets.name} by caseflow calibrate fit "
         f"({problem.spec_path.name}); base set {problem.base.name}"
     )
+    held = [e.path for e in problem.spec.calibrate if e.point == "base"]
     data["fit"] = {
         "spec": os.path.relpath(problem.spec_path.resolve(), folder.resolve()),
         "targets": problem.targets.name,
@@ -320,6 +321,7 @@ def write_fitted(
         "distance": round(fit.distance, 6),
         "compared_targets": len(problem.compared),
         "replications": fit.replications,
+        **({"held": held} if held else {}),
         **({"posterior": posterior_file} if posterior_file else {}),
         **record,
     }

@@ -321,6 +321,12 @@ class FitRecord(_Strict):
     distance: Number = Field(description="weighted distance at the point (sum of squared z)")
     compared_targets: Count
     replications: Count = Field(description="common-random-number replications per point")
+    held: list[str] = Field(
+        default_factory=list,
+        description="calibrated parameters the point fit held at their base value (the spec's "
+        'point = "base"): their values here are the base set\'s, not estimates; the '
+        "posterior samples their ranges",
+    )
     posterior: str | None = Field(
         default=None, description="posterior sample (CSV), relative to this file"
     )
