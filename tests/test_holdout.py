@@ -63,3 +63,20 @@ def test_the_2011_class_split_is_reproduced_by_each_groups_staff_time():
     for group in ("labour-market group", "rehabilitation group"):
         waiting = table.loc[f"{group}: A-need cases worked as B for lack of time (not in the seed)"]
         assert waiting["model_mean"] > 10  # time, not need, holds the A group
+
+
+def test_the_stock_check_says_so_when_its_run_misses_november_2015():
+    """The stock by barrier is a count of one month: a run moved past it has nothing to
+    compare, and the check says which file's scenario is at fault instead of a KeyError."""
+    from pathlib import Path
+
+    import pytest
+
+    from sim.calibration.holdout import check_stock_and_ar_leavers_2015
+    from sim.inputs.validation import InputError
+
+    calibration = Path(__file__).resolve().parent.parent / "calibration"
+    with pytest.raises(InputError, match=r"ostermalm_2015\.toml.*November 2015"):
+        check_stock_and_ar_leavers_2015(
+            calibration, replications=1, workers=1, overrides=["start_date=2016-01-01"]
+        )

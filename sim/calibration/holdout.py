@@ -472,8 +472,13 @@ def check_stock_and_ar_leavers_2015(
     by_id = targets.by_id()
     scenario = _scenario_of(path, targets)
     year = _run(targets, scenario, replications, workers, overrides, progress)
-    monthly = year.monthly[year.monthly["month"] == "2015-11"].sort_values("replication")
     stock = by_id["recipients_nov_2015"]
+    run = year.monthly[year.monthly["period"] == "run"]
+    monthly = run[run["month"] == "2015-11"].sort_values("replication")
+    if monthly.empty:
+        raise InputError.single(
+            path, "scenario", "the stock check needs a run that reports November 2015"
+        )
     rows, ok = [], True
     for barrier in STOCK_BARRIERS:
         target = by_id[f"recipients_nov_2015_{barrier}"]
@@ -515,7 +520,8 @@ def check_stock_and_ar_leavers_2015(
     )
     return HoldoutCheck(
         name="Östermalm's unit 2015: the stock by barrier and the AR team's leavers",
-        source=f"{stock.source.file} lines {stock.source.line}-119 (stock) and "
+        source=f"{stock.source.file} lines {stock.source.line}-"
+        f"{by_id['recipients_nov_2015_sick_listed'].source.line} (stock) and "
         f"{months.source.line}-{back.source.line} (AR leavers) (seed 004)",
         scenario=str(scenario),
         compared="the unit's households in November 2015 by barrier, as shares (the seed counts "
