@@ -96,35 +96,93 @@ def household_year_kpis(
     }
 
 
+class _Episodes:
+    """The numeric columns of an episode table as arrays (open episodes end at NaN), in the
+    order of (household, episode), with a lookup of each household's next episode: the episode
+    KPIs work on these, not on pandas frames (a merge and a group-by per replication cost more
+    than the rest of its KPIs)."""
+
+    def __init__(self, episodes: pd.DataFrame) -> None:
+        household = episodes["household"].to_numpy(np.int64)
+        episode = episodes["episode"].to_numpy(np.int64)
+        stride = int(episode.max()) + 2 if len(episode) else 1
+        keys = household * stride + episode  # unique: one row per household and episode
+        order = np.argsort(keys)
+        self.order = order  # row i here is row order[i] of the table
+        self.keys = keys[order]
+        self.stride = stride
+        self.household = household[order]
+        self.episode = episode[order]
+        self.start = episodes["start_day"].to_numpy(float)[order]
+        # all open: a column of None
+        self.end = pd.to_numeric(episodes["end_day"], errors="coerce").to_numpy(float)[order]
+        self.via_ar_team = episodes["via_ar_team"].to_numpy(bool)[order]
+
+    def next_start(self, rows: np.ndarray) -> np.ndarray:
+        """The start day of the household's next episode after each of ``rows`` (NaN: none)."""
+        at = np.searchsorted(self.keys, self.keys[rows] + 1)
+        inside = at < len(self.keys)
+        found = np.zeros(len(rows), dtype=bool)
+        found[inside] = self.keys[at[inside]] == self.keys[rows[inside]] + 1
+        out = np.full(len(rows), np.nan)
+        out[found] = self.start[at[found]]
+        return out
+
+    def closed_in(self, start: float, end: float) -> np.ndarray:
+        """Rows of the episodes closed in [start, end) (open ones are not), in order."""
+        with np.errstate(invalid="ignore"):
+            return np.flatnonzero((self.end >= start) & (self.end < end))
+
+    def months_so_far(self, rows: np.ndarray) -> np.ndarray:
+        """Each row's household's months on assistance by the row's end, its episodes up to
+        that one added in order with a compensated (Kahan) sum, as pandas' group-wise cumsum
+        does (the same figures to the last bit); an open episode, NaN, adds nothing."""
+        length = (self.end - self.start) / DAYS_PER_MONTH
+        first = np.searchsorted(self.household, self.household[rows], side="left")
+        depth = rows - first + 1
+        total = np.zeros(len(rows))
+        compensation = np.zeros(len(rows))
+        for k in range(int(depth.max()) if len(rows) else 0):
+            which = np.flatnonzero(k < depth)
+            value = length[first[which] + k]
+            counted = ~np.isnan(value)
+            which, value = which[counted], value[counted]
+            step = value - compensation[which]
+            added = total[which] + step
+            compensation[which] = (added - total[which]) - step
+            total[which] = added
+        return total
+
+
 def episode_kpis(episodes: pd.DataFrame, start: float, end: float) -> dict[str, float]:
     """``mean_episode_months`` of episodes closed in the period and ``recurrence_24_months``:
     of episodes closed at least 24 months before the end, the share whose household opened
     a new episode within 24 months."""
-    # only the numeric columns: filtering the text columns costs more than all the rest
-    episodes = episodes[["household", "episode", "start_day", "end_day"]]
-    closed = episodes[(episodes["end_day"] >= start) & (episodes["end_day"] < end)]
+    return _episode_kpis(_Episodes(episodes), start, end)
+
+
+def _episode_kpis(table: _Episodes, start: float, end: float) -> dict[str, float]:
+    closed = table.closed_in(start, end)
+    as_recorded = closed[np.argsort(table.order[closed])]  # summed in the table's order
     mean_months = (
-        float(((closed["end_day"] - closed["start_day"]) / DAYS_PER_MONTH).mean())
+        float(np.mean((table.end[as_recorded] - table.start[as_recorded]) / DAYS_PER_MONTH))
         if len(closed)
         else math.nan
     )
-    recurrence = _returned_within_24_months(episodes, closed, end)
+    recurrence = _returned_within_24_months(table, closed, end)
     return {"mean_episode_months": mean_months, "recurrence_24_months": recurrence}
 
 
-def _returned_within_24_months(episodes: pd.DataFrame, closed: pd.DataFrame, end: float) -> float:
-    """Of the ``closed`` episodes that ended at least 24 months before ``end``, the share whose
-    household opened its next episode (in ``episodes``) within 24 months; NaN if none."""
+def _returned_within_24_months(table: _Episodes, closed: np.ndarray, end: float) -> float:
+    """Of the ``closed`` episodes (rows of ``table``) that ended at least 24 months before
+    ``end``, the share whose household opened its next episode within 24 months; NaN if none."""
     horizon = 24 * DAYS_PER_MONTH
-    eligible = closed[closed["end_day"] <= end - horizon]
+    eligible = closed[table.end[closed] <= end - horizon]
     if not len(eligible):
         return math.nan
-    nxt = episodes[["household", "episode", "start_day"]].copy()
-    nxt["episode"] -= 1
-    merged = eligible.merge(
-        nxt.rename(columns={"start_day": "next_start"}), on=["household", "episode"], how="left"
-    )
-    return float(((merged["next_start"] - merged["end_day"]) <= horizon).mean())
+    gap = table.next_start(eligible) - table.end[eligible]
+    with np.errstate(invalid="ignore"):  # NaN: no next episode
+        return int(np.count_nonzero(gap <= horizon)) / len(eligible)
 
 
 def ar_leaver_kpis(episodes: pd.DataFrame, start: float, end: float) -> dict[str, float]:
@@ -137,19 +195,16 @@ def ar_leaver_kpis(episodes: pd.DataFrame, start: float, end: float) -> dict[str
     * ``ar_success_recurrence_24_months``: of those closed at least 24 months before the end,
       the share whose household opened a new episode within 24 months.
     """
-    columns = ["household", "episode", "start_day", "end_day", "via_ar_team"]
-    episodes = episodes[columns].sort_values(["household", "episode"])
-    episodes = episodes.astype({"start_day": float, "end_day": float})  # all open: None
-    length = (episodes["end_day"] - episodes["start_day"]) / DAYS_PER_MONTH
-    so_far = length.groupby(episodes["household"]).cumsum()
-    success = episodes["via_ar_team"].astype(bool)
-    closed = success & (episodes["end_day"] >= start) & (episodes["end_day"] < end)
-    months = float(so_far[closed].mean()) if closed.any() else math.nan
+    return _ar_leaver_kpis(_Episodes(episodes), start, end)
+
+
+def _ar_leaver_kpis(table: _Episodes, start: float, end: float) -> dict[str, float]:
+    closed = table.closed_in(start, end)
+    closed = closed[table.via_ar_team[closed]]
+    months = float(np.mean(table.months_so_far(closed))) if len(closed) else math.nan
     return {
         "ar_success_months_on_assistance": months,
-        "ar_success_recurrence_24_months": _returned_within_24_months(
-            episodes, episodes[closed], end
-        ),
+        "ar_success_recurrence_24_months": _returned_within_24_months(table, closed, end),
     }
 
 
@@ -172,12 +227,18 @@ def month_kpis(monthly: pd.DataFrame) -> dict[str, float]:
     """The month record's KPIs over the reporting-period rows ``monthly``: a flow, money or hours
     column's sum per year, a stock or ratio column's mean over months."""
     years = monthly["days"].sum() / DAYS_PER_YEAR
+    kpis = [kpi for kpi in KPIS if kpi.rule in ("per_year", "monthly_mean")]
+    # one contiguous row per column, as pandas holds a column: the same sums, NaN skipped,
+    # without a pandas call per KPI
+    rows = np.ascontiguousarray(monthly[[kpi.source for kpi in kpis]].to_numpy(float).T)
     out: dict[str, float] = {}
-    for kpi in KPIS:
+    for kpi, row in zip(kpis, rows, strict=True):
         if kpi.rule == "per_year":
-            out[kpi.name] = float(monthly[kpi.source].sum() / years)
-        elif kpi.rule == "monthly_mean":
-            out[kpi.name] = float(monthly[kpi.source].mean())
+            out[kpi.name] = float(np.nansum(row) / years)
+        elif len(row) and not np.isnan(row).all():
+            out[kpi.name] = float(np.nanmean(row))
+        else:
+            out[kpi.name] = math.nan
     return out
 
 
@@ -201,13 +262,14 @@ def replication_kpis(
 ) -> dict[str, float]:
     """All KPIs of one replication over the reporting period, in the catalogue's order."""
     monthly = output.monthly[output.monthly["period"] == "run"]
+    episodes = _Episodes(output.episodes)
     values = {
         **month_kpis(monthly),
         **first_visit_kpis(monthly),
         **household_year_kpis(output.episodes, first_day, report_from, end),
-        **episode_kpis(output.episodes, report_from, end),
+        **_episode_kpis(episodes, report_from, end),
         **ar_kpis(output.ar_programmes, report_from, end),
-        **ar_leaver_kpis(output.episodes, report_from, end),
+        **_ar_leaver_kpis(episodes, report_from, end),
         **cost_kpis(monthly),
     }
     if values.keys() != KPI.keys():
