@@ -465,8 +465,9 @@ def check_stock_and_ar_leavers_2015(
     overrides: Sequence[str],
     progress: ProgressCallback | None = None,
 ) -> HoldoutCheck:
-    """Östermalm's unit 2015: the stock by barrier in November 2015, and the AR team's leavers
-    (their months on assistance, and how many come back within 24 months)."""
+    """Östermalm's unit 2015: the stock by barrier in November 2015, households a month in 2014
+    (the target run's warm-up year) and their fall to 2015, and the AR team's leavers (their
+    months on assistance, and how many come back within 24 months)."""
     path = calibration / "targets" / "ostermalm_2015.toml"
     targets = load_targets(path)
     by_id = targets.by_id()
@@ -493,6 +494,26 @@ def check_stock_and_ar_leavers_2015(
                 share,
             )
         )
+    # The year before, the run's warm-up year: households a month in 2014 and their fall to
+    # 2015 (seed 004: from 559 to 491), a test of the flows over two years from the opening
+    # caseload, which was set from the 2014 figure.
+    warmup = year.monthly[year.monthly["month"].str.startswith("2014")]
+    if warmup["month"].nunique() != 12 or run["month"].str.startswith("2015").sum() == 0:
+        raise InputError.single(
+            path, "scenario", "the 2014 level check needs a run with 2014 as its warm-up year"
+        )
+    by_replication = warmup.groupby("replication")["households"].mean().sort_index()
+    later = run[run["month"].str.startswith("2015")].groupby("replication")["households"].mean()
+    level_2014, level_2015 = by_id["households_per_month_2014"], by_id["households_per_month"]
+    level = _ci(by_replication.to_numpy(float))
+    fall = _ci((later.sort_index() - by_replication).to_numpy(float))
+    fall_reported = level_2015.value - level_2014.value
+    fall_sd = math.hypot(level_2014.sd or 0.0, level_2015.sd or 0.0)
+    ok &= _within_two_sd(level, level_2014.value, level_2014.sd or 0.0)
+    ok &= _within_two_sd(fall, fall_reported, fall_sd)
+    rows.append(_row("households a month in 2014 (the warm-up year)", level_2014.value,
+                     level_2014.sd, level))  # fmt: skip
+    rows.append(_row("households a month: change from 2014 to 2015", fall_reported, fall_sd, fall))
     # The leavers need years of follow-up: the scenario over its own horizon (the baseline's 5).
     resolved = load_scenarios(scenario, overrides, replications=replications)[0]
     long_run = run_scenario(resolved, workers=workers, progress=progress).per_replication
@@ -519,17 +540,23 @@ def check_stock_and_ar_leavers_2015(
         )
     )
     return HoldoutCheck(
-        name="Östermalm's unit 2015: the stock by barrier and the AR team's leavers",
-        source=f"{stock.source.file} lines {stock.source.line}-"
+        name="Östermalm's unit 2015: the stock by barrier, the fall from 2014 and the AR "
+        "team's leavers",
+        source=f"{stock.source.file} line {level_2014.source.line} (2014 and 2015), lines "
+        f"{stock.source.line}-"
         f"{by_id['recipients_nov_2015_sick_listed'].source.line} (stock) and "
         f"{months.source.line}-{back.source.line} (AR leavers) (seed 004)",
         scenario=str(scenario),
         compared="the unit's households in November 2015 by barrier, as shares (the seed counts "
         "persons; the opening caseload of January 2014 was given these shares, so this tests "
-        "whether the model's flows keep them over 22 months), and the AR team's leavers over "
+        "whether the model's flows keep them over 22 months); households a month in 2014, the "
+        "target run's warm-up year, and their change to 2015 (the opening caseload was set "
+        "from the 2014 figure, so this tests how the flows carry it over two years); and the "
+        "AR team's leavers over "
         f"the scenario's {resolved.scenario.horizon_years:g} years: their months on assistance "
         "by their exit, and the share back within 24 months",
-        criterion="each share within 2 combined standard deviations; the months within the "
+        criterion="each share, the 2014 level and its change within 2 combined standard "
+        "deviations; the months within the "
         "seed's own range (63-68: its mean and its total disagree) widened by 2 standard errors "
         "of the model mean",
         table=pd.DataFrame(rows),
