@@ -250,6 +250,24 @@ def first_visit_kpis(monthly: pd.DataFrame) -> dict[str, float]:
     return {"first_visit_wait_days": float(wait.sum() / visits) if visits else math.nan}
 
 
+SHARE_BARRIERS = ("unemployment", "social_medical", "sick_listed")
+"""The barriers whose share of the stock is a KPI: those seed 004 counts in its November 2015
+stock (and seed 001 in the city's)."""
+
+
+def barrier_share_kpis(monthly: pd.DataFrame) -> dict[str, float]:
+    """``share_households_<barrier>``: the mean monthly households with that barrier over the
+    mean monthly households (the stock's mix over the period; seed 004 counts it in one month,
+    November 2015)."""
+    households = float(monthly["households"].mean()) if len(monthly) else math.nan
+    return {
+        f"share_households_{barrier}": float(monthly[f"households_{barrier}"].mean()) / households
+        if households > 0
+        else math.nan
+        for barrier in SHARE_BARRIERS
+    }
+
+
 def cost_kpis(monthly: pd.DataFrame) -> dict[str, float]:
     """``cost_per_exit_to_work_sek``: (assistance paid + staff cost) / exits to work."""
     exits_work = monthly["exits_work"].sum()
@@ -267,6 +285,7 @@ def replication_kpis(
         **month_kpis(monthly),
         **first_visit_kpis(monthly),
         **household_year_kpis(output.episodes, first_day, report_from, end),
+        **barrier_share_kpis(monthly),
         **_episode_kpis(episodes, report_from, end),
         **ar_kpis(output.ar_programmes, report_from, end),
         **_ar_leaver_kpis(episodes, report_from, end),
