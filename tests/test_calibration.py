@@ -46,3 +46,101 @@ def test_apply_validates_the_result():
     spec, base = load_spec(SPEC)
     with pytest.raises(InputError, match=r"intake\.dropout_share"):
         apply_parameters(base, spec, {"intake.dropout_share": 1.5})
+
+
+def _spec_with(tmp_path, extra: str, header: str = "") -> Path:
+    """The shipped spec with its files found from ``tmp_path``, plus ``extra`` entries (and
+    ``header`` keys at the top level)."""
+    text = SPEC.read_text()
+    text = text.replace(
+        'parameters = "parameters/', f'parameters = "{ROOT}/calibration/parameters/'
+    )
+    text = text.replace('targets = "targets/', f'targets = "{ROOT}/calibration/targets/')
+    if "holdouts" in header:  # this header's, not the shipped spec's
+        text = "\n".join(line for line in text.split("\n") if not line.startswith("holdouts"))
+    first = text.index("[[calibrate]]")
+    path = tmp_path / "spec.toml"
+    path.write_text(text[:first] + header + "\n" + text[first:] + "\n" + extra)
+    return path
+
+
+SHARE = """
+[[calibrate]]
+path = "contacts.barrier_shares.unemployment"
+mode = "share"
+low = 0.2
+high = 0.6
+source = "a test: the contacts' barrier mix"
+"""
+
+
+def test_a_share_parameter_sets_its_entry_and_rescales_the_rest_of_its_table(tmp_path):
+    """A mix (the contacts' barriers) is fitted as one entry of its table: the others keep
+    their proportions among themselves and the table still adds up to 1."""
+    spec, base = load_spec(_spec_with(tmp_path, SHARE))
+    before = base.contacts.barrier_shares
+    fitted = apply_parameters(base, spec, {"contacts.barrier_shares.unemployment": 0.5}).contacts
+    assert fitted.barrier_shares["unemployment"] == 0.5
+    assert sum(fitted.barrier_shares.values()) == pytest.approx(1.0, abs=1e-12)
+    rest = 1 - before["unemployment"]
+    for barrier in ("social_medical", "sick_listed", "immigration", "other"):
+        assert fitted.barrier_shares[barrier] == pytest.approx(before[barrier] * 0.5 / rest)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (SHARE.replace("barrier_shares.unemployment", "per_year"), "contacts is not a table"),
+        (SHARE.replace("high = 0.6", "high = 1.2"), "must lie inside"),
+        (SHARE.replace("low = 0.2", "low = 0.4"), "base value 0.35 lies outside"),
+        (SHARE + SHARE.replace("unemployment", "other"), "already has a share parameter"),
+    ],
+)
+def test_a_share_parameter_that_cannot_be_one_is_refused_with_its_key(tmp_path, entry, message):
+    with pytest.raises(InputError, match=rf"calibrate\[\d+\]\.path.*{message}"):
+        load_spec(_spec_with(tmp_path, entry))
+
+
+def test_a_spec_can_leave_targets_out_of_its_fit(tmp_path):
+    """``holdouts`` keeps targets that name a KPI out of this spec's distance (another spec may
+    fit them); a name that is not such a target is an error naming the key."""
+    from sim.calibration.spec import load_problem
+
+    spec = _spec_with(tmp_path, "", header='holdouts = ["households_per_month"]\n')
+    problem = load_problem(spec)
+    assert "households_per_month" not in [t.id for t in problem.compared]
+    assert "stock_share_unemployment_2015" in [t.id for t in problem.compared]
+    assert "households_per_month" in [t.id for t in load_problem(SPEC).compared]
+    wrong = _spec_with(tmp_path, "", header='holdouts = ["households_per_mont"]\n')
+    with pytest.raises(InputError, match=r"holdouts\[0\].*did you mean 'households_per_month'"):
+        load_problem(wrong)
+
+
+def test_a_spec_extends_another_adding_parameters_and_its_own_holdouts(tmp_path):
+    """The stock fit is the shipped spec plus the contacts' barrier mix, with the stock's
+    shares fitted rather than held out: written as an extension, so the two cannot drift."""
+    from sim.calibration.spec import load_problem
+
+    shipped = load_problem(SPEC)
+    stock = load_problem(ROOT / "calibration" / "spec_2015_stock.toml")
+    assert [e.path for e in stock.spec.calibrate] == [
+        *(e.path for e in shipped.spec.calibrate),
+        "contacts.barrier_shares.unemployment",
+    ]
+    fitted_there = {t.id for t in stock.compared} - {t.id for t in shipped.compared}
+    assert fitted_there == set(shipped.spec.holdouts)
+    assert stock.targets_path == shipped.targets_path
+    # an entry of the same path replaces the extended spec's; a cycle is named
+    child = tmp_path / "child.toml"
+    child.write_text(
+        f'extends = "{SPEC}"\nname = "child"\n[[calibrate]]\npath = "intake.dropout_share"\n'
+        'low = 0.1\nhigh = 0.5\nsource = "a narrower range, for the test"\n'
+    )
+    spec, _ = load_spec(child)
+    (entry,) = [e for e in spec.calibrate if e.path == "intake.dropout_share"]
+    assert (entry.low, entry.high) == (0.1, 0.5)
+    assert len(spec.calibrate) == len(shipped.spec.calibrate)
+    loop = tmp_path / "loop.toml"
+    loop.write_text('extends = "loop.toml"\n')
+    with pytest.raises(InputError, match="extends makes a cycle"):
+        load_spec(loop)

@@ -130,7 +130,7 @@ def unfitted_table(problem: CalibrationProblem) -> pd.DataFrame:
             "why not fitted": t.uncertainty_note,
         }
         for t in problem.targets.targets
-        if t.kpi is None
+        if t.kpi is None or t.id in problem.spec.holdouts
     ]
     return pd.DataFrame(rows)
 

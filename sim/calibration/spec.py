@@ -5,7 +5,15 @@ parameters. Each is a dotted path into the parameter set with a prior range and 
 
 * ``mode = "value"``: the number at the path itself (its base value must lie in the range);
 * ``mode = "scale"``: a factor applied to every number in the table at the path, keeping the
-  table's shape (e.g. the work-exit hazards of all barriers), with 1 inside the range.
+  table's shape (e.g. the work-exit hazards of all barriers), with 1 inside the range;
+* ``mode = "share"``: one entry of a table of shares that add up to 1 (e.g.
+  ``contacts.barrier_shares.unemployment``); the table's other entries are rescaled in
+  proportion so that it still adds up to 1 (one such parameter per table).
+
+``holdouts`` lists targets of the file that this spec leaves out of its fit although they name
+a KPI (so that another spec can fit them while this one's fit stays as it was).
+``extends = "other.toml"`` starts from another spec: its keys replaced by this file's, its
+parameters to fit with this file's added (or replaced, by path).
 
 ``point = "base"`` holds a parameter at its base value (1 for a scale) in the point fit, while
 the posterior samples its range: for a parameter no target moves, whose point-fit value would
@@ -21,6 +29,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -50,7 +59,7 @@ class CalibratedParameter(_Strict):
     """One parameter (or table of parameters) to fit."""
 
     path: str = Field(pattern=r"^[a-z_][a-z0-9_.]*$", description="dotted path in the set")
-    mode: Literal["value", "scale"] = "value"
+    mode: Literal["value", "scale", "share"] = "value"
     low: Number
     high: Number
     log_scale: bool = Field(default=False, description="sample the prior uniformly in log")
@@ -77,6 +86,10 @@ class CalibrationSpec(_Strict):
     parameters: str = Field(description="base parameter set, relative to this file")
     targets: str = Field(description="targets file, relative to this file")
     calibrate: list[CalibratedParameter] = Field(min_length=1)
+    holdouts: list[str] = Field(
+        default_factory=list,
+        description="ids of targets with a KPI that this spec does not fit (compared elsewhere)",
+    )
 
 
 def _walk(data: Any, path: str) -> Any:
@@ -95,10 +108,40 @@ def _numbers(node: Any) -> bool:
     return isinstance(node, int | float) and not isinstance(node, bool)
 
 
+def _read_spec(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A spec file's keys, with ``extends = "other.toml"`` resolved: the other spec's keys, this
+    file's replacing them, but ``calibrate``, whose entries are the other's with this file's
+    added (an entry of the same path replaces the other's). ``parameters`` and ``targets`` stay
+    relative to the file read."""
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, path))
+        raise InputError.single(chain[-1], "extends", f"extends makes a cycle: {cycle}")
+    raw = read_toml(path)
+    parent_ref = raw.pop("extends", None)
+    if parent_ref is None:
+        return raw
+    if not isinstance(parent_ref, str) or not parent_ref:
+        raise InputError.single(path, "extends", "must be the path of another spec file")
+    parent = (path.parent / parent_ref).resolve()
+    if not parent.exists():
+        raise InputError.single(path, "extends", f"extended file not found: {parent}")
+    merged = _read_spec(parent, (*chain, path))
+    for key in ("parameters", "targets"):  # relative to the other file: made relative to this
+        if isinstance(merged.get(key), str):
+            merged[key] = os.path.relpath((parent.parent / merged[key]).resolve(), path.parent)
+    added = raw.pop("calibrate", [])
+    if not isinstance(added, list):
+        raise InputError.single(path, "calibrate", "must be a list of [[calibrate]] tables")
+    paths = {e.get("path") for e in added if isinstance(e, dict)}
+    kept = [e for e in merged.get("calibrate", []) if e.get("path") not in paths]
+    return {**merged, **raw, "calibrate": [*kept, *added]}
+
+
 def load_spec(path: str | Path) -> tuple[CalibrationSpec, ModelParameters]:
     """Load a spec and its base parameter set; check every path against that set."""
     path = Path(path)
-    spec = validate_model(CalibrationSpec, read_toml(path), lambda _loc: str(path))
+    spec = validate_model(CalibrationSpec, _read_spec(path), lambda _loc: str(path))
     base_path = (path.parent / spec.parameters).resolve()
     if not base_path.exists():
         raise InputError.single(path, "parameters", f"parameter set not found: {base_path}")
@@ -106,7 +149,8 @@ def load_spec(path: str | Path) -> tuple[CalibrationSpec, ModelParameters]:
         raise InputError.single(path, "targets", f"targets file not found: {spec.targets}")
     base = load_parameters(base_path)
     data = base.model_dump()
-    problems = []
+    problems: list[Problem] = []
+    shared: set[str] = set()  # the tables a share parameter already sets
     for i, entry in enumerate(spec.calibrate):
         key = f"calibrate[{i}].path"
         try:
@@ -114,7 +158,9 @@ def load_spec(path: str | Path) -> tuple[CalibrationSpec, ModelParameters]:
         except KeyError as exc:
             problems.append(Problem(str(path), key, f"{entry.path}: {exc.args[0]}"))
             continue
-        if entry.mode == "value":
+        if entry.mode == "share":
+            problems.extend(_share_problems(path, key, entry, data, shared))
+        elif entry.mode == "value":
             if not _numbers(node) or isinstance(node, dict):
                 problems.append(Problem(str(path), key, f"{entry.path} is not a single number"))
             elif not entry.low <= node <= entry.high:
@@ -137,6 +183,53 @@ def load_spec(path: str | Path) -> tuple[CalibrationSpec, ModelParameters]:
     return spec, base
 
 
+SHARE_TOLERANCE = 1e-6
+"""How far a table of shares may be from adding up to 1 (the parameter set's own check)."""
+
+
+def _share_problems(
+    path: Path, key: str, entry: CalibratedParameter, data: Any, shared: set[str]
+) -> list[Problem]:
+    """What is wrong with a ``mode = "share"`` entry: its path must be one number of a table of
+    shares adding up to 1, other entries left to rescale, its range inside (0, 1) and holding
+    the base value, and no other share parameter on the same table."""
+    table_path, _, name = entry.path.rpartition(".")
+    table = _walk(data, table_path) if table_path else data
+    node = table[name]
+    if not _numbers(node) or isinstance(node, dict):
+        return [Problem(str(path), key, f"{entry.path} is not a single number")]
+    flat = all(_numbers(v) and not isinstance(v, dict) for v in table.values())
+    if len(table) < 2 or not flat or abs(sum(table.values()) - 1.0) > SHARE_TOLERANCE:
+        return [
+            Problem(
+                str(path), key, f"{table_path} is not a table of shares adding up to 1 (mode share)"
+            )
+        ]
+    problems = []
+    if table_path in shared:
+        problems.append(
+            Problem(str(path), key, f"{table_path} already has a share parameter (one per table)")
+        )
+    shared.add(table_path)
+    if not 0 < entry.low < entry.high < 1:
+        problems.append(Problem(str(path), key, "a share's range must lie inside (0, 1)"))
+    elif not entry.low <= node <= entry.high:
+        problems.append(
+            Problem(str(path), key, f"base value {node} lies outside [{entry.low}, {entry.high}]")
+        )
+    return problems
+
+
+def _set_share(table: dict[str, Any], name: str, share: float) -> None:
+    """Set ``table[name]`` to ``share`` and rescale the other entries in proportion, so that the
+    table still adds up to 1 (if they were all 0, they share the rest equally)."""
+    others = [k for k in table if k != name]
+    rest = sum(table[k] for k in others)
+    for k in others:
+        table[k] = (1.0 - share) * (table[k] / rest if rest > 0 else 1.0 / len(others))
+    table[name] = share
+
+
 def _scale(node: Any, factor: float) -> Any:
     if isinstance(node, dict):
         return {k: _scale(v, factor) for k, v in node.items()}
@@ -156,7 +249,10 @@ def apply_parameters(
         for part in parents:
             node = node[part]
         value = values[entry.path]
-        node[last] = value if entry.mode == "value" else _scale(node[last], value)
+        if entry.mode == "share":
+            _set_share(node, last, value)
+        else:
+            node[last] = value if entry.mode == "value" else _scale(node[last], value)
     try:
         return ModelParameters.model_validate(data)
     except ValidationError as exc:
@@ -231,14 +327,16 @@ class CalibrationProblem:
         """The base set's values in the search space (a scale's base is 1)."""
         data = self.base.model_dump()
         values = {
-            e.path: float(_walk(data, e.path)) if e.mode == "value" else 1.0
+            e.path: 1.0 if e.mode == "scale" else float(_walk(data, e.path))
             for e in self.spec.calibrate
         }
         return self.point(values)
 
     @property
     def compared(self) -> list[Target]:
-        return [t for t in self.targets.targets if t.kpi is not None]
+        """The targets this spec fits: those naming a KPI, but for the spec's ``holdouts``."""
+        left_out = set(self.spec.holdouts)
+        return [t for t in self.targets.targets if t.kpi is not None and t.id not in left_out]
 
     def values(self, x: Sequence[float], *, held_at_base: bool = False) -> dict[str, float]:
         """Search-space point -> parameter values by path; with ``held_at_base`` (the point
@@ -252,7 +350,7 @@ class CalibrationProblem:
             data = self.base.model_dump()
             for e in self.spec.calibrate:
                 if e.point == "base":
-                    values[e.path] = float(_walk(data, e.path)) if e.mode == "value" else 1.0
+                    values[e.path] = 1.0 if e.mode == "scale" else float(_walk(data, e.path))
         return values
 
     def point(self, values: Mapping[str, float]) -> list[float]:
@@ -308,6 +406,18 @@ def load_problem(spec_path: str | Path) -> CalibrationProblem:
         raise InputError.single(targets_path, "scenario", "fitting needs the targets' scenario")
     if not any(t.kpi for t in targets.targets):
         raise InputError.single(targets_path, "targets", "no target names a model output (kpi)")
+    with_kpi = [t.id for t in targets.targets if t.kpi is not None]
+    unknown = [
+        Problem(
+            str(spec_path),
+            f"holdouts[{i}]",
+            f"'{name}' is not a target of {spec.targets} that names a kpi{suggest(name, with_kpi)}",
+        )
+        for i, name in enumerate(spec.holdouts)
+        if name not in with_kpi
+    ]
+    if unknown:
+        raise InputError(unknown)
     warmup = [] if targets.warmup_days is None else [f"warmup_days={targets.warmup_days}"]
     resolved = load_scenarios(
         (targets_path.parent / targets.scenario).resolve(), warmup, years=targets.years
