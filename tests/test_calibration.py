@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,33 @@ def test_a_spec_extends_another_adding_parameters_and_its_own_holdouts(tmp_path)
     loop.write_text('extends = "loop.toml"\n')
     with pytest.raises(InputError, match="extends makes a cycle"):
         load_spec(loop)
+
+
+def test_an_extending_spec_needs_its_own_name_and_finds_files_from_its_own_folder(tmp_path):
+    """The name names the fitted file and the work folder: an extension that kept the shipped
+    spec's would overwrite the shipped fit. Relative paths are each file's own."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    extends = Path(os.path.relpath(SPEC, folder))
+    child = folder / "child.toml"
+    child.write_text(f'extends = "{extends}"\n')
+    with pytest.raises(InputError, match=r"child\.toml.*name.*ostermalm_2015"):
+        load_spec(child)
+    child.write_text(f'extends = "{extends}"\nname = "ostermalm_2015"\n')
+    with pytest.raises(InputError, match="needs a name of its own"):
+        load_spec(child)
+    child.write_text(f'extends = "{extends}"\nname = "elsewhere"\n')
+    spec, base = load_spec(child)  # parameters and targets found from the shipped spec's folder
+    assert spec.name == "elsewhere" and base.name == "first_guess"
+    assert (folder / spec.targets).resolve() == (SPEC.parent / "targets/ostermalm_2015.toml")
+
+
+def test_a_spec_that_holds_out_every_target_is_refused(tmp_path):
+    from sim.calibration.spec import load_problem
+    from sim.calibration.targets import load_targets
+
+    targets = load_targets(ROOT / "calibration" / "targets" / "ostermalm_2015.toml")
+    every = ", ".join(f'"{t.id}"' for t in targets.targets if t.kpi is not None)
+    spec = _spec_with(tmp_path, "", header=f"holdouts = [{every}]\n")
+    with pytest.raises(InputError, match="holds out every target"):
+        load_problem(spec)

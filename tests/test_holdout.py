@@ -80,3 +80,20 @@ def test_the_stock_check_says_so_when_its_run_misses_november_2015():
         check_stock_and_ar_leavers_2015(
             calibration, replications=1, workers=1, overrides=["start_date=2016-01-01"]
         )
+
+
+def test_the_2014_level_check_says_so_when_its_run_has_no_2014():
+    """The fall from 2014 is read from the target run's warm-up year: without it there is
+    nothing to compare, and the check names the targets file's scenario."""
+    from pathlib import Path
+
+    import pytest
+
+    from sim.calibration.holdout import check_stock_and_ar_leavers_2015
+    from sim.inputs.validation import InputError
+
+    calibration = Path(__file__).resolve().parent.parent / "calibration"
+    with pytest.raises(InputError, match=r"ostermalm_2015\.toml.*2014 as its warm-up year"):
+        check_stock_and_ar_leavers_2015(
+            calibration, replications=1, workers=1, overrides=["warmup_days=0"]
+        )

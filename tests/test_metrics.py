@@ -176,3 +176,58 @@ def test_episode_kpis_on_arrays_match_the_pandas_definitions_to_the_last_bit(
     expected = _pandas_episode_kpis(episodes, start, end)
     for name, value in expected.items():
         assert got[name] == value or (math.isnan(got[name]) and math.isnan(value)), name
+
+
+def test_the_barrier_shares_of_the_stock_are_ratios_of_monthly_means():
+    """``share_households_<barrier>``: mean households with the barrier over mean households
+    (seed 004's November stock by barrier, as shares); no households, no share."""
+    from sim.metrics import barrier_share_kpis
+
+    monthly = pd.DataFrame(
+        {
+            "households": [100.0, 300.0],
+            "households_unemployment": [40.0, 120.0],
+            "households_social_medical": [20.0, 40.0],
+            "households_sick_listed": [10.0, 50.0],
+        }
+    )
+    shares = barrier_share_kpis(monthly)
+    assert shares == pytest.approx(
+        {
+            "share_households_unemployment": 0.4,
+            "share_households_social_medical": 0.15,
+            "share_households_sick_listed": 0.15,
+        }
+    )
+    assert all(math.isnan(v) for v in barrier_share_kpis(monthly.iloc[:0]).values())
+    assert all(math.isnan(v) for v in barrier_share_kpis(monthly * 0).values())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(
+        st.lists(st.one_of(st.floats(0, 1e4), st.just(math.nan)), min_size=3, max_size=3),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_month_kpis_match_the_pandas_sums_and_means_to_the_last_bit(values):
+    """The month KPIs read the columns as rows of one array; a column's sum per year and mean
+    must be pandas' own (NaN skipped), to the last bit, so that no stored number moves."""
+    from sim.metrics import month_kpis
+    from sim.records import KPIS
+
+    kpis = [k for k in KPIS if k.rule in ("per_year", "monthly_mean")]
+    rng = np.random.default_rng(len(values))
+    sources = sorted({k.source for k in kpis})
+    rows = len(values)
+    frame = pd.DataFrame({c: rng.choice(np.array(values).ravel(), rows) for c in sources})
+    frame["days"] = 30.0 + np.arange(rows) % 2
+    got = month_kpis(frame)
+    years = frame["days"].sum() / DAYS_PER_YEAR
+    for kpi in kpis:
+        column = frame[kpi.source]
+        expected = column.sum() / years if kpi.rule == "per_year" else column.mean()
+        assert got[kpi.name] == expected or (math.isnan(got[kpi.name]) and math.isnan(expected)), (
+            kpi.name
+        )

@@ -11,7 +11,8 @@ through ``scenarios/baseline.toml``) and compares one pattern with what a seed r
   shrinks about twice as fast as the others;
 * **Östermalm's unit 2015** (seed 004): how the unit's closures and exits to work split over its
   three districts (the unit's totals are fitted; the split is not);
-* **Östermalm's unit 2015** (seed 004): its stock by barrier in November 2015, and the AR team's
+* **Östermalm's unit 2015** (seed 004): its stock by barrier in November 2015, its households a
+  month in 2014 (the target run's warm-up year) and their fall to 2015, and the AR team's
   leavers: months on assistance and returns within 24 months.
 
 Reported figures and their uncertainty are read from the holdout target files; each check says

@@ -44,7 +44,8 @@ def screen(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> Screening:
-    """Morris screening of the spec's parameters against its targets (those with a KPI)."""
+    """Morris screening of the spec's parameters against its targets (those with a KPI, less
+    the spec's holdouts)."""
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
 

@@ -112,7 +112,8 @@ def _read_spec(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     """A spec file's keys, with ``extends = "other.toml"`` resolved: the other spec's keys, this
     file's replacing them, but ``calibrate``, whose entries are the other's with this file's
     added (an entry of the same path replaces the other's). ``parameters`` and ``targets`` stay
-    relative to the file read."""
+    relative to the file read. It must have a ``name`` of its own: the name names the fitted
+    file and the work folder, and the other spec's would overwrite them."""
     path = path.resolve()
     if path in chain:
         cycle = " -> ".join(str(p) for p in (*chain, path))
@@ -127,6 +128,13 @@ def _read_spec(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not parent.exists():
         raise InputError.single(path, "extends", f"extended file not found: {parent}")
     merged = _read_spec(parent, (*chain, path))
+    if raw.get("name") in (None, merged.get("name")):
+        raise InputError.single(
+            path,
+            "name",
+            "a spec that extends another needs a name of its own (it names the fitted file and "
+            f"the work folder; '{merged.get('name')}' is the extended spec's)",
+        )
     for key in ("parameters", "targets"):  # relative to the other file: made relative to this
         if isinstance(merged.get(key), str):
             merged[key] = os.path.relpath((parent.parent / merged[key]).resolve(), path.parent)
@@ -134,7 +142,10 @@ def _read_spec(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not isinstance(added, list):
         raise InputError.single(path, "calibrate", "must be a list of [[calibrate]] tables")
     paths = {e.get("path") for e in added if isinstance(e, dict)}
-    kept = [e for e in merged.get("calibrate", []) if e.get("path") not in paths]
+    inherited = merged.get("calibrate", [])
+    if not isinstance(inherited, list):
+        raise InputError.single(parent, "calibrate", "must be a list of [[calibrate]] tables")
+    kept = [e for e in inherited if not (isinstance(e, dict) and e.get("path") in paths)]
     return {**merged, **raw, "calibrate": [*kept, *added]}
 
 
@@ -222,11 +233,12 @@ def _share_problems(
 
 def _set_share(table: dict[str, Any], name: str, share: float) -> None:
     """Set ``table[name]`` to ``share`` and rescale the other entries in proportion, so that the
-    table still adds up to 1 (if they were all 0, they share the rest equally)."""
+    table still adds up to 1 (loading the spec made sure they add up to more than 0: the base
+    value lies inside (0, 1) and the table adds up to 1)."""
     others = [k for k in table if k != name]
     rest = sum(table[k] for k in others)
     for k in others:
-        table[k] = (1.0 - share) * (table[k] / rest if rest > 0 else 1.0 / len(others))
+        table[k] = (1.0 - share) * table[k] / rest
     table[name] = share
 
 
@@ -292,7 +304,8 @@ class CalibrationProblem:
     """A spec with its base parameters, its targets and the scenario they are compared on.
 
     Points are vectors in the *search space*: each parameter's own value, or its logarithm
-    where the spec says ``log_scale``. Only targets with a KPI enter the distance.
+    where the spec says ``log_scale``. Only targets with a KPI enter the distance, less those
+    the spec holds out.
     """
 
     spec_path: Path
@@ -418,6 +431,8 @@ def load_problem(spec_path: str | Path) -> CalibrationProblem:
     ]
     if unknown:
         raise InputError(unknown)
+    if all(t.kpi is None or t.id in spec.holdouts for t in targets.targets):
+        raise InputError.single(spec_path, "holdouts", "holds out every target: nothing to fit")
     warmup = [] if targets.warmup_days is None else [f"warmup_days={targets.warmup_days}"]
     resolved = load_scenarios(
         (targets_path.parent / targets.scenario).resolve(), warmup, years=targets.years
