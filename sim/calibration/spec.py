@@ -44,7 +44,7 @@ from ..inputs.validation import (
     InputError,
     Problem,
     problems_from_validation,
-    read_toml,
+    read_extending,
     suggest,
     validate_model,
 )
@@ -114,19 +114,9 @@ def _read_spec(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     added (an entry of the same path replaces the other's). ``parameters`` and ``targets`` stay
     relative to the file read. It must have a ``name`` of its own: the name names the fitted
     file and the work folder, and the other spec's would overwrite them."""
-    path = path.resolve()
-    if path in chain:
-        cycle = " -> ".join(str(p) for p in (*chain, path))
-        raise InputError.single(chain[-1], "extends", f"extends makes a cycle: {cycle}")
-    raw = read_toml(path)
-    parent_ref = raw.pop("extends", None)
-    if parent_ref is None:
+    path, raw, parent = read_extending(path, chain, "spec")
+    if parent is None:
         return raw
-    if not isinstance(parent_ref, str) or not parent_ref:
-        raise InputError.single(path, "extends", "must be the path of another spec file")
-    parent = (path.parent / parent_ref).resolve()
-    if not parent.exists():
-        raise InputError.single(path, "extends", f"extended file not found: {parent}")
     merged = _read_spec(parent, (*chain, path))
     if raw.get("name") in (None, merged.get("name")):
         raise InputError.single(

@@ -43,6 +43,7 @@ from .validation import (
     InputError,
     Problem,
     problems_from_validation,
+    read_extending,
     read_toml,
     validate_model,
 )
@@ -136,20 +137,8 @@ def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any
 def _read_with_extends(
     path: Path, origins: _Origins, chain: tuple[Path, ...] = ()
 ) -> dict[str, Any]:
-    path = path.resolve()
-    if path in chain:
-        cycle = " -> ".join(str(p) for p in (*chain, path))
-        raise InputError.single(chain[-1], "extends", f"extends makes a cycle: {cycle}")
-    raw = read_toml(path)
-    parent_ref = raw.pop("extends", None)
-    base: dict[str, Any] = {}
-    if parent_ref is not None:
-        if not isinstance(parent_ref, str) or not parent_ref:
-            raise InputError.single(path, "extends", "must be the path of another scenario file")
-        parent = (path.parent / parent_ref).resolve()
-        if not parent.exists():
-            raise InputError.single(path, "extends", f"extended file not found: {parent}")
-        base = _read_with_extends(parent, origins, (*chain, path))
+    path, raw, parent = read_extending(path, chain, "scenario")
+    base = {} if parent is None else _read_with_extends(parent, origins, (*chain, path))
     origins.record(raw, str(path))
     return deep_merge(base, raw)
 

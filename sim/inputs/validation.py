@@ -89,6 +89,30 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InputError.single(path, "", f"not valid TOML: {detail}") from None
 
 
+def read_extending(
+    path: Path, chain: tuple[Path, ...], what: str
+) -> tuple[Path, dict[str, Any], Path | None]:
+    """Read a file that may say ``extends = "other.toml"``: its resolved path, its keys without
+    ``extends``, and the file it extends (resolved, checked to exist), or None. ``chain`` is the
+    files read so far on the way here, so that a cycle is reported rather than followed;
+    ``what`` names the kind of file expected (the message for a bad ``extends``). How the two
+    files' keys merge is the caller's: scenarios merge deeply, calibration specs by entry."""
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, path))
+        raise InputError.single(chain[-1], "extends", f"extends makes a cycle: {cycle}")
+    raw = read_toml(path)
+    parent_ref = raw.pop("extends", None)
+    if parent_ref is None:
+        return path, raw, None
+    if not isinstance(parent_ref, str) or not parent_ref:
+        raise InputError.single(path, "extends", f"must be the path of another {what} file")
+    parent = (path.parent / parent_ref).resolve()
+    if not parent.exists():
+        raise InputError.single(path, "extends", f"extended file not found: {parent}")
+    return path, raw, parent
+
+
 def key_string(parts: Sequence[str | int]) -> str:
     """``("changes", 0, "at")`` -> ``changes[0].at``."""
     out = ""
