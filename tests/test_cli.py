@@ -457,3 +457,31 @@ print("after the run", "scipy.stats" in sys.modules)
     ]
     assert lines == ["validate []", "workers start []", "after the run False"]
     assert (out / "figures" / "workload.png").exists()
+
+
+def test_a_run_leaves_out_pyarrow_and_writes_the_same_files(small, tmp_path):
+    """pandas imports pyarrow whenever it is installed (0.3 s of a run); the ``caseflow``
+    program keeps it out of a run that writes no Parquet, and a run without it writes the same
+    files as one with it (this test's process has it). ``--events`` keeps it in."""
+    without, with_arrow, events = tmp_path / "without", tmp_path / "with", tmp_path / "events"
+    common = ["--replications", "2", "--workers", "2"]
+    probe = """
+import sys
+from sim.cli.main import entry
+sys.argv = ["caseflow", *sys.argv[1:]]
+status = entry()
+print("pyarrow", sys.modules.get("pyarrow") is not None, status)
+"""
+    for out, extra in ((without, []), (events, ["--events"])):
+        args = ["run", str(small), "--out", str(out), *common, *extra]
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=ROOT
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.splitlines()[-1] == f"pyarrow {bool(extra)} 0"
+    assert cli.main(["run", str(small), "--out", str(with_arrow), *common]) == 0
+    assert sys.modules.get("pyarrow") is not None  # so the comparison is with pyarrow
+    for name in ("summary.csv", "monthly.csv", "per_replication.csv", "scenario.toml"):
+        assert (without / name).read_bytes() == (with_arrow / name).read_bytes(), name
+        assert (events / name).read_bytes() == (with_arrow / name).read_bytes(), name
+    assert (events / "events.parquet").exists()

@@ -53,11 +53,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; its exit status. ``argv`` without the program name (tests pass it)."""
+def entry() -> int:
+    """The ``caseflow`` program itself (the console script, ``python -m sim.cli``): :func:`main`
+    on the process's arguments, allowed to leave pyarrow out of a run that does not need it."""
+    return main(process=True)
+
+
+#: commands that read and write nothing through pyarrow, unless ``--events`` or ``--cluster``
+#: is given (Parquet; Dask's transfers)
+WITHOUT_PYARROW = ("run", "compare")
+
+
+def _leave_out_pyarrow(args: argparse.Namespace) -> None:
+    """Keep pyarrow out of this process (and the workers it forks) for a command that does not
+    use it. pandas 3 imports pyarrow at its own import whenever it is installed (the test and
+    workbench extras install it, for ``--events`` and Streamlit): about 0.3 s of a 3 s
+    ``make run``, measured. A ``None`` in ``sys.modules`` makes ``import pyarrow`` fail, so
+    pandas keeps its text columns as Python strings; every output is the same (tested:
+    ``tests/test_cli.py``). Only where neither is imported yet: a library user's process, or a
+    test's, keeps what it has."""
+    needs = getattr(args, "events", False) or getattr(args, "cluster", None)
+    imported = "pyarrow" in sys.modules or "pandas" in sys.modules
+    if args.command in WITHOUT_PYARROW and not needs and not imported:
+        sys.modules["pyarrow"] = None  # type: ignore[assignment]
+
+
+def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
+    """Run one command; its exit status. ``argv`` without the program name (tests pass it);
+    ``process``: called as the program (:func:`entry`), which owns the process's imports."""
     typed = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(calibrate.legacy_argv(typed))
     args.argv = typed  # the manifest records the command as typed, an old form included
+    if process:
+        _leave_out_pyarrow(args)
     try:
         with sigterm_as_interrupt():
             _check_common_options(args)
@@ -153,4 +181,4 @@ def _error_message(exc: Exception) -> str | None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())

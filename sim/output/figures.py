@@ -49,17 +49,14 @@ def _bands(
 ) -> None:
     """Plot each column's mean over replications by month, with the 5-95 % band (in
     ``colors``, else the cycle's)."""
+    by_month = monthly.groupby("month")[list(columns)]  # grouped once for all the columns
+    mean, low, high = by_month.mean(), by_month.quantile(0.05), by_month.quantile(0.95)
+    x = pd.to_datetime(mean.index)
     for i, col in enumerate(columns):
-        g = monthly.groupby("month")[col]
-        x = pd.to_datetime(g.mean().index)
         color = {"color": colors[i]} if i < len(colors) else {}
-        (line,) = ax.plot(x, g.mean().to_numpy(), label=column_label(col), **color)
+        (line,) = ax.plot(x, mean[col].to_numpy(), label=column_label(col), **color)
         ax.fill_between(
-            x,
-            g.quantile(0.05).to_numpy(),
-            g.quantile(0.95).to_numpy(),
-            alpha=0.2,
-            facecolor=line.get_color(),
+            x, low[col].to_numpy(), high[col].to_numpy(), alpha=0.2, facecolor=line.get_color()
         )
 
 
