@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import math
 from collections import Counter
+from datetime import date, timedelta
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +17,9 @@ from hypothesis import strategies as st
 
 from sim.experiments.runner import run_scenario
 from sim.inputs.loading import load_scenarios
+from sim.inputs.scenario import Unemployment, UnemploymentPoint
 from sim.model.caseload import CaseloadModel
+from sim.model.economy import daily_unemployment
 from sim.model.household import U_EXIT
 
 EPS = 1e-9
@@ -594,3 +597,30 @@ def test_a_change_on_the_first_of_a_month_shows_from_that_month(small):
         monthly.loc["2015-07", "assistance_paid_sek"],
     )
     assert june > 1000 * july, "June was paid at July's rates"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    first_day=st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 1, 1)),
+    gaps=st.lists(st.integers(min_value=1, max_value=900), min_size=0, max_size=5),
+    start=st.integers(min_value=-1500, max_value=1500),
+    percents=st.lists(
+        st.floats(min_value=0.1, max_value=30, allow_nan=False) | st.integers(1, 20),
+        min_size=6,
+        max_size=6,
+    ),
+    days=st.integers(min_value=0, max_value=4000),
+)
+def test_daily_unemployment_is_the_path_read_day_by_day(first_day, gaps, start, percents, days):
+    """The run's unemployment, one value per day, is computed over arrays: it must be the
+    path's linear interpolation read one day at a time (``percent_at``), float for float,
+    with points before, inside and after the run, at any spacing."""
+    dates = [first_day + timedelta(days=start)]
+    for gap in gaps:
+        dates.append(dates[-1] + timedelta(days=gap))
+    path = Unemployment(
+        reference_percent=3.0,
+        path=[UnemploymentPoint(date=d, percent=p) for d, p in zip(dates, percents, strict=False)],
+    )
+    expected = [path.percent_at(first_day + timedelta(days=d)) for d in range(days + 1)]
+    assert daily_unemployment(path, first_day, days).tolist() == expected

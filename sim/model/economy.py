@@ -12,7 +12,7 @@ and inverts it to find when a household's exit clock runs out.
 from __future__ import annotations
 
 from bisect import bisect_right
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,10 +23,22 @@ FloatArray = NDArray[np.float64]
 
 
 def daily_unemployment(path: Unemployment, first_day: date, days: int) -> FloatArray:
-    """Unemployment in percent for each simulated day ``0..days`` (inclusive)."""
-    return np.array(
-        [path.percent_at(first_day + timedelta(days=d)) for d in range(days + 1)], dtype=float
-    )
+    """Unemployment in percent for each simulated day ``0..days`` (inclusive): the path's
+    :meth:`~sim.inputs.scenario.Unemployment.percent_at` for every day, segment by segment
+    over arrays (the same operations in the same order, so the same floats; a day at a time
+    it was most of a replication's set-up)."""
+    day = np.arange(days + 1)
+    points = path.path
+    offsets = [(p.date - first_day).days for p in points]
+    out = np.full(days + 1, float(points[-1].percent))  # after the last point: flat
+    out[day <= offsets[0]] = points[0].percent  # up to the first point: flat
+    for k in range(len(points) - 1):
+        start, end = offsets[k], offsets[k + 1]
+        low, high = points[k].percent, points[k + 1].percent
+        inside = (day > start) & (day <= end)  # each day in the first segment that ends on
+        # or after it, as percent_at finds it (the points' dates increase)
+        out[inside] = low + ((day[inside] - start) / (end - start)) * (high - low)
+    return out
 
 
 def contact_multiplier(unemployment: FloatArray, reference: float, elasticity: float) -> FloatArray:
