@@ -197,6 +197,33 @@ def test_posterior_covers_the_truth_and_is_narrower_than_the_prior(small_spec, t
     assert (diag["effective_sample_size"] > 1).all()
 
 
+def test_the_tolerance_check_gives_its_ratio_with_the_spread_of_its_medians(small_spec):
+    """The yardstick is a ratio of two medians of single replications' distances, so it has a
+    spread of its own: a bootstrap interval around it, reproducible, narrower with more
+    replications, and wide enough that a ratio near 2 is not read as a verdict."""
+    from sim.calibration.fit_report import distances, tolerance_check
+
+    problem = load_problem(small_spec)
+    rng = np.random.default_rng(5)
+
+    def table(n: int, spread: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {t.id: t.value + spread * rng.standard_normal(n) * max(abs(t.value), 1) * 0.05
+             for t in problem.compared}
+        )  # fmt: skip
+
+    point, predictive = table(20, 1.0), table(100, 1.5)
+    check = tolerance_check(problem, point, predictive)
+    assert check == tolerance_check(problem, point, predictive)  # a fixed seed
+    ratio = np.median(distances(problem, predictive)) / np.median(distances(problem, point))
+    assert check["ratio"] == pytest.approx(ratio)
+    assert check["ratio_low"] < check["ratio"] < check["ratio_high"]
+    larger = tolerance_check(problem, table(400, 1.0), table(2000, 1.5))
+    assert (larger["ratio_high"] - larger["ratio_low"]) < (check["ratio_high"] - check["ratio_low"])
+    single = tolerance_check(problem, point.iloc[:1], predictive)  # no spread to resample
+    assert single["ratio_low"] == single["ratio"] == single["ratio_high"]
+
+
 def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     small_spec, tmp_path, capsys
 ):
@@ -221,6 +248,8 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     assert set(manifest["fitted_values"]) == set(SMALL_PRIORS)
     check = manifest["posterior_check"]
     assert check["ratio"] == pytest.approx(check["posterior_distance"] / check["noise_distance"])
+    assert check["ratio_low"] <= check["ratio_high"]
+    assert "bootstrap interval" in printed and "90 % bootstrap interval" in html
     assert (out / "emulator_diagnostics.csv").is_file() and (out / "emulator_design.csv").is_file()
 
     # a scenario names the fitted set; --posterior runs it over posterior draws

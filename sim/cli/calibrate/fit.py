@@ -191,7 +191,8 @@ def fit_command(args: argparse.Namespace) -> int:
         print(
             f"posterior predictive distance {tol['posterior_distance']:.1f} (median), "
             f"{tol['ratio']:.2f} times what noise alone gives at the point fit "
-            f"({tol['noise_distance']:.1f}); converged: at most 2"
+            f"({tol['noise_distance']:.1f}; 90 % bootstrap interval of the ratio "
+            f"{tol['ratio_low']:.2f}-{tol['ratio_high']:.2f}); converged: at most 2"
         )
     reproduced = int(outcome.table["reproduced"].sum())
     print(f"{reproduced} of {len(outcome.table)} targets within 2 sd of the point fit")
@@ -409,6 +410,9 @@ def _tolerance_rows(tolerance: dict[str, float] | None) -> dict[str, Any]:
             tolerance["posterior_distance"], 2
         ),
         "posterior / noise (converged: at most 2)": round(tolerance["ratio"], 2),
+        "posterior / noise, 90 % bootstrap interval (the medians' own spread)": (
+            f"{tolerance['ratio_low']:.2f} to {tolerance['ratio_high']:.2f}"
+        ),
     }
 
 
