@@ -30,7 +30,12 @@ REPORTED = {
     "mean_monthly_households": (491, "average households per month 2015, seed 004"),
     "ar_team_participants_per_year": (60, "persons in the AR team during 2015, seed 004"),
     "ar_team_success_share": (0.383, "23 of 60 to own or other support, seed 004"),
-    "assistance_paid_sek_per_year": (17.3e6, "gross cost, budget table, seed 004 (see note)"),
+    # the budget table's 17.3 Mkr is Östermalm's own assistance, not the unit's (see the note
+    # in docs/model.md §9): the unit's is the seed's mean payment times its household-months
+    "assistance_paid_sek_per_year": (
+        8200 * 491 * 12,
+        "8 200 kr a month × 491 households × 12, seed 004 (see note)",
+    ),
     "staff_cost_sek_per_year": (18.6e6, "gross handling cost, 30 employees, seed 004"),
 }
 

@@ -116,10 +116,10 @@ def tolerance_check(
     the posterior predictive draws (one replication each) against the median over the point
     check's replications (noise alone). A converged posterior is within twice the noise's.
 
-    Both medians come from a hundred-odd single replications, so the ratio has a spread of its
-    own: ``ratio_low`` and ``ratio_high`` bound its 90 % bootstrap interval (both sets of
-    distances resampled, ``resamples`` times, with a fixed seed, so a fit's report is
-    reproducible)."""
+    The medians come from single replications (100 draws and 20 at the point in a fit), so
+    the ratio has a spread of its own: ``ratio_low`` and ``ratio_high`` bound its 90 %
+    bootstrap interval (both sets of distances resampled, ``resamples`` times, with a fixed
+    seed, so a fit's report is reproducible)."""
     noise_each = distances(problem, point)
     posterior_each = distances(problem, predictive)
     noise = float(np.median(noise_each)) if len(noise_each) else math.nan

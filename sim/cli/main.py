@@ -70,12 +70,22 @@ def _leave_out_pyarrow(args: argparse.Namespace) -> None:
     workbench extras install it, for ``--events`` and Streamlit): about 0.3 s of a 3 s
     ``make run``, measured. A ``None`` in ``sys.modules`` makes ``import pyarrow`` fail, so
     pandas keeps its text columns as Python strings; every output is the same (tested:
-    ``tests/test_cli.py``). Only where neither is imported yet: a library user's process, or a
-    test's, keeps what it has."""
+    ``tests/test_cli.py``). Only where neither is imported yet (a library user's process, or a
+    test's, keeps what it has), and only where worker processes are forked, so that they
+    inherit the same: a worker started afresh (``spawn``, ``forkserver``: macOS, Linux from
+    Python 3.14) would import pyarrow and send back text columns this process cannot read."""
     needs = getattr(args, "events", False) or getattr(args, "cluster", None)
     imported = "pyarrow" in sys.modules or "pandas" in sys.modules
-    if args.command in WITHOUT_PYARROW and not needs and not imported:
+    if args.command in WITHOUT_PYARROW and not needs and not imported and _workers_fork():
         sys.modules["pyarrow"] = None  # type: ignore[assignment]
+
+
+def _workers_fork() -> bool:
+    """Whether a process pool made with the default start method forks this process (as
+    :func:`sim.experiments.parallel.new_pool` does)."""
+    import multiprocessing
+
+    return multiprocessing.get_start_method() == "fork"
 
 
 def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
