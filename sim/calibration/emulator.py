@@ -25,9 +25,9 @@ Here every simulation informs the whole posterior instead of being accepted or r
    parameter set is invalid (the prior is zero there) are dropped.
 
 The result is checked against the model itself, not the emulator: the fit report's posterior
-predictive runs the model at posterior draws, and ``fit_report.noise_distance`` gives the
-distance that replication noise alone makes at the point fit, the yardstick for the
-posterior's.
+predictive runs the model at posterior draws, and ``fit_report.tolerance_check`` sets its
+distance against the one that replication noise alone makes at the point fit, the yardstick
+for the posterior's.
 
 Resumable: each stage's simulated points are stored in the work folder as they finish, keyed
 by their exact coordinates; a run with the same settings recomputes the same design and runs

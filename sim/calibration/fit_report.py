@@ -98,13 +98,6 @@ def distances(problem: CalibrationProblem, table: pd.DataFrame) -> np.ndarray:
     )
 
 
-def noise_distance(problem: CalibrationProblem, point: pd.DataFrame) -> float:
-    """The median distance of single replications at the point fit (``point``: the point
-    check's table): what noise alone leaves, the yardstick for a posterior's tolerance."""
-    found = distances(problem, point)
-    return float(np.median(found)) if len(found) else math.nan
-
-
 def tolerance_check(
     problem: CalibrationProblem,
     point: pd.DataFrame,
@@ -114,7 +107,8 @@ def tolerance_check(
 ) -> dict[str, float]:
     """How close the posterior comes, in the distance every method minimises: the median over
     the posterior predictive draws (one replication each) against the median over the point
-    check's replications (noise alone). A converged posterior is within twice the noise's.
+    check's replications (noise alone: the yardstick for a posterior's tolerance). A
+    converged posterior is within twice the noise's.
 
     The medians come from single replications (100 draws and 20 at the point in a fit), so
     the ratio has a spread of its own: ``ratio_low`` and ``ratio_high`` bound its 90 %
