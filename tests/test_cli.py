@@ -460,7 +460,7 @@ print("after the run", "scipy.stats" in sys.modules)
 
 
 def test_a_run_leaves_out_pyarrow_and_writes_the_same_files(small, tmp_path):
-    """pandas imports pyarrow whenever it is installed (0.3 s of a run); the ``caseflow``
+    """pandas imports pyarrow whenever it is installed (0.2 s of a cold start); the ``caseflow``
     program keeps it out of a run that writes no Parquet, and a run without it writes the same
     files as one with it (this test's process has it). ``--events`` keeps it in, and so do
     worker processes that are not forked (they would import it and send back text columns the

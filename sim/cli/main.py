@@ -67,9 +67,10 @@ WITHOUT_PYARROW = ("run", "compare")
 def _leave_out_pyarrow(args: argparse.Namespace) -> None:
     """Keep pyarrow out of this process (and the workers it forks) for a command that does not
     use it. pandas 3 imports pyarrow at its own import whenever it is installed (the test and
-    workbench extras install it, for ``--events`` and Streamlit): about 0.3 s of a 3 s
-    ``make run``, measured. A ``None`` in ``sys.modules`` makes ``import pyarrow`` fail, so
-    pandas keeps its text columns as Python strings; every output is the same (tested:
+    workbench extras install it, for ``--events`` and Streamlit): 36-49 ms warm and about
+    0.2 s on a cold start, measured (docs/performance.md, step 28). A ``None`` in
+    ``sys.modules`` makes ``import pyarrow`` fail, so pandas keeps its text columns as Python
+    strings; every output is the same (tested:
     ``tests/test_cli.py``). Only where neither is imported yet (a library user's process, or a
     test's, keeps what it has), and only where worker processes are forked, so that they
     inherit the same: a worker started afresh (``spawn``, ``forkserver``: macOS, Linux from
