@@ -459,6 +459,47 @@ print("after the run", "scipy.stats" in sys.modules)
     assert (out / "figures" / "workload.png").exists()
 
 
+def test_the_plotting_stack_is_imported_while_the_workers_simulate(small, tmp_path):
+    """The command only waits while its worker processes simulate, so it imports the report's
+    plotting stack meanwhile, in a thread started by the first finished replication (the
+    workers exist by then and never import it). The thread has ended before the figures are
+    drawn (they are drawn in processes forked from the command, safe only with one thread).
+    With one worker the replications run in the command itself, and nothing is imported
+    beside them."""
+    probe = """
+import sys, threading
+from sim.cli import common
+from sim.cli.main import main
+seen = []
+start, wait = common.ImportAhead.start, common.ImportAhead.wait
+def spy_start(self):
+    if self._thread is None:
+        seen.append(("start", "matplotlib" in sys.modules))
+    start(self)
+def spy_wait(self):
+    wait(self)
+    seen.append(("wait", "matplotlib" in sys.modules, threading.active_count()))
+common.ImportAhead.start, common.ImportAhead.wait = spy_start, spy_wait
+main(["run", sys.argv[1], "--out", sys.argv[2], "--replications", "3", "--workers", sys.argv[3]])
+print("seen", seen)
+"""
+    for workers, expected in (
+        ("2", [("start", False), ("wait", True, 1)]),
+        ("1", [("wait", False, 1)]),
+    ):
+        out = tmp_path / f"out{workers}"
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, str(small), str(out), workers],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+        assert proc.returncode == 0, proc.stderr
+        line = next(x for x in proc.stdout.splitlines() if x.startswith("seen"))
+        assert line == f"seen {expected}"
+        assert (out / "figures" / "workload.png").exists()
+
+
 def test_a_run_leaves_out_pyarrow_and_writes_the_same_files(small, tmp_path):
     """pandas imports pyarrow whenever it is installed (0.2 s of a cold start); the ``caseflow``
     program keeps it out of a run that writes no Parquet, and a run without it writes the same

@@ -8,8 +8,11 @@ Only argparse-level imports here: every command module imports this at its top, 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import shlex
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -148,6 +151,48 @@ def progress_bar(label: str) -> Callable[[int, int], None] | None:
         sys.stderr.flush()
 
     return show
+
+
+class ImportAhead:
+    """A module imported in a background thread while the command only waits on its worker
+    processes: the report's plotting stack (about 0.3 s) during the replications.
+
+    Started by the first finished replication (:meth:`on_progress`), when the pool's workers
+    exist: a fork while this thread held an import lock could leave the lock held in the
+    child. :meth:`wait` before the module is used and before anything forks again (the
+    report's figures are drawn in forked processes). An error is left to the import where
+    the module is used, which raises it as usual."""
+
+    def __init__(self, module: str) -> None:
+        self._module = module
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._load, name=f"import {self._module}")
+            self._thread.daemon = True
+            self._thread.start()
+
+    def _load(self) -> None:
+        # an error is raised again by the import where the module is used
+        with contextlib.suppress(Exception):
+            importlib.import_module(self._module)
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def on_progress(
+        self, progress: Callable[[int, int], None] | None
+    ) -> Callable[[int, int], None]:
+        """``progress`` that also starts the import at its first call."""
+
+        def called(done: int, total: int) -> None:
+            self.start()
+            if progress is not None:
+                progress(done, total)
+
+        return called
 
 
 def require_module(module: str, option: str, purpose: str, extra: str) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .common import (
+    ImportAhead,
     add_cluster,
     add_out,
     add_workers,
@@ -117,8 +118,10 @@ def compare_command(args: argparse.Namespace) -> int:
     clock = Clock.start()
     target = results_target(args.out, f"compare-{base.name}", clock.started)
     command = command_line(args)
+    report_stack = ImportAhead("sim.output.report")
     with atomic_folder(target) as work:
-        comparison = _compared(base, alternatives, args)
+        comparison = _compared(base, alternatives, args, report_stack)
+        report_stack.wait()
         own: dict[str, Any] = {"compared_with": base.name}
         if args.posterior:
             own["posterior"] = posterior_entry(base, args.posterior)
@@ -139,10 +142,14 @@ def compare_command(args: argparse.Namespace) -> int:
 
 
 def _compared(
-    base: ResolvedScenario, alternatives: list[ResolvedScenario], args: argparse.Namespace
+    base: ResolvedScenario,
+    alternatives: list[ResolvedScenario],
+    args: argparse.Namespace,
+    report_stack: ImportAhead,
 ) -> ComparisonResults:
     """The paired comparison: over posterior draws with ``--posterior``, else over the
-    replications of the one parameter set."""
+    replications of the one parameter set (``report_stack`` imported meanwhile where worker
+    processes run them)."""
     progress = progress_bar("compare")
     if args.posterior:
         from ..calibration.uncertainty import compare_over_posterior
@@ -155,8 +162,11 @@ def _compared(
             progress=progress,
             cluster=args.cluster,
         )
+    from ..experiments.parallel import worker_count
     from ..experiments.runner import compare_scenarios
 
+    if args.cluster or worker_count(args.workers) > 1:  # else the replications run here
+        progress = report_stack.on_progress(progress)
     return compare_scenarios(
         base,
         alternatives,

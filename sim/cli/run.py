@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .common import (
+    ImportAhead,
     add_cluster,
     add_out,
     add_workers,
@@ -127,10 +128,12 @@ def run_command(args: argparse.Namespace) -> int:
     name = args.scenario.stem if sweep else resolved_list[0].name
     target = results_target(args.out, name, clock.started)
     command = command_line(args)
+    report_stack = ImportAhead("sim.output.report")
     with atomic_folder(target) as work, _shared_pool(args, sweep, rule) as pool:
         points: list[SweepPoint] = []
         for i, resolved in enumerate(resolved_list):
-            results, extra = _run_one(resolved, args, rule, pool)
+            results, extra = _run_one(resolved, args, rule, pool, report_stack)
+            report_stack.wait()
             manifest = run_manifest(
                 results.resolved, command=command, clock=clock, workers=args.workers, extra=extra
             )
@@ -280,10 +283,13 @@ def _run_one(
     args: argparse.Namespace,
     rule: ReplicationRule | None,
     pool: ProcessPoolExecutor | None = None,
+    report_stack: ImportAhead | None = None,
 ) -> tuple[ScenarioResults, dict[str, Any]]:
     """One scenario's results (with their extra tables, e.g. a posterior run's
     uncertainty.csv) and its manifest entries: over posterior draws (``--posterior``), until
-    precise (``--replications auto``) or a fixed number (on ``pool`` if given)."""
+    precise (``--replications auto``) or a fixed number (on ``pool`` if given). With a fixed
+    number run by worker processes, ``report_stack`` is imported while they work."""
+    from ..experiments.parallel import worker_count
     from ..experiments.runner import run_scenario
     from ..experiments.stopping import run_until_precise
 
@@ -301,6 +307,15 @@ def _run_one(
             resolved, rule, workers=args.workers, progress=progress
         )
         return results, {"replications_auto": outcome.as_dict(rule)}
+    # only where other processes run the replications (the pool's workers forked first, or a
+    # cluster): in this process the import would compete with the simulation itself
+    elsewhere = (
+        pool is not None
+        or args.cluster
+        or (worker_count(args.workers) > 1 and resolved.scenario.replications > 1)
+    )
+    if report_stack is not None and elsewhere:
+        progress = report_stack.on_progress(progress)
     results = run_scenario(
         resolved,
         workers=args.workers,
