@@ -20,16 +20,18 @@ from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, model_validator
 
 if TYPE_CHECKING:
     from types import ModuleType
 
 FloatArray = NDArray[np.float64]
 
-Number = Annotated[float, Strict()]
+Number = Annotated[float, Strict(), AllowInfNan(False)]
 """A number in a scenario or parameter file: a TOML integer or float (an integer becomes a float),
-never a boolean or a string, which pydantic's lax mode would take (``true`` as 1, ``"3"`` as 3)."""
+never a boolean or a string, which pydantic's lax mode would take (``true`` as 1, ``"3"`` as 3),
+and never ``inf`` or ``nan``, which TOML allows and no setting means (an infinite cost or
+share would run on and give infinite or empty results, or fail deep in the model)."""
 
 Count = Annotated[int, Strict()]
 """A whole number in a scenario or parameter file: a TOML integer only (not ``true``, ``11.0``
@@ -56,7 +58,7 @@ def _cython_special() -> ModuleType:
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def ppf(self, u: FloatArray) -> FloatArray:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -175,3 +175,33 @@ def test_a_spec_that_holds_out_every_target_is_refused(tmp_path):
     spec = _spec_with(tmp_path, "", header=f"holdouts = [{every}]\n")
     with pytest.raises(InputError, match="holds out every target"):
         load_problem(spec)
+
+
+def _shipped_spec_with(tmp_path, text):
+    text = text.replace(
+        'parameters = "parameters/', f'parameters = "{ROOT}/calibration/parameters/'
+    )
+    text = text.replace('targets = "targets/', f'targets = "{ROOT}/calibration/targets/')
+    path = tmp_path / "spec.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_parameter_calibrated_twice_in_one_spec_is_refused(tmp_path):
+    entry = (
+        '\n[[calibrate]]\npath = "intake.booked_share"\nlow = 0.15\nhigh = 0.35\n'
+        'source = "the same parameter again"\n'
+    )
+    spec = _shipped_spec_with(tmp_path, SPEC.read_text() + entry)
+    with pytest.raises(InputError, match=r"intake.booked_share is calibrated twice \(also"):
+        load_spec(spec)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"), [("high = 0.35", "high = inf"), ("low = 0.15", "low = nan")]
+)
+def test_a_prior_bound_must_be_finite(tmp_path, old, new):
+    """An infinite bound crashed the point fit (scipy's box must be finite) after it began."""
+    text = SPEC.read_text().replace(old, new, 1)
+    with pytest.raises(InputError, match=r"calibrate\[1\]\.(low|high): Input should be a finite"):
+        load_spec(_shipped_spec_with(tmp_path, text))

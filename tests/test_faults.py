@@ -97,10 +97,17 @@ def test_validate_and_compare_report_an_unreadable_file(family, small, monkeypat
 
 
 def test_a_folder_where_a_file_is_expected(family, tmp_path, capsys):
+    """A folder named where a file belongs is reported against the file and key naming it."""
     family["parameters"].unlink()
     family["parameters"].mkdir()
     assert cli.main(["run", str(family["child"]), "--out", str(tmp_path / "x")]) == 2
-    assert "parameters.toml: is a folder, expected a TOML file" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "parent.toml: parameters: " in err
+    assert "parameters.toml is a folder: name a parameter set file" in err
+    family["child"].write_text(f'extends = "{tmp_path}"\nname = "child"\n')
+    assert cli.main(["validate", str(family["child"])]) == 2
+    err = capsys.readouterr().err
+    assert f"child.toml: extends: {tmp_path} is a folder: name the scenario file" in err
 
 
 @pytest.mark.skipif(AS_ROOT, reason="root reads a file whatever its permissions")
@@ -529,3 +536,25 @@ def test_a_replication_is_freed_before_its_kpis_are_computed(small, monkeypatch)
     result = runner.run_replication(load_scenarios(small, ["horizon_years=0.2"])[0], 0)
     assert seen == ["release", "kpis"]
     assert result.kpis["mean_monthly_households"] > 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["validate", "calibration/spec_2015.toml"], "a calibration spec file, not a scenario"),
+        (["run", "calibration/targets/vantor_2005.toml"], "a targets file, not a scenario"),
+        (["validate", "calibration/parameters/first_guess.toml"], "a parameter set file, not"),
+        (["validate", "scenarios/optimise/staffing_2015.toml"], "an optimisation file, not"),
+        (["calibrate", "check", "scenarios/baseline.toml"], "a scenario file, not a targets"),
+        (["calibrate", "check", "calibration/spec_2015.toml"], "a calibration spec file, not"),
+        (["calibrate", "fit", "scenarios/baseline.toml"], "a scenario file, not a calibration"),
+    ],
+)
+def test_a_file_of_another_kind_gets_one_line_saying_which(argv, said, capsys, monkeypatch):
+    """A spec given to ``validate`` or a scenario to ``calibrate check`` is one line naming the
+    kind of file it looks like and the command that takes it, not a line per key it lacks."""
+    monkeypatch.chdir(pathlib.Path(__file__).resolve().parent.parent)
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"this looks like {said}" in err

@@ -73,7 +73,9 @@ def test_cli_unknown_auto_kpi(small, capsys):
         cli.main(["run", str(small), "--replications", "auto", "--auto-kpis", "exits_wrk_per_year"])
         == 2
     )
-    assert "did you mean 'exits_work_per_year'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "did you mean 'exits_work_per_year'" in err
+    assert "allowed: the kpi column of summary.csv: contacts_per_year, " in err  # all of them
 
 
 def test_kpi_names_match_what_replications_produce(small):

@@ -568,3 +568,70 @@ def test_a_utf16_file_is_refused_saying_so(tmp_path):
     path.write_bytes(SMALL.encode("utf-16"))  # with its byte-order mark, as Windows saves it
     msg = messages(path)
     assert msg.startswith(f"{path}: ") and "UTF-16" in msg and "UTF-8" in msg
+
+
+@pytest.mark.parametrize("model", [Scenario, ModelParameters, Fixed, Gamma, Uniform, Empirical])
+def test_every_float_field_refuses_inf_and_nan(model):
+    """TOML writes ``inf`` and ``nan``, and no setting means them: an infinite cost ran on to
+    infinite or empty results, an infinite ratio failed deep in the model. Every float of
+    scenario and parameter files refuses them, so a new field cannot slip in without it."""
+    found = [(w, n) for w, n in _numbers_in_core_schema(model.__pydantic_core_schema__)]
+    floats = [(w, n) for w, n in found if n.get("type") == "float"]
+    assert floats
+    assert not [where for where, node in floats if node.get("allow_inf_nan") is not False]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[costs]\nassistance_sek_per_month_with_children = inf", "costs.assistance"),
+        ("[ar_team]\nplaces_per_consultant = inf", "ar_team.places_per_consultant"),
+        ("[organisation]\ncaseload_norm = nan", "organisation.caseload_norm"),
+        (
+            "[staff.benefit_administrators]\nvacancy_fill_days = "
+            '{ dist = "exponential", mean = inf }',
+            "staff.benefit_administrators.vacancy_fill_days.mean",
+        ),
+    ],
+)
+def test_inf_and_nan_are_named_in_the_file_that_wrote_them(write, text, key):
+    write("base.toml", SMALL)
+    child = write("child.toml", f'extends = "base.toml"\nname = "child"\n{text}\n')
+    msg = messages(child)
+    assert msg.startswith(f"{child}: {key}")
+    assert "finite number" in msg
+
+
+def test_inf_on_the_command_line_is_refused(small):
+    msg = messages(small, "ar_team.places_per_consultant=inf")
+    assert "ar_team.places_per_consultant: Input should be a finite number" in msg
+
+
+def test_exit_multipliers_written_barrier_first_say_which_way_round(write):
+    """The table is by cause, then barrier; the other way round gets one line saying so."""
+    path = write(
+        "s.toml", SMALL + "\n[behaviour]\nexit_multiplier = { unemployment = { work = 2 } }\n"
+    )
+    msg = messages(path)
+    assert msg.count("\n") == 0
+    assert "the cause comes first, then the barrier" in msg
+    ok = write(
+        "t.toml", SMALL + "\n[behaviour]\nexit_multiplier = { work = { unemployment = 2 } }\n"
+    )
+    assert load_scenarios(ok)[0].scenario.behaviour.exits("work", "unemployment") == 2.0
+
+
+def test_a_check_across_a_merged_table_names_every_file_that_set_it(write):
+    """Dates out of order in a path the child wrote, over a table the parent began: the
+    message names the child first (the likelier slip) and the parent with it, without dumping
+    the table."""
+    write("base.toml", SMALL)
+    child = write(
+        "child.toml",
+        'extends = "base.toml"\nname = "child"\n[unemployment]\npath = [\n'
+        "  { date = 2016-01-01, percent = 3.2 },\n  { date = 2015-01-01, percent = 4 },\n]\n",
+    )
+    msg = messages(child)
+    assert msg.startswith(f"{child} (with keys from ")
+    assert "base.toml): unemployment: path dates must increase" in msg
+    assert "(got" not in msg

@@ -86,7 +86,9 @@ def test_an_undeclared_contradiction_is_a_problem(write, capsys):
     text = SHIPPED.read_text().replace("value = 160\n", "value = 161\n", 1)
     path = write(
         "changed.toml",
-        text.replace('scenario = "../../scenarios/baseline.toml"', 'scenario = "x.toml"'),
+        text.replace(
+            "../../scenarios/baseline.toml", (ROOT / "scenarios/baseline.toml").as_posix()
+        ),
     )
     findings = check_targets(load_targets(path), None)
     assert any(f.rule == "districts_work" and not f.known for f in findings)
@@ -129,3 +131,42 @@ def test_every_shipped_targets_file_loads_and_has_no_undeclared_problem():
         targets = load_targets(f)
         assert targets.holdout == (f.stem != "ostermalm_2015")
         assert not [x for x in check_targets(targets, find_seeds(f.parent)) if not x.known], f
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("value = 618", "value = nan", "value"),
+        ("value = 618", "value = inf", "value"),
+        ("sd = 25", "sd = inf", "sd"),
+        ("sd = 25", "range = [600, inf]", r"range\[1\]"),
+    ],
+)
+def test_inf_and_nan_are_not_figures(write, old, new, key):
+    """A reported figure of ``nan`` or an infinite uncertainty would make the distance
+    meaningless (a fit of ``value = nan`` ran and wrote a fitted file)."""
+    with pytest.raises(InputError, match=rf"targets\[0\]\.{key}: Input should be a finite"):
+        load_targets(write("t.toml", ONE.replace(old, new)))
+
+
+def test_a_range_written_backwards_says_so(write):
+    with pytest.raises(InputError, match=r"range \[640\.0, 600\.0\] runs backwards"):
+        load_targets(write("t.toml", ONE.replace("sd = 25", "range = [640, 600]")))
+
+
+def test_check_loads_the_targets_scenario(write, small, capsys):
+    """``calibrate check`` reports a targets file whose scenario is missing, a folder, or does
+    not load, naming the targets file and its ``scenario`` key (a fit would fail on it later)."""
+    targets = write("t.toml", ONE.replace('scenario = "s.toml"', 'scenario = "nowhere.toml"'))
+    assert cli.main(["calibrate", "check", str(targets)]) == 2
+    assert f"{targets}: scenario: scenario file not found" in capsys.readouterr().err
+    targets = write("t.toml", ONE.replace('scenario = "s.toml"', 'scenario = "."'))
+    assert cli.main(["calibrate", "check", str(targets)]) == 2
+    assert "is a folder: name a scenario file" in capsys.readouterr().err
+    write("s.toml", small.read_text().replace("posts = 11", "postss = 11"))
+    assert cli.main(["calibrate", "check", str(write("t.toml", ONE))]) == 2
+    err = capsys.readouterr().err
+    assert "t.toml: scenario: s.toml does not load:" in err
+    assert "s.toml: staff.ongoing_social_workers.postss: unknown key" in err
+    write("s.toml", small.read_text())
+    assert cli.main(["calibrate", "check", str(write("t.toml", ONE))]) == 0

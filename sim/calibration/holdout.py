@@ -34,7 +34,7 @@ from ..experiments.parallel import ProgressCallback
 from ..experiments.runner import ScenarioResults, run_scenario
 from ..inputs.loading import load_scenarios
 from ..inputs.validation import InputError
-from .targets import Target, TargetFile, load_targets
+from .targets import Target, TargetFile, load_targets, scenario_path
 
 PATTERN_SCENARIO = "validation/stockholm_1999_2003.toml"
 #: the unemployment group must fall at least this many times as fast as the others' mean
@@ -101,9 +101,10 @@ def _run(
 
 
 def _scenario_of(targets_path: Path, targets: TargetFile) -> Path:
-    if targets.scenario is None:
+    scenario = scenario_path(targets_path, targets)
+    if scenario is None:
         raise InputError.single(targets_path, "scenario", "a holdout check needs its scenario")
-    return (targets_path.parent / targets.scenario).resolve()
+    return scenario
 
 
 def check_vantor(

@@ -48,11 +48,11 @@ from ..inputs.validation import (
     suggest,
     validate_model,
 )
-from .targets import Target, TargetFile, load_targets
+from .targets import Target, TargetFile, load_targets, scenario_path
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class CalibratedParameter(_Strict):
@@ -114,7 +114,7 @@ def _read_spec(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     added (an entry of the same path replaces the other's). ``parameters`` and ``targets`` stay
     relative to the file read. It must have a ``name`` of its own: the name names the fitted
     file and the work folder, and the other spec's would overwrite them."""
-    path, raw, parent = read_extending(path, chain, "spec")
+    path, raw, parent = read_extending(path, chain, "calibration spec")
     if parent is None:
         return raw
     merged = _read_spec(parent, (*chain, path))
@@ -146,14 +146,30 @@ def load_spec(path: str | Path) -> tuple[CalibrationSpec, ModelParameters]:
     base_path = (path.parent / spec.parameters).resolve()
     if not base_path.exists():
         raise InputError.single(path, "parameters", f"parameter set not found: {base_path}")
-    if not (path.parent / spec.targets).exists():
+    if base_path.is_dir():
+        raise InputError.single(path, "parameters", f"{base_path} is a folder: name a file")
+    targets_path = path.parent / spec.targets
+    if not targets_path.exists():
         raise InputError.single(path, "targets", f"targets file not found: {spec.targets}")
+    if targets_path.is_dir():
+        raise InputError.single(path, "targets", f"{spec.targets} is a folder: name a file")
     base = load_parameters(base_path)
     data = base.model_dump()
     problems: list[Problem] = []
     shared: set[str] = set()  # the tables a share parameter already sets
+    first: dict[str, int] = {}  # each path's first entry
     for i, entry in enumerate(spec.calibrate):
         key = f"calibrate[{i}].path"
+        if entry.path in first:
+            problems.append(
+                Problem(
+                    str(path),
+                    key,
+                    f"{entry.path} is calibrated twice (also calibrate[{first[entry.path]}]): "
+                    "give each parameter once",
+                )
+            )
+        first.setdefault(entry.path, i)
         try:
             node = _walk(data, entry.path)
         except KeyError as exc:
@@ -405,7 +421,8 @@ def load_problem(spec_path: str | Path) -> CalibrationProblem:
         raise InputError.single(
             spec_path, "targets", f"{spec.targets} is a holdout file: holdouts are never fitted"
         )
-    if targets.scenario is None:
+    scenario = scenario_path(targets_path, targets)
+    if scenario is None:
         raise InputError.single(targets_path, "scenario", "fitting needs the targets' scenario")
     if not any(t.kpi for t in targets.targets):
         raise InputError.single(targets_path, "targets", "no target names a model output (kpi)")
@@ -424,7 +441,5 @@ def load_problem(spec_path: str | Path) -> CalibrationProblem:
     if all(t.kpi is None or t.id in spec.holdouts for t in targets.targets):
         raise InputError.single(spec_path, "holdouts", "holds out every target: nothing to fit")
     warmup = [] if targets.warmup_days is None else [f"warmup_days={targets.warmup_days}"]
-    resolved = load_scenarios(
-        (targets_path.parent / targets.scenario).resolve(), warmup, years=targets.years
-    )[0]
+    resolved = load_scenarios(scenario, warmup, years=targets.years)[0]
     return CalibrationProblem(spec_path, spec, base, targets_path, targets, resolved)

@@ -21,12 +21,19 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..distributions import Count, Number
-from ..inputs.validation import read_toml, suggest, validate_model
+from ..inputs.validation import (
+    InputError,
+    Problem,
+    read_toml,
+    refuse_other_kind,
+    suggest,
+    validate_model,
+)
 from ..metrics import kpi_names
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Source(_Strict):
@@ -55,6 +62,8 @@ class Target(_Strict):
     def _uncertainty_and_kpi(self) -> Target:
         if (self.sd is None) == (self.range is None):
             raise ValueError("give exactly one of sd or range for the uncertainty")
+        if self.range is not None and self.range[0] > self.range[1]:
+            raise ValueError(f"range {list(self.range)} runs backwards: write it [low, high]")
         if self.range is not None and not self.range[0] <= self.value <= self.range[1]:
             raise ValueError(f"value {self.value} lies outside its range {list(self.range)}")
         if self.kpi is not None and self.kpi not in kpi_names():
@@ -119,7 +128,38 @@ class TargetFile(_Strict):
 
 def load_targets(path: str | Path) -> TargetFile:
     path = Path(path)
-    return validate_model(TargetFile, read_toml(path), lambda _loc: str(path))
+    raw = read_toml(path)
+    refuse_other_kind(path, raw, "targets")
+    return validate_model(TargetFile, raw, lambda _loc: str(path))
+
+
+def scenario_path(path: Path, targets: TargetFile) -> Path | None:
+    """The targets' scenario file (relative to the targets file), checked to be a file; None
+    where the file names none (a holdout whose scenario is still to be written)."""
+    if targets.scenario is None:
+        return None
+    scenario = (path.parent / targets.scenario).resolve()
+    if not scenario.exists():
+        raise InputError.single(path, "scenario", f"scenario file not found: {scenario}")
+    if scenario.is_dir():
+        raise InputError.single(path, "scenario", f"{scenario} is a folder: name a scenario file")
+    return scenario
+
+
+def check_scenario(path: Path, targets: TargetFile) -> None:
+    """Load the targets' scenario as a fit or a holdout check would run it (its years, its
+    warm-up): a problem in it is reported now, under the targets file that names it."""
+    from ..inputs.loading import load_scenarios
+
+    scenario = scenario_path(path, targets)
+    if scenario is None:
+        return
+    warmup = [] if targets.warmup_days is None else [f"warmup_days={targets.warmup_days}"]
+    try:
+        load_scenarios(scenario, warmup, years=targets.years)
+    except InputError as exc:
+        lead = Problem(str(path), "scenario", f"{targets.scenario} does not load:")
+        raise InputError([lead, *exc.problems]) from None
 
 
 @dataclass(frozen=True)

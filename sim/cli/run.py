@@ -258,7 +258,8 @@ def _auto_rule(args: argparse.Namespace) -> ReplicationRule | None:
             raise InputError.single(
                 "--auto-kpis",
                 kpi,
-                f"unknown KPI{suggest(kpi, known)} (see summary.csv's kpi column)",
+                f"unknown KPI{suggest(kpi, known)} (allowed: the kpi column of summary.csv: "
+                f"{', '.join(known)})",
             )
     if not kpis:
         raise InputError.single("--auto-kpis", "", "name at least one KPI")

@@ -45,6 +45,7 @@ from .validation import (
     problems_from_validation,
     read_extending,
     read_toml,
+    refuse_other_kind,
     validate_model,
 )
 
@@ -87,6 +88,7 @@ class _Origins:
             path = (*prefix, key)
             if _replaces_whole(value) or path not in self._tables:
                 self._forget_below(path)
+                self._by_key.pop(path, None)  # re-inserted: the order says which file came last
                 self._by_key[path] = source
             if isinstance(value, Mapping):
                 self._tables.add(path)
@@ -112,6 +114,18 @@ class _Origins:
         )
 
     def __call__(self, loc: Sequence[str | int]) -> str:
+        table = tuple(loc)
+        if table in self._tables:
+            # a check of a whole table (dates in order, shares adding up) concerns every file
+            # that set keys in it: the last one first, as the likeliest to have broken it
+            below = [
+                s
+                for k, s in self._by_key.items()
+                if len(k) > len(table) and k[: len(table)] == table
+            ]
+            named = list(dict.fromkeys(reversed(below)))
+            if len(named) > 1:
+                return f"{named[0]} (with keys from {', '.join(named[1:])})"
         for n in range(len(loc), 0, -1):
             hit = self._by_key.get(tuple(loc[:n]))
             if hit is not None:
@@ -380,6 +394,7 @@ def _timeline(scenario: Scenario, raw: dict[str, Any], origins: _Origins) -> tup
 def load_parameters(path: Path) -> ModelParameters:
     """A parameter set file, validated (every problem names that file)."""
     raw = read_toml(path)
+    refuse_other_kind(path, raw, "parameter set")
     return validate_model(ModelParameters, raw, lambda _loc: str(path))
 
 
@@ -391,6 +406,10 @@ def _parameters_path(scenario: Scenario, origins: _Origins, source: Path) -> Pat
     if not param_path.exists():
         raise InputError.single(
             param_file, "parameters", f"parameter set file not found: {param_path}"
+        )
+    if param_path.is_dir():
+        raise InputError.single(
+            param_file, "parameters", f"{param_path} is a folder: name a parameter set file"
         )
     return param_path
 

@@ -20,7 +20,7 @@ Rate = Annotated[Number, Field(ge=0)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _check_complete(mapping: dict[Barrier, float], what: str) -> None:

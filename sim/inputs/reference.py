@@ -52,7 +52,8 @@ def _type_name(annotation: Any) -> str:
     if origin is dict:
         if args[1] is Any:
             return "table"
-        return f"table of {_type_name(args[1])} by {_type_name(args[0])}"
+        # the keys first, as a file writes them: a table of tables reads outside in
+        return f"table (keys {_type_name(args[0])}) of {_type_name(args[1])}"
     if origin is typing.Annotated:
         return _type_name(args[0])
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

@@ -29,7 +29,7 @@ Share = Annotated[Number, Field(ge=0, le=1)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class StaffRoleSettings(_Strict):
@@ -251,8 +251,23 @@ class Behaviour(_Strict):
     exit_multiplier: dict[OngoingExitCause, dict[Barrier, Multiplier]] = Field(
         default_factory=dict,
         description="an ongoing case's hazard of leaving by a cause, by barrier, times this "
-        "(not given: 1)",
+        "(not given: 1); the cause first: { work = { unemployment = 1.2 } }",
     )
+
+    @field_validator("exit_multiplier", mode="before")
+    @classmethod
+    def _cause_first(cls, value: Any) -> Any:
+        """A barrier where a cause belongs is the likeliest slip (the table reads "by cause, by
+        barrier"): say which way round, rather than two contradicting key errors."""
+        if isinstance(value, dict):
+            swapped = [k for k in value if k in BARRIERS]
+            if swapped:
+                barrier = swapped[0]
+                raise ValueError(
+                    "the cause comes first, then the barrier: write "
+                    f"{{ work = {{ {barrier} = ... }} }}, not {{ {barrier} = {{ work = ... }} }}"
+                )
+        return value
 
     def contacts(self, barrier: Barrier) -> float:
         return float(self.contact_multiplier.get(barrier, 1.0))

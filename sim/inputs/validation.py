@@ -89,6 +89,45 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InputError.single(path, "", f"not valid TOML: {detail}") from None
 
 
+#: what each kind of input file alone has, and the command that takes it
+_KINDS: dict[str, tuple[Callable[[dict[str, Any]], bool], str]] = {
+    "scenario": (
+        lambda raw: "start_date" in raw or "staff" in raw,
+        "caseflow run or validate",
+    ),
+    "calibration spec": (
+        lambda raw: isinstance(raw.get("calibrate"), list),
+        "caseflow calibrate fit",
+    ),
+    "targets": (
+        lambda raw: isinstance(raw.get("targets"), list),
+        "caseflow calibrate check",
+    ),
+    "optimisation": (
+        lambda raw: isinstance(raw.get("variables"), list),
+        "caseflow optimise",
+    ),
+    "parameter set": (
+        lambda raw: isinstance(raw.get("exits"), dict) and isinstance(raw.get("intake"), dict),
+        "a scenario's parameters key",
+    ),
+}
+
+
+def refuse_other_kind(path: Path, raw: dict[str, Any], expected: str) -> None:
+    """One line for a file of another kind (a spec given to ``validate``, a scenario to
+    ``calibrate check``), rather than a line for each of its keys the expected kind lacks."""
+    for kind, (looks_like, used_by) in _KINDS.items():
+        if kind != expected and looks_like(raw) and not _KINDS[expected][0](raw):
+            article = "an" if kind[0] in "aeiou" else "a"
+            raise InputError.single(
+                path,
+                "",
+                f"this looks like {article} {kind} file, not a {expected} file ({used_by} "
+                "takes it)",
+            )
+
+
 def read_extending(
     path: Path, chain: tuple[Path, ...], what: str
 ) -> tuple[Path, dict[str, Any], Path | None]:
@@ -102,6 +141,7 @@ def read_extending(
         cycle = " -> ".join(str(p) for p in (*chain, path))
         raise InputError.single(chain[-1], "extends", f"extends makes a cycle: {cycle}")
     raw = read_toml(path)
+    refuse_other_kind(path, raw, what)
     parent_ref = raw.pop("extends", None)
     if parent_ref is None:
         return path, raw, None
@@ -110,6 +150,10 @@ def read_extending(
     parent = (path.parent / parent_ref).resolve()
     if not parent.exists():
         raise InputError.single(path, "extends", f"extended file not found: {parent}")
+    if parent.is_dir():
+        raise InputError.single(
+            path, "extends", f"{parent} is a folder: name the {what} file it should extend"
+        )
     return path, raw, parent
 
 
@@ -245,7 +289,9 @@ def problems_from_validation(
             msg = "a distribution needs a 'dist' key (" + ", ".join(DISTRIBUTION_TAGS) + ")"
         else:
             text = err["msg"].removeprefix("Value error, ")
-            msg = f"{text} (got {_short(err.get('input'))})"
+            given = err.get("input")
+            # a whole table (a check across its keys) says what is wrong in its own words
+            msg = text if isinstance(given, Mapping) else f"{text} (got {_short(given)})"
         problems.append(Problem(origin(key_parts), key_string(key_parts), msg))
     return problems
 

@@ -23,11 +23,12 @@ def add_parser(subparsers: Subparsers) -> None:
 
 def check_command(args: argparse.Namespace) -> int:
     """Exit 0: consistent or only known contradictions; 1: new problems; 2: bad input."""
-    from ...calibration.targets import check_targets, find_seeds, load_targets
+    from ...calibration.targets import check_scenario, check_targets, find_seeds, load_targets
 
     new_problems = 0
     for path in args.files:
         targets = load_targets(path)
+        check_scenario(Path(path), targets)
         seeds = find_seeds(Path(path).parent)
         print(f"{path}: {len(targets.targets)} targets, {len(targets.sums)} sum rules")
         where = f"checked against {seeds}" if seeds else "not checked (no shared/seeds found)"
