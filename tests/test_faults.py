@@ -548,6 +548,7 @@ def test_a_replication_is_freed_before_its_kpis_are_computed(small, monkeypatch)
         (["calibrate", "check", "scenarios/baseline.toml"], "a scenario file, not a targets"),
         (["calibrate", "check", "calibration/spec_2015.toml"], "a calibration spec file, not"),
         (["calibrate", "fit", "scenarios/baseline.toml"], "a scenario file, not a calibration"),
+        (["optimise", "scenarios/baseline.toml"], "a scenario file, not an optimisation"),
     ],
 )
 def test_a_file_of_another_kind_gets_one_line_saying_which(argv, said, capsys, monkeypatch):
@@ -558,3 +559,12 @@ def test_a_file_of_another_kind_gets_one_line_saying_which(argv, said, capsys, m
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert f"this looks like {said}" in err
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "0", "-1"])
+def test_a_positive_number_option_must_be_finite(value, capsys):
+    """``--precision inf`` or ``--budget-minutes nan`` would run without end or stop at once."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(["run", "scenarios/baseline.toml", "--precision", value])
+    assert info.value.code == 2
+    assert f"--precision: must be a finite number above 0, got {value}" in capsys.readouterr().err

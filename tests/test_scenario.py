@@ -635,3 +635,35 @@ def test_a_check_across_a_merged_table_names_every_file_that_set_it(write):
     assert msg.startswith(f"{child} (with keys from ")
     assert "base.toml): unemployment: path dates must increase" in msg
     assert "(got" not in msg
+
+
+def test_a_key_that_is_only_a_barrier_is_not_taken_for_the_wrong_order(write):
+    """``other`` (a barrier, likely meant as the cause ``other_benefit``) over barriers is a
+    wrong cause, not the wrong way round."""
+    path = write(
+        "s.toml", SMALL + "\n[behaviour]\nexit_multiplier = { other = { unemployment = 2 } }\n"
+    )
+    msg = messages(path)
+    assert "cause comes first" not in msg
+    assert "behaviour.exit_multiplier.other.[key]: Input should be 'work'" in msg
+
+
+def test_a_table_check_broken_by_set_names_the_option_alone(small):
+    """The command line's ``--set`` is named as itself (the API renames it to its own
+    ``overrides=``), not mixed with the files that set the rest of the table."""
+    msg = messages(
+        small, "unemployment.path=[{date=2016-01-01,percent=3},{date=2015-06-01,percent=3}]"
+    )
+    assert msg.startswith("--set unemployment.path=")
+    assert "(with keys from" not in msg
+
+
+def test_a_parameter_set_of_another_kind_is_named_by_the_key_that_named_it(write):
+    path = write(
+        "s.toml",
+        SMALL.replace(PARAMETERS.as_posix(), (ROOT / "scenarios/baseline.toml").as_posix()),
+    )
+    assert messages(path) == (
+        f"{path}: parameters: {ROOT / 'scenarios/baseline.toml'} looks like a scenario file, "
+        "not a parameter set file"
+    )

@@ -153,7 +153,7 @@ def load_spec(path: str | Path) -> tuple[CalibrationSpec, ModelParameters]:
         raise InputError.single(path, "targets", f"targets file not found: {spec.targets}")
     if targets_path.is_dir():
         raise InputError.single(path, "targets", f"{spec.targets} is a folder: name a file")
-    base = load_parameters(base_path)
+    base = load_parameters(base_path, (path, "parameters"))
     data = base.model_dump()
     problems: list[Problem] = []
     shared: set[str] = set()  # the tables a share parameter already sets
@@ -416,7 +416,7 @@ def load_problem(spec_path: str | Path) -> CalibrationProblem:
     spec_path = Path(spec_path)
     spec, base = load_spec(spec_path)
     targets_path = (spec_path.parent / spec.targets).resolve()
-    targets = load_targets(targets_path)
+    targets = load_targets(targets_path, (spec_path, "targets"))
     if targets.holdout:
         raise InputError.single(
             spec_path, "targets", f"{spec.targets} is a holdout file: holdouts are never fitted"

@@ -126,10 +126,12 @@ class TargetFile(_Strict):
         return {t.id: t for t in self.targets}
 
 
-def load_targets(path: str | Path) -> TargetFile:
+def load_targets(path: str | Path, named_by: tuple[str | Path, str] | None = None) -> TargetFile:
+    """A targets file, validated; ``named_by``, the file and key that named it (a spec's
+    ``targets``), answers for a file of another kind."""
     path = Path(path)
     raw = read_toml(path)
-    refuse_other_kind(path, raw, "targets")
+    refuse_other_kind(path, raw, "targets", named_by)
     return validate_model(TargetFile, raw, lambda _loc: str(path))
 
 

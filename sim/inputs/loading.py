@@ -71,6 +71,8 @@ class _Origins:
     def __init__(self, default: str) -> None:
         self.default = default
         self._by_key: dict[tuple[str | int, ...], str] = {}
+        self._set_at: dict[tuple[str | int, ...], int] = {}
+        self._records = 0
         self._tables: set[tuple[str | int, ...]] = set()
 
     def sources(self) -> set[str]:
@@ -79,6 +81,8 @@ class _Origins:
     def copy(self) -> _Origins:
         out = _Origins(self.default)
         out._by_key = dict(self._by_key)
+        out._set_at = dict(self._set_at)
+        out._records = self._records
         out._tables = set(self._tables)
         return out
 
@@ -88,8 +92,9 @@ class _Origins:
             path = (*prefix, key)
             if _replaces_whole(value) or path not in self._tables:
                 self._forget_below(path)
-                self._by_key.pop(path, None)  # re-inserted: the order says which file came last
                 self._by_key[path] = source
+                self._records += 1
+                self._set_at[path] = self._records  # which file set it last
             if isinstance(value, Mapping):
                 self._tables.add(path)
                 self.record(value, source, path)
@@ -118,14 +123,17 @@ class _Origins:
         if table in self._tables:
             # a check of a whole table (dates in order, shares adding up) concerns every file
             # that set keys in it: the last one first, as the likeliest to have broken it
-            below = [
-                s
-                for k, s in self._by_key.items()
+            below = sorted(
+                (self._set_at.get(k, 0), src)
+                for k, src in self._by_key.items()
                 if len(k) > len(table) and k[: len(table)] == table
-            ]
-            named = list(dict.fromkeys(reversed(below)))
-            if len(named) > 1:
-                return f"{named[0]} (with keys from {', '.join(named[1:])})"
+            )
+            named = list(dict.fromkeys(src for _, src in reversed(below)))
+            files = [n for n in named[1:] if not n.startswith("--")]
+            if not named[0].startswith("--") and files:  # an option stands alone (--set K=V)
+                return f"{named[0]} (with keys from {', '.join(files)})"
+            if named:
+                return named[0]
         for n in range(len(loc), 0, -1):
             hit = self._by_key.get(tuple(loc[:n]))
             if hit is not None:
@@ -391,10 +399,11 @@ def _timeline(scenario: Scenario, raw: dict[str, Any], origins: _Origins) -> tup
 # --- parameter sets -----------------------------------------------------------------------
 
 
-def load_parameters(path: Path) -> ModelParameters:
-    """A parameter set file, validated (every problem names that file)."""
+def load_parameters(path: Path, named_by: tuple[str | Path, str] | None = None) -> ModelParameters:
+    """A parameter set file, validated (every problem names that file); ``named_by``, the file
+    and key that named it, answers for a file of another kind."""
     raw = read_toml(path)
-    refuse_other_kind(path, raw, "parameter set")
+    refuse_other_kind(path, raw, "parameter set", named_by)
     return validate_model(ModelParameters, raw, lambda _loc: str(path))
 
 
@@ -447,7 +456,7 @@ def _resolve_point(
     param_path = _parameters_path(scenario, point_origins, source)
     return ResolvedScenario(
         scenario,
-        load_parameters(param_path),
+        load_parameters(param_path, (point_origins(("parameters",)), "parameters")),
         source,
         param_path,
         timeline,

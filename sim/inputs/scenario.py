@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import typing
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -257,16 +258,20 @@ class Behaviour(_Strict):
     @field_validator("exit_multiplier", mode="before")
     @classmethod
     def _cause_first(cls, value: Any) -> Any:
-        """A barrier where a cause belongs is the likeliest slip (the table reads "by cause, by
-        barrier"): say which way round, rather than two contradicting key errors."""
-        if isinstance(value, dict):
-            swapped = [k for k in value if k in BARRIERS]
-            if swapped:
-                barrier = swapped[0]
-                raise ValueError(
-                    "the cause comes first, then the barrier: write "
-                    f"{{ work = {{ {barrier} = ... }} }}, not {{ {barrier} = {{ work = ... }} }}"
-                )
+        """Barriers outside and causes inside is the likeliest slip (the table reads "by cause,
+        by barrier"): say which way round, rather than two contradicting key errors."""
+        if not isinstance(value, dict):
+            return value
+        causes = typing.get_args(OngoingExitCause)
+        for barrier, inner in value.items():
+            if barrier in BARRIERS and barrier not in causes and isinstance(inner, dict):
+                cause = next((c for c in inner if c in causes), None)
+                if cause is not None:
+                    raise ValueError(
+                        "the cause comes first, then the barrier: write "
+                        f"{{ {cause} = {{ {barrier} = ... }} }}, "
+                        f"not {{ {barrier} = {{ {cause} = ... }} }}"
+                    )
         return value
 
     def contacts(self, barrier: Barrier) -> float:

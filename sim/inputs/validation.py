@@ -114,17 +114,26 @@ _KINDS: dict[str, tuple[Callable[[dict[str, Any]], bool], str]] = {
 }
 
 
-def refuse_other_kind(path: Path, raw: dict[str, Any], expected: str) -> None:
+def _with_article(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
+def refuse_other_kind(
+    path: Path, raw: dict[str, Any], expected: str, named_by: tuple[str | Path, str] | None = None
+) -> None:
     """One line for a file of another kind (a spec given to ``validate``, a scenario to
-    ``calibrate check``), rather than a line for each of its keys the expected kind lacks."""
+    ``calibrate check``), rather than a line for each of its keys the expected kind lacks.
+    ``named_by`` is the file and key that named this one (a scenario's ``parameters``, a
+    spec's ``targets``, an ``extends``): the line is theirs, since that is what to change."""
     for kind, (looks_like, used_by) in _KINDS.items():
         if kind != expected and looks_like(raw) and not _KINDS[expected][0](raw):
-            article = "an" if kind[0] in "aeiou" else "a"
+            found, wanted = _with_article(kind), _with_article(expected)
+            if named_by is not None:
+                raise InputError.single(
+                    named_by[0], named_by[1], f"{path} looks like {found} file, not {wanted} file"
+                )
             raise InputError.single(
-                path,
-                "",
-                f"this looks like {article} {kind} file, not a {expected} file ({used_by} "
-                "takes it)",
+                path, "", f"this looks like {found} file, not {wanted} file ({used_by} takes it)"
             )
 
 
@@ -141,7 +150,7 @@ def read_extending(
         cycle = " -> ".join(str(p) for p in (*chain, path))
         raise InputError.single(chain[-1], "extends", f"extends makes a cycle: {cycle}")
     raw = read_toml(path)
-    refuse_other_kind(path, raw, what)
+    refuse_other_kind(path, raw, what, (chain[-1], "extends") if chain else None)
     parent_ref = raw.pop("extends", None)
     if parent_ref is None:
         return path, raw, None
@@ -290,8 +299,12 @@ def problems_from_validation(
         else:
             text = err["msg"].removeprefix("Value error, ")
             given = err.get("input")
-            # a whole table (a check across its keys) says what is wrong in its own words
-            msg = text if isinstance(given, Mapping) else f"{text} (got {_short(given)})"
+            # a check across a whole table says what is wrong in its own words; a table where
+            # a value belongs is shown as the table it is
+            if isinstance(given, Mapping) and kind == "value_error":
+                msg = text
+            else:
+                msg = f"{text} (got {_short(given)})"
         problems.append(Problem(origin(key_parts), key_string(key_parts), msg))
     return problems
 

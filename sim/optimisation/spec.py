@@ -46,7 +46,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ..domain import STAFF_ROLES
 from ..inputs.loading import load_scenarios
 from ..inputs.scenario import ResolvedScenario
-from ..inputs.validation import InputError, Problem, read_toml, suggest, validate_model
+from ..inputs.validation import (
+    InputError,
+    Problem,
+    read_toml,
+    refuse_other_kind,
+    suggest,
+    validate_model,
+)
 from ..output.formatting import toml_value
 from ..records import KPI
 
@@ -302,7 +309,9 @@ def _check_variables(path: Path, spec: OptimisationSpec, base_path: Path) -> lis
 def load_spec(path: str | Path) -> LoadedSpec:
     """Read and check a spec; :class:`InputError` names the file, key and what is allowed."""
     path = Path(path)
-    spec = validate_model(OptimisationSpec, read_toml(path), lambda _loc: str(path))
+    raw = read_toml(path)
+    refuse_other_kind(path, raw, "optimisation")
+    spec = validate_model(OptimisationSpec, raw, lambda _loc: str(path))
     base_path = (path.parent / spec.base).resolve()
     if not base_path.exists():
         raise InputError.single(path, "base", f"base scenario not found: {base_path}")
