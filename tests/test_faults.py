@@ -568,3 +568,47 @@ def test_a_positive_number_option_must_be_finite(value, capsys):
         cli.main(["run", "scenarios/baseline.toml", "--precision", value])
     assert info.value.code == 2
     assert f"--precision: must be a finite number above 0, got {value}" in capsys.readouterr().err
+
+
+def test_second_round_of_probes(small, write, tmp_path, capsys):
+    """Found by probing as a new user: an empty [sweep], a sweep over replications, the same
+    key changed twice on one date, --events where no event log is written, an empty
+    --cluster. Each is one line with exit status 2, not a traceback or a silent choice."""
+    base = f'extends = "{small.as_posix()}"\nname = "x"\n'
+    cases = {
+        "[sweep]\n": "sweep: must be a table of KEY.PATH = [values]",
+        "[sweep]\nreplications = [1, 2]\n": "sweep.replications: every point of a sweep",
+        (
+            "[[changes]]\nat = 2015-06-01\nstaff.ongoing_social_workers.posts = 14\n"
+            "[[changes]]\nat = 2015-06-01\nstaff.ongoing_social_workers.posts = 8\n"
+        ): "changes[1].staff.ongoing_social_workers.posts: changes[0] sets it too on 2015-06-01",
+    }
+    for text, said in cases.items():
+        path = write("probe.toml", base + text)
+        assert cli.main(["validate", str(path)]) == 2
+        assert said in capsys.readouterr().err
+    for extra in (["--posterior", "2"], ["--replications", "auto"]):
+        assert cli.main(["run", str(small), "--events", *extra]) == 2
+        assert "--events: event logs are written for a fixed number" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        cli.main(["run", str(small), "--cluster", ""])
+    assert info.value.code == 2
+    assert "--cluster: give the scheduler's address" in capsys.readouterr().err
+
+
+def test_a_damaged_results_folder_gets_a_line_not_a_traceback(small, tmp_path, capsys):
+    """``caseflow report`` rebuilds a report from a folder's files; a folder cut short or
+    edited by hand is named with what broke, and its old report is left as it was."""
+    out = tmp_path / "run"
+    assert cli.main(["run", str(small), "--out", str(out), "--replications", "1"]) == 0
+    capsys.readouterr()
+    report = (out / "report.html").read_bytes()
+    (out / "summary.csv").write_text("x,y\n1,2\n")
+    assert cli.main(["report", str(out)]) == 2
+    assert "cannot rebuild its report from its files" in capsys.readouterr().err
+    (out / "manifest.json").write_text("[]")
+    assert cli.main(["report", str(out)]) == 2
+    assert "manifest.json: not a manifest" in capsys.readouterr().err
+    assert (out / "report.html").read_bytes() == report
+    assert cli.main(["report", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere: no such folder" in capsys.readouterr().err

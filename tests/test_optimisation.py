@@ -594,3 +594,44 @@ def test_the_numbers_do_not_depend_on_the_workers(tiny_run: Path, tmp_path: Path
     assert main([*argv, "--study", str(tmp_path / "one.journal")]) == 0
     for name in ("candidates.csv", "selection.csv", "differences.csv"):
         pd.testing.assert_frame_equal(pd.read_csv(out / name), pd.read_csv(tiny_run / name))
+
+
+def test_a_study_journal_that_cannot_be_one_is_refused_before_any_trial(tmp_path, capsys):
+    """``--study`` names the journal that keeps the trials: a folder, a file that is not a
+    journal, or a place inside the results folder (replaced, journal and all, when the run
+    ends) is one line naming ``--study``, before anything runs."""
+    spec = write(tmp_path, TINY)
+    out = tmp_path / "out"
+    (tmp_path / "garbage").write_text("garbage\n")
+    cases = {
+        str(tmp_path): "is a folder: name a journal file",
+        str(tmp_path / "garbage"): "is not an Optuna journal (line 1",
+        str(out / "s.journal"): "is inside the results folder",
+    }
+    for study, said in cases.items():
+        assert main(["optimise", str(spec), "--out", str(out), "--study", study]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: --study: ") and said in err
+        assert not out.exists()
+
+
+def test_a_step_wider_than_its_range_is_refused(tmp_path):
+    with pytest.raises(InputError, match=r"step \(5\) is wider than the range 9 to 11"):
+        load_spec(write(tmp_path, TINY.replace("high = 11\n", "high = 11\nstep = 5\n", 1)))
+
+
+def test_a_base_that_is_a_folder_is_named_by_the_key(tmp_path):
+    spec = write(tmp_path, TINY.replace(BASE.as_posix(), tmp_path.as_posix()))
+    with pytest.raises(InputError, match=r"spec.toml: base: .* is a folder: name a scenario"):
+        load_spec(spec)
+
+
+def test_no_feasible_candidate_still_writes_a_report(tmp_path, capsys):
+    """A budget no candidate meets: nothing is recommended, said as a warning, and the report
+    says no candidate was compared (it failed on the empty comparison before)."""
+    spec = write(tmp_path, TINY.replace("staff_budget_sek = 15_000_000", "staff_budget_sek = 1000"))
+    out = tmp_path / "out"
+    argv = ["optimise", str(spec), "--out", str(out), "--study", str(tmp_path / "j"), "--yes"]
+    assert main(argv) == 0
+    assert "no candidate met every constraint" in capsys.readouterr().err
+    assert "none met the constraints" in (out / "report.html").read_text()

@@ -95,8 +95,15 @@ def add_yes(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def cluster_address(text: str) -> str:
+    """``--cluster``: not empty (an empty address would quietly run here instead)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give the scheduler's address, e.g. tcp://10.0.0.5:8786")
+    return text
+
+
 def add_cluster(parser: argparse.ArgumentParser, help: str = "run on a Dask scheduler") -> None:
-    parser.add_argument("--cluster", metavar="tcp://HOST:8786", help=help)
+    parser.add_argument("--cluster", type=cluster_address, metavar="tcp://HOST:8786", help=help)
 
 
 def command_line(args: argparse.Namespace) -> str:

@@ -80,6 +80,7 @@ def optimise_command(args: argparse.Namespace) -> int:
     from ..output.folders import check_target
 
     check_target(target)  # before the search, not after it
+    _check_study(study, target)
     # an interrupted search keeps its finished trials in the journal
     args.interrupted_note = (
         f"the trials done are kept in {study}: the same command resumes the search"
@@ -127,3 +128,37 @@ def _estimate(loaded: Any, args: argparse.Namespace) -> Any:
         + draws * spec.selection.finalists * spec.replications
     )
     return estimate_cost([(loaded.base, runs)], workers=args.workers)
+
+
+def _check_study(study: Path, target: Path) -> None:
+    """Refuse, before any trial, a ``--study`` journal that cannot be one: a folder, under a
+    file, inside the results folder (replaced at the end of the run, the journal with it), or
+    an existing file that is not an Optuna journal (one JSON record a line)."""
+    import json
+
+    from ..inputs.validation import InputError
+
+    def refuse(message: str) -> None:
+        raise InputError.single("--study", "", message)
+
+    if study.is_dir():
+        refuse(f"{study} is a folder: name a journal file (e.g. results/NAME.journal)")
+    if any(p.exists() and not p.is_dir() for p in study.resolve().parents):
+        refuse(f"{study}: a file stands where its folder should be")
+    if target.resolve() in study.resolve().parents:
+        refuse(
+            f"{study} is inside the results folder {target}, which is replaced when the run "
+            "ends: keep the journal outside it"
+        )
+    if study.is_file():
+        with study.open("rb") as journal:
+            for number, line in enumerate(journal, start=1):
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    record = None
+                if not isinstance(record, dict):
+                    refuse(
+                        f"{study} is not an Optuna journal (line {number} is not one of its "
+                        "records): name another file, or remove this one to start afresh"
+                    )

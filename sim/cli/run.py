@@ -114,6 +114,15 @@ def run_command(args: argparse.Namespace) -> int:
     from ..output.folders import Clock, atomic_folder, run_manifest, write_results
 
     rule = _checked_rule(args)
+    if args.events and (args.posterior or rule is not None):
+        from ..inputs.validation import InputError
+
+        raise InputError.single(
+            "--events",
+            "",
+            "event logs are written for a fixed number of replications, without --posterior "
+            "or --replications auto",
+        )
     with reading_inputs():
         resolved_list = load_scenarios(
             args.scenario,

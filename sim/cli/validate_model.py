@@ -59,6 +59,14 @@ def validate_model_command(args: argparse.Namespace) -> int:
 
     if args.parameters is not None and not args.parameters.exists():
         raise InputError.single("--parameters", "", f"file not found: {args.parameters}")
+    if args.parameters is not None and args.parameters.is_dir():
+        raise InputError.single(
+            "--parameters", "", f"{args.parameters} is a folder: name a parameter set file"
+        )
+    if args.parameters is not None:
+        from ..inputs.loading import load_parameters
+
+        load_parameters(args.parameters.resolve(), ("--parameters", ""))  # before any run
     clock = Clock.start()
     target = results_target(args.out, "validate", clock.started)
     check_target(target)  # refuse a wrong --out before the runs, not after

@@ -201,6 +201,11 @@ def _map_dask(
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     except ValueError as exc:  # an address Dask's own parser refuses
         raise ClusterError(f"--cluster {address}: not a Dask scheduler address ({exc})") from None
+    except Exception as exc:  # something answered that is not a Dask scheduler
+        raise ClusterError(
+            f"cannot use {address} as a Dask scheduler ({type(exc).__name__}: {exc}); "
+            "is it one, and is the address as the scheduler printed it?"
+        ) from None
     out: list[R] = []
     with client:
         futures = client.map(run, list(scenarios), list(reps), [events] * len(reps), pure=False)

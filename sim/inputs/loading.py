@@ -31,6 +31,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -129,10 +130,10 @@ class _Origins:
                 if len(k) > len(table) and k[: len(table)] == table
             )
             named = list(dict.fromkeys(src for _, src in reversed(below)))
-            files = [n for n in named[1:] if not n.startswith("--")]
-            if not named[0].startswith("--") and files:  # an option stands alone (--set K=V)
-                return f"{named[0]} (with keys from {', '.join(files)})"
             if named:
+                files = [n for n in named[1:] if not n.startswith("--")]
+                if not named[0].startswith("--") and files:  # an option stands alone (--set)
+                    return f"{named[0]} (with keys from {', '.join(files)})"
                 return named[0]
         for n in range(len(loc), 0, -1):
             hit = self._by_key.get(tuple(loc[:n]))
@@ -276,6 +277,13 @@ def _sweep_entries_checked(raw_sweep: Any, origins: _Origins) -> list[_SweepEntr
         )
     entries = list({e.key: e for e in _sweep_entries(raw_sweep, origins)}.values())
     for entry in entries:
+        if entry.key == "replications":
+            raise InputError.single(
+                entry.file,
+                "sweep.replications",
+                "every point of a sweep runs the same replications (they are paired across "
+                "points): set replications in the file or with --replications",
+            )
         if not isinstance(entry.values, list) or not entry.values:
             raise InputError.single(
                 entry.file,
@@ -379,9 +387,19 @@ def _timeline(scenario: Scenario, raw: dict[str, Any], origins: _Origins) -> tup
     settings = [first]
     current = {k: raw.get(k, {}) for k in CHANGEABLE}
     order = sorted(range(len(scenario.changes)), key=lambda i: scenario.changes[i].at)
+    set_on: dict[tuple[date, str], int] = {}  # (date, dotted key) -> the change that set it
     for i in order:
         change = scenario.changes[i]
-        current = deep_merge(current, _change_updates(scenario, i, change, origins))
+        updates = _change_updates(scenario, i, change, origins)
+        for key in _leaf_keys(updates):
+            other = set_on.setdefault((change.at, key), i)
+            if other != i:  # two values for one key on one day: which holds is not said
+                raise InputError.single(
+                    origins(("changes", i)),
+                    f"changes[{i}].{key}",
+                    f"changes[{other}] sets it too on {change.at}: give it once a date",
+                )
+        current = deep_merge(current, updates)
         changed = _validate_changed({**raw, **current, "changes": []}, i, origins)
         settings.append(
             Settings(
@@ -394,6 +412,18 @@ def _timeline(scenario: Scenario, raw: dict[str, Any], origins: _Origins) -> tup
             )
         )
     return tuple(settings)
+
+
+def _leaf_keys(data: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Dotted keys of a nested table's values (a distribution is one value)."""
+    keys = []
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and not _replaces_whole(value):
+            keys.extend(_leaf_keys(value, f"{dotted}."))
+        else:
+            keys.append(dotted)
+    return keys
 
 
 # --- parameter sets -----------------------------------------------------------------------

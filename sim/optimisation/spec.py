@@ -98,6 +98,11 @@ class Variable(_Strict):
                 raise ValueError(f"low ({self.low}) must be below high ({self.high})")
             if self.integer and self.step is not None and self.step != int(self.step):
                 raise ValueError("a whole-number range needs a whole-number step")
+            if self.step is not None and self.step > self.high - self.low:
+                raise ValueError(
+                    f"step ({self.step}) is wider than the range {self.low} to {self.high}: "
+                    f"only {self.low} would be tried"
+                )
         elif len(set(map(repr, self.choices))) != len(self.choices):
             raise ValueError("choices must differ")
         return self
@@ -315,6 +320,8 @@ def load_spec(path: str | Path) -> LoadedSpec:
     base_path = (path.parent / spec.base).resolve()
     if not base_path.exists():
         raise InputError.single(path, "base", f"base scenario not found: {base_path}")
+    if base_path.is_dir():
+        raise InputError.single(path, "base", f"{base_path} is a folder: name a scenario file")
     if load_scenarios(base_path).__len__() != 1:
         raise InputError.single(path, "base", "the base scenario must not have a [sweep]")
     problems: list[Problem] = []

@@ -154,9 +154,16 @@ def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
 
 def read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
+    if not folder.exists():
+        raise InputError.single(folder, "", "no such folder")
     if not path.exists():
         raise InputError.single(folder, "", f"not a results folder (no {MANIFEST})")
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError.single(path, "", f"not a readable manifest ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError.single(path, "", "not a manifest: expected a JSON object")
     return data
 
 

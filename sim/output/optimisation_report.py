@@ -215,6 +215,8 @@ def _finalist_table(
 
 
 def _difference_tables(differences: pd.DataFrame, kpis: Sequence[str]) -> str:
+    if differences.empty or "alternative" not in differences:
+        return "<p>No candidate was compared with the base: none met the constraints.</p>"
     out = []
     for name, group in differences.groupby("alternative", sort=False):
         by_kpi = group.set_index("kpi")
