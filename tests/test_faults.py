@@ -612,3 +612,20 @@ def test_a_damaged_results_folder_gets_a_line_not_a_traceback(small, tmp_path, c
     assert (out / "report.html").read_bytes() == report
     assert cli.main(["report", str(tmp_path / "nowhere")]) == 2
     assert "nowhere: no such folder" in capsys.readouterr().err
+
+
+def test_compare_says_when_an_alternatives_own_seed_is_not_used(small, write, tmp_path, capsys):
+    """A comparison pairs every scenario on the base's seed and replications; an alternative
+    that sets its own gets a note saying they are not used (every difference was 0 before,
+    with nothing said why)."""
+    alt = write("alt.toml", f'extends = "{small.as_posix()}"\nname = "alt"\nseed = 99\n')
+    argv = ["compare", str(small), str(alt), "--replications", "1", "--out", str(tmp_path / "c")]
+    assert cli.main(argv) == 0
+    assert "note: alt sets seed 99; a comparison runs every scenario with the base's seed 7" in (
+        capsys.readouterr().err
+    )
+
+
+def test_validate_model_outside_the_repository_names_the_calibration_folder(tmp_path, capsys):
+    assert cli.main(["validate-model", "--calibration", str(tmp_path / "nowhere")]) == 2
+    assert "--calibration: " in capsys.readouterr().err

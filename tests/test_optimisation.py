@@ -635,3 +635,25 @@ def test_no_feasible_candidate_still_writes_a_report(tmp_path, capsys):
     assert main(argv) == 0
     assert "no candidate met every constraint" in capsys.readouterr().err
     assert "none met the constraints" in (out / "report.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("high = 11\n", "high = true\n", r"variables\[0\]\.high: must be a number \(got true\)"),
+        ("high = 11\n", 'high = "11"\n', r"variables\[0\]\.high: must be a number \(got '11'\)"),
+        ("high = 11\n", "high = inf\n", r"variables\[0\]\.high: must be a finite number"),
+        ("trials = 12", 'trials = "12"', r"trials: Input should be a valid integer"),
+        ("trials = 12", "trials = 12.0", r"trials: Input should be a valid integer"),
+        (
+            'key = "staff.ongoing_social_workers.posts"',
+            'key = "seed"',
+            r"variables\[0\]\.key: 'seed' is not a setting to decide",
+        ),
+    ],
+)
+def test_an_optimisation_spec_is_read_as_strictly_as_a_scenario(tmp_path, old, new, said):
+    """``high = true`` was read as 1 and ``trials = "12"`` as 12; each is now one line."""
+    with pytest.raises(InputError, match=said) as info:
+        load_spec(write(tmp_path, TINY.replace(old, new, 1)))
+    assert str(info.value).count("\n") == 0

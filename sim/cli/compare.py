@@ -188,6 +188,21 @@ def _warn_of_other_settings(base: ResolvedScenario, alternatives: list[ResolvedS
         [(a.name, a.as_dict(), a.parameters.model_dump(mode="json")) for a in alternatives],
     ):
         print(f"warning: {warning}", file=sys.stderr)
+    # every scenario runs the base's seed and replications (that is what pairs them): an
+    # alternative's own are not used, which its author may not expect
+    for alt in alternatives:
+        ignored = [
+            f"{key} {getattr(alt.scenario, key)}"
+            for key in ("seed", "replications")
+            if key in alt.own_keys and getattr(alt.scenario, key) != getattr(base.scenario, key)
+        ]
+        if ignored:
+            print(
+                f"note: {alt.name} sets {' and '.join(ignored)}; a comparison runs every "
+                f"scenario with the base's seed {base.scenario.seed} and "
+                f"{base.scenario.replications} replications (that pairs them)",
+                file=sys.stderr,
+            )
 
 
 def _print_base(base: ResolvedScenario, path: Path) -> None:

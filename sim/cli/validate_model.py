@@ -57,6 +57,13 @@ def validate_model_command(args: argparse.Namespace) -> int:
         write_text,
     )
 
+    if not (args.calibration / "targets").is_dir():
+        raise InputError.single(
+            "--calibration",
+            "",
+            f"{args.calibration} is not a calibration folder (it needs targets/ and "
+            "validation/; the default is calibration/, run from the repository's folder)",
+        )
     if args.parameters is not None and not args.parameters.exists():
         raise InputError.single("--parameters", "", f"file not found: {args.parameters}")
     if args.parameters is not None and args.parameters.is_dir():

@@ -37,12 +37,14 @@ import dataclasses
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..distributions import Count, Number
 from ..domain import STAFF_ROLES
 from ..inputs.loading import load_scenarios
 from ..inputs.scenario import ResolvedScenario
@@ -83,6 +85,29 @@ class Variable(_Strict):
     choices: list[Scalar] | None = Field(
         default=None, min_length=2, description="the values to choose among (instead of a range)"
     )
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _a_setting(cls, value: Any) -> Any:
+        """A top-level key (name, seed, horizon_years, ...) is not a staffing or organisation
+        setting to decide: say so rather than show the pattern."""
+        if isinstance(value, str) and re.fullmatch(r"[a-z_][a-z0-9_]*", value):
+            raise ValueError(
+                f"'{value}' is not a setting to decide: give a dotted key into the scenario "
+                "(e.g. staff.ongoing_social_workers.posts, ar_team.places)"
+            )
+        return value
+
+    @field_validator("low", "high", "step", mode="before")
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        """One line for ``true``, ``"12"`` or ``inf`` (lax parsing would read true as 1; the
+        union of whole and other numbers would give a line for each)."""
+        if isinstance(value, bool) or not isinstance(value, int | float | None):
+            raise ValueError("must be a number")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
 
     @model_validator(mode="after")
     def _range_or_choices(self) -> Variable:
@@ -130,8 +155,8 @@ class KpiBound(_Strict):
     """A KPI's mean over the replications must stay within bounds."""
 
     kpi: str = Field(description="a KPI of summary.csv, e.g. first_visit_wait_days")
-    max: float | None = Field(default=None, description="the mean may be at most this")
-    min: float | None = Field(default=None, description="the mean must be at least this")
+    max: Number | None = Field(default=None, description="the mean may be at most this")
+    min: Number | None = Field(default=None, description="the mean must be at least this")
 
     @model_validator(mode="after")
     def _a_bound(self) -> KpiBound:
@@ -143,13 +168,13 @@ class KpiBound(_Strict):
 
 
 class Constraints(_Strict):
-    staff_budget_sek: float | None = Field(
+    staff_budget_sek: Number | None = Field(
         default=None,
         gt=0,
         description="budgeted annual staff cost at most this: Σ posts × annual_cost_sek over "
         "the roles (the highest over the scenario's timeline)",
     )
-    max_posts: int | None = Field(default=None, ge=0, description="posts of every role together")
+    max_posts: Count | None = Field(default=None, ge=0, description="posts of every role together")
     kpis: list[KpiBound] = Field(default_factory=list, description="bounds on KPI means")
 
 
@@ -161,22 +186,22 @@ class Objective(_Strict):
 class Selection(_Strict):
     """The ranking-and-selection step (KN++) among the finalists, on the first objective."""
 
-    finalists: int = Field(default=4, ge=2, le=20, description="candidates compared at the end")
-    indifference_zone: float = Field(
+    finalists: Count = Field(default=4, ge=2, le=20, description="candidates compared at the end")
+    indifference_zone: Number = Field(
         gt=0,
         description="the smallest difference in the first objective worth telling apart, in its "
         "unit (differences below it count as ties)",
     )
-    probability: float = Field(
+    probability: Number = Field(
         default=0.95, gt=0.5, lt=1, description="probability of correct selection asked"
     )
-    first_stage: int = Field(
+    first_stage: Count = Field(
         default=10,
         ge=5,
         le=1000,
         description="replications of every finalist before any is eliminated",
     )
-    max_replications: int = Field(
+    max_replications: Count = Field(
         default=200, ge=10, le=100_000, description="replications per finalist at most"
     )
 
@@ -194,19 +219,19 @@ class OptimisationSpec(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="names the results folder")
     description: str = ""
     base: str = Field(description="the base scenario file, relative to this file")
-    trials: int = Field(default=40, ge=1, le=100_000, description="candidates to evaluate")
-    replications: int = Field(
+    trials: Count = Field(default=40, ge=1, le=100_000, description="candidates to evaluate")
+    replications: Count = Field(
         default=10, ge=2, le=10_000, description="replications per candidate (same seeds)"
     )
-    years: float | None = Field(default=None, gt=0, description="override the base's horizon")
-    seed: int | None = Field(default=None, ge=0, description="override the base's seed")
+    years: Number | None = Field(default=None, gt=0, description="override the base's horizon")
+    seed: Count | None = Field(default=None, ge=0, description="override the base's seed")
     sampler: Literal["auto", "tpe", "nsga2", "grid"] = Field(
         default="auto",
         description="auto: every candidate when the space has at most `trials` of them, else "
         "TPE for one objective and NSGA-II for several",
     )
-    search_seed: int = Field(default=0, ge=0, description="the sampler's seed")
-    posterior_draws: int = Field(
+    search_seed: Count = Field(default=0, ge=0, description="the sampler's seed")
+    posterior_draws: Count = Field(
         default=0, ge=0, le=10_000, description="compare the finalists over this many draws"
     )
     variables: list[Variable] = Field(min_length=1)
