@@ -657,3 +657,20 @@ def test_an_optimisation_spec_is_read_as_strictly_as_a_scenario(tmp_path, old, n
     with pytest.raises(InputError, match=said) as info:
         load_spec(write(tmp_path, TINY.replace(old, new, 1)))
     assert str(info.value).count("\n") == 0
+
+
+def test_a_journal_cut_by_an_interrupt_is_still_resumed(tmp_path):
+    """An interrupt can cut the journal's last record; Optuna skips it when it reads the
+    journal, so the check lets such a file through (the same command resumes the search),
+    while a file whose complete lines are not records is refused."""
+    from sim.cli.optimise import _check_study
+
+    journal = tmp_path / "s.journal"
+    journal.write_text('{"op_code": 0}\n{"op_code": 4, "worker')
+    _check_study(journal, tmp_path / "out")
+    journal.write_text("")
+    _check_study(journal, tmp_path / "out")
+    for text in ("garbage", "garbage\n", '{"op_code": 0}\nnot a record\n{"op_code": 4}\n'):
+        journal.write_text(text)
+        with pytest.raises(InputError, match="is not an Optuna journal"):
+            _check_study(journal, tmp_path / "out")

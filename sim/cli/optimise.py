@@ -151,14 +151,19 @@ def _check_study(study: Path, target: Path) -> None:
             "ends: keep the journal outside it"
         )
     if study.is_file():
-        with study.open("rb") as journal:
-            for number, line in enumerate(journal, start=1):
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    record = None
-                if not isinstance(record, dict):
-                    refuse(
-                        f"{study} is not an Optuna journal (line {number} is not one of its "
-                        "records): name another file, or remove this one to start afresh"
-                    )
+        lines = study.read_bytes().split(b"\n")
+        for number, line in enumerate(lines, start=1):
+            if number == len(lines) > 1:
+                break  # after the last newline: empty, or a record cut by an interrupt, which
+                # Optuna skips when it reads the journal (the same command then resumes)
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+            if not isinstance(record, dict):
+                refuse(
+                    f"{study} is not an Optuna journal (line {number} is not one of its "
+                    "records): name another file, or remove this one to start afresh"
+                )
