@@ -659,18 +659,31 @@ def test_an_optimisation_spec_is_read_as_strictly_as_a_scenario(tmp_path, old, n
     assert str(info.value).count("\n") == 0
 
 
-def test_a_journal_cut_by_an_interrupt_is_still_resumed(tmp_path):
-    """An interrupt can cut the journal's last record; Optuna skips it when it reads the
-    journal, so the check lets such a file through (the same command resumes the search),
-    while a file whose complete lines are not records is refused."""
+def test_a_journal_cut_by_an_interrupt_says_which_line_to_remove(tmp_path):
+    """An interrupt can cut the journal's last record. Optuna skips it when reading but
+    appends its next record to it, spoiling both, so the command stops first and says which
+    line to remove (the trials before it are kept); a file that is no journal is refused."""
     from sim.cli.optimise import _check_study
 
     journal = tmp_path / "s.journal"
-    journal.write_text('{"op_code": 0}\n{"op_code": 4, "worker')
-    _check_study(journal, tmp_path / "out")
     journal.write_text("")
     _check_study(journal, tmp_path / "out")
+    journal.write_text('{"op_code": 0}\n{"op_code": 4}\n')
+    _check_study(journal, tmp_path / "out")
+    journal.write_text('{"op_code": 0}\n{"op_code": 4, "worker')
+    with pytest.raises(InputError, match=r"last record was cut .* remove that last line"):
+        _check_study(journal, tmp_path / "out")
     for text in ("garbage", "garbage\n", '{"op_code": 0}\nnot a record\n{"op_code": 4}\n'):
         journal.write_text(text)
         with pytest.raises(InputError, match="is not an Optuna journal"):
             _check_study(journal, tmp_path / "out")
+
+
+def test_a_decimal_step_that_fits_its_range_is_taken(tmp_path):
+    """0.3 - 0.1 is just under 0.2 in floating point: a step of 0.2 still fits."""
+    text = TINY.replace(
+        'key = "staff.benefit_administrators.posts"\nlow = 5\nhigh = 6',
+        'key = "organisation.administrators_on_c_share"\nlow = 0.1\nhigh = 0.3\nstep = 0.2',
+    )
+    assert "administrators_on_c_share" in text
+    load_spec(write(tmp_path, text))

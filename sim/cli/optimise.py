@@ -151,13 +151,8 @@ def _check_study(study: Path, target: Path) -> None:
             "ends: keep the journal outside it"
         )
     if study.is_file():
-        lines = study.read_bytes().split(b"\n")
-        for number, line in enumerate(lines, start=1):
-            if number == len(lines) > 1:
-                break  # after the last newline: empty, or a record cut by an interrupt, which
-                # Optuna skips when it reads the journal (the same command then resumes)
-            if not line.strip():
-                continue
+        *complete, last = study.read_bytes().split(b"\n")
+        for number, line in enumerate(complete, start=1):
             try:
                 record = json.loads(line)
             except ValueError:
@@ -167,3 +162,11 @@ def _check_study(study: Path, target: Path) -> None:
                     f"{study} is not an Optuna journal (line {number} is not one of its "
                     "records): name another file, or remove this one to start afresh"
                 )
+        if last.strip() and complete:
+            # Optuna would skip the cut record but append its next one to it, spoiling both
+            refuse(
+                f"{study}: its last record was cut by an interrupted write: remove that last "
+                f"line (after line {len(complete)}) and run again; the trials before it are kept"
+            )
+        if last.strip():
+            refuse(f"{study} is not an Optuna journal: name another file")

@@ -123,7 +123,7 @@ class Variable(_Strict):
                 raise ValueError(f"low ({self.low}) must be below high ({self.high})")
             if self.integer and self.step is not None and self.step != int(self.step):
                 raise ValueError("a whole-number range needs a whole-number step")
-            if self.step is not None and self.step > self.high - self.low:
+            if self.step is not None and self.step > self.high - self.low + 1e-9:
                 raise ValueError(
                     f"step ({self.step}) is wider than the range {self.low} to {self.high}: "
                     f"only {self.low} would be tried"
