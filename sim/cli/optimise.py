@@ -162,11 +162,11 @@ def _check_study(study: Path, target: Path) -> None:
                     f"{study} is not an Optuna journal (line {number} is not one of its "
                     "records): name another file, or remove this one to start afresh"
                 )
-        if last.strip() and complete:
+        if last.strip() and not complete:
+            refuse(f"{study} is not an Optuna journal: name another file")
+        if last.strip():
             # Optuna would skip the cut record but append its next one to it, spoiling both
             refuse(
                 f"{study}: its last record was cut by an interrupted write: remove that last "
                 f"line (after line {len(complete)}) and run again; the trials before it are kept"
             )
-        if last.strip():
-            refuse(f"{study} is not an Optuna journal: name another file")

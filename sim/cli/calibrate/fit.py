@@ -167,7 +167,6 @@ def fit_command(args: argparse.Namespace) -> int:
     from ...calibration.spec import load_problem
     from ...output.folders import Clock, check_target
 
-    _refuse_targets_file(args.spec)
     problem = load_problem(args.spec)
     work_root = args.work or args.spec.parent / "work" / problem.spec.name
     clock = Clock.start()
@@ -200,19 +199,6 @@ def fit_command(args: argparse.Namespace) -> int:
     print(f"report: {target / 'report.html'}")
     print(f"total: {wall:.0f} s")
     return 0
-
-
-def _refuse_targets_file(spec_path: Path) -> None:
-    """A targets file given for a spec is the likeliest slip: say which command checks it."""
-    from ...inputs.validation import InputError, read_toml
-
-    if spec_path.exists() and isinstance(read_toml(spec_path).get("targets"), list):
-        raise InputError.single(
-            spec_path,
-            "",
-            "this is a targets file: calibrate fit takes a calibration spec (e.g. "
-            "calibration/spec_2015.toml); check targets with `caseflow calibrate check`",
-        )
 
 
 def _point_fit(
