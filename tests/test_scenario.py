@@ -143,6 +143,50 @@ def test_sweep_with_a_bad_key(write):
     assert "did you mean 'posts'" in msg
 
 
+def test_an_empty_table_in_a_sweep_is_refused(write):
+    """``[sweep.staff]`` with nothing under it sweeps nothing: refused with the file and the
+    key, rather than run as if there were no sweep."""
+    path = write("sweep.toml", SMALL + "\n[sweep.staff]\n")
+    assert messages(path) == (
+        f"{path}: sweep.staff: is an empty table: put KEY = [values] under it, or remove it"
+    )
+
+
+def test_an_option_that_a_sweep_would_undo_is_refused(write):
+    """Every point of a sweep sets its swept keys again, so ``--set`` of a swept key (or a
+    ``--seed`` over a swept seed) would be silently undone: refused, naming the option and
+    the sweep. A key inside a swept table that the sweep's tables leave alone merges, as it
+    would from a file."""
+    swept = write("a.toml", SMALL + '\n[sweep]\n"staff.ongoing_social_workers.posts" = [9, 11]\n')
+    msg = messages(swept, "staff.ongoing_social_workers.posts=5")
+    assert msg.startswith(
+        "--set staff.ongoing_social_workers.posts=5: staff.ongoing_social_workers.posts: the "
+        f"scenario sweeps staff.ongoing_social_workers.posts ({swept} [sweep])"
+    )
+    assert "staff.ongoing_social_workers: the scenario sweeps" in messages(
+        swept, "staff.ongoing_social_workers={posts=5}"
+    )
+    kept = load_scenarios(swept, ["staff.ongoing_social_workers={annual_turnover=0.2}"])
+    assert [r.scenario.staff.ongoing_social_workers.annual_turnover for r in kept] == [0.2, 0.2]
+    tables = write(
+        "b.toml", SMALL + '\n[sweep]\n"staff.ongoing_social_workers" = [{posts = 8}, {posts = 9}]\n'
+    )
+    assert "the scenario sweeps staff.ongoing_social_workers " in messages(
+        tables, "staff.ongoing_social_workers.posts=5"
+    )
+    merged = load_scenarios(tables, ["staff.ongoing_social_workers.annual_turnover=0.2"])
+    assert [
+        (
+            r.scenario.staff.ongoing_social_workers.posts,
+            r.scenario.staff.ongoing_social_workers.annual_turnover,
+        )
+        for r in merged
+    ] == [(8, 0.2), (9, 0.2)]
+    seeds = write("c.toml", SMALL + "\n[sweep]\nseed = [1, 2]\n")
+    with pytest.raises(InputError, match=r"^--seed: seed: the scenario sweeps seed"):
+        load_scenarios(seeds, seed=3)
+
+
 def test_set_overrides_are_validated(small):
     resolved = load_scenarios(
         small, ["staff.ongoing_social_workers.posts=20", "organisation.form=merged"]

@@ -260,6 +260,12 @@ def _sweep_entries(
     for key, value in table.items():
         path = (*at, key)
         if isinstance(value, Mapping):
+            if not value:  # a table header with nothing under it sweeps nothing
+                raise InputError.single(
+                    origins(path),
+                    ".".join(path),
+                    "is an empty table: put KEY = [values] under it, or remove it",
+                )
             entries.extend(_sweep_entries(value, origins, path))
         else:
             dotted = ".".join(part for raw_key in path[1:] for part in raw_key.split("."))
@@ -291,6 +297,45 @@ def _sweep_entries_checked(raw_sweep: Any, origins: _Origins) -> list[_SweepEntr
                 f"must be a non-empty list of values (got {entry.values!r})",
             )
     return entries
+
+
+def _refuse_overridden_sweep(
+    assignments: Sequence[Assignment], entries: Sequence[_SweepEntry]
+) -> None:
+    """A command-line option (``--set``, ``--years``, ``--seed``) that sets a key the file
+    sweeps is refused: each point sets the key again, so the option would be silently undone.
+    So is one whose table sets a swept key inside it, or one setting a key inside a swept
+    table that the sweep's values set too; a key the sweep's tables leave alone merges, as a
+    file's would."""
+    for parts, value, label in assignments:
+        key = ".".join(parts)
+        for entry in entries:
+            swept = entry.key.split(".")
+            if key == entry.key:
+                clash = True
+            elif swept[: len(parts)] == parts:  # the option sets a table around the swept key
+                clash = _sets(value, swept[len(parts) :])
+            elif parts[: len(swept)] == swept:  # the option sets a key inside a swept table
+                clash = any(_sets(v, parts[len(swept) :]) for v in entry.values)
+            else:
+                clash = False
+            if clash:
+                raise InputError.single(
+                    label,
+                    key,
+                    f"the scenario sweeps {entry.key} ({entry.source}), which sets it at every "
+                    "point; change the sweep's values in the file, or remove the key from "
+                    "[sweep] to set it here",
+                )
+
+
+def _sets(value: Any, parts: Sequence[str]) -> bool:
+    """Whether the table ``value`` sets the dotted key ``parts`` inside it."""
+    for part in parts:
+        if not isinstance(value, Mapping) or part not in value:
+            return False
+        value = value[part]
+    return True
 
 
 def _sweep_points(entries: Sequence[_SweepEntry]) -> list[dict[str, Any]]:
@@ -516,6 +561,7 @@ def load_scenarios(
     assignments = _command_line_assignments(overrides, years, seed, replications)
     raw = _apply_assignments(raw, origins, assignments)
     entries = _sweep_entries_checked(raw.pop("sweep", None), origins)
+    _refuse_overridden_sweep(assignments, entries)
     return [
         _resolve_point(source, raw, origins, point, entries, parent_file)
         for point in _sweep_points(entries)
