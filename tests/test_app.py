@@ -130,6 +130,30 @@ def test_differences_and_whether_the_scenario_changed(base) -> None:
     assert (POSTS, "11", "8") in differences(base.resolved, changed)
 
 
+def test_a_sweeps_first_point_is_a_base_whose_swept_fields_can_be_edited(tmp_path) -> None:
+    """A base file with a ``[sweep]`` gives its first point (as ``caseflow compare`` takes it);
+    the draft's edits are set over that point, a swept field included, where the command
+    line refuses a ``--set`` that the sweep would undo at every point."""
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text(
+        f'extends = "{SCENARIOS / "baseline.toml"}"\nname = "swept"\n'
+        f'[sweep]\n"{POSTS}" = [9, 13]\nseed = [5, 6]\n'
+    )
+    swept = load_base(sweep)
+    assert swept.draft.values[POSTS] == "9"
+    values = small(swept.draft.values)
+    values[POSTS] = "8"
+    checked = check(swept, draft(swept, values))
+    assert checked.resolved is not None, checked.problems
+    assert checked.resolved.scenario.staff.ongoing_social_workers.posts == 8
+    assert checked.resolved.name == "edited"
+    as_run = base_as_run(swept, checked.resolved)
+    assert as_run.scenario.staff.ongoing_social_workers.posts == 9  # the first point
+    assert as_run.scenario.seed == 5 and as_run.scenario.replications == 2
+    assert caseflow(["validate", str(sweep)]) == 0
+    assert caseflow(["run", str(sweep), "--set", f"{POSTS}=8", "--out", str(tmp_path / "o")]) == 2
+
+
 # --- running, saving, downloading -------------------------------------------------------------
 
 

@@ -262,7 +262,7 @@ def check(base: Base, draft: Draft) -> Checked:
     sets, early = overrides(base, draft)
     checked = Checked(sets, problems=dict(early))
     try:
-        loaded = load_scenarios(base.file, sets)
+        loaded = load_scenarios(base.file, sets, over_sweep=True)
     except InputError as exc:
         for problem in exc.problems:
             where = field_of(problem.key)
@@ -308,6 +308,7 @@ def base_as_run(base: Base, draft: ResolvedScenario) -> ResolvedScenario:
         years=scenario.horizon_years,
         seed=scenario.seed,
         replications=scenario.replications,
+        over_sweep=True,  # a sweep's first point, as the draft was made from
     )[0]
 
 

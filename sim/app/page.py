@@ -297,7 +297,9 @@ def _request(
     loaded = []
     for path in others:
         try:
-            loaded.append(load_scenarios(path, years=draft.scenario.horizon_years)[0])
+            loaded.append(
+                load_scenarios(path, years=draft.scenario.horizon_years, over_sweep=True)[0]
+            )
         except InputError as exc:
             problems += [str(p) for p in exc.problems]
     names = [draft.name, *(o.name for o in loaded)] + ([base_run.name] if base_run else [])

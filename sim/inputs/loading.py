@@ -523,9 +523,13 @@ def _resolve_point(
     point: dict[str, Any],
     entries: Sequence[_SweepEntry],
     parent_file: str | None,
+    over_point: Sequence[Assignment] = (),
 ) -> ResolvedScenario:
-    """Validate the scenario at one sweep point, build its timeline, load its parameters."""
+    """Validate the scenario at one sweep point (with ``over_point`` set over the point's
+    values), build its timeline, load its parameters."""
     data, point_origins = _data_at_point(raw, origins, point, entries, source)
+    for parts, value, label in over_point:
+        data = _assign(data, point_origins, parts, value, label)
     scenario = validate_model(Scenario, data, point_origins)
     timeline = _timeline(scenario, data, point_origins)
     param_path = _parameters_path(scenario, point_origins, source)
@@ -548,11 +552,15 @@ def load_scenarios(
     years: float | None = None,
     seed: int | None = None,
     replications: int | None = None,
+    over_sweep: bool = False,
 ) -> list[ResolvedScenario]:
     """Load a scenario file: one :class:`ResolvedScenario` per sweep point (one if no sweep).
 
     ``overrides`` are ``KEY.PATH=VALUE`` strings (the command line's ``--set``), validated like
-    the file. ``years``, ``seed`` and ``replications`` override the file's values.
+    the file. ``years``, ``seed`` and ``replications`` override the file's values. One that
+    the file's ``[sweep]`` would set again at every point is refused, unless ``over_sweep``:
+    then each point is the sweep's values with the overrides set over them (the workbench's
+    draft, made from a sweep's first point).
     """
     source = Path(path)
     origins = _Origins(str(source))
@@ -561,8 +569,10 @@ def load_scenarios(
     assignments = _command_line_assignments(overrides, years, seed, replications)
     raw = _apply_assignments(raw, origins, assignments)
     entries = _sweep_entries_checked(raw.pop("sweep", None), origins)
-    _refuse_overridden_sweep(assignments, entries)
+    if not over_sweep:
+        _refuse_overridden_sweep(assignments, entries)
+    again = assignments if over_sweep and entries else []
     return [
-        _resolve_point(source, raw, origins, point, entries, parent_file)
+        _resolve_point(source, raw, origins, point, entries, parent_file, again)
         for point in _sweep_points(entries)
     ]
