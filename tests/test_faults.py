@@ -572,8 +572,9 @@ def test_a_positive_number_option_must_be_finite(value, capsys):
 
 def test_second_round_of_probes(small, write, tmp_path, capsys):
     """Found by probing as a new user: an empty [sweep], a sweep over replications, the same
-    key changed twice on one date, --events where no event log is written, an empty
-    --cluster. Each is one line with exit status 2, not a traceback or a silent choice."""
+    key changed twice on one date (or a distribution set whole and one of its parameters),
+    --events where no event log is written, an empty --cluster. Each is one line with exit
+    status 2, not a traceback or a silent choice."""
     base = f'extends = "{small.as_posix()}"\nname = "x"\n'
     cases = {
         "[sweep]\n": "sweep: must be a table of KEY.PATH = [values]",
@@ -581,12 +582,33 @@ def test_second_round_of_probes(small, write, tmp_path, capsys):
         (
             "[[changes]]\nat = 2015-06-01\nstaff.ongoing_social_workers.posts = 14\n"
             "[[changes]]\nat = 2015-06-01\nstaff.ongoing_social_workers.posts = 8\n"
-        ): "changes[1].staff.ongoing_social_workers.posts: changes[0] sets it too on 2015-06-01",
+        ): (
+            "changes[1].staff.ongoing_social_workers.posts: changes[0] sets "
+            "staff.ongoing_social_workers.posts too on 2015-06-01"
+        ),
+        (  # a distribution set whole and one of its parameters
+            "[[changes]]\nat = 2015-06-01\nstaff.ongoing_social_workers.parental_leave_days = "
+            '{ dist = "gamma", mean = 300, sd = 60 }\n'
+            "[[changes]]\nat = 2015-06-01\n"
+            "staff.ongoing_social_workers.parental_leave_days.mean = 250\n"
+        ): (
+            "changes[1].staff.ongoing_social_workers.parental_leave_days.mean: changes[0] sets "
+            "staff.ongoing_social_workers.parental_leave_days too on 2015-06-01"
+        ),
     }
     for text, said in cases.items():
         path = write("probe.toml", base + text)
         assert cli.main(["validate", str(path)]) == 2
         assert said in capsys.readouterr().err
+    apart = write(  # the same two changes on different dates are a sequence
+        "probe.toml",
+        base + "[[changes]]\nat = 2015-06-01\nstaff.ongoing_social_workers.parental_leave_days = "
+        '{ dist = "gamma", mean = 300, sd = 60 }\n'
+        "[[changes]]\nat = 2015-07-01\n"
+        "staff.ongoing_social_workers.parental_leave_days.mean = 250\n",
+    )
+    assert cli.main(["validate", str(apart)]) == 0
+    capsys.readouterr()
     for extra in (["--posterior", "2"], ["--replications", "auto"]):
         assert cli.main(["run", str(small), "--events", *extra]) == 2
         assert "--events: event logs are written for a fixed number" in capsys.readouterr().err

@@ -598,8 +598,9 @@ def test_the_numbers_do_not_depend_on_the_workers(tiny_run: Path, tmp_path: Path
 
 def test_a_study_journal_that_cannot_be_one_is_refused_before_any_trial(tmp_path, capsys):
     """``--study`` names the journal that keeps the trials: a folder, a file that is not a
-    journal, or a place inside the results folder (replaced, journal and all, when the run
-    ends) is one line naming ``--study``, before anything runs."""
+    journal, a place inside the results folder (replaced, journal and all, when the run
+    ends), the results folder itself or a folder above it is one line naming ``--study``,
+    before anything runs."""
     spec = write(tmp_path, TINY)
     out = tmp_path / "out"
     (tmp_path / "garbage").write_text("garbage\n")
@@ -607,12 +608,15 @@ def test_a_study_journal_that_cannot_be_one_is_refused_before_any_trial(tmp_path
         str(tmp_path): "is a folder: name a journal file",
         str(tmp_path / "garbage"): "is not an Optuna journal (line 1",
         str(out / "s.journal"): "is inside the results folder",
+        str(out): "is the results folder (--out) itself",
+        str(tmp_path / "nested"): "is a folder above the results folder",
     }
     for study, said in cases.items():
-        assert main(["optimise", str(spec), "--out", str(out), "--study", study]) == 2
+        where = tmp_path / "nested" / "out" if "nested" in study else out
+        assert main(["optimise", str(spec), "--out", str(where), "--study", study]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: --study: ") and said in err
-        assert not out.exists()
+        assert not out.exists() and not (tmp_path / "nested").exists()
 
 
 def test_a_step_wider_than_its_range_is_refused(tmp_path):

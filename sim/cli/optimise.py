@@ -132,8 +132,9 @@ def _estimate(loaded: Any, args: argparse.Namespace) -> Any:
 
 def _check_study(study: Path, target: Path) -> None:
     """Refuse, before any trial, a ``--study`` journal that cannot be one: a folder, under a
-    file, inside the results folder (replaced at the end of the run, the journal with it), or
-    an existing file that is not an Optuna journal (one JSON record a line)."""
+    file, the results folder itself or a folder above it (the journal file would stand where
+    the results go), inside the results folder (replaced at the end of the run, the journal
+    with it), or an existing file that is not an Optuna journal (one JSON record a line)."""
     import json
 
     from ..inputs.validation import InputError
@@ -145,6 +146,13 @@ def _check_study(study: Path, target: Path) -> None:
         refuse(f"{study} is a folder: name a journal file (e.g. results/NAME.journal)")
     if any(p.exists() and not p.is_dir() for p in study.resolve().parents):
         refuse(f"{study}: a file stands where its folder should be")
+    if study.resolve() == target.resolve():
+        refuse(f"{study} is the results folder (--out) itself: name the journal elsewhere")
+    if study.resolve() in target.resolve().parents:
+        refuse(
+            f"{study} is a folder above the results folder {target}, where the journal file "
+            "would stand: name the journal elsewhere"
+        )
     if target.resolve() in study.resolve().parents:
         refuse(
             f"{study} is inside the results folder {target}, which is replaced when the run "

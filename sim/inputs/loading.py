@@ -432,18 +432,24 @@ def _timeline(scenario: Scenario, raw: dict[str, Any], origins: _Origins) -> tup
     settings = [first]
     current = {k: raw.get(k, {}) for k in CHANGEABLE}
     order = sorted(range(len(scenario.changes)), key=lambda i: scenario.changes[i].at)
-    set_on: dict[tuple[date, str], int] = {}  # (date, dotted key) -> the change that set it
+    set_on: dict[date, dict[str, int]] = {}  # date -> dotted key -> the change that set it
     for i in order:
         change = scenario.changes[i]
         updates = _change_updates(scenario, i, change, origins)
+        on_day = set_on.setdefault(change.at, {})
         for key in _leaf_keys(updates):
-            other = set_on.setdefault((change.at, key), i)
-            if other != i:  # two values for one key on one day: which holds is not said
-                raise InputError.single(
-                    origins(("changes", i)),
-                    f"changes[{i}].{key}",
-                    f"changes[{other}] sets it too on {change.at}: give it once a date",
-                )
+            # two values for one key on one day (or a distribution set whole and one of its
+            # parameters): which holds is not said
+            for earlier, other in on_day.items():
+                if other != i and (
+                    key == earlier or key.startswith(f"{earlier}.") or earlier.startswith(f"{key}.")
+                ):
+                    raise InputError.single(
+                        origins(("changes", i)),
+                        f"changes[{i}].{key}",
+                        f"changes[{other}] sets {earlier} too on {change.at}: give it once a date",
+                    )
+            on_day.setdefault(key, i)
         current = deep_merge(current, updates)
         changed = _validate_changed({**raw, **current, "changes": []}, i, origins)
         settings.append(
