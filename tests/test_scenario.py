@@ -63,10 +63,19 @@ def test_negative_staff_count(write):
     assert "greater than or equal to 0" in msg
 
 
-def test_impossible_date_is_reported_with_the_file(write):
-    path = write("date.toml", SMALL.replace("start_date = 2015-01-01", "start_date = 2015-02-30"))
+@pytest.mark.parametrize("written", ["2015-02-30", "2015-13-01", "2015-1-01"])
+def test_impossible_date_is_reported_with_the_file(write, written):
+    """An impossible day, a month 13 or a month of one digit: the TOML reader fails on each
+    (on the last two without saying "date"), and the message says how dates are written."""
+    path = write("date.toml", SMALL.replace("start_date = 2015-01-01", f"start_date = {written}"))
     msg = messages(path)
-    assert str(path) in msg and "date" in msg
+    assert msg.startswith(f"{path}: not valid TOML: ")
+    assert msg.endswith("(an impossible or badly written date; write dates as YYYY-MM-DD)")
+
+
+def test_a_syntax_error_without_a_date_gets_no_date_hint(write):
+    msg = messages(write("bad.toml", SMALL.replace('name = "small"', 'name = "small" x')))
+    assert "not valid TOML" in msg and "date" not in msg
 
 
 def test_impossible_date_as_string(write):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import re
 import tomllib
 import types
 import typing
@@ -80,13 +81,25 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InputError.single(path, "", "file not found")
     if path.is_dir():
         raise InputError.single(path, "", "is a folder, expected a TOML file")
+    text = _toml_text(path)
     try:
-        return tomllib.loads(_toml_text(path))
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         detail = str(exc)
-        if "date" in detail.lower():
+        if "date" in detail.lower() or _date_on_line(text, detail):
             detail += " (an impossible or badly written date; write dates as YYYY-MM-DD)"
         raise InputError.single(path, "", f"not valid TOML: {detail}") from None
+
+
+def _date_on_line(text: str, detail: str) -> bool:
+    """Whether the line a TOML error names holds something written like a date: a month 13
+    (``2015-13-01``) is not read as a date at all, and the parser's message does not say
+    date."""
+    found = re.search(r"at line (\d+)", detail)
+    lines = text.splitlines()
+    if found is None or not 0 < int(found.group(1)) <= len(lines):
+        return False
+    return re.search(r"\b\d{4}-\d{1,2}-\d{1,2}\b", lines[int(found.group(1)) - 1]) is not None
 
 
 #: what each kind of input file alone has, and the command that takes it
