@@ -170,3 +170,28 @@ def test_check_loads_the_targets_scenario(write, small, capsys):
     assert "s.toml: staff.ongoing_social_workers.postss: unknown key" in err
     write("s.toml", small.read_text())
     assert cli.main(["calibrate", "check", str(write("t.toml", ONE))]) == 0
+
+
+def test_check_reads_the_seeds_named_by_an_option(write, small, tmp_path, capsys):
+    """A targets file kept away from the repository finds no ``shared/seeds`` above it: its
+    quotes are not checked, and the line says how to name the folder. ``--seeds FOLDER``
+    checks them there; a folder that is not one is refused before any file is read."""
+    write("s.toml", small.read_text())
+    targets = write("t.toml", ONE.replace("line = 88", "line = 20"))
+    assert find_seeds(targets.parent) is None  # the test's folder is not under a repository
+    assert cli.main(["calibrate", "check", str(targets)]) == 0
+    assert "provenance: not checked (no shared/seeds found; --seeds FOLDER names one)" in (
+        capsys.readouterr().out
+    )
+    seeds = tmp_path / "documents"
+    seeds.mkdir()
+    (seeds / "004_80c43180167b5ce8.txt").write_text("\n" * 87 + "618 avslutade hushåll\n")
+    assert cli.main(["calibrate", "check", str(targets), "--seeds", str(seeds)]) == 1
+    out = capsys.readouterr().out
+    assert f"provenance: checked against {seeds}" in out
+    assert "PROBLEM [closed_total]: '618 avslutade hushåll' is not on line 20" in out
+    for bad, said in ((tmp_path / "none", "not found"), (targets, "is a file")):
+        assert cli.main(["calibrate", "check", str(targets), "--seeds", str(bad)]) == 2
+        assert capsys.readouterr().err == (
+            f"error: --seeds: {bad}: {said}: name the folder of the source documents\n"
+        )

@@ -18,6 +18,13 @@ def add_parser(subparsers: Subparsers) -> None:
         "2: bad input.",
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="TARGETS", help="targets file(s)")
+    parser.add_argument(
+        "--seeds",
+        type=Path,
+        metavar="FOLDER",
+        help="the folder of the source documents the targets cite, to check each quote on its "
+        "line (default: shared/seeds beside the targets file or in a folder above it)",
+    )
     parser.set_defaults(handler=check_command)
 
 
@@ -25,13 +32,24 @@ def check_command(args: argparse.Namespace) -> int:
     """Exit 0: consistent or only known contradictions; 1: new problems; 2: bad input."""
     from ...calibration.targets import check_scenario, check_targets, find_seeds, load_targets
 
+    if args.seeds is not None and not args.seeds.is_dir():
+        from ...inputs.validation import InputError
+
+        said = "is a file" if args.seeds.exists() else "not found"
+        raise InputError.single(
+            "--seeds", "", f"{args.seeds}: {said}: name the folder of the source documents"
+        )
     new_problems = 0
     for path in args.files:
         targets = load_targets(path)
         check_scenario(Path(path), targets)
-        seeds = find_seeds(Path(path).parent)
+        seeds = args.seeds or find_seeds(Path(path).parent)
         print(f"{path}: {len(targets.targets)} targets, {len(targets.sums)} sum rules")
-        where = f"checked against {seeds}" if seeds else "not checked (no shared/seeds found)"
+        where = (
+            f"checked against {seeds}"
+            if seeds
+            else "not checked (no shared/seeds found; --seeds FOLDER names one)"
+        )
         print(f"  provenance: {where}")
         findings = check_targets(targets, seeds)
         for finding in findings:
