@@ -222,6 +222,25 @@ print("frozen", gc.get_freeze_count() > 0, status)
     assert proc.stdout.count(f"ok: {small}") == 2  # both commands' output arrived
 
 
+def test_a_reader_that_leaves_early_ends_the_program_quietly():
+    """``caseflow calibrate check FILE | head -1``: the reader closes the pipe after one line,
+    and the program stops with 141 (as a shell reports SIGPIPE), without an error line or a
+    traceback."""
+    shipped = ROOT / "calibration" / "targets" / "ostermalm_2015.toml"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim.cli", "calibrate", "check", str(shipped)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader leaves
+    err = proc.stderr.read()
+    assert proc.wait() == 141
+    assert first.startswith(str(shipped).encode()) and err == b""
+
+
 def test_report_rebuilds(small, tmp_path):
     out = tmp_path / "rep"
     assert (

@@ -32,6 +32,8 @@ EXIT_INTERRUPTED = 130
 """Ctrl-C, as a shell reports a process ended by SIGINT."""
 EXIT_TERMINATED = 143
 """SIGTERM (a scheduler's or ``kill``'s), as a shell reports a process ended by it."""
+EXIT_BROKEN_PIPE = 141
+"""The reader of the output went away (``caseflow ... | head``), as a shell reports SIGPIPE."""
 
 
 class Terminated(KeyboardInterrupt):

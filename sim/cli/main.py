@@ -2,8 +2,9 @@
 dispatch, and the error handling all commands share. Only the CLI prints.
 
 Exit status: 0 success, 2 bad input or a fault of the environment (a clear message, no
-traceback), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM); ``calibrate check`` exits 1
-when it finds new problems.
+traceback), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 141 when the reader of the
+output went away (``| head``), quietly; ``calibrate check`` exits 1 when it finds new
+problems.
 
 Start-up: this module and the command modules import only argparse-level things at their top;
 each command imports pandas, the model or matplotlib inside the function that runs it, so that
@@ -25,7 +26,13 @@ from types import FrameType
 from .. import __version__
 from . import app, calibrate, compare, optimise, report, run, schema, validate, validate_model
 from . import compile as compile_model  # not to shadow the builtin
-from .common import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
+from .common import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    Terminated,
+)
 
 COMMANDS = (
     run,
@@ -59,6 +66,11 @@ def entry() -> int:
     on the process's arguments, allowed to leave pyarrow out of a run that does not need it
     and to spare the interpreter's exit its collection of the process's objects."""
     status = main(process=True)
+    try:  # what is still buffered, here rather than at the interpreter's exit
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _write_to_nothing()
+        status = EXIT_BROKEN_PIPE
     # The interpreter's exit collects every object this process made (the model, pandas,
     # matplotlib, pydantic): 0.15-0.2 s of a 2.5 s `caseflow run` (docs/performance.md, step
     # 31). Nothing left needs the cyclic collector to finish it (results are written and
@@ -98,6 +110,12 @@ def _workers_fork() -> bool:
     return multiprocessing.get_start_method() == "fork"
 
 
+def _write_to_nothing() -> None:
+    """Point the standard output at the null device: its reader has gone, and the
+    interpreter's last flush would otherwise fail again, with a message, at exit."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
     """Run one command; its exit status. ``argv`` without the program name (tests pass it);
     ``process``: called as the program (:func:`entry`), which owns the process's imports."""
@@ -119,6 +137,12 @@ def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
         if note:
             print(note, file=sys.stderr)
         return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of the output left (`caseflow ... | head`): stop quietly, as a shell tool
+        # does. Results are written before anything is printed, so none are cut short.
+        if process:
+            _write_to_nothing()
+        return EXIT_BROKEN_PIPE
     except Exception as exc:
         message = _error_message(exc)
         if message is None:
