@@ -26,6 +26,12 @@ import simpy
 Queue = list[tuple[float, int, int, Any]]
 Call = tuple[Callable[..., None], tuple[Any, ...]]
 NORMAL: Final = 1  # SimPy's priority of a timeout (simpy.events.NORMAL), which a call takes
+URGENT: Final = 0  # SimPy's first priority: a bucket opens before anything due at its start
+FAR_DAYS: Final = 32.0
+"""A call due further ahead than this waits in a bucket, not in the queue (:class:`Clock`)."""
+BUCKET_DAYS: Final = 16.0
+"""The span of time whose far calls share a bucket."""
+INFINITY: Final = float("inf")
 
 
 @final
@@ -50,16 +56,45 @@ class EventIds:
 
 @final
 class Clock:
-    """The time, and the queue shared with SimPy, as the model's parts use them."""
+    """The time, and the queue shared with SimPy, as the model's parts use them.
 
-    def __init__(self) -> None:
+    A call due more than ``far_days`` ahead (most of a large caseload's household clocks,
+    months or years away) does not enter the queue at once: it waits, with its place in the
+    order (time, priority, event id) already given, in the bucket of its ``bucket_days`` span,
+    and the bucket's calls enter the queue when the clock reaches the span's start (one
+    urgent call, queued when the bucket is made, opens it). The calls run in the same order
+    as from the queue alone, and the queue stays short: at city scale it held one entry per
+    open household, and every entry taken from the queue pays for its depth."""
+
+    def __init__(self, far_days: float = FAR_DAYS, bucket_days: float = BUCKET_DAYS) -> None:
         self.now = 0.0
         self.queue: Queue = []  # replaced by SimPy's own queue
         self.ids = EventIds()  # SimPy's event counter (the environment hands it to SimPy)
+        self.far_days = far_days
+        self.bucket_days = bucket_days
+        self.buckets: dict[int, Queue] = {}
 
     def call_later(self, delay: float, action: Callable[..., None], *args: Any) -> None:
         """Call ``action(*args)`` after ``delay`` (one queue entry: no event object)."""
-        heappush(self.queue, (self.now + delay, NORMAL, self.ids.take(), (action, args)))
+        when = self.now + delay
+        entry = (when, NORMAL, self.ids.take(), (action, args))
+        if not self.far_days < delay < INFINITY:  # near (or never: not a bucket's)
+            heappush(self.queue, entry)
+            return
+        key = int(when // self.bucket_days)
+        bucket = self.buckets.get(key)
+        if bucket is not None:
+            bucket.append(entry)
+            return
+        self.buckets[key] = [entry]
+        start = key * self.bucket_days
+        heappush(self.queue, (start, URGENT, self.ids.take(), (self._open_bucket, (key,))))
+
+    def _open_bucket(self, key: int) -> None:
+        """The clock has reached the bucket's span: its calls join the queue, in their places."""
+        queue = self.queue
+        for entry in self.buckets.pop(key):
+            heappush(queue, entry)
 
     def call_next(self) -> bool:
         """Make the next queued call, if the next entry is one (not a SimPy event)."""
@@ -98,8 +133,9 @@ class Clock:
 class CaseloadEnvironment(simpy.Environment):
     """A ``simpy.Environment`` that can also schedule plain calls (:meth:`call_later`)."""
 
-    def __init__(self) -> None:
-        self.clock: Final = Clock()  # first: SimPy's __init__ sets the time (``_now``)
+    def __init__(self, far_days: float = FAR_DAYS, bucket_days: float = BUCKET_DAYS) -> None:
+        # first: SimPy's __init__ sets the time (``_now``)
+        self.clock: Final = Clock(far_days, bucket_days)
         super().__init__()
         self.clock.queue = cast(Queue, self._queue)
         self._eid = self.clock.ids  # type: ignore[assignment]  # SimPy's is an itertools.count
@@ -145,3 +181,4 @@ class CaseloadEnvironment(simpy.Environment):
             if type(item) is not tuple and item.callbacks:
                 item.callbacks.clear()
         queue.clear()
+        self.clock.buckets.clear()

@@ -57,6 +57,28 @@ def test_calls_fire_in_the_order_timeouts_would(plan: list[tuple[float, list[flo
     )
 
 
+far_delays = st.sampled_from([0.0, 0.5, 1.0, 1.0, 2.5, 3.0, 3.5, 6.0])
+far_plans = st.lists(
+    st.tuples(far_delays, st.lists(far_delays, max_size=3)), min_size=1, max_size=12
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(far_plans)
+def test_far_calls_wait_in_buckets_and_fire_in_the_same_order(
+    plan: list[tuple[float, list[float]]],
+) -> None:
+    """A call due far ahead waits in the bucket of its span and joins the queue when the clock
+    reaches the span's start: it fires in the place the queue alone would give it, ties at one
+    instant (and at a span's start) included. Here "far" is anything beyond 0.75 and spans
+    are 0.5 long, so that most calls take the bucket's way."""
+    buckets = CaseloadEnvironment(far_days=0.75, bucket_days=0.5)
+    assert _fire_order(buckets, plan, lean=True) == _fire_order(
+        simpy.Environment(), plan, lean=False
+    )
+    assert not buckets.clock.buckets  # every bucket was opened
+
+
 def test_step_runs_one_call_at_a_time() -> None:
     """``step`` processes one queue entry: a call is made, the clock moves to its time."""
     env = CaseloadEnvironment()
