@@ -509,7 +509,8 @@ def test_the_plotting_stack_is_imported_while_the_workers_simulate(small, tmp_pa
     workers exist by then and never import it). The thread has ended before the figures are
     drawn (they are drawn in processes forked from the command, safe only with one thread).
     With one worker the replications run in the command itself, and nothing is imported
-    beside them."""
+    beside them. A single replication with two workers allowed runs in a worker process of
+    its own, forked before the import starts, so that the import takes the spare core."""
     probe = """
 import multiprocessing, pathlib, sys, threading
 from sim.cli import common
@@ -519,23 +520,25 @@ start, wait = common.ImportAhead.start, common.ImportAhead.wait
 def spy_start(self):  # the workers are running, matplotlib not yet imported
     if self._thread is None:
         workers = len(multiprocessing.active_children())
-        seen.append(("start", "matplotlib" in sys.modules, workers >= 2))
+        seen.append(("start", "matplotlib" in sys.modules, workers))
     start(self)
 def spy_wait(self):  # imported, the thread ended, no report written yet
     wait(self)
     written = (pathlib.Path(sys.argv[2]) / "report.html").exists()
     seen.append(("wait", "matplotlib" in sys.modules, threading.active_count(), written))
 common.ImportAhead.start, common.ImportAhead.wait = spy_start, spy_wait
-main(["run", sys.argv[1], "--out", sys.argv[2], "--replications", "3", "--workers", sys.argv[3]])
+argv = ["run", sys.argv[1], "--out", sys.argv[2], "--workers", sys.argv[3]]
+main([*argv, "--replications", sys.argv[4]])
 print("seen", seen)
 """
-    for workers, expected in (
-        ("2", [("start", False, True), ("wait", True, 1, False)]),
-        ("1", [("wait", False, 1, False)]),
+    for workers, replications, expected in (
+        ("2", "3", [("start", False, 2), ("wait", True, 1, False)]),
+        ("1", "3", [("wait", False, 1, False)]),
+        ("2", "1", [("start", False, 1), ("wait", True, 1, False)]),
     ):
-        out = tmp_path / f"out{workers}"
+        out = tmp_path / f"out{workers}-{replications}"
         proc = subprocess.run(
-            [sys.executable, "-c", probe, str(small), str(out), workers],
+            [sys.executable, "-c", probe, str(small), str(out), workers, replications],
             capture_output=True,
             text=True,
             cwd=ROOT,
