@@ -64,9 +64,13 @@ class Clock:
     and the bucket's calls enter the queue when the clock reaches the span's start (one
     urgent call, queued when the bucket is made, opens it). The calls run in the same order
     as from the queue alone, and the queue stays short: at city scale it held one entry per
-    open household, and every entry taken from the queue pays for its depth."""
+    open household, and every entry taken from the queue pays for its depth. (Opening a bucket
+    is a step of its own: ``env.step()`` may move the clock to a span's start and call nothing
+    else.)"""
 
     def __init__(self, far_days: float = FAR_DAYS, bucket_days: float = BUCKET_DAYS) -> None:
+        if not 0 < bucket_days <= far_days:  # a bucket must open after the call into it
+            raise ValueError(f"need 0 < bucket_days <= far_days, got {bucket_days}, {far_days}")
         self.now = 0.0
         self.queue: Queue = []  # replaced by SimPy's own queue
         self.ids = EventIds()  # SimPy's event counter (the environment hands it to SimPy)
@@ -78,7 +82,7 @@ class Clock:
         """Call ``action(*args)`` after ``delay`` (one queue entry: no event object)."""
         when = self.now + delay
         entry = (when, NORMAL, self.ids.take(), (action, args))
-        if not self.far_days < delay < INFINITY:  # near (or never: not a bucket's)
+        if not (self.far_days < delay and when < INFINITY):  # near, or never: no bucket's
             heappush(self.queue, entry)
             return
         key = int(when // self.bucket_days)
@@ -86,8 +90,11 @@ class Clock:
         if bucket is not None:
             bucket.append(entry)
             return
-        self.buckets[key] = [entry]
         start = key * self.bucket_days
+        if not self.now < start <= when:  # rounding at extreme times: the queue is always right
+            heappush(self.queue, entry)
+            return
+        self.buckets[key] = [entry]
         heappush(self.queue, (start, URGENT, self.ids.take(), (self._open_bucket, (key,))))
 
     def _open_bucket(self, key: int) -> None:

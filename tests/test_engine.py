@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from typing import Any
 
 import pytest
 import simpy
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.engine import CaseloadEnvironment
@@ -57,26 +58,95 @@ def test_calls_fire_in_the_order_timeouts_would(plan: list[tuple[float, list[flo
     )
 
 
-far_delays = st.sampled_from([0.0, 0.5, 1.0, 1.0, 2.5, 3.0, 3.5, 6.0])
-far_plans = st.lists(
-    st.tuples(far_delays, st.lists(far_delays, max_size=3)), min_size=1, max_size=12
+# Continuous delays and exact ties around the spans' starts (16, 32, 48 days), processes
+# started, interrupted and woken from calls, runs in pieces (``run(until=...)``).
+TIES = [0.0, 16.0, 32.0, 32.0 + 1e-9, 31.999999, 48.0, 64.0, 33.0, 47.99999999999999]
+far_delay = st.one_of(st.sampled_from(TIES), st.floats(0, 200, allow_nan=False))
+far_node = st.deferred(
+    lambda: st.tuples(
+        far_delay,
+        st.sampled_from(["call", "spawn", "interrupt", "succeed"]),
+        st.lists(far_node, max_size=3),
+    )
 )
 
 
-@settings(max_examples=80, deadline=None)
-@given(far_plans)
+def _bucket_order(env: simpy.Environment, plan: list[Any], lean: bool, pieces: list[float]) -> list:
+    """Run a nested ``plan`` of calls (``lean``) or SimPy timeouts that start processes,
+    interrupt them and trigger an event they wait for; the order in which things fired."""
+    fired: list[tuple[Any, ...]] = []
+    procs: list[simpy.Process] = []
+    shared = [env.event()]
+
+    def schedule(delay: float, action: Any, *args: Any) -> None:
+        if lean:
+            assert isinstance(env, CaseloadEnvironment)
+            env.call_later(delay, action, *args)
+        else:
+            env.timeout(delay).callbacks.append(lambda _e: action(*args))
+
+    def proc(name: str, waits: list[float]) -> Generator[simpy.Event, Any, None]:
+        for wait in [*waits, None, 0.0]:
+            try:
+                yield shared[0] if wait is None else env.timeout(wait)
+                fired.append((env.now, name, "woke"))
+            except simpy.Interrupt as stop:
+                fired.append((env.now, name, "interrupted", stop.cause))
+
+    def item(name: str, kind: str, children: list[Any]) -> None:
+        fired.append((env.now, name, kind))
+        if kind == "spawn":
+            procs.append(env.process(proc(name, [c[0] for c in children] or [5.0])))
+        elif kind == "interrupt":
+            alive = [p for p in procs if p.is_alive]
+            if alive:
+                alive[0].interrupt(name)
+        elif kind == "succeed" and not shared[0].triggered:
+            shared[0].succeed()
+            shared[0] = env.event()
+        for j, (delay, child_kind, grandchildren) in enumerate(children):
+            schedule(delay, item, f"{name}.{j}", child_kind, grandchildren)
+
+    for i, (delay, kind, children) in enumerate(plan):
+        schedule(delay, item, str(i), kind, children)
+    for until in pieces:
+        if until > env.now:
+            env.run(until=until)
+            fired.append((env.now, "until"))
+    env.run()
+    return fired
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.lists(far_node, min_size=1, max_size=10),
+    st.lists(st.floats(0, 300), max_size=3).map(sorted),
+    st.sampled_from([(32.0, 16.0), (0.75, 0.5), (5.0, 3.0), (1.0, 0.1), (16.0, 16.0)]),
+)
 def test_far_calls_wait_in_buckets_and_fire_in_the_same_order(
-    plan: list[tuple[float, list[float]]],
+    plan: list[Any], pieces: list[float], spans: tuple[float, float]
 ) -> None:
     """A call due far ahead waits in the bucket of its span and joins the queue when the clock
-    reaches the span's start: it fires in the place the queue alone would give it, ties at one
-    instant (and at a span's start) included. Here "far" is anything beyond 0.75 and spans
-    are 0.5 long, so that most calls take the bucket's way."""
-    buckets = CaseloadEnvironment(far_days=0.75, bucket_days=0.5)
-    assert _fire_order(buckets, plan, lean=True) == _fire_order(
-        simpy.Environment(), plan, lean=False
-    )
+    reaches the span's start: it fires in the place the queue alone would give it, with ties
+    at one instant and at a span's start, processes started, woken and interrupted by calls,
+    and runs stopped and resumed, exactly as SimPy's own timeouts (and as without buckets)."""
+    far, span = spans
+    buckets = CaseloadEnvironment(far_days=far, bucket_days=span)
+    order = _bucket_order(buckets, plan, True, pieces)
+    assert order == _bucket_order(CaseloadEnvironment(far_days=math.inf), plan, True, pieces)
+    assert order == _bucket_order(simpy.Environment(), plan, False, pieces)
     assert not buckets.clock.buckets  # every bucket was opened
+
+
+def test_a_bucket_never_opens_before_its_calls_are_made() -> None:
+    """Spans longer than the distance that makes a call far would open a bucket in the past;
+    refused. A call at the far end of time goes to the queue (no bucket for infinity)."""
+    with pytest.raises(ValueError, match="bucket_days <= far_days"):
+        CaseloadEnvironment(far_days=1.0, bucket_days=16.0)
+    env = CaseloadEnvironment()
+    env.clock.now = 1e308
+    env.call_later(1e308, lambda: None)
+    assert not env.clock.buckets and env.clock.queue[0][0] == math.inf
 
 
 def test_step_runs_one_call_at_a_time() -> None:

@@ -191,6 +191,24 @@ def test_an_option_that_a_sweep_would_undo_is_refused(write):
         )
         for r in merged
     ] == [(8, 0.2), (9, 0.2)]
+    # a value that is not a table around the swept key, or a key inside a swept value that
+    # replaces whole (a number, a distribution), would be wiped or never checked: refused
+    assert "the scenario sweeps" in messages(swept, "staff.ongoing_social_workers=12")
+    assert "the scenario sweeps" in messages(swept, "staff.ongoing_social_workers.posts.x=3")
+    leave = write(
+        "d.toml",
+        SMALL + '\n[sweep]\n"staff.ongoing_social_workers.parental_leave_days" = '
+        '[{ dist = "fixed", value = 100 }, { dist = "fixed", value = 200 }]\n',
+    )
+    assert "the scenario sweeps" in messages(
+        leave, "staff.ongoing_social_workers.parental_leave_days.mean=250"
+    )
+    # a table beside the swept tables' keys merges
+    beside = load_scenarios(tables, ["staff.ongoing_social_workers={annual_turnover=0.2}"])
+    assert [r.scenario.staff.ongoing_social_workers.annual_turnover for r in beside] == [0.2, 0.2]
+    # the workbench's form: only the first point, the options over it
+    first = load_scenarios(swept, ["staff.ongoing_social_workers.posts=5"], over_sweep=True)
+    assert [r.scenario.staff.ongoing_social_workers.posts for r in first] == [5]
     seeds = write("c.toml", SMALL + "\n[sweep]\nseed = [1, 2]\n")
     with pytest.raises(InputError, match=r"^--seed: seed: the scenario sweeps seed"):
         load_scenarios(seeds, seed=3)

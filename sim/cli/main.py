@@ -14,6 +14,7 @@ each command imports pandas, the model or matplotlib inside the function that ru
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import signal
@@ -72,7 +73,7 @@ def entry() -> int:
         _write_to_nothing()
         status = EXIT_BROKEN_PIPE
     # The interpreter's exit collects every object this process made (the model, pandas,
-    # matplotlib, pydantic): 0.15-0.2 s of a 2.5 s `caseflow run` (docs/performance.md, step
+    # matplotlib, pydantic): about 0.16 s of a 2.6 s `caseflow run` (docs/performance.md, step
     # 31). Nothing left needs the cyclic collector to finish it (results are written and
     # closed, the standard streams are flushed by the interpreter, atexit handlers still run),
     # so the objects are moved where the exit's collections skip them.
@@ -139,7 +140,7 @@ def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
         return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader of the output left (`caseflow ... | head`): stop quietly, as a shell tool
-        # does. Results are written before anything is printed, so none are cut short.
+        # does. A results folder is written whole or not at all (atomic), so none is cut short.
         if process:
             _write_to_nothing()
         return EXIT_BROKEN_PIPE
@@ -147,7 +148,8 @@ def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
         message = _error_message(exc)
         if message is None:
             raise
-        print(message, file=sys.stderr)
+        with contextlib.suppress(BrokenPipeError):  # no reader left for the message either
+            print(message, file=sys.stderr)
         return EXIT_INPUT
 
 

@@ -343,10 +343,12 @@ def _run_one(
 def _core_to_spare(
     resolved: ResolvedScenario, args: argparse.Namespace, pool: ProcessPoolExecutor | None
 ) -> bool:
-    """One replication, run here, with more than one worker allowed: a core would idle."""
+    """One replication, run here, with more than one worker allowed: a core would idle. Not
+    with ``--events``: the event log (tens of MB at city scale) would be sent back whole."""
     from ..experiments.parallel import worker_count
 
     single = resolved.scenario.replications == 1 and pool is None and not args.cluster
+    single = single and not args.events
     return single and worker_count(args.workers) > 1
 
 

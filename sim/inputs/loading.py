@@ -302,21 +302,22 @@ def _sweep_entries_checked(raw_sweep: Any, origins: _Origins) -> list[_SweepEntr
 def _refuse_overridden_sweep(
     assignments: Sequence[Assignment], entries: Sequence[_SweepEntry]
 ) -> None:
-    """A command-line option (``--set``, ``--years``, ``--seed``) that sets a key the file
-    sweeps is refused: each point sets the key again, so the option would be silently undone.
-    So is one whose table sets a swept key inside it, or one setting a key inside a swept
-    table that the sweep's values set too; a key the sweep's tables leave alone merges, as a
-    file's would."""
+    """A command-line option (``--set``, ``--years``, ``--seed``) that the file's ``[sweep]``
+    would undo at every point is refused: one setting a swept key, a table around one that
+    sets it (or is not a table), or a key inside a swept value that the value sets or replaces
+    whole (a number, a distribution). Keys the sweep's tables leave alone merge, as a file's
+    would."""
     for parts, value, label in assignments:
         key = ".".join(parts)
         for entry in entries:
             swept = entry.key.split(".")
-            if key == entry.key:
-                clash = True
-            elif swept[: len(parts)] == parts:  # the option sets a table around the swept key
-                clash = _sets(value, swept[len(parts) :])
-            elif parts[: len(swept)] == swept:  # the option sets a key inside a swept table
-                clash = any(_sets(v, parts[len(swept) :]) for v in entry.values)
+            if swept[: len(parts)] == parts:  # the option sets the swept key or a table around
+                inside = _walk(value, swept[len(parts) :])
+                clash = inside is _BLOCKED or (
+                    inside is not _ABSENT and any(_conflict(inside, v) for v in entry.values)
+                )
+            elif parts[: len(swept)] == swept:  # the option sets a key inside a swept value
+                clash = any(_walk(v, parts[len(swept) :]) is not _ABSENT for v in entry.values)
             else:
                 clash = False
             if clash:
@@ -329,13 +330,29 @@ def _refuse_overridden_sweep(
                 )
 
 
-def _sets(value: Any, parts: Sequence[str]) -> bool:
-    """Whether the table ``value`` sets the dotted key ``parts`` inside it."""
+_ABSENT = object()
+_BLOCKED = object()
+
+
+def _walk(value: Any, parts: Sequence[str]) -> Any:
+    """What the value ``value`` sets at the dotted key ``parts`` inside it: the value there,
+    :data:`_ABSENT` if a table on the way leaves it alone, :data:`_BLOCKED` if a value on the
+    way replaces whole (a number, a distribution), which would wipe or refuse the key."""
     for part in parts:
-        if not isinstance(value, Mapping) or part not in value:
-            return False
+        if _replaces_whole(value):
+            return _BLOCKED
+        if part not in value:
+            return _ABSENT
         value = value[part]
-    return True
+    return value
+
+
+def _conflict(option: Any, swept: Any) -> bool:
+    """Whether a swept value set over the option's value at the same key undoes any of it:
+    always, unless both are tables, whose keys then conflict one by one."""
+    if _replaces_whole(option) or _replaces_whole(swept):
+        return True
+    return any(k in swept and _conflict(v, swept[k]) for k, v in option.items())
 
 
 def _sweep_points(entries: Sequence[_SweepEntry]) -> list[dict[str, Any]]:
@@ -565,8 +582,8 @@ def load_scenarios(
     ``overrides`` are ``KEY.PATH=VALUE`` strings (the command line's ``--set``), validated like
     the file. ``years``, ``seed`` and ``replications`` override the file's values. One that
     the file's ``[sweep]`` would set again at every point is refused, unless ``over_sweep``:
-    then each point is the sweep's values with the overrides set over them (the workbench's
-    draft, made from a sweep's first point).
+    then only the sweep's first point is loaded, with the overrides set over its values (the
+    workbench's draft, made from that point).
     """
     source = Path(path)
     origins = _Origins(str(source))
@@ -578,7 +595,8 @@ def load_scenarios(
     if not over_sweep:
         _refuse_overridden_sweep(assignments, entries)
     again = assignments if over_sweep and entries else []
+    points = _sweep_points(entries)
     return [
         _resolve_point(source, raw, origins, point, entries, parent_file, again)
-        for point in _sweep_points(entries)
+        for point in (points[:1] if over_sweep else points)
     ]

@@ -92,14 +92,16 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def _date_on_line(text: str, detail: str) -> bool:
-    """Whether the line a TOML error names holds something written like a date: a month 13
-    (``2015-13-01``) is not read as a date at all, and the parser's message does not say
-    date."""
-    found = re.search(r"at line (\d+)", detail)
+    """Whether the TOML error stands on something written like a date (the line and column
+    it names, within or just after a token such as ``2015-13-01``): a month 13 is not read as
+    a date at all, and the parser's message does not say date."""
+    found = re.search(r"at line (\d+), column (\d+)", detail)
     lines = text.splitlines()
     if found is None or not 0 < int(found.group(1)) <= len(lines):
         return False
-    return re.search(r"\b\d{4}-\d{1,2}-\d{1,2}\b", lines[int(found.group(1)) - 1]) is not None
+    column = int(found.group(2)) - 1
+    tokens = re.finditer(r"\b\d{4}-\d{1,2}-\d{1,2}\b", lines[int(found.group(1)) - 1])
+    return any(t.start() <= column <= t.end() for t in tokens)
 
 
 #: what each kind of input file alone has, and the command that takes it
