@@ -76,8 +76,10 @@ def entry() -> int:
     # matplotlib, pydantic): about 0.16 s of a 2.6 s `caseflow run` (docs/performance.md, step
     # 31). Nothing left needs the cyclic collector to finish it (results are written and
     # closed, the standard streams are flushed by the interpreter, atexit handlers still run),
-    # so the objects are moved where the exit's collections skip them.
-    gc.freeze()
+    # so the objects are moved where the exit's collections skip them. Only after success: an
+    # interrupted or failed command (stopped pools, half-shut executors) exits as Python does.
+    if status == 0:
+        gc.freeze()
     return status
 
 
