@@ -18,17 +18,22 @@ delays = st.sampled_from([0.0, 0.5, 1.0, 1.0, 2.5])  # repeats: ties at the same
 plans = st.lists(st.tuples(delays, st.lists(delays, max_size=3)), min_size=1, max_size=12)
 
 
+def _schedule(env: simpy.Environment, lean: bool, delay: float, action: Any, *args: Any) -> None:
+    """``action(*args)`` after ``delay``: a plain call (``lean``) or a SimPy timeout."""
+    if lean:
+        assert isinstance(env, CaseloadEnvironment)
+        env.call_later(delay, action, *args)
+    else:
+        env.timeout(delay).callbacks.append(lambda _e: action(*args))
+
+
 def _fire_order(env: simpy.Environment, plan: list[tuple[float, list[float]]], lean: bool) -> list:
     """Run ``plan`` with plain calls (``lean``) or SimPy timeouts and a process; return the
     order in which things fired, with their times."""
     fired: list[tuple[float, str]] = []
 
     def schedule(delay: float, action: Any, *args: Any) -> None:
-        if lean:
-            assert isinstance(env, CaseloadEnvironment)
-            env.call_later(delay, action, *args)
-        else:
-            env.timeout(delay).callbacks.append(lambda _e: action(*args))
+        _schedule(env, lean, delay, action, *args)
 
     def item(name: str, children: list[float]) -> None:
         fired.append((env.now, name))
@@ -79,11 +84,7 @@ def _bucket_order(env: simpy.Environment, plan: list[Any], lean: bool, pieces: l
     shared = [env.event()]
 
     def schedule(delay: float, action: Any, *args: Any) -> None:
-        if lean:
-            assert isinstance(env, CaseloadEnvironment)
-            env.call_later(delay, action, *args)
-        else:
-            env.timeout(delay).callbacks.append(lambda _e: action(*args))
+        _schedule(env, lean, delay, action, *args)
 
     def proc(name: str, waits: list[float]) -> Generator[simpy.Event, Any, None]:
         for wait in [*waits, None, 0.0]:

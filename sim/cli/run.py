@@ -327,7 +327,7 @@ def _run_one(
     )
     if report_stack is not None and elsewhere:
         progress = report_stack.on_progress(progress)
-    if report_stack is not None and not elsewhere and _core_to_spare(resolved, args, pool):
+    if report_stack is not None and not elsewhere and _core_to_spare(resolved, args):
         return _one_replication_apart(resolved, args, progress, report_stack), {}
     results = run_scenario(
         resolved,
@@ -340,15 +340,13 @@ def _run_one(
     return results, {}
 
 
-def _core_to_spare(
-    resolved: ResolvedScenario, args: argparse.Namespace, pool: ProcessPoolExecutor | None
-) -> bool:
-    """One replication, run here, with more than one worker allowed: a core would idle. Not
-    with ``--events``: the event log (tens of MB at city scale) would be sent back whole."""
+def _core_to_spare(resolved: ResolvedScenario, args: argparse.Namespace) -> bool:
+    """One replication, to run here (no pool, no cluster), with more than one worker allowed:
+    a core would idle. Not with ``--events``: the event log (tens of MB at city scale) would
+    be sent back whole."""
     from ..experiments.parallel import worker_count
 
-    single = resolved.scenario.replications == 1 and pool is None and not args.cluster
-    single = single and not args.events
+    single = resolved.scenario.replications == 1 and not args.events
     return single and worker_count(args.workers) > 1
 
 
