@@ -11,7 +11,7 @@ from sim.calibration.spec import apply_parameters, load_spec
 from sim.inputs.validation import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "calibration" / "spec_2015.toml"
+SPEC = ROOT / "calibration" / "spec_2015_flows.toml"
 
 
 def test_the_shipped_spec_loads():
@@ -118,19 +118,20 @@ def test_a_spec_can_leave_targets_out_of_its_fit(tmp_path):
 
 
 def test_a_spec_extends_another_adding_parameters_and_its_own_holdouts(tmp_path):
-    """The stock fit is the shipped spec plus the contacts' barrier mix, with the stock's
-    shares fitted rather than held out: written as an extension, so the two cannot drift."""
+    """The shipped spec is the flows-only spec plus the contacts' barrier mix, with the
+    stock's shares fitted rather than held out: written as an extension, so the two cannot
+    drift."""
     from sim.calibration.spec import load_problem
 
-    shipped = load_problem(SPEC)
-    stock = load_problem(ROOT / "calibration" / "spec_2015_stock.toml")
-    assert [e.path for e in stock.spec.calibrate] == [
-        *(e.path for e in shipped.spec.calibrate),
+    flows = load_problem(SPEC)
+    shipped = load_problem(ROOT / "calibration" / "spec_2015.toml")
+    assert [e.path for e in shipped.spec.calibrate] == [
+        *(e.path for e in flows.spec.calibrate),
         "contacts.barrier_shares.unemployment",
     ]
-    fitted_there = {t.id for t in stock.compared} - {t.id for t in shipped.compared}
-    assert fitted_there == set(shipped.spec.holdouts)
-    assert stock.targets_path == shipped.targets_path
+    fitted_there = {t.id for t in shipped.compared} - {t.id for t in flows.compared}
+    assert fitted_there == set(flows.spec.holdouts)
+    assert shipped.targets_path == flows.targets_path
     # an entry of the same path replaces the extended spec's; a cycle is named
     child = tmp_path / "child.toml"
     child.write_text(
@@ -140,7 +141,7 @@ def test_a_spec_extends_another_adding_parameters_and_its_own_holdouts(tmp_path)
     spec, _ = load_spec(child)
     (entry,) = [e for e in spec.calibrate if e.path == "intake.dropout_share"]
     assert (entry.low, entry.high) == (0.1, 0.5)
-    assert len(spec.calibrate) == len(shipped.spec.calibrate)
+    assert len(spec.calibrate) == len(flows.spec.calibrate)
     loop = tmp_path / "loop.toml"
     loop.write_text('extends = "loop.toml"\n')
     with pytest.raises(InputError, match="extends makes a cycle"):
@@ -157,7 +158,7 @@ def test_an_extending_spec_needs_its_own_name_and_finds_files_from_its_own_folde
     child.write_text(f'extends = "{extends}"\n')
     with pytest.raises(InputError, match=r"child\.toml.*name.*ostermalm_2015"):
         load_spec(child)
-    child.write_text(f'extends = "{extends}"\nname = "ostermalm_2015"\n')
+    child.write_text(f'extends = "{extends}"\nname = "ostermalm_2015_flows"\n')
     with pytest.raises(InputError, match="needs a name of its own"):
         load_spec(child)
     child.write_text(f'extends = "{extends}"\nname = "elsewhere"\n')

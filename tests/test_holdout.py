@@ -29,8 +29,9 @@ def test_validate_model_runs_every_holdout_and_reports_each_verdict(tmp_path, ca
         assert len(shares) == 3
         assert abs(shares["model_mean"].sum() - 1) < 1e-9
         assert abs(shares["reported"].sum() - 1) < 1e-9
-    # each group's C share set its barriers' C need: shown, not judged
-    assert table["figure"].str.contains("not part of the verdict").sum() == 2
+    # each group's C share set its barriers' C need, and the shipped fit fits the stock's
+    # shares by barrier: shown, not judged
+    assert table["figure"].str.contains("not part of the verdict").sum() == 2 + 3
     districts = table[table["check"].str.contains("by district")]
     stock = districts[districts["figure"].str.contains("households a month")]
     assert list(stock["reported"].round(3)) == [0.335, 0.323, 0.341]  # 166, 160, 169 of 495

@@ -11,7 +11,7 @@ from sim.cli import main as cli
 
 pytest.importorskip("SALib")
 
-SPEC = Path(__file__).resolve().parent.parent / "calibration" / "spec_2015.toml"
+SPEC = Path(__file__).resolve().parent.parent / "calibration" / "spec_2015_flows.toml"
 
 
 def spec_with_semi_elasticity(folder: Path) -> Path:

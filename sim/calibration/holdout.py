@@ -482,15 +482,17 @@ def check_stock_and_ar_leavers_2015(
         raise InputError.single(
             path, "scenario", "the stock check needs a run that reports November 2015"
         )
+    # The shipped fit (spec_2015.toml) fits the stock's shares over 2015's months, so here
+    # they are context, not part of the verdict.
     rows, ok = [], True
     for barrier in STOCK_BARRIERS:
         target = by_id[f"recipients_nov_2015_{barrier}"]
         share = _ci((monthly[f"households_{barrier}"] / monthly["households"]).to_numpy(float))
         sd = (target.sd or 0.0) / stock.value
-        ok &= _within_two_sd(share, target.value / stock.value, sd)
         rows.append(
             _row(
-                f"{barrier} share of the stock, November 2015",
+                f"{barrier} share of the stock, November 2015 (fitted as the year's mean by "
+                "the shipped spec: not part of the verdict)",
                 target.value / stock.value,
                 sd,
                 share,
@@ -550,14 +552,14 @@ def check_stock_and_ar_leavers_2015(
         f"{months.source.line}-{back.source.line} (AR leavers) (seed 004)",
         scenario=str(scenario),
         compared="the unit's households in November 2015 by barrier, as shares (the seed counts "
-        "persons; the opening caseload of January 2014 was given these shares, so this tests "
-        "whether the model's flows keep them over 22 months); households a month in 2014, the "
+        "persons; shown for context: the shipped fit fits them as 2015's mean); households a "
+        "month in 2014, the "
         "target run's warm-up year, and their change to 2015 (the opening caseload was set "
         "from the 2014 figure, so this tests how the flows carry it over two years); and the "
         "AR team's leavers over "
         f"the scenario's {resolved.scenario.horizon_years:g} years: their months on assistance "
         "by their exit, and the share back within 24 months",
-        criterion="each share, the 2014 level and its change within 2 combined standard "
+        criterion="the 2014 level and its change within 2 combined standard "
         "deviations; the months within the "
         "seed's own range (63-68: its mean and its total disagree) widened by 2 standard errors "
         "of the model mean",

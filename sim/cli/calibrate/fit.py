@@ -66,7 +66,7 @@ def stage_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
-POINT_FIT_SHARE = 0.4
+POINT_FIT_SHARE = 0.6
 """Of the budget, for the point fit; the posterior gets the rest (less 30 s for the checks)."""
 
 
@@ -85,10 +85,13 @@ def add_parser(subparsers: Subparsers) -> None:
         "--budget-minutes",
         type=positive_float,
         default=15.0,
-        help="wall-clock budget (default 15): 40 %% point fit, the rest posterior",
+        help="wall-clock budget (default 15): 60 %% point fit, the rest posterior",
     )
     parser.add_argument(
-        "--fit-generations", type=positive_int, default=25, help="differential evolution"
+        "--fit-generations",
+        type=positive_int,
+        default=100,
+        help="differential evolution (default 100)",
     )
     parser.add_argument(
         "--popsize",
