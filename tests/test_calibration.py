@@ -11,13 +11,26 @@ from sim.calibration.spec import apply_parameters, load_spec
 from sim.inputs.validation import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
+# The flows-only spec: the base the shipped spec (spec_2015.toml) extends, and a file that
+# stands alone, so the tests below can rewrite its paths.
 SPEC = ROOT / "calibration" / "spec_2015_flows.toml"
+SHIPPED = ROOT / "calibration" / "spec_2015.toml"
 
 
-def test_the_shipped_spec_loads():
-    spec, base = load_spec(SPEC)
-    assert len(spec.calibrate) >= 10
-    assert base.name == "first_guess"
+def test_the_shipped_spec_and_the_flows_only_spec_it_extends_load():
+    """The shipped spec fits what the flows-only one does plus the stock's shares, with the
+    contacts' unemployment share as one more parameter."""
+    flows, base = load_spec(SPEC)
+    shipped, shipped_base = load_spec(SHIPPED)
+    assert base.name == shipped_base.name == "first_guess"
+    assert (flows.name, shipped.name) == ("ostermalm_2015_flows", "ostermalm_2015")
+    assert len(flows.calibrate) >= 10
+    added = {e.path for e in shipped.calibrate} - {e.path for e in flows.calibrate}
+    assert added == {"contacts.barrier_shares.unemployment"}
+    assert {h for h in flows.holdouts if h.startswith("stock_share_")} == {
+        f"stock_share_{b}_2015" for b in ("unemployment", "social_medical", "sick_listed")
+    }
+    assert not shipped.holdouts
 
 
 def test_a_wrong_path_is_named_with_a_suggestion(tmp_path):
@@ -50,14 +63,14 @@ def test_apply_validates_the_result():
 
 
 def _spec_with(tmp_path, extra: str, header: str = "") -> Path:
-    """The shipped spec with its files found from ``tmp_path``, plus ``extra`` entries (and
+    """The flows-only spec with its files found from ``tmp_path``, plus ``extra`` entries (and
     ``header`` keys at the top level)."""
     text = SPEC.read_text()
     text = text.replace(
         'parameters = "parameters/', f'parameters = "{ROOT}/calibration/parameters/'
     )
     text = text.replace('targets = "targets/', f'targets = "{ROOT}/calibration/targets/')
-    if "holdouts" in header:  # this header's, not the shipped spec's
+    if "holdouts" in header:  # this header's, not the flows-only spec's
         text = "\n".join(line for line in text.split("\n") if not line.startswith("holdouts"))
     first = text.index("[[calibrate]]")
     path = tmp_path / "spec.toml"
@@ -149,20 +162,20 @@ def test_a_spec_extends_another_adding_parameters_and_its_own_holdouts(tmp_path)
 
 
 def test_an_extending_spec_needs_its_own_name_and_finds_files_from_its_own_folder(tmp_path):
-    """The name names the fitted file and the work folder: an extension that kept the shipped
-    spec's would overwrite the shipped fit. Relative paths are each file's own."""
+    """The name names the fitted file and the work folder: an extension that kept the
+    flows-only spec's would overwrite that fit. Relative paths are each file's own."""
     folder = tmp_path / "elsewhere"
     folder.mkdir()
     extends = Path(os.path.relpath(SPEC, folder))
     child = folder / "child.toml"
     child.write_text(f'extends = "{extends}"\n')
-    with pytest.raises(InputError, match=r"child\.toml.*name.*ostermalm_2015"):
+    with pytest.raises(InputError, match=r"child\.toml.*name.*'ostermalm_2015_flows'"):
         load_spec(child)
     child.write_text(f'extends = "{extends}"\nname = "ostermalm_2015_flows"\n')
     with pytest.raises(InputError, match="needs a name of its own"):
         load_spec(child)
     child.write_text(f'extends = "{extends}"\nname = "elsewhere"\n')
-    spec, base = load_spec(child)  # parameters and targets found from the shipped spec's folder
+    spec, base = load_spec(child)  # parameters and targets found from the extended spec's folder
     assert spec.name == "elsewhere" and base.name == "first_guess"
     assert (folder / spec.targets).resolve() == (SPEC.parent / "targets/ostermalm_2015.toml")
 

@@ -98,3 +98,30 @@ def test_the_2014_level_check_says_so_when_its_run_has_no_2014():
         check_stock_and_ar_leavers_2015(
             calibration, replications=1, workers=1, overrides=["warmup_days=0"]
         )
+
+
+def test_the_stock_shares_are_judged_unless_the_parameter_set_was_fitted_to_them(tmp_path):
+    """A set fitted to 2015's stock shares (its fit record's spec compares them) cannot be
+    tested by them, so they are context; the flows-only fit, which holds them out, and a
+    hand-set or copied set whose spec cannot be read are judged by them."""
+    from pathlib import Path
+
+    from sim.calibration.holdout import _stock_shares_fitted
+    from sim.inputs.loading import load_scenarios
+
+    root = Path(__file__).resolve().parent.parent
+    targets = root / "calibration" / "targets" / "ostermalm_2015.toml"
+    scenario = root / "scenarios" / "baseline.toml"
+
+    def fitted(parameters: Path | None) -> set[str]:
+        overrides = [] if parameters is None else [f'parameters="{parameters.as_posix()}"']
+        return _stock_shares_fitted(load_scenarios(scenario, overrides)[0], targets)
+
+    shares = {f"stock_share_{b}_2015" for b in ("unemployment", "social_medical", "sick_listed")}
+    assert fitted(None) == shares  # the shipped fit
+    flows = root / "calibration" / "fitted" / "ostermalm_2015_flows.toml"
+    assert fitted(flows) == set()
+    assert fitted(root / "calibration" / "parameters" / "first_guess.toml") == set()
+    copied = tmp_path / "copied.toml"  # its spec, relative to it, is not there
+    copied.write_text((root / "calibration" / "fitted" / "ostermalm_2015.toml").read_text())
+    assert fitted(copied) == set()

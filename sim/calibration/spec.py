@@ -139,10 +139,17 @@ def _read_spec(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     return {**merged, **raw, "calibrate": [*kept, *added]}
 
 
+def read_spec(path: str | Path) -> CalibrationSpec:
+    """A spec alone (``extends`` resolved), without loading its base set or its targets: what
+    a fitted set's record needs to say which targets it was fitted to."""
+    path = Path(path)
+    return validate_model(CalibrationSpec, _read_spec(path), lambda _loc: str(path))
+
+
 def load_spec(path: str | Path) -> tuple[CalibrationSpec, ModelParameters]:
     """Load a spec and its base parameter set; check every path against that set."""
     path = Path(path)
-    spec = validate_model(CalibrationSpec, _read_spec(path), lambda _loc: str(path))
+    spec = read_spec(path)
     base_path = (path.parent / spec.parameters).resolve()
     if not base_path.exists():
         raise InputError.single(path, "parameters", f"parameter set not found: {base_path}")

@@ -90,8 +90,10 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--fit-generations",
         type=positive_int,
+        metavar="N",
         default=100,
-        help="differential evolution (default 100)",
+        help="at most N generations of the point fit's differential evolution (default 100); "
+        "the time budget may stop it sooner",
     )
     parser.add_argument(
         "--popsize",
