@@ -195,3 +195,21 @@ def test_check_reads_the_seeds_named_by_an_option(write, small, tmp_path, capsys
         assert capsys.readouterr().err == (
             f"error: --seeds: {bad}: {said}: name the folder of the source documents\n"
         )
+
+
+def test_a_negative_count_and_a_proportion_over_one_are_refused(write):
+    """A flow or stock counts something; a target compared with a proportion's KPI lies in
+    [0, 1]. A "share" that is a percentage change (seed 001's -52 %) names no such KPI and may
+    be negative."""
+    with pytest.raises(InputError, match=r"targets\[0\]: value -618.0: a flow counts"):
+        load_targets(write("t.toml", ONE.replace("value = 618", "value = -618")))
+    share = (
+        ONE.replace("value = 618", "value = 38.3")
+        .replace('kind = "flow"', 'kind = "share"')
+        .replace('kpi = "cases_closed_per_year"', 'kpi = "ar_team_success_share"')
+    )
+    with pytest.raises(InputError, match=r"kpi 'ar_team_success_share' is a proportion"):
+        load_targets(write("t.toml", share))
+    assert load_targets(write("t.toml", share.replace("value = 38.3", "value = 0.383")))
+    change = ONE.replace("value = 618", "value = -52").replace('kind = "flow"', 'kind = "share"')
+    assert load_targets(write("t.toml", change.replace('kpi = "cases_closed_per_year"\n', "")))

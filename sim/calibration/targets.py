@@ -29,7 +29,7 @@ from ..inputs.validation import (
     suggest,
     validate_model,
 )
-from ..metrics import kpi_names
+from ..metrics import kpi_names, kpi_unit
 
 
 class _Strict(BaseModel):
@@ -70,6 +70,15 @@ class Target(_Strict):
             raise ValueError(
                 f"unknown kpi '{self.kpi}'{suggest(self.kpi, kpi_names())} "
                 "(see summary.csv's kpi column)"
+            )
+        # A count cannot be negative and a proportion lies in [0, 1]; a "share" without a
+        # proportion's KPI may be a percentage change (seed 001's -52 %), so it is left alone.
+        if self.kind in ("flow", "stock") and self.value < 0:
+            raise ValueError(f"value {self.value}: a {self.kind} counts something, so it is >= 0")
+        if self.kpi is not None and kpi_unit(self.kpi) == "share" and not 0 <= self.value <= 1:
+            raise ValueError(
+                f"value {self.value}: kpi '{self.kpi}' is a proportion, so it lies in [0, 1] "
+                "(write 38 % as 0.38)"
             )
         return self
 
