@@ -406,12 +406,20 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     return mean, mean - half, mean + half
 
 
-def summarise(per_replication: pd.DataFrame) -> pd.DataFrame:
-    """``kpi, mean, ci_low, ci_high, unit, replications`` from one row per replication."""
+def summarise(per_replication: pd.DataFrame, groups: pd.Series | None = None) -> pd.DataFrame:
+    """``kpi, mean, ci_low, ci_high, unit, replications`` from one row per replication.
+
+    ``groups`` (one label per row: a posterior run's draws) makes each group one observation:
+    the mean and the interval are over the groups' means, since a draw's replications share
+    its parameters and are not independent of each other."""
     rows = []
     for kpi in per_replication.columns.drop(REPLICATION):
         values = per_replication[kpi].to_numpy(float)
-        mean, low, high = confidence_interval(values)
+        if groups is None:
+            mean, low, high = confidence_interval(values)
+        else:
+            by_group = pd.Series(values, index=groups.to_numpy()).groupby(level=0).mean()
+            mean, low, high = confidence_interval(by_group.to_numpy(float))
         rows.append(
             {
                 "kpi": kpi,

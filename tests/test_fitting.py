@@ -273,6 +273,14 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     assert "Parameter uncertainty and noise" in (run_out / "report.html").read_text()
     districts = pd.read_csv(run_out / "districts.csv")  # over all draws and replications
     assert (districts["replications"] == 6).all()
+    # the headline interval is over the draws' means (a draw's replications share parameters)
+    from sim.metrics import confidence_interval
+
+    row = pd.read_csv(run_out / "summary.csv").set_index("kpi").loc["mean_monthly_households"]
+    by_draw = per_rep.groupby("draw")["mean_monthly_households"].mean().to_numpy(float)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx(confidence_interval(by_draw)[1:])
+    assert "over 3 posterior draws × 2 replications" in capsys.readouterr().out
+    assert "3 posterior draws × 2 replications" in (run_out / "report.html").read_text()
 
     # compare --posterior: every scenario over the same draws, paired by draw and replication
     fewer = tmp_path / "fewer.toml"

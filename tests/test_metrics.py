@@ -231,3 +231,19 @@ def test_month_kpis_match_the_pandas_sums_and_means_to_the_last_bit(values):
         assert got[kpi.name] == expected or (math.isnan(got[kpi.name]) and math.isnan(expected)), (
             kpi.name
         )
+
+
+def test_a_posterior_runs_summary_counts_each_draw_once():
+    """Replications of one posterior draw share its parameters: the interval is over the
+    draws' means, wider than one treating every run as independent."""
+    from sim.metrics import confidence_interval, summarise
+
+    rng = np.random.default_rng(1)
+    draws = np.repeat(np.arange(5), 3)
+    values = 100 + 10 * rng.standard_normal(5)[draws] + rng.standard_normal(15)
+    table = pd.DataFrame({"replication": range(15), "mean_monthly_households": values})
+    grouped = summarise(table, groups=pd.Series(draws)).iloc[0]
+    means = pd.Series(values).groupby(draws).mean().to_numpy()
+    assert (grouped["ci_low"], grouped["ci_high"]) == pytest.approx(confidence_interval(means)[1:])
+    naive = summarise(table).iloc[0]
+    assert grouped["ci_high"] - grouped["ci_low"] > naive["ci_high"] - naive["ci_low"]

@@ -205,7 +205,7 @@ def _combined(resolved: ResolvedScenario, results: Sequence[ScenarioResults]) ->
         resolved,
         pd.concat(monthly, ignore_index=True),
         per_replication,
-        summarise(per_replication.drop(columns="draw")),
+        summarise(per_replication.drop(columns="draw"), groups=per_replication["draw"]),
         by_district=districts,
         districts=None if districts is None else summarise_districts(districts),
         tables={UNCERTAINTY_FILE: uncertainty},

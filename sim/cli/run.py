@@ -160,6 +160,11 @@ def run_command(args: argparse.Namespace) -> int:
         if sweep:
             _write_sweep(work, points, args, command=command, clock=clock)
     if not sweep:  # the headline figures of the one scenario just run
+        if args.posterior:
+            print(
+                f"over {args.posterior} posterior draws × {resolved_list[0].scenario.replications}"
+                " replications (intervals over the draws' means: parameters and noise)"
+            )
         _print_headline(results.summary, indent="")
     print(f"report: {target / 'report.html'}")
     print(f"results: {target}")

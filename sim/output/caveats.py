@@ -105,6 +105,13 @@ def first_guess_warning(parameters_name: str, advice: str) -> list[str]:
 
 def few_replications_warning(manifest: dict[str, Any]) -> list[str]:
     replications = int(manifest.get("replications", 0) or 0)
+    posterior = manifest.get("posterior")
+    if isinstance(posterior, dict) and posterior.get("draws"):
+        # the intervals are over the draws' means: the draws are the observations
+        draws = int(posterior["draws"])
+        if draws < 10:
+            return [f"{draws} posterior draws: intervals over so few draws are wide and unstable."]
+        return []
     if replications == 1:
         return ["One replication: there are no intervals, and no figure can be told from chance."]
     if replications < 10:

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ..records import HEADLINE, STAFF_TIME, kpi_label
+from ..records import HEADLINE, KPI, STAFF_TIME, kpi_label
 from .caveats import (
     few_replications_warning,
     first_guess_warning,
@@ -211,12 +212,27 @@ def largest_change(rows: pd.DataFrame) -> tuple[pd.Series | None, bool]:
     paired interval excludes 0; among the KPIs that clearly differ if any do."""
     rows = rows[rows["kpi"].isin(HEADLINE) & rows["difference"].notna()]
     rows = rows[rows["difference"] != 0]
+    # less than one of its unit (a tenth of a household, a hundredth of a day) is no headline
+    # change, however large against a small base
+    rows = rows[rows["difference"].abs() >= _relative_base(rows.assign(base_mean=0.0))]
     if rows.empty:
         return None, False
     clear = rows[rows["significant"].astype(bool)]
     pool = clear if not clear.empty else rows
-    relative = (pool["difference"].abs() / pool["base_mean"].abs()).fillna(-1.0)
+    relative = (pool["difference"].abs() / _relative_base(pool)).fillna(-1.0)
     return pool.loc[relative.idxmax()], not clear.empty
+
+
+def _relative_base(rows: pd.DataFrame) -> pd.Series:
+    """What a change is relative to: the base mean, but at least one of the KPI's unit (one
+    household, one day) for all but shares, so that 0.4 households becoming 19 is not ranked
+    as a 4 000 % change."""
+    floor = rows["kpi"].map(lambda kpi: 0.0 if _is_share(str(kpi)) else 1.0)
+    return np.maximum(rows["base_mean"].abs(), floor)
+
+
+def _is_share(kpi: str) -> bool:
+    return KPI[kpi].unit == "share" if kpi in KPI else False
 
 
 def change_text(rows: pd.DataFrame) -> str:
@@ -227,7 +243,12 @@ def change_text(rows: pd.DataFrame) -> str:
         return "no headline KPI changes."
     kpi = str(r["kpi"])
     unit, difference, paired = _cells(r, kpi)
-    pct = percent_change(r["difference"], r["base_mean"])
+    # no percentage of a base under one unit (0.4 households): it says nothing
+    pct = (
+        ""
+        if float(_relative_base(r.to_frame().T).iloc[0]) > abs(r["base_mean"])
+        else (percent_change(r["difference"], r["base_mean"]))
+    )
     shown = has_interval(r["ci_low"], r["ci_high"])
     in_unit = "" if unit in ("share", "") else f" {unit}"
     text = (

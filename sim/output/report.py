@@ -182,9 +182,21 @@ def _posterior_section(folder: Path, manifest: dict[str, Any]) -> str:
         "replications each, each draw with random numbers of its own. The 90 % range covers "
         "both sources; the shares split the variance into the part due to not knowing the "
         "parameters (between draws) and the part due to chance (between replications). The "
-        "headline table's 95 % intervals above are for the mean over all runs.</p>"
+        "headline table's 95 % intervals above are for the mean, over the draws' means (a "
+        "draw's replications share its parameters, so each draw counts once).</p>"
         + table(header, rows, numeric_from=2)
     )
+
+
+def _runs(manifest: dict[str, Any]) -> str:
+    """How many runs: replications, or posterior draws × replications per draw."""
+    posterior = manifest.get("posterior")
+    if isinstance(posterior, dict) and posterior.get("draws"):
+        return (
+            f"{posterior['draws']} posterior draws × {posterior.get('replications_per_draw')} "
+            "replications"
+        )
+    return f"{manifest.get('replications')} replications"
 
 
 def _run_intro(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
@@ -192,7 +204,7 @@ def _run_intro(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
     name = html.escape(str(manifest.get("scenario_name", "")))
     return (
         f"<h1>{name}</h1>\n<p>{html.escape(str(scenario.get('description', '')))}</p>\n"
-        f"<p>Seed {manifest.get('seed')}, {manifest.get('replications')} replications,\n"
+        f"<p>Seed {manifest.get('seed')}, {_runs(manifest)},\n"
         f"{scenario.get('start_date')} + {scenario.get('horizon_years')} years\n"
         f"(warm-up {scenario.get('warmup_days', 0)} days, excluded).</p>"
     )

@@ -1,0 +1,38 @@
+"""The comparison report's opening line: which headline KPI an alternative changes most."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim.output.comparison_report import change_text, largest_change
+
+
+def _rows(*rows: tuple[str, float, float, bool]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"kpi": kpi, "base_mean": base, "alternative_mean": alt, "difference": alt - base,
+             "ci_low": alt - base - 0.05, "ci_high": alt - base + 0.05, "significant": clear}
+            for kpi, base, alt, clear in rows
+        ]
+    )  # fmt: skip
+
+
+def test_a_change_under_one_unit_on_a_tiny_base_is_not_the_headline():
+    """0.4 households waiting for their class becoming 0.3 is -25 % of its base, but a tenth
+    of a household: the 8 % fewer cases per social worker is what changed."""
+    rows = _rows(
+        ("mean_monthly_waiting_for_class", 0.4, 0.3, True),
+        ("caseload_per_social_worker", 30.0, 27.5, True),
+    )
+    row, clear = largest_change(rows)
+    assert row is not None and row["kpi"] == "caseload_per_social_worker" and clear
+
+
+def test_a_large_change_from_a_tiny_base_is_shown_without_a_meaningless_percentage():
+    rows = _rows(
+        ("mean_monthly_waiting_for_class", 0.4, 19.0, True),
+        ("exits_work_per_year", 160.0, 128.0, True),
+    )
+    text = change_text(rows)
+    assert text.startswith("Cases not in their assessed class") and "%)" not in text
+    assert "20.0" in change_text(rows.iloc[[1]]).split("(")[1]  # a percentage where it means one
