@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,7 +38,12 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--parameters", type=Path, help="parameter set to check (default: each scenario's own)"
     )
-    parser.add_argument("--replications", type=positive_int, default=10)
+    parser.add_argument(
+        "--replications",
+        type=positive_int,
+        default=10,
+        help="replications of each holdout scenario (default 10)",
+    )
     add_workers(parser)
     add_out(parser, "validate-TIMESTAMP")
     parser.set_defaults(handler=validate_model_command)
@@ -127,10 +133,10 @@ def holdout_markdown(checks: Sequence[HoldoutCheck]) -> str:
         out.append(f"Criterion: {check.criterion}.\n")
         out.append("| figure | reported | model mean | model 95 % interval |\n|---|---|---|---|")
         for row in check.table.itertuples():
-            reported = "" if pd.isna(row.reported) else f"{row.reported:.3g}"
+            reported = "" if pd.isna(row.reported) else _figure(row.reported)
+            interval = _interval(row.model_ci_low, row.model_ci_high, " – ")
             out.append(
-                f"| {row.figure} | {reported} | {row.model_mean:.3g} | "
-                f"{row.model_ci_low:.3g} – {row.model_ci_high:.3g} |"
+                f"| {row.figure} | {reported} | {_figure(row.model_mean)} | {interval or '–'} |"
             )
         out.append("")
     return "\n".join(out)
@@ -143,8 +149,21 @@ def _print_verdicts(checks: Sequence[HoldoutCheck]) -> None:
         verdict = "REPRODUCED" if check.reproduced else "NOT REPRODUCED"
         print(f"{verdict}: {check.name}")
         for row in check.table.itertuples():
-            reported = "" if pd.isna(row.reported) else f"reported {row.reported:.3g}, "
+            reported = "" if pd.isna(row.reported) else f"reported {_figure(row.reported)}, "
+            interval = _interval(row.model_ci_low, row.model_ci_high, " to ")
             print(
-                f"    {row.figure}: {reported}model {row.model_mean:.3g} "
-                f"({row.model_ci_low:.3g} to {row.model_ci_high:.3g})"
+                f"    {row.figure}: {reported}model {_figure(row.model_mean)}"
+                + (f" ({interval})" if interval else "")
             )
+
+
+def _figure(value: float) -> str:
+    """Three significant figures, but whole numbers from 1 000 up (930, not 9.3e+02)."""
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def _interval(low: float, high: float, between: str) -> str:
+    """The model's 95 % interval, or nothing where there is none (a ratio of two means)."""
+    if math.isnan(low) or math.isnan(high):
+        return ""
+    return f"{_figure(low)}{between}{_figure(high)}"
