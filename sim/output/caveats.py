@@ -90,6 +90,26 @@ def intake_backlog_warning(monthly: pd.DataFrame) -> list[str]:
     ]
 
 
+def no_social_worker_warning(monthly: pd.DataFrame) -> list[str]:
+    """A warning when no ongoing social worker is in post in some reported month (mean over the
+    replications): the cases that need A or B work then have no one to work them."""
+    column = "staff_in_post_ongoing_social_workers"
+    if column not in monthly:
+        return []
+    run = monthly[monthly["period"] == "run"] if "period" in monthly else monthly
+    staff = run.groupby("month")[column].mean()
+    empty = [str(month) for month, n in staff.items() if n == 0]
+    if not empty:
+        return []
+    where = "" if len(empty) == len(staff) else f" ({_listed(empty)})"
+    return [
+        f"No ongoing social worker is in post in {len(empty)} of the {len(staff)} reported "
+        f"months{where}: cases assessed as needing A or B work are held as C by benefit "
+        "administrators or wait for their class, without work plans or follow-ups, so exits "
+        "to work and studies are those of a unit without social work."
+    ]
+
+
 def _listed(months: list[str], most: int = 4) -> str:
     """``2016-03, 2016-04`` or ``2016-03, ... and 7 more``."""
     if len(months) <= most:
@@ -164,6 +184,7 @@ def run_warnings(
             "The run starts empty with no warm-up: early months understate the caseload."
         )
     warnings += intake_backlog_warning(monthly)
+    warnings += no_social_worker_warning(monthly)
     warnings += without_handler_warning(monthly)
     warnings += few_replications_warning(manifest)
     warnings += auto_replications_warning(manifest.get("replications_auto"))
