@@ -202,8 +202,18 @@ def _runs(manifest: dict[str, Any]) -> str:
 def _run_intro(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
     """The title, the scenario's description and how it was run."""
     name = html.escape(str(manifest.get("scenario_name", "")))
+    description = html.escape(str(scenario.get("description", "")))
+    extends, own = manifest.get("extends"), manifest.get("own_keys") or []
+    if extends and "description" not in own:
+        # the description is the base's: say so, and what this scenario changes
+        changed = [k for k in own if k not in ("name", "description")]
+        description = (
+            f"Extends {html.escape(Path(str(extends)).name)}, whose description reads: "
+            f"“{description}”"
+            + (f". Changed here: {html.escape(', '.join(changed))}." if changed else ".")
+        )
     return (
-        f"<h1>{name}</h1>\n<p>{html.escape(str(scenario.get('description', '')))}</p>\n"
+        f"<h1>{name}</h1>\n<p>{description}</p>\n"
         f"<p>Seed {manifest.get('seed')}, {_runs(manifest)},\n"
         f"{scenario.get('start_date')} + {scenario.get('horizon_years')} years\n"
         f"(warm-up {scenario.get('warmup_days', 0)} days, excluded).</p>"

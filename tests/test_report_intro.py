@@ -1,0 +1,22 @@
+"""The run report's opening: which scenario, described by whom, run how."""
+
+from __future__ import annotations
+
+from sim.output.report import _run_intro
+
+SCENARIO = {"description": "2015 unit: 15 social workers", "start_date": "2015-01-01",
+            "horizon_years": 5, "warmup_days": 365}  # fmt: skip
+
+
+def test_an_inherited_description_says_whose_it_is_and_what_changed():
+    """A scenario that extends the baseline without a description of its own would open with
+    the baseline's ("15 social workers") above a run with 8: the report says it is the base's
+    and lists the keys set here."""
+    manifest = {"scenario_name": "fewer", "seed": 1, "replications": 20,
+                "extends": "/x/scenarios/baseline.toml",
+                "own_keys": ["name", "staff.ongoing_social_workers.posts"]}  # fmt: skip
+    intro = _run_intro(SCENARIO, manifest)
+    assert "Extends baseline.toml, whose description reads" in intro
+    assert "Changed here: staff.ongoing_social_workers.posts." in intro
+    own = _run_intro(SCENARIO, {**manifest, "own_keys": ["name", "description"]})
+    assert "Extends" not in own and "<p>2015 unit: 15 social workers</p>" in own
