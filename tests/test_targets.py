@@ -213,3 +213,18 @@ def test_a_negative_count_and_a_proportion_over_one_are_refused(write):
     assert load_targets(write("t.toml", share.replace("value = 38.3", "value = 0.383")))
     change = ONE.replace("value = 618", "value = -52").replace('kind = "flow"', 'kind = "share"')
     assert load_targets(write("t.toml", change.replace('kpi = "cases_closed_per_year"\n', "")))
+
+
+def test_a_scenario_that_only_extends_and_sets_its_unemployment_is_named_as_a_scenario(
+    tmp_path, capsys
+):
+    """A planner's scenario often extends the baseline and sets one table: given to ``calibrate
+    check`` it is still recognised, in one line, not four about a targets file's keys."""
+    scenario = tmp_path / "shock.toml"
+    scenario.write_text(
+        f'extends = "{(ROOT / "scenarios" / "baseline.toml").as_posix()}"\nname = "shock"\n'
+        "[unemployment]\nreference_percent = 3.2\n"
+    )
+    assert cli.main(["calibrate", "check", str(scenario)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "looks like a scenario file, not a targets file" in err[0]

@@ -105,9 +105,16 @@ def _date_on_line(text: str, detail: str) -> bool:
 
 
 #: what each kind of input file alone has, and the command that takes it
+_SCENARIO_KEYS = frozenset(
+    ("start_date", "horizon_years", "staff", "organisation", "ar_team", "unemployment",
+     "initial_caseload", "costs", "behaviour", "changes")
+)  # fmt: skip
+"""Keys only a scenario has at its top level: one of them marks a file as a scenario, even one
+that extends another and sets only, say, its unemployment path."""
+
 _KINDS: dict[str, tuple[Callable[[dict[str, Any]], bool], str]] = {
     "scenario": (
-        lambda raw: "start_date" in raw or "staff" in raw,
+        lambda raw: bool(_SCENARIO_KEYS & raw.keys()),
         "caseflow run or validate",
     ),
     "calibration spec": (
