@@ -96,10 +96,17 @@ def _run(
     overrides: Sequence[str],
     progress: ProgressCallback | None,
 ) -> ScenarioResults:
-    resolved = load_scenarios(
-        scenario_path, overrides, years=targets.years, replications=replications
-    )[0]
+    resolved = _target_run(targets, scenario_path, replications, overrides)
     return run_scenario(resolved, workers=workers, progress=progress)
+
+
+def _target_run(
+    targets: TargetFile, scenario_path: Path, replications: int, overrides: Sequence[str]
+) -> ResolvedScenario:
+    """The targets file's scenario over the targets' years."""
+    return load_scenarios(scenario_path, overrides, years=targets.years, replications=replications)[
+        0
+    ]
 
 
 def _scenario_of(targets_path: Path, targets: TargetFile) -> Path:
@@ -471,9 +478,7 @@ def _stock_shares_fitted(resolved: ResolvedScenario, targets_path: Path) -> set[
     if fit is None:
         return set()
     spec_file = resolved.parameters_path.parent / fit.spec
-    if not spec_file.is_file():
-        return set()
-    try:
+    try:  # a missing or broken spec file is an InputError too
         spec = read_spec(spec_file)
     except InputError:
         return set()
@@ -497,9 +502,7 @@ def check_stock_and_ar_leavers_2015(
     targets = load_targets(path)
     by_id = targets.by_id()
     scenario = _scenario_of(path, targets)
-    resolved_year = load_scenarios(
-        scenario, overrides, years=targets.years, replications=replications
-    )[0]
+    resolved_year = _target_run(targets, scenario, replications, overrides)
     fitted_shares = _stock_shares_fitted(resolved_year, path)
     year = run_scenario(resolved_year, workers=workers, progress=progress)
     stock = by_id["recipients_nov_2015"]

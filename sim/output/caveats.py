@@ -62,9 +62,7 @@ def intake_backlog_warning(monthly: pd.DataFrame) -> list[str]:
     by_month = run.groupby("month")
     waiting = float(by_month["waiting_for_first_visit"].mean().iloc[-1])
     bookings = float(by_month["booked"].mean().mean())
-    staff_column = "staff_in_post_intake_social_workers"
-    staff = by_month[staff_column].mean() if staff_column in run else pd.Series(dtype=float)
-    empty = [str(month) for month, n in staff.items() if n == 0]
+    empty = _months_without(run, "staff_in_post_intake_social_workers")
     backlog = waiting > BACKLOG_MONTHS * bookings and waiting > 0
     if not empty and not backlog:
         return []
@@ -93,21 +91,27 @@ def intake_backlog_warning(monthly: pd.DataFrame) -> list[str]:
 def no_social_worker_warning(monthly: pd.DataFrame) -> list[str]:
     """A warning when no ongoing social worker is in post in some reported month (mean over the
     replications): the cases that need A or B work then have no one to work them."""
-    column = "staff_in_post_ongoing_social_workers"
-    if column not in monthly:
-        return []
     run = monthly[monthly["period"] == "run"] if "period" in monthly else monthly
-    staff = run.groupby("month")[column].mean()
-    empty = [str(month) for month, n in staff.items() if n == 0]
+    empty = _months_without(run, "staff_in_post_ongoing_social_workers")
     if not empty:
         return []
-    where = "" if len(empty) == len(staff) else f" ({_listed(empty)})"
+    months = run["month"].nunique()
+    where = "" if len(empty) == months else f" ({_listed(empty)})"
     return [
-        f"No ongoing social worker is in post in {len(empty)} of the {len(staff)} reported "
+        f"No ongoing social worker is in post in {len(empty)} of the {months} reported "
         f"months{where}: cases assessed as needing A or B work are held as C by benefit "
         "administrators or wait for their class, without work plans or follow-ups, so exits "
         "to work and studies are those of a unit without social work."
     ]
+
+
+def _months_without(run: pd.DataFrame, staff_column: str) -> list[str]:
+    """The reported months in which nobody of a role is in post in any replication (its mean
+    over the replications is 0); none if the month record lacks the role's column."""
+    if staff_column not in run:
+        return []
+    staff = run.groupby("month")[staff_column].mean()
+    return [str(month) for month, n in staff.items() if n == 0]
 
 
 def _listed(months: list[str], most: int = 4) -> str:

@@ -212,27 +212,23 @@ def largest_change(rows: pd.DataFrame) -> tuple[pd.Series | None, bool]:
     paired interval excludes 0; among the KPIs that clearly differ if any do."""
     rows = rows[rows["kpi"].isin(HEADLINE) & rows["difference"].notna()]
     rows = rows[rows["difference"] != 0]
-    # less than one of its unit (a tenth of a household, a hundredth of a day) is no headline
-    # change, however large against a small base
-    rows = rows[rows["difference"].abs() >= _relative_base(rows.assign(base_mean=0.0))]
+    # less than one of its unit (a tenth of a household, half a day) is no headline change,
+    # however large against a small base
+    rows = rows[rows["difference"].abs() >= rows["kpi"].map(_unit_floor).astype(float)]
     if rows.empty:
         return None, False
     clear = rows[rows["significant"].astype(bool)]
     pool = clear if not clear.empty else rows
-    relative = (pool["difference"].abs() / _relative_base(pool)).fillna(-1.0)
+    base = np.maximum(pool["base_mean"].abs(), pool["kpi"].map(_unit_floor).astype(float))
+    relative = (pool["difference"].abs() / base).fillna(-1.0)
     return pool.loc[relative.idxmax()], not clear.empty
 
 
-def _relative_base(rows: pd.DataFrame) -> pd.Series:
-    """What a change is relative to: the base mean, but at least one of the KPI's unit (one
-    household, one day) for all but shares, so that 0.4 households becoming 19 is not ranked
-    as a 4 000 % change."""
-    floor = rows["kpi"].map(lambda kpi: 0.0 if _is_share(str(kpi)) else 1.0)
-    return np.maximum(rows["base_mean"].abs(), floor)
-
-
-def _is_share(kpi: str) -> bool:
-    return KPI[kpi].unit == "share" if kpi in KPI else False
+def _unit_floor(kpi: str) -> float:
+    """The least change, and the least base, that counts for a KPI: one of its unit (one
+    household, one day), so that 0.4 households becoming 19 is not ranked as a 4 000 % change;
+    shares are taken as they are."""
+    return 0.0 if KPI[kpi].unit == "share" else 1.0
 
 
 def change_text(rows: pd.DataFrame) -> str:
@@ -244,11 +240,8 @@ def change_text(rows: pd.DataFrame) -> str:
     kpi = str(r["kpi"])
     unit, difference, paired = _cells(r, kpi)
     # no percentage of a base under one unit (0.4 households): it says nothing
-    pct = (
-        ""
-        if float(_relative_base(r.to_frame().T).iloc[0]) > abs(r["base_mean"])
-        else (percent_change(r["difference"], r["base_mean"]))
-    )
+    small_base = abs(r["base_mean"]) < _unit_floor(kpi)
+    pct = "" if small_base else percent_change(r["difference"], r["base_mean"])
     shown = has_interval(r["ci_low"], r["ci_high"])
     in_unit = "" if unit in ("share", "") else f" {unit}"
     text = (
