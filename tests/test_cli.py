@@ -104,6 +104,14 @@ def test_validate_reports_each_file(small, write, capsys):
     assert cli.main(["validate", str(small)]) == 0
 
 
+def test_validate_marks_every_problem_as_an_error(write, capsys):
+    """A file with several problems gets one line each, every line marked "error:"."""
+    empty = write("empty.toml", 'name = "x"\n')
+    assert cli.main(["validate", str(empty)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) > 1 and all(line.startswith(f"error: {empty}: ") for line in lines)
+
+
 def test_schema_is_json_schema(capsys):
     assert cli.main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)

@@ -20,3 +20,19 @@ def test_an_inherited_description_says_whose_it_is_and_what_changed():
     assert "Changed here: staff.ongoing_social_workers.posts." in intro
     own = _run_intro(SCENARIO, {**manifest, "own_keys": ["name", "description"]})
     assert "Extends" not in own and "<p>2015 unit: 15 social workers</p>" in own
+
+
+def test_a_comparison_does_not_describe_an_alternative_with_the_base_s_words():
+    """An alternative that inherits the base's description ("15 social workers") would be
+    described as the base is, above a table showing it has 12: the report says it is the
+    base's description and points to the table of what differs."""
+    from sim.output.comparison_report import _scenarios_section
+
+    base = {**SCENARIO, "name": "baseline", "staff": {"posts": 15}}
+    fewer = {**base, "name": "fewer", "staff": {"posts": 12}}
+    own = {**fewer, "name": "own", "description": "three fewer social workers"}
+    html = _scenarios_section([base, fewer, own], {})
+    assert html.count("2015 unit: 15 social workers") == 1  # the base's line only
+    assert "the description is inherited" in html
+    assert "<p>three fewer social workers</p>" in html
+    assert "staff.posts" in html  # the table of what differs

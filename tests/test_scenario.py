@@ -69,8 +69,20 @@ def test_impossible_date_is_reported_with_the_file(write, written):
     (on the last two without saying "date"), and the message says how dates are written."""
     path = write("date.toml", SMALL.replace("start_date = 2015-01-01", f"start_date = {written}"))
     msg = messages(path)
-    assert msg.startswith(f"{path}: not valid TOML: ")
+    assert msg.startswith(f"{path}: start_date: not valid TOML: ")
     assert msg.endswith("(an impossible or badly written date; write dates as YYYY-MM-DD)")
+
+
+def test_a_toml_error_names_the_key_it_stands_on(write):
+    """The reader's message gives a line and column; the key is read from the table headers
+    above and the keys on that line, counting the entries of an array of tables."""
+    changes = "\n[[changes]]\nat = 2015-07-01\n\n[[changes]]\nat = 2015-09-31\n"
+    path = write("c.toml", SMALL + changes)
+    assert messages(path).startswith(f"{path}: changes[1].at: not valid TOML: ")
+    text = SMALL.replace("posts = 11\n", "posts = 11 x\n")
+    assert "staff.ongoing_social_workers.posts: not valid TOML" in messages(write("p.toml", text))
+    header = messages(write("h.toml", SMALL + "\n[extra\n"))
+    assert ": not valid TOML: Expected ']'" in header  # no key to name: the line says where
 
 
 def test_a_syntax_error_without_a_date_gets_no_date_hint(write):
@@ -243,6 +255,21 @@ def test_timed_changes(write):
     assert "changes[0].staff.ongoing_social_workers.posts" in messages(write("c3.toml", bad))
     other = SMALL + "\n[[changes]]\nat = 2015-07-01\nseed = 3\n"
     assert "unknown key 'seed'" in messages(write("c4.toml", other))
+
+
+def test_a_change_after_the_horizon_names_the_last_day_and_who_set_the_horizon(write):
+    """The simulated period's end is exclusive: the message gives its last day (a change on
+    the day after it is refused), and says where the horizon was set when not in this file."""
+    late = SMALL + "\n[[changes]]\nat = 2016-01-01\nar_team.places = 30\n"
+    msg = messages(write("late.toml", late))
+    assert "outside the simulated period 2015-01-01 to 2015-12-31 (its first and last day)" in msg
+    assert "set by" not in msg  # the horizon is this file's own
+    inside = late.replace("at = 2016-01-01", "at = 2015-12-31")
+    assert len(load_scenarios(write("inside.toml", inside))[0].timeline) == 2
+    with pytest.raises(InputError) as info:
+        load_scenarios(write("late.toml", late.replace("horizon_years = 1", "horizon_years = 2")),
+                       years=0.5)  # fmt: skip
+    assert str(info.value).endswith("horizon_years = 0.5 is set by --years")
 
 
 # --- generated scenarios --------------------------------------------------------------------

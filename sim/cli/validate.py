@@ -31,7 +31,8 @@ def validate_command(args: argparse.Namespace) -> int:
                 resolved = load_scenarios(path)
         except InputError as exc:
             failed += 1
-            print(f"error: {exc}", file=sys.stderr)
+            for line in str(exc).splitlines():  # one problem a line, each marked as main marks them
+                print(f"error: {line}", file=sys.stderr)
             continue
         n = len(resolved)
         print(f"ok: {path} ({n} scenario{'s' if n != 1 else ''})")

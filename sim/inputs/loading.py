@@ -31,7 +31,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -401,12 +401,15 @@ def _change_updates(
     """The sections change ``i`` sets, after checking its date and that it may set them."""
     where = ("changes", i)
     if not scenario.start_date <= change.at < scenario.end_date:
-        raise InputError.single(
-            origins(where),
-            f"changes[{i}].at",
-            f"{change.at} is outside the simulated period "
-            f"{scenario.start_date} to {scenario.end_date}",
+        last_day = scenario.end_date - timedelta(days=1)
+        message = (
+            f"{change.at} is outside the simulated period {scenario.start_date} to {last_day} "
+            "(its first and last day)"
         )
+        horizon_from = origins(("horizon_years",))
+        if horizon_from != origins(where):  # the period was set elsewhere: say where
+            message += f"; horizon_years = {scenario.horizon_years:g} is set by {horizon_from}"
+        raise InputError.single(origins(where), f"changes[{i}].at", message)
     fixed = sorted(set(change.organisation or {}) & {"districts", "contacts_scale"})
     if fixed:
         raise InputError.single(

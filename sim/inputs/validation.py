@@ -88,7 +88,38 @@ def read_toml(path: Path) -> dict[str, Any]:
         detail = str(exc)
         if "date" in detail.lower() or _date_on_line(text, detail):
             detail += " (an impossible or badly written date; write dates as YYYY-MM-DD)"
-        raise InputError.single(path, "", f"not valid TOML: {detail}") from None
+        found = re.search(r"at line (\d+), column (\d+)", detail)
+        key = _key_at(text, int(found.group(1)), int(found.group(2))) if found else ""
+        raise InputError.single(path, key, f"not valid TOML: {detail}") from None
+
+
+_TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
+_KEY = re.compile(r"([A-Za-z0-9_\-]+(?:\s*\.\s*[A-Za-z0-9_\-]+)*)\s*=")
+
+
+def _key_at(text: str, line: int, column: int) -> str:
+    """The key path of the value a TOML error stands on (``changes[1].at``), read from the
+    table headers above its line and the keys on it before its column; "" where the line
+    assigns no key (the line and column in the message still say where)."""
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return ""
+    prefix, arrays = "", dict[str, int]()  # the table in force, and how many of each [[array]] so far
+    for above in lines[: line - 1]:
+        header = _TABLE.match(above)
+        if header is None:
+            continue
+        name = re.sub(r"\s*\.\s*", ".", header.group(2))
+        if header.group(1) == "[[":
+            arrays[name] = arrays.get(name, -1) + 1
+            prefix = f"{name}[{arrays[name]}]"
+        else:
+            prefix = name
+    keys = [m.group(1) for m in _KEY.finditer(lines[line - 1]) if m.start() < max(column - 1, 0)]
+    if not keys:
+        return ""
+    key = re.sub(r"\s*\.\s*", ".", keys[0] if len(keys) == 1 else f"{keys[0]}.{keys[-1]}")
+    return f"{prefix}.{key}" if prefix else key
 
 
 def _date_on_line(text: str, detail: str) -> bool:

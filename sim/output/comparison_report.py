@@ -88,10 +88,13 @@ def _scenarios_section(scenarios: Sequence[dict[str, Any]], manifest: dict[str, 
             f"{code_cell(toml_value(o), bold=True, value=True)}</tr>"
             for k, b, o in scenario_differences(base, other)
         ]
+        description = other.get("description", "")
+        if description and description == base.get("description"):
+            # inherited from the base, it would describe the base (say, its staff numbers)
+            description = "Described as the base is (the description is inherited); it differs in:"
         parts.append(
             f"<h3>{html.escape(other['name'])}</h3>"
-            f"<p>{html.escape(other.get('description', ''))}</p>"
-            + table(["key", "base", "this alternative"], rows)
+            f"<p>{html.escape(description)}</p>" + table(["key", "base", "this alternative"], rows)
         )
     return "".join(parts)
 
