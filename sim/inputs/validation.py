@@ -104,7 +104,8 @@ def _key_at(text: str, line: int, column: int) -> str:
     lines = text.splitlines()
     if not 0 < line <= len(lines):
         return ""
-    prefix, arrays = "", dict[str, int]()  # the table in force, and how many of each [[array]] so far
+    prefix = ""  # the table in force
+    arrays: dict[str, int] = {}  # how many of each [[array]] so far
     for above in lines[: line - 1]:
         header = _TABLE.match(above)
         if header is None:

@@ -9,6 +9,7 @@ Each booked contact is one timed call whose handler books the next, a chain, not
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Final
 
 import numpy as np
 
@@ -101,19 +102,36 @@ def intake_durations(
     return days
 
 
+CHUNK: Final = 4096
+"""Booked contacts whose draws are made at a time, as the chain of arrivals reaches them."""
+
+
 class BookedArrivals:
-    """The booked contacts of a run, kept as arrays until each household arrives (a city run
-    books 234 000), and the chain of timed calls that brings them in."""
+    """The booked contacts of a run (a city run books 234 000) and the chain of timed calls
+    that brings them in.
+
+    Their uniforms and intake durations are drawn a chunk at a time as the chain reaches them,
+    and a chunk is dropped once its households have arrived, so that the draws of the whole
+    horizon are never held at once (about 8 MB per simulated year at city scale). A generator
+    draws the same numbers in chunks as at once, so the households are the same."""
 
     def __init__(self, env: CaseloadEnvironment, arrive: ArriveCallback) -> None:
         self.clock = env.clock
         self.arrive = arrive
-        self.times: list[float] = []
-        self.districts: list[int] = []
-        self.barriers: list[int] = []
-        self.uniforms = np.empty((0, N_UNIFORMS))
-        self.intake_days = np.empty((0, len(INTAKE_DURATIONS)))
-        self.next_index = 0
+        self.params: ModelParameters | None = None
+        self.households: np.random.Generator | None = None
+        self.times = np.empty(0)
+        self.districts = np.empty(0, dtype=np.int64)
+        self.barriers = np.empty(0, dtype=np.int64)
+        self.count = 0
+        self.next_index = 0  # the next booked contact to arrive
+        self.chunk_start = 0  # the index of the chunk's first booked contact
+        # the chunk's draws, as lists: what the arrivals read
+        self.chunk_times: list[float] = []
+        self.chunk_districts: list[int] = []
+        self.chunk_barriers: list[int] = []
+        self.chunk_uniforms: list[list[float]] = []
+        self.chunk_intake_days: list[list[float]] = []
 
     def start(
         self,
@@ -122,29 +140,46 @@ class BookedArrivals:
         screening: np.random.Generator,
         households: np.random.Generator,
     ) -> None:
-        """Screen the contacts (the ``screening`` stream), draw the booked households'
-        uniforms (the ``households`` stream) and schedule the first arrival."""
+        """Screen the contacts (the ``screening`` stream); the booked households' uniforms are
+        drawn from the ``households`` stream in chunks. Schedule the first arrival."""
         times, districts, barriers = contacts
         booked = np.flatnonzero(screening.random(times.size) < params.intake.booked_share)
-        uniforms = households.random((booked.size, N_UNIFORMS))
-        self.times = times[booked].tolist()
-        self.districts = districts[booked].tolist()
-        self.barriers = barriers[booked].tolist()
-        self.uniforms = uniforms
-        self.intake_days = intake_durations(params, uniforms, barriers[booked])
+        self.params, self.households = params, households
+        self.times, self.districts = times[booked], districts[booked]
+        self.barriers = barriers[booked]
+        self.count = booked.size
         self.next_index = 0
-        if self.times:
-            self.clock.call_later(self.times[0] - self.clock.now, self._arrive)
+        self.chunk_start = 0
+        self._draw_chunk(0)
+        if self.count:
+            self.clock.call_later(self.chunk_times[0] - self.clock.now, self._arrive)
+
+    def _draw_chunk(self, start: int) -> None:
+        """Draw the uniforms and intake durations of the booked contacts from ``start``."""
+        assert self.params is not None and self.households is not None
+        stop = min(start + CHUNK, self.count)
+        uniforms = self.households.random((stop - start, N_UNIFORMS))
+        barriers = self.barriers[start:stop]
+        self.chunk_start = start
+        self.chunk_times = self.times[start:stop].tolist()
+        self.chunk_districts = self.districts[start:stop].tolist()
+        self.chunk_barriers = barriers.tolist()
+        self.chunk_uniforms = uniforms.tolist()
+        self.chunk_intake_days = intake_durations(self.params, uniforms, barriers).tolist()
 
     def _arrive(self) -> None:
         """The next booked contact arrives; the one after it is scheduled."""
         i = self.next_index
         self.next_index = i + 1
+        k = i - self.chunk_start
         self.arrive(
-            self.districts[i],
-            BARRIERS[self.barriers[i]],
-            self.uniforms[i].tolist(),
-            self.intake_days[i].tolist(),
+            self.chunk_districts[k],
+            BARRIERS[self.chunk_barriers[k]],
+            self.chunk_uniforms[k],
+            self.chunk_intake_days[k],
         )
-        if i + 1 < len(self.times):
-            self.clock.call_later(self.times[i + 1] - self.clock.now, self._arrive)
+        if i + 1 < self.count:
+            if k + 1 == len(self.chunk_times):
+                self._draw_chunk(i + 1)
+                k = -1
+            self.clock.call_later(self.chunk_times[k + 1] - self.clock.now, self._arrive)

@@ -27,10 +27,9 @@ class IntakeDesk:
     its wait), when it ends (``visit_done``) and when a queued household gave up
     (``dropped_out``).
 
-    ``waiting`` counts the booked households still waiting for their first visit: those in the
-    queue less those found to have dropped out (the queue keeps a drop-out until its turn
-    comes, but a month's end sweeps them out of the count). Kept as the queue changes, so that
-    the month's figure costs nothing, even when nobody at intake lets the queue grow for ever.
+    The queue holds the booked households not yet found to have given up: a drop-out is found
+    when its turn comes or at a month's end (:meth:`sweep_drop_outs`), whichever is first, so
+    at a month's end the queue is the households waiting for a first visit.
     """
 
     def __init__(
@@ -45,7 +44,6 @@ class IntakeDesk:
         self.visit_done = visit_done
         self.dropped_out = dropped_out
         self.queue: deque[Household] = deque()
-        self.waiting = 0
         self.idle: list[Post] = []
         self.busy: set[Post] = set()
         self.counted_available: set[Post] = set()  # posts counted in ``available``
@@ -54,17 +52,14 @@ class IntakeDesk:
 
     def book(self, hh: Household) -> None:
         self.queue.append(hh)
-        self.waiting += 1
         self._dispatch()
 
     def _dispatch(self) -> None:
         now = self.clock.now
         while self.idle and self.queue:
             hh = self.queue.popleft()
-            if hh.closed:  # dropped out while waiting (counted at a month's end)
-                continue
             if hh.dropout_day <= now:  # gave up before its turn came
-                self._drop_out(hh)
+                self.dropped_out(hh)
                 continue
             post = self.idle.pop()
             self._start(hh, post)
@@ -73,17 +68,18 @@ class IntakeDesk:
         """Record the queued households that gave up before ``before`` (a month's end), so
         that each drop-out is counted in its month. A drop-out schedules no event: it is found
         here or when the household's turn comes, whichever is first."""
+        kept: deque[Household] = deque()
         for hh in self.queue:
-            if not hh.closed and hh.dropout_day < before:
-                self._drop_out(hh)
-
-    def _drop_out(self, hh: Household) -> None:
-        self.waiting -= 1
-        self.dropped_out(hh)
+            if hh.dropout_day < before:
+                self.dropped_out(hh)
+            else:
+                kept.append(hh)
+        # the queue holds only those still waiting: an unstaffed desk's drop-outs do not pile
+        # up in it (nor the sweep's time with them)
+        self.queue = kept
 
     def _start(self, hh: Household, post: Post) -> None:
         now = self.clock.now
-        self.waiting -= 1
         self.visit_started(hh, now - hh.booked_day)
         self.busy.add(post)
         self.busy_level.add(now, 1)
@@ -128,5 +124,5 @@ class IntakeDesk:
         busy = self.busy_level.take(now)
         return {
             "intake_utilisation": busy / avail if avail else math.nan,
-            "waiting_for_first_visit": self.waiting,
+            "waiting_for_first_visit": len(self.queue),
         }
