@@ -126,12 +126,13 @@ class BookedArrivals:
         self.count = 0
         self.next_index = 0  # the next booked contact to arrive
         self.chunk_start = 0  # the index of the chunk's first booked contact
-        # the chunk's draws, as lists: what the arrivals read
+        # the chunk's draws; a household's row becomes a list when it arrives (made up front,
+        # a chunk's lists would keep the cyclic garbage collector busy until they are used)
         self.chunk_times: list[float] = []
         self.chunk_districts: list[int] = []
         self.chunk_barriers: list[int] = []
-        self.chunk_uniforms: list[list[float]] = []
-        self.chunk_intake_days: list[list[float]] = []
+        self.chunk_uniforms = np.empty((0, N_UNIFORMS))
+        self.chunk_intake_days = np.empty((0, len(INTAKE_DURATIONS)))
 
     def start(
         self,
@@ -164,8 +165,8 @@ class BookedArrivals:
         self.chunk_times = self.times[start:stop].tolist()
         self.chunk_districts = self.districts[start:stop].tolist()
         self.chunk_barriers = barriers.tolist()
-        self.chunk_uniforms = uniforms.tolist()
-        self.chunk_intake_days = intake_durations(self.params, uniforms, barriers).tolist()
+        self.chunk_uniforms = uniforms
+        self.chunk_intake_days = intake_durations(self.params, uniforms, barriers)
 
     def _arrive(self) -> None:
         """The next booked contact arrives; the one after it is scheduled."""
@@ -175,8 +176,8 @@ class BookedArrivals:
         self.arrive(
             self.chunk_districts[k],
             BARRIERS[self.chunk_barriers[k]],
-            self.chunk_uniforms[k],
-            self.chunk_intake_days[k],
+            self.chunk_uniforms[k].tolist(),
+            self.chunk_intake_days[k].tolist(),
         )
         if i + 1 < self.count:
             if k + 1 == len(self.chunk_times):
