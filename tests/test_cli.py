@@ -402,10 +402,28 @@ def test_report_highlights_what_differs_from_the_base(small, write, tmp_path):
     assert cli.main(args) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["extends"] == str(small.resolve())
-    assert set(manifest["own_keys"]) == {"name", "ar_team.places", "seed"}
+    assert set(manifest["own_keys"]) == {"name", "ar_team.places"}  # the file's own
+    assert manifest["command_keys"] == {"seed": "--set seed=3"}  # the command line's
     html = (out / "report.html").read_text()
     assert "<code>ar_team.places</code> = 12" in html and "<b>seed</b>" in html
     assert "<b>staff.ongoing_social_workers.posts</b>" not in html
+
+
+def test_report_says_at_the_top_what_the_command_line_changed(small, tmp_path):
+    """A --set over a file's staff would otherwise show only in the command at the bottom,
+    under the file's own title and description: a reader would take it for the file's run."""
+    out = tmp_path / "eight"
+    args = ["run", str(small), "--out", str(out), "--workers", "1", "--years", "0.5",
+            "--set", "staff.ongoing_social_workers.posts=8"]  # fmt: skip
+    assert cli.main(args) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["own_keys"] == []  # extends nothing
+    html = (out / "report.html").read_text()
+    top = html[html.index("<h1>") : html.index("Seed ")]
+    assert "Set by the command's options, over the file:" in top
+    assert "<code>staff.ongoing_social_workers.posts</code> = 8 (--set)" in top
+    assert "<code>horizon_years</code> = 0.5 (--years)" in top
+    assert "<b>staff.ongoing_social_workers.posts</b>" in html  # bold in the scenario as run
 
 
 def test_report_warns_outside_the_calibrated_range(small, tmp_path):

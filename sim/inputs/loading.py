@@ -533,13 +533,20 @@ def _own_keys(
     entries: Sequence[_SweepEntry],
     parent_file: str | None,
 ) -> tuple[str, ...]:
-    """Dotted keys set by the file itself, the command line or the sweep, not inherited
-    from the extended file (none recorded for a file that extends nothing)."""
+    """Dotted keys set by the file itself or its sweep, not inherited from the extended file
+    (none recorded for a file that extends nothing); the command line's are
+    :func:`_command_keys`."""
     if not parent_file:
         return ()
     own_sources = {str(source.resolve())} | {e.source for e in entries}
-    own_sources |= {src for src in point_origins.sources() if src.startswith("--")}
-    return point_origins.set_by(own_sources)
+    return point_origins.set_by(src for src in own_sources if not src.startswith("--"))
+
+
+def _command_keys(point_origins: _Origins) -> tuple[tuple[str, str], ...]:
+    """Dotted keys set on the command line, each with the option that set it
+    (``--set staff.ongoing_social_workers.posts=8``, ``--years``)."""
+    options = sorted(src for src in point_origins.sources() if src.startswith("--"))
+    return tuple((key, option) for option in options for key in point_origins.set_by([option]))
 
 
 def _resolve_point(
@@ -568,6 +575,7 @@ def _resolve_point(
         dict(point),
         extends=parent_file,
         own_keys=_own_keys(source, point_origins, entries, parent_file),
+        command_keys=_command_keys(point_origins),
     )
 
 

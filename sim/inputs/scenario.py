@@ -395,7 +395,9 @@ class ResolvedScenario:
     timeline: tuple[Settings, ...]
     sweep_point: dict[str, Any] = field(default_factory=dict)
     extends: str | None = None  # the file this scenario extends (its base), if any
-    own_keys: tuple[str, ...] = ()  # dotted keys set here (file, --set, sweep), not inherited
+    own_keys: tuple[str, ...] = ()  # dotted keys set here (the file, its sweep), not inherited
+    #: dotted keys set on the command line, with the option that set each (``--years``)
+    command_keys: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:

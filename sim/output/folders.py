@@ -103,6 +103,7 @@ def base_manifest(resolved: ResolvedScenario) -> dict[str, Any]:
         "sweep_point": resolved.sweep_point,
         "extends": resolved.extends,
         "own_keys": list(resolved.own_keys),
+        "command_keys": dict(resolved.command_keys),
         "seed": resolved.scenario.seed,
         "replications": resolved.scenario.replications,
         "scenario": resolved.as_dict(),

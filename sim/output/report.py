@@ -125,7 +125,7 @@ def _scenario_as_run(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
     """The scenario as run, values as a scenario file writes them; keys set in this scenario
     (not inherited from its base) in bold."""
     flat = flatten({k: v for k, v in scenario.items() if k not in ("name", "description")})
-    own = set(manifest.get("own_keys") or [])
+    own = set(manifest.get("own_keys") or []) | set(manifest.get("command_keys") or {})
     base = manifest.get("extends")
 
     def changed(key: str) -> bool:
@@ -145,6 +145,9 @@ def _scenario_as_run(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
             f"<p>Extends <code>{html.escape(str(base))}</code>; set here (in bold below): "
             f"{listed or 'nothing'}.</p>"
         )
+    elif own:
+        intro = "<p>A scenario of its own (it extends no other file); set by the command's "
+        intro += "options in bold below.</p>"
     else:
         intro = "<p>A scenario of its own (it extends no other file).</p>"
     return (
@@ -213,11 +216,31 @@ def _run_intro(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
             + (f". Changed here: {html.escape(', '.join(changed))}." if changed else ".")
         )
     return (
-        f"<h1>{name}</h1>\n<p>{description}</p>\n"
+        f"<h1>{name}</h1>\n<p>{description}</p>\n{_command_line_changes(scenario, manifest)}"
         f"<p>Seed {manifest.get('seed')}, {_runs(manifest)},\n"
         f"{scenario.get('start_date')} + {scenario.get('horizon_years')} years\n"
         f"(warm-up {scenario.get('warmup_days', 0)} days, excluded).</p>"
     )
+
+
+def _command_line_changes(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
+    """The keys the command's options set over the file (``--set``, ``--years``), which the
+    file's description knows nothing of: said at the top, not only in the command below."""
+    # the seed and the replications are said on the line below; --set first
+    command_keys = sorted(
+        (not option.startswith("--set "), option, key)
+        for key, option in (manifest.get("command_keys") or {}).items()
+        if key not in ("seed", "replications")
+    )
+    if not command_keys:
+        return ""
+    flat = flatten(scenario)
+    listed = ", ".join(
+        f"<code>{html.escape(key)}</code> = {html.escape(toml_value(flat.get(key)))} "
+        f"({html.escape(option.split(' ')[0])})"
+        for _, option, key in command_keys
+    )
+    return f"<p><b>Set by the command's options, over the file:</b> {listed}.</p>\n"
 
 
 DISTRICTS_FILE = "districts.csv"
