@@ -8,6 +8,7 @@ from sim.output.formatting import (
     console_estimate,
     difference_interval,
     interval,
+    intervals_cut_to_bounds,
     level_interval,
     number,
     toml_value,
@@ -34,6 +35,30 @@ def test_intervals_stop_at_what_the_kpi_can_take() -> None:
     assert (low, high) == (-1.0, 69.0)
     assert interval(NAN, NAN, "households", why="1 replication") == "no interval (1 replication)"
     assert interval(NAN, NAN, "households", of=NAN) == "–"
+
+
+def test_the_csv_files_cut_intervals_as_the_report_does() -> None:
+    """summary.csv and districts.csv are what a planner opens in a spreadsheet: no negative
+    count, no share above 1 (the means and the statistics behind them are not touched)."""
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "kpi": [
+                "mean_monthly_ar_team_waiting",
+                "delivered_share_b",
+                "social_worker_utilisation",
+            ],
+            "mean": [4.65, 0.91, 1.1],
+            "ci_low": [-13.7, 0.71, 0.9],
+            "ci_high": [23.0, 1.11, 1.3],
+            "unit": ["households", "share", "share"],
+        }
+    )
+    cut = intervals_cut_to_bounds(table)
+    assert cut["ci_low"].tolist() == [0.0, 0.71, 0.9]
+    assert cut["ci_high"].tolist() == [23.0, 1.0, 1.3]  # a utilisation may exceed 1
+    assert cut["mean"].tolist() == table["mean"].tolist() and table["ci_low"][0] == -13.7
 
 
 def test_the_command_line_never_prints_nan_or_a_negative_count() -> None:

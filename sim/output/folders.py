@@ -240,6 +240,7 @@ def write_results(
     posterior run's uncertainty.csv), monthly/summary/per_replication.csv, events.parquet if
     recorded, scenario.toml and parameters.toml, report.html (its figures drawn on
     ``workers`` processes, ``None``: every core), and the manifest last."""
+    from .formatting import intervals_cut_to_bounds
     from .report import DISTRICTS_FILE, render_report  # matplotlib: only when a report is drawn
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -249,9 +250,11 @@ def write_results(
             **results.tables,
             **(tables or {}),
             "monthly.csv": results.monthly,
-            "summary.csv": results.summary,
+            "summary.csv": intervals_cut_to_bounds(results.summary),
             "per_replication.csv": results.per_replication,
-            DISTRICTS_FILE: results.districts,
+            DISTRICTS_FILE: None
+            if results.districts is None
+            else intervals_cut_to_bounds(results.districts),
         },
     )
     if results.events is not None:

@@ -14,9 +14,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..records import KPI
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GROUP = "\u202f"
 """Narrow no-break space between thousands: 43 533 633 stays on one line."""
@@ -96,6 +99,25 @@ def _clip(low: float, high: float, least: float, most: float) -> tuple[float, fl
 def level_interval(low: float, high: float, kpi: str, unit: str) -> tuple[float, float]:
     """A KPI's interval cut to the values the KPI can take (:func:`bounds`)."""
     return _clip(low, high, *bounds(kpi, unit))
+
+
+def intervals_cut_to_bounds(table: pd.DataFrame) -> pd.DataFrame:
+    """A table of KPIs (``kpi``, ``unit``, ``ci_low``, ``ci_high``) with each interval cut as
+    :func:`level_interval` cuts it: the CSV files say what the report says (no negative count
+    of households, no share above 1). The statistics behind them (a stopping rule's precision)
+    keep the intervals uncut."""
+    if table.empty or not {"kpi", "unit", "ci_low", "ci_high"} <= set(table.columns):
+        return table
+    cut = [
+        level_interval(low, high, str(kpi), str(unit))
+        for kpi, unit, low, high in zip(
+            table["kpi"], table["unit"], table["ci_low"], table["ci_high"], strict=True
+        )
+    ]
+    out = table.copy()
+    out["ci_low"] = [low for low, _ in cut]
+    out["ci_high"] = [high for _, high in cut]
+    return out
 
 
 def difference_interval(
