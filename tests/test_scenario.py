@@ -73,6 +73,22 @@ def test_impossible_date_is_reported_with_the_file(write, written):
     assert msg.endswith("(an impossible or badly written date; write dates as YYYY-MM-DD)")
 
 
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("0,33", "write decimals with a point: 0.33, not 0,33"),
+        ("660 000", "write numbers without spaces: 660000 or 660_000"),
+        ("2015/07/01", "write dates as YYYY-MM-DD"),
+    ],
+)
+def test_numbers_and_dates_written_the_swedish_way_get_a_hint(write, written, hint):
+    """A decimal comma, a space between thousands or a date with slashes is how a Swedish
+    document writes them; TOML's own message says only that the line does not parse."""
+    text = SMALL.replace("annual_turnover = 0.3\n", f"annual_turnover = {written}\n", 1)
+    msg = messages(write("sv.toml", text))
+    assert ".annual_turnover: not valid TOML: " in msg and msg.endswith(f"{hint})")
+
+
 def test_a_toml_error_names_the_key_it_stands_on(write):
     """The reader's message gives a line and column; the key is read from the table headers
     above and the keys on that line, counting the entries of an array of tables."""

@@ -86,11 +86,23 @@ def read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         detail = str(exc)
-        if "date" in detail.lower() or _date_on_line(text, detail):
-            detail += " (an impossible or badly written date; write dates as YYYY-MM-DD)"
         found = re.search(r"at line (\d+), column (\d+)", detail)
+        line = text.splitlines()[int(found.group(1)) - 1] if found else ""
+        value = line.split("=", 1)[-1].split("#", 1)[0]  # the value the line sets, if any
+        if "date" in detail.lower() or _date_on_line(text, detail) or _SLASHED_DATE.search(value):
+            detail += " (an impossible or badly written date; write dates as YYYY-MM-DD)"
+        elif _DECIMAL_COMMA.search(value):
+            detail += " (write decimals with a point: 0.33, not 0,33)"
+        elif _SPACED_NUMBER.search(value):
+            detail += " (write numbers without spaces: 660000 or 660_000)"
         key = _key_at(text, int(found.group(1)), int(found.group(2))) if found else ""
         raise InputError.single(path, key, f"not valid TOML: {detail}") from None
+
+
+# how numbers and dates are written in Swedish documents, which TOML does not read
+_DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
+_SPACED_NUMBER = re.compile(r"^\s*-?\d{1,3}(?: \d{3})+(?:[.,]\d+)?\s*$")
+_SLASHED_DATE = re.compile(r"\b\d{4}/\d{1,2}/\d{1,2}\b")
 
 
 _TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
