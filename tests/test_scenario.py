@@ -781,3 +781,14 @@ def test_a_parameter_set_of_another_kind_is_named_by_the_key_that_named_it(write
         f"{path}: parameters: {ROOT / 'scenarios/baseline.toml'} looks like a scenario file, "
         "not a parameter set file"
     )
+
+
+def test_a_file_that_extends_another_without_a_name_is_named_after_itself(small, write):
+    """Its results folder and report would otherwise carry its base's name: a run of
+    "fewer staff.toml" filed as the baseline's."""
+    child = write("fewer staff.toml", f'extends = "{small.name}"\n[ar_team]\nplaces = 9\n')
+    resolved = load_scenarios(child)[0]
+    assert resolved.name == "fewer_staff"
+    assert "name" in resolved.own_keys  # the file's own, not inherited
+    named = write("named.toml", f'extends = "{small.name}"\nname = "mine"\n')
+    assert load_scenarios(named)[0].name == "mine"

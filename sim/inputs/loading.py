@@ -166,6 +166,13 @@ def _read_with_extends(
     return deep_merge(base, raw)
 
 
+def _named_after_file(raw: dict[str, Any], origins: _Origins, source: Path) -> dict[str, Any]:
+    """A file that extends another without a name of its own is named after itself (its
+    results folder and report would otherwise carry its base's name, "baseline")."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.stem).strip("_.-")[:80]
+    return _assign(raw, origins, ["name"], name, str(source.resolve())) if name else raw
+
+
 def _extended_file(source: Path) -> str | None:
     """The file ``source`` itself extends (its direct base), if any."""
     parent_ref = read_toml(source).get("extends")
@@ -600,6 +607,8 @@ def load_scenarios(
     origins = _Origins(str(source))
     raw = _read_with_extends(source, origins)
     parent_file = _extended_file(source)
+    if parent_file and "name" not in read_toml(source):
+        raw = _named_after_file(raw, origins, source)
     assignments = _command_line_assignments(overrides, years, seed, replications)
     raw = _apply_assignments(raw, origins, assignments)
     entries = _sweep_entries_checked(raw.pop("sweep", None), origins)
