@@ -109,7 +109,8 @@ class Organisation(_Strict):
     form: Literal["split", "merged"] = Field(
         default="split",
         description="split: intake unit hands long needs over to an income-support unit; "
-        "merged: one unit, no hand-over",
+        "merged: one unit, no hand-over (its first visits are still the "
+        "intake_social_workers' posts: give it some)",
     )
     districts: list[District] = Field(min_length=1, description="districts the unit serves")
     contacts_scale: Number = Field(
