@@ -759,7 +759,7 @@ def test_a_key_that_is_only_a_barrier_is_not_taken_for_the_wrong_order(write):
     )
     msg = messages(path)
     assert "cause comes first" not in msg
-    assert "behaviour.exit_multiplier.other.[key]: Input should be 'work'" in msg
+    assert "behaviour.exit_multiplier.other: unknown key 'other' (allowed here: work," in msg
 
 
 def test_a_table_check_broken_by_set_names_the_option_alone(small):
@@ -792,3 +792,22 @@ def test_a_file_that_extends_another_without_a_name_is_named_after_itself(small,
     assert "name" in resolved.own_keys  # the file's own, not inherited
     named = write("named.toml", f'extends = "{small.name}"\nname = "mine"\n')
     assert load_scenarios(named)[0].name == "mine"
+
+
+def test_small_messages_a_new_user_met(write):
+    """A mistyped barrier in a table of barriers is an unknown key with a suggestion (not
+    pydantic's ``[key]``); a datetime is shown as written, not as Python's repr; a district
+    named with a leading or trailing space (two "Norrmalm"s in every table) is refused."""
+    typo = SMALL + "\n[behaviour]\nexit_multiplier = { work = { unemployed = 1.2 } }\n"
+    msg = messages(write("t.toml", typo))
+    assert (
+        "behaviour.exit_multiplier.work.unemployed: unknown key 'unemployed'; did you mean" in msg
+    )
+    assert "[key]" not in msg
+    timed = SMALL.replace("start_date = 2015-01-01", "start_date = 2015-01-01T10:00:00")
+    assert "(got 2015-01-01 10:00:00)" in messages(write("d.toml", timed))
+    spaced = re.sub(
+        r'name = "([^"]+)", contact_share', r'name = "\1 ", contact_share', SMALL, count=1
+    )
+    assert spaced != SMALL
+    assert "nor start or end with a space" in messages(write("s.toml", spaced))

@@ -99,3 +99,14 @@ def test_a_sweeps_points_share_one_pool_of_workers(small, tmp_path, monkeypatch)
     pd.testing.assert_frame_equal(
         pd.read_csv(point / "per_replication.csv"), pd.read_csv(alone / "per_replication.csv")
     )
+
+
+def test_a_sweeps_summary_writes_words_and_numbers_as_a_spreadsheet_reads_them():
+    """A swept word is ``split`` in summary.csv, not ``"split"`` (which the CSV file would
+    quote again as ``\"\"\"split\"\"\"``); numbers stay numbers; a table is written as TOML."""
+    from sim.output.sweep_report import _csv_value
+
+    assert _csv_value("split") == "split"
+    assert _csv_value(12) == 12 and _csv_value(0.5) == 0.5
+    assert _csv_value(True) == "true"
+    assert _csv_value({"dist": "fixed", "value": 3}) == '{ dist = "fixed", value = 3 }'

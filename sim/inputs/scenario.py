@@ -102,6 +102,14 @@ class District(_Strict):
         gt=0, description="relative share of the unit's contacts (normalised over districts)"
     )
 
+    @field_validator("name")
+    @classmethod
+    def _written_name(cls, name: str) -> str:
+        # "Norrmalm " beside "Norrmalm" would be two districts in every table
+        if name != name.strip():
+            raise ValueError("a district's name may not be blank, nor start or end with a space")
+        return name
+
 
 class Organisation(_Strict):
     """How intake and ongoing work are organised and how much a worker may carry."""

@@ -8,6 +8,7 @@ and exits with status 2; nothing here prints.
 from __future__ import annotations
 
 import codecs
+import datetime
 import difflib
 import re
 import tomllib
@@ -323,7 +324,14 @@ def _display_loc(model: type[BaseModel], loc: Loc) -> tuple[list[str | int], lis
 
 def _short(value: Any) -> str:
     """The value as the message shows it (booleans as TOML writes them: ``true``, ``false``)."""
-    text = str(value).lower() if isinstance(value, bool) else repr(value)
+    if isinstance(value, bool):
+        text = str(value).lower()
+    elif isinstance(value, datetime.date | datetime.time):  # as TOML writes it, not a repr
+        text = (
+            value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
+        )
+    else:
+        text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -341,10 +349,21 @@ def problems_from_validation(
     problems: list[Problem] = []
     for err in exc.errors():
         loc: Loc = tuple(err["loc"])
+        as_key = bool(loc) and loc[-1] == "[key]"  # a table's key, checked as a value
+        if as_key:
+            loc = loc[:-1]
         shown, _ = _display_loc(model, loc)
         key_parts = [*prefix, *shown]
         kind = err["type"]
-        if kind == "extra_forbidden":
+        if as_key and kind in ("enum", "literal_error"):
+            bad = str(err.get("input"))
+            allowed = [
+                a.strip(" '")
+                for a in re.split(r",| or ", str(err.get("ctx", {}).get("expected", "")))
+            ]
+            allowed = [a for a in allowed if a]
+            msg = f"unknown key '{bad}'{suggest(bad, allowed)} (allowed here: {', '.join(allowed)})"
+        elif kind == "extra_forbidden":
             bad = str(loc[-1])
             allowed = allowed_keys(model, loc[:-1])
             msg = f"unknown key '{bad}'{suggest(bad, allowed)}"

@@ -55,6 +55,14 @@ def point_folder(index: int, count: int, name: str) -> str:
     return f"{index + 1:0{max(2, len(str(count)))}d}_{name}"
 
 
+def _csv_value(value: Any) -> Any:
+    """A swept value as a spreadsheet reads it: a number or a word as it is (``split``, not
+    ``"split"``, which the CSV file would quote again), a table as TOML writes it."""
+    if isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value
+    return toml_value(value)
+
+
 def sweep_summary(points: Sequence[SweepPoint]) -> pd.DataFrame:
     """Every KPI at every point: ``point`` (from 1), ``folder``, ``scenario``, a column per
     swept key, then the point's ``summary.csv`` columns (``kpi``, ``mean``, ``ci_low``, …)."""
@@ -62,7 +70,7 @@ def sweep_summary(points: Sequence[SweepPoint]) -> pd.DataFrame:
     frames = []
     for i, p in enumerate(points):
         front = {"point": i + 1, "folder": p.folder, "scenario": p.name}
-        front.update({k: toml_value(p.values.get(k)) for k in keys})
+        front.update({k: _csv_value(p.values.get(k)) for k in keys})
         frame = p.summary.copy()
         for j, (column, value) in enumerate(front.items()):
             frame.insert(j, column, value)
