@@ -97,6 +97,11 @@ def test_a_toml_error_names_the_key_it_stands_on(write):
     assert messages(path).startswith(f"{path}: changes[1].at: not valid TOML: ")
     text = SMALL.replace("posts = 11\n", "posts = 11 x\n")
     assert "staff.ongoing_social_workers.posts: not valid TOML" in messages(write("p.toml", text))
+    path = "path = [\n  { date = 2015-01-01, percent = 3.2 },\n"
+    path += "  { date = 2015-02-29, percent = 4.0 },\n]"
+    text = re.sub(r"(?m)^path = \[.*\]$", path, SMALL, count=1)
+    assert text != SMALL
+    assert "unemployment.path[1].date: not valid TOML" in messages(write("u.toml", text))
     header = messages(write("h.toml", SMALL + "\n[extra\n"))
     assert ": not valid TOML: Expected ']'" in header  # no key to name: the line says where
 

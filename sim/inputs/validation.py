@@ -89,7 +89,9 @@ def read_toml(path: Path) -> dict[str, Any]:
         detail = str(exc)
         found = re.search(r"at line (\d+), column (\d+)", detail)
         line = text.splitlines()[int(found.group(1)) - 1] if found else ""
-        value = line.split("=", 1)[-1].split("#", 1)[0]  # the value the line sets, if any
+        before = line[: int(found.group(2))] if found else ""
+        # the value the error stands on: what follows the last "=" before its column
+        value = line[before.rfind("=") + 1 :].split("#", 1)[0]
         if "date" in detail.lower() or _date_on_line(text, detail) or _SLASHED_DATE.search(value):
             detail += " (an impossible or badly written date; write dates as YYYY-MM-DD)"
         elif _DECIMAL_COMMA.search(value):
@@ -101,8 +103,8 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 # how numbers and dates are written in Swedish documents, which TOML does not read
-_DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
-_SPACED_NUMBER = re.compile(r"^\s*-?\d{1,3}(?: \d{3})+(?:[.,]\d+)?\s*$")
+_DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*(?:$|[,}\]])")
+_SPACED_NUMBER = re.compile(r"^\s*-?\d{1,3}(?: \d{3})+(?:[.,]\d+)?\s*(?:$|[,}\]])")
 _SLASHED_DATE = re.compile(r"\b\d{4}/\d{1,2}/\d{1,2}\b")
 
 
@@ -129,11 +131,35 @@ def _key_at(text: str, line: int, column: int) -> str:
             prefix = f"{name}[{arrays[name]}]"
         else:
             prefix = name
-    keys = [m.group(1) for m in _KEY.finditer(lines[line - 1]) if m.start() < max(column - 1, 0)]
+    here = lines[line - 1]
+    keys = [m.group(1) for m in _KEY.finditer(here) if m.start() < max(column - 1, 0)]
     if not keys:
         return ""
-    key = re.sub(r"\s*\.\s*", ".", keys[0] if len(keys) == 1 else f"{keys[0]}.{keys[-1]}")
+    if here.lstrip().startswith("{"):  # an entry of an array written one entry a line
+        array = _array_entry(lines, line)
+        key = f"{array}.{keys[-1]}" if array else keys[-1]
+    else:
+        key = keys[0] if len(keys) == 1 else f"{keys[0]}.{keys[-1]}"
+    key = re.sub(r"\s*\.\s*", ".", key)
     return f"{prefix}.{key}" if prefix else key
+
+
+_ARRAY_OPENED = re.compile(r"^\s*([A-Za-z0-9_\-.]+)\s*=\s*\[\s*(#.*)?$")
+
+
+def _array_entry(lines: Sequence[str], line: int) -> str:
+    """``path[1]`` for the second ``{ ... }`` line below ``path = [`` (1-based ``line``), ""
+    when no array is found opened above it."""
+    entries = 0
+    for above in reversed(lines[: line - 1]):
+        opened = _ARRAY_OPENED.match(above)
+        if opened:
+            return f"{opened.group(1)}[{entries}]"
+        if above.lstrip().startswith("{"):
+            entries += 1
+        elif above.strip() and not above.lstrip().startswith("#"):
+            return ""
+    return ""
 
 
 def _date_on_line(text: str, detail: str) -> bool:
