@@ -33,7 +33,9 @@ source = { file = "004_80c43180167b5ce8.txt", line = 88, quote = "618 avslutade 
 
 def test_a_target_without_source_is_rejected(write):
     text = "\n".join(line for line in ONE.splitlines() if not line.startswith("source ="))
-    with pytest.raises(InputError, match=r"targets\[0\]\.source: required key is missing"):
+    with pytest.raises(
+        InputError, match=r'targets\[0\]\.source \(id "closed_total"\): required key is missing'
+    ):
         load_targets(write("t.toml", text))
 
 
@@ -58,7 +60,9 @@ def test_a_target_without_uncertainty_is_rejected(write):
 )
 def test_a_boolean_is_not_a_number_in_a_targets_file(write, old, new, key):
     """``value = true`` would read as 1: a targets file gets the same rule as a scenario."""
-    with pytest.raises(InputError, match=rf"{key}: must be a number, not true or false"):
+    with pytest.raises(
+        InputError, match=rf'{key}( \(id "closed_total"\))?: must be a number, not true or false'
+    ):
         load_targets(write("t.toml", ONE.replace(old, new)))
 
 
@@ -145,7 +149,9 @@ def test_every_shipped_targets_file_loads_and_has_no_undeclared_problem():
 def test_inf_and_nan_are_not_figures(write, old, new, key):
     """A reported figure of ``nan`` or an infinite uncertainty would make the distance
     meaningless (a fit of ``value = nan`` ran and wrote a fitted file)."""
-    with pytest.raises(InputError, match=rf"targets\[0\]\.{key}: Input should be a finite"):
+    with pytest.raises(
+        InputError, match=rf'targets\[0\]\.{key} \(id "closed_total"\): Input should be a finite'
+    ):
         load_targets(write("t.toml", ONE.replace(old, new)))
 
 
@@ -201,7 +207,9 @@ def test_a_negative_count_and_a_proportion_over_one_are_refused(write):
     """A flow or stock counts something; a target compared with a proportion's KPI lies in
     [0, 1]. A "share" that is a percentage change (seed 001's -52 %) names no such KPI and may
     be negative."""
-    with pytest.raises(InputError, match=r"targets\[0\]: value -618.0: a flow counts"):
+    with pytest.raises(
+        InputError, match=r'targets\[0\] \(id "closed_total"\): value -618.0: a flow counts'
+    ):
         load_targets(write("t.toml", ONE.replace("value = 618", "value = -618")))
     share = (
         ONE.replace("value = 618", "value = 38.3")

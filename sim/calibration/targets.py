@@ -14,9 +14,9 @@ problems; fitting is the calibration issue's later work.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -141,7 +141,24 @@ def load_targets(path: str | Path, named_by: tuple[str | Path, str] | None = Non
     path = Path(path)
     raw = read_toml(path)
     refuse_other_kind(path, raw, "targets", named_by)
-    return validate_model(TargetFile, raw, lambda _loc: str(path))
+    try:
+        return validate_model(TargetFile, raw, lambda _loc: str(path))
+    except InputError as exc:
+        raise InputError([_with_target_id(p, raw) for p in exc.problems]) from None
+
+
+def _with_target_id(problem: Problem, raw: dict[str, Any]) -> Problem:
+    """``targets[2].sd`` as ``targets[2].sd (id "closed_2014")``: a file of 48 targets is
+    read by id, and the index counts from 0."""
+    found = re.match(r"targets\[(\d+)\]", problem.key)
+    entries = raw.get("targets")
+    if found is None or not isinstance(entries, list) or int(found.group(1)) >= len(entries):
+        return problem
+    entry = entries[int(found.group(1))]
+    target_id = entry.get("id") if isinstance(entry, dict) else None
+    if not isinstance(target_id, str) or not target_id:
+        return problem
+    return replace(problem, key=f'{problem.key} (id "{target_id}")')
 
 
 def scenario_path(path: Path, targets: TargetFile) -> Path | None:
