@@ -173,3 +173,14 @@ def test_compare_with_one_replication_prints_no_interval(small, write, tmp_path,
     assert cli.main([*args, "--replications", "1"]) == 0
     printed = capsys.readouterr().out
     assert "no interval" in printed and "nan" not in printed
+
+
+def test_compare_reports_every_broken_file_before_running(small, write, tmp_path, capsys):
+    """As validate does: one bad file does not hide the next, and nothing is written."""
+    negative = write("neg.toml", f'extends = "{small.name}"\nname = "neg"\nar_team.places = -1\n')
+    badly = write("date.toml", f'extends = "{small.name}"\nname = "d"\nstart_date = 2015-02-30\n')
+    out = tmp_path / "cmp"
+    assert cli.main(["compare", str(small), str(negative), str(badly), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "neg.toml: ar_team.places" in err and "date.toml: start_date" in err
+    assert not out.exists()

@@ -238,11 +238,17 @@ def _load(args: argparse.Namespace) -> list[ResolvedScenario]:
     from ..inputs.validation import InputError
 
     resolved: list[ResolvedScenario] = []
+    problems = []  # every file's, as validate reports them: one bad file does not hide the next
     for i, path in enumerate(args.scenarios):
         overrides = {"years": args.years}
         if i == 0:
             overrides.update(seed=args.seed, replications=args.replications)
-        resolved.extend(load_scenarios(path, args.overrides, **overrides))
+        try:
+            resolved.extend(load_scenarios(path, args.overrides, **overrides))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
     if len(resolved) < 2:
         raise InputError.single(
             args.scenarios[0],
