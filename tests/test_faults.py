@@ -355,6 +355,22 @@ def test_replacing_earlier_results_says_so(small, tmp_path, capsys):
     assert "(of a run started at an unknown time)" in capsys.readouterr().err
 
 
+def test_earlier_results_holding_a_users_own_files_are_not_replaced(small, tmp_path, capsys):
+    """A workbook saved beside summary.csv, or notes, would go with the folder a run replaces:
+    the run is refused before it starts, naming them, and they are left as they were."""
+    out = tmp_path / "again"
+    args = ["run", str(small), "--out", str(out), "--workers", "1", "--replications", "1"]
+    assert cli.main(args) == 0
+    (out / "summary.xlsx").write_bytes(b"a workbook")
+    (out / "figures" / "notes.txt").write_text("for the board")
+    capsys.readouterr()
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert "holds files no run writes (figures/notes.txt, summary.xlsx)" in err
+    assert "note:" not in err  # not told it will be replaced, then refused
+    assert (out / "summary.xlsx").read_bytes() == b"a workbook"
+
+
 # --- item 8: what a run will cost; the workers' cap ----------------------------------------
 
 

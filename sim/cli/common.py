@@ -116,10 +116,11 @@ def command_line(args: argparse.Namespace) -> str:
 def results_target(out: Path | None, name: str, started: datetime) -> Path:
     """``--out``, or ``results/NAME-TIMESTAMP`` under the working folder. Says so (on stderr)
     when ``--out`` holds earlier results, which the command replaces when it completes."""
-    from ..output.folders import default_folder, earlier_results
+    from ..output.folders import check_target, default_folder, earlier_results
 
     if out is None:
         return default_folder(Path("results"), name, started)
+    check_target(out)  # a folder that may not be replaced is refused before the note
     earlier = earlier_results(out)
     if earlier is not None:
         print(

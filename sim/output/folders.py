@@ -383,6 +383,15 @@ def check_target(target: Path) -> None:
                 f"{target} exists, is not empty and is not a results folder (no {MANIFEST}); "
                 "choose another --out"
             )
+        foreign = _files_not_from_a_run(target)
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (
+                f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+            )
+            raise OutputFolderError(
+                f"{target} is an earlier results folder that also holds files no run writes "
+                f"({shown}); a run replaces the whole folder: move them, or choose another --out"
+            )
     nearest = _nearest_existing(target.parent)
     if not nearest.is_dir():
         raise OutputFolderError(
@@ -392,6 +401,21 @@ def check_target(target: Path) -> None:
         raise OutputFolderError(
             f"{target}: no permission to write in {nearest}; choose another --out"
         )
+
+
+#: what the commands write into a results folder: by suffix, and the few others by name
+_RUN_SUFFIXES = frozenset((".csv", ".json", ".jsonl", ".toml", ".html", ".png", ".parquet", ".db"))
+_RUN_NAMES = frozenset(("fingerprint.txt", "holdouts.md"))
+
+
+def _files_not_from_a_run(folder: Path) -> list[str]:
+    """Files under an earlier results folder that no command writes (a workbook saved beside
+    summary.csv, notes), which replacing the folder would delete: their paths within it."""
+    return sorted(
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() and path.suffix not in _RUN_SUFFIXES and path.name not in _RUN_NAMES
+    )
 
 
 def _nearest_existing(folder: Path) -> Path:
