@@ -325,8 +325,8 @@ class Scenario(_Strict):
     horizon_years: Number = Field(
         gt=0,
         le=50,
-        description="simulated years of 365 days after warm-up (2 years from 2015-01-01 end "
-        "with 2016-12-30); at least one month (1/12)",
+        description="simulated years of 365.25 days after warm-up, in whole days (2 years "
+        "from 2015-01-01 end with 2016-12-30, 5 with 2019-12-31); at least one month (1/12)",
     )
     warmup_days: Count = Field(
         default=0, ge=0, le=36_500, description="days simulated before start_date, not reported"
