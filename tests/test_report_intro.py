@@ -36,3 +36,22 @@ def test_a_comparison_does_not_describe_an_alternative_with_the_base_s_words():
     assert "the description is inherited" in html
     assert "<p>three fewer social workers</p>" in html
     assert "staff.posts" in html  # the table of what differs
+
+
+def test_a_description_set_with_set_is_the_scenario_s_own():
+    """The workbench runs a draft as its base file with --set overrides, its description
+    among them: that description is the draft's, not the base's, and the top sentence lists
+    what changed, not the title or description again."""
+    from sim.output.report import _command_line_changes
+
+    manifest = {"scenario_name": "draft", "seed": 1, "replications": 20,
+                "extends": "/x/scenarios/baseline.toml", "own_keys": ["name"],
+                "command_keys": {"description": "--set description=...",
+                                 "name": "--set name=draft",
+                                 "ar_team.places": "--set ar_team.places=24"}}  # fmt: skip
+    scenario = {**SCENARIO, "description": "24 AR places", "ar_team": {"places": 24}}
+    intro = _run_intro(scenario, manifest)
+    assert "whose description reads" not in intro and "<p>24 AR places</p>" in intro
+    top = _command_line_changes(scenario, manifest)
+    assert "<code>ar_team.places</code> = 24 (--set)" in top
+    assert "description" not in top and "<code>name</code>" not in top

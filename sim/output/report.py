@@ -207,7 +207,8 @@ def _run_intro(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
     name = html.escape(str(manifest.get("scenario_name", "")))
     description = html.escape(str(scenario.get("description", "")))
     extends, own = manifest.get("extends"), manifest.get("own_keys") or []
-    if extends and "description" not in own:
+    described_here = "description" in own or "description" in (manifest.get("command_keys") or {})
+    if extends and not described_here:
         # the description is the base's: say so, and what this scenario changes
         changed = [k for k in own if k not in ("name", "description")]
         description = (
@@ -226,11 +227,12 @@ def _run_intro(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
 def _command_line_changes(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
     """The keys the command's options set over the file (``--set``, ``--years``), which the
     file's description knows nothing of: said at the top, not only in the command below."""
-    # the seed and the replications are said on the line below; --set first
+    # the title, the description, the seed and the replications are said as they are; --set
+    # first
     command_keys = sorted(
         (not option.startswith("--set "), option, key)
         for key, option in (manifest.get("command_keys") or {}).items()
-        if key not in ("seed", "replications")
+        if key not in ("seed", "replications", "name", "description")
     )
     if not command_keys:
         return ""
