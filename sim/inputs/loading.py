@@ -604,7 +604,7 @@ def load_scenarios(
     workbench's draft, made from that point).
     """
     source = Path(path)
-    origins = _Origins(str(source))
+    origins = _Origins(str(source.resolve()))  # as the keys it records name it
     raw = _read_with_extends(source, origins)
     parent_file = _extended_file(source)
     if parent_file and "name" not in read_toml(source):
