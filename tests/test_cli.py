@@ -420,7 +420,7 @@ def test_report_says_at_the_top_what_the_command_line_changed(small, tmp_path):
     assert manifest["own_keys"] == []  # extends nothing
     html = (out / "report.html").read_text()
     top = html[html.index("<h1>") : html.index("Seed ")]
-    assert "Set by the command's options, over the file:" in top
+    assert "Set over the file, by the command's options or the workbench's edits:" in top
     assert "<code>staff.ongoing_social_workers.posts</code> = 8 (--set)" in top
     assert "<code>horizon_years</code> = 0.5 (--years)" in top
     assert "<b>staff.ongoing_social_workers.posts</b>" in html  # bold in the scenario as run

@@ -146,8 +146,8 @@ def _scenario_as_run(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
             f"{listed or 'nothing'}.</p>"
         )
     elif own:
-        intro = "<p>A scenario of its own (it extends no other file); set by the command's "
-        intro += "options in bold below.</p>"
+        intro = "<p>A scenario of its own (it extends no other file); set over it (by the "
+        intro += "command's options or the workbench's edits) in bold below.</p>"
     else:
         intro = "<p>A scenario of its own (it extends no other file).</p>"
     return (
@@ -242,7 +242,8 @@ def _command_line_changes(scenario: dict[str, Any], manifest: dict[str, Any]) ->
         f"({html.escape(option.split(' ')[0])})"
         for _, option, key in command_keys
     )
-    return f"<p><b>Set by the command's options, over the file:</b> {listed}.</p>\n"
+    lead = "Set over the file, by the command's options or the workbench's edits:"
+    return f"<p><b>{lead}</b> {listed}.</p>\n"
 
 
 DISTRICTS_FILE = "districts.csv"
