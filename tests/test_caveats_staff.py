@@ -26,3 +26,16 @@ def test_a_unit_without_ongoing_social_workers_is_warned_of_and_a_staffed_one_is
     assert "1 of the 3 reported months (2015-02)" in partly
     assert no_social_worker_warning(_monthly([11.0, 10.0, 10.5])) == []
     assert no_social_worker_warning(pd.DataFrame({"month": ["2015-01"]})) == []
+
+
+def test_a_unit_without_benefit_administrators_is_warned_of():
+    """With no administrator the C cases go to the ongoing social workers (a run of the
+    baseline with none had 41 cases per social worker against 32): the report says why."""
+    from sim.output.caveats import no_administrator_warning
+
+    monthly = _monthly([11.0, 11.0]).assign(staff_in_post_benefit_administrators=[0.0, 6.0])
+    (warning,) = no_administrator_warning(monthly)
+    assert warning.startswith("No benefit administrator is in post in 1 of the 2 reported months")
+    assert "held by the ongoing social workers instead" in warning
+    staffed = monthly.assign(staff_in_post_benefit_administrators=[6.0, 6.0])
+    assert no_administrator_warning(staffed) == []

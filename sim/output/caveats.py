@@ -91,18 +91,36 @@ def intake_backlog_warning(monthly: pd.DataFrame) -> list[str]:
 def no_social_worker_warning(monthly: pd.DataFrame) -> list[str]:
     """A warning when no ongoing social worker is in post in some reported month (mean over the
     replications): the cases that need A or B work then have no one to work them."""
+    return _nobody_in_post(
+        monthly,
+        "staff_in_post_ongoing_social_workers",
+        "No ongoing social worker",
+        "cases assessed as needing A or B work are held as C by benefit administrators or wait "
+        "for their class, without work plans or follow-ups, so exits to work and studies are "
+        "those of a unit without social work.",
+    )
+
+
+def no_administrator_warning(monthly: pd.DataFrame) -> list[str]:
+    """A warning when no benefit administrator is in post in some reported month: the C cases
+    then go to the ongoing social workers, whose caseload carries them."""
+    return _nobody_in_post(
+        monthly,
+        "staff_in_post_benefit_administrators",
+        "No benefit administrator",
+        "class C cases are held by the ongoing social workers instead (where any are in "
+        "post), whose caseload and hours needed rise with them.",
+    )
+
+
+def _nobody_in_post(monthly: pd.DataFrame, column: str, who: str, then: str) -> list[str]:
     run = monthly[monthly["period"] == "run"] if "period" in monthly else monthly
-    empty = _months_without(run, "staff_in_post_ongoing_social_workers")
+    empty = _months_without(run, column)
     if not empty:
         return []
     months = run["month"].nunique()
     where = "" if len(empty) == months else f" ({_listed(empty)})"
-    return [
-        f"No ongoing social worker is in post in {len(empty)} of the {months} reported "
-        f"months{where}: cases assessed as needing A or B work are held as C by benefit "
-        "administrators or wait for their class, without work plans or follow-ups, so exits "
-        "to work and studies are those of a unit without social work."
-    ]
+    return [f"{who} is in post in {len(empty)} of the {months} reported months{where}: {then}"]
 
 
 def _months_without(run: pd.DataFrame, staff_column: str) -> list[str]:
@@ -189,6 +207,7 @@ def run_warnings(
         )
     warnings += intake_backlog_warning(monthly)
     warnings += no_social_worker_warning(monthly)
+    warnings += no_administrator_warning(monthly)
     warnings += without_handler_warning(monthly)
     warnings += few_replications_warning(manifest)
     warnings += auto_replications_warning(manifest.get("replications_auto"))
