@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -308,6 +309,22 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
             "--years", "1", "--out", str(tmp_path / "refused")]  # fmt: skip
     assert cli.main(args) == 2
     assert "--posterior draws the base's fitted parameter set" in capsys.readouterr().err
+    # a spec edited after the fit (a parameter dropped) would leave that parameter at the
+    # base set's value in every draw: refused, not run
+    spec_text = small_spec.read_text()
+    try:
+        small_spec.write_text(tomli_w.dumps({**tomllib.loads(spec_text), "calibrate": [
+            e for e in tomllib.loads(spec_text)["calibrate"]
+            if e["path"] != "exits.monthly_hazard.work"
+        ]}))  # fmt: skip
+        args = ["run", str(scenario), "--posterior", "2", "--replications", "1", "--years",
+                "1", "--workers", "1", "--out", str(tmp_path / "edited")]  # fmt: skip
+        assert cli.main(args) == 2
+        err = capsys.readouterr().err
+        assert "calibrate: no longer calibrates exits.monthly_hazard.work" in err
+        assert "the spec changed since the fit" in err and not (tmp_path / "edited").exists()
+    finally:
+        small_spec.write_text(spec_text)
 
 
 def test_emulator_posterior_covers_the_truth_narrower_than_the_prior_and_resumes(

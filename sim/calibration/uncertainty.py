@@ -80,6 +80,16 @@ def posterior_scenarios(resolved: ResolvedScenario, draws: int) -> list[Resolved
         raise InputError.single(
             sample_path, "", f"not a posterior sample of {spec.name}: missing {missing or 'weight'}"
         )
+    calibrated = {e.path for e in spec.calibrate}
+    dropped = [c for c in sample.columns if c != "weight" and c not in calibrated]
+    if dropped:  # each draw would leave these at the base set's values, silently
+        raise InputError.single(
+            spec_path,
+            "calibrate",
+            f"no longer calibrates {', '.join(dropped)}, which the posterior sample "
+            f"{sample_path.name} was drawn over: the spec changed since the fit; fit again "
+            "(caseflow calibrate fit SPEC) or restore the spec",
+        )
     chosen = draw_posterior(sample, draws, resolved.scenario.seed)
     return [
         dataclasses.replace(resolved, parameters=apply_parameters(base, spec, row.to_dict()))
