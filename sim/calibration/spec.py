@@ -77,6 +77,8 @@ class CalibratedParameter(_Strict):
             raise ValueError(f"low ({self.low}) must be below high ({self.high})")
         if self.log_scale and self.low <= 0:
             raise ValueError("log_scale needs low > 0")
+        if self.mode == "scale" and self.low <= 0:  # a negative factor makes negative rates
+            raise ValueError(f"a scale factor must be above 0: low = {self.low}")
         return self
 
 
