@@ -25,6 +25,7 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,7 @@ from ..experiments.runner import ScenarioResults, run_scenario
 from ..inputs.loading import load_scenarios
 from ..inputs.scenario import ResolvedScenario
 from ..inputs.validation import InputError
+from ..metrics import confidence_interval
 from .spec import read_spec
 from .targets import Target, TargetFile, load_targets, scenario_path
 
@@ -58,34 +60,40 @@ class HoldoutCheck:
     reproduced: bool
 
 
+class Estimate(NamedTuple):
+    """The model's figure over replications: mean, 95 % Student-t interval, standard error."""
+
+    mean: float
+    low: float
+    high: float
+    se: float
+
+
 def _row(
-    figure: str, reported: float, reported_sd: float | None, model: tuple[float, float, float]
+    figure: str, reported: float, reported_sd: float | None, model: Estimate
 ) -> dict[str, object]:
-    mean, low, high = model
     return {
         "figure": figure,
         "reported": reported,
         "reported_sd": math.nan if reported_sd is None else reported_sd,
-        "model_mean": mean,
-        "model_ci_low": low,
-        "model_ci_high": high,
+        "model_mean": model.mean,
+        "model_ci_low": model.low,
+        "model_ci_high": model.high,
     }
 
 
-def _within_two_sd(model: tuple[float, float, float], reported: float, sd: float) -> bool:
+def _within_two_sd(model: Estimate, reported: float, sd: float) -> bool:
     """The model mean within 2 combined sd (reported sd and the mean's standard error)."""
-    mean, _, high = model
-    se = (high - mean) / 1.96 if math.isfinite(high) else 0.0
-    return abs(mean - reported) <= 2 * math.hypot(sd, se)
+    return abs(model.mean - reported) <= 2 * math.hypot(sd, model.se)
 
 
-def _ci(values: np.ndarray) -> tuple[float, float, float]:
+def _ci(values: np.ndarray) -> Estimate:
+    """Over the replications, as a run's summary gives it: a Student-t interval (with two
+    replications a normal one would be six times too narrow)."""
     values = values[np.isfinite(values)]
-    mean = float(values.mean())
-    if len(values) < 2:
-        return mean, math.nan, math.nan
-    half = 1.96 * float(values.std(ddof=1)) / math.sqrt(len(values))
-    return mean, mean - half, mean + half
+    mean, low, high = confidence_interval(values)
+    se = float(values.std(ddof=1)) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+    return Estimate(mean, low, high, se)
 
 
 def _run(
@@ -342,7 +350,7 @@ def _pattern_rows(
             "unemployment group's change / the others' mean change",
             reported_ratio,
             None,
-            (ratio, math.nan, math.nan),
+            Estimate(ratio, math.nan, math.nan, math.nan),
         )
     )
     return rows
@@ -552,8 +560,7 @@ def check_stock_and_ar_leavers_2015(
     assert months.range is not None
     low, high = months.range
     mean = _ci(long_run["ar_success_months_on_assistance"].to_numpy(float))
-    se = (mean[2] - mean[0]) / 1.96 if math.isfinite(mean[2]) else 0.0
-    ok &= low - 2 * se <= mean[0] <= high + 2 * se
+    ok &= low - 2 * mean.se <= mean.mean <= high + 2 * mean.se
     rows.append(
         _row(
             "AR leavers: months on assistance by their exit (reported 63-68)",
