@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -231,3 +232,23 @@ def test_a_scale_factor_below_zero_is_refused(tmp_path):
     spec = _shipped_spec_with(tmp_path, SPEC.read_text() + entry)
     with pytest.raises(InputError, match=r"a scale factor must be above 0: low = -0.4"):
         load_spec(spec)
+
+
+def test_a_fit_refuses_a_contradiction_the_targets_do_not_explain(tmp_path, capsys):
+    """``calibrate check`` fails on a sum rule that does not add up without a ``known`` note;
+    a fit over such targets would chase both figures: it is refused before it starts."""
+    from sim.cli import main as cli
+
+    targets = (ROOT / "calibration" / "targets" / "ostermalm_2015.toml").read_text()
+    targets = targets.replace('scenario = "../../', f'scenario = "{ROOT}/')
+    unexplained = re.sub(r'(?m)^known = "the causes add to 542.*\n', "", targets, count=1)
+    assert unexplained != targets
+    (tmp_path / "targets.toml").write_text(unexplained)
+    text = SPEC.read_text().replace(
+        'targets = "targets/ostermalm_2015.toml"', 'targets = "targets.toml"'
+    )
+    spec = _shipped_spec_with(tmp_path, text)
+    assert cli.main(["calibrate", "fit", str(spec), "--out", str(tmp_path / "fit")]) == 2
+    err = capsys.readouterr().err
+    assert "sums (exit_causes): exits_work + " in err and "a contradiction the file does not" in err
+    assert not (tmp_path / "fit").exists()

@@ -167,12 +167,35 @@ class _Outcome:
         return None if self.post is None else self.post.diagnostics
 
 
+def _refuse_contradictions(problem: CalibrationProblem) -> None:
+    """A sum rule of the targets that does not add up and says nothing of it (``known``) is
+    what ``caseflow calibrate check`` fails on: a fit would chase both figures, so it is
+    refused before it starts, as the check reports it."""
+    from ...calibration.targets import check_targets
+    from ...inputs.validation import InputError, Problem
+
+    unknown = [f for f in check_targets(problem.targets, None) if not f.known]
+    if unknown:
+        raise InputError(
+            [
+                Problem(
+                    str(problem.targets_path),
+                    f"sums ({f.rule})",
+                    f"{f.message}: a contradiction the file does not explain; correct it, or "
+                    "say why in the rule's `known` (caseflow calibrate check lists them)",
+                )
+                for f in unknown
+            ]
+        )
+
+
 def fit_command(args: argparse.Namespace) -> int:
     """Point fit, posterior, predictive checks, fit report and the fitted parameter files."""
     from ...calibration.spec import load_problem
     from ...output.folders import Clock, check_target
 
     problem = load_problem(args.spec)
+    _refuse_contradictions(problem)
     work_root = args.work or args.spec.parent / "work" / problem.spec.name
     clock = Clock.start()
     target = results_target(args.out, f"fit-{problem.spec.name}", clock.started)
