@@ -151,7 +151,10 @@ def unfitted_table(problem: CalibrationProblem) -> pd.DataFrame:
         for t in problem.targets.targets
         if t.kpi is None or t.id in problem.spec.holdouts
     ]
-    return pd.DataFrame(rows)
+    # with no such figure, still the columns: a CSV file with its header, not an empty file
+    return pd.DataFrame(
+        rows, columns=["target", "reported", "uncertainty", "definition", "why not fitted"]
+    )
 
 
 def holdout_verdicts(checks: Sequence[Any]) -> pd.DataFrame:

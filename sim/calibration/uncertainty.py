@@ -66,7 +66,12 @@ def posterior_scenarios(resolved: ResolvedScenario, draws: int) -> list[Resolved
             where,
             "fit.posterior",
             "--posterior needs a fitted parameter set with a posterior sample (written by "
-            "`caseflow calibrate fit SPEC`); this set has none",
+            "`caseflow calibrate fit SPEC`); this set has none"
+            + (
+                " (its fit wrote none: run with --no-posterior, or its sampling fell short)"
+                if fit
+                else ""
+            ),
         )
     spec_path = (where.parent / fit.spec).resolve()
     sample_path = (where.parent / fit.posterior).resolve()

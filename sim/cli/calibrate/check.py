@@ -44,7 +44,8 @@ def check_command(args: argparse.Namespace) -> int:
         targets = load_targets(path)
         check_scenario(Path(path), targets)
         seeds = args.seeds or find_seeds(Path(path).parent)
-        print(f"{path}: {len(targets.targets)} targets, {len(targets.sums)} sum rules")
+        n, sums = len(targets.targets), len(targets.sums)
+        print(f"{path}: {n} target{'s' * (n != 1)}, {sums} sum rule{'s' * (sums != 1)}")
         where = (
             f"checked against {seeds}"
             if seeds
