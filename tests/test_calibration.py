@@ -252,3 +252,25 @@ def test_a_fit_refuses_a_contradiction_the_targets_do_not_explain(tmp_path, caps
     err = capsys.readouterr().err
     assert "sums (exit_causes): exits_work + " in err and "a contradiction the file does not" in err
     assert not (tmp_path / "fit").exists()
+
+
+def test_a_fit_cut_short_says_so():
+    """A point fit stopped at its cap with under half the targets within 2 sd is a search cut
+    short: the report's notes and the command's output say so (they said "none")."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from sim.cli.calibrate.fit import _unfinished
+
+    table = pd.DataFrame({"reproduced": [False] * 5 + [True]})
+    short = SimpleNamespace(fit=SimpleNamespace(stopped_by="max_generations", generations=1),
+                            table=table)  # fmt: skip
+    (note,) = _unfinished(short)  # type: ignore[arg-type]
+    assert note.startswith("The point fit stopped at its generation cap after 1 generation with")
+    assert "1 of 6 targets within 2 sd" in note
+    converged = SimpleNamespace(fit=SimpleNamespace(stopped_by="converged", generations=9),
+                                table=table)  # fmt: skip
+    assert _unfinished(converged) == []  # type: ignore[arg-type]
+    good = SimpleNamespace(fit=short.fit, table=pd.DataFrame({"reproduced": [True, True, False]}))
+    assert _unfinished(good) == []  # type: ignore[arg-type]

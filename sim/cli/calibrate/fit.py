@@ -223,6 +223,8 @@ def fit_command(args: argparse.Namespace) -> int:
         )
     reproduced = int(outcome.table["reproduced"].sum())
     print(f"{reproduced} of {len(outcome.table)} targets within 2 sd of the point fit")
+    for note in _unfinished(outcome):
+        print(f"warning: {note}", file=sys.stderr)
     print(f"fitted parameters: {fitted}")
     print(f"report: {target / 'report.html'}")
     print(f"total: {wall:.0f} s")
@@ -430,6 +432,23 @@ def _tolerance_rows(tolerance: dict[str, float] | None) -> dict[str, Any]:
     }
 
 
+def _unfinished(outcome: _Outcome) -> list[str]:
+    """A note when the point fit stopped at its cap (generations or time) with under half the
+    targets within 2 sd: the fitted file is written, but it is a search cut short."""
+    fit, table = outcome.fit, outcome.table
+    within = int(table["reproduced"].sum())
+    if fit.stopped_by == "converged" or 2 * within >= len(table):
+        return []
+    what = {"max_generations": "generation cap", "time budget": "time budget"}
+    return [
+        f"The point fit stopped at its {what.get(fit.stopped_by, fit.stopped_by)} after "
+        f"{fit.generations} generation"
+        f"{'s' * (fit.generations != 1)} with {within} of {len(table)} targets within 2 sd: "
+        "a search cut short, not a fit; raise --fit-generations or --budget-minutes before "
+        "using the fitted set."
+    ]
+
+
 def _report_html(outcome: _Outcome, summary: dict[str, Any]) -> str:
     from ...calibration.fit_report import render_fit_report
 
@@ -445,7 +464,10 @@ def _report_html(outcome: _Outcome, summary: dict[str, Any]) -> str:
         identified=outcome.identified,
         pairs=outcome.pairs,
         diagnostics=outcome.diagnostics,
-        notes=[f"Known contradiction [{rule.id}]: {rule.known}" for rule in sums if rule.known],
+        notes=[
+            *_unfinished(outcome),
+            *(f"Known contradiction [{rule.id}]: {rule.known}" for rule in sums if rule.known),
+        ],
         unfitted=outcome.unfitted,
         holdouts=outcome.holdouts,
     )
