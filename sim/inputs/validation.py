@@ -87,18 +87,20 @@ def read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         detail = str(exc)
+        # where the error stands: its line (1-based) and column, "at end of document" none
         found = re.search(r"at line (\d+), column (\d+)", detail)
-        line = text.splitlines()[int(found.group(1)) - 1] if found else ""
-        before = line[: int(found.group(2))] if found else ""
+        line_no, column = (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+        lines = text.splitlines()
+        line = lines[line_no - 1] if 0 < line_no <= len(lines) else ""
         # the value the error stands on: what follows the last "=" before its column
-        value = line[before.rfind("=") + 1 :].split("#", 1)[0]
-        if "date" in detail.lower() or _date_on_line(text, detail) or _SLASHED_DATE.search(value):
+        value = line[line[:column].rfind("=") + 1 :].split("#", 1)[0]
+        if "date" in detail.lower() or _date_on_line(line, column) or _SLASHED_DATE.search(value):
             detail += " (an impossible or badly written date; write dates as YYYY-MM-DD)"
         elif _DECIMAL_COMMA.search(value):
             detail += " (write decimals with a point: 0.33, not 0,33)"
         elif _SPACED_NUMBER.search(value):
             detail += " (write numbers without spaces: 660000 or 660_000)"
-        key = _key_at(text, int(found.group(1)), int(found.group(2))) if found else ""
+        key = _key_at(lines, line_no, column)
         raise InputError.single(path, key, f"not valid TOML: {detail}") from None
 
 
@@ -112,11 +114,10 @@ _TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
 _KEY = re.compile(r"([A-Za-z0-9_\-]+(?:\s*\.\s*[A-Za-z0-9_\-]+)*)\s*=")
 
 
-def _key_at(text: str, line: int, column: int) -> str:
+def _key_at(lines: Sequence[str], line: int, column: int) -> str:
     """The key path of the value a TOML error stands on (``changes[1].at``), read from the
     table headers above its line and the keys on it before its column; "" where the line
     assigns no key (the line and column in the message still say where)."""
-    lines = text.splitlines()
     if not 0 < line <= len(lines):
         return ""
     prefix = ""  # the table in force
@@ -162,17 +163,12 @@ def _array_entry(lines: Sequence[str], line: int) -> str:
     return ""
 
 
-def _date_on_line(text: str, detail: str) -> bool:
-    """Whether the TOML error stands on something written like a date (the line and column
-    it names, within or just after a token such as ``2015-13-01``): a month 13 is not read as
-    a date at all, and the parser's message does not say date."""
-    found = re.search(r"at line (\d+), column (\d+)", detail)
-    lines = text.splitlines()
-    if found is None or not 0 < int(found.group(1)) <= len(lines):
-        return False
-    column = int(found.group(2)) - 1
-    tokens = re.finditer(r"\b\d{4}-\d{1,2}-\d{1,2}\b", lines[int(found.group(1)) - 1])
-    return any(t.start() <= column <= t.end() for t in tokens)
+def _date_on_line(line: str, column: int) -> bool:
+    """Whether the TOML error stands on something written like a date (at its 1-based column
+    of its line, within or just after a token such as ``2015-13-01``): a month 13 is not read
+    as a date at all, and the parser's message does not say date."""
+    tokens = re.finditer(r"\b\d{4}-\d{1,2}-\d{1,2}\b", line)
+    return any(t.start() <= column - 1 <= t.end() for t in tokens)
 
 
 #: what each kind of input file alone has, and the command that takes it

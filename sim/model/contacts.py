@@ -126,8 +126,9 @@ class BookedArrivals:
         self.count = 0
         self.next_index = 0  # the next booked contact to arrive
         self.chunk_start = 0  # the index of the chunk's first booked contact
-        # the chunk's draws; a household's row becomes a list when it arrives (made up front,
-        # a chunk's lists would keep the cyclic garbage collector busy until they are used)
+        # the chunk's draws; a household's row becomes a list when it arrives (made up front
+        # for the whole chunk, the lists cost a baseline replication about 4 %:
+        # docs/performance.md, "Memory against the horizon")
         self.chunk_times: list[float] = []
         self.chunk_districts: list[int] = []
         self.chunk_barriers: list[int] = []
