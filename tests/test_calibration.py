@@ -225,11 +225,10 @@ def test_a_prior_bound_must_be_finite(tmp_path, old, new):
 def test_a_scale_factor_below_zero_is_refused(tmp_path):
     """A negative factor on a table of hazards would make negative rates (the fit ran and
     scored them with a placeholder distance)."""
-    entry = (
-        '\n[[calibrate]]\npath = "exits.monthly_hazard.moved"\nmode = "scale"\nlow = -0.4\n'
-        'high = 2.0\nsource = "a negative factor"\n'
-    )
-    spec = _shipped_spec_with(tmp_path, SPEC.read_text() + entry)
+    moved = 'path = "exits.monthly_hazard.moved"\nmode = "scale"\nlow = 0.4\n'
+    text = SPEC.read_text()
+    assert moved in text  # the shipped spec's own scale entry, its range moved below 0
+    spec = _shipped_spec_with(tmp_path, text.replace(moved, moved.replace("0.4", "-0.4")))
     with pytest.raises(InputError, match=r"a scale factor must be above 0: low = -0.4"):
         load_spec(spec)
 
