@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -506,6 +507,34 @@ print(sorted(name for name in heavy if name in sys.modules))
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_the_command_runs_openblas_on_one_thread_unless_told_otherwise(small):
+    """OpenBLAS reads its thread count once, when numpy loads it: the command sets it to one
+    before any command imports numpy (an idle BLAS thread spins on a core the workers need),
+    and a count the user set is kept."""
+    probe = f"""
+import os, sys
+sys.argv = ["caseflow", "validate", {str(small)!r}]
+from sim.cli.main import entry
+status = entry()
+import numpy
+print(status, os.environ.get("OPENBLAS_NUM_THREADS"))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[-2:] == ["0", "1"]
+    proc = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**env, "OPENBLAS_NUM_THREADS": "2"},
+    )
+    assert proc.stdout.split()[-2:] == ["0", "2"]
 
 
 def test_each_process_imports_only_what_its_part_needs(small, tmp_path):

@@ -66,6 +66,7 @@ def entry() -> int:
     """The ``caseflow`` program itself (the console script, ``python -m sim.cli``): :func:`main`
     on the process's arguments, allowed to leave pyarrow out of a run that does not need it
     and to spare the interpreter's exit its collection of the process's objects."""
+    _one_blas_thread()
     status = main(process=True)
     try:  # what is still buffered, here rather than at the interpreter's exit
         sys.stdout.flush()
@@ -81,6 +82,19 @@ def entry() -> int:
     if status == 0:
         gc.freeze()
     return status
+
+
+def _one_blas_thread() -> None:
+    """Run numpy's and scipy's OpenBLAS on one thread, unless the user chose otherwise.
+
+    Each of the two libraries starts a thread per core when loaded, in this process and again
+    in every worker and drawing process forked from it, and that thread spins for a while
+    waiting for work: about 0.3 s of CPU in a 4.5 s `caseflow run` of the baseline on two
+    cores, taken from the processes that simulate and draw (docs/performance.md, step 34). The
+    model needs no parallel linear algebra (the emulator's matrices are a few dozen rows wide),
+    and the parallelism is in the worker processes. Read by OpenBLAS when loaded, so it must
+    be set before numpy is first imported, which no command does before this point."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 #: commands that read and write nothing through pyarrow, unless ``--events`` or ``--cluster``
