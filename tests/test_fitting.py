@@ -8,6 +8,7 @@ CI; the full one (more parameters, a larger population) is behind the ``slow`` m
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import tomllib
@@ -282,6 +283,15 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     assert (row["ci_low"], row["ci_high"]) == pytest.approx(confidence_interval(by_draw)[1:])
     assert "over 3 posterior draws × 2 replications" in capsys.readouterr().out
     assert "3 posterior draws × 2 replications" in (run_out / "report.html").read_text()
+    # the folder records which sample the draws came from and each draw's values, so the run
+    # can be repeated after the sample is refitted
+    from sim.calibration.uncertainty import draw_posterior
+
+    sample_file = fitted_dir / "synthetic_posterior.csv"
+    recorded = json.loads((run_out / "manifest.json").read_text())["posterior"]
+    assert recorded["sample_sha256"] == hashlib.sha256(sample_file.read_bytes()).hexdigest()
+    drawn = draw_posterior(pd.read_csv(sample_file), 3, recorded["draw_seed"])
+    assert recorded["parameters_by_draw"] == drawn.to_dict(orient="records")
 
     # compare --posterior: every scenario over the same draws, paired by draw and replication
     fewer = tmp_path / "fewer.toml"

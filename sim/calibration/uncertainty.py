@@ -14,8 +14,10 @@ scenario on the same draws and numbers, paired). Each KPI's spread then splits i
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,23 +32,31 @@ from ..experiments.runner import (
     collect_results,
     run_replication,
 )
+from ..inputs.parameters import ModelParameters
 from ..inputs.scenario import ResolvedScenario
 from ..inputs.validation import InputError
 from ..metrics import summarise, summarise_districts
 from ..records import UNCERTAINTY_FILE
-from .spec import apply_parameters, load_spec
+from .spec import CalibrationSpec, apply_parameters, load_spec
 
 
 def posterior_entry(base: ResolvedScenario, draws: int) -> dict[str, Any]:
     """The manifest's record of the posterior draws a run or comparison ran over: how many,
-    the replications per draw, the fitted sample they came from and the seed that drew them."""
+    the replications per draw, the fitted sample they came from (its name and SHA-256), the
+    seed that drew them and each draw's parameter values, so that the run can be repeated
+    from its folder even after the sample has been refitted or moved."""
     fit = base.parameters.fit
-    return {
+    entry: dict[str, Any] = {
         "draws": draws,
         "replications_per_draw": base.scenario.replications,
         "sample": None if fit is None else fit.posterior,
         "draw_seed": base.scenario.seed,
     }
+    if fit is not None and fit.posterior is not None:
+        _, _, sample_path, chosen = _chosen_draws(base, draws)
+        entry["sample_sha256"] = hashlib.sha256(sample_path.read_bytes()).hexdigest()
+        entry["parameters_by_draw"] = chosen.to_dict(orient="records")
+    return entry
 
 
 def draw_posterior(sample: pd.DataFrame, draws: int, seed: int) -> pd.DataFrame:
@@ -59,6 +69,18 @@ def draw_posterior(sample: pd.DataFrame, draws: int, seed: int) -> pd.DataFrame:
 
 def posterior_scenarios(resolved: ResolvedScenario, draws: int) -> list[ResolvedScenario]:
     """The scenario once per posterior draw of its fitted parameter set."""
+    spec, base, _, chosen = _chosen_draws(resolved, draws)
+    return [
+        dataclasses.replace(resolved, parameters=apply_parameters(base, spec, row.to_dict()))
+        for _, row in chosen.iterrows()
+    ]
+
+
+def _chosen_draws(
+    resolved: ResolvedScenario, draws: int
+) -> tuple[CalibrationSpec, ModelParameters, Path, pd.DataFrame]:
+    """The fitted set's spec and base parameters, the sample's path and the ``draws``
+    parameter values drawn from it (one row per draw, a column per calibrated path)."""
     fit = resolved.parameters.fit
     where = resolved.parameters_path
     if fit is None or fit.posterior is None:
@@ -95,11 +117,7 @@ def posterior_scenarios(resolved: ResolvedScenario, draws: int) -> list[Resolved
             f"{sample_path.name} was drawn over: the spec changed since the fit; fit again "
             "(caseflow calibrate fit SPEC) or restore the spec",
         )
-    chosen = draw_posterior(sample, draws, resolved.scenario.seed)
-    return [
-        dataclasses.replace(resolved, parameters=apply_parameters(base, spec, row.to_dict()))
-        for _, row in chosen.iterrows()
-    ]
+    return spec, base, sample_path, draw_posterior(sample, draws, resolved.scenario.seed)
 
 
 def variance_split(per_replication: pd.DataFrame, replications: int) -> pd.DataFrame:
