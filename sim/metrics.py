@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -18,18 +19,27 @@ from scipy import special  # stdtrit is what stats.t.ppf calls, without scipy.st
 from .domain import DAYS_PER_MONTH, DAYS_PER_YEAR, EXIT_CAUSES
 from .records import KPI, KPIS, REPLICATION, ReplicationOutput
 
+YEAR_SHORT_DAYS: Final = 1.0
+"""How far short of a calendar year's end a run may stop and still count that year as whole.
+A horizon is 365.25-day years rounded to whole days, so a run of whole years may stop one day
+before a calendar year ends (two years from 2015-01-01 end with 2016-12-30, one year from
+2016-01-01 with 2016-12-30, a leap year); leaving that year out would drop it from every
+per-calendar-year figure, for the households of a single day."""
+
 
 def _full_years(first_day: date, start: float, end: float) -> list[tuple[int, float, float]]:
-    """Calendar years wholly inside [start, end) in day numbers: (year, first day, last day)."""
+    """Calendar years inside [start, end) in day numbers: (year, first day, day after its last),
+    a year whose end the run misses by less than :data:`YEAR_SHORT_DAYS` included, cut at
+    ``end``."""
     years = []
     year = (first_day + timedelta(days=math.ceil(start))).year
     while True:
         ys = float((date(year, 1, 1) - first_day).days)
         ye = float((date(year + 1, 1, 1) - first_day).days)
-        if ye > end + 1e-9:
+        if ye > end + YEAR_SHORT_DAYS + 1e-9:
             break
         if ys >= start - 1e-9:
-            years.append((year, ys, ye))
+            years.append((year, ys, min(ye, end)))
         year += 1
     return years
 
@@ -208,18 +218,33 @@ def _ar_leaver_kpis(table: _Episodes, start: float, end: float) -> dict[str, flo
     }
 
 
-def ar_kpis(ar: pd.DataFrame, start: float, end: float) -> dict[str, float]:
-    """``ar_team_success_share``: programmes ended successfully in the period over persons in
-    the programme at any time of the period (seed 004: 23 of 60 active in 2015)."""
-    if ar.empty:
-        return {"ar_team_success_share": math.nan, "ar_team_participants_per_year": 0.0}
-    ends = ar["end_day"].fillna(np.inf)
-    active = ar[(ar["start_day"] < end) & (ends >= start)]
-    success = active[(active["success"] == 1) & (active["end_day"] < end)]
-    years = (end - start) / DAYS_PER_YEAR
+def ar_kpis(ar: pd.DataFrame, first_day: date, start: float, end: float) -> dict[str, float]:
+    """The AR team's figures per calendar year of the period (as seed 004 reports them for
+    2015), whole calendar years only, as :func:`household_year_kpis`:
+
+    * ``ar_team_participants_per_year``: persons in the programme at some time of the year,
+      averaged over the years;
+    * ``ar_team_success_share``: programmes ended successfully within a year over the persons
+      in the programme at some time of that year, pooled over the years (seed 004: 23 of 60).
+
+    Counted over the whole period instead, a person in the programme across two years would
+    count once, and the figures would fall as the horizon grows."""
+    years = _full_years(first_day, start, end)
+    if not years:
+        return {"ar_team_success_share": math.nan, "ar_team_participants_per_year": math.nan}
+    starts = ar["start_day"].to_numpy(float)
+    ends = ar["end_day"].to_numpy(float)
+    ends = np.where(np.isnan(ends), np.inf, ends)
+    succeeded = ar["success"].to_numpy() == 1
+    active_counts, successes = [], 0
+    for _year, ys, ye in years:
+        active = (starts < ye) & (ends >= ys)
+        active_counts.append(int(np.count_nonzero(active)))
+        successes += int(np.count_nonzero(active & succeeded & (ends < ye)))
+    active_total = sum(active_counts)
     return {
-        "ar_team_success_share": len(success) / len(active) if len(active) else math.nan,
-        "ar_team_participants_per_year": len(active) / years,
+        "ar_team_success_share": successes / active_total if active_total else math.nan,
+        "ar_team_participants_per_year": float(np.mean(active_counts)),
     }
 
 
@@ -287,7 +312,7 @@ def replication_kpis(
         **household_year_kpis(output.episodes, first_day, report_from, end),
         **barrier_share_kpis(monthly),
         **_episode_kpis(episodes, report_from, end),
-        **ar_kpis(output.ar_programmes, report_from, end),
+        **ar_kpis(output.ar_programmes, first_day, report_from, end),
         **_ar_leaver_kpis(episodes, report_from, end),
         **cost_kpis(monthly),
     }

@@ -74,6 +74,56 @@ def test_household_year_kpis_match_the_month_by_month_definition(rows, start):
         assert (math.isnan(value) and math.isnan(got[key])) or got[key] == value, key
 
 
+def test_a_run_of_whole_years_counts_its_last_calendar_year():
+    """A horizon is 365.25-day years rounded to whole days: two years from 1 January 2015 end
+    with 30 December 2016, one year from 1 January 2016 (a leap year) too. Those years count
+    as whole (their last day missing); a year the run misses by more than a day does not."""
+    from pathlib import Path
+
+    from sim import load_scenarios
+
+    baseline = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+
+    def days(start: date, years: float) -> float:
+        (resolved,) = load_scenarios(baseline, [f"start_date={start}"], years=years)
+        return float(resolved.scenario.horizon_days)
+
+    first = date(2015, 1, 1)
+    assert [y for y, _, _ in _full_years(first, 0.0, days(first, 2))] == [2015, 2016]
+    leap = date(2016, 1, 1)
+    assert _full_years(leap, 0.0, days(leap, 1)) == [(2016, 0.0, 365.0)]  # cut at the end
+    assert [y for y, _, _ in _full_years(first, 0.0, 729.0)] == [2015]  # two days short
+    assert [y for y, _, _ in _full_years(first, 0.0, days(first, 5))] == list(range(2015, 2020))
+    assert _full_years(first, 0.0, 300.0) == []
+
+
+def test_ar_team_figures_are_per_calendar_year_whatever_the_horizon():
+    """Seed 004 counts the persons active in the AR team during 2015 (60) and, of them, those
+    who went on to support themselves (23). A person in the programme across two calendar
+    years counts in both, so the figures do not fall as the horizon grows."""
+    from sim.metrics import ar_kpis
+
+    first = date(2015, 1, 1)
+    y = 365.0  # 2015 and 2017 have 365 days, 2016 has 366
+    ar = pd.DataFrame(
+        [  # household, episode, start, end, success
+            (1, 1, 100.0, y + 100.0, 1),  # across 2015 and 2016; succeeds in 2016
+            (2, 1, 10.0, 50.0, 0),  # 2015 only; no success
+            (3, 1, y + 10.0, y + 40.0, 1),  # 2016 only; succeeds
+            (4, 1, y + 300.0, float("nan"), 0),  # from late 2016, still in at the end
+        ],
+        columns=["household", "episode", "start_day", "end_day", "success"],
+    )
+    one = ar_kpis(ar, first, 0.0, 365.0)  # 2015: persons 1 and 2, no success yet
+    assert one == {"ar_team_success_share": 0.0, "ar_team_participants_per_year": 2.0}
+    two = ar_kpis(ar, first, 0.0, 730.0)  # 2016: persons 1, 3, 4; two succeed
+    assert two["ar_team_participants_per_year"] == pytest.approx((2 + 3) / 2)
+    assert two["ar_team_success_share"] == pytest.approx(2 / 5)
+    none = ar_kpis(ar, first, 0.0, 200.0)  # no whole calendar year: no figure
+    assert math.isnan(none["ar_team_participants_per_year"])
+    assert math.isnan(none["ar_team_success_share"])
+
+
 def test_ar_leavers_months_and_returns_count_every_episode_of_the_household():
     """Seed 004 follows up the households the AR team helped off assistance: their months on
     assistance (all episodes so far, the one before the run included) and whether they came
