@@ -333,6 +333,21 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
         err = capsys.readouterr().err
         assert "calibrate: no longer calibrates exits.monthly_hazard.work" in err
         assert "the spec changed since the fit" in err and not (tmp_path / "edited").exists()
+        # a base set changed since the fit (a value the fit did not set): every draw would run
+        # with the new value, not the fitted set's; refused, naming the value
+        base = tomllib.loads(FIRST_GUESS.read_text())
+        base["intake"]["booked_share"] = 0.2
+        edited_base = tmp_path / "edited_base.toml"
+        edited_base.write_text(tomli_w.dumps(base))
+        small_spec.write_text(
+            tomli_w.dumps({**tomllib.loads(spec_text), "parameters": edited_base.as_posix()})
+        )
+        args = ["run", str(scenario), "--posterior", "2", "--replications", "1", "--years",
+                "1", "--workers", "1", "--out", str(tmp_path / "drifted")]  # fmt: skip
+        assert cli.main(args) == 2
+        err = capsys.readouterr().err
+        assert "the base parameter set has changed since the fit: intake.booked_share" in err
+        assert not (tmp_path / "drifted").exists()
     finally:
         small_spec.write_text(spec_text)
 

@@ -117,7 +117,48 @@ def _chosen_draws(
             f"{sample_path.name} was drawn over: the spec changed since the fit; fit again "
             "(caseflow calibrate fit SPEC) or restore the spec",
         )
+    changed = _base_changed_since_fit(base, resolved.parameters, spec)
+    if changed:  # each draw would run with the base set's new values, not the fitted set's
+        name, now, then = changed[0]
+        more = f" ({len(changed) - 1} more)" if len(changed) > 1 else ""
+        raise InputError.single(
+            spec_path,
+            "parameters",
+            f"the base parameter set has changed since the fit: {name} is {now!r} there, "
+            f"{then!r} in the fitted set {where.name}{more}. Posterior draws are applied to the "
+            "base set, so the run would not be the fitted set's; restore the base set or fit "
+            "again (caseflow calibrate fit SPEC)",
+        )
     return spec, base, sample_path, draw_posterior(sample, draws, resolved.scenario.seed)
+
+
+def _base_changed_since_fit(
+    base: ModelParameters, fitted: ModelParameters, spec: CalibrationSpec
+) -> list[tuple[str, Any, Any]]:
+    """The parameters the fit did not set whose value in the spec's base set differs from the
+    fitted set's, as (path, base value, fitted value). The fit set the calibrated paths (all
+    under a scaled table, all shares of a table with a calibrated share)."""
+    touched = [e.path.rsplit(".", 1)[0] if e.mode == "share" else e.path for e in spec.calibrate]
+    now, then = (
+        _leaves(base.model_dump(exclude={"name", "description", "fit"})),
+        _leaves(fitted.model_dump(exclude={"name", "description", "fit"})),
+    )
+    return [
+        (path, now.get(path), then.get(path))
+        for path in sorted(now.keys() | then.keys())
+        if now.get(path) != then.get(path)
+        and not any(path == t or path.startswith(t + ".") for t in touched)
+    ]
+
+
+def _leaves(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """A dumped parameter set's values by dotted path."""
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        out.update(_leaves(value, f"{prefix}.{key}" if prefix else key))
+    return out
 
 
 def variance_split(per_replication: pd.DataFrame, replications: int) -> pd.DataFrame:
