@@ -223,6 +223,20 @@ def test_a_negative_count_and_a_proportion_over_one_are_refused(write):
     assert load_targets(write("t.toml", change.replace('kpi = "cases_closed_per_year"\n', "")))
 
 
+def test_a_target_kind_must_match_its_kpi(write):
+    """A reported share compared with a count (or a count with a proportion) would be fitted
+    as if the two were the same sort of figure: refused, saying which kind fits."""
+    with pytest.raises(
+        InputError, match=r"kind \"share\", but kpi 'cases_closed_per_year' is not a proportion"
+    ):
+        load_targets(write("t.toml", ONE.replace('kind = "flow"', 'kind = "share"')))
+    as_flow = ONE.replace("value = 618", "value = 0.383").replace(
+        'kpi = "cases_closed_per_year"', 'kpi = "ar_team_success_share"'
+    )
+    with pytest.raises(InputError, match=r"is a proportion: give kind \"share\""):
+        load_targets(write("t.toml", as_flow))
+
+
 def test_a_scenario_that_only_extends_and_sets_its_unemployment_is_named_as_a_scenario(
     tmp_path, capsys
 ):

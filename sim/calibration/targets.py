@@ -80,6 +80,17 @@ class Target(_Strict):
                 f"value {self.value}: kpi '{self.kpi}' is a proportion, so it lies in [0, 1] "
                 "(write 38 % as 0.38)"
             )
+        # the kind says what the reported figure is; compared with a KPI, it must be the same
+        # sort of figure (a share against a count would be fitted as if the two were alike)
+        if self.kpi is not None and (self.kind == "share") != (kpi_unit(self.kpi) == "share"):
+            if self.kind == "share":
+                raise ValueError(
+                    f'kind "share", but kpi \'{self.kpi}\' is not a proportion (its unit: '
+                    f'{kpi_unit(self.kpi)}): give kind "flow" or "stock", or a proportion\'s kpi'
+                )
+            raise ValueError(
+                f'kind "{self.kind}", but kpi \'{self.kpi}\' is a proportion: give kind "share"'
+            )
         return self
 
 
