@@ -650,6 +650,12 @@ def test_a_damaged_results_folder_gets_a_line_not_a_traceback(small, tmp_path, c
     assert (out / "report.html").read_bytes() == report
     assert cli.main(["report", str(tmp_path / "nowhere")]) == 2
     assert "nowhere: no such folder" in capsys.readouterr().err
+    # a calibration fit's folder is complete, but its report is drawn by the fit itself
+    (out / "manifest.json").write_text(json.dumps({"calibration_of": "spec.toml"}))
+    assert cli.main(["report", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "a folder of `caseflow calibrate fit`, which writes its report.html itself" in err
+    assert (out / "report.html").read_bytes() == report
 
 
 def test_compare_says_when_an_alternatives_own_seed_is_not_used(small, write, tmp_path, capsys):

@@ -325,6 +325,14 @@ def _rebuild_run_report(folder: Path) -> Path:
     return folder / "report.html"
 
 
+_NOT_REBUILT = {
+    "calibration_of": "`caseflow calibrate fit`",
+    "screening_of": "`caseflow calibrate screen`",
+    "validation_of": "`caseflow validate-model`",
+}
+"""Folders whose report is drawn from what their command computed, not from their files."""
+
+
 def rebuild_reports(folder: Path) -> list[Path]:
     """Rebuild report.html of a run, of a sweep and each of its points, of a comparison and
     each of its scenarios, or of an optimisation (from the CSV files and manifests, without
@@ -335,6 +343,15 @@ def rebuild_reports(folder: Path) -> list[Path]:
     from .report import render_comparison_report
 
     manifest = read_manifest(folder)
+    for key, made_by in _NOT_REBUILT.items():
+        if key in manifest:
+            raise InputError.single(
+                folder,
+                "",
+                f"a folder of {made_by}, which writes its report.html itself (run it again "
+                "to redraw it); `caseflow report` rebuilds the reports of run, compare, sweep "
+                "and optimise folders",
+            )
     if "optimisation_of" in manifest:
         from .optimisation_report import rerender
 
