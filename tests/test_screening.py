@@ -90,3 +90,13 @@ def test_cli_sobol_after_morris_names_what_matters(tmp_path, capsys):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["sobol"]["parameters"] and (out / "sobol.png").exists()
     assert "Sobol:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("samples", ["3", "1", "48"])
+def test_sobol_samples_must_be_a_power_of_two(samples, capsys):
+    """Saltelli's estimates need a power of 2 base samples: with 3, SALib only warned and the
+    total-order indices came out above 1. Refused before anything runs."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(["calibrate", "screen", str(SPEC), "--sobol", "--sobol-samples", samples])
+    assert info.value.code == 2
+    assert "--sobol-samples: must be a power of 2" in capsys.readouterr().err
