@@ -253,6 +253,15 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     assert check["ratio_low"] <= check["ratio_high"]
     assert "bootstrap interval" in printed and "90 % bootstrap interval" in html
     assert (out / "emulator_diagnostics.csv").is_file() and (out / "emulator_design.csv").is_file()
+    # what the fit read and its seed, to repeat it or to tell what has changed since
+    targets_file = small_spec.parent / "targets.toml"
+    files = manifest["files"]
+    assert files["targets"]["sha256"] == hashlib.sha256(targets_file.read_bytes()).hexdigest()
+    assert files["base_parameters"]["path"] == str(FIRST_GUESS.resolve())
+    assert files["scenario"]["path"] == str(BASELINE.resolve())
+    assert manifest["seed"] == manifest["scenario"]["seed"]
+    assert f"Seed {manifest['seed']}" in html and "<h2>Reproduce</h2>" in html
+    assert manifest["git"]["commit"] in html
 
     # a scenario names the fitted set; --posterior runs it over posterior draws
     scenario = tmp_path / "uses_fit.toml"

@@ -366,9 +366,10 @@ def _page(
     notes: Sequence[str],
     sections: Sequence[str],
     figs: Sequence[tuple[str, str]],
+    reproduce: str = "",
 ) -> str:
     """The HTML page: the fit's summary and notes, the target and tension tables, then the
-    posterior's ``sections`` and the figures."""
+    posterior's ``sections``, the figures and how to reproduce the fit (``reproduce``, HTML)."""
     reproduced = int(targets["reproduced"].sum())
     fig_html = "".join(
         f"<h3>{html.escape(t)}</h3><img src='data:image/png;base64,{b}'>" for t, b in figs
@@ -404,6 +405,7 @@ below {TENSION}).</p>
 {_table(tension)}
 {"".join(sections)}
 <h2>Figures</h2>{fig_html}
+{reproduce}
 </body></html>
 """
 
@@ -423,8 +425,10 @@ def render_fit_report(
     notes: Sequence[str],
     unfitted: pd.DataFrame | None = None,
     holdouts: pd.DataFrame | None = None,
+    reproduce: str = "",
 ) -> str:
-    """The fit report as one self-contained HTML page."""
+    """The fit report as one self-contained HTML page (``reproduce``: its closing section, the
+    command, version, commit and seed, as HTML)."""
     figs = _figures(problem, targets, point, history, sample, identified, diagnostics)
     sections = []
     if unfitted is not None and len(unfitted):
@@ -445,4 +449,4 @@ def render_fit_report(
     if diagnostics is not None:
         title = "ABC-SMC generations" if "epsilon" in diagnostics else "Emulator stages"
         sections.append(f"<h2>{title}</h2>{_table(diagnostics)}")
-    return _page(problem, targets, fit_summary, tension, notes, sections, figs)
+    return _page(problem, targets, fit_summary, tension, notes, sections, figs, reproduce)

@@ -8,6 +8,7 @@ with the fit report. Interrupted work is kept in ``--work`` and resumed by the s
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,8 +211,8 @@ def fit_command(args: argparse.Namespace) -> int:
     post = None if args.no_posterior else _posterior(problem, work_root / "posterior", args, clock)
     outcome = _check(problem, fit, post, args, work_root)
     wall = clock.seconds()
-    html = _report_html(outcome, _fit_summary(outcome, args, wall))
     manifest = _manifest(outcome, args, clock, fit_seconds)
+    html = _report_html(outcome, _fit_summary(outcome, args, wall), manifest)
     fitted = _write(target, outcome, html, manifest, args, clock)
     if outcome.tolerance is not None:
         tol = outcome.tolerance
@@ -449,8 +450,9 @@ def _unfinished(outcome: _Outcome) -> list[str]:
     ]
 
 
-def _report_html(outcome: _Outcome, summary: dict[str, Any]) -> str:
+def _report_html(outcome: _Outcome, summary: dict[str, Any], manifest: dict[str, Any]) -> str:
     from ...calibration.fit_report import render_fit_report
+    from ...output.page import reproduce_html
 
     sums = outcome.problem.targets.sums
     return render_fit_report(
@@ -470,6 +472,13 @@ def _report_html(outcome: _Outcome, summary: dict[str, Any]) -> str:
         ],
         unfitted=outcome.unfitted,
         holdouts=outcome.holdouts,
+        reproduce=reproduce_html(
+            manifest["command"],
+            manifest,
+            f"Seed {manifest['seed']} (the target run's; design and draws are seeded from it). "
+            "The same command on the same spec, targets and base set gives the same fit; "
+            "<code>manifest.json</code> records their files and SHA-256.",
+        ),
     )
 
 
@@ -479,10 +488,22 @@ def _manifest(
     from ...output.folders import folder_manifest
 
     post = outcome.post
+    problem = outcome.problem
     content = {
         "calibration_of": str(args.spec),
-        "spec": outcome.problem.spec.model_dump(mode="json"),
-        "targets": outcome.problem.targets.name,
+        "spec": problem.spec.model_dump(mode="json"),
+        "targets": problem.targets.name,
+        "seed": problem.resolved.scenario.seed,
+        "files": {  # what the fit read, to repeat it or to tell that one has changed since
+            role: {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+            for role, path in (
+                ("spec", problem.spec_path),
+                ("targets", problem.targets_path),
+                ("base_parameters", (problem.spec_path.parent / problem.spec.parameters).resolve()),
+                ("scenario", problem.resolved.source),
+            )
+        },
+        "scenario": problem.resolved.scenario.model_dump(mode="json"),
         "fitted_values": outcome.fit.values,
         "settings": {k: getattr(args, k) for k in SETTINGS},
         "point_fit_seconds": round(fit_seconds, 1),
