@@ -673,3 +673,32 @@ def test_compare_says_when_an_alternatives_own_seed_is_not_used(small, write, tm
 def test_validate_model_outside_the_repository_names_the_calibration_folder(tmp_path, capsys):
     assert cli.main(["validate-model", "--calibration", str(tmp_path / "nowhere")]) == 2
     assert "--calibration: " in capsys.readouterr().err
+
+
+def test_a_key_set_twice_on_the_command_line_is_refused(small, tmp_path, capsys):
+    """``--years 1 --set horizon_years=2`` ran one year without a word, and of two ``--set``
+    of one key the last won: one of the two is refused, naming both, before any work."""
+    out = tmp_path / "out"
+    argv = ["run", str(small), "--out", str(out), "--years", "1", "--set", "horizon_years=2"]
+    assert cli.main(argv) == 2
+    assert "horizon_years: set twice, by --set horizon_years=2 and by --years" in (
+        capsys.readouterr().err
+    )
+    argv = ["run", str(small), "--out", str(out), "--set", "ar_team.places=3",
+            "--set", "ar_team.places=4"]  # fmt: skip
+    assert cli.main(argv) == 2
+    assert "ar_team.places: set twice" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_set_value_meant_as_toml_but_broken_says_so(small, tmp_path, capsys):
+    """A ``--set`` value that starts like an array, a table or a quoted string is TOML: cut
+    short, it is named as broken TOML, not passed on as a string for the scenario's type
+    check to call a wrong type. A plain word is still a string (``organisation.form=merged``)."""
+    out = tmp_path / "out"
+    argv = ["run", str(small), "--out", str(out), "--set", 'organisation.districts=[{name="A"']
+    assert cli.main(argv) == 2
+    assert "the value is not valid TOML" in capsys.readouterr().err
+    argv = ["run", str(small), "--out", str(out), "--replications", "1",
+            "--set", "organisation.form=merged"]  # fmt: skip
+    assert cli.main(argv) == 0

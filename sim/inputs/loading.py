@@ -196,7 +196,15 @@ def parse_assignment(text: str) -> tuple[list[str], Any]:
         raise InputError.single("--set", text, "the key path has an empty part")
     try:
         value = tomllib.loads(f"v = {value_text.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
+    except tomllib.TOMLDecodeError as exc:
+        if value_text.strip()[:1] in ("[", "{", '"', "'"):  # meant as TOML, not a plain word
+            reason = str(exc).split(" (at ")[0]
+            raise InputError.single(
+                "--set",
+                text,
+                f"the value is not valid TOML ({reason}): write an array as [1, 2], a table "
+                'as {name = "A", contact_share = 1}, a string as "text" or a plain word',
+            ) from None
         value = value_text.strip()
     return parts, value
 
@@ -225,11 +233,23 @@ def _command_line_assignments(
     seed: int | None,
     replications: int | None,
 ) -> list[Assignment]:
-    """``--set`` strings, then ``--years``, ``--seed`` and ``--replications`` if given."""
+    """``--set`` strings, then ``--years``, ``--seed`` and ``--replications`` if given. A key
+    set twice (``--years 1 --set horizon_years=2``, or two ``--set`` of one key) is refused:
+    one of the two would be dropped without a word."""
     extra: list[Assignment] = [(*parse_assignment(text), f"--set {text}") for text in overrides]
     for key, value in (("horizon_years", years), ("seed", seed), ("replications", replications)):
         if value is not None:
             extra.append(([key], value, f"--{key.split('_')[-1]}"))
+    by_key: dict[str, str] = {}
+    for parts, _, label in extra:
+        key = ".".join(parts)
+        if key in by_key:
+            raise InputError.single(
+                "command line",
+                key,
+                f"set twice, by {by_key[key]} and by {label}: give it once",
+            )
+        by_key[key] = label
     return extra
 
 
