@@ -80,7 +80,7 @@ def test_bad_values_get_the_loaders_messages_next_to_their_fields(base) -> None:
     path = [PathRow(datetime.date(2015, 6, 1), 3.2), PathRow(datetime.date(2015, 1, 1), 4.0)]
     checked = check(base, draft(base, values, path=path))
     assert not checked.ok
-    assert checked.problems[POSTS] == ["Input should be a valid integer (got 'abc')"]
+    assert checked.problems[POSTS] == ['Input should be a valid integer (got "abc")']
     assert "greater than or equal to 0" in checked.problems["ar_team.places"][0]
     assert "valid integer" in checked.problems["replications"][0]
     # the dates out of order: the Unemployment rule's message, under the path's table
@@ -293,7 +293,7 @@ def test_the_page_refuses_bad_input_next_to_the_field(page) -> None:
     _field(page, POSTS).input("abc").run()
     assert not page.exception
     assert page.button(key="run").disabled
-    assert any("valid integer (got 'abc')" in e.value for e in page.error)
+    assert any('valid integer (got "abc")' in e.value for e in page.error)
     _field(page, POSTS).input("-3").run()
     assert any("greater than or equal to 0" in e.value for e in page.error)
     _field(page, POSTS).input("9").run()

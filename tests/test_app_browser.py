@@ -106,7 +106,7 @@ def test_the_page_in_a_browser(app, tmp_path) -> None:
 
             # a field error: the loader's message next to the field, the run button off
             set_field(page, POSTS, "abc")
-            expect(page.get_by_text("Input should be a valid integer (got 'abc')")).to_be_visible()
+            expect(page.get_by_text('Input should be a valid integer (got "abc")')).to_be_visible()
             expect(run).to_be_disabled()
 
             # a staff count changed, a short run, the result and the comparison

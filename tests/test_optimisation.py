@@ -645,7 +645,7 @@ def test_no_feasible_candidate_still_writes_a_report(tmp_path, capsys):
     ("old", "new", "said"),
     [
         ("high = 11\n", "high = true\n", r"variables\[0\]\.high: must be a number \(got true\)"),
-        ("high = 11\n", 'high = "11"\n', r"variables\[0\]\.high: must be a number \(got '11'\)"),
+        ("high = 11\n", 'high = "11"\n', r'variables\[0\]\.high: must be a number \(got "11"\)'),
         ("high = 11\n", "high = inf\n", r"variables\[0\]\.high: must be a finite number"),
         ("trials = 12", 'trials = "12"', r"trials: Input should be a valid integer"),
         ("trials = 12", "trials = 12.0", r"trials: Input should be a valid integer"),

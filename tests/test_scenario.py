@@ -469,6 +469,16 @@ def test_a_distribution_swept_or_set_replaces_the_inherited_one(write):
     assert messages(plain, text) == f"--set {text}: {LEAVE}.mean: required key is missing"
 
 
+def test_changes_written_as_one_table_say_how_to_write_a_list(write):
+    """``[changes]`` makes one table where a list of them belongs: the message says to write
+    ``[[changes]]`` and shows what was written as TOML writes it (a date as a date)."""
+    text = SMALL + "\n[changes]\nat = 2015-07-01\nar_team.places = 3\n"
+    found = messages(write("c.toml", text))
+    assert "write each entry under [[changes]] (a list of tables), not [changes]" in found
+    assert "(got {at = 2015-07-01, ar_team = {places = 3}})" in found
+    assert "datetime" not in found
+
+
 def test_a_parameter_without_dist_changes_only_that_parameter(write):
     """``[...parental_leave_days] mean = 250`` (no ``dist``), like ``--set ...mean=250`` or a
     sweep of ``...mean``, keeps the inherited type and its other parameters."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import datetime
 import difflib
+import json
 import re
 import tomllib
 import types
@@ -345,16 +346,26 @@ def _display_loc(model: type[BaseModel], loc: Loc) -> tuple[list[str | int], lis
 
 
 def _short(value: Any) -> str:
-    """The value as the message shows it (booleans as TOML writes them: ``true``, ``false``)."""
-    if isinstance(value, bool):
-        text = str(value).lower()
-    elif isinstance(value, datetime.date | datetime.time):  # as TOML writes it, not a repr
-        text = (
-            value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
-        )
-    else:
-        text = repr(value)
+    """The value as the message shows it: as TOML writes it (``true``, ``2016-01-01``,
+    ``{places = 3}``), not as Python's repr, cut to 60 characters."""
+    text = _as_toml(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _as_toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, datetime.date | datetime.time):
+        if isinstance(value, datetime.datetime):
+            return value.isoformat(sep=" ")
+        return value.isoformat()
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k} = {_as_toml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_as_toml(v) for v in value) + "]"
+    return repr(value)
 
 
 #: what a number field allows, by pydantic's error type
@@ -410,6 +421,12 @@ def problems_from_validation(
             # a value belongs is shown as the table it is
             if isinstance(given, Mapping) and kind == "value_error":
                 msg = text
+            elif isinstance(given, Mapping) and kind == "list_type" and key_parts:
+                name = key_string(key_parts)
+                msg = (
+                    f"{text}: write each entry under [[{name}]] (a list of tables), not "
+                    f"[{name}] (got {_short(given)})"
+                )
             else:
                 msg = f"{text} (got {_short(given)})"
         problems.append(Problem(origin(key_parts), key_string(key_parts), msg))
