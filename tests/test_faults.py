@@ -702,3 +702,14 @@ def test_a_set_value_meant_as_toml_but_broken_says_so(small, tmp_path, capsys):
     argv = ["run", str(small), "--out", str(out), "--replications", "1",
             "--set", "organisation.form=merged"]  # fmt: skip
     assert cli.main(argv) == 0
+
+
+@pytest.mark.parametrize("text", ["", "\ufeff# a comment only\n", "\n\n"])
+def test_an_empty_file_is_one_line(text, tmp_path, capsys):
+    """An empty file (or one holding only comments) is said to be empty, in one line, not
+    with a "required key is missing" for each key a scenario needs."""
+    empty = tmp_path / "empty.toml"
+    empty.write_text(text, encoding="utf-8")
+    assert cli.main(["validate", str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "the file is empty" in err

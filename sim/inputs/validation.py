@@ -85,7 +85,7 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InputError.single(path, "", "is a folder, expected a TOML file")
     text = _toml_text(path)
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         detail = str(exc)
         # where the error stands: its line (1-based) and column, "at end of document" none
@@ -103,6 +103,9 @@ def read_toml(path: Path) -> dict[str, Any]:
             detail += " (write numbers without spaces: 660000 or 660_000)"
         key = _key_at(lines, line_no, column)
         raise InputError.single(path, key, f"not valid TOML: {detail}") from None
+    if not data:  # one line, not a "required key is missing" for every key of its kind
+        raise InputError.single(path, "", "the file is empty (no keys, at most comments)")
+    return data
 
 
 # how numbers and dates are written in Swedish documents, which TOML does not read
