@@ -88,6 +88,17 @@ def test_compare_needs_two(small, capsys):
     assert "at least one alternative" in capsys.readouterr().err
 
 
+def test_two_scenarios_of_one_name_are_refused_naming_the_file(small, tmp_path, capsys):
+    """Each scenario's results go in a sub-folder named after it: a name given twice (the same
+    file twice, most often) is refused, naming the file and how to give it a name of its own."""
+    out = tmp_path / "cmp"
+    assert cli.main(["compare", str(small), str(small), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{small}: name: 'small' is already the name of another scenario" in err
+    assert 'give this one a name = "..." of its own (the same file given twice?)' in err
+    assert not out.exists()
+
+
 def test_api_run_rejects_a_sweep(small):
     sweep = small.parent / "sweep.toml"
     sweep.write_text(small.read_text() + '\n[sweep]\n"ar_team.places" = [30, 10]\n')

@@ -235,7 +235,7 @@ def _load(args: argparse.Namespace) -> list[ResolvedScenario]:
     """Every scenario in order (sweeps expanded), the base's seed and replications overridden;
     refused unless there are at least two, all named differently (each gets a sub-folder)."""
     from ..inputs.loading import load_scenarios
-    from ..inputs.validation import InputError
+    from ..inputs.validation import InputError, Problem
 
     resolved: list[ResolvedScenario] = []
     problems = []  # every file's, as validate reports them: one bad file does not hide the next
@@ -255,10 +255,21 @@ def _load(args: argparse.Namespace) -> list[ResolvedScenario]:
             "",
             "compare needs a base and at least one alternative (several files, or a [sweep])",
         )
-    names = [r.name for r in resolved]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise InputError.single(
-            "compare", "name", f"scenario names must differ; repeated: {', '.join(repeated)}"
-        )
+    seen: set[str] = set()
+    clashes = []
+    for r in resolved:  # each scenario's results go in a sub-folder named after it
+        if r.name in seen:
+            twice = " (the same file given twice?)" if args.scenarios.count(r.source) > 1 else ""
+            clashes.append(
+                Problem(
+                    str(r.source),
+                    "name",
+                    f"{r.name!r} is already the name of another scenario of this comparison; "
+                    "each needs its own, as the results folder holds one sub-folder per name: "
+                    f'give this one a name = "..." of its own{twice}',
+                )
+            )
+        seen.add(r.name)
+    if clashes:
+        raise InputError(clashes)
     return resolved
