@@ -233,6 +233,21 @@ def test_a_scale_factor_below_zero_is_refused(tmp_path):
         load_spec(spec)
 
 
+def test_spec_messages_name_the_parameter_and_what_to_write(tmp_path):
+    """A backwards range names the parameter's path (the entry's index alone does not say
+    which), and a spec with nothing to calibrate says to add a [[calibrate]] table, not how
+    many items pydantic wanted."""
+    moved = 'path = "exits.monthly_hazard.moved"\nmode = "scale"\nlow = 0.4\n'
+    text = SPEC.read_text()
+    backwards = _shipped_spec_with(tmp_path, text.replace(moved, moved.replace("0.4", "9.0")))
+    with pytest.raises(InputError, match=r"exits\.monthly_hazard\.moved: low \(9\.0\) must be"):
+        load_spec(backwards)
+    head = text[: text.index("[[calibrate]]")]
+    empty = _shipped_spec_with(tmp_path, head + "calibrate = []\n")
+    with pytest.raises(InputError, match=r"calibrate: is empty: give at least one \[\[calibrate"):
+        load_spec(empty)
+
+
 def test_a_fit_refuses_a_contradiction_the_targets_do_not_explain(tmp_path, capsys):
     """``calibrate check`` fails on a sum rule that does not add up without a ``known`` note;
     a fit over such targets would chase both figures: it is refused before it starts."""

@@ -34,7 +34,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..distributions import Number
 from ..inputs.loading import load_parameters, load_scenarios
@@ -74,11 +81,11 @@ class CalibratedParameter(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> CalibratedParameter:
         if not self.low < self.high:
-            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+            raise ValueError(f"{self.path}: low ({self.low}) must be below high ({self.high})")
         if self.log_scale and self.low <= 0:
-            raise ValueError("log_scale needs low > 0")
+            raise ValueError(f"{self.path}: log_scale needs low > 0")
         if self.mode == "scale" and self.low <= 0:  # a negative factor makes negative rates
-            raise ValueError(f"a scale factor must be above 0: low = {self.low}")
+            raise ValueError(f"{self.path}: a scale factor must be above 0: low = {self.low}")
         return self
 
 
@@ -87,11 +94,18 @@ class CalibrationSpec(_Strict):
     description: str = ""
     parameters: str = Field(description="base parameter set, relative to this file")
     targets: str = Field(description="targets file, relative to this file")
-    calibrate: list[CalibratedParameter] = Field(min_length=1)
+    calibrate: list[CalibratedParameter]
     holdouts: list[str] = Field(
         default_factory=list,
         description="ids of targets with a KPI that this spec does not fit (compared elsewhere)",
     )
+
+    @field_validator("calibrate")
+    @classmethod
+    def _something_to_fit(cls, entries: list[CalibratedParameter]) -> list[CalibratedParameter]:
+        if not entries:
+            raise ValueError("is empty: give at least one [[calibrate]] table, a parameter to fit")
+        return entries
 
 
 def _walk(data: Any, path: str) -> Any:
