@@ -479,6 +479,18 @@ def test_changes_written_as_one_table_say_how_to_write_a_list(write):
     assert "datetime" not in found
 
 
+def test_shares_that_do_not_add_up_show_the_merged_values(write):
+    """A file that extends another changes only the shares it names, so one share given alone
+    adds to the inherited others: the message shows every share as merged, not just the sum."""
+    child = child_of_baseline(
+        write, "[initial_caseload]\nbarrier_shares = { unemployment = 1.0 }\n"
+    )
+    found = messages(child)
+    assert "barrier_shares must add up to 1, they add up to" in found
+    assert "(unemployment = 1, social_medical = " in found
+    assert "a file that extends another changes only the shares it names" in found
+
+
 def test_a_parameter_without_dist_changes_only_that_parameter(write):
     """``[...parental_leave_days] mean = 250`` (no ``dist``), like ``--set ...mean=250`` or a
     sweep of ``...mean``, keeps the inherited type and its other parameters."""

@@ -48,7 +48,11 @@ class ClassShares(_Strict):
     def _sum_to_one(self) -> ClassShares:
         total = self.a + self.b + self.c
         if abs(total - 1) > 1e-6:
-            raise ValueError(f"shares a + b + c must add up to 1, they add up to {total:.4f}")
+            raise ValueError(
+                f"shares a + b + c must add up to 1, they add up to {total:.4f} (a = {self.a:g}, "
+                f"b = {self.b:g}, c = {self.c:g}; a file that extends another changes only the "
+                "shares it names)"
+            )
         return self
 
 
@@ -69,7 +73,11 @@ class Contacts(_Strict):
         _check_complete(self.unemployment_elasticity, "unemployment_elasticity")
         total = sum(self.barrier_shares.values())
         if abs(total - 1) > 1e-6:
-            raise ValueError(f"barrier_shares must add up to 1, they add up to {total:.4f}")
+            raise ValueError(
+                f"barrier_shares must add up to 1, they add up to {total:.4f} ("
+                + ", ".join(f"{b} = {v:g}" for b, v in self.barrier_shares.items())
+                + "; a file that extends another changes only the shares it names)"
+            )
         return self
 
 

@@ -227,7 +227,11 @@ class InitialCaseload(_Strict):
             )
         total = sum(self.barrier_shares.values())
         if abs(total - 1) > 1e-6:
-            raise ValueError(f"barrier_shares must add up to 1, they add up to {total:.4f}")
+            raise ValueError(
+                f"barrier_shares must add up to 1, they add up to {total:.4f} ("
+                + ", ".join(f"{b} = {v:g}" for b, v in self.barrier_shares.items())
+                + "; a file that extends another changes only the shares it names)"
+            )
         return self
 
     @property
