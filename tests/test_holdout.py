@@ -125,3 +125,22 @@ def test_the_stock_shares_are_judged_unless_the_parameter_set_was_fitted_to_them
     copied = tmp_path / "copied.toml"  # its spec, relative to it, is not there
     copied.write_text((root / "calibration" / "fitted" / "ostermalm_2015.toml").read_text())
     assert fitted(copied) == set()
+
+
+def test_a_holdouts_interval_stays_within_what_the_figure_can_take():
+    """With two replications a share's Student-t interval reached from -0.005 to 0.705: the
+    interval is cut at the figure's bounds, as a run's summary.csv cuts it; the mean and its
+    standard error, which the verdicts use, are left as they are."""
+    import numpy as np
+
+    from sim.calibration.holdout import COUNT, SHARE, _ci
+
+    wide = np.array([0.0, 0.7])
+    cut = _ci(wide, SHARE)
+    uncut = _ci(wide)
+    assert uncut.low < 0 < uncut.high > 1  # 12.7 standard errors either side
+    assert (cut.low, cut.high) == (0.0, 1.0)
+    assert (cut.mean, cut.se) == (uncut.mean, uncut.se)
+    assert _ci(np.array([1.0, 40.0]), COUNT).low == 0.0
+    change = _ci(np.array([-10.0, 5.0]))
+    assert change.low < -10  # a change may be negative: not cut

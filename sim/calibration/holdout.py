@@ -25,7 +25,7 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -87,13 +87,22 @@ def _within_two_sd(model: Estimate, reported: float, sd: float) -> bool:
     return abs(model.mean - reported) <= 2 * math.hypot(sd, model.se)
 
 
-def _ci(values: np.ndarray) -> Estimate:
+COUNT: Final = (0.0, math.inf)
+"""The values a count, a level or a ratio of counts can take."""
+SHARE: Final = (0.0, 1.0)
+"""The values a proportion can take."""
+
+
+def _ci(values: np.ndarray, bounds: tuple[float, float] = (-math.inf, math.inf)) -> Estimate:
     """Over the replications, as a run's summary gives it: a Student-t interval (with two
-    replications a normal one would be six times too narrow)."""
+    replications a normal one would be six times too narrow), cut to ``bounds`` (a share's
+    interval does not reach below 0 as a run's summary.csv does not). The verdicts use the
+    mean and its standard error, not the interval."""
     values = values[np.isfinite(values)]
     mean, low, high = confidence_interval(values)
     se = float(values.std(ddof=1)) / math.sqrt(len(values)) if len(values) > 1 else 0.0
-    return Estimate(mean, low, high, se)
+    least, most = bounds
+    return Estimate(mean, min(max(low, least), most), max(min(high, most), least), se)
 
 
 def _run(
@@ -139,8 +148,8 @@ def check_vantor(
     scenario = _scenario_of(path, targets)
     results = _run(targets, scenario, replications, workers, overrides, progress)
     per_rep = results.per_replication
-    share = _ci(per_rep["share_over_12_months"].to_numpy(float))
-    households = _ci(per_rep["households_per_year"].to_numpy(float))
+    share = _ci(per_rep["share_over_12_months"].to_numpy(float), SHARE)
+    households = _ci(per_rep["households_per_year"].to_numpy(float), COUNT)
     sd = target.sd or 0.0
     ok = _within_two_sd(share, target.value, sd)
     table = pd.DataFrame(
@@ -209,7 +218,7 @@ def check_eav_split(
         reported_total = by_id[f"{group}_total"].value
         for i, c in enumerate(("a", "b", "c")):
             target = by_id[f"class_{c}_{group}"]
-            share = _ci(counts[:, i] / totals)
+            share = _ci(counts[:, i] / totals, SHARE)
             sd = (target.sd or 0.0) / reported_total
             fitted = (group, c) in EAV_FITTED
             if not fitted:
@@ -230,7 +239,7 @@ def check_eav_split(
                 f"{label}: ongoing cases (set by the scenario's scale)",
                 reported_total,
                 by_id[f"{group}_total"].sd,
-                _ci(totals),
+                _ci(totals, COUNT),
             )
         )
         carried = (by_id[f"class_a_{group}"].value + by_id[f"class_b_{group}"].value) / (
@@ -242,7 +251,7 @@ def check_eav_split(
                 "follows from the size)",
                 carried,
                 None,
-                _ci((counts[:, 0] + counts[:, 1]) / social_workers),
+                _ci((counts[:, 0] + counts[:, 1]) / social_workers, COUNT),
             )
         )
         rows.append(
@@ -251,7 +260,7 @@ def check_eav_split(
                 "leave; not in the seed)",
                 math.nan,
                 None,
-                _ci(per_rep["caseload_per_social_worker"].to_numpy(float)),
+                _ci(per_rep["caseload_per_social_worker"].to_numpy(float), COUNT),
             )
         )
         rows.append(
@@ -259,7 +268,7 @@ def check_eav_split(
                 f"{label}: A-need cases worked as B for lack of time (not in the seed)",
                 math.nan,
                 None,
-                _ci(per_rep["mean_monthly_waiting_for_class"].to_numpy(float)),
+                _ci(per_rep["mean_monthly_waiting_for_class"].to_numpy(float), COUNT),
             )
         )
         rows.append(
@@ -267,7 +276,7 @@ def check_eav_split(
                 f"{label}: B cases' delivered share of their planned contact (not in the seed)",
                 math.nan,
                 None,
-                _ci(per_rep["delivered_share_b"].to_numpy(float)),
+                _ci(per_rep["delivered_share_b"].to_numpy(float), SHARE),
             )
         )
     for i, c in enumerate(("a", "b", "c")):
@@ -277,7 +286,7 @@ def check_eav_split(
                 f"the unit, both groups: class {c.upper()} cases (context)",
                 target.value,
                 target.sd,
-                _ci(unit_counts[:, i]),
+                _ci(unit_counts[:, i], COUNT),
             )
         )
     first = by_id["class_a"]
@@ -433,7 +442,7 @@ def check_districts_2015(
         reported_total = sum(by_id[f"{prefix}_{d}"].value for d in DISTRICTS_2015)
         for district, name in DISTRICTS_2015.items():
             target = by_id[f"{prefix}_{district}"]
-            share = _ci(shares[name])
+            share = _ci(shares[name], SHARE)
             sd = (target.sd or 0.0) / reported_total
             ok &= _within_two_sd(share, target.value / reported_total, sd)
             rows.append(
@@ -453,7 +462,7 @@ def check_districts_2015(
                 f"{name}: households closed in the year",
                 target.value,
                 target.sd,
-                _ci(closed["value"].to_numpy(float)),
+                _ci(closed["value"].to_numpy(float), COUNT),
             )
         )
     households, closed = by_id["households_per_month_kungsholmen"], by_id["closed_kungsholmen"]
@@ -525,7 +534,9 @@ def check_stock_and_ar_leavers_2015(
     rows, ok = [], True
     for barrier in STOCK_BARRIERS:
         target = by_id[f"recipients_nov_2015_{barrier}"]
-        share = _ci((monthly[f"households_{barrier}"] / monthly["households"]).to_numpy(float))
+        share = _ci(
+            (monthly[f"households_{barrier}"] / monthly["households"]).to_numpy(float), SHARE
+        )
         sd = (target.sd or 0.0) / stock.value
         label = f"{barrier} share of the stock, November 2015"
         if f"stock_share_{barrier}_2015" in fitted_shares:
@@ -544,7 +555,7 @@ def check_stock_and_ar_leavers_2015(
     by_replication = warmup.groupby("replication")["households"].mean().sort_index()
     later = run[run["month"].str.startswith("2015")].groupby("replication")["households"].mean()
     level_2014, level_2015 = by_id["households_per_month_2014"], by_id["households_per_month"]
-    level = _ci(by_replication.to_numpy(float))
+    level = _ci(by_replication.to_numpy(float), COUNT)
     fall = _ci((later.sort_index() - by_replication).to_numpy(float))
     fall_reported = level_2015.value - level_2014.value
     fall_sd = math.hypot(level_2014.sd or 0.0, level_2015.sd or 0.0)
@@ -559,7 +570,7 @@ def check_stock_and_ar_leavers_2015(
     months = by_id["ar_success_months_on_assistance"]
     assert months.range is not None
     low, high = months.range
-    mean = _ci(long_run["ar_success_months_on_assistance"].to_numpy(float))
+    mean = _ci(long_run["ar_success_months_on_assistance"].to_numpy(float), COUNT)
     ok &= low - 2 * mean.se <= mean.mean <= high + 2 * mean.se
     rows.append(
         _row(
@@ -570,7 +581,7 @@ def check_stock_and_ar_leavers_2015(
         )
     )
     back = by_id["ar_success_recurrence_24_months"]
-    share_back = _ci(long_run["ar_success_recurrence_24_months"].to_numpy(float))
+    share_back = _ci(long_run["ar_success_recurrence_24_months"].to_numpy(float), SHARE)
     ok &= _within_two_sd(share_back, back.value, back.sd or 0.0)
     rows.append(
         _row(
