@@ -85,7 +85,7 @@ class Target(_Strict):
         if self.kpi is not None and (self.kind == "share") != (kpi_unit(self.kpi) == "share"):
             if self.kind == "share":
                 raise ValueError(
-                    f'kind "share", but kpi \'{self.kpi}\' is not a proportion (its unit: '
+                    f"kind \"share\", but kpi '{self.kpi}' is not a proportion (its unit: "
                     f'{kpi_unit(self.kpi)}): give kind "flow" or "stock", or a proportion\'s kpi'
                 )
             raise ValueError(
