@@ -250,3 +250,12 @@ def test_a_scenario_that_only_extends_and_sets_its_unemployment_is_named_as_a_sc
     assert cli.main(["calibrate", "check", str(scenario)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "looks like a scenario file, not a targets file" in err[0]
+
+
+def test_holdout_is_true_or_false_not_a_word(write):
+    """TOML has booleans: ``holdout = "no"`` was read as false (and ``"yes"`` as true) while
+    ``"maybe"`` was refused; a quoted word is refused whatever it says."""
+    text = ONE.replace("years = 1\n", 'years = 1\nholdout = "no"\n')
+    with pytest.raises(InputError, match=r'holdout: Input should be a valid boolean \(got "no"\)'):
+        load_targets(write("t.toml", text))
+    assert load_targets(write("t.toml", ONE.replace("years = 1\n", "years = 1\nholdout = false\n")))

@@ -38,6 +38,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     field_validator,
     model_validator,
@@ -69,7 +70,7 @@ class CalibratedParameter(_Strict):
     mode: Literal["value", "scale", "share"] = "value"
     low: Number
     high: Number
-    log_scale: bool = Field(default=False, description="sample the prior uniformly in log")
+    log_scale: StrictBool = Field(default=False, description="sample the prior uniformly in log")
     point: Literal["fit", "base"] = Field(
         default="fit",
         description="the point fit searches its range (fit) or holds it at the base set's value "

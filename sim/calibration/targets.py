@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from ..distributions import Count, Number
 from ..inputs.validation import (
@@ -115,7 +115,7 @@ class TargetFile(_Strict):
         description="scenario whose output is compared, relative to this file; none yet for "
         "holdouts whose scenario is still to be written",
     )
-    holdout: bool = Field(
+    holdout: StrictBool = Field(  # true or false, not "no" (which pydantic would read)
         default=False, description="never fitted: kept to validate the fitted model"
     )
     years: Number = Field(gt=0, description="simulated years compared (from the start date)")
