@@ -39,3 +39,18 @@ def test_a_unit_without_benefit_administrators_is_warned_of():
     assert "held by the ongoing social workers instead" in warning
     staffed = monthly.assign(staff_in_post_benefit_administrators=[6.0, 6.0])
     assert no_administrator_warning(staffed) == []
+
+
+def test_more_posterior_draws_than_the_sample_holds_are_said_to_repeat():
+    """Draws are made from the fitted sample with replacement: beyond its size they repeat
+    its parameter sets. The report says how many were distinct; fewer draws than the sample
+    holds (duplicates by chance) are not a caveat."""
+    from sim.output.caveats import few_replications_warning
+
+    many = {"draws": 5000, "sample_size": 2000, "distinct_draws": 1830}
+    (said,) = few_replications_warning({"replications": 2, "posterior": many})
+    assert "5000 posterior draws from a sample of 2000 parameter sets: 1830 distinct" in said
+    few = {"draws": 20, "sample_size": 2000, "distinct_draws": 19}
+    assert few_replications_warning({"replications": 2, "posterior": few}) == []
+    older = {"draws": 20}  # a folder written before the sample's size was recorded
+    assert few_replications_warning({"replications": 2, "posterior": older}) == []

@@ -55,6 +55,8 @@ def posterior_entry(base: ResolvedScenario, draws: int) -> dict[str, Any]:
     if fit is not None and fit.posterior is not None:
         _, _, sample_path, chosen = _chosen_draws(base, draws)
         entry["sample_sha256"] = hashlib.sha256(sample_path.read_bytes()).hexdigest()
+        entry["sample_size"] = len(pd.read_csv(sample_path))
+        entry["distinct_draws"] = len(chosen.drop_duplicates())
         entry["parameters_by_draw"] = chosen.to_dict(orient="records")
     return entry
 

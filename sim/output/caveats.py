@@ -153,6 +153,13 @@ def few_replications_warning(manifest: dict[str, Any]) -> list[str]:
         draws = int(posterior["draws"])
         if draws < 10:
             return [f"{draws} posterior draws: intervals over so few draws are wide and unstable."]
+        size, distinct = posterior.get("sample_size"), posterior.get("distinct_draws")
+        if size is not None and distinct is not None and draws > int(size):
+            return [
+                f"{draws} posterior draws from a sample of {size} parameter sets: {distinct} "
+                "distinct. Draws beyond the sample's size repeat its parameter sets (each with "
+                "random numbers of its own): they add runs, not parameter sets."
+            ]
         return []
     if replications == 1:
         return ["One replication: there are no intervals, and no figure can be told from chance."]
