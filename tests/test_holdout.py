@@ -42,6 +42,19 @@ def test_validate_model_runs_every_holdout_and_reports_each_verdict(tmp_path, ca
     assert markdown.count("Criterion:") == 5
 
 
+def test_validate_model_names_what_a_calibration_folder_lacks(tmp_path, capsys):
+    """The holdout checks read the shipped units' files by name: a folder with targets/ but
+    not those files is named with what it lacks (it named one missing file as if that were
+    the fault), and a folder that does not exist is said not to."""
+    (tmp_path / "cal" / "targets").mkdir(parents=True)
+    assert cli.main(["validate-model", "--calibration", str(tmp_path / "cal")]) == 2
+    err = capsys.readouterr().err
+    assert "is not a calibration folder with the holdouts' files (it lacks targets/" in err
+    assert "not a unit of your own" in err
+    assert cli.main(["validate-model", "--calibration", str(tmp_path / "none")]) == 2
+    assert "none: no such folder" in capsys.readouterr().err
+
+
 def test_validate_model_with_a_missing_parameter_file_is_a_clear_error(tmp_path, capsys):
     missing = tmp_path / "nope.toml"
     assert cli.main(["validate-model", "--parameters", str(missing)]) == 2

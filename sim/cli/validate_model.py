@@ -51,7 +51,7 @@ def add_parser(subparsers: Subparsers) -> None:
 
 def validate_model_command(args: argparse.Namespace) -> int:
     """Exit 0 whether or not each check is reproduced: the verdicts are the output."""
-    from ..calibration.holdout import validate_model
+    from ..calibration.holdout import HOLDOUT_FILES, validate_model
     from ..inputs.validation import InputError
     from ..output.folders import (
         Clock,
@@ -63,12 +63,18 @@ def validate_model_command(args: argparse.Namespace) -> int:
         write_text,
     )
 
-    if not (args.calibration / "targets").is_dir():
+    if not args.calibration.is_dir():
+        raise InputError.single("--calibration", "", f"{args.calibration}: no such folder")
+    missing = [name for name in HOLDOUT_FILES if not (args.calibration / name).is_file()]
+    if missing:  # the checks are fixed: they read the shipped holdouts' files by name
         raise InputError.single(
             "--calibration",
             "",
-            f"{args.calibration} is not a calibration folder (it needs targets/ and "
-            "validation/; the default is calibration/, run from the repository's folder)",
+            f"{args.calibration} is not a calibration folder with the holdouts' files (it lacks "
+            f"{', '.join(missing[:3])}{' and more' if len(missing) > 3 else ''}; the checks read "
+            "the repository's targets/ and validation/ files by name, so they validate the "
+            "shipped units, not a unit of your own; the default is calibration/, run from the "
+            "repository's folder)",
         )
     if args.parameters is not None and not args.parameters.exists():
         raise InputError.single("--parameters", "", f"file not found: {args.parameters}")
