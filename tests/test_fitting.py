@@ -542,3 +542,29 @@ def test_a_budget_spent_between_stages_keeps_the_last_stages_posterior(
     assert stage_two_started["at"] and two.simulations == 60
     assert "time budget" in two.stopped_by and len(two.diagnostics) == 1
     pd.testing.assert_frame_equal(two.sample, one.sample)
+
+
+def test_a_specs_own_holdout_is_compared_with_the_point_fit(small_spec):
+    """A figure the spec holds out (``holdouts``) that names a KPI is not fitted, but the fit
+    report compares it with the point fit's replications, as the fitted ones: a unit of a
+    researcher's own has holdouts that ``caseflow validate-model`` (the shipped units) never
+    sees."""
+    import dataclasses
+
+    from sim.calibration.fit_report import _kpi_frame, unfitted_table
+
+    problem = load_problem(small_spec)
+    held = problem.targets.targets[0]
+    assert held.kpi is not None
+    problem = dataclasses.replace(
+        problem, spec=problem.spec.model_copy(update={"holdouts": [held.id]})
+    )
+    assert held.id not in {t.id for t in problem.compared}
+    near = held.value + (held.sd or 1.0)  # one sd off: reproduced
+    point = _kpi_frame(problem, [{held.kpi: near}, {held.kpi: near}])
+    (row,) = unfitted_table(problem, point).to_dict("records")
+    assert row["target"] == held.id and row["point_mean"] == pytest.approx(near)
+    assert row["point_z"] == pytest.approx(1.0) and row["reproduced"] == "yes"
+    far = _kpi_frame(problem, [{held.kpi: held.value + 3 * (held.sd or 1.0)}])
+    assert unfitted_table(problem, far)["reproduced"].tolist() == ["no"]
+    assert unfitted_table(problem)["reproduced"].tolist() == [""]  # no point fit: no verdict

@@ -36,7 +36,8 @@ from .fit_figures import (
     plot_pairs,
     plot_targets,
 )
-from .spec import CalibrationProblem, target_sd
+from .spec import CalibrationProblem, discrepancy, target_sd
+from .targets import Target
 from .uncertainty import draw_posterior
 
 #: a parameter whose posterior sd is above this share of its prior sd is flagged as not identified
@@ -48,9 +49,18 @@ TENSION = -0.3
 
 
 def _kpi_frame(problem: CalibrationProblem, kpis: Sequence[dict[str, float]]) -> pd.DataFrame:
+    """One row per replication, a column per target with a KPI (the compared ones, then the
+    spec's holdouts, which the fit report compares without fitting them)."""
     return pd.DataFrame(
-        [{t.id: k.get(t.kpi or "", math.nan) for t in problem.compared} for k in kpis]
+        [{t.id: k.get(t.kpi or "", math.nan) for t in _with_kpi(problem)} for k in kpis]
     )
+
+
+def _with_kpi(problem: CalibrationProblem) -> list[Target]:
+    held = [
+        t for t in problem.targets.targets if t.kpi is not None and t.id in problem.spec.holdouts
+    ]
+    return [*problem.compared, *held]
 
 
 def point_check(
@@ -136,25 +146,41 @@ def tolerance_check(
     }
 
 
-def unfitted_table(problem: CalibrationProblem) -> pd.DataFrame:
-    """The targets file's figures that the fit does not compare (no model output, or a
-    holdout compared by ``caseflow validate-model``), each with its uncertainty and the note
-    that says why."""
-    rows = [
-        {
-            "target": t.id,
-            "reported": t.value,
-            "uncertainty": f"sd {t.sd:g}" if t.sd is not None else f"range {t.range}",
-            "definition": t.definition,
-            "why not fitted": t.uncertainty_note,
-        }
-        for t in problem.targets.targets
-        if t.kpi is None or t.id in problem.spec.holdouts
-    ]
+UNFITTED_COLUMNS = (
+    "target", "reported", "uncertainty", "point_mean", "point_z", "reproduced", "definition",
+    "why not fitted",
+)  # fmt: skip
+
+
+def unfitted_table(problem: CalibrationProblem, point: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The targets file's figures that the fit does not fit (no model output, or held out by
+    the spec), each with its uncertainty and the note that says why. A held-out figure with a
+    KPI is compared with the point fit's replications (``point``, :func:`point_check`): its
+    mean, its distance in the target's sd and whether that is within 2, as for the fitted ones;
+    a figure with no KPI has none."""
+    rows = []
+    for t in problem.targets.targets:
+        if t.kpi is not None and t.id not in problem.spec.holdouts:
+            continue
+        mean = z = math.nan
+        if t.kpi is not None and point is not None and t.id in point:
+            values = point[t.id].dropna()
+            mean = float(values.mean()) if len(values) else math.nan
+            z = discrepancy(t, mean)
+        rows.append(
+            {
+                "target": t.id,
+                "reported": t.value,
+                "uncertainty": f"sd {t.sd:g}" if t.sd is not None else f"range {t.range}",
+                "point_mean": mean,
+                "point_z": z,
+                "reproduced": "" if math.isnan(z) else ("yes" if abs(z) <= 2 else "no"),
+                "definition": t.definition,
+                "why not fitted": t.uncertainty_note,
+            }
+        )
     # with no such figure, still the columns: a CSV file with its header, not an empty file
-    return pd.DataFrame(
-        rows, columns=["target", "reported", "uncertainty", "definition", "why not fitted"]
-    )
+    return pd.DataFrame(rows, columns=list(UNFITTED_COLUMNS))
 
 
 def holdout_verdicts(checks: Sequence[Any]) -> pd.DataFrame:
@@ -435,7 +461,9 @@ def render_fit_report(
         sections.append(
             "<h2>Figures of the targets file not fitted</h2><p>Documented with their "
             "uncertainty; each note says why it is not fitted (no model output yet, or a "
-            f"holdout).</p>{_table(unfitted)}"
+            "holdout). A figure the spec holds out that names a KPI is compared with the point "
+            "fit's 20 replications (their mean, its distance in the figure's sd, reproduced "
+            f"within 2), as the fitted ones are.</p>{_table(unfitted)}"
         )
     if holdouts is not None:
         sections.append(

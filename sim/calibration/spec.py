@@ -98,7 +98,8 @@ class CalibrationSpec(_Strict):
     calibrate: list[CalibratedParameter]
     holdouts: list[str] = Field(
         default_factory=list,
-        description="ids of targets with a KPI that this spec does not fit (compared elsewhere)",
+        description="ids of targets with a KPI that this spec does not fit (the fit report "
+        "compares them with the point fit)",
     )
 
     @field_validator("calibrate")

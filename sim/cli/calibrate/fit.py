@@ -369,7 +369,7 @@ def _check(
         tension=tensions(problem, fit.evaluations),
         identified=None if post is None else identifiability(problem, post.sample),
         pairs=None if post is None else correlated_pairs(problem, post.sample),
-        unfitted=unfitted_table(problem),
+        unfitted=unfitted_table(problem, point),
         holdouts=_holdouts(problem, fit, args, work_root),
     )
 
