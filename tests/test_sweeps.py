@@ -46,6 +46,22 @@ def test_a_sweep_prints_each_point_and_writes_a_summary_and_report(small, tmp_pa
     assert "varies most" in page and (out / "figures" / "sweep.png").exists()
 
 
+def test_a_sweeps_summary_has_each_points_intervals_as_its_own_file(small, tmp_path):
+    """Each point's summary.csv cuts its intervals where the KPI ends (no wait below 0 days);
+    the sweep's summary.csv across the points held the uncut ones (a ci_low of -0.15 days)."""
+    out = tmp_path / "sw"
+    args = ["run", str(_sweep(small, "8, 14")), "--out", str(out), "--workers", "1"]
+    assert cli.main([*args, "--replications", "2"]) == 0
+    top = pd.read_csv(out / "summary.csv")
+    for point, folder in enumerate(
+        sorted(p for p in out.iterdir() if (p / "summary.csv").is_file())
+    ):
+        own = pd.read_csv(folder / "summary.csv").set_index("kpi")
+        mine = top[top["point"] == point + 1].set_index("kpi")
+        columns = ["mean", "ci_low", "ci_high"]
+        pd.testing.assert_frame_equal(mine[columns], own.loc[mine.index, columns])
+
+
 def test_a_sweeps_report_carries_each_points_warnings(small, tmp_path):
     """The point whose unemployment leaves the calibrated range warns in the sweep's report."""
     sweep = small.parent / "shock.toml"

@@ -23,7 +23,14 @@ from .caveats import merged_warnings, run_warnings
 from .comparison_figures import plot_sweep
 from .drawing import FigureJob, save_figures
 from .folders import MANIFEST
-from .formatting import interval, kpi_unit, level_interval, number, toml_value
+from .formatting import (
+    interval,
+    intervals_cut_to_bounds,
+    kpi_unit,
+    level_interval,
+    number,
+    toml_value,
+)
 from .page import (
     code_cell,
     figures_html,
@@ -71,7 +78,7 @@ def sweep_summary(points: Sequence[SweepPoint]) -> pd.DataFrame:
     for i, p in enumerate(points):
         front = {"point": i + 1, "folder": p.folder, "scenario": p.name}
         front.update({k: _csv_value(p.values.get(k)) for k in keys})
-        frame = p.summary.copy()
+        frame = intervals_cut_to_bounds(p.summary)  # as each point's own summary.csv has them
         for j, (column, value) in enumerate(front.items()):
             frame.insert(j, column, value)
         frames.append(frame)
