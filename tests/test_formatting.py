@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from sim.output.formatting import (
     console_estimate,
     difference_interval,
@@ -78,5 +80,8 @@ def test_scenario_values_are_shown_as_toml() -> None:
     assert toml_value([{"date": "2015-01-01", "percent": 3.2}]) == (
         "[{ date = 2015-01-01, percent = 3.2 }]"
     )
+    # numbers from numpy (an optimisation's candidate table) as the numbers they are
+    assert toml_value(np.float64(55.89766365993793)) == "55.89766365993793"
+    assert toml_value(np.int64(5)) == "5"
     assert toml_value({"a b": 1}) == '{ "a b" = 1 }'
     assert toml_value(None) == "–"

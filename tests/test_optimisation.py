@@ -691,3 +691,17 @@ def test_a_decimal_step_that_fits_its_range_is_taken(tmp_path):
     )
     assert "administrators_on_c_share" in text
     load_spec(write(tmp_path, text))
+
+
+def test_a_lone_finalist_among_several_feasible_is_not_called_the_only_feasible_one():
+    """With one candidate on the objectives' front there is no selection to make, but other
+    candidates may have met the constraints: the report said "One candidate met every
+    constraint" whenever the selection had one row."""
+    from sim.output.optimisation_report import _lead
+
+    one = pd.DataFrame([{"candidate": "c002", "ar_team.places": 36}])
+    several = _lead(one, None, ["ar_team.places"], [("exits_work_per_year", "max")], 8)
+    assert "8 candidates met every constraint; <b>c002</b> (ar_team.places = 36)" in several
+    assert "only finalist" in several and "One candidate met" not in several
+    alone = _lead(one, None, ["ar_team.places"], [("exits_work_per_year", "max")], 1)
+    assert "One candidate met every constraint: <b>c002</b>" in alone

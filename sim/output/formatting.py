@@ -215,12 +215,12 @@ def toml_value(value: Any) -> str:
 
 def _toml_number(value: float) -> str:
     if isinstance(value, int):
-        return str(value)
+        return str(int(value))
     if math.isnan(value):
         return "nan"
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
-    return repr(value)
+    return repr(float(value))  # numpy's float64 is a float whose repr is "np.float64(...)"
 
 
 # --- the command line's one-line figures ----------------------------------------------------

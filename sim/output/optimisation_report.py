@@ -127,14 +127,27 @@ def _lead(
     posterior: pd.DataFrame | None,
     variables: Sequence[str],
     objectives: Sequence[Objective],
+    feasible: int,
 ) -> str:
+    """The report's first paragraph: what is recommended and how surely (``feasible``: the
+    searched candidates that met every constraint)."""
     if selection.empty or "chosen" not in selection or not selection["chosen"].fillna(False).any():
         if len(selection) == 1:
             row = selection.iloc[0]
-            return (
-                f'<p class="lead">One candidate met every constraint: '
+            which = (
                 f"<b>{html.escape(str(row['candidate']))}</b> "
-                f"({html.escape(_values_text(row, variables))}). No selection was needed.</p>"
+                f"({html.escape(_values_text(row, variables))})"
+            )
+            if feasible > 1:
+                return (
+                    f'<p class="lead">{feasible} candidates met every constraint; {which} is the '
+                    "only finalist: it is as good as each of the others in every objective and "
+                    "better in at least one (alone on the objectives' front). No selection was "
+                    "needed.</p>"
+                )
+            return (
+                f'<p class="lead">One candidate met every constraint: {which}. No selection '
+                "was needed.</p>"
             )
         return '<p class="lead">No candidate met every constraint: nothing is recommended.</p>'
     row = selection[selection["chosen"].fillna(False).astype(bool)].iloc[0]
@@ -268,7 +281,7 @@ def render_optimisation_report(
     body = (
         f"<h1>Optimisation: {html.escape(str(manifest.get('name', '')))}</h1>"
         f"<p>{html.escape(str(manifest.get('description', '')))}</p>"
-        + _lead(selection, posterior, variables, objectives)
+        + _lead(selection, posterior, variables, objectives, _feasible(candidates))
         + warnings_html(list(notes))
         + "<h2>The search</h2>"
         f"<p>{search.get('trials', '?')} trials ({html.escape(str(search.get('sampler', '')))} "
@@ -295,6 +308,12 @@ def render_optimisation_report(
         )
     )
     return page(f"Optimisation {manifest.get('name', '')}", body, width="72em"), drawn
+
+
+def _feasible(candidates: pd.DataFrame) -> int:
+    """The searched candidates (not the base) that met every constraint."""
+    searched = candidates[candidates["candidate"].astype(str) != "base"]
+    return int(searched["feasible"].fillna(False).astype(bool).sum())
 
 
 def rerender(folder: Path, manifest: dict[str, Any]) -> tuple[str, bytes]:
