@@ -562,6 +562,28 @@ def test_a_chosen_finalist_that_breaks_a_bound_over_more_replications_is_dropped
     assert "first_visit_wait_days" in dropped[0][1][0]
     assert selection is not None and selection.chosen == 0  # of the two left: f1
 
+    # the tables say so too: f0 is not feasible after all, and not on the front (where, the
+    # cheapest and best by the search's replications, it hid the others)
+    from sim.optimisation.search import OptimisationResult, candidates_table, pareto_table
+
+    searched = [
+        Evaluated(
+            i,
+            make_candidate(loaded, values, f"f{i}"),
+            {"assistance_paid_sek_per_year": objective[i]},
+            [],
+        )
+        for i in range(3)
+    ]
+    result = OptimisationResult(
+        loaded, "grid", "s", 3, 0, searched, searched[1:], selection, dropped,
+        Evaluated(-1, make_candidate(loaded, values, "b"), {}, []), pd.DataFrame(),
+    )  # fmt: skip
+    table = candidates_table(result).set_index("candidate")
+    assert not table.loc["f0", "feasible"] and table.loc["f1", "feasible"]
+    assert "over its selection replications" in table.loc["f0", "violations"]
+    assert "f0" not in set(pareto_table(result)["candidate"])
+
 
 def test_an_interrupt_inside_optunas_journal_write_stays_an_interrupt() -> None:
     """Optuna 5.1, interrupted while writing a trial, raises an UnboundLocalError from the

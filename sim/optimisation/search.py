@@ -617,10 +617,13 @@ def candidates_table(result: OptimisationResult) -> pd.DataFrame:
     """``candidates.csv``: one row per distinct candidate (the base first, as ``base``)."""
     loaded = result.loaded
     finalist_names = {f.candidate.resolved.name for f in result.finalists}
+    dropped = _dropped(result)
     chosen = result.chosen
     rows = []
     for e in [result.base, *result.evaluated]:
         name = e.candidate.resolved.name
+        # a finalist whose selection replications broke a bound is not feasible after all
+        broken = dropped.get(name, []) if e is not result.base else []
         row: dict[str, Any] = {
             "candidate": "base" if e is result.base else name,
             "trial": None if e is result.base else e.number + 1,
@@ -629,8 +632,10 @@ def candidates_table(result: OptimisationResult) -> pd.DataFrame:
             "budgeted_staff_cost_sek": e.candidate.staff_cost,
             "posts": e.candidate.posts,
             "simulated": bool(e.means),
-            "feasible": e.feasible,
-            "violations": "; ".join(e.violations),
+            "feasible": e.feasible and not broken,
+            "violations": "; ".join(
+                [*e.violations, *(f"{b} over its selection replications" for b in broken)]
+            ),
         }
         for kpi in _summary_kpis(loaded):
             row[kpi] = e.means.get(kpi, math.nan)
@@ -641,11 +646,19 @@ def candidates_table(result: OptimisationResult) -> pd.DataFrame:
     return pd.DataFrame(rows).astype({"trial": "Int64", "proposed": "Int64"})
 
 
+def _dropped(result: OptimisationResult) -> dict[str, list[str]]:
+    """The finalists dropped from the selection for a bound, by name, with what they broke."""
+    return {d.candidate.resolved.name: broken for d, broken in result.dropped}
+
+
 def pareto_table(result: OptimisationResult) -> pd.DataFrame:
     """``pareto.csv``: the feasible candidates no other feasible one beats on budgeted staff
     cost and every objective at once (the cost–objective front), by cost."""
     table = candidates_table(result)
-    feasible = [e for e in result.evaluated if e.feasible]
+    dropped = _dropped(result)
+    feasible = [
+        e for e in result.evaluated if e.feasible and e.candidate.resolved.name not in dropped
+    ]
     front = pareto_front([objective_vector(result.loaded, e, with_cost=True) for e in feasible])
     names = {feasible[i].candidate.resolved.name for i in front}
     out = table[table["candidate"].isin(names)]
