@@ -15,8 +15,9 @@ Errors name this API's parameters (``replications=0``), not the command line's o
 
 from __future__ import annotations
 
+import os
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -74,7 +75,7 @@ class RunResults(ScenarioResults):
     def save(self, folder: str | Path) -> Path:
         """Write the results folder ``caseflow run`` writes (CSV files, scenario and parameter
         files, report.html, manifest.json) to ``folder``, atomically; returns its path."""
-        target = Path(folder)
+        target = _folder(folder, "save")
         with atomic_folder(target) as work:
             write_results(work, self, self.manifest(), workers=self.workers)
         return target
@@ -131,7 +132,7 @@ class Comparison(ComparisonResults):
         manifest = folder_manifest(
             content, command=self.command, clock=self.clock, workers=self.workers
         )
-        target = Path(folder)
+        target = _folder(folder, "save")
         with atomic_folder(target) as work:
             write_comparison(
                 work, self, scenario_manifests, {**manifest, **self.timing}, workers=self.workers
@@ -220,7 +221,52 @@ def _api_problem(problem: Problem, call: str) -> Problem:
         return Problem(f"{call}({name}=...)", problem.key, problem.message)
     if problem.file.startswith("--set "):
         return Problem(f"{call}(overrides=[{problem.file[6:]!r}])", problem.key, problem.message)
+    if problem.file == "--set":  # the override itself is malformed: it is the key
+        return Problem(f"{call}(overrides=[{problem.key!r}])", "", problem.message)
+    if problem.file == "command line":  # a key set twice, by two overrides or one and years=
+        message = problem.message.replace("--set ", "")
+        for option, parameter in OPTION_NAMES.items():
+            message = message.replace(f"by {option}", f"by {parameter}=")
+        return Problem(f"{call}(...)", problem.key, message)
     return problem
+
+
+def _folder(folder: Any, call: str) -> Path:
+    if not isinstance(folder, str | os.PathLike):
+        raise TypeError(
+            f"{call}(folder=...): the results folder's path (a str or a Path), not "
+            f"{type(folder).__name__} {folder!r}"
+        )
+    return Path(folder)
+
+
+def _override_strings(overrides: Any, call: str) -> list[str]:
+    """``overrides`` as ``KEY.PATH=VALUE`` strings: a list of them, or a mapping of keys to
+    values (written as TOML); a single string is refused (it would be read letter by letter)."""
+    if isinstance(overrides, str):
+        raise TypeError(
+            f"{call}(overrides=...): give a list of 'KEY.PATH=VALUE' strings (or a dict of keys "
+            f"to values), not one string: overrides=[{overrides!r}]"
+        )
+    if isinstance(overrides, Mapping):
+        from .output.formatting import toml_value
+
+        return [f"{key}={toml_value(value)}" for key, value in overrides.items()]
+    strings = list(overrides)
+    wrong = [o for o in strings if not isinstance(o, str)]
+    if wrong:
+        raise TypeError(
+            f"{call}(overrides=...): each override is a 'KEY.PATH=VALUE' string, not {wrong[0]!r}"
+        )
+    return strings
+
+
+def _check_scenario(scenario: Any, call: str, name: str) -> None:
+    if not isinstance(scenario, str | os.PathLike | ResolvedScenario):
+        raise TypeError(
+            f"{call}({name}=...): a scenario file's path (a str or a Path) or a loaded scenario "
+            f"(sim.load_scenarios), not {type(scenario).__name__} {scenario!r}"
+        )
 
 
 def _resolve(
@@ -307,8 +353,8 @@ def run(
 ) -> RunResults:
     """Run one scenario (a file or a loaded scenario) and return its tidy results.
 
-    ``overrides`` are ``KEY.PATH=VALUE`` strings, as ``--set`` on the command line.
-    ``replications="auto"`` adds replications until the 95 % intervals of ``auto_kpis`` are
+    ``overrides`` are ``KEY.PATH=VALUE`` strings, as ``--set`` on the command line, or a
+    dict of keys to values. ``replications="auto"`` adds replications until the 95 % intervals of ``auto_kpis`` are
     within ``precision`` of their means (at most ``max_replications``), as ``caseflow run
     --replications auto``. ``workers`` is the number of processes (None: all cores). A file
     with a ``[sweep]`` holds several scenarios: use :func:`compare` or ``load_scenarios``.
@@ -316,6 +362,8 @@ def run(
     replications, as ``caseflow run --posterior N``: ``results.tables["uncertainty.csv"]``
     splits each KPI's spread into parameter uncertainty and noise, and ``save`` writes it.
     """
+    overrides = _override_strings(overrides, "sim.run")
+    _check_scenario(scenario, "sim.run", "scenario")
     _check_arguments(replications, workers, seed, years)
     _check_posterior(posterior, replications, events)
     auto = replications == "auto"
@@ -400,6 +448,10 @@ def compare(
     """
     if replications == "auto":
         raise ValueError("replications='auto' is for sim.run; sim.compare needs a number")
+    overrides = _override_strings(overrides, "sim.compare")
+    _check_scenario(base, "sim.compare", "base")
+    for alternative in alternatives:
+        _check_scenario(alternative, "sim.compare", "alternatives")
     _check_arguments(replications, workers, seed, years)
     _check_posterior(posterior, replications, events)
     keywords = dict(overrides=list(overrides), years=years, seed=seed, replications=replications)

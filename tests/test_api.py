@@ -68,14 +68,31 @@ def test_replications_auto(small):
         ({"years": 60}, "years="),
         ({"replications": 200_000}, "replications="),
         ({"overrides": ["staff.ongoing_social_workers.posts=-1"]}, "overrides="),
+        ({"overrides": ["x"]}, "sim.run(overrides=['x'])"),
+        ({"overrides": ["horizon_years=2"], "years": 1}, "by years="),
+        ({"overrides": "ar_team.places=9"}, "not one string"),
+        ({"overrides": [9]}, "each override is a 'KEY.PATH=VALUE' string"),
     ],
 )
 def test_errors_name_the_apis_own_parameters(small, keywords, named):
     """Not ``--replications``: the notebook user typed ``replications=``."""
-    with pytest.raises((ValueError, sim.InputError)) as caught:
+    with pytest.raises((ValueError, TypeError, sim.InputError)) as caught:
         sim.run(small, **keywords)
     assert named in str(caught.value)
     assert "--" not in str(caught.value)
+
+
+def test_arguments_of_the_wrong_type_are_named(small, tmp_path):
+    """A number where a path goes failed nine frames deep in pathlib; each is named by the
+    API's parameter. Overrides may also be a dict of keys to values."""
+    with pytest.raises(TypeError, match=r"sim\.run\(scenario=\.\.\.\): a scenario file's path"):
+        sim.run(123)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"sim\.compare\(alternatives=\.\.\.\)"):
+        sim.compare(small, [small])  # type: ignore[arg-type]
+    results = sim.run(small, overrides={"ar_team.places": 9}, replications=1, workers=1)
+    assert results.resolved.timeline[0].ar_team.places == 9
+    with pytest.raises(TypeError, match=r"save\(folder=\.\.\.\)"):
+        results.save(123)  # type: ignore[arg-type]
 
 
 def test_compare_rejects_workers_zero(small):
