@@ -696,4 +696,7 @@ def selection_table(result: OptimisationResult) -> pd.DataFrame:
                 "dropped": "; ".join(broken),
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    # counts stay whole numbers where a dropped finalist's row leaves them empty
+    counts = {c: "Int64" for c in ("replications", "eliminated_at") if c in table}
+    return table.astype(counts)
