@@ -354,8 +354,9 @@ def run(
     """Run one scenario (a file or a loaded scenario) and return its tidy results.
 
     ``overrides`` are ``KEY.PATH=VALUE`` strings, as ``--set`` on the command line, or a
-    dict of keys to values. ``replications="auto"`` adds replications until the 95 % intervals of ``auto_kpis`` are
-    within ``precision`` of their means (at most ``max_replications``), as ``caseflow run
+    dict of keys to values. ``replications="auto"`` adds replications until the 95 %
+    intervals of ``auto_kpis`` are within ``precision`` of their means (at most
+    ``max_replications``), as ``caseflow run
     --replications auto``. ``workers`` is the number of processes (None: all cores). A file
     with a ``[sweep]`` holds several scenarios: use :func:`compare` or ``load_scenarios``.
     ``posterior=N`` runs over N draws of the fitted parameter set's posterior × the

@@ -652,10 +652,38 @@ def test_a_base_that_is_a_folder_is_named_by_the_key(tmp_path):
         load_spec(spec)
 
 
-def test_no_feasible_candidate_still_writes_a_report(tmp_path, capsys):
-    """A budget no candidate meets: nothing is recommended, said as a warning, and the report
-    says no candidate was compared (it failed on the empty comparison before)."""
+def test_a_budget_or_post_limit_no_candidate_can_meet_is_refused_before_any_trial(tmp_path, capsys):
+    """The cheapest candidate (every variable at its lowest) already costs more than the
+    budget, or has more posts than allowed: no search can find one that meets it, so the spec
+    (or --budget) is refused before any trial, naming the cheapest cost; no folder, no study."""
+    out, study = tmp_path / "out", tmp_path / "j"
     spec = write(tmp_path, TINY.replace("staff_budget_sek = 15_000_000", "staff_budget_sek = 1000"))
+    assert main(["optimise", str(spec), "--out", str(out), "--study", str(study), "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "constraints.staff_budget_sek: 1,000 SEK is below the cheapest candidate's" in err
+    argv = ["optimise", str(write(tmp_path, TINY)), "--out", str(out), "--study", str(study),
+            "--yes", "--budget", "2000000"]  # fmt: skip
+    assert main(argv) == 2
+    assert "--budget: 2,000,000 SEK is below" in capsys.readouterr().err
+    posts = TINY.replace("staff_budget_sek = 15_000_000", "max_posts = 5")
+    assert main(["optimise", str(write(tmp_path, posts)), "--out", str(out), "--yes"]) == 2
+    assert "constraints.max_posts: 5 is below the fewest posts a candidate has" in (
+        capsys.readouterr().err
+    )
+    assert not out.exists() and not study.exists()
+
+
+def test_no_feasible_candidate_still_writes_a_report(tmp_path, capsys):
+    """A bound on a KPI no candidate meets (found only by simulating): nothing is recommended,
+    said as a warning, and the report says no candidate was compared (it failed on the empty
+    comparison before)."""
+    spec = write(
+        tmp_path,
+        TINY.replace(
+            "staff_budget_sek = 15_000_000",
+            'kpis = [{ kpi = "first_visit_wait_days", max = 0.001 }]',
+        ),
+    )
     out = tmp_path / "out"
     argv = ["optimise", str(spec), "--out", str(out), "--study", str(tmp_path / "j"), "--yes"]
     assert main(argv) == 0

@@ -8,7 +8,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..inputs.validation import InputError
+from ..inputs.validation import InputError, Problem
+from ..optimisation.candidates import unreachable_limits
 from ..optimisation.results import write_optimisation_folder
 from ..optimisation.search import OptimisationResult, optimise
 from ..optimisation.spec import LoadedSpec, load_spec
@@ -54,7 +55,13 @@ def load(spec: Path, budget_text: str) -> LoadedSpec:
     """The spec with the page's budget (the loader's messages name the file and key)."""
     loaded = load_spec(spec)
     budget = budget_value(budget_text, spec)
-    return loaded if budget is None else loaded.with_budget(budget)
+    if budget is not None:
+        loaded = loaded.with_budget(budget)
+    where = "constraints.staff_budget_sek" if budget is None else "the page's budget"
+    unreachable = unreachable_limits(loaded, where)
+    if unreachable:
+        raise InputError([Problem(str(spec), key, text) for key, text in unreachable])
+    return loaded
 
 
 def run_optimisation(bench: Workbench, loaded: LoadedSpec) -> OptimisationRun:

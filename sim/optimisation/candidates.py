@@ -22,6 +22,7 @@ from ..experiments.parallel import ProgressCallback, map_replications, worker_co
 from ..experiments.runner import run_replication
 from ..inputs.loading import load_scenarios
 from ..inputs.scenario import ResolvedScenario
+from ..inputs.validation import InputError
 from ..output.formatting import toml_value
 from .spec import LoadedSpec, Scalar, budgeted_staff_cost, candidate_overrides, total_posts
 
@@ -160,3 +161,47 @@ class Evaluator:
         """The KPIs' means over the replications asked (NaN where no replication has one)."""
         table = self.per_replication(candidate, reps).drop(columns="replication")
         return {k: float(v) for k, v in table.mean(skipna=True).items()}
+
+
+def unreachable_limits(loaded: LoadedSpec, budget_from: str) -> list[tuple[str, str]]:
+    """The spec's budget and post limit when no candidate can meet them, said before any trial:
+    the cheapest candidate (every numeric variable at its lowest value, the others at the
+    base's; a candidate's posts and budgeted cost only grow with posts and costs per post)
+    already breaks them, as (where, what) pairs. ``budget_from`` names where the budget was
+    given (the spec's key or ``--budget``). Without this, the search would run and recommend
+    nothing."""
+    limits = loaded.spec.constraints
+    if limits.staff_budget_sek is None and limits.max_posts is None:
+        return []
+    values: dict[str, Scalar] = {}
+    for variable in loaded.spec.variables:
+        options = variable.choices if variable.choices is not None else [variable.low]
+        numbers = [v for v in options if isinstance(v, int | float) and not isinstance(v, bool)]
+        if numbers:
+            values[variable.key] = min(numbers)
+    if not values:
+        return []
+    try:
+        cheapest = make_candidate(loaded, values, f"{loaded.spec.name}-cheapest")
+    except InputError:  # a corner the loader refuses: the search finds out, as it does now
+        return []
+    problems = []
+    budget, most = limits.staff_budget_sek, limits.max_posts
+    if budget is not None and cheapest.staff_cost > budget:
+        problems.append(
+            (
+                budget_from,
+                f"{budget:,.0f} SEK is below the cheapest candidate's budgeted staff "
+                f"cost, {cheapest.staff_cost:,.0f} SEK a year (every variable at its lowest): "
+                "no candidate can meet it",
+            )
+        )
+    if most is not None and cheapest.posts > most:
+        problems.append(
+            (
+                "constraints.max_posts",
+                f"{most} is below the fewest posts a candidate has, {cheapest.posts} (every "
+                "variable at its lowest): no candidate can meet it",
+            )
+        )
+    return problems
