@@ -671,6 +671,13 @@ def test_a_budget_or_post_limit_no_candidate_can_meet_is_refused_before_any_tria
         capsys.readouterr().err
     )
     assert not out.exists() and not study.exists()
+    # a variable that is a word (the organisation's form) takes the base's value there
+    form = '[[variables]]\nkey = "organisation.form"\nchoices = ["split", "merged"]\n\n'
+    worded = TINY.replace("[constraints]", form + "[constraints]").replace(
+        "staff_budget_sek = 15_000_000", "staff_budget_sek = 1000"
+    )
+    assert main(["optimise", str(write(tmp_path, worded)), "--out", str(out), "--yes"]) == 2
+    assert "is below the cheapest candidate's" in capsys.readouterr().err
 
 
 def test_no_feasible_candidate_still_writes_a_report(tmp_path, capsys):

@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -173,14 +174,18 @@ def unreachable_limits(loaded: LoadedSpec, budget_from: str) -> list[tuple[str, 
     limits = loaded.spec.constraints
     if limits.staff_budget_sek is None and limits.max_posts is None:
         return []
+    base = loaded.base.as_dict()
     values: dict[str, Scalar] = {}
     for variable in loaded.spec.variables:
         options = variable.choices if variable.choices is not None else [variable.low]
         numbers = [v for v in options if isinstance(v, int | float) and not isinstance(v, bool)]
         if numbers:
             values[variable.key] = min(numbers)
-    if not values:
-        return []
+        else:  # a word (the organisation's form): the base's, which moves no post or cost
+            node: Any = base
+            for part in variable.key.split("."):
+                node = node[part]
+            values[variable.key] = node
     try:
         cheapest = make_candidate(loaded, values, f"{loaded.spec.name}-cheapest")
     except InputError:  # a corner the loader refuses: the search finds out, as it does now
