@@ -491,6 +491,13 @@ def test_shares_that_do_not_add_up_show_the_merged_values(write):
     assert "a file that extends another changes only the shares it names" in found
 
 
+def test_posts_have_a_ceiling_a_run_can_reach(write):
+    """100 000 posts in a role passed and the run never ended (30 000 took a year's run 14 s):
+    a role has at most 10 000 posts, 30 times a whole city's unit."""
+    child = child_of_baseline(write, "[staff.ongoing_social_workers]\nposts = 100000\n")
+    assert "posts: Input should be less than or equal to 10000" in messages(child)
+
+
 def test_a_parameter_without_dist_changes_only_that_parameter(write):
     """``[...parental_leave_days] mean = 250`` (no ``dist``), like ``--set ...mean=250`` or a
     sweep of ``...mean``, keeps the inherited type and its other parameters."""

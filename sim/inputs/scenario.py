@@ -36,7 +36,9 @@ class _Strict(BaseModel):
 class StaffRoleSettings(_Strict):
     """Posts of one staff role and how people come and go in them."""
 
-    posts: Count = Field(ge=0, le=100_000, description="budgeted posts (tjänster)")
+    # at most 10 000: a whole city's unit has a few hundred; 30 000 posts took a year's run
+    # 14 s and 100 000 over 90 s (the staff processes and the routing over every worker)
+    posts: Count = Field(ge=0, le=10_000, description="budgeted posts (tjänster)")
     annual_turnover: Number = Field(
         default=0.0, ge=0, le=5, description="expected leavers per post and year"
     )
