@@ -9,6 +9,7 @@ message is put next to the field whose key it names. Nothing here imports Stream
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,6 +216,19 @@ def _changes_value(rows: Sequence[ChangeRow]) -> tuple[list[dict[str, Any]], lis
     return list(entries.values()), problems
 
 
+_SWEDISH_NUMBER = re.compile(r"-?\d{1,3}(?:[ \u00a0]\d{3})+(?:,\d+)?|-?\d+,\d+")
+
+
+def _as_number(text: str) -> str:
+    """A number field as a planner may type it in Swedish: ``1 000`` and ``0,5`` are 1000 and
+    0.5 (as the optimisation page's budget field reads ``15 000 000``); anything else as typed,
+    for the loader to judge."""
+    stripped = text.strip()
+    if _SWEDISH_NUMBER.fullmatch(stripped):
+        return stripped.replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    return stripped
+
+
 def overrides(base: Base, draft: Draft) -> tuple[list[str], dict[str, list[str]]]:
     """The draft as ``KEY=VALUE`` overrides of its base (only what differs), and the problems
     found before loading (a timed change naming no setting)."""
@@ -223,7 +237,8 @@ def overrides(base: Base, draft: Draft) -> tuple[list[str], dict[str, list[str]]
         text = draft.values.get(spec.key, "")
         if text == base.draft.values[spec.key]:
             continue
-        out.append(f"{spec.key}={_as_toml(text) if spec.text else text.strip()}")
+        value = _as_toml(text) if spec.text else _as_number(text) if not spec.choices else text
+        out.append(f"{spec.key}={value.strip()}")
     if tuple(draft.path) != base.draft.path:
         out.append(f"{PATH_KEY}={toml_value(_path_value(draft.path))}")
     early: dict[str, list[str]] = {}
@@ -251,6 +266,17 @@ def field_of(key: str) -> str:
     return below[0] if len(below) == 1 else GENERAL
 
 
+_ROW = re.compile(r"\b(?:unemployment\.)?(?:path|changes)\[(\d+)\]\.?")
+
+
+def _as_rows(text: str) -> str:
+    """``unemployment.path[1].date: ...`` as the page's table shows it: ``row 2, date: ...``
+    (the file's keys count from 0, the page's rows from 1)."""
+    return _ROW.sub(
+        lambda m: f"row {int(m.group(1)) + 1}" + (", " if m.group(0).endswith(".") else ""), text
+    )
+
+
 def _file_message(problem: Problem) -> str:
     """A problem not next to a field names its file or option, as the command line does."""
     return str(problem)
@@ -269,6 +295,8 @@ def check(base: Base, draft: Draft) -> Checked:
             text = problem.message if where else _file_message(problem)
             if where and problem.key != where:
                 text = f"{problem.key}: {problem.message}"
+            if where in (PATH_KEY, CHANGES_KEY):  # the page's tables count rows from 1
+                text = _as_rows(text)
             checked.problems.setdefault(where, []).append(text)
         return checked
     except OSError as exc:  # the base file went away or cannot be read

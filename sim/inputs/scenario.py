@@ -183,8 +183,10 @@ class Unemployment(_Strict):
     def _increasing(self) -> Unemployment:
         dates = [p.date for p in self.path]
         for i, (d1, d2) in enumerate(itertools.pairwise(dates), start=1):
-            if d2 <= d1:
-                raise ValueError(f"path dates must increase; point {i} ({d2}) is not after {d1}")
+            if d2 <= d1:  # named as the keys are (path[1] is the second point)
+                raise ValueError(
+                    f"path dates must increase; path[{i}] ({d2}) is not after path[{i - 1}] ({d1})"
+                )
         return self
 
     def percent_at(self, when: date) -> float:

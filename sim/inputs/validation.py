@@ -371,6 +371,18 @@ def _as_toml(value: Any) -> str:
     return repr(value)
 
 
+#: what a text field's pattern allows, in words (pydantic quotes the regular expression)
+_PATTERN_WORDS = {
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]*$": "only letters a-z and A-Z, digits and - _ . (no spaces, "
+    "no å ä ö), starting with a letter or digit: it names a folder",
+    r"^[A-Za-z0-9_.-]+$": "only letters a-z and A-Z, digits and - _ . (no spaces, no å ä ö): "
+    "it names a folder",
+    r"^[a-z][a-z0-9_]*$": "only lower-case letters a-z, digits and _, starting with a letter",
+    r"^[a-z_][a-z0-9_.]*$": "a dotted path of lower-case names (contacts.per_year)",
+    r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+$": "a dotted scenario key of lower-case names "
+    "(staff.ongoing_social_workers.posts)",
+}
+
 #: what a number field allows, by pydantic's error type
 _NUMBER_KINDS = {"int_type": "a whole number", "float_type": "a number"}
 
@@ -415,6 +427,11 @@ def problems_from_validation(
             msg = f"unknown distribution '{tag}'{hint} (allowed: {', '.join(expected)})"
         elif kind in _NUMBER_KINDS and isinstance(err.get("input"), bool):
             msg = f"must be {_NUMBER_KINDS[kind]}, not true or false (got {_short(err['input'])})"
+        elif kind == "string_pattern_mismatch" and str(err.get("ctx", {}).get("pattern")) in (
+            _PATTERN_WORDS
+        ):
+            words = _PATTERN_WORDS[str(err["ctx"]["pattern"])]
+            msg = f"may use {words} (got {_short(err.get('input'))})"
         elif kind == "union_tag_not_found":
             msg = "a distribution needs a 'dist' key (" + ", ".join(DISTRIBUTION_TAGS) + ")"
         else:
@@ -432,6 +449,10 @@ def problems_from_validation(
                 )
             else:
                 msg = f"{text} (got {_short(given)})"
+                if isinstance(given, str) and _DECIMAL_COMMA.search(given):
+                    msg += " (write decimals with a point: 0.5, not 0,5)"
+                elif isinstance(given, str) and _SPACED_NUMBER.search(given):
+                    msg += " (write numbers without spaces: 1000 or 1_000)"
         problems.append(Problem(origin(key_parts), key_string(key_parts), msg))
     return problems
 
