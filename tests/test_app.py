@@ -85,8 +85,9 @@ def test_bad_values_get_the_loaders_messages_next_to_their_fields(base) -> None:
     assert "valid integer" in checked.problems["replications"][0]
     # the dates out of order: the Unemployment rule's message, under the path's table, its
     # rows counted as the page counts them (from 1; the file's keys count from 0)
-    assert "path dates must increase; row 2 (2015-01-01) is not after row 1" in (
-        checked.problems["unemployment.path"][0]
+    assert (
+        "path dates must increase; row 2 (2015-01-01) is not after row 1"
+        in (checked.problems["unemployment.path"][0])
     )
 
 
