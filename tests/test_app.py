@@ -445,3 +445,13 @@ def test_the_page_starts_an_optimisation_and_shows_its_front(tmp_path, monkeypat
     assert (folder / "figures" / "front.png").is_file() and list((folder / "chosen").iterdir())
     assert outcome.result.loaded.spec.constraints.staff_budget_sek == 15_500_000
     assert any(s.value.startswith("Chosen: ") for s in at.success)
+
+
+def test_every_field_says_what_it_means() -> None:
+    """The field's "?" showed only the scenario key (``ar_team.places``): each field now says
+    what the setting means in a planner's words, then its key."""
+    from sim.app.draft import FIELDS
+
+    for spec in FIELDS:
+        assert len(spec.help) > 40, spec.key
+        assert spec.help_text.endswith(f"`{spec.key}`")

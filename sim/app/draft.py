@@ -41,32 +41,75 @@ class Field:
     group: str
     text: bool = False  # a string setting: the planner's text is the value, quoted for TOML
     choices: tuple[str, ...] = ()  # a setting with fixed choices (a select box)
+    help: str = ""  # what the setting means, in a planner's words (the field's "?")
+
+    @property
+    def help_text(self) -> str:
+        """The field's "?": what it means, and the scenario file's key for it."""
+        return f"{self.help}\n\nIn a scenario file: `{self.key}`"
 
 
 def _staff_fields() -> list[Field]:
     out = []
     for role in STAFF_ROLES:
         label = STAFF_ROLE_LABELS[role]
-        out.append(Field(f"staff.{role}.posts", f"{label}: posts", "Staff"))
         out.append(
-            Field(f"staff.{role}.annual_turnover", f"{label}: leavers per post and year", "Staff")
-        )
+            Field(
+                f"staff.{role}.posts", f"{label}: posts", "Staff",
+                help="Budgeted posts (tjänster). Fewer people work than posts: vacancies until "
+                "a post is refilled, parental leave, and new hires at reduced capacity while "
+                "they are introduced are all simulated.",
+            )
+        )  # fmt: skip
+        out.append(
+            Field(
+                f"staff.{role}.annual_turnover", f"{label}: leavers per post and year", "Staff",
+                help="The share of the people in post who leave in a year (0.33: one in "
+                "three). Each leaver's post stays vacant until it is refilled; the new hire "
+                "starts at reduced capacity.",
+            )
+        )  # fmt: skip
     return out
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("name", "Scenario name", "Scenario", text=True),
-    Field("description", "What the scenario asks", "Scenario", text=True),
-    Field("organisation.form", "Organisation form", "Organisation", choices=("split", "merged")),
+    Field("name", "Scenario name", "Scenario", text=True,
+          help="Names the results folder: letters a-z, digits and - _ . only (no spaces, no "
+          "å ä ö)."),
+    Field("description", "What the scenario asks", "Scenario", text=True,
+          help="The question this scenario answers, in your words; shown at the top of the "
+          "report."),
+    Field("organisation.form", "Organisation form", "Organisation", choices=("split", "merged"),
+          help="Split: an intake unit makes the first visit and the decision, then hands "
+          "long-term cases over to an income-support unit (each hand-over loses continuity for "
+          "a while). Merged: one unit keeps each case from the first visit to the exit; its "
+          "first visits are still made by the intake social workers' posts."),
     Field("organisation.caseload_norm", "Caseload norm (weighted cases per social worker)",
-          "Organisation"),
+          "Organisation",
+          help="How many cases one social worker is planned to hold, counting a case worked "
+          "actively (class A) as more than one (the scenario's class A weight, 1.5 in the "
+          "baseline): hence 'weighted'. A planning figure, not a cap: with more cases than "
+          "the norm, workers hold more and each case gets less contact."),
     Field("organisation.administrator_caseload_norm",
-          "C cases per benefit administrator", "Organisation"),
+          "C cases per benefit administrator", "Organisation",
+          help="How many C cases (payment only, little contact) one benefit administrator "
+          "is planned to hold."),
     *_staff_fields(),
-    Field("ar_team.places", "AR team places (year-places)", "AR team"),
-    Field("replications", "Replications", "Run"),
-    Field("horizon_years", "Years simulated (after the warm-up)", "Run"),
-    Field("seed", "Seed", "Run"),
+    Field("ar_team.places", "AR team places (year-places)", "AR team",
+          help="How many people the rehabilitation (AR) team can have in its programme at "
+          "once (årsplatser: one place used for a year). When consultants are missing, fewer "
+          "places are staffed."),
+    Field("replications", "Replications", "Run",
+          help="How many times the scenario is simulated, each with its own chance events "
+          "(who applies, who leaves, when). The intervals come from the spread between them: "
+          "more replications give narrower intervals and take longer (20 is usual)."),
+    Field("horizon_years", "Years simulated (after the warm-up)", "Run",
+          help="Years reported. Before them the scenario's warm-up (a year in the baseline) "
+          "is simulated but not reported, so the unit starts from a settled caseload."),
+    Field("seed", "Seed", "Run",
+          help="The starting point of the random numbers: the same seed gives the same "
+          "numbers every time. Scenarios compared with the same seed share their chance "
+          "events, so their differences are the settings', not chance's."),
 )  # fmt: skip
 """The page's single-value fields, in the order it shows them."""
 

@@ -149,11 +149,15 @@ def _field_widgets(base: Base) -> tuple[dict[str, str], dict[str, Any]]:
                 if spec.choices:
                     index = spec.choices.index(start) if start in spec.choices else 0
                     values[spec.key] = st.selectbox(
-                        spec.label, spec.choices, index=index, key=_key(spec.key), help=spec.key
+                        spec.label,
+                        spec.choices,
+                        index=index,
+                        key=_key(spec.key),
+                        help=spec.help_text,
                     )
                 else:
                     values[spec.key] = st.text_input(
-                        spec.label, value=start, key=_key(spec.key), help=spec.key
+                        spec.label, value=start, key=_key(spec.key), help=spec.help_text
                     )
                 slots[spec.key] = st.empty()
     return values, slots
