@@ -356,6 +356,24 @@ def test_the_page_runs_a_comparison_and_keeps_it_per_session(page, tmp_path) -> 
     assert not other.exception and "outcome" not in other.session_state
 
 
+def test_results_of_an_earlier_draft_and_a_stopped_run_are_said_to_be_so(page) -> None:
+    """The results shown stay on the page while the draft is edited: they are then labelled
+    as an earlier version's. A run ended before it finished (Stop, or an edit while it ran,
+    reruns the page) is said to have been stopped, with nothing saved."""
+    _field(page, "replications").input("2").run()
+    _field(page, "horizon_years").input("0.25").run()
+    page.button(key="run").click().run()
+    assert not page.exception, page.exception
+    assert not any("earlier version of the draft" in i.value for i in page.info)
+    _field(page, POSTS).input("8").run()  # the draft changes; the results shown do not
+    assert any("earlier version of the draft" in i.value for i in page.info)
+    page.session_state["running"] = "a run the page left unfinished"
+    page.run()
+    assert any("The last run was stopped before it finished" in w.value for w in page.warning)
+    page.run()  # said once
+    assert not any("The last run was stopped" in w.value for w in page.warning)
+
+
 def test_two_runs_at_once_on_the_shared_pool_keep_their_own_results(base, tmp_path) -> None:
     """Two tabs pressing Run together: each run gets its own numbers back (the pool is shared,
     the results are not), the same as each run alone."""

@@ -355,11 +355,16 @@ def _run(bench: Workbench, request: RunRequest) -> Outcome | None:
             shown[0] = now
             bar.progress(done / total, text=f"{done} of {total} replications")
 
+    # Set until the run returns: a rerun that ends the run (a click, an edited field, Stop)
+    # leaves it set, and the next pass of the page says the run was stopped (_stopped_note).
+    st.session_state["running"] = request.command
     try:
         outcome = bench.run(request, progress)
     except Exception as exc:  # the page stays up and says what went wrong
+        st.session_state.pop("running", None)
         st.error(f"The run failed: {exc}")
         return None
+    st.session_state.pop("running", None)
     stop.empty()
     bar.progress(1.0, text=f"done in {outcome.seconds:.1f} s")
     return outcome
@@ -491,7 +496,24 @@ def _figures(folder: Path, scenario: str | None) -> None:
                 st.image(str(png), caption=png.relative_to(folder).as_posix())
 
 
+def _stopped_note() -> None:
+    """Say so when the last run was ended before it finished (Stop, or any click or edit while
+    it ran, reruns the page): nothing was saved, and the results shown, if any, are older."""
+    if st.session_state.pop("running", None) is not None:
+        st.warning(
+            "The last run was stopped before it finished (Stop was pressed, or a setting "
+            "changed while it ran): nothing was saved. Press Run to start it again."
+        )
+
+
+def _draft_identity(base: Base, checked: Checked) -> tuple[str, ...] | None:
+    """What a result was run for: the base file and the draft's overrides (None: the draft
+    has problems, so no result is its)."""
+    return (str(base.file), *checked.overrides) if checked.ok else None
+
+
 def build_tab(bench: Workbench, scenarios: Path) -> None:
+    _stopped_note()
     base = _choose_base(scenarios)
     if base is None:
         return
@@ -534,9 +556,16 @@ def build_tab(bench: Workbench, scenarios: Path) -> None:
         outcome = _run(bench, request)
         if outcome is not None:
             st.session_state["outcome"] = outcome
+            st.session_state["outcome_for"] = _draft_identity(base, checked)
     outcome = st.session_state.get("outcome")
     if outcome is None:
         return
+    if st.session_state.get("outcome_for") != _draft_identity(base, checked):
+        st.info(
+            f"The results below are those of an earlier version of the draft "
+            f"({outcome.draft_results.resolved.name}); the draft has changed since. Press Run "
+            "to see the draft's."
+        )
     _show_outcome(outcome)
     if outcome.folder is None:
         with st.spinner("Writing the results folder (CSV files, figures, report)…"):
