@@ -374,6 +374,31 @@ def test_results_of_an_earlier_draft_and_a_stopped_run_are_said_to_be_so(page) -
     assert not any("The last run was stopped" in w.value for w in page.warning)
 
 
+def test_earlier_runs_are_paired_only_with_runs_they_can_be_paired_with(page, tmp_path) -> None:
+    """The tab opened with a red error when its two preselected runs had different seeds: the
+    other run is now chosen among those with the first's seed and replications, and with none
+    the tab says so in a line."""
+    results = tmp_path / "results"
+
+    def earlier(name: str, seed: int) -> None:
+        argv = ["run", str(SCENARIOS / "baseline.toml"), "--out", str(results / name),
+                "--replications", "2", "--years", "0.1", "--seed", str(seed),
+                "--workers", "1"]  # fmt: skip
+        assert caseflow(argv) == 0
+
+    earlier("a", 1)
+    earlier("b", 2)
+    page.run()
+    assert not page.exception and not page.error
+    assert any("No other run has seed" in c.value for c in page.caption)
+    earlier("c", 2)  # pairs with b (the base run chosen before stays chosen)
+    page.run()
+    assert not page.error
+    chosen = page.selectbox(key="earlier_first").value
+    assert {chosen, *page.selectbox(key="earlier_second").options} == {"b", "c"}
+    assert not page.exception
+
+
 def test_two_runs_at_once_on_the_shared_pool_keep_their_own_results(base, tmp_path) -> None:
     """Two tabs pressing Run together: each run gets its own numbers back (the pool is shared,
     the results are not), the same as each run alone."""

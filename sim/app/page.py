@@ -583,13 +583,21 @@ def build_tab(bench: Workbench, scenarios: Path) -> None:
 # --- earlier results --------------------------------------------------------------------------
 
 
+def _when(started: str) -> str:
+    """A manifest's start time (ISO, UTC, microseconds) as a planner reads it."""
+    try:
+        return datetime.datetime.fromisoformat(started).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return started
+
+
 def earlier_tab(bench: Workbench) -> None:
     found = earlier_results(bench.results_root)
     if not found:
         st.info(f"No results folders under {bench.results_root} yet.")
         return
     table = pd.DataFrame(
-        [(e.folder.name, e.what, e.started, e.seed, e.replications) for e in found],
+        [(e.folder.name, e.what, _when(e.started), e.seed, e.replications) for e in found],
         columns=["folder", "what", "started", "seed", "replications"],
     )
     st.dataframe(table, hide_index=True, key="earlier_table")
@@ -605,14 +613,30 @@ def earlier_tab(bench: Workbench) -> None:
                 _differences_table(pd.read_csv(folder / "comparison.csv")), hide_index=True
             )
         _folder_downloads(folder, "earlier_")
-    runs = [e.folder.name for e in found if not e.is_comparison and "run of" in e.what]
+    singles = [e for e in found if not e.is_comparison and "run of" in e.what]
+    runs = [e.folder.name for e in singles]
     st.markdown("**Compare two earlier runs** (paired: same seed and replications)")
     if len(runs) < 2:
         st.caption("Two single runs are needed (a comparison's folder already holds its own).")
         return
     left, right = st.columns(2)
     first = left.selectbox("Base run", runs, key="earlier_first")
-    second = right.selectbox("Other run", runs, index=1, key="earlier_second")
+    mine = next(e for e in singles if e.folder.name == first)
+    # only the runs it can be paired with: the same seed and replications
+    pairable = [
+        e.folder.name
+        for e in singles
+        if e.folder.name != first and (e.seed, e.replications) == (mine.seed, mine.replications)
+    ]
+    if not pairable:
+        st.caption(
+            f"No other run has seed {mine.seed} and {mine.replications} replications, as "
+            f"{first} has: paired differences need both the same."
+        )
+        return
+    second = right.selectbox(
+        "Other run (same seed and replications)", pairable, key="earlier_second"
+    )
     if first and second and first != second:
         try:
             diffs = paired_runs(bench.results_root / first, bench.results_root / second)
