@@ -129,6 +129,11 @@ def _choose_base(scenarios: Path) -> Base | None:
 # --- the draft --------------------------------------------------------------------------------
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 replication``, ``2 replications`` (thousands spaced as the page spaces them)."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _key(name: str) -> str:
     return f"{st.session_state['generation']}:{name}"
 
@@ -333,7 +338,7 @@ def _long_run_confirmed(bench: Workbench, request: RunRequest) -> bool:
     minutes = cost.seconds / 60
     st.warning(
         f"This run is estimated to take about {minutes:,.0f} minutes "
-        f"({cost.replications:,} replications on {cost.workers} workers)."
+        f"({_count(cost.replications, 'replication')} on {_count(cost.workers, 'worker')})."
     )
     return bool(st.checkbox("Run it anyway", key=_key("long_run")))
 
@@ -353,7 +358,8 @@ def _run(bench: Workbench, request: RunRequest) -> Outcome | None:
         now = time.monotonic()
         if now - shown[0] >= 0.2 or done == total:
             shown[0] = now
-            bar.progress(done / total, text=f"{done} of {total} replications")
+            # every scenario's: the base's are counted with the draft's
+            bar.progress(done / total, text=f"{done} of {total} replications, all scenarios")
 
     # Set until the run returns: a rerun that ends the run (a click, an edited field, Stop)
     # leaves it set, and the next pass of the page says the run was stopped (_stopped_note).
@@ -443,7 +449,7 @@ def _show_outcome(outcome: Outcome) -> None:
     reused = " (the base's results reused: the same numbers)" if outcome.base_reused else ""
     st.subheader(f"Results: {results.resolved.name}")
     st.caption(
-        f"{results.resolved.scenario.replications} replications × "
+        f"{_count(results.resolved.scenario.replications, 'replication')} × "
         f"{results.resolved.scenario.horizon_years} years, seed {results.resolved.scenario.seed}; "
         f"ran in {outcome.seconds:.1f} s{reused}"
     )
