@@ -365,6 +365,7 @@ def test_results_of_an_earlier_draft_and_a_stopped_run_are_said_to_be_so(page) -
     page.button(key="run").click().run()
     assert not page.exception, page.exception
     assert not any("earlier version of the draft" in i.value for i in page.info)
+    assert any("are the warm-up" in c.value for c in page.caption)  # the chart's first year
     _field(page, POSTS).input("8").run()  # the draft changes; the results shown do not
     assert any("earlier version of the draft" in i.value for i in page.info)
     page.session_state["running"] = "a run the page left unfinished"

@@ -427,7 +427,13 @@ def _curves(outcome: Outcome) -> None:
     frame = pd.DataFrame(lines)
     frame.index = pd.to_datetime(frame.index)
     st.markdown("**Households receiving assistance per month** (mean over replications)")
-    st.line_chart(frame, height=260)
+    st.line_chart(frame, height=260, x_label="month", y_label="households")
+    start = outcome.draft_results.resolved.scenario.start_date
+    if frame.index.min() < pd.Timestamp(start):
+        st.caption(
+            f"The months before {start} are the warm-up: simulated so that the unit starts "
+            "from a settled caseload, not counted in any KPI."
+        )
 
 
 def _forest_png(outcome: Outcome) -> bytes:
