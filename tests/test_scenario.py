@@ -558,6 +558,18 @@ def test_a_broken_sweep_entry_names_the_file_that_wrote_it(write, small):
     assert messages(child).startswith(f"{child}: sweep.ar_team.places: must be a non-empty list")
 
 
+def test_a_sweep_value_listed_twice_is_refused(write, small):
+    """[18, 18] ran the same scenario twice under two names (an optimisation's choices refuse
+    it already)."""
+    child = write(
+        "child.toml",
+        'extends = "small.toml"\nname = "child"\n[sweep]\n"ar_team.places" = [18, 24, 18]\n',
+    )
+    assert messages(child) == f"{child}: sweep.ar_team.places: lists 18 more than once: each " + (
+        "value makes its own point"
+    )
+
+
 # --- issue 16: a boolean is not a number; a byte-order mark is read -----------------------
 
 

@@ -43,6 +43,7 @@ from .scenario import CHANGEABLE, Change, ResolvedScenario, Scenario, Settings
 from .validation import (
     InputError,
     Problem,
+    as_toml_text,
     problems_from_validation,
     read_extending,
     read_toml,
@@ -322,6 +323,13 @@ def _sweep_entries_checked(raw_sweep: Any, origins: _Origins) -> list[_SweepEntr
                 entry.file,
                 f"sweep.{entry.key}",
                 f"must be a non-empty list of values (got {entry.values!r})",
+            )
+        twice = [v for i, v in enumerate(entry.values) if v in entry.values[:i]]
+        if twice:  # the points would be the same scenario, run again under another name
+            raise InputError.single(
+                entry.file,
+                f"sweep.{entry.key}",
+                f"lists {as_toml_text(twice[0])} more than once: each value makes its own point",
             )
     return entries
 

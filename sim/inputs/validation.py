@@ -348,6 +348,11 @@ def _display_loc(model: type[BaseModel], loc: Loc) -> tuple[list[str | int], lis
     return shown, shown[:-1]
 
 
+def as_toml_text(value: Any) -> str:
+    """A value as a message shows it: as TOML writes it, cut to 60 characters."""
+    return _short(value)
+
+
 def _short(value: Any) -> str:
     """The value as the message shows it: as TOML writes it (``true``, ``2016-01-01``,
     ``{places = 3}``), not as Python's repr, cut to 60 characters."""
