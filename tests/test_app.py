@@ -247,7 +247,10 @@ def test_the_workbook_has_the_sheets_and_the_csv_numbers(compared) -> None:
         len(pd.read_csv(folder / s / "monthly.csv")) for s in ("baseline", "edited")
     )
     scenario = book["scenario"].set_index("setting")
-    assert scenario.loc[POSTS, "baseline"] == "11" and scenario.loc[POSTS, "edited"] == "8"
+    # numbers as numbers and words as words (they were the texts "11" and '"baseline"')
+    assert scenario.loc[POSTS, "baseline"] == 11 and scenario.loc[POSTS, "edited"] == 8
+    assert scenario.loc["name", "baseline"] == "baseline"
+    assert scenario.loc["organisation.form", "edited"] == "split"
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")

@@ -70,7 +70,7 @@ def _scenario_sheet(kind: FolderKind) -> pd.DataFrame:
     columns: dict[str, dict[str, Any]] = {}
     for name, sub in kind.scenario_folders():
         scenario = read_manifest(sub).get("scenario", {})
-        columns[name] = {k: toml_value(v) for k, v in flatten(scenario).items()}
+        columns[name] = {k: _cell(v) for k, v in flatten(scenario).items()}
     keys: list[str] = []
     for values in columns.values():
         keys += [k for k in values if k not in keys]
@@ -78,6 +78,16 @@ def _scenario_sheet(kind: FolderKind) -> pd.DataFrame:
     for name, values in columns.items():
         table[name] = [values.get(k, "") for k in keys]
     return pd.DataFrame(table)
+
+
+def _cell(value: Any) -> Any:
+    """A setting as a spreadsheet cell: a number or a truth value as itself (not the text
+    "11"), a word or a date as plain text (not '"baseline"'), a list or a table as TOML."""
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return value
+    return toml_value(value)
 
 
 def _differences_sheet(kind: FolderKind) -> pd.DataFrame:
