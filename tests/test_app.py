@@ -91,6 +91,29 @@ def test_bad_values_get_the_loaders_messages_next_to_their_fields(base) -> None:
     )
 
 
+def test_timed_change_problems_name_the_page_rows(base) -> None:
+    """A date's rows are one entry of the file's ``changes``: a problem names the row that
+    set the key, not the entry's number; a value begun as TOML and left unfinished is a
+    problem of its row (it raised out of the page before), as it is in a number field."""
+    values = small(base.draft.values)
+    day, later = datetime.date(2016, 1, 1), datetime.date(2017, 1, 1)
+    rows = [
+        ChangeRow(day, "staff.ongoing_social_workers.posts", "12"),
+        ChangeRow(day, "staff.intake_social_workers.posts", "5"),
+        ChangeRow(later, "ar_team.places", "-1"),
+    ]
+    checked = check(base, draft(base, values, changes=rows))
+    assert checked.problems["changes"][0].startswith("row 3, ar_team.places: Input should be")
+    broken = check(base, draft(base, values, changes=[ChangeRow(day, "ar_team.places", "[48")]))
+    assert broken.problems["changes"][0].startswith("row 1: the value is not valid TOML")
+    values["ar_team.places"] = "[48"
+    assert (
+        check(base, draft(base, values))
+        .problems["ar_team.places"][0]
+        .startswith("the value is not valid TOML")
+    )
+
+
 def test_numbers_typed_the_swedish_way_are_read(base) -> None:
     """A planner types 0,33 and 1 000 (as the optimisation page's budget field accepts
     15 000 000): a number field reads them as 0.33 and 1000."""

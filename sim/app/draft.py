@@ -249,7 +249,11 @@ def _changes_value(rows: Sequence[ChangeRow]) -> tuple[list[dict[str, Any]], lis
         if not row.setting.strip():
             problems.append(f"row {i}: choose the setting that changes")
             continue
-        value = parse_assignment(f"v={row.value}")[1]
+        try:
+            value = parse_assignment(f"v={row.value}")[1]
+        except InputError as exc:  # a value begun as TOML (a list, a table) left unfinished
+            problems += [f"row {i}: {p.message}" for p in exc.problems]
+            continue
         entry = entries.setdefault(row.at, {} if row.at is None else {"at": row.at})
         target = entry
         parts = row.setting.strip().split(".")
@@ -309,6 +313,30 @@ def field_of(key: str) -> str:
     return below[0] if len(below) == 1 else GENERAL
 
 
+_CHANGE = re.compile(r"\bchanges\[(\d+)\]\.?([a-z_][a-z0-9_.]*)?")
+
+
+def _as_change_rows(text: str, rows: Sequence[ChangeRow]) -> str:
+    """``changes[2].ar_team.places: ...`` named by the page's row: the file's entry ``i`` is
+    the ``i``-th date of the table, all its rows together; the row setting the key named, or
+    else every row of that date."""
+    dates = list(dict.fromkeys(r.at for r in rows if r.setting.strip()))
+
+    def name(found: re.Match[str]) -> str:
+        index, key = int(found.group(1)), found.group(2) or ""
+        if index >= len(dates):
+            return found.group(0)
+        at = dates[index]
+        mine = [i for i, r in enumerate(rows, start=1) if r.at == at and r.setting.strip()]
+        exact = [i for i in mine if rows[i - 1].setting.strip() == key]
+        if exact:
+            return f"row {exact[0]}, {key}"
+        where = f"row {mine[0]}" if len(mine) == 1 else "rows " + ", ".join(map(str, mine))
+        return f"{where} ({at}){', ' + key if key else ''}"
+
+    return _CHANGE.sub(name, text)
+
+
 _ROW = re.compile(r"\b(?:unemployment\.)?(?:path|changes)\[(\d+)\]\.?")
 
 
@@ -334,12 +362,17 @@ def check(base: Base, draft: Draft) -> Checked:
         loaded = load_scenarios(base.file, sets, over_sweep=True)
     except InputError as exc:
         for problem in exc.problems:
-            where = field_of(problem.key)
+            key = problem.key
+            if problem.file == "--set":  # the field's text could not be read as a value
+                key = key.partition("=")[0]
+            where = field_of(key)
             text = problem.message if where else _file_message(problem)
-            if where and problem.key != where:
-                text = f"{problem.key}: {problem.message}"
-            if where in (PATH_KEY, CHANGES_KEY):  # the page's tables count rows from 1
+            if where and key != where:
+                text = f"{key}: {problem.message}"
+            if where == PATH_KEY:  # the page's table counts rows from 1
                 text = _as_rows(text)
+            elif where == CHANGES_KEY:  # an entry is a date's rows: named by its rows
+                text = _as_change_rows(text, draft.changes)
             checked.problems.setdefault(where, []).append(text)
         return checked
     except OSError as exc:  # the base file went away or cannot be read
