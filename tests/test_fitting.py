@@ -357,6 +357,13 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
         err = capsys.readouterr().err
         assert "the base parameter set has changed since the fit: intake.booked_share" in err
         assert not (tmp_path / "drifted").exists()
+        # inside a table the fit scaled (its shape is the base's): one entry changed is found
+        base = tomllib.loads(FIRST_GUESS.read_text())
+        base["exits"]["monthly_hazard"]["work"]["social_medical"] *= 10
+        edited_base.write_text(tomli_w.dumps(base))
+        assert cli.main(args) == 2
+        err = capsys.readouterr().err
+        assert "has changed since the fit: exits.monthly_hazard.work.social_medical" in err
     finally:
         small_spec.write_text(spec_text)
 
@@ -568,3 +575,17 @@ def test_a_specs_own_holdout_is_compared_with_the_point_fit(small_spec):
     far = _kpi_frame(problem, [{held.kpi: held.value + 3 * (held.sd or 1.0)}])
     assert unfitted_table(problem, far)["reproduced"].tolist() == ["no"]
     assert unfitted_table(problem)["reproduced"].tolist() == [""]  # no point fit: no verdict
+
+
+def test_a_fitted_tables_proportions_are_checked_against_the_base():
+    """A fit scales a table by one factor, or rescales a share table's other entries together:
+    a base whose entries no longer stand in those proportions to the fitted set's has changed
+    since the fit (each draw would scale the changed entries)."""
+    from sim.calibration.uncertainty import _not_in_proportion
+
+    base = {"t.a": 0.2, "t.b": 0.3, "t.c": 0.0}
+    fitted = {"t.a": 0.24, "t.b": 0.36, "t.c": 0.0}  # all times 1.2
+    assert _not_in_proportion(base, fitted, ["t.a", "t.b", "t.c"]) is None
+    edited = {**base, "t.b": 0.05}
+    assert _not_in_proportion(edited, fitted, ["t.a", "t.b", "t.c"]) == "t.b"
+    assert _not_in_proportion({**base, "t.c": 0.1}, fitted, ["t.a", "t.b", "t.c"]) == "t.c"

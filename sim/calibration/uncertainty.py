@@ -145,12 +145,49 @@ def _base_changed_since_fit(
         _leaves(base.model_dump(exclude={"name", "description", "fit"})),
         _leaves(fitted.model_dump(exclude={"name", "description", "fit"})),
     )
-    return [
+    changed = [
         (path, now.get(path), then.get(path))
         for path in sorted(now.keys() | then.keys())
         if now.get(path) != then.get(path)
         and not any(path == t or path.startswith(t + ".") for t in touched)
     ]
+    # Inside what the fit set, what it did not: a scaled table's shape (the fit multiplied
+    # every entry by one factor) and a share table's other entries' proportions (the fit
+    # rescaled them together). A draw scales or rescales the base's entries as they are now.
+    for entry in spec.calibrate:
+        if entry.mode == "scale":
+            group = [p for p in now if p == entry.path or p.startswith(entry.path + ".")]
+        elif entry.mode == "share":
+            table = entry.path.rsplit(".", 1)[0]
+            group = [p for p in now if p.startswith(table + ".") and p != entry.path]
+        else:
+            continue
+        odd = _not_in_proportion(now, then, group)
+        if odd is not None:
+            changed.append((odd, now.get(odd), then.get(odd)))
+    return changed
+
+
+def _not_in_proportion(now: dict[str, Any], then: dict[str, Any], group: list[str]) -> str | None:
+    """The first path of ``group`` whose fitted value is not the base's times the factor the
+    others share (None: all in proportion, as a fit leaves them)."""
+    factor: float | None = None
+    for path in sorted(group):
+        a, b = now.get(path), then.get(path)
+        if not isinstance(a, int | float) or not isinstance(b, int | float):
+            if a != b:
+                return path
+            continue
+        if a == 0:
+            if b != 0:
+                return path
+            continue
+        ratio = b / a
+        if factor is None:
+            factor = ratio
+        elif not math.isclose(ratio, factor, rel_tol=1e-9, abs_tol=0.0):
+            return path
+    return None
 
 
 def _leaves(tree: Any, prefix: str = "") -> dict[str, Any]:
