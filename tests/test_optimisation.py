@@ -575,14 +575,19 @@ def test_a_chosen_finalist_that_breaks_a_bound_over_more_replications_is_dropped
         )
         for i in range(3)
     ]
+    # f3 behaves exactly as f0 (a setting that changes nothing): it breaks the bound alike
+    searched.append(Evaluated(3, make_candidate(loaded, values, "f3"), dict(searched[0].means), []))
+    dropped = [(searched[0], broken) for _, broken in dropped]  # the searched f0
     result = OptimisationResult(
-        loaded, "grid", "s", 3, 0, searched, searched[1:], selection, dropped,
+        loaded, "grid", "s", 3, 0, searched, searched[1:3], selection, dropped,
         Evaluated(-1, make_candidate(loaded, values, "b"), {}, []), pd.DataFrame(),
     )  # fmt: skip
     table = candidates_table(result).set_index("candidate")
     assert not table.loc["f0", "feasible"] and table.loc["f1", "feasible"]
     assert "over its selection replications" in table.loc["f0", "violations"]
     assert "f0" not in set(pareto_table(result)["candidate"])
+    assert not table.loc["f3", "feasible"] and "behaves as f0" in table.loc["f3", "violations"]
+    assert "f3" not in set(pareto_table(result)["candidate"])
 
 
 def test_an_interrupt_inside_optunas_journal_write_stays_an_interrupt() -> None:

@@ -647,8 +647,18 @@ def candidates_table(result: OptimisationResult) -> pd.DataFrame:
 
 
 def _dropped(result: OptimisationResult) -> dict[str, list[str]]:
-    """The finalists dropped from the selection for a bound, by name, with what they broke."""
-    return {d.candidate.resolved.name: broken for d, broken in result.dropped}
+    """The finalists dropped from the selection for a bound, by name, with what they broke;
+    with them the candidates that behave exactly as one of them (the same KPI means under the
+    same random numbers, :func:`distinct_behaviour`): they would break the bound alike."""
+    out = {d.candidate.resolved.name: broken for d, broken in result.dropped}
+    for d, broken in result.dropped:
+        name = d.candidate.resolved.name
+        for e in result.evaluated:
+            if e is not d and e.means and e.means == d.means:
+                out.setdefault(
+                    e.candidate.resolved.name, [f"behaves as {name}: {b}" for b in broken]
+                )
+    return out
 
 
 def pareto_table(result: OptimisationResult) -> pd.DataFrame:
