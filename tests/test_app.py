@@ -126,6 +126,9 @@ def test_numbers_typed_the_swedish_way_are_read(base) -> None:
     staff = checked.resolved.timeline[0].staff
     assert staff.ongoing_social_workers.annual_turnover == 0.4
     assert staff.ongoing_social_workers.posts == 1000
+    # 1,000 is a thousand in English and one in Swedish: not guessed, asked
+    values[POSTS] = "1,000"
+    assert "write decimals with a point" in check(base, draft(base, values)).problems[POSTS][0]
 
 
 def test_the_same_messages_as_the_command_lines_set(base, capsys) -> None:

@@ -269,8 +269,10 @@ _SWEDISH_NUMBER = re.compile(r"-?\d{1,3}(?:[ \u00a0]\d{3})+(?:,\d+)?|-?\d+,\d+")
 def _as_number(text: str) -> str:
     """A number field as a planner may type it in Swedish: ``1 000`` and ``0,5`` are 1000 and
     0.5 (as the optimisation page's budget field reads ``15 000 000``); anything else as typed,
-    for the loader to judge."""
+    for the loader to judge, and so is ``1,000`` (a thousand in English, one in Swedish)."""
     stripped = text.strip()
+    if re.fullmatch(r"-?\d{1,3},\d{3}", stripped):  # 1,000: a thousand, or one? left to ask
+        return stripped
     if _SWEDISH_NUMBER.fullmatch(stripped):
         return stripped.replace(" ", "").replace("\u00a0", "").replace(",", ".")
     return stripped

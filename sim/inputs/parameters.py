@@ -50,8 +50,7 @@ class ClassShares(_Strict):
         if abs(total - 1) > 1e-6:
             raise ValueError(
                 f"shares a + b + c must add up to 1, they add up to {total:.4f} (a = {self.a:g}, "
-                f"b = {self.b:g}, c = {self.c:g}; a file that extends another changes only the "
-                "shares it names)"
+                f"b = {self.b:g}, c = {self.c:g})"
             )
         return self
 
@@ -76,7 +75,7 @@ class Contacts(_Strict):
             raise ValueError(
                 f"barrier_shares must add up to 1, they add up to {total:.4f} ("
                 + ", ".join(f"{b} = {v:g}" for b, v in self.barrier_shares.items())
-                + "; a file that extends another changes only the shares it names)"
+                + ")"
             )
         return self
 

@@ -157,8 +157,9 @@ def few_replications_warning(manifest: dict[str, Any]) -> list[str]:
         if size is not None and distinct is not None and draws > int(size):
             return [
                 f"{draws} posterior draws from a sample of {size} parameter sets: {distinct} "
-                "distinct. Draws beyond the sample's size repeat its parameter sets (each with "
-                "random numbers of its own): they add runs, not parameter sets."
+                "distinct. Draws are made with replacement, so with more draws than the sample "
+                "holds many repeat a parameter set (each with random numbers of its own): they "
+                "add runs, not parameter sets."
             ]
         return []
     if replications == 1:
