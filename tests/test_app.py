@@ -34,7 +34,7 @@ from sim.app.history import earlier_results, paired_runs
 from sim.app.workbench import RunRequest, Workbench, command_text
 from sim.cli.main import main as caseflow
 from sim.experiments.runner import compare_scenarios
-from sim.records import HEADLINE
+from sim.records import HEADLINE, kpi_label
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -374,6 +374,10 @@ def test_the_page_runs_a_comparison_and_keeps_it_per_session(page, tmp_path) -> 
     tables = [t.value.reset_index() for t in page.table]
     shown = [table for table in tables if "alternative" in table.columns]
     assert set(shown[0]["alternative"]) == {"baseline-edited", "fewer_ongoing_social_workers"}
+    # each alternative's rows in the headline's order, and what it changed most in words
+    assert shown[0]["KPI"].iloc[0] == kpi_label(HEADLINE[0])
+    said = [m.value for m in page.markdown if m.value.startswith("**fewer_ongoing")]
+    assert said and ("changes most" in said[0] or "No headline KPI" in said[0])
     headline = [table for table in tables if "95 % interval" in table.columns]
     assert len(headline[0]) == len(HEADLINE)
     assert "Against the base: baseline" in [s.value for s in page.subheader]
@@ -528,3 +532,25 @@ def test_every_field_says_what_it_means() -> None:
     for spec in FIELDS:
         assert len(spec.help) > 40, spec.key
         assert spec.help_text.endswith(f"`{spec.key}`")
+
+
+def test_the_differences_table_gives_no_percentage_of_a_near_empty_base() -> None:
+    """0.4 households becoming 8.9 is "+1 884.5 %" of nothing much: no percentage is shown of
+    a base under one of its unit (as the report's lead), and shares keep theirs."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("page_module", PAGE)
+    assert spec is not None and spec.loader is not None
+    page_module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(page_module)  # its functions only: main() runs under Streamlit
+    rows = pd.DataFrame(
+        [
+            ("alt", "mean_monthly_waiting_for_class", "households", 0.4, 8.9, 8.5, 5.0, 11.8),
+            ("alt", "mean_monthly_households", "households", 458.6, 488.0, 29.4, 22.0, 36.8),
+        ],
+        columns=["alternative", "kpi", "unit", "base_mean", "alternative_mean", "difference",
+                 "ci_low", "ci_high"],
+    )  # fmt: skip
+    table = page_module._differences_table(rows).set_index("KPI")["% of base"]
+    assert table[kpi_label("mean_monthly_waiting_for_class")] == "–"
+    assert table[kpi_label("mean_monthly_households")].replace("\xa0", " ") == "+6.4 %"

@@ -41,6 +41,7 @@ from sim.app.optimising import run_optimisation, spec_files
 from sim.app.workbench import Outcome, RunRequest, Workbench, command_text
 from sim.inputs.loading import load_scenarios
 from sim.inputs.validation import InputError
+from sim.output.comparison_report import change_text
 from sim.output.formatting import (
     difference_interval,
     interval,
@@ -399,6 +400,11 @@ def _headline(summary: pd.DataFrame) -> pd.DataFrame:
 def _differences_table(differences: pd.DataFrame) -> pd.DataFrame:
     rows = []
     head = differences[differences["kpi"].isin(HEADLINE)]
+    # the headline's order (as the run's table), each alternative's rows together
+    alternatives = list(dict.fromkeys(head["alternative"]))
+    head = head.assign(
+        _alt=head["alternative"].map(alternatives.index), _kpi=head["kpi"].map(HEADLINE.index)
+    ).sort_values(["_alt", "_kpi"], kind="stable")
     for _, r in head.iterrows():
         unit = kpi_unit(r["kpi"], r["unit"])
         low, high = difference_interval(r["ci_low"], r["ci_high"], r["base_mean"], r["kpi"], unit)
@@ -410,7 +416,11 @@ def _differences_table(differences: pd.DataFrame) -> pd.DataFrame:
                 "alternative mean": number(r["alternative_mean"], unit),
                 "difference": number(r["difference"], unit, sign=True),
                 "paired 95 % interval": interval(low, high, unit, sign=True, of=r["difference"]),
-                "% of base": percent_change(r["difference"], r["base_mean"]),
+                # no percentage of a base under one of its unit (0.4 households): it says
+                # nothing, as the report's lead leaves it out
+                "% of base": "–"
+                if unit != "share" and abs(r["base_mean"]) < 1
+                else percent_change(r["difference"], r["base_mean"]),
             }
         )
     return pd.DataFrame(rows)
@@ -466,6 +476,10 @@ def _show_outcome(outcome: Outcome) -> None:
     if outcome.comparison is not None:
         st.subheader(f"Against the base: {outcome.comparison.base.resolved.name}")
         st.caption("Paired differences under common random numbers (alternative − base).")
+        every = outcome.comparison.differences
+        for name in dict.fromkeys(every["alternative"]):
+            said = change_text(every[every["alternative"] == name])
+            st.markdown(f"**{name}**: {said[0].upper()}{said[1:]}")
         differences = _differences_table(outcome.comparison.differences)
         st.table(differences.set_index(["alternative", "KPI"]))
         st.image(_forest_png(outcome), caption="Paired differences and their 95 % intervals")
