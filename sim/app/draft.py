@@ -339,7 +339,7 @@ def _as_change_rows(text: str, rows: Sequence[ChangeRow]) -> str:
     return _CHANGE.sub(name, text)
 
 
-_ROW = re.compile(r"\b(?:unemployment\.)?(?:path|changes)\[(\d+)\]\.?")
+_ROW = re.compile(r"\b(?:unemployment\.)?path\[(\d+)\]\.?")
 
 
 def _as_rows(text: str) -> str:

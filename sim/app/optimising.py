@@ -8,8 +8,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..inputs.validation import InputError, Problem
-from ..optimisation.candidates import unreachable_limits
+from ..inputs.validation import InputError
+from ..optimisation.candidates import refuse_unreachable_limits
 from ..optimisation.results import write_optimisation_folder
 from ..optimisation.search import OptimisationResult, optimise
 from ..optimisation.spec import LoadedSpec, load_spec
@@ -57,10 +57,9 @@ def load(spec: Path, budget_text: str) -> LoadedSpec:
     budget = budget_value(budget_text, spec)
     if budget is not None:
         loaded = loaded.with_budget(budget)
-    where = "constraints.staff_budget_sek" if budget is None else "the page's budget"
-    unreachable = unreachable_limits(loaded, where)
-    if unreachable:
-        raise InputError([Problem(str(spec), key, text) for key, text in unreachable])
+    refuse_unreachable_limits(
+        loaded, "constraints.staff_budget_sek" if budget is None else "the page's budget"
+    )
     return loaded
 
 

@@ -41,7 +41,7 @@ from sim.app.optimising import run_optimisation, spec_files
 from sim.app.workbench import Outcome, RunRequest, Workbench, command_text
 from sim.inputs.loading import load_scenarios
 from sim.inputs.validation import InputError
-from sim.output.comparison_report import change_text
+from sim.output.comparison_report import change_text, unit_floor
 from sim.output.formatting import (
     difference_interval,
     interval,
@@ -419,7 +419,7 @@ def _differences_table(differences: pd.DataFrame) -> pd.DataFrame:
                 # no percentage of a base under one of its unit (0.4 households): it says
                 # nothing, as the report's lead leaves it out
                 "% of base": "–"
-                if unit != "share" and abs(r["base_mean"]) < 1
+                if abs(r["base_mean"]) < unit_floor(r["kpi"])
                 else percent_change(r["difference"], r["base_mean"]),
             }
         )

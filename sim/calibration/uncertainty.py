@@ -18,7 +18,7 @@ import hashlib
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -53,11 +53,11 @@ def posterior_entry(base: ResolvedScenario, draws: int) -> dict[str, Any]:
         "draw_seed": base.scenario.seed,
     }
     if fit is not None and fit.posterior is not None:
-        _, _, sample_path, chosen = _chosen_draws(base, draws)
-        entry["sample_sha256"] = hashlib.sha256(sample_path.read_bytes()).hexdigest()
-        entry["sample_size"] = len(pd.read_csv(sample_path))
-        entry["distinct_draws"] = len(chosen.drop_duplicates())
-        entry["parameters_by_draw"] = chosen.to_dict(orient="records")
+        drawn = _chosen_draws(base, draws)
+        entry["sample_sha256"] = hashlib.sha256(drawn.sample_path.read_bytes()).hexdigest()
+        entry["sample_size"] = drawn.sample_size
+        entry["distinct_draws"] = len(drawn.chosen.drop_duplicates())
+        entry["parameters_by_draw"] = drawn.chosen.to_dict(orient="records")
     return entry
 
 
@@ -71,18 +71,28 @@ def draw_posterior(sample: pd.DataFrame, draws: int, seed: int) -> pd.DataFrame:
 
 def posterior_scenarios(resolved: ResolvedScenario, draws: int) -> list[ResolvedScenario]:
     """The scenario once per posterior draw of its fitted parameter set."""
-    spec, base, _, chosen = _chosen_draws(resolved, draws)
+    drawn = _chosen_draws(resolved, draws)
     return [
-        dataclasses.replace(resolved, parameters=apply_parameters(base, spec, row.to_dict()))
-        for _, row in chosen.iterrows()
+        dataclasses.replace(
+            resolved, parameters=apply_parameters(drawn.base, drawn.spec, row.to_dict())
+        )
+        for _, row in drawn.chosen.iterrows()
     ]
 
 
-def _chosen_draws(
-    resolved: ResolvedScenario, draws: int
-) -> tuple[CalibrationSpec, ModelParameters, Path, pd.DataFrame]:
-    """The fitted set's spec and base parameters, the sample's path and the ``draws``
-    parameter values drawn from it (one row per draw, a column per calibrated path)."""
+class _Draws(NamedTuple):
+    """Posterior draws of a fitted set and what they are applied with."""
+
+    spec: CalibrationSpec
+    base: ModelParameters  # the spec's base set, which each draw's values are applied to
+    sample_path: Path
+    sample_size: int  # parameter sets in the sample
+    chosen: pd.DataFrame  # one row per draw, a column per calibrated path
+
+
+def _chosen_draws(resolved: ResolvedScenario, draws: int) -> _Draws:
+    """The fitted set's spec and base parameters, its sample and the ``draws`` parameter
+    values drawn from it."""
     fit = resolved.parameters.fit
     where = resolved.parameters_path
     if fit is None or fit.posterior is None:
@@ -131,7 +141,8 @@ def _chosen_draws(
             "base set, so the run would not be the fitted set's; restore the base set or fit "
             "again (caseflow calibrate fit SPEC)",
         )
-    return spec, base, sample_path, draw_posterior(sample, draws, resolved.scenario.seed)
+    chosen = draw_posterior(sample, draws, resolved.scenario.seed)
+    return _Draws(spec, base, sample_path, len(sample), chosen)
 
 
 def _base_changed_since_fit(

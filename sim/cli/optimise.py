@@ -64,8 +64,7 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 def optimise_command(args: argparse.Namespace) -> int:
-    from ..inputs.validation import InputError, Problem
-    from ..optimisation.candidates import unreachable_limits
+    from ..optimisation.candidates import refuse_unreachable_limits
     from ..optimisation.results import write_optimisation_folder
     from ..optimisation.search import optimise
     from ..optimisation.spec import load_spec
@@ -75,11 +74,9 @@ def optimise_command(args: argparse.Namespace) -> int:
         loaded = load_spec(args.spec)
     if args.budget is not None:
         loaded = loaded.with_budget(args.budget)
-    unreachable = unreachable_limits(
+    refuse_unreachable_limits(
         loaded, "--budget" if args.budget is not None else "constraints.staff_budget_sek"
     )
-    if unreachable:
-        raise InputError([Problem(str(args.spec), key, text) for key, text in unreachable])
     confirm_cost(_estimate(loaded, args), args.spec, args)
     clock = Clock.start()
     target = results_target(args.out, f"optimise-{loaded.spec.name}", clock.started)

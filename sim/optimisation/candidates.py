@@ -15,7 +15,6 @@ import math
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
@@ -23,9 +22,16 @@ from ..experiments.parallel import ProgressCallback, map_replications, worker_co
 from ..experiments.runner import run_replication
 from ..inputs.loading import load_scenarios
 from ..inputs.scenario import ResolvedScenario
-from ..inputs.validation import InputError
+from ..inputs.validation import InputError, Problem
 from ..output.formatting import toml_value
-from .spec import LoadedSpec, Scalar, budgeted_staff_cost, candidate_overrides, total_posts
+from .spec import (
+    LoadedSpec,
+    Scalar,
+    base_values,
+    budgeted_staff_cost,
+    candidate_overrides,
+    total_posts,
+)
 
 Key = tuple[tuple[str, Scalar], ...]
 """A candidate's identity: its decision values in the spec's order."""
@@ -164,49 +170,46 @@ class Evaluator:
         return {k: float(v) for k, v in table.mean(skipna=True).items()}
 
 
-def unreachable_limits(loaded: LoadedSpec, budget_from: str) -> list[tuple[str, str]]:
-    """The spec's budget and post limit when no candidate can meet them, said before any trial:
-    the cheapest candidate (every numeric variable at its lowest value, the others at the
+def refuse_unreachable_limits(loaded: LoadedSpec, budget_from: str) -> None:
+    """Refuse, before any trial, the spec's budget or post limit when no candidate can meet
+    it: the cheapest candidate (every numeric variable at its lowest value, the others at the
     base's; a candidate's posts and budgeted cost only grow with posts and costs per post)
-    already breaks them, as (where, what) pairs. ``budget_from`` names where the budget was
-    given (the spec's key or ``--budget``). Without this, the search would run and recommend
+    already breaks it. ``budget_from`` names where the budget was given (the spec's key,
+    ``--budget`` or the workbench's field). Without this, the search would run and recommend
     nothing."""
     limits = loaded.spec.constraints
     if limits.staff_budget_sek is None and limits.max_posts is None:
-        return []
-    base = loaded.base.as_dict()
-    values: dict[str, Scalar] = {}
+        return
+    values = base_values(loaded)  # a word (the organisation's form) moves no post or cost
     for variable in loaded.spec.variables:
         options = variable.choices if variable.choices is not None else [variable.low]
         numbers = [v for v in options if isinstance(v, int | float) and not isinstance(v, bool)]
         if numbers:
             values[variable.key] = min(numbers)
-        else:  # a word (the organisation's form): the base's, which moves no post or cost
-            node: Any = base
-            for part in variable.key.split("."):
-                node = node[part]
-            values[variable.key] = node
     try:
         cheapest = make_candidate(loaded, values, f"{loaded.spec.name}-cheapest")
     except InputError:  # a corner the loader refuses: the search finds out, as it does now
-        return []
+        return
     problems = []
     budget, most = limits.staff_budget_sek, limits.max_posts
     if budget is not None and cheapest.staff_cost > budget:
         problems.append(
-            (
+            Problem(
+                str(loaded.path),
                 budget_from,
-                f"{budget:,.0f} SEK is below the cheapest candidate's budgeted staff "
-                f"cost, {cheapest.staff_cost:,.0f} SEK a year (every variable at its lowest): "
-                "no candidate can meet it",
+                f"{budget:,.0f} SEK is below the cheapest candidate's budgeted staff cost, "
+                f"{cheapest.staff_cost:,.0f} SEK a year (every variable at its lowest): no "
+                "candidate can meet it",
             )
         )
     if most is not None and cheapest.posts > most:
         problems.append(
-            (
+            Problem(
+                str(loaded.path),
                 "constraints.max_posts",
                 f"{most} is below the fewest posts a candidate has, {cheapest.posts} (every "
                 "variable at its lowest): no candidate can meet it",
             )
         )
-    return problems
+    if problems:
+        raise InputError(problems)

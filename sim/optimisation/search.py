@@ -49,7 +49,7 @@ from .candidates import (
     make_candidate,
 )
 from .selection import Selection, kn_plus_plus, probability_of_being_best
-from .spec import LoadedSpec, Scalar, Variable, objective_sign
+from .spec import LoadedSpec, Scalar, Variable, base_values, objective_sign
 
 if TYPE_CHECKING:
     import optuna
@@ -342,18 +342,6 @@ def _evaluated(loaded: LoadedSpec, study: optuna.study.Study) -> list[Evaluated]
             trial.number, candidate, means, list(trial.user_attrs.get("violations", []))
         )
     return list(out.values())
-
-
-def base_values(loaded: LoadedSpec) -> dict[str, Scalar]:
-    """The base scenario's own value of each decision variable."""
-    data = loaded.base.as_dict()
-    values: dict[str, Scalar] = {}
-    for variable in loaded.spec.variables:
-        node: Any = data
-        for part in variable.key.split("."):
-            node = node[part]
-        values[variable.key] = node
-    return values
 
 
 def _in_space(loaded: LoadedSpec, values: dict[str, Scalar]) -> bool:

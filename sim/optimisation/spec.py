@@ -367,6 +367,18 @@ def load_spec(path: str | Path) -> LoadedSpec:
     return LoadedSpec(spec, path, base_path, base)
 
 
+def base_values(loaded: LoadedSpec) -> dict[str, Scalar]:
+    """The base scenario's own value of each decision variable."""
+    data = loaded.base.as_dict()
+    values: dict[str, Scalar] = {}
+    for variable in loaded.spec.variables:
+        node: Any = data
+        for part in variable.key.split("."):
+            node = node[part]
+        values[variable.key] = node
+    return values
+
+
 def budgeted_staff_cost(resolved: ResolvedScenario) -> float:
     """The annual cost of the scenario's budgeted posts, Σ posts × ``annual_cost_sek`` over the
     roles: the highest over its timeline (a budget must hold in every period). Vacancies make

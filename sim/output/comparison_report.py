@@ -217,17 +217,17 @@ def largest_change(rows: pd.DataFrame) -> tuple[pd.Series | None, bool]:
     rows = rows[rows["difference"] != 0]
     # less than one of its unit (a tenth of a household, half a day) is no headline change,
     # however large against a small base
-    rows = rows[rows["difference"].abs() >= rows["kpi"].map(_unit_floor).astype(float)]
+    rows = rows[rows["difference"].abs() >= rows["kpi"].map(unit_floor).astype(float)]
     if rows.empty:
         return None, False
     clear = rows[rows["significant"].astype(bool)]
     pool = clear if not clear.empty else rows
-    base = np.maximum(pool["base_mean"].abs(), pool["kpi"].map(_unit_floor).astype(float))
+    base = np.maximum(pool["base_mean"].abs(), pool["kpi"].map(unit_floor).astype(float))
     relative = (pool["difference"].abs() / base).fillna(-1.0)
     return pool.loc[relative.idxmax()], not clear.empty
 
 
-def _unit_floor(kpi: str) -> float:
+def unit_floor(kpi: str) -> float:
     """The least change, and the least base, that counts for a KPI: one of its unit (one
     household, one day), so that 0.4 households becoming 19 is not ranked as a 4 000 % change;
     shares are taken as they are."""
@@ -243,7 +243,7 @@ def change_text(rows: pd.DataFrame) -> str:
     kpi = str(r["kpi"])
     unit, difference, paired = _cells(r, kpi)
     # no percentage of a base under one unit (0.4 households): it says nothing
-    small_base = abs(r["base_mean"]) < _unit_floor(kpi)
+    small_base = abs(r["base_mean"]) < unit_floor(kpi)
     pct = "" if small_base else percent_change(r["difference"], r["base_mean"])
     shown = has_interval(r["ci_low"], r["ci_high"])
     in_unit = "" if unit in ("share", "") else f" {unit}"
