@@ -2,29 +2,29 @@
 
 Most of the model's events do nothing but call one handler at a time (a first visit ends, a
 decision is due, a household's clock runs out). As SimPy events each would be a ``Timeout``
-object with a callback list and a closure; here they are queued in SimPy's own event queue as
-plain ``(handler, args)`` entries, under the same ordering key (time, priority, event id) that
-SimPy gives its events, so calls and ordinary events interleave exactly as if the calls were
-timeouts scheduled at the same moments. Processes (staff, months, timed changes) use ordinary
-SimPy events and are stepped by SimPy itself.
+object with a callback list and a closure; here they are plain calls (:class:`Entry`) in a
+queue of their own, under the ordering key (time, priority, event id) that SimPy gives its
+events and numbered from SimPy's own counter, so calls and ordinary events interleave exactly
+as if the calls were timeouts scheduled at the same moments: the run takes whichever of the
+two queues' first entries comes first. Processes (staff, months, timed changes) use ordinary
+SimPy events in SimPy's queue and are stepped by SimPy itself.
 
-The time, the queue and the run loop live in :class:`Clock`, which the model's parts hold: a
-class of this module, so that when compiled, reading the time or queueing a call is a native
-field access or call. The environment is a subclass of SimPy's Python class, whose attributes
-are dictionary lookups; it keeps its time in its clock.
+The time, the queue of calls and the run loop live in :class:`Clock`, which the model's parts
+hold: a class of this module, so that when compiled, reading the time or queueing a call is a
+native field access or call. The environment is a subclass of SimPy's Python class, whose
+attributes are dictionary lookups; it keeps its time in its clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from heapq import heappop, heappush
-from typing import Any, Final, cast, final
+from typing import Any, Final, NamedTuple, final
 
 import simpy
 
-# SimPy's queue as this module uses it: entries whose last item is an event or a plain call.
-Queue = list[tuple[float, int, int, Any]]
-Call = tuple[Callable[..., None], tuple[Any, ...]]
+# SimPy's own queue: (time, priority, event id, event).
+EventQueue = list[tuple[float, int, int, simpy.Event]]
 NORMAL: Final = 1  # SimPy's priority of a timeout (simpy.events.NORMAL), which a call takes
 URGENT: Final = 0  # SimPy's first priority: a bucket opens before anything due at its start
 FAR_DAYS: Final = 32.0
@@ -32,6 +32,57 @@ FAR_DAYS: Final = 32.0
 BUCKET_DAYS: Final = 16.0
 """The span of time whose far calls share a bucket."""
 INFINITY: Final = float("inf")
+
+
+@final
+class Entry:
+    """A call in the queue: ``action(*args)`` at ``time``, ordered as SimPy orders its events,
+    by time, then priority, then event id (ids are unique, so no two entries tie).
+
+    Compiled, the comparison is one native call on unboxed fields, where SimPy's tuples cost
+    a comparison of each item as a Python object: the queue's comparisons were the largest
+    single cost of a run. As Python, :class:`_EntryTuple` takes its place (below)."""
+
+    def __init__(
+        self,
+        time: float,
+        priority: int,
+        eid: int,
+        action: Callable[..., None],
+        args: tuple[Any, ...],
+    ) -> None:
+        self.time = time
+        self.priority = priority
+        self.eid = eid
+        self.action = action
+        self.args = args
+
+    def __lt__(self, other: Entry) -> bool:
+        if self.time != other.time:
+            return self.time < other.time
+        if self.priority != other.priority:
+            return self.priority < other.priority
+        return self.eid < other.eid
+
+
+class _EntryTuple(NamedTuple):
+    """:class:`Entry` as a tuple, for the Python build: tuples compare in C, where an
+    ``__lt__`` written in Python would be called at every comparison."""
+
+    time: float
+    priority: int
+    eid: int
+    action: Callable[..., None]
+    args: tuple[Any, ...]
+
+
+def _compiled() -> bool:
+    """Whether this module runs compiled (a compiled function has no Python code object)."""
+    return not hasattr(_compiled, "__code__")
+
+
+if not _compiled():
+    Entry = _EntryTuple  # type: ignore[misc,assignment]  # the same fields, compared as a tuple
 
 
 @final
@@ -56,7 +107,8 @@ class EventIds:
 
 @final
 class Clock:
-    """The time, and the queue shared with SimPy, as the model's parts use them.
+    """The time, and the queue of calls beside SimPy's queue of events, as the model's parts
+    use them.
 
     A call due more than ``far_days`` ahead (most of a large caseload's household clocks,
     months or years away) does not enter the queue at once: it waits, with its place in the
@@ -72,16 +124,17 @@ class Clock:
         if not 0 < bucket_days <= far_days:  # a bucket must open after the call into it
             raise ValueError(f"need 0 < bucket_days <= far_days, got {bucket_days}, {far_days}")
         self.now = 0.0
-        self.queue: Queue = []  # replaced by SimPy's own queue
+        self.queue: list[Entry] = []  # the calls
+        self.events: EventQueue = []  # replaced by SimPy's own queue
         self.ids = EventIds()  # SimPy's event counter (the environment hands it to SimPy)
         self.far_days = far_days
         self.bucket_days = bucket_days
-        self.buckets: dict[int, Queue] = {}
+        self.buckets: dict[int, list[Entry]] = {}
 
     def call_later(self, delay: float, action: Callable[..., None], *args: Any) -> None:
         """Call ``action(*args)`` after ``delay`` (one queue entry: no event object)."""
         when = self.now + delay
-        entry = (when, NORMAL, self.ids.take(), (action, args))
+        entry = Entry(when, NORMAL, self.ids.take(), action, args)
         if not (self.far_days < delay and when < INFINITY):  # near, or never: no bucket's
             heappush(self.queue, entry)
             return
@@ -95,7 +148,7 @@ class Clock:
             heappush(self.queue, entry)
             return
         self.buckets[key] = [entry]
-        heappush(self.queue, (start, URGENT, self.ids.take(), (self._open_bucket, (key,))))
+        heappush(self.queue, Entry(start, URGENT, self.ids.take(), self._open_bucket, (key,)))
 
     def _open_bucket(self, key: int) -> None:
         """The clock has reached the bucket's span: its calls join the queue, in their places."""
@@ -103,34 +156,67 @@ class Clock:
         for entry in self.buckets.pop(key):
             heappush(queue, entry)
 
-    def call_next(self) -> bool:
-        """Make the next queued call, if the next entry is one (not a SimPy event)."""
+    def call_is_next(self) -> bool:
+        """Whether the next entry of the two queues is a call (not a SimPy event)."""
         queue = self.queue
-        if not queue or type(queue[0][3]) is not tuple:
+        if not queue:
             return False
-        when, _, _, entry = heappop(queue)
-        self.now = when
-        action, args = cast(Call, entry)
-        action(*args)
+        events = self.events
+        if not events:
+            return True
+        call = queue[0]
+        time, priority, eid, _ = events[0]
+        if call.time != time:
+            return call.time < time
+        if call.priority != priority:
+            return call.priority < priority
+        return call.eid < eid
+
+    def call_next(self) -> bool:
+        """Make the next call, if the next entry is one (not a SimPy event)."""
+        if not self.call_is_next():
+            return False
+        call = heappop(self.queue)
+        self.now = call.time
+        call.action(*call.args)
         return True
+
+    def peek(self) -> float:
+        """The time of the next entry of either queue (infinity if there is none)."""
+        queue, events = self.queue, self.events
+        call = queue[0].time if queue else INFINITY
+        return min(call, events[0][0]) if events else call
 
     def run_until_processed(self, until: simpy.Event, simpy_step: Callable[[], None]) -> None:
         """Make the queued calls and step SimPy's events (``simpy_step``) until ``until`` has
         been processed. Only SimPy's step processes an event, so ``until`` is checked after
         those steps alone."""
         queue = self.queue
+        events = self.events
         pop = heappop
         if until.processed:
             return
         while True:
-            if not queue:
+            if queue:
+                call = queue[0]
+                if events:
+                    time, priority, eid, _ = events[0]
+                    if call.time != time:
+                        is_call = call.time < time
+                    elif call.priority != priority:
+                        is_call = call.priority < priority
+                    else:
+                        is_call = call.eid < eid
+                else:
+                    is_call = True
+            elif events:
+                is_call = False
+            else:
                 raise RuntimeError(f"no events left before {until!r} was processed")
-            when, _, _, entry = queue[0]
-            if type(entry) is tuple:
+            if is_call:
                 pop(queue)
-                self.now = when
-                action, args = cast(Call, entry)
-                action(*args)
+                self.now = call.time
+                call.action(*call.args)
             else:
                 simpy_step()
                 if until.processed:
@@ -144,7 +230,7 @@ class CaseloadEnvironment(simpy.Environment):
         # first: SimPy's __init__ sets the time (``_now``)
         self.clock: Final = Clock(far_days, bucket_days)
         super().__init__()
-        self.clock.queue = cast(Queue, self._queue)
+        self.clock.events = self._queue  # type: ignore[assignment]  # SimPy types its ids loosely
         self._eid = self.clock.ids  # type: ignore[assignment]  # SimPy's is an itertools.count
 
     @property
@@ -165,6 +251,10 @@ class CaseloadEnvironment(simpy.Environment):
         """Call ``action(*args)`` after ``delay`` (one queue entry: no event object)."""
         self.clock.call_later(delay, action, *args)
 
+    def peek(self) -> float:
+        """The time of the next call or event (infinity if nothing is queued)."""
+        return self.clock.peek()
+
     def step(self) -> None:
         """Process the next entry: a plain call here, an ordinary event by SimPy."""
         if not self.clock.call_next():
@@ -180,12 +270,14 @@ class CaseloadEnvironment(simpy.Environment):
 
         An event waiting in the queue holds, in its callbacks, the process waiting for it,
         which holds the event: a reference cycle that only the cyclic garbage collector could
-        free. Emptying the callbacks and the queue lets reference counting free a finished run.
+        free. Emptying the callbacks and the queues lets reference counting free a finished
+        run.
         """
-        queue = self.clock.queue
-        for entry in queue:
-            item = entry[3]
-            if type(item) is not tuple and item.callbacks:
-                item.callbacks.clear()
-        queue.clear()
+        events = self.clock.events
+        for entry in events:
+            event = entry[3]
+            if event.callbacks:
+                event.callbacks.clear()
+        events.clear()
+        self.clock.queue.clear()
         self.clock.buckets.clear()

@@ -147,7 +147,7 @@ def test_a_bucket_never_opens_before_its_calls_are_made() -> None:
     env = CaseloadEnvironment()
     env.clock.now = 1e308
     env.call_later(1e308, lambda: None)
-    assert not env.clock.buckets and env.clock.queue[0][0] == math.inf
+    assert not env.clock.buckets and env.clock.queue[0].time == math.inf
 
 
 def test_step_runs_one_call_at_a_time() -> None:
@@ -198,3 +198,29 @@ def test_calls_take_the_priority_of_a_timeout() -> None:
     from sim import engine
 
     assert engine.NORMAL == simpy.events.NORMAL
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 1.0, 1.0, 2.5, 1e300, math.inf]), st.sampled_from([-1, 0, 1])
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_calls_are_ordered_as_simpy_orders_its_tuples(keys: list[tuple[float, int]]) -> None:
+    """A queued call (:class:`sim.engine.Entry`, compared natively when compiled) sorts as
+    SimPy's ``(time, priority, event id)`` tuples do, ties and infinite times included."""
+    from heapq import heappop, heappush
+
+    from sim import engine
+
+    queue: list[Any] = []
+    for eid, (time, priority) in enumerate(keys):
+        heappush(queue, engine.Entry(time, priority, eid, print, ()))
+    popped = [heappop(queue) for _ in keys]
+    assert [(e.time, e.priority, e.eid) for e in popped] == sorted(
+        (time, priority, eid) for eid, (time, priority) in enumerate(keys)
+    )
