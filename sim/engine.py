@@ -76,12 +76,14 @@ class _EntryTuple(NamedTuple):
     args: tuple[Any, ...]
 
 
-def _compiled() -> bool:
-    """Whether this module runs compiled (a compiled function has no Python code object)."""
-    return not hasattr(_compiled, "__code__")
+def runs_compiled(function: object) -> bool:
+    """Whether ``function`` (of a module of the model) runs compiled: a compiled function or
+    method has no Python code object. The compiled modules are used all together or not at
+    all (:mod:`sim.compiled`)."""
+    return not hasattr(function, "__code__")
 
 
-if not _compiled():
+if not runs_compiled(Entry.__lt__):
     Entry = _EntryTuple  # type: ignore[misc,assignment]  # the same fields, compared as a tuple
 
 

@@ -26,8 +26,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
+from typing import NamedTuple, final
 
-from ..engine import CaseloadEnvironment
+from ..engine import CaseloadEnvironment, runs_compiled
 from ..inputs.scenario import Settings
 from .household import HeldState, Household, Need
 from .level import Level
@@ -82,6 +83,40 @@ class Caseworker:
     counted_giver: bool = False  # gives mentoring (working at full capacity)
 
 
+@final
+class RoomEntry:
+    """A social worker's room in the max-heap (:meth:`Routing._roomiest`): most room first
+    (``neg_room`` is minus the room), then the newest post, then the latest entry. Compared
+    natively when compiled; as Python, :class:`_RoomTuple` takes its place (a tuple compares in
+    C, where an ``__lt__`` written in Python would be called at every comparison)."""
+
+    def __init__(self, neg_room: float, neg_index: int, seq: int, worker: Caseworker) -> None:
+        self.neg_room = neg_room
+        self.neg_index = neg_index
+        self.seq = seq
+        self.worker = worker
+
+    def __lt__(self, other: RoomEntry) -> bool:
+        if self.neg_room != other.neg_room:
+            return self.neg_room < other.neg_room
+        if self.neg_index != other.neg_index:
+            return self.neg_index < other.neg_index
+        return self.seq < other.seq
+
+
+class _RoomTuple(NamedTuple):
+    """:class:`RoomEntry` as a tuple, for the Python build."""
+
+    neg_room: float
+    neg_index: int
+    seq: int
+    worker: Caseworker
+
+
+if not runs_compiled(RoomEntry.__lt__):
+    RoomEntry = _RoomTuple  # type: ignore[misc,assignment]  # the same fields, as a tuple
+
+
 class Routing:
     """Handlers for every ongoing case, classes by time, hand-overs and the capacity totals."""
 
@@ -121,7 +156,7 @@ class Routing:
         self.queued_count = 0
         self.opening = False  # placing the opening caseload: no hours, no hand-overs
         self.handovers = 0  # changes of handler so far this month
-        self._room_heap: list[tuple[float, int, int, Caseworker]] = []
+        self._room_heap: list[RoomEntry] = []
         self._heap_seq = 0
         self._admin_share = 0.0
         self._admin_norm = 0.0
@@ -237,11 +272,11 @@ class Routing:
         heap = self._room_heap
         self._heap_seq += 1
         index = worker.post.index if worker.post is not None else -1
-        heappush(heap, (-self._room(worker), -index, self._heap_seq, worker))
+        heappush(heap, RoomEntry(-self._room(worker), -index, self._heap_seq, worker))
         if len(heap) > 4 * len(self.social_workers) + 64:
             # Mostly stale entries: rebuild from the live posts.
             heap[:] = [
-                (-self._room(w), -w.post.index if w.post else 1, i, w)
+                RoomEntry(-self._room(w), -w.post.index if w.post else 1, i, w)
                 for i, w in enumerate(self.social_workers)
             ]
             heapify(heap)
@@ -251,8 +286,9 @@ class Routing:
         ties go to the newest post (highest index). None if no social worker is in post."""
         heap = self._room_heap
         while heap:
-            neg_room, _, _, worker = heap[0]
-            if worker.holds_cases and -neg_room == self._room(worker):
+            top = heap[0]
+            worker = top.worker
+            if worker.holds_cases and -top.neg_room == self._room(worker):
                 return worker
             heappop(heap)
         return None
