@@ -396,7 +396,9 @@ def test_a_posterior_the_sampling_did_not_reach_is_not_written(
     small_spec, tmp_path, capsys, monkeypatch
 ):
     """Sampling stopped short of exponent 1 leaves a tempered likelihood, not the posterior:
-    the command says so and writes the fitted set without a posterior sample."""
+    the command says so and writes the fitted set without a posterior sample. An earlier fit
+    in the same place is announced as replaced (scenarios naming it change), and its posterior
+    sample, which belongs to it, is removed."""
     from sim.calibration import emulator
 
     real = emulator.sample_posterior
@@ -406,12 +408,18 @@ def test_a_posterior_the_sampling_did_not_reach_is_not_written(
         lambda *a, **k: real(*a, **{**k, "max_rounds": 1, "ess_target": 1e9}),  # out of reach
     )
     fitted_dir = tmp_path / "fitted"
+    fitted_dir.mkdir()
+    (fitted_dir / "synthetic.toml").write_text('[fit]\nfitted_at = "2026-01-02T03:04:05"\n')
+    (fitted_dir / "synthetic_posterior.csv").write_text("an earlier fit's sample\n")
     args = ["calibrate", "fit", str(small_spec), "--fit-generations", "1", "--popsize", "2",
             "--replications", "1", "--stages", "50,50", "--draws", "5",
             "--work", str(tmp_path / "work"), "--fitted-dir", str(fitted_dir),
             "--out", str(tmp_path / "out"), "--workers", "2"]  # fmt: skip
     assert cli.main(args) == 0
-    assert "did not reach the posterior" in capsys.readouterr().err
+    said = capsys.readouterr()
+    assert "did not reach the posterior" in said.err
+    assert "holds an earlier fit (fitted at 2026-01-02T03:04:05); it is replaced" in said.err
+    assert "(replaces the earlier fit: fitted at 2026-01-02T03:04:05)" in said.out
     fitted = load_parameters(fitted_dir / "synthetic.toml")
     assert fitted.fit is not None and fitted.fit.posterior is None
     assert not (fitted_dir / "synthetic_posterior.csv").exists()

@@ -302,7 +302,8 @@ def write_fitted(
     record: dict[str, Any],
 ) -> Path:
     """Write ``<folder>/<spec name>.toml`` (the fitted parameter set) and, with a posterior,
-    ``<spec name>_posterior.csv``; each file appears whole or not at all."""
+    ``<spec name>_posterior.csv``; each file appears whole or not at all. Without one, an
+    earlier fit's posterior sample is removed: it belongs to a set no longer there."""
     folder.mkdir(parents=True, exist_ok=True)
     name = problem.spec.name
     fitted = problem.parameters(fit.values)
@@ -335,4 +336,6 @@ def write_fitted(
         _atomic_write(folder / posterior_file, posterior.to_csv(index=False))
     path = folder / f"{name}.toml"
     _atomic_write(path, header + tomli_w.dumps(data))
+    if posterior is None:
+        (folder / f"{name}_posterior.csv").unlink(missing_ok=True)
     return path

@@ -201,6 +201,15 @@ def fit_command(args: argparse.Namespace) -> int:
     clock = Clock.start()
     target = results_target(args.out, f"fit-{problem.spec.name}", clock.started)
     check_target(target)  # refuse a wrong --out before the fit, not after
+    fitted_path = (args.fitted_dir or args.spec.parent / "fitted") / f"{problem.spec.name}.toml"
+    earlier_fit = _earlier_fit(fitted_path)
+    if earlier_fit is not None:
+        print(
+            f"note: {fitted_path} holds an earlier fit ({earlier_fit}); it is replaced when "
+            "this one completes, and every scenario that names it will run on the new fit "
+            "(--fitted-dir DIR writes a trial fit elsewhere)",
+            file=sys.stderr,
+        )
     fit = _point_fit(problem, work_root / "point_fit", args, clock)
     fit_seconds = clock.seconds()
     print(
@@ -226,10 +235,25 @@ def fit_command(args: argparse.Namespace) -> int:
     print(f"{reproduced} of {len(outcome.table)} targets within 2 sd of the point fit")
     for note in _unfinished(outcome):
         print(f"warning: {note}", file=sys.stderr)
-    print(f"fitted parameters: {fitted}")
+    replaced = f" (replaces the earlier fit: {earlier_fit})" if earlier_fit is not None else ""
+    print(f"fitted parameters: {fitted}{replaced}")
     print(f"report: {target / 'report.html'}")
     print(f"total: {wall:.0f} s")
     return 0
+
+
+def _earlier_fit(path: Path) -> str | None:
+    """What the fitted set at ``path`` is, if one is there (None: nothing to replace)."""
+    import tomllib
+
+    if not path.is_file():
+        return None
+    try:
+        fit = tomllib.loads(path.read_text(encoding="utf-8")).get("fit", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return "a file that does not read as a fitted set"
+    when = fit.get("fitted_at") if isinstance(fit, dict) else None
+    return f"fitted at {when}" if isinstance(when, str) else "written by hand or by another tool"
 
 
 def _point_fit(
