@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
-from sim.output.caveats import no_social_worker_warning
+from sim.inputs.loading import load_scenarios
+from sim.output.caveats import no_social_worker_warning, unstaffed_places_warning
+
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 
 
 def _monthly(staff: list[float]) -> pd.DataFrame:
@@ -54,3 +59,26 @@ def test_more_posterior_draws_than_the_sample_holds_are_said_to_repeat():
     assert few_replications_warning({"replications": 2, "posterior": few}) == []
     older = {"draws": 20}  # a folder written before the sample's size was recorded
     assert few_replications_warning({"replications": 2, "posterior": older}) == []
+
+
+def test_ar_places_the_consultants_cannot_run_are_warned_of():
+    """The team runs the smaller of its places and what its consultants' posts can run (9
+    places each): places added alone changed nothing, and the report said "no change" and
+    "Warnings: none". The warning names the places, the posts and the date from which they
+    do not match, also when a timed change makes them so; the baseline matches."""
+    as_run = load_scenarios(BASELINE, ["ar_team.places=60"])[0].as_dict()
+    (warning,) = unstaffed_places_warning(as_run)
+    assert "60 places from 2015-01-01, but its 4 employment consultant posts run at most 36" in (
+        warning
+    )
+    assert unstaffed_places_warning(load_scenarios(BASELINE)[0].as_dict()) == []
+    staffed = load_scenarios(
+        BASELINE, ["ar_team.places=60", "staff.employment_consultants.posts=7"]
+    )[0].as_dict()
+    assert unstaffed_places_warning(staffed) == []
+    later = {
+        **staffed,
+        "changes": [{"at": "2016-07-01", "staff": {"employment_consultants": {"posts": 5}}}],
+    }
+    (cut,) = unstaffed_places_warning(later)
+    assert "60 places from 2016-07-01, but its 5 employment consultant posts run at most 45" in cut

@@ -90,28 +90,34 @@ def test_no_one_at_intake_warns_that_the_caseload_is_understated(small):
 
 
 def test_a_backlog_of_more_than_three_months_of_bookings_warns():
-    """Staff in post but too few: the stock waiting for a first visit at the end is compared with
-    the month's bookings. Above three months of bookings (a booked household then waits three
-    months or more on average, by Little's law) the run warns; below, it does not. A results
-    folder from before the column existed gives no warning and no error."""
+    """Staff in post but too few: the stock waiting for a first visit at each month's end is
+    compared with the run's bookings. Above three months of bookings (a booked household then
+    waits three months or more on average, by Little's law) the run warns, also when the queue
+    has cleared by the end (a shock that passed: its households reached the caseload late);
+    below, it does not. A results folder from before the column existed gives no warning and no
+    error."""
 
-    def monthly(waiting_at_end: float) -> pd.DataFrame:
+    def monthly(waiting_mid: float, waiting_at_end: float) -> pd.DataFrame:
         return pd.DataFrame(
             {
                 "replication": 0,
-                "month": ["2014-12", "2015-01", "2015-02"],
-                "period": ["warmup", "run", "run"],
-                "booked": [70, 70, 70],
-                "waiting_for_first_visit": [0, 100, waiting_at_end],
-                "staff_in_post_intake_social_workers": [1, 1, 1],
+                "month": ["2014-12", "2015-01", "2015-02", "2015-03"],
+                "period": ["warmup", "run", "run", "run"],
+                "booked": [70, 70, 70, 70],
+                "waiting_for_first_visit": [0, 100, waiting_mid, waiting_at_end],
+                "staff_in_post_intake_social_workers": [1, 1, 1, 1],
             }
         )
 
-    (warning,) = _backlog_warnings(monthly(250))
-    assert "250 households are waiting for a first visit" in warning
+    (warning,) = _backlog_warnings(monthly(150, 250))
+    assert "At the end of the run 250 households are waiting for a first visit" in warning
     assert "3.6 months of bookings" in warning and "understated" in warning
-    assert _backlog_warnings(monthly(200)) == []
-    old = monthly(250).drop(columns=["waiting_for_first_visit"])
+    assert _backlog_warnings(monthly(150, 200)) == []
+    (passed,) = _backlog_warnings(monthly(300, 20))
+    assert "At the end of 2015-02 300 households were waiting for a first visit" in passed
+    assert "4.3 months of bookings; at the end of the run 20." in passed
+    assert _backlog_warnings(monthly(600, 20)) != [] and _backlog_warnings(monthly(0, 200)) == []
+    old = monthly(150, 250).drop(columns=["waiting_for_first_visit"])
     assert _backlog_warnings(old) == []
 
 

@@ -43,48 +43,55 @@ def range_warnings(monthly: pd.DataFrame, ranges: dict[str, Any]) -> list[str]:
 
 
 BACKLOG_MONTHS = 3.0
-"""The intake backlog warned of: more households waiting for a first visit at the end than this
-many months of bookings. By Little's law a booked household then waits this long or longer on
-average. The baseline's queue holds about 9 households at a month's end, an eighth of a
-month's bookings (a first-visit wait of about 4 days)."""
+"""The intake backlog warned of: more households waiting for a first visit at a month's end,
+at any point of the run, than this many months of bookings. By Little's law a booked household
+then waits this long or longer on average. The baseline's queue holds about 9 households at a
+month's end, an eighth of a month's bookings (a first-visit wait of about 4 days)."""
 
 
 def intake_backlog_warning(monthly: pd.DataFrame) -> list[str]:
     """A warning when booked households cannot all be visited: no intake social worker in post
-    in some reported month (in every replication), or more households waiting for a first visit
-    at the end of the run than :data:`BACKLOG_MONTHS` months of bookings (means over the
-    replications). Such households never reach the caseload, so it and its costs look low."""
+    in some reported month (in every replication), or, at some month's end of the run, more
+    households waiting for a first visit than :data:`BACKLOG_MONTHS` months of bookings (means
+    over the replications). Such households do not reach the caseload while they wait, so it
+    and its costs look low; a backlog that clears by the end (a shock that passes) counts too.
+    """
     if "waiting_for_first_visit" not in monthly or "booked" not in monthly:
         return []
     run = monthly[monthly["period"] == "run"] if "period" in monthly else monthly
     if run.empty:
         return []
     by_month = run.groupby("month")
-    waiting = float(by_month["waiting_for_first_visit"].mean().iloc[-1])
+    waiting_by_month = by_month["waiting_for_first_visit"].mean()
+    waiting = float(waiting_by_month.iloc[-1])
+    peak_month, peak = str(waiting_by_month.idxmax()), float(waiting_by_month.max())
     bookings = float(by_month["booked"].mean().mean())
     empty = _months_without(run, "staff_in_post_intake_social_workers")
-    backlog = waiting > BACKLOG_MONTHS * bookings and waiting > 0
+    backlog = peak > BACKLOG_MONTHS * bookings and peak > 0
     if not empty and not backlog:
         return []
     months = len(by_month)
     where = "" if len(empty) == months else f" ({_listed(empty)})"
     nobody = f"No intake social worker is in post in {len(empty)} of the {months} reported months"
-    stock = f"{waiting:.0f} households are waiting for a first visit (mean over replications)"
-    if bookings > 0:
-        stock += f", {waiting / bookings:.1f} months of bookings"
-    if empty and backlog:
-        what = f"{nobody}{where}, and at the end {stock}."
-    elif empty:
-        what = f"{nobody}{where}; at the end {stock}."
+
+    def stock(households: float, verb: str) -> str:
+        said = f"{households:.0f} households {verb} waiting for a first visit"
+        said += " (mean over replications)"
+        return f"{said}, {households / bookings:.1f} months of bookings" if bookings > 0 else said
+
+    if peak > waiting:  # the queue was longest before the end: a shock that passed
+        at = f"at the end of {peak_month} {stock(peak, 'were')}"
+        at += f"; at the end of the run {waiting:.0f}"
     else:
-        what = f"At the end of the run {stock}."
+        at = f"at the end of the run {stock(waiting, 'are')}"
+    what = f"{nobody}{where}; {at}." if empty else f"{at[0].upper()}{at[1:]}."
     return [
         f"{what} Households booked but never visited, or visited months late, do not reach the "
-        "caseload: households, assistance paid, exits and costs are understated, because the "
-        "unit as staffed cannot take its inflow. (Warned when no intake social worker is in "
-        "post in a reported month, or when more households wait at the end than "
-        f"{BACKLOG_MONTHS:g} months of bookings: a booked household then waits "
-        f"{BACKLOG_MONTHS:g} months or more on average.)"
+        "caseload while they wait: households, assistance paid, exits and costs are "
+        "understated, because the unit as staffed cannot take its inflow. (Warned when no "
+        "intake social worker is in post in a reported month, or when at some month's end more "
+        f"households wait than {BACKLOG_MONTHS:g} months of bookings: a booked household then "
+        f"waits {BACKLOG_MONTHS:g} months or more on average.)"
     ]
 
 
@@ -203,6 +210,35 @@ def without_handler_warning(monthly: pd.DataFrame) -> list[str]:
     ]
 
 
+def unstaffed_places_warning(scenario: dict[str, Any]) -> list[str]:
+    """A warning when the AR team has more places than its employment consultants' posts can
+    run (posts × ``places_per_consultant``), from the start or from a timed change: the places
+    beyond have no effect (the team runs the smaller of the two), which a planner who adds
+    places alone would otherwise read as "places make no difference"."""
+    keys = ("ar_team.places", "ar_team.places_per_consultant", "staff.employment_consultants.posts")
+    now = {key: _setting(scenario, key) for key in keys}
+    periods = [(str(scenario.get("start_date", "the start")), dict(now))]
+    changes = scenario.get("changes") or []
+    for change in sorted(changes, key=lambda c: str(c.get("at", ""))):
+        changed = {key: _setting(change, key) for key in keys}
+        if any(value is not None for value in changed.values()):
+            now.update({key: value for key, value in changed.items() if value is not None})
+            periods.append((str(change.get("at")), dict(now)))
+    for since, values in periods:
+        places, each, posts = (values[key] for key in keys)
+        if not all(isinstance(v, int | float) for v in (places, each, posts)):
+            continue
+        runnable = int(posts * each + 1e-9)
+        if places > runnable:
+            return [
+                f"The AR team has {places:g} places from {since}, but its {posts:g} employment "
+                f"consultant posts run at most {runnable} ({each:g} each): the places beyond "
+                "have no effect, even with every post filled (vacancies run fewer). To use "
+                "them, add posts (staff.employment_consultants.posts)."
+            ]
+    return []
+
+
 def run_warnings(
     scenario: dict[str, Any], manifest: dict[str, Any], monthly: pd.DataFrame
 ) -> list[str]:
@@ -217,6 +253,7 @@ def run_warnings(
     warnings += no_social_worker_warning(monthly)
     warnings += no_administrator_warning(monthly)
     warnings += without_handler_warning(monthly)
+    warnings += unstaffed_places_warning(scenario)
     warnings += few_replications_warning(manifest)
     warnings += auto_replications_warning(manifest.get("replications_auto"))
     params = manifest.get("parameters", {})
