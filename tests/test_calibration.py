@@ -288,3 +288,16 @@ def test_a_fit_cut_short_says_so():
     assert _unfinished(converged) == []  # type: ignore[arg-type]
     good = SimpleNamespace(fit=short.fit, table=pd.DataFrame({"reproduced": [True, True, False]}))
     assert _unfinished(good) == []  # type: ignore[arg-type]
+
+
+def test_a_prior_range_beyond_what_the_parameter_allows_is_refused(tmp_path):
+    """A share's range up to 1.4 gave the search points the model refuses (scored with a
+    placeholder distance) while the report showed the prior as 0.1-1.4: each end of a range,
+    set alone in the base set, must give a valid set, and the message says which end."""
+    text = SPEC.read_text().replace("high = 0.35", "high = 1.4", 1)
+    with pytest.raises(InputError) as refused:
+        load_spec(_shipped_spec_with(tmp_path, text))
+    (problem,) = refused.value.problems
+    assert problem.key.endswith("].high") and "intake.booked_share at 1.4" in problem.message
+    assert "keep the range within what the parameter allows" in problem.message
+    assert load_spec(_shipped_spec_with(tmp_path, SPEC.read_text()))  # the shipped range is

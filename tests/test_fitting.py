@@ -238,14 +238,14 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     assert cli.main(args) == 0
     printed = capsys.readouterr().out
     assert "targets within 2 sd" in printed and "fitted parameters" in printed
-    assert "times what noise alone gives at the point fit" in printed
+    assert "times the distance at the point fit" in printed
     fitted = load_parameters(fitted_dir / "synthetic.toml")
     assert isinstance(fitted, ModelParameters) and fitted.fit is not None
     assert fitted.fit.posterior == "synthetic_posterior.csv"
     assert fitted.fit.posterior_method == "quadratic emulator, importance sampling"
     html = (out / "report.html").read_text()
     assert "Fit report" in html and "pull against" in html and "Emulator stages" in html
-    assert "posterior / noise (converged: at most 2)" in html
+    assert "posterior / point fit (draws that fit about as well as the point: at most 2)" in html
     manifest = json.loads((out / "manifest.json").read_text())
     assert set(manifest["fitted_values"]) == set(SMALL_PRIORS)
     check = manifest["posterior_check"]

@@ -64,6 +64,10 @@ def test_cli_screen_writes_table_plot_and_manifest(tmp_path, capsys):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["model_runs"] == 2 * (len(manifest["spec"]["calibrate"]) + 2)
     assert "noise floor): largest mu* 0" in capsys.readouterr().out
+    # what it read, as a fit records it: to repeat it, or to tell a file changed since
+    assert manifest["seed"] == 2015 and manifest["targets"]
+    assert {"spec", "targets", "base_parameters", "scenario"} <= set(manifest["files"])
+    assert all(len(f["sha256"]) == 64 for f in manifest["files"].values())
 
 
 def test_sobol_dummy_is_exactly_zero_and_contacts_drive_contacts():

@@ -259,3 +259,43 @@ def test_holdout_is_true_or_false_not_a_word(write):
     with pytest.raises(InputError, match=r'holdout: Input should be a valid boolean \(got "no"\)'):
         load_targets(write("t.toml", text))
     assert load_targets(write("t.toml", ONE.replace("years = 1\n", "years = 1\nholdout = false\n")))
+
+
+def test_the_years_compared_are_at_least_a_month_and_named_in_the_targets_file(write):
+    """``years = 0.01`` in a targets file was refused as the command line's ``--years``, which
+    the researcher never gave: the file and its key are named, with the scenario's own rule."""
+    with pytest.raises(InputError) as refused:
+        load_targets(write("t.toml", ONE.replace("years = 1", "years = 0.01")))
+    (problem,) = refused.value.problems
+    assert problem.file.endswith("t.toml") and problem.key == "years"
+    assert "must be at least one month" in problem.message
+
+
+def test_a_compared_target_whose_period_lies_outside_the_run_is_refused(write, small, capsys):
+    """A figure of 2030 compared with a run of 2015 would be fitted to the model's 2015: the
+    period (the years it names) must lie in the years the run reports. A target without a
+    kpi is documentation and may name any period (the shipped 2014 and 2011-2015 figures)."""
+    write("s.toml", small.read_text())
+    assert cli.main(["calibrate", "check", str(write("t.toml", ONE))]) == 0
+    capsys.readouterr()
+    late = write("t.toml", ONE.replace('period = "2015"', 'period = "November 2030"'))
+    assert cli.main(["calibrate", "check", str(late)]) == 2
+    err = capsys.readouterr().err
+    assert "targets[0].period (id \"closed_total\"): 'November 2030' is outside" in err
+    assert "years the run reports (2015: the scenario from 2015-01-01 over years = 1)" in err
+    span = ONE.replace('period = "2015"', 'period = "2014-2015"')
+    assert cli.main(["calibrate", "check", str(write("t.toml", span))]) == 2
+    capsys.readouterr()
+    loose = span.replace('kpi = "cases_closed_per_year"\n', "")
+    assert cli.main(["calibrate", "check", str(write("t.toml", loose))]) == 0
+
+
+def test_two_targets_on_one_kpi_are_noted_by_the_check(write, small, capsys):
+    """Two reports of one figure may both be compared (two sources), but a KPI compared twice
+    weighs twice in the fit: ``calibrate check`` notes it (exit 0: not a problem in itself)."""
+    write("s.toml", small.read_text())
+    second = ONE[ONE.index("[[targets]]") :].replace('id = "closed_total"', 'id = "closed_again"')
+    assert cli.main(["calibrate", "check", str(write("t.toml", ONE + "\n" + second))]) == 0
+    assert "note [cases_closed_per_year]: compared by 2 targets (closed_total, closed_again)" in (
+        capsys.readouterr().out
+    )

@@ -75,6 +75,10 @@ class EmulatorPosterior:
     converged: bool  # the last sampling reached exponent 1 with the effective sample size asked
 
 
+EMULATOR_FORMS = {1: "linear", 2: "quadratic"}
+"""What :class:`Quadratic` fitted, by degree (the diagnostics' ``emulator`` column)."""
+
+
 class Quadratic:
     """Least-squares quadratic surfaces, one per output, over a box scaled to [0, 1]; linear
     where there are too few points for a quadratic (fewer than twice its terms), so that the
@@ -401,13 +405,15 @@ def emulator_posterior(
 def _stage_row(
     stage: int, points: int, fitted: int, emulator: Quadratic, y: np.ndarray, info: dict[str, Any]
 ) -> dict[str, Any]:
-    """One stage in the diagnostics: its points, the emulator's fit (the share of each KPI's
-    variance over the design that the quadratic explains, lowest and median), the sampling."""
+    """One stage in the diagnostics: its points, the emulator's fit (quadratic, or linear where
+    the points were too few for a quadratic; the share of each KPI's variance over the design
+    that it explains, lowest and median), the sampling."""
     explained = 1.0 - emulator.residuals.var(axis=0) / np.maximum(y.var(axis=0), 1e-300)
     return {
         "stage": stage + 1,
         "points": points,
         "fitted_on": fitted,
+        "emulator": EMULATOR_FORMS[emulator.degree],
         "r2_min": float(explained.min()),
         "r2_median": float(np.median(explained)),
         "sampling_rounds": info["rounds"],

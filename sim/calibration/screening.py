@@ -21,7 +21,7 @@ import pandas as pd
 from ..experiments.parallel import ProgressCallback
 from ..experiments.runner import run_scenarios
 from ..inputs.validation import InputError
-from .spec import CalibrationSpec, load_problem, target_sd
+from .spec import CalibrationProblem, CalibrationSpec, load_problem, target_sd
 
 DUMMY = "dummy"
 
@@ -33,6 +33,7 @@ class Screening:
     table: pd.DataFrame
     samples: pd.DataFrame  # the parameter points run, with each target KPI's mean
     spec: CalibrationSpec
+    problem: CalibrationProblem  # what was screened: the spec, its targets, scenario and seed
 
 
 def screen(
@@ -84,7 +85,7 @@ def screen(
                 }
             )
         samples[f"kpi:{target.kpi}"] = y
-    return Screening(pd.DataFrame(rows), samples, spec)
+    return Screening(pd.DataFrame(rows), samples, spec, problem)
 
 
 def _heatmap(pivot: pd.DataFrame, values: np.ndarray, cmap: str, label: str, title: str) -> Any:

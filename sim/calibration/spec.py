@@ -56,7 +56,7 @@ from ..inputs.validation import (
     suggest,
     validate_model,
 )
-from .targets import Target, TargetFile, load_targets, scenario_path
+from .targets import Target, TargetFile, check_periods, load_targets, scenario_path
 
 
 class _Strict(BaseModel):
@@ -222,7 +222,32 @@ def load_spec(path: str | Path) -> tuple[CalibrationSpec, ModelParameters]:
                 problems.append(Problem(str(path), key, "a scale range must contain 1"))
     if problems:
         raise InputError(problems)
+    problems = _range_end_problems(path, spec, base)
+    if problems:
+        raise InputError(problems)
     return spec, base
+
+
+def _range_end_problems(path: Path, spec: CalibrationSpec, base: ModelParameters) -> list[Problem]:
+    """A prior range must lie within what its parameter allows: each end, set alone in the
+    base set, must give a valid set (a share of 1.4 would give points the model refuses, so
+    the search would lose that part of the range without a word)."""
+    problems = []
+    for i, entry in enumerate(spec.calibrate):
+        for end, value in (("low", entry.low), ("high", entry.high)):
+            try:
+                apply_parameters(base, spec, {entry.path: value})
+            except InputError as exc:
+                why = "; ".join(f"{p.key}: {p.message}" for p in exc.problems)
+                problems.append(
+                    Problem(
+                        str(path),
+                        f"calibrate[{i}].{end}",
+                        f"{entry.path} at {value:g} is not a valid parameter set ({why}): "
+                        "keep the range within what the parameter allows",
+                    )
+                )
+    return problems
 
 
 SHARE_TOLERANCE = 1e-6
@@ -467,4 +492,5 @@ def load_problem(spec_path: str | Path) -> CalibrationProblem:
         raise InputError.single(spec_path, "holdouts", "holds out every target: nothing to fit")
     warmup = [] if targets.warmup_days is None else [f"warmup_days={targets.warmup_days}"]
     resolved = load_scenarios(scenario, warmup, years=targets.years)[0]
+    check_periods(targets_path, targets, resolved.scenario)
     return CalibrationProblem(spec_path, spec, base, targets_path, targets, resolved)

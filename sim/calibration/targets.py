@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from ..distributions import Count, Number
+from ..inputs.scenario import Scenario, at_least_a_month
 from ..inputs.validation import (
     InputError,
     Problem,
@@ -128,6 +130,11 @@ class TargetFile(_Strict):
     targets: list[Target] = Field(min_length=1)
     sums: list[SumRule] = Field(default_factory=list)
 
+    @field_validator("years")
+    @classmethod
+    def _at_least_a_month(cls, years: float) -> float:
+        return at_least_a_month(years)
+
     @model_validator(mode="after")
     def _references(self) -> TargetFile:
         ids = [t.id for t in self.targets]
@@ -185,6 +192,35 @@ def scenario_path(path: Path, targets: TargetFile) -> Path | None:
     return scenario
 
 
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?!\d)")
+
+
+def check_periods(path: Path, targets: TargetFile, scenario: Scenario) -> None:
+    """Every compared target's period (the years it names: "2015", "November 2015",
+    "1999-2003") lies in the years the run reports, from the scenario's start over the targets'
+    ``years``: the model's output there is what the figure is compared with, whatever the
+    period says. Targets without a ``kpi`` (documented, not compared) may name any period."""
+    first, last = scenario.start_date.year, (scenario.end_date - timedelta(days=1)).year
+    problems = []
+    for i, target in enumerate(targets.targets):
+        outside = [int(y) for y in _YEAR.findall(target.period) if not first <= int(y) <= last]
+        if target.kpi is None or not outside:
+            continue
+        span = str(first) if first == last else f"{first}-{last}"
+        problems.append(
+            Problem(
+                str(path),
+                f'targets[{i}].period (id "{target.id}")',
+                f"'{target.period}' is outside the years the run reports ({span}: the scenario "
+                f"from {scenario.start_date} over years = {targets.years:g}), so the figure "
+                f"would be compared with the model's {target.kpi} of {span}; give the figure's "
+                "own period, or a scenario and years that cover it",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+
+
 def check_scenario(path: Path, targets: TargetFile) -> None:
     """Load the targets' scenario as a fit or a holdout check would run it (its years, its
     warm-up): a problem in it is reported now, under the targets file that names it."""
@@ -195,10 +231,11 @@ def check_scenario(path: Path, targets: TargetFile) -> None:
         return
     warmup = [] if targets.warmup_days is None else [f"warmup_days={targets.warmup_days}"]
     try:
-        load_scenarios(scenario, warmup, years=targets.years)
+        resolved = load_scenarios(scenario, warmup, years=targets.years)[0]
     except InputError as exc:
         lead = Problem(str(path), "scenario", f"{targets.scenario} does not load:")
         raise InputError([lead, *exc.problems]) from None
+    check_periods(path, targets, resolved.scenario)
 
 
 @dataclass(frozen=True)
@@ -221,6 +258,16 @@ def find_seeds(start: Path) -> Path | None:
 
 def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def shared_kpis(targets: TargetFile) -> dict[str, list[str]]:
+    """The KPIs that more than one target compares (targets by id): the fit counts such a KPI
+    once per target, right for independent reports of one figure, a doubled weight if not."""
+    by_kpi: dict[str, list[str]] = {}
+    for target in targets.targets:
+        if target.kpi is not None:
+            by_kpi.setdefault(target.kpi, []).append(target.id)
+    return {kpi: ids for kpi, ids in by_kpi.items() if len(ids) > 1}
 
 
 def check_targets(targets: TargetFile, seeds: Path | None) -> list[Finding]:

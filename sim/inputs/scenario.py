@@ -320,6 +320,17 @@ The model reports months and gives flows per year from them; a few days reported
 line (``--years``) and in the Python API (``years=``) alike, since all three set this key."""
 
 
+def at_least_a_month(years: float) -> float:
+    """A horizon of simulated years (a scenario's, or a targets file's years compared): at
+    least a month, else refused."""
+    if round(years * DAYS_PER_YEAR) < round(MIN_HORIZON_YEARS * DAYS_PER_YEAR):
+        raise ValueError(
+            f"must be at least one month (1/12 ≈ {MIN_HORIZON_YEARS:.4f} years): a shorter "
+            "horizon would report a few days' events as a year's"
+        )
+    return years
+
+
 class Scenario(_Strict):
     """A complete scenario, as validated from a file (after ``extends``, ``--set`` and sweeps)."""
 
@@ -369,12 +380,7 @@ class Scenario(_Strict):
     @field_validator("horizon_years")
     @classmethod
     def _at_least_a_month(cls, years: float) -> float:
-        if round(years * DAYS_PER_YEAR) < round(MIN_HORIZON_YEARS * DAYS_PER_YEAR):
-            raise ValueError(
-                f"must be at least one month (1/12 ≈ {MIN_HORIZON_YEARS:.4f} years): a shorter "
-                "horizon would report a few days' events as a year's"
-            )
-        return years
+        return at_least_a_month(years)
 
     @property
     def end_date(self) -> date:

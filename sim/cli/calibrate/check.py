@@ -30,7 +30,13 @@ def add_parser(subparsers: Subparsers) -> None:
 
 def check_command(args: argparse.Namespace) -> int:
     """Exit 0: consistent or only known contradictions; 1: new problems; 2: bad input."""
-    from ...calibration.targets import check_scenario, check_targets, find_seeds, load_targets
+    from ...calibration.targets import (
+        check_scenario,
+        check_targets,
+        find_seeds,
+        load_targets,
+        shared_kpis,
+    )
 
     if args.seeds is not None and not args.seeds.is_dir():
         from ...inputs.validation import InputError
@@ -59,4 +65,10 @@ def check_command(args: argparse.Namespace) -> int:
         new_problems += sum(not f.known for f in findings)
         if not findings:
             print("  consistent")
+        for kpi, ids in shared_kpis(targets).items():
+            print(
+                f"  note [{kpi}]: compared by {len(ids)} targets ({', '.join(ids)}): a fit "
+                "counts it once for each, right for independent reports of one figure, "
+                "a doubled weight otherwise"
+            )
     return 1 if new_problems else 0

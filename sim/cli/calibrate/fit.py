@@ -227,9 +227,10 @@ def fit_command(args: argparse.Namespace) -> int:
         tol = outcome.tolerance
         print(
             f"posterior predictive distance {tol['posterior_distance']:.1f} (median), "
-            f"{tol['ratio']:.2f} times what noise alone gives at the point fit "
-            f"({tol['noise_distance']:.1f}; 90 % bootstrap interval of the ratio "
-            f"{tol['ratio_low']:.2f}-{tol['ratio_high']:.2f}); converged: at most 2"
+            f"{tol['ratio']:.2f} times the distance at the point fit "
+            f"({tol['noise_distance']:.1f}: the model's noise and the point's own misfit; 90 % "
+            f"bootstrap interval of the ratio {tol['ratio_low']:.2f}-{tol['ratio_high']:.2f}); "
+            "draws that fit about as well as the point: at most 2"
         )
     reproduced = int(outcome.table["reproduced"].sum())
     print(f"{reproduced} of {len(outcome.table)} targets within 2 sd of the point fit")
@@ -240,6 +241,13 @@ def fit_command(args: argparse.Namespace) -> int:
     print(f"report: {target / 'report.html'}")
     print(f"total: {wall:.0f} s")
     return 0
+
+
+def _emulator_form(last_stage: pd.Series) -> str:
+    """What the emulator fitted at its last stage: "quadratic", or "linear (too few points for
+    a quadratic)" (:class:`sim.calibration.emulator.Quadratic` falls back to it)."""
+    form = str(last_stage.get("emulator", "quadratic"))
+    return form if form == "quadratic" else f"{form} (too few points for a quadratic)"
 
 
 def _earlier_fit(path: Path) -> str | None:
@@ -312,7 +320,7 @@ def _posterior(
         last = emulated.diagnostics.iloc[-1]
         print(
             f"posterior: emulator, {len(emulated.diagnostics)} stages ({emulated.stopped_by}), "
-            f"{emulated.simulations} simulations, quadratic fit R² median "
+            f"{emulated.simulations} simulations, {_emulator_form(last)} R² median "
             f"{last['r2_median']:.2f}, ESS {last['effective_sample_size']:.0f}; "
             f"{emulated.wall_seconds:.0f} s"
         )
@@ -444,14 +452,15 @@ def _tolerance_rows(tolerance: dict[str, float] | None) -> dict[str, Any]:
     if tolerance is None:
         return {}
     return {
-        "distance, noise alone (median over the point check's replications)": round(
-            tolerance["noise_distance"], 2
-        ),
+        "distance at the point fit (median over its check's replications: noise and the "
+        "point's own misfit)": round(tolerance["noise_distance"], 2),
         "distance, posterior predictive (median over its draws)": round(
             tolerance["posterior_distance"], 2
         ),
-        "posterior / noise (converged: at most 2)": round(tolerance["ratio"], 2),
-        "posterior / noise, 90 % bootstrap interval (the medians' own spread)": (
+        "posterior / point fit (draws that fit about as well as the point: at most 2)": round(
+            tolerance["ratio"], 2
+        ),
+        "posterior / point fit, 90 % bootstrap interval (the medians' own spread)": (
             f"{tolerance['ratio_low']:.2f} to {tolerance['ratio_high']:.2f}"
         ),
     }
@@ -506,6 +515,24 @@ def _report_html(outcome: _Outcome, summary: dict[str, Any], manifest: dict[str,
     )
 
 
+def inputs_record(problem: CalibrationProblem) -> dict[str, Any]:
+    """What a fit or a screening read, for its manifest: the targets, the seed, and each file
+    with its SHA-256, to repeat the work or to tell that a file has changed since."""
+    return {
+        "targets": problem.targets.name,
+        "seed": problem.resolved.scenario.seed,
+        "files": {
+            role: {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+            for role, path in (
+                ("spec", problem.spec_path),
+                ("targets", problem.targets_path),
+                ("base_parameters", (problem.spec_path.parent / problem.spec.parameters).resolve()),
+                ("scenario", problem.resolved.source),
+            )
+        },
+    }
+
+
 def _manifest(
     outcome: _Outcome, args: argparse.Namespace, clock: Clock, fit_seconds: float
 ) -> dict[str, Any]:
@@ -516,17 +543,7 @@ def _manifest(
     content = {
         "calibration_of": str(args.spec),
         "spec": problem.spec.model_dump(mode="json"),
-        "targets": problem.targets.name,
-        "seed": problem.resolved.scenario.seed,
-        "files": {  # what the fit read, to repeat it or to tell that one has changed since
-            role: {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-            for role, path in (
-                ("spec", problem.spec_path),
-                ("targets", problem.targets_path),
-                ("base_parameters", (problem.spec_path.parent / problem.spec.parameters).resolve()),
-                ("scenario", problem.resolved.source),
-            )
-        },
+        **inputs_record(problem),
         "scenario": problem.resolved.scenario.model_dump(mode="json"),
         "fitted_values": outcome.fit.values,
         "settings": {k: getattr(args, k) for k in SETTINGS},
@@ -571,9 +588,15 @@ def _write(
         "unfitted_targets.csv": outcome.unfitted,
         "holdouts.csv": outcome.holdouts,
     }
-    method = {"emulator": "quadratic emulator, importance sampling", "abc": "ABC-SMC (pyABC)"}
+    diagnostics = outcome.diagnostics
+    if args.posterior_method == "abc":
+        method = "ABC-SMC (pyABC)"
+    elif diagnostics is not None and len(diagnostics):
+        method = f"{_emulator_form(diagnostics.iloc[-1])} emulator, importance sampling"
+    else:
+        method = "emulator, importance sampling"
     record = {
-        **({"posterior_method": method[args.posterior_method]} if outcome.post else {}),
+        **({"posterior_method": method} if outcome.post else {}),
         "fitted_at": clock.started.isoformat(timespec="seconds"),
         "package_version": __version__,
         **({"git_commit": c} if (c := git_commit().get("commit")) else {}),

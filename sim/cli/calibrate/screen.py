@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +76,7 @@ def screen_command(args: argparse.Namespace) -> int:
         write_manifest,
         write_tables,
     )
+    from .fit import inputs_record
 
     require_module("SALib", "calibrate screen", "screening", "calibration")
     spec_path: Path = args.spec
@@ -94,6 +96,7 @@ def screen_command(args: argparse.Namespace) -> int:
         content = {
             "screening_of": str(spec_path),
             "spec": result.spec.model_dump(mode="json"),
+            **inputs_record(result.problem),
             "method": "Morris elementary effects (SALib), with a dummy parameter",
             "trajectories": args.trajectories,
             "replications_per_point": args.replications,
@@ -148,3 +151,11 @@ def _print_effects(result: Screening, sobol: pd.DataFrame | None) -> None:
         total = sobol.groupby("parameter")["ST"].max().sort_values(ascending=False)
         for parameter, value in total.items():
             print(f"Sobol: {parameter}: largest total-order index {value:.2f}")
+        if (sobol["ST"] > 1).any():
+            # an index is a share of variance: above 1 is the estimate's own error
+            print(
+                "note: a total-order index above 1 is estimation error, not an effect: the "
+                "estimates are rough with few base samples (their 95 % half-widths are "
+                "sobol.csv's ST_conf); give more --sobol-samples (64 or more)",
+                file=sys.stderr,
+            )
