@@ -126,6 +126,7 @@ def test_posterior_runs_as_the_command_line_does(tmp_path):
     split = results.tables["uncertainty.csv"].set_index("kpi")
     assert np.allclose((split["parameter_share"] + split["noise_share"]).dropna(), 1.0)
     assert sorted(results.per_replication["replication"]) == [0, 1, 2, 3]
+    assert "(2 posterior draws × 2 replications, 2015-01-01 + 1 years" in repr(results)
     saved = results.save(tmp_path / "api")
     args = ["run", str(BASELINE), "--years", "1", "--replications", "2", "--posterior", "2",
             "--workers", "1", "--out", str(tmp_path / "cli")]  # fmt: skip
@@ -150,6 +151,7 @@ def test_posterior_comparison_as_the_command_line_with_each_scenarios_uncertaint
     )
     cmp = sim.compare(BASELINE, fewer, years=1, replications=2, posterior=2, workers=1)
     assert (cmp.differences["draws"] <= 2).all() and "parameter_share" in cmp.differences
+    assert "(2 posterior draws × 2 replications, 2015-01-01" in repr(cmp)
     saved = cmp.save(tmp_path / "api")
     args = ["compare", str(BASELINE), str(fewer), "--years", "1", "--replications", "2",
             "--posterior", "2", "--workers", "1", "--out", str(tmp_path / "cli")]  # fmt: skip

@@ -83,3 +83,16 @@ def test_kpi_names_match_what_replications_produce(small):
 
     results = __import__("sim").run(small, replications=1, workers=1)
     assert list(results.per_replication.columns.drop("replication")) == kpi_names()
+
+
+def test_auto_options_without_auto_replications_are_named_as_ignored(small, tmp_path, capsys):
+    """``--precision 0.1 --replications 2`` ran two replications without a word, as if the
+    precision had been met: the options that only apply with ``--replications auto`` are
+    named as ignored; a run without them says nothing of the kind."""
+    args = ["run", str(small), "--workers", "1", "--replications", "1", "--years", "0.25"]
+    assert cli.main([*args, "--out", str(tmp_path / "a"), "--precision", "0.1"]) == 0
+    assert "note: --precision applies only with --replications auto: ignored" in (
+        capsys.readouterr().err
+    )
+    assert cli.main([*args, "--out", str(tmp_path / "b")]) == 0
+    assert "only with --replications auto" not in capsys.readouterr().err

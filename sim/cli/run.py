@@ -7,6 +7,7 @@ sweep's order) and, at the top, ``summary.csv`` and ``report.html`` across the p
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -44,6 +45,10 @@ if TYPE_CHECKING:
 
 HEADLINE_KPIS = ("mean_monthly_households", "exits_work_per_year", "first_visit_wait_days")
 """Printed after a single run, and for each point of a sweep as soon as it has run."""
+AUTO_PRECISION = 0.05
+"""``--precision`` unless given (with ``--replications auto``)."""
+AUTO_MAX_REPLICATIONS = 200
+"""``--max-replications`` unless given."""
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -59,7 +64,6 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--precision",
         type=positive_float,
-        default=0.05,
         help="with --replications auto: target relative half-width (default 0.05)",
     )
     parser.add_argument(
@@ -73,7 +77,6 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--max-replications",
         type=positive_int,
-        default=200,
         help="with --replications auto: the most it will run (default 200)",
     )
     parser.add_argument("--seed", type=non_negative_int, help="override the file's seed")
@@ -264,6 +267,22 @@ def _auto_rule(args: argparse.Namespace) -> ReplicationRule | None:
     from ..metrics import kpi_names
 
     if args.replications != "auto":
+        given = [
+            option
+            for option, value in (
+                ("--precision", args.precision),
+                ("--auto-kpis", args.auto_kpis),
+                ("--max-replications", args.max_replications),
+            )
+            if value is not None
+        ]
+        if given:
+            print(
+                f"note: {' and '.join(given)} "
+                f"{'applies' if len(given) == 1 else 'apply'} only with --replications auto: "
+                "ignored",
+                file=sys.stderr,
+            )
         return None
     listed = ",".join(DEFAULT_KPIS) if args.auto_kpis is None else args.auto_kpis
     kpis = tuple(k.strip() for k in listed.split(",") if k.strip())
@@ -278,7 +297,9 @@ def _auto_rule(args: argparse.Namespace) -> ReplicationRule | None:
             )
     if not kpis:
         raise InputError.single("--auto-kpis", "", "name at least one KPI")
-    return ReplicationRule(kpis=kpis, precision=args.precision, cap=max(args.max_replications, 5))
+    precision = AUTO_PRECISION if args.precision is None else args.precision
+    most = AUTO_MAX_REPLICATIONS if args.max_replications is None else args.max_replications
+    return ReplicationRule(kpis=kpis, precision=precision, cap=max(most, 5))
 
 
 def _shared_pool(

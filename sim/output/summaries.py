@@ -22,11 +22,14 @@ SHOWN = ("mean_monthly_households", "exits_work_per_year", "first_visit_wait_day
 
 def _how(results: ScenarioResults) -> str:
     s = results.resolved.scenario
-    n = len(results.per_replication)
-    return (
-        f"{n} replication{'' if n == 1 else 's'}, {s.start_date} + {s.horizon_years:g} years, "
-        f"seed {s.seed}"
-    )
+    rows = results.per_replication
+    n = len(rows)
+    runs = f"{n} replication{'' if n == 1 else 's'}"
+    if "draw" in rows.columns:  # over posterior draws, as ``caseflow run --posterior N``
+        draws = int(rows["draw"].nunique())
+        each = n // draws if draws else 0
+        runs = f"{draws} posterior draws × {each} replication{'' if each == 1 else 's'}"
+    return f"{runs}, {s.start_date} + {s.horizon_years:g} years, seed {s.seed}"
 
 
 def _can_save(results: object) -> str:
