@@ -21,6 +21,8 @@ from ..streams import Streams
 from .economy import FloatArray, contact_multiplier
 from .household import INTAKE_DURATIONS, N_UNIFORMS, U_DROPOUT, U_REJECT, U_SHORT
 
+_BARRIERS: Final = BARRIERS  # compiled, a C global: no dictionary lookup per arrival
+
 ArriveCallback = Callable[[int, Barrier, list[float], list[float]], None]
 """Called with a booked contact's district, barrier, uniforms and intake durations."""
 
@@ -176,7 +178,7 @@ class BookedArrivals:
         k = i - self.chunk_start
         self.arrive(
             self.chunk_districts[k],
-            BARRIERS[self.chunk_barriers[k]],
+            _BARRIERS[self.chunk_barriers[k]],
             self.chunk_uniforms[k].tolist(),
             self.chunk_intake_days[k].tolist(),
         )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from math import log1p
+from typing import Final
 
 import numpy as np
 
@@ -30,6 +31,10 @@ from ..inputs.parameters import ModelParameters
 from ..inputs.scenario import Behaviour
 from .economy import WorkClock
 from .household import Household
+
+# Final aliases: compiled, each is a C global; an imported name is a dictionary lookup per use.
+_log1p: Final = log1p
+_bisect_right: Final = bisect_right
 
 # ``rates`` relies on this order: work and studies first (they depend on the class held).
 assert ONGOING_EXIT_CAUSES[:2] == ("work", "studies")
@@ -91,7 +96,7 @@ class ExitHazards:
     def short_need_cause(self, hh: Household, u: float) -> str:
         """The exit cause of a short need closing at intake (not one-time): in proportion to
         the barrier's ongoing exit hazards in force."""
-        k = bisect_right(self.short_cause_cumulative[hh.barrier], u)
+        k = _bisect_right(self.short_cause_cumulative[hh.barrier], u)
         return ONGOING_EXIT_CAUSES[min(k, len(ONGOING_EXIT_CAUSES) - 1)]
 
     def exposure(
@@ -101,7 +106,7 @@ class ExitHazards:
         in days (for the other causes) and in work-clock units (for work). ``g0``, ``g1``
         are the work clock at ``t0`` and ``t1``."""
         bounds, mult, clock = self.band_bounds, self.duration_multiplier, self.work_clock
-        j = bisect_right(bounds, t0 - granted)
+        j = _bisect_right(bounds, t0 - granted)
         days = work = 0.0
         s, gs = t0, g0
         while j < len(bounds):
@@ -149,7 +154,7 @@ class ExitHazards:
         """A candidate exit was not taken: that cause's clock starts afresh from ``u`` (a
         uniform), the others run on, and the next exit is worked out."""
         g = self._run_down(hh, now)
-        hh.exit_clocks_left[cause_index] = -log1p(-u)
+        hh.exit_clocks_left[cause_index] = -_log1p(-u)
         hh.exit_day, hh.exit_cause_index = self._first_exit(hh, now, g, hh.exit_rates)
 
     def _run_down(self, hh: Household, now: float) -> float:
@@ -201,7 +206,7 @@ class ExitHazards:
         """The earliest time a clock runs out at ``rates`` from ``now``, and its cause."""
         left = hh.exit_clocks_left
         granted = hh.granted_day
-        first_band = bisect_right(self.band_bounds, now - granted)
+        first_band = _bisect_right(self.band_bounds, now - granted)
         # The other causes: the least band-weighted exposure any of them needs, in days.
         need, need_k = math.inf, -1
         for k in range(1, 5):

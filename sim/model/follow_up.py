@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import math
 from math import log1p
+from typing import Final
 
 from ..inputs.parameters import FollowUp
 from .household import Household, Need
+
+# Final aliases: compiled, each is a C global; an imported name is a dictionary lookup per use.
+_log1p: Final = log1p
 
 NEXT_NEED: dict[str, Need] = {"a": "b", "b": "c", "c": "b"}
 """The need a follow-up that changes the class moves a case to: progress A->B, B->C;
@@ -43,5 +47,5 @@ class WorkPlans:
         if share <= 0:
             return
         u = hh.fresh_uniform()
-        n = 1 if share >= 1 else math.ceil(log1p(-u) / log1p(-share))
+        n = 1 if share >= 1 else math.ceil(_log1p(-u) / _log1p(-share))
         hh.follow_up_day = now + n * self.interval[held]

@@ -65,7 +65,8 @@ D_INVESTIGATION: Final = 2
 D_SHORT_NEED: Final = 3
 D_TRANSFER: Final = 4
 U_EXIT: Final = 19  # five unit-exponential exit clocks, one per ongoing cause
-U_FREE: Final = U_EXIT + len(ONGOING_EXIT_CAUSES)  # further uniforms, used in turn (follow-ups)
+N_EXIT_CAUSES: Final = len(ONGOING_EXIT_CAUSES)
+U_FREE: Final = U_EXIT + N_EXIT_CAUSES  # further uniforms, used in turn (follow-ups)
 N_UNIFORMS: Final = U_FREE + 8
 
 
@@ -168,7 +169,7 @@ class Household:
         self.uniforms = uniforms
         self.intake_days = intake_days
         self.exit_clocks_left = []
-        self.exit_rates = [0.0] * len(ONGOING_EXIT_CAUSES)
+        self.exit_rates = [0.0] * N_EXIT_CAUSES
         self.booked_day = math.nan
         self.dropout_day = math.inf
         self.granted_day = math.nan

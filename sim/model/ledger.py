@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Final
 
 from ..domain import (
     BARRIERS,
@@ -28,7 +28,7 @@ from .household import HELD_STATES, HeldState, Household
 from .level import Level
 from .staff import Post
 
-EXIT_INDEX: dict[str, int] = {cause: i for i, cause in enumerate(EXIT_CAUSES)}
+EXIT_INDEX: Final[dict[str, int]] = {cause: i for i, cause in enumerate(EXIT_CAUSES)}
 
 
 class MonthFlows:

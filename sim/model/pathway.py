@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from math import log1p
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from ..domain import DAYS_PER_MONTH, ONGOING_EXIT_CAUSES, Barrier
 from ..engine import CaseloadEnvironment
@@ -30,6 +30,7 @@ from .household import (
     D_SHORT_NEED,
     D_TRANSFER,
     INTAKE_DURATIONS,
+    N_EXIT_CAUSES,
     N_UNIFORMS,
     RATED_STATES,
     U_AR_REFER,
@@ -58,6 +59,10 @@ if TYPE_CHECKING:
 # young, children, start day, end day, cause, via the AR team, the class of its need.
 EpisodeRecord = tuple[int, int, str, int, bool, bool, float, float, str, bool, str]
 EventRecord = tuple[float, int, int, str, str]
+
+# Final aliases: compiled, each is a C global; an imported name is a dictionary lookup per use.
+_log1p: Final = log1p
+_EXIT_CAUSES: Final = ONGOING_EXIT_CAUSES
 
 
 class Pathway:
@@ -231,9 +236,7 @@ class Pathway:
         hh.granted_day = now - elapsed_days
         hh.rated_day = now
         hh.work_clock_at_rating = self.hazards.work_clock.at(now)
-        hh.exit_clocks_left = [
-            -log1p(-hh.uniforms[U_EXIT + k]) for k in range(len(ONGOING_EXIT_CAUSES))
-        ]
+        hh.exit_clocks_left = [-_log1p(-hh.uniforms[U_EXIT + k]) for k in range(N_EXIT_CAUSES)]
         self.ledger.case_opened(now, hh, initial=initial)
         self.entered += 1
         if hh.barrier in self.ar_barriers:
@@ -363,7 +366,7 @@ class Pathway:
         if f < 1.0 and hh.fresh_uniform() >= f:
             self.hazards.renew(hh, k, now, hh.fresh_uniform())
             return
-        self.close(hh, ONGOING_EXIT_CAUSES[k])
+        self.close(hh, _EXIT_CAUSES[k])
 
     def ar_eligibility(self, hh: Household) -> None:
         """Long enough on assistance with an eligible barrier: referred to the AR team or not."""

@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
-from typing import NamedTuple, final
+from typing import Final, NamedTuple, final
 
 from ..engine import CaseloadEnvironment, runs_compiled
 from ..inputs.scenario import Settings
@@ -34,6 +34,10 @@ from .household import HeldState, Household, Need
 from .level import Level
 from .staff import ABOLISHED, Post
 from .workload import Workload
+
+# Final aliases: compiled, each is a C global; an imported name is a dictionary lookup per use.
+_push: Final = heappush
+_pop: Final = heappop
 
 HoldCallback = Callable[[Household, HeldState], None]
 HandoverCallback = Callable[[Household], None]
@@ -272,7 +276,7 @@ class Routing:
         heap = self._room_heap
         self._heap_seq += 1
         index = worker.post.index if worker.post is not None else -1
-        heappush(heap, RoomEntry(-self._room(worker), -index, self._heap_seq, worker))
+        _push(heap, RoomEntry(-self._room(worker), -index, self._heap_seq, worker))
         if len(heap) > 4 * len(self.social_workers) + 64:
             # Mostly stale entries: rebuild from the live posts.
             heap[:] = [
@@ -290,7 +294,7 @@ class Routing:
             worker = top.worker
             if worker.holds_cases and -top.neg_room == self._room(worker):
                 return worker
-            heappop(heap)
+            _pop(heap)
         return None
 
     # holding --------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from ..domain import DAYS_PER_MONTH
 from ..inputs.parameters import ModelParameters
@@ -36,7 +36,7 @@ from .staff import INTRODUCTION, WORKING, Post
 if TYPE_CHECKING:
     from .routing import Caseworker
 
-EPS = 1e-9
+EPS: Final = 1e-9
 
 
 def case_hours_per_day(post: Post) -> float:
