@@ -183,7 +183,8 @@ class Clock:
             return False
         call = _pop(self.queue)
         self.now = call.time
-        call.action(*call.args)
+        action = call.action  # a field read: called as call.action(...), a method lookup
+        action(*call.args)
         return True
 
     def peek(self) -> float:
@@ -221,7 +222,8 @@ class Clock:
             if is_call:
                 pop(queue)
                 self.now = call.time
-                call.action(*call.args)
+                action = call.action  # a field read: called as call.action(...), a method lookup
+                action(*call.args)
             else:
                 simpy_step()
                 if until.processed:

@@ -156,7 +156,7 @@ class BookedArrivals:
         self.chunk_start = 0
         self._draw_chunk(0)
         if self.count:
-            self.clock.call_later(self.chunk_times[0] - self.clock.now, self._arrive)
+            self.clock.call_later(self.chunk_times[0] - self.clock.now, _ARRIVE, self)
 
     def _draw_chunk(self, start: int) -> None:
         """Draw the uniforms and intake durations of the booked contacts from ``start``."""
@@ -186,4 +186,9 @@ class BookedArrivals:
             if k + 1 == len(self.chunk_times):
                 self._draw_chunk(i + 1)
                 k = -1
-            self.clock.call_later(self.chunk_times[k + 1] - self.clock.now, self._arrive)
+            self.clock.call_later(self.chunk_times[k + 1] - self.clock.now, _ARRIVE, self)
+
+
+# Handlers queued unbound, with their object as first argument: compiled, naming a bound method
+# (self._arrive) makes a new method object through attribute lookup at every call queued.
+_ARRIVE: Final = BookedArrivals._arrive

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from typing import Final
 
 from ..engine import CaseloadEnvironment
 from .household import D_VISIT_WORK, Household
@@ -84,7 +85,7 @@ class IntakeDesk:
         self.busy.add(post)
         self.busy_level.add(now, 1)
         work = hh.intake_days[D_VISIT_WORK]
-        self.clock.call_later(work / post.capacity, self._finish, hh, post)
+        self.clock.call_later(work / post.capacity, _FINISH, self, hh, post)
 
     def _finish(self, hh: Household, post: Post) -> None:
         now = self.clock.now
@@ -126,3 +127,8 @@ class IntakeDesk:
             "intake_utilisation": busy / avail if avail else math.nan,
             "waiting_for_first_visit": len(self.queue),
         }
+
+
+# Handlers queued unbound, with their object as first argument: compiled, naming a bound method
+# (self._finish) makes a new method object through attribute lookup at every call queued.
+_FINISH: Final = IntakeDesk._finish

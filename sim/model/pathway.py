@@ -208,7 +208,7 @@ class Pathway:
             return
         if self.log is not None:
             self.log_event(hh, "first_visit", f"waited {self.clock.now - hh.booked_day:.1f} days")
-        self.clock.call_later(hh.intake_days[D_INVESTIGATION], self.decide, hh)
+        self.clock.call_later(hh.intake_days[D_INVESTIGATION], _DECIDE, self, hh)
 
     def decide(self, hh: Household) -> None:
         """The decision: rejected, a short need kept at intake, or a long need going on."""
@@ -319,7 +319,7 @@ class Pathway:
             return
         hh.wake_token += 1
         hh.wake_day = t
-        self.clock.call_later(max(t - self.clock.now, 0.0), self._wake, hh, hh.wake_token)
+        self.clock.call_later(max(t - self.clock.now, 0.0), _WAKE, self, hh, hh.wake_token)
 
     def _wake(self, hh: Household, token: int) -> None:
         """The household's earliest clock ran out: AR eligibility, a follow-up change or an
@@ -433,3 +433,9 @@ class Pathway:
         flows.returns += 1
         self.log_event(hh, "returned", "")
         self.book_first_visit(hh)
+
+
+# Handlers queued unbound, with their object as first argument: compiled, naming a bound method
+# (self._wake) makes a new method object through attribute lookup at every call queued.
+_WAKE: Final = Pathway._wake
+_DECIDE: Final = Pathway.decide
