@@ -259,7 +259,9 @@ class CaseloadEnvironment(simpy.Environment):
         self.clock.call_later(delay, action, *args)
 
     def peek(self) -> float:
-        """The time of the next call or event (infinity if nothing is queued)."""
+        """The time of the next entry of the queues (infinity if nothing is queued): a call, an
+        event, or the opening of a bucket of far calls (:class:`Clock`), which moves the clock
+        and calls nothing else."""
         return self.clock.peek()
 
     def step(self) -> None:

@@ -300,4 +300,4 @@ def test_a_prior_range_beyond_what_the_parameter_allows_is_refused(tmp_path):
     (problem,) = refused.value.problems
     assert problem.key.endswith("].high") and "intake.booked_share at 1.4" in problem.message
     assert "keep the range within what the parameter allows" in problem.message
-    assert load_spec(_shipped_spec_with(tmp_path, SPEC.read_text()))  # the shipped range is
+    assert load_spec(_shipped_spec_with(tmp_path, SPEC.read_text()))  # the shipped ranges load

@@ -117,6 +117,8 @@ def test_a_backlog_of_more_than_three_months_of_bookings_warns():
     assert "At the end of 2015-02 300 households were waiting for a first visit" in passed
     assert "4.3 months of bookings; at the end of the run 20." in passed
     assert _backlog_warnings(monthly(600, 20)) != [] and _backlog_warnings(monthly(0, 200)) == []
+    blank = monthly(150, 250).assign(waiting_for_first_visit=float("nan"))
+    assert _backlog_warnings(blank) == []  # months without the figure: nothing to warn of
     old = monthly(150, 250).drop(columns=["waiting_for_first_visit"])
     assert _backlog_warnings(old) == []
 

@@ -26,8 +26,8 @@ Here every simulation informs the whole posterior instead of being accepted or r
 
 The result is checked against the model itself, not the emulator: the fit report's posterior
 predictive runs the model at posterior draws, and ``fit_report.tolerance_check`` sets its
-distance against the one that replication noise alone makes at the point fit, the yardstick
-for the posterior's.
+distance against the point fit's (its replications: the model's noise and the point's own
+misfit), the yardstick for the posterior's.
 
 Resumable: each stage's simulated points are stored in the work folder as they finish, keyed
 by their exact coordinates; a run with the same settings recomputes the same design and runs

@@ -117,8 +117,9 @@ def tolerance_check(
 ) -> dict[str, float]:
     """How close the posterior comes, in the distance every method minimises: the median over
     the posterior predictive draws (one replication each) against the median over the point
-    check's replications (noise alone: the yardstick for a posterior's tolerance). A
-    converged posterior is within twice the noise's.
+    check's replications (the model's noise and the point's own misfit: the yardstick for a
+    posterior's tolerance). A posterior whose draws fit about as well as the point is within
+    twice it.
 
     The medians come from single replications (100 draws and 20 at the point in a fit), so
     the ratio has a spread of its own: ``ratio_low`` and ``ratio_high`` bound its 90 %
@@ -128,7 +129,7 @@ def tolerance_check(
     posterior_each = distances(problem, predictive)
     noise = float(np.median(noise_each)) if len(noise_each) else math.nan
     posterior = float(np.median(posterior_each))
-    ratio = posterior / noise if noise > 0 else math.inf  # every figure met by noise alone
+    ratio = posterior / noise if noise > 0 else math.inf  # every figure met at the point
     low = high = ratio
     if len(noise_each) > 1 and len(posterior_each) > 1 and noise > 0:
         rng = np.random.default_rng(0)

@@ -192,50 +192,80 @@ def scenario_path(path: Path, targets: TargetFile) -> Path | None:
     return scenario
 
 
-_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?!\d)")
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?:\s*[/–-]\s*(\d{4}|\d{2}))?(?!\d)")
 
 
-def check_periods(path: Path, targets: TargetFile, scenario: Scenario) -> None:
-    """Every compared target's period (the years it names: "2015", "November 2015",
-    "1999-2003") lies in the years the run reports, from the scenario's start over the targets'
-    ``years``: the model's output there is what the figure is compared with, whatever the
-    period says. Targets without a ``kpi`` (documented, not compared) may name any period."""
+def period_years(period: str) -> set[int]:
+    """The years a target's period names: "2015", "November 2015" and "2015-11" (a month)
+    name 2015; "1999-2003" and "1999–2003" the five years; a split year "2015/16" or
+    "2015/2016" both. Two-digit years alone ("Nov-14") are not read."""
+    years: set[int] = set()
+    for found in _YEAR.finditer(period):
+        start = end = int(found.group(1))
+        tail = found.group(2)
+        if tail is not None and len(tail) == 4 and int(tail) > start:
+            end = int(tail)
+        elif tail is not None and len(tail) == 2 and int(tail) == (start + 1) % 100:
+            end = start + 1  # a split year; another two digits are a month
+        years.update(range(start, end + 1))
+    return years
+
+
+def check_periods(path: Path, targets: TargetFile, scenario: Scenario) -> list[tuple[str, str]]:
+    """A compared target's period (:func:`period_years`) must share a year with the years the
+    run reports, from the scenario's start over the targets' ``years``: the model's output
+    there is what the figure is compared with, whatever the period says, so a period wholly
+    outside is refused. One that reaches beyond the run (a split year, 2014-2015 for a run of
+    2015) is returned as a note. Targets without a ``kpi`` (documented, not compared) may name
+    any period."""
     first, last = scenario.start_date.year, (scenario.end_date - timedelta(days=1)).year
-    problems = []
+    span = str(first) if first == last else f"{first}-{last}"
+    run = f"the years the run reports ({span}: the scenario from {scenario.start_date} over "
+    run += f"years = {targets.years:g})"
+    problems, notes = [], []  # notes: (target id, what)
     for i, target in enumerate(targets.targets):
-        outside = [int(y) for y in _YEAR.findall(target.period) if not first <= int(y) <= last]
-        if target.kpi is None or not outside:
+        years = period_years(target.period)
+        if target.kpi is None or not years or years <= set(range(first, last + 1)):
             continue
-        span = str(first) if first == last else f"{first}-{last}"
-        problems.append(
-            Problem(
-                str(path),
-                f'targets[{i}].period (id "{target.id}")',
-                f"'{target.period}' is outside the years the run reports ({span}: the scenario "
-                f"from {scenario.start_date} over years = {targets.years:g}), so the figure "
-                f"would be compared with the model's {target.kpi} of {span}; give the figure's "
-                "own period, or a scenario and years that cover it",
+        if all(not first <= y <= last for y in years):
+            problems.append(
+                Problem(
+                    str(path),
+                    f'targets[{i}].period (id "{target.id}")',
+                    f"'{target.period}' is outside {run}, so the figure would be compared with "
+                    f"the model's {target.kpi} of {span}; give the figure's own period, or a "
+                    "scenario and years that cover it",
+                )
             )
-        )
+        else:
+            notes.append(
+                (
+                    target.id,
+                    f"period '{target.period}' reaches beyond {run}: the figure is compared "
+                    f"with the model's {target.kpi} of {span}",
+                )
+            )
     if problems:
         raise InputError(problems)
+    return notes
 
 
-def check_scenario(path: Path, targets: TargetFile) -> None:
+def check_scenario(path: Path, targets: TargetFile) -> list[tuple[str, str]]:
     """Load the targets' scenario as a fit or a holdout check would run it (its years, its
-    warm-up): a problem in it is reported now, under the targets file that names it."""
+    warm-up): a problem in it is reported now, under the targets file that names it. Returns
+    notes on periods that reach beyond the run (:func:`check_periods`)."""
     from ..inputs.loading import load_scenarios
 
     scenario = scenario_path(path, targets)
     if scenario is None:
-        return
+        return []
     warmup = [] if targets.warmup_days is None else [f"warmup_days={targets.warmup_days}"]
     try:
         resolved = load_scenarios(scenario, warmup, years=targets.years)[0]
     except InputError as exc:
         lead = Problem(str(path), "scenario", f"{targets.scenario} does not load:")
         raise InputError([lead, *exc.problems]) from None
-    check_periods(path, targets, resolved.scenario)
+    return check_periods(path, targets, resolved.scenario)
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ class Caseworker:
 @final
 class RoomEntry:
     """A social worker's room in the max-heap (:meth:`Routing._roomiest`): most room first
-    (``neg_room`` is minus the room), then the newest post, then the latest entry. Compared
+    (``neg_room`` is minus the room), then the newest post, then the earliest entry. Compared
     natively when compiled; as Python, :class:`_RoomTuple` takes its place (a tuple compares in
     C, where an ``__lt__`` written in Python would be called at every comparison)."""
 

@@ -44,9 +44,11 @@ def range_warnings(monthly: pd.DataFrame, ranges: dict[str, Any]) -> list[str]:
 
 BACKLOG_MONTHS = 3.0
 """The intake backlog warned of: more households waiting for a first visit at a month's end,
-at any point of the run, than this many months of bookings. By Little's law a booked household
-then waits this long or longer on average. The baseline's queue holds about 9 households at a
-month's end, an eighth of a month's bookings (a first-visit wait of about 4 days)."""
+at any point of the run, than this many months of the run's mean bookings. In a steady state a
+booked household then waits this long or longer on average (Little's law); a backlog that
+builds and clears is not one, but its households still wait months. The baseline's queue
+holds about 9 households at a month's end, an eighth of a month's bookings (a first-visit wait
+of about 4 days)."""
 
 
 def intake_backlog_warning(monthly: pd.DataFrame) -> list[str]:
@@ -62,7 +64,9 @@ def intake_backlog_warning(monthly: pd.DataFrame) -> list[str]:
     if run.empty:
         return []
     by_month = run.groupby("month")
-    waiting_by_month = by_month["waiting_for_first_visit"].mean()
+    waiting_by_month = by_month["waiting_for_first_visit"].mean().dropna()
+    if waiting_by_month.empty:  # a results folder whose months lack the figure
+        return []
     waiting = float(waiting_by_month.iloc[-1])
     peak_month, peak = str(waiting_by_month.idxmax()), float(waiting_by_month.max())
     bookings = float(by_month["booked"].mean().mean())
@@ -90,8 +94,8 @@ def intake_backlog_warning(monthly: pd.DataFrame) -> list[str]:
         "caseload while they wait: households, assistance paid, exits and costs are "
         "understated, because the unit as staffed cannot take its inflow. (Warned when no "
         "intake social worker is in post in a reported month, or when at some month's end more "
-        f"households wait than {BACKLOG_MONTHS:g} months of bookings: a booked household then "
-        f"waits {BACKLOG_MONTHS:g} months or more on average.)"
+        f"households wait than {BACKLOG_MONTHS:g} months of the run's mean bookings: in a "
+        f"steady state a booked household then waits {BACKLOG_MONTHS:g} months or more.)"
     ]
 
 

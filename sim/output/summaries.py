@@ -28,7 +28,11 @@ def _how(results: ScenarioResults) -> str:
     if "draw" in rows.columns:  # over posterior draws, as ``caseflow run --posterior N``
         draws = int(rows["draw"].nunique())
         each = n // draws if draws else 0
-        runs = f"{draws} posterior draws × {each} replication{'' if each == 1 else 's'}"
+        # every draw runs the scenario's replications (sim.calibration.uncertainty)
+        runs = (
+            f"{draws} posterior draw{'' if draws == 1 else 's'} × {each} "
+            f"replication{'' if each == 1 else 's'}"
+        )
     return f"{runs}, {s.start_date} + {s.horizon_years:g} years, seed {s.seed}"
 
 

@@ -48,7 +48,7 @@ def check_command(args: argparse.Namespace) -> int:
     new_problems = 0
     for path in args.files:
         targets = load_targets(path)
-        check_scenario(Path(path), targets)
+        period_notes = check_scenario(Path(path), targets)
         seeds = args.seeds or find_seeds(Path(path).parent)
         n, sums = len(targets.targets), len(targets.sums)
         print(f"{path}: {n} target{'s' * (n != 1)}, {sums} sum rule{'s' * (sums != 1)}")
@@ -65,7 +65,9 @@ def check_command(args: argparse.Namespace) -> int:
         new_problems += sum(not f.known for f in findings)
         if not findings:
             print("  consistent")
-        for kpi, ids in shared_kpis(targets).items():
+        for target_id, note in period_notes:
+            print(f"  note [{target_id}]: {note}")
+        for kpi, ids in ({} if targets.holdout else shared_kpis(targets)).items():
             print(
                 f"  note [{kpi}]: compared by {len(ids)} targets ({', '.join(ids)}): a fit "
                 "counts it once for each, right for independent reports of one figure, "
