@@ -126,3 +126,14 @@ def test_a_sweeps_summary_writes_words_and_numbers_as_a_spreadsheet_reads_them()
     assert _csv_value(12) == 12 and _csv_value(0.5) == 0.5
     assert _csv_value(True) == "true"
     assert _csv_value({"dist": "fixed", "value": 3}) == '{ dist = "fixed", value = 3 }'
+
+
+def test_a_sweep_given_on_the_command_line_runs_as_one_in_the_file(small, tmp_path):
+    """``--set 'sweep.ar_team.places=[12, 24]'`` is a ``[sweep]`` given on the command line
+    (docs/scenarios.md): a folder per point, in the sweep's order."""
+    out = tmp_path / "sweep"
+    args = ["run", str(small), "--set", "sweep.ar_team.places=[12, 24]", "--replications", "1",
+            "--workers", "1", "--out", str(out)]  # fmt: skip
+    assert cli.main(args) == 0
+    points = sorted(p.name for p in out.iterdir() if p.is_dir() and p.name[:2].isdigit())
+    assert points == ["01_small_places_12", "02_small_places_24"]
