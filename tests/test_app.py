@@ -34,6 +34,7 @@ from sim.app.history import earlier_results, paired_runs
 from sim.app.workbench import RunRequest, Workbench, command_text
 from sim.cli.main import main as caseflow
 from sim.experiments.runner import compare_scenarios
+from sim.inputs.validation import InputError
 from sim.records import HEADLINE, kpi_label
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -410,13 +411,13 @@ def test_results_of_an_earlier_draft_and_a_stopped_run_are_said_to_be_so(page) -
 
 def test_earlier_runs_are_paired_only_with_runs_they_can_be_paired_with(page, tmp_path) -> None:
     """The tab opened with a red error when its two preselected runs had different seeds: the
-    other run is now chosen among those with the first's seed and replications, and with none
-    the tab says so in a line."""
+    other run is now chosen among those with the first's seed, replications and period (two
+    horizons were paired as if comparable), and with none the tab says so in a line."""
     results = tmp_path / "results"
 
-    def earlier(name: str, seed: int) -> None:
+    def earlier(name: str, seed: int, years: str = "0.1") -> None:
         argv = ["run", str(SCENARIOS / "baseline.toml"), "--out", str(results / name),
-                "--replications", "2", "--years", "0.1", "--seed", str(seed),
+                "--replications", "2", "--years", years, "--seed", str(seed),
                 "--workers", "1"]  # fmt: skip
         assert caseflow(argv) == 0
 
@@ -431,6 +432,11 @@ def test_earlier_runs_are_paired_only_with_runs_they_can_be_paired_with(page, tm
     chosen = page.selectbox(key="earlier_first").value
     assert {chosen, *page.selectbox(key="earlier_second").options} == {"b", "c"}
     assert not page.exception
+    earlier("d", 2, years="0.2")  # the same seed and replications, a longer period
+    page.run()
+    assert {chosen, *page.selectbox(key="earlier_second").options} == {"b", "c"}
+    with pytest.raises(InputError, match="paired differences need the same period"):
+        paired_runs(results / "b", results / "d")
 
 
 def test_two_runs_at_once_on_the_shared_pool_keep_their_own_results(base, tmp_path) -> None:
@@ -554,3 +560,26 @@ def test_the_differences_table_gives_no_percentage_of_a_near_empty_base() -> Non
     table = page_module._differences_table(rows).set_index("KPI")["% of base"]
     assert table[kpi_label("mean_monthly_waiting_for_class")] == "–"
     assert table[kpi_label("mean_monthly_households")].replace("\xa0", " ") == "+6.4 %"
+
+
+def test_the_page_shows_the_warnings_the_report_gives(compared, base, tmp_path) -> None:
+    """The page showed no warnings, only report.html did: a planner saw 'no headline KPI
+    changes' for AR places the consultants cannot run, and a shock's costs the report calls
+    understated. The page shows the outcome's warnings, the same as the saved report's."""
+    import html as html_text
+
+    from sim.app.workbench import outcome_warnings
+
+    _, _, outcome = compared
+    warnings = outcome_warnings(outcome)
+    assert any("Fewer than 10 replications" in w for w in warnings)  # 2 replications
+    report = (outcome.folder / "report.html").read_text(encoding="utf-8")
+    assert all(html_text.escape(w, quote=False) in report for w in warnings)
+    bench = Workbench(tmp_path, workers=1)
+    values = small(base.draft.values)
+    values["ar_team.places"] = "60"
+    checked = check(base, draft(base, values))
+    assert checked.resolved is not None
+    alone = RunRequest(checked.resolved, None, base.file, "caseflow run")
+    (ar,) = [w for w in outcome_warnings(bench.run(alone)) if "AR team" in w]
+    assert "60 places from 2015-01-01, but its 4 employment consultant posts run at most 36" in ar

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -26,6 +27,22 @@ class Earlier:
     seed: int | None
     replications: int | None
     is_comparison: bool
+    period: str = ""  # start date, years and warm-up (:func:`run_period`)
+
+    @property
+    def pairing(self) -> tuple[Any, ...]:
+        """What two runs must share to be paired: seed, replications and period."""
+        return (self.seed, self.replications, self.period)
+
+
+def run_period(manifest: dict[str, Any]) -> str:
+    """A run's simulated period as its manifest records it: start date, years, warm-up. Two
+    runs over different periods report different months and years: not to be paired."""
+    scenario = manifest.get("scenario") or {}
+    return (
+        f"from {scenario.get('start_date', '?')} over {scenario.get('horizon_years', '?')} "
+        f"years after {scenario.get('warmup_days', 0)} days of warm-up"
+    )
 
 
 def earlier_results(root: Path) -> list[Earlier]:
@@ -56,6 +73,7 @@ def earlier_results(root: Path) -> list[Earlier]:
                 manifest.get("seed"),
                 manifest.get("replications"),
                 bool(names),
+                run_period(manifest),
             )
         )
     return sorted(found, key=lambda e: e.started, reverse=True)
@@ -64,7 +82,7 @@ def earlier_results(root: Path) -> list[Earlier]:
 def paired_runs(first: Path, second: Path) -> pd.DataFrame:
     """Paired differences of two earlier runs (``second`` minus ``first``), as comparison.csv
     has them; refused unless both ran with the same seed and replications (only then are
-    replication ``r`` of each paired by common random numbers)."""
+    replication ``r`` of each paired by common random numbers) over the same period."""
     a, b = read_manifest(first), read_manifest(second)
     for manifest, folder in ((a, first), (b, second)):
         if "scenario_name" not in manifest:
@@ -76,6 +94,13 @@ def paired_runs(first: Path, second: Path) -> pd.DataFrame:
             f"paired differences need the same seed and replications: {first.name} ran seed "
             f"{a.get('seed')} x {a.get('replications')}, {second.name} seed {b.get('seed')} x "
             f"{b.get('replications')}",
+        )
+    if run_period(a) != run_period(b):
+        raise InputError.single(
+            second,
+            "start_date",
+            f"paired differences need the same period: {first.name} ran {run_period(a)}, "
+            f"{second.name} {run_period(b)}",
         )
     base = pd.read_csv(first / "per_replication.csv")
     other = pd.read_csv(second / "per_replication.csv")

@@ -38,7 +38,7 @@ from sim.app.draft import (
 from sim.app.history import earlier_results, paired_runs
 from sim.app.optimising import load as load_optimisation
 from sim.app.optimising import run_optimisation, spec_files
-from sim.app.workbench import Outcome, RunRequest, Workbench, command_text
+from sim.app.workbench import Outcome, RunRequest, Workbench, command_text, outcome_warnings
 from sim.inputs.loading import load_scenarios
 from sim.inputs.validation import InputError
 from sim.output.comparison_report import change_text, unit_floor
@@ -473,6 +473,8 @@ def _show_outcome(outcome: Outcome) -> None:
     # st-key-headline is what a browser test or benchmark waits for.
     with st.container(key="headline"):
         st.table(_headline(results.summary).set_index("KPI"))
+    for warning in outcome_warnings(outcome):  # as the report gives them
+        st.warning(warning)
     if outcome.comparison is not None:
         st.subheader(f"Against the base: {outcome.comparison.base.resolved.name}")
         st.caption("Paired differences under common random numbers (alternative − base).")
@@ -641,27 +643,25 @@ def earlier_tab(bench: Workbench) -> None:
         _folder_downloads(folder, "earlier_")
     singles = [e for e in found if not e.is_comparison and "run of" in e.what]
     runs = [e.folder.name for e in singles]
-    st.markdown("**Compare two earlier runs** (paired: same seed and replications)")
+    st.markdown("**Compare two earlier runs** (paired: same seed, replications and period)")
     if len(runs) < 2:
         st.caption("Two single runs are needed (a comparison's folder already holds its own).")
         return
     left, right = st.columns(2)
     first = left.selectbox("Base run", runs, key="earlier_first")
     mine = next(e for e in singles if e.folder.name == first)
-    # only the runs it can be paired with: the same seed and replications
+    # only the runs it can be paired with: the same seed, replications and period
     pairable = [
-        e.folder.name
-        for e in singles
-        if e.folder.name != first and (e.seed, e.replications) == (mine.seed, mine.replications)
+        e.folder.name for e in singles if e.folder.name != first and e.pairing == mine.pairing
     ]
     if not pairable:
         st.caption(
-            f"No other run has seed {mine.seed} and {mine.replications} replications, as "
-            f"{first} has: paired differences need both the same."
+            f"No other run has seed {mine.seed} and {mine.replications} replications {mine.period}"
+            f", as {first} has: paired differences need all three the same."
         )
         return
     second = right.selectbox(
-        "Other run (same seed and replications)", pairable, key="earlier_second"
+        "Other run (same seed, replications and period)", pairable, key="earlier_second"
     )
     if first and second and first != second:
         try:
