@@ -130,6 +130,14 @@ def test_numbers_typed_the_swedish_way_are_read(base) -> None:
     # 1,000 is a thousand in English and one in Swedish: not guessed, asked
     values[POSTS] = "1,000"
     assert "write decimals with a point" in check(base, draft(base, values)).problems[POSTS][0]
+    # a timed change's value reads the same way as a field (it was refused)
+    values[POSTS] = "9"
+    turnover = "staff.ongoing_social_workers.annual_turnover"
+    change = ChangeRow(datetime.date(2015, 2, 1), turnover, "0,25")
+    checked = check(base, draft(base, values, changes=[change]))
+    assert checked.ok, checked.problems
+    assert checked.resolved is not None
+    assert checked.resolved.timeline[-1].staff.ongoing_social_workers.annual_turnover == 0.25
 
 
 def test_the_same_messages_as_the_command_lines_set(base, capsys) -> None:

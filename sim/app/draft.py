@@ -250,7 +250,7 @@ def _changes_value(rows: Sequence[ChangeRow]) -> tuple[list[dict[str, Any]], lis
             problems.append(f"row {i}: choose the setting that changes")
             continue
         try:
-            value = parse_assignment(f"v={row.value}")[1]
+            value = parse_assignment(f"v={_as_number(row.value)}")[1]  # 0,4 as the fields
         except InputError as exc:  # a value begun as TOML (a list, a table) left unfinished
             problems += [f"row {i}: {p.message}" for p in exc.problems]
             continue
