@@ -203,6 +203,8 @@ class Clock:
         if until.processed:
             return
         while True:
+            # call_is_next, inlined: calling it here costs 0.6 % more instructions a replication
+            # (0.654 G against 0.658 G, callgrind, benchmarks/one_replication.py)
             if queue:
                 call = queue[0]
                 if events:

@@ -87,8 +87,7 @@ def outcome_warnings(outcome: Outcome) -> list[str]:
 
     if outcome.comparison is None:
         results = outcome.draft_results
-        manifest = {**base_manifest(results.resolved), **results.extra}
-        return run_warnings(results.resolved.as_dict(), manifest, results.monthly)
+        return run_warnings(results.resolved.as_dict(), results.manifest(), results.monthly)
     every = [outcome.comparison.base, *outcome.comparison.alternatives]
     own = comparison_content([r.resolved for r in every], str(every[0].resolved.source))
     return comparison_warnings(

@@ -32,8 +32,11 @@ class Screening:
 
     table: pd.DataFrame
     samples: pd.DataFrame  # the parameter points run, with each target KPI's mean
-    spec: CalibrationSpec
     problem: CalibrationProblem  # what was screened: the spec, its targets, scenario and seed
+
+    @property
+    def spec(self) -> CalibrationSpec:
+        return self.problem.spec
 
 
 def screen(
@@ -51,7 +54,7 @@ def screen(
     from SALib.sample import morris as morris_sample
 
     problem = load_problem(spec_path)
-    spec, resolved = problem.spec, problem.resolved
+    resolved = problem.resolved
     compared = problem.compared
     names = [*problem.names, DUMMY]
     bounds = [list(b) for b in problem.bounds] + [[0.0, 1.0]]
@@ -85,7 +88,7 @@ def screen(
                 }
             )
         samples[f"kpi:{target.kpi}"] = y
-    return Screening(pd.DataFrame(rows), samples, spec, problem)
+    return Screening(pd.DataFrame(rows), samples, problem)
 
 
 def _heatmap(pivot: pd.DataFrame, values: np.ndarray, cmap: str, label: str, title: str) -> Any:

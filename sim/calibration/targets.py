@@ -222,12 +222,13 @@ def check_periods(path: Path, targets: TargetFile, scenario: Scenario) -> list[t
     span = str(first) if first == last else f"{first}-{last}"
     run = f"the years the run reports ({span}: the scenario from {scenario.start_date} over "
     run += f"years = {targets.years:g})"
+    reported = set(range(first, last + 1))
     problems, notes = [], []  # notes: (target id, what)
     for i, target in enumerate(targets.targets):
         years = period_years(target.period)
-        if target.kpi is None or not years or years <= set(range(first, last + 1)):
+        if target.kpi is None or not years or years <= reported:
             continue
-        if all(not first <= y <= last for y in years):
+        if not years & reported:
             problems.append(
                 Problem(
                     str(path),

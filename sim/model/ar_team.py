@@ -24,6 +24,12 @@ LogCallback = Callable[[Household, str, str], None]
 ProgrammeRecord = tuple[int, int, float, float, int]
 
 
+def staffed_places(consultants: float, per_consultant: float) -> int:
+    """The places ``consultants`` (in post, as capacity) can run; the team runs the smaller of
+    this and its places (the reports' warning of unstaffed places uses the same rule)."""
+    return int(consultants * per_consultant + 1e-9)
+
+
 class ARTeam:
     """Places, the waiting list and the programme of the AR team."""
 
@@ -49,8 +55,8 @@ class ARTeam:
         self.capacity = 0  # places that can run now (recounted when places or staff change)
 
     def _recount(self) -> None:
-        staffed = sum(p.capacity for p in self.consultants) * self.places_per_consultant
-        self.capacity = min(self.places, int(staffed + 1e-9))
+        in_post = sum(p.capacity for p in self.consultants)
+        self.capacity = min(self.places, staffed_places(in_post, self.places_per_consultant))
 
     def configure(self, settings: Settings) -> None:
         self.places = settings.ar_team.places

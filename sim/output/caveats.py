@@ -219,6 +219,8 @@ def unstaffed_places_warning(scenario: dict[str, Any]) -> list[str]:
     run (posts × ``places_per_consultant``), from the start or from a timed change: the places
     beyond have no effect (the team runs the smaller of the two), which a planner who adds
     places alone would otherwise read as "places make no difference"."""
+    from ..model.ar_team import staffed_places  # the model's own rule
+
     keys = ("ar_team.places", "ar_team.places_per_consultant", "staff.employment_consultants.posts")
     now = {key: _setting(scenario, key) for key in keys}
     periods = [(str(scenario.get("start_date", "the start")), dict(now))]
@@ -232,7 +234,7 @@ def unstaffed_places_warning(scenario: dict[str, Any]) -> list[str]:
         places, each, posts = (values[key] for key in keys)
         if not all(isinstance(v, int | float) for v in (places, each, posts)):
             continue
-        runnable = int(posts * each + 1e-9)
+        runnable = staffed_places(posts, each)
         if places > runnable:
             return [
                 f"The AR team has {places:g} places from {since}, but its {posts:g} employment "
