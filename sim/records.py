@@ -14,9 +14,12 @@ in :mod:`sim.metrics`. The CSV files keep the stable names; the report shows the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
+from functools import cache
+from typing import Any, Literal, get_args
 
+import numpy as np
 import pandas as pd
 
 from .domain import (
@@ -346,6 +349,11 @@ the spread of each KPI and its variance split, in the results folder."""
 # --- the other records ----------------------------------------------------------------------
 
 
+ColumnValue = Literal["int", "float", "bool", "text", "mixed"]
+"""What a record column holds: its table column is built as that type (``mixed``: as pandas
+infers it)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RecordColumn:
     """One column of the episode, AR-programme or event record."""
@@ -353,44 +361,81 @@ class RecordColumn:
     name: str
     unit: str
     label: str
+    value: ColumnValue
 
 
 EPISODE_RECORD: tuple[RecordColumn, ...] = (
-    RecordColumn("household", "", "Household number"),
-    RecordColumn("episode", "", "Episode of the household (0, 1, ... on each return)"),
-    RecordColumn("barrier", "", "Barrier to self-support"),
-    RecordColumn("district", "", "District of the household"),
-    RecordColumn("young", "", "Applicant under 25"),
-    RecordColumn("children", "", "Household with children"),
-    RecordColumn("start_day", "day", "Day assistance was granted"),
-    RecordColumn("end_day", "day", "Day the case closed (empty: open at the end)"),
-    RecordColumn("cause", "", "Exit cause (empty: open at the end)"),
-    RecordColumn("via_ar_team", "", "Closed by a successful AR programme"),
-    RecordColumn("need_class", "", "Assessed class of need"),
+    RecordColumn("household", "", "Household number", "int"),
+    RecordColumn("episode", "", "Episode of the household (0, 1, ... on each return)", "int"),
+    RecordColumn("barrier", "", "Barrier to self-support", "text"),
+    RecordColumn("district", "", "District of the household", "int"),
+    RecordColumn("young", "", "Applicant under 25", "bool"),
+    RecordColumn("children", "", "Household with children", "bool"),
+    RecordColumn("start_day", "day", "Day assistance was granted", "float"),
+    RecordColumn("end_day", "day", "Day the case closed (empty: open at the end)", "float"),
+    RecordColumn("cause", "", "Exit cause (empty: open at the end)", "text"),
+    RecordColumn("via_ar_team", "", "Closed by a successful AR programme", "bool"),
+    RecordColumn("need_class", "", "Assessed class of need", "text"),
 )
 """One row per episode of assistance, closed or open at the end, in column order."""
 
 AR_PROGRAMME_RECORD: tuple[RecordColumn, ...] = (
-    RecordColumn("household", "", "Household number"),
-    RecordColumn("episode", "", "Episode of the household"),
-    RecordColumn("start_day", "day", "Day the programme started"),
-    RecordColumn("end_day", "day", "Day it ended (empty: in the programme at the end)"),
-    RecordColumn("success", "", "1 if it ended in success (the case closes: work, other benefit)"),
+    RecordColumn("household", "", "Household number", "int"),
+    RecordColumn("episode", "", "Episode of the household", "int"),
+    RecordColumn("start_day", "day", "Day the programme started", "float"),
+    RecordColumn("end_day", "day", "Day it ended (empty: in the programme at the end)", "float"),
+    RecordColumn(
+        "success", "", "1 if it ended in success (the case closes: work, other benefit)", "int"
+    ),
 )
 """One row per AR-team programme, ended or running at the end, in column order."""
 
 EVENT_RECORD: tuple[RecordColumn, ...] = (
-    RecordColumn("day", "day", "Day of the event"),
-    RecordColumn("household", "", "Household number"),
-    RecordColumn("episode", "", "Episode of the household"),
-    RecordColumn("event", "", "What happened (one of EVENT_NAMES)"),
-    RecordColumn("detail", "", "Barrier, class, cause or wait, by event"),
+    RecordColumn("day", "day", "Day of the event", "float"),
+    RecordColumn("household", "", "Household number", "int"),
+    RecordColumn("episode", "", "Episode of the household", "int"),
+    RecordColumn("event", "", "What happened (one of EVENT_NAMES)", "text"),
+    RecordColumn("detail", "", "Barrier, class, cause or wait, by event", "text"),
 )
 """One row per household event (with ``events=True`` only), in column order."""
 
 EPISODE_COLUMNS: tuple[str, ...] = tuple(c.name for c in EPISODE_RECORD)
 AR_PROGRAMME_COLUMNS: tuple[str, ...] = tuple(c.name for c in AR_PROGRAMME_RECORD)
 EVENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in EVENT_RECORD)
+
+_NUMPY_TYPES = {"int": np.int64, "float": np.float64, "bool": np.bool_}
+
+
+@cache
+def _text_type() -> Any:
+    """The type pandas gives a column of strings (``str`` from pandas 3, ``object`` before)."""
+    return pd.Series(["text"]).dtype
+
+
+def record_table(rows: Sequence[tuple[Any, ...]], record: tuple[RecordColumn, ...]) -> pd.DataFrame:
+    """A record's rows as a table, each column built as the type the record declares.
+
+    The same table as ``pd.DataFrame(rows, columns=...)`` infers, in about 40 % of the time
+    (pandas inferring the types of a 10-year run's 6 300 episodes took 9 ms of its 130).
+    """
+    if not rows:
+        return pd.DataFrame({c.name: pd.Series(dtype=_column_type(c.value)) for c in record})
+    table: dict[str, Any] = {}
+    for column, values in zip(record, zip(*rows, strict=True), strict=True):
+        if column.value == "text":
+            table[column.name] = pd.array(values, dtype=_text_type())
+        elif column.value == "mixed":
+            table[column.name] = list(values)
+        else:
+            table[column.name] = np.array(values, dtype=_NUMPY_TYPES[column.value])
+    return pd.DataFrame(table, copy=False)
+
+
+def _column_type(value: ColumnValue) -> Any:
+    if value in _NUMPY_TYPES:
+        return _NUMPY_TYPES[value]
+    return _text_type() if value == "text" else object
+
 
 EventName = Literal[
     "booked",

@@ -11,7 +11,10 @@ from __future__ import annotations
 import csv
 from typing import Any
 
+import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sim import records
 from sim.domain import BARRIERS, CASE_CLASSES, EXIT_CAUSES, STAFF_ROLES
@@ -63,6 +66,57 @@ def test_episode_programme_and_event_records_name_the_model_columns(run: Any) ->
     assert list(output.ar_programmes.columns) == list(AR_PROGRAMME_COLUMNS)
     assert list(output.events.columns) == list(EVENT_COLUMNS)
     assert set(output.events["event"]) <= set(EVENT_NAMES)
+
+
+def test_record_tables_are_what_pandas_would_infer_from_the_rows(run: Any) -> None:
+    """Each record's table is built as its columns' declared types, to spare pandas inferring
+    them; the table must be the one inference gives, so that declaring changes no number."""
+    output, _ = run
+    for table, record in (
+        (output.episodes, records.EPISODE_RECORD),
+        (output.ar_programmes, records.AR_PROGRAMME_RECORD),
+        (output.events, records.EVENT_RECORD),
+    ):
+        rows = list(table.itertuples(index=False, name=None))
+        inferred = pd.DataFrame(rows, columns=[c.name for c in record])
+        pd.testing.assert_frame_equal(records.record_table(rows, record), inferred)
+        assert list(table.dtypes) == list(inferred.dtypes)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-(2**62), 2**62),
+            st.text(max_size=5),
+            st.booleans(),
+            st.floats(allow_nan=True, allow_infinity=True),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_a_declared_table_equals_the_inferred_one_for_any_rows(
+    rows: list[tuple[int, str, bool, float]],
+) -> None:
+    """Whatever the values, a column declared int, text, bool or float holds what inference
+    would have made of it, as the same type."""
+    record = (
+        records.RecordColumn("n", "", "a number", "int"),
+        records.RecordColumn("t", "", "a text", "text"),
+        records.RecordColumn("b", "", "a flag", "bool"),
+        records.RecordColumn("x", "", "a measure", "float"),
+    )
+    inferred = pd.DataFrame(rows, columns=["n", "t", "b", "x"])
+    pd.testing.assert_frame_equal(records.record_table(rows, record), inferred)
+
+
+def test_an_empty_record_table_still_has_its_columns_types() -> None:
+    """A run with no AR programme (no places) still gives a table with the record's columns,
+    typed as declared, so that replications' tables stack without turning into objects."""
+    table = records.record_table([], records.AR_PROGRAMME_RECORD)
+    assert list(table.columns) == list(AR_PROGRAMME_COLUMNS)
+    assert len(table) == 0
+    assert [str(t) for t in table.dtypes] == ["int64", "int64", "float64", "float64", "int64"]
 
 
 def test_the_model_returns_the_schemas_record_type(run: Any) -> None:

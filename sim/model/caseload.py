@@ -26,7 +26,13 @@ from ..domain import BARRIERS, DAYS_PER_MONTH, STAFF_ROLES, Barrier
 from ..engine import CaseloadEnvironment
 from ..inputs.parameters import ModelParameters
 from ..inputs.scenario import ResolvedScenario, Settings
-from ..records import AR_PROGRAMME_COLUMNS, EPISODE_COLUMNS, EVENT_COLUMNS, ReplicationOutput
+from ..records import (
+    AR_PROGRAMME_RECORD,
+    EPISODE_RECORD,
+    EVENT_RECORD,
+    ReplicationOutput,
+    record_table,
+)
 from ..streams import Streams
 from .ar_team import ARTeam
 from .contacts import BookedArrivals, generate_contacts
@@ -311,16 +317,11 @@ class CaseloadModel:
     def output(self) -> ReplicationOutput:
         """The run's records as tables: months, episodes (closed and open), AR programmes."""
         path = self.pathway
-        episodes = pd.DataFrame(
-            path.episodes + path.open_episode_records(), columns=list(EPISODE_COLUMNS)
-        )
-        ar = pd.DataFrame(self.ar_team.records, columns=list(AR_PROGRAMME_COLUMNS))
-        in_prog = self.ar_team.open_records()
-        if in_prog:
-            ar = pd.concat([ar, pd.DataFrame(in_prog, columns=ar.columns)], ignore_index=True)
+        episodes = record_table(path.episodes + path.open_episode_records(), EPISODE_RECORD)
+        ar = record_table(self.ar_team.records + self.ar_team.open_records(), AR_PROGRAMME_RECORD)
         events = None
         if path.log is not None:
-            events = pd.DataFrame(path.log, columns=list(EVENT_COLUMNS))
+            events = record_table(path.log, EVENT_RECORD)
             # drop-outs are logged when found, with their own day: put them in time order
             events = events.sort_values("day", kind="stable", ignore_index=True)
         return ReplicationOutput(pd.DataFrame(self.ledger.rows), episodes, ar, events)
