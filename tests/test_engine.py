@@ -69,13 +69,17 @@ def test_calls_fire_in_the_order_timeouts_would(plan: list[tuple[float, list[flo
 # started, interrupted and woken from calls, runs in pieces (``run(until=...)``).
 TIES = [0.0, 16.0, 32.0, 32.0 + 1e-9, 31.999999, 48.0, 64.0, 33.0, 47.99999999999999]
 far_delay = st.one_of(st.sampled_from(TIES), st.floats(0, 200, allow_nan=False))
-far_node = st.deferred(
-    lambda: st.tuples(
-        far_delay,
-        st.sampled_from(["call", "spawn", "interrupt", "succeed"]),
-        st.lists(far_node, max_size=3),
-    )
-)
+far_kind = st.sampled_from(["call", "spawn", "interrupt", "succeed"])
+
+
+def _far_nodes(depth: int) -> st.SearchStrategy[Any]:
+    """A call and the calls it makes, ``depth`` levels deep (three is ample for the orders
+    tested; unbounded, the trees made Hypothesis spend most of a 20 s test generating them)."""
+    children = st.just([]) if depth == 1 else st.lists(_far_nodes(depth - 1), max_size=3)
+    return st.tuples(far_delay, far_kind, children)
+
+
+far_node = _far_nodes(3)
 
 
 def _bucket_order(env: simpy.Environment, plan: list[Any], lean: bool, pieces: list[float]) -> list:
