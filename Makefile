@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # The model's inner loop compiled with mypyc (sim/compiled.py): rebuilt when its sources change,
-# used only while current; if it cannot be built the model runs as Python, 1.8 times slower.
+# used only while current; if it cannot be built the model runs as Python, about 2.8 times slower.
 NATIVE := .build/native-stamp
 NATIVE_SOURCES := $(wildcard sim/model/*.py) sim/engine.py sim/compiled.py
 

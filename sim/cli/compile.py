@@ -34,7 +34,7 @@ def compile_command(_args: argparse.Namespace) -> int:
         sys.stderr.write(log.getvalue()[-4000:])
         print(
             f"caseflow: the compiled build failed ({type(exc).__name__}: {exc}); "
-            "the model runs as Python, about 1.8 times slower",
+            "the model runs as Python, about 2.8 times slower",
             file=sys.stderr,
         )
         return 0
