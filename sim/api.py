@@ -80,15 +80,24 @@ class RunResults(ScenarioResults):
             write_results(work, self, self.manifest(), workers=self.workers)
         return target
 
+    @property
+    def warnings(self) -> list[str]:
+        """What the run's report warns of before its figures are trusted (an intake with no
+        one in post, too few replications, unemployment outside the calibrated range, ...):
+        shown with the figures too, for whoever never opens the report."""
+        from .output.caveats import run_warnings
+
+        return run_warnings(self.resolved.as_dict(), self.manifest(), self.monthly)
+
     def __repr__(self) -> str:
         from .output.summaries import run_text
 
-        return run_text(self)
+        return run_text(self, self.warnings)
 
     def _repr_html_(self) -> str:
         from .output.summaries import run_html
 
-        return run_html(self)
+        return run_html(self, self.warnings)
 
 
 @dataclass(repr=False)
@@ -139,15 +148,29 @@ class Comparison(ComparisonResults):
             )
         return target
 
+    @property
+    def warnings(self) -> list[str]:
+        """What the comparison report warns of: its own warnings, then each scenario's."""
+        from .output.comparison_report import comparison_warnings
+        from .output.folders import base_manifest
+
+        every = [self.base, *self.alternatives]
+        own = {**comparison_content([r.resolved for r in every], self.base_file), **self.extra}
+        return comparison_warnings(
+            own,
+            [(r.resolved.name, r.monthly) for r in every],
+            [base_manifest(r.resolved) for r in every],
+        )
+
     def __repr__(self) -> str:
         from .output.summaries import comparison_text
 
-        return comparison_text(self)
+        return comparison_text(self, self.warnings)
 
     def _repr_html_(self) -> str:
         from .output.summaries import comparison_html
 
-        return comparison_html(self)
+        return comparison_html(self, self.warnings)
 
 
 def comparison_content(resolved: Sequence[ResolvedScenario], base_file: str) -> dict[str, Any]:
@@ -176,8 +199,17 @@ def _check_whole(name: str, value: Any, minimum: int, *, hint: str = "") -> None
         )
 
 
-def _check_arguments(replications: Any, workers: Any, seed: Any, years: Any) -> None:
+def _check_arguments(
+    replications: Any, workers: Any, seed: Any, years: Any, events: Any, cluster: Any
+) -> None:
     """Refuse bad values by the API's own parameter names, before anything runs."""
+    if not isinstance(events, bool):
+        raise TypeError(f"events must be True or False, got {events!r}")
+    if cluster is not None and not isinstance(cluster, str):
+        raise TypeError(
+            f"cluster must be a Dask scheduler's address (a str, 'tcp://HOST:8786') or None, "
+            f"got {cluster!r}"
+        )
     if replications != "auto":
         _check_whole("replications", replications, 1, hint=" or 'auto'")
     _check_whole("workers", workers, 1, hint=" (None: all cores)")
@@ -243,6 +275,8 @@ def _folder(folder: Any, call: str) -> Path:
 def _override_strings(overrides: Any, call: str) -> list[str]:
     """``overrides`` as ``KEY.PATH=VALUE`` strings: a list of them, or a mapping of keys to
     values (written as TOML); a single string is refused (it would be read letter by letter)."""
+    if overrides is None:
+        return []
     if isinstance(overrides, str):
         raise TypeError(
             f"{call}(overrides=...): give a list of 'KEY.PATH=VALUE' strings (or a dict of keys "
@@ -319,6 +353,8 @@ def _rule(precision: float, auto_kpis: Sequence[str] | None, max_replications: i
     if isinstance(precision, bool) or not isinstance(precision, int | float) or precision <= 0:
         raise ValueError(f"precision must be a number above 0, got {precision!r}")
     _check_whole("max_replications", max_replications, 5)
+    if isinstance(auto_kpis, str):  # one name: not read letter by letter
+        auto_kpis = [auto_kpis]
     kpis = tuple(DEFAULT_KPIS if auto_kpis is None else auto_kpis)
     unknown = [k for k in kpis if k not in kpi_names()]
     if unknown or not kpis:
@@ -365,7 +401,7 @@ def run(
     """
     overrides = _override_strings(overrides, "sim.run")
     _check_scenario(scenario, "sim.run", "scenario")
-    _check_arguments(replications, workers, seed, years)
+    _check_arguments(replications, workers, seed, years, events, cluster)
     _check_posterior(posterior, replications, events)
     auto = replications == "auto"
     rule = _rule(precision, auto_kpis, max_replications) if auto else None
@@ -453,7 +489,7 @@ def compare(
     _check_scenario(base, "sim.compare", "base")
     for alternative in alternatives:
         _check_scenario(alternative, "sim.compare", "alternatives")
-    _check_arguments(replications, workers, seed, years)
+    _check_arguments(replications, workers, seed, years, events, cluster)
     _check_posterior(posterior, replications, events)
     keywords = dict(overrides=list(overrides), years=years, seed=seed, replications=replications)
     command = _call(

@@ -72,6 +72,8 @@ def test_replications_auto(small):
         ({"overrides": ["horizon_years=2"], "years": 1}, "by years="),
         ({"overrides": "ar_team.places=9"}, "not one string"),
         ({"overrides": [9]}, "each override is a 'KEY.PATH=VALUE' string"),
+        ({"events": "yes"}, "events must be True or False"),
+        ({"cluster": 5}, "cluster must be a Dask scheduler's address"),
     ],
 )
 def test_errors_name_the_apis_own_parameters(small, keywords, named):
@@ -93,6 +95,11 @@ def test_arguments_of_the_wrong_type_are_named(small, tmp_path):
     assert results.resolved.timeline[0].ar_team.places == 9
     with pytest.raises(TypeError, match=r"save\(folder=\.\.\.\)"):
         results.save(123)  # type: ignore[arg-type]
+    # None for no overrides, as for the other optional parameters; one KPI name as itself
+    assert len(sim.run(small, overrides=None, replications=1, workers=1).per_replication) == 1
+    from sim.api import _rule
+
+    assert _rule(0.1, "mean_monthly_households", 50).kpis == ("mean_monthly_households",)
 
 
 def test_compare_rejects_workers_zero(small):
@@ -105,7 +112,8 @@ def test_results_show_a_short_summary(small, write):
     text = repr(results)
     assert text.startswith("caseflow results: small (2 replications")
     assert "Households per month: " in text and "95 % CI" in text
-    assert len(text.splitlines()) <= 6 and "DataFrame" not in text
+    shown = [line for line in text.splitlines() if "warning" not in line]  # 2 replications
+    assert len(shown) <= 6 and "DataFrame" not in text
     assert "<table>" in results._repr_html_()
     alt = write("alt.toml", f'extends = "{small.name}"\nname = "alt"\n[ar_team]\nplaces = 10\n')
     cmp = sim.compare(small, alt, replications=2, workers=1)
@@ -117,6 +125,20 @@ def test_results_show_a_short_summary(small, write):
 
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+
+
+def test_results_show_the_reports_warnings_with_their_figures(small, tmp_path):
+    """A notebook user who never saves the results still sees what the report warns of:
+    ``.warnings``, in the text and HTML displays, the same words as the saved report."""
+    import html as html_module
+
+    results = sim.run(small, replications=2, workers=1)
+    assert any("Fewer than 10 replications" in w for w in results.warnings)
+    text, page = repr(results), results._repr_html_()
+    assert all(html_module.escape(w) in page for w in results.warnings)
+    assert text.count("  warning: ") == len(results.warnings) and ".warnings has them" in text
+    report = html_module.unescape((results.save(tmp_path / "r") / "report.html").read_text())
+    assert all(w in report for w in results.warnings)
 
 
 def test_posterior_runs_as_the_command_line_does(tmp_path):
@@ -139,6 +161,10 @@ def test_posterior_runs_as_the_command_line_does(tmp_path):
     manifest = json.loads((saved / "manifest.json").read_text())
     assert manifest["posterior"]["draws"] == 2 and "posterior=2" in manifest["command"]
     assert "Parameter uncertainty and noise" in (saved / "report.html").read_text()
+    # the folder's scenario file says how to rerun it: over the same number of draws
+    for folder in (saved, tmp_path / "cli"):
+        first = (folder / "scenario.toml").read_text().splitlines()[0]
+        assert first.endswith("Rerun: caseflow run scenario.toml --posterior 2"), first
 
 
 def test_posterior_comparison_as_the_command_line_with_each_scenarios_uncertainty(write, tmp_path):

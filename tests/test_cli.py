@@ -119,7 +119,8 @@ def test_schema_is_json_schema(capsys):
     assert {"staff", "organisation", "extends", "sweep", "changes"} <= set(schema["properties"])
 
 
-def test_sweep_writes_one_folder_per_point(small, tmp_path):
+def test_sweep_writes_one_folder_per_point(small, tmp_path, capsys):
+    """One folder per point; a warning every point's report gives is said once, naming them."""
     text = small.read_text() + '\n[sweep]\n"ar_team.places" = [10, 20]\n'
     sweep = small.parent / "sweep.toml"
     sweep.write_text(text)
@@ -132,6 +133,9 @@ def test_sweep_writes_one_folder_per_point(small, tmp_path):
     assert len(manifest["points"]) == 2
     for point in manifest["points"]:
         assert (out / point["name"] / "summary.csv").exists()
+    names = ", ".join(point["scenario_name"] for point in manifest["points"])
+    few = [line for line in capsys.readouterr().err.splitlines() if "One replication" in line]
+    assert len(few) == 1 and few[0].startswith(f"warning: {names}: One replication: "), few
 
 
 def test_interrupted_run_leaves_no_folder(small, tmp_path, monkeypatch, capsys):
@@ -282,6 +286,68 @@ def test_default_folder_is_under_results_and_out_writes_nowhere_else(small, tmp_
     made = list((work / "results").iterdir())
     assert len(made) == 1 and made[0].name.startswith("small-")
     assert (made[0] / "manifest.json").exists()
+
+
+def test_a_runs_warnings_are_said_on_the_terminal_as_in_its_report(small, tmp_path, capsys):
+    """A planner who reads only the printed figures is told what the report warns of (here:
+    no intake worker in post, too few replications), each warning as the report words it."""
+    import html as html_module
+
+    out = tmp_path / "o"
+    args = ["run", str(small), "--out", str(out), "--workers", "1", "--replications", "2"]
+    assert cli.main([*args, "--set", "staff.intake_social_workers.posts=0"]) == 0
+    err = capsys.readouterr().err
+    said = [line.removeprefix("warning: ") for line in err.splitlines()]
+    assert any("No intake social worker is in post" in w for w in said)
+    assert any("Fewer than 10 replications" in w for w in said)
+    report = html_module.unescape((out / "report.html").read_text())
+    assert all(w in report for w in said)
+
+
+def test_two_runs_given_one_default_folder_name_keep_both_results(
+    small, tmp_path, monkeypatch, capsys
+):
+    """Two runs started in the same second (a shell loop with ``&``, a batch job's array)
+    get the same default ``results/NAME-TIMESTAMP``: the second must not replace the first,
+    silently or otherwise. It goes to ``NAME-TIMESTAMP-2`` and says so."""
+    from sim.output import folders
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(
+        folders, "default_folder", lambda root, name, started: root / f"{name}-20150101-000000"
+    )
+    args = ["run", str(small), "--workers", "1", "--replications", "1"]
+    assert cli.main([*args, "--set", "ar_team.places=5"]) == 0
+    capsys.readouterr()
+    assert cli.main([*args, "--set", "ar_team.places=30"]) == 0
+    assert "results: results/small-20150101-000000-2" in capsys.readouterr().out
+    first, second = (
+        tmp_path / "results" / n for n in ("small-20150101-000000", "small-20150101-000000-2")
+    )
+    places = [
+        json.loads((f / "manifest.json").read_text())["scenario"]["ar_team"]["places"]
+        for f in (first, second)
+    ]
+    assert places == [5, 30]
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == [first.name, second.name]
+
+
+def test_a_default_folder_takes_the_next_free_name_when_its_own_is_taken(tmp_path):
+    """The rename is the test of a free name: a folder with files (another run's, finished
+    meanwhile) is never replaced, an empty one may be, a file is stepped over."""
+    from sim.output.folders import atomic_folder
+
+    target = tmp_path / "run-1"
+    target.mkdir()
+    (target / "manifest.json").write_text("{}")
+    (tmp_path / "run-1-2").write_text("a file")
+    folder = atomic_folder(target, unique=True)
+    with folder as work:
+        (work / "summary.csv").write_text("x")
+    assert folder.target == tmp_path / "run-1-3"
+    assert (target / "manifest.json").read_text() == "{}"
+    assert (folder.target / "summary.csv").read_text() == "x"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no work folder left
 
 
 def test_events_parquet_lets_a_researcher_follow_a_household(small, tmp_path):

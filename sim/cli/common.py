@@ -80,7 +80,12 @@ def positive_float(text: str) -> float:
 
 def add_out(parser: argparse.ArgumentParser, default: str) -> None:
     """``--out DIR``; ``default`` names the folder made under results/ without it."""
-    parser.add_argument("--out", type=Path, help=f"results folder (default: results/{default})")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help=f"results folder, replaced if it holds earlier results (default: a new "
+        f"results/{default}, -2 added if another run took that name)",
+    )
 
 
 def add_workers(parser: argparse.ArgumentParser) -> None:
@@ -114,7 +119,8 @@ def command_line(args: argparse.Namespace) -> str:
 
 
 def results_target(out: Path | None, name: str, started: datetime) -> Path:
-    """``--out``, or ``results/NAME-TIMESTAMP`` under the working folder. Says so (on stderr)
+    """``--out``, or ``results/NAME-TIMESTAMP`` under the working folder (which the command
+    writes with ``unique=True``: it never replaces another run's folder). Says so (on stderr)
     when ``--out`` holds earlier results, which the command replaces when it completes."""
     from ..output.folders import check_target, default_folder, earlier_results
 

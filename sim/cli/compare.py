@@ -107,7 +107,7 @@ def compare_command(args: argparse.Namespace) -> int:
         resolved = _load(args)
     base, alternatives = resolved[0], resolved[1:]
     _print_base(base, args.scenarios[0])
-    _warn_of_other_settings(base, alternatives)
+    said_before = _warn_of_other_settings(base, alternatives)
     per_scenario = base.scenario.replications * (args.posterior or 1)  # all run the base's
     runs = [(r, per_scenario) for r in resolved]
     confirm_cost(
@@ -119,7 +119,8 @@ def compare_command(args: argparse.Namespace) -> int:
     target = results_target(args.out, f"compare-{base.name}", clock.started)
     command = command_line(args)
     report_stack = ImportAhead("sim.output.report")
-    with atomic_folder(target) as work:
+    folder = atomic_folder(target, unique=args.out is None)  # a default folder replaces none
+    with folder as work:
         comparison = _compared(base, alternatives, args, report_stack)
         report_stack.wait()
         own: dict[str, Any] = {"compared_with": base.name}
@@ -135,9 +136,18 @@ def compare_command(args: argparse.Namespace) -> int:
         manifest = folder_manifest(content, command=command, clock=clock, workers=args.workers)
         drawing = None if args.cluster else args.workers  # local processes for the figures
         write_comparison(work, comparison, scenario_manifests, manifest, workers=drawing)
+    from ..output.comparison_report import comparison_warnings  # imported by the report now
+
+    every = [comparison.base, *comparison.alternatives]
+    warned = comparison_warnings(  # the report's, said on the terminal too
+        manifest, [(r.resolved.name, r.monthly) for r in every], scenario_manifests
+    )
     _print_differences(comparison.differences, [alt.name for alt in alternatives])
-    print(f"report: {target / 'report.html'}")
-    print(f"results: {target}")
+    for line in warned:
+        if line not in said_before:
+            print(f"warning: {line}", file=sys.stderr)
+    print(f"report: {folder.target / 'report.html'}")
+    print(f"results: {folder.target}")
     return 0
 
 
@@ -177,16 +187,20 @@ def _compared(
     )
 
 
-def _warn_of_other_settings(base: ResolvedScenario, alternatives: list[ResolvedScenario]) -> None:
-    """Say on stderr, before anything runs, which alternatives are another unit or period."""
+def _warn_of_other_settings(
+    base: ResolvedScenario, alternatives: list[ResolvedScenario]
+) -> list[str]:
+    """Say on stderr, before anything runs, which alternatives are another unit or period;
+    return those warnings (the report's warnings, said again at the end, leave them out)."""
     from ..output.caveats import setting_warnings
 
-    for warning in setting_warnings(
+    said = setting_warnings(
         base.name,
         base.as_dict(),
         base.parameters.model_dump(mode="json"),
         [(a.name, a.as_dict(), a.parameters.model_dump(mode="json")) for a in alternatives],
-    ):
+    )
+    for warning in said:
         print(f"warning: {warning}", file=sys.stderr)
     # every scenario runs the base's seed and replications (that is what pairs them): an
     # alternative's own are not used, which its author may not expect
@@ -203,6 +217,7 @@ def _warn_of_other_settings(base: ResolvedScenario, alternatives: list[ResolvedS
                 f"{base.scenario.replications} replications (that pairs them)",
                 file=sys.stderr,
             )
+    return said
 
 
 def _print_base(base: ResolvedScenario, path: Path) -> None:

@@ -96,7 +96,8 @@ def optimise_command(args: argparse.Namespace) -> int:
     result = optimise(
         loaded, workers=args.workers, study_file=study, posterior_draws=args.posterior, note=note
     )
-    with atomic_folder(target) as work:
+    folder = atomic_folder(target, unique=args.out is None)  # a default folder replaces none
+    with folder as work:
         write_optimisation_folder(
             work, result, command=command_line(args), clock=clock, workers=args.workers, study=study
         )
@@ -114,8 +115,8 @@ def optimise_command(args: argparse.Namespace) -> int:
                 else "no guarantee: stopped at the replication cap"
             )
             print(f"selection: KN++ among {len(result.finalists)} finalists, {sure}")
-    print(f"report: {target / 'report.html'}")
-    print(f"results: {target}")
+    print(f"report: {folder.target / 'report.html'}")
+    print(f"results: {folder.target}")
     return 0
 
 

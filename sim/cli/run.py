@@ -115,6 +115,7 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the scenario file's scenarios, one results folder (a sweep: one per point, in
     order, and a summary and report across the points)."""
     from ..inputs.loading import load_scenarios
+    from ..output.caveats import run_warnings
     from ..output.folders import Clock, atomic_folder, run_manifest, write_results
 
     rule = _checked_rule(args)
@@ -142,7 +143,9 @@ def run_command(args: argparse.Namespace) -> int:
     target = results_target(args.out, name, clock.started)
     command = command_line(args)
     report_stack = ImportAhead("sim.output.report")
-    with atomic_folder(target) as work, _shared_pool(args, sweep, rule) as pool:
+    folder = atomic_folder(target, unique=args.out is None)  # a default folder replaces none
+    warned: dict[str, list[str]] = {}  # the reports' warnings, said on the terminal too
+    with folder as work, _shared_pool(args, sweep, rule) as pool:
         points: list[SweepPoint] = []
         for i, resolved in enumerate(resolved_list):
             results, extra = _run_one(resolved, args, rule, pool, report_stack)
@@ -157,6 +160,8 @@ def run_command(args: argparse.Namespace) -> int:
                 manifest,
                 workers=None if args.cluster else args.workers,
             )
+            for warning in run_warnings(manifest["scenario"], manifest, results.monthly):
+                warned.setdefault(warning, []).append(point.name if point else "")
             if point:
                 points.append(point)
                 _print_point(i, len(resolved_list), point)
@@ -169,8 +174,11 @@ def run_command(args: argparse.Namespace) -> int:
                 " replications (intervals over the draws' means: parameters and noise)"
             )
         _print_headline(results.summary, indent="")
-    print(f"report: {target / 'report.html'}")
-    print(f"results: {target}")
+    for warning, where in warned.items():  # a sweep's: once, with the points it concerns
+        said = f"{', '.join(where)}: {warning}" if sweep else warning
+        print(f"warning: {said}", file=sys.stderr)
+    print(f"report: {folder.target / 'report.html'}")
+    print(f"results: {folder.target}")
     return 0
 
 

@@ -105,12 +105,13 @@ def validate_model_command(args: argparse.Namespace) -> int:
     manifest = folder_manifest(
         content, command=command_line(args), clock=clock, workers=args.workers
     )
-    with atomic_folder(target) as out:
+    folder = atomic_folder(target, unique=args.out is None)  # a default folder replaces none
+    with folder as out:
         write_tables(out, {"holdouts.csv": holdout_table(checks)})
         write_text(out, "holdouts.md", holdout_markdown(checks))
         write_manifest(out, manifest)
     _print_verdicts(checks)
-    print(f"results: {target}")
+    print(f"results: {folder.target}")
     return 0
 
 

@@ -17,8 +17,7 @@ import secrets
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -192,17 +191,20 @@ def scenario_toml(resolved: ResolvedScenario, parameters: str, header: str) -> s
     return header + tomli_w.dumps(_toml_ready(scenario))
 
 
-def write_scenario_files(folder: Path, resolved: ResolvedScenario, header: str = "") -> None:
-    """``scenario.toml`` and ``parameters.toml`` as run: rerunnable with ``caseflow run``;
-    ``header`` (comment lines) goes after the file's first line."""
+def write_scenario_files(
+    folder: Path, resolved: ResolvedScenario, header: str = "", options: str = ""
+) -> None:
+    """``scenario.toml`` and ``parameters.toml`` as run: rerunnable with ``caseflow run``
+    (and ``options``, e.g. ``--posterior 20``, which the file cannot hold); ``header``
+    (comment lines) goes after the file's first line."""
+    rerun = f"caseflow run scenario.toml {options}".strip()
     write_text(
         folder,
         "scenario.toml",
         scenario_toml(
             resolved,
             "parameters.toml",
-            "# The scenario as run (defaults filled in). Rerun: caseflow run scenario.toml\n"
-            + header,
+            f"# The scenario as run (defaults filled in). Rerun: {rerun}\n" + header,
         ),
     )
     parameters = resolved.parameters.model_dump(mode="json", exclude_none=True)
@@ -259,7 +261,8 @@ def write_results(
     )
     if results.events is not None:
         results.events.to_parquet(folder / "events.parquet", index=False)
-    write_scenario_files(folder, results.resolved)
+    draws = (manifest.get("posterior") or {}).get("draws")
+    write_scenario_files(folder, results.resolved, options=f"--posterior {draws}" if draws else "")
     write_text(
         folder,
         "report.html",
@@ -457,18 +460,49 @@ def earlier_results(target: Path) -> str | None:
     return started.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-@contextmanager
-def atomic_folder(target: Path) -> Iterator[Path]:
-    """Yield a hidden work folder; on success it replaces ``target``, on failure (an error,
-    Ctrl-C, SIGTERM turned into an interrupt by the command line) it is removed and an earlier
-    ``target`` is left as it was."""
-    check_target(target)
-    work = _work_folder(target)
-    try:
-        yield work
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+class AtomicFolder:
+    """A hidden work folder that becomes the results folder only when its ``with`` block
+    completes: on failure (an error, Ctrl-C, SIGTERM turned into an interrupt by the command
+    line) it is removed and an earlier folder is left as it was.
+
+    ``unique``: the folder is a default one (``results/NAME-TIMESTAMP``) that must never
+    replace another: if the name is taken when the work is done (two runs started in the same
+    second), it becomes ``NAME-TIMESTAMP-2`` (``-3``, ...); :attr:`target` is where it went.
+    Otherwise it replaces an earlier results folder at ``target``."""
+
+    def __init__(self, target: Path, *, unique: bool = False) -> None:
+        self.target = target
+        self.unique = unique
+        self.work: Path | None = None
+
+    def __enter__(self) -> Path:
+        check_target(self.target)
+        self.work = _work_folder(self.target)
+        return self.work
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        work = self.work
+        assert work is not None
+        if kind is not None:
+            shutil.rmtree(work, ignore_errors=True)
+            return
+        try:
+            if self.unique:
+                self.target = _rename_to_free_name(work, self.target)
+            else:
+                _replace(work, self.target)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+
+
+def atomic_folder(target: Path, *, unique: bool = False) -> AtomicFolder:
+    """``with atomic_folder(target) as work:`` write into ``work``; see :class:`AtomicFolder`."""
+    return AtomicFolder(target, unique=unique)
+
+
+def _replace(work: Path, target: Path) -> None:
+    """Rename ``work`` to ``target``, replacing an earlier folder there."""
     old = target.parent / f".replaced-{target.name}-{work.name[-8:]}" if target.exists() else None
     try:
         if old is not None:
@@ -477,10 +511,27 @@ def atomic_folder(target: Path) -> Iterator[Path]:
     except BaseException:  # interrupted between the two renames: put the earlier folder back
         if old is not None and old.exists() and not target.exists():
             old.rename(target)
-        shutil.rmtree(work, ignore_errors=True)
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _rename_to_free_name(work: Path, target: Path) -> Path:
+    """Rename ``work`` to ``target`` or, if that is taken, to ``target-2``, ``target-3``, ...
+    The rename itself is the test (it fails onto a folder with files), so two runs finishing
+    at once cannot both take one name."""
+    for n in range(1, 10_000):
+        candidate = target if n == 1 else target.with_name(f"{target.name}-{n}")
+        if candidate.exists() and not candidate.is_dir():
+            continue
+        try:
+            work.rename(candidate)
+        except OSError as exc:
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                continue
+            raise
+        return candidate
+    raise OutputFolderError(f"{target}: no free name for the results folder; choose --out")
 
 
 def _work_folder(target: Path) -> Path:

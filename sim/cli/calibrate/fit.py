@@ -222,7 +222,7 @@ def fit_command(args: argparse.Namespace) -> int:
     wall = clock.seconds()
     manifest = _manifest(outcome, args, clock, fit_seconds)
     html = _report_html(outcome, _fit_summary(outcome, args, wall), manifest)
-    fitted = _write(target, outcome, html, manifest, args, clock)
+    fitted, target = _write(target, outcome, html, manifest, args, clock)
     if outcome.tolerance is not None:
         tol = outcome.tolerance
         print(
@@ -561,9 +561,10 @@ def _write(
     manifest: dict[str, Any],
     args: argparse.Namespace,
     clock: Clock,
-) -> Path:
+) -> tuple[Path, Path]:
     """The results folder (tables, fit report, manifest) and, inside the same atomic step,
-    the fitted parameter files: a failure leaves neither. Returns the fitted set's path."""
+    the fitted parameter files: a failure leaves neither. Returns the fitted set's path and
+    the results folder's (a default one is renamed if another run took its name)."""
     from ... import __version__
     from ...calibration.point_fit import write_fitted
     from ...output.folders import (
@@ -602,11 +603,12 @@ def _write(
         **({"git_commit": c} if (c := git_commit().get("commit")) else {}),
     }
     fitted_dir = args.fitted_dir or args.spec.parent / "fitted"
-    with atomic_folder(target) as out:
+    folder = atomic_folder(target, unique=args.out is None)  # a default folder replaces none
+    with folder as out:
         write_tables(out, tables)
         write_text(out, "report.html", html)
         write_manifest(out, manifest)
         fitted = write_fitted(
             outcome.problem, outcome.fit, fitted_dir, posterior=outcome.sample, record=record
         )
-    return fitted
+    return fitted, folder.target

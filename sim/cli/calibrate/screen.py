@@ -82,7 +82,8 @@ def screen_command(args: argparse.Namespace) -> int:
     spec_path: Path = args.spec
     clock = Clock.start()
     target = results_target(args.out, f"screen-{spec_path.stem}", clock.started)
-    with atomic_folder(target) as work:
+    folder = atomic_folder(target, unique=args.out is None)  # a default folder replaces none
+    with folder as work:
         result = screen(
             spec_path,
             trajectories=args.trajectories,
@@ -108,7 +109,7 @@ def screen_command(args: argparse.Namespace) -> int:
             folder_manifest(content, command=command_line(args), clock=clock, workers=args.workers),
         )
     _print_effects(result, sobol)
-    print(f"results: {target}")
+    print(f"results: {folder.target}")
     return 0
 
 
