@@ -31,6 +31,8 @@ from .output.caveats import setting_warnings
 from .output.folders import (
     Clock,
     atomic_folder,
+    check_target,
+    earlier_results,
     folder_manifest,
     now_utc,
     run_manifest,
@@ -116,13 +118,7 @@ class Comparison(ComparisonResults):
         """Write the folder ``caseflow compare`` writes: a sub-folder per scenario,
         comparison.csv, report.html and manifest.json; returns its path."""
         every = [self.base, *self.alternatives]
-        names = [r.resolved.name for r in every]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(
-                f"each scenario gets a sub-folder by its name, but these repeat: "
-                f"{', '.join(repeated)}; give the scenarios different names"
-            )
+        _refuse_repeated_names([r.resolved.name for r in every])
         own = {"compared_with": self.base.resolved.name, **self.extra}
         scenario_manifests = [
             {
@@ -269,7 +265,16 @@ def _folder(folder: Any, call: str) -> Path:
             f"{call}(folder=...): the results folder's path (a str or a Path), not "
             f"{type(folder).__name__} {folder!r}"
         )
-    return Path(folder)
+    path = Path(folder)
+    check_target(path)  # a folder that may not be replaced is refused before the note
+    earlier = earlier_results(path)
+    if earlier is not None:  # as the command line's note says it
+        warnings.warn(
+            f"{path} holds earlier results (of a run started {earlier}); they are replaced",
+            UserWarning,
+            stacklevel=3,
+        )
+    return path
 
 
 def _override_strings(overrides: Any, call: str) -> list[str]:
@@ -405,6 +410,22 @@ def run(
     _check_posterior(posterior, replications, events)
     auto = replications == "auto"
     rule = _rule(precision, auto_kpis, max_replications) if auto else None
+    given = [
+        name
+        for name, value, default in (
+            ("precision", precision, 0.05),
+            ("auto_kpis", auto_kpis, None),
+            ("max_replications", max_replications, 200),
+        )
+        if value != default
+    ]
+    if given and not auto:  # as the command line's note says it
+        warnings.warn(
+            f"{' and '.join(given)} {'applies' if len(given) == 1 else 'apply'} only with "
+            "replications='auto': ignored",
+            UserWarning,
+            stacklevel=2,
+        )
     if auto and (events or cluster):
         raise ValueError("replications='auto' runs on local processes without event logs")
     keywords = dict(overrides=list(overrides), years=years, seed=seed, replications=replications)
@@ -553,4 +574,22 @@ def _every(
         scenarios.extend(_resolve(alternative, overrides, call="sim.compare", years=years))
     if len(scenarios) < 2:
         raise ValueError("compare needs a base and at least one alternative")
+    names = [s.name for s in scenarios]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:  # compared in memory they may be (a check: every difference 0); saved, not
+        warnings.warn(
+            f"these scenarios share a name: {', '.join(repeated)}; the comparison runs, but "
+            "save() refuses it (each scenario gets a sub-folder by its name)",
+            UserWarning,
+            stacklevel=3,
+        )
     return scenarios
+
+
+def _refuse_repeated_names(names: list[str]) -> None:
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(
+            f"each scenario gets a sub-folder by its name, but these repeat: "
+            f"{', '.join(repeated)}; give the scenarios different names"
+        )

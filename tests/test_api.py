@@ -102,6 +102,21 @@ def test_arguments_of_the_wrong_type_are_named(small, tmp_path):
     assert _rule(0.1, "mean_monthly_households", 50).kpis == ("mean_monthly_households",)
 
 
+def test_the_api_says_what_the_command_line_says_before_it_runs(small, tmp_path):
+    """As ``caseflow``: options of ``replications='auto'`` given without it are ignored with a
+    warning; repeated scenario names are said before anything runs (``save`` refuses them);
+    saving over earlier results says they are replaced."""
+    with pytest.warns(UserWarning, match="precision applies only with replications='auto'"):
+        results = sim.run(small, replications=1, workers=1, precision=0.2)
+    with pytest.warns(UserWarning, match="share a name: small; the comparison runs, but save"):
+        same = sim.compare(small, small, replications=1, workers=1)
+    with pytest.raises(ValueError, match="these repeat: small"):
+        same.save(tmp_path / "same")
+    results.save(tmp_path / "r")
+    with pytest.warns(UserWarning, match="holds earlier results .* they are replaced"):
+        results.save(tmp_path / "r")
+
+
 def test_compare_rejects_workers_zero(small):
     with pytest.raises(ValueError, match="workers"):
         sim.compare(small, small, workers=0)

@@ -12,7 +12,8 @@ from sim.cli import main as cli
 
 
 def test_identical_scenarios_differ_by_exactly_zero(small):
-    cmp = sim.compare(small, small, workers=1)
+    with pytest.warns(UserWarning, match="share a name"):  # fine in memory, not to save
+        cmp = sim.compare(small, small, workers=1)
     d = cmp.differences
     assert (d["difference"].dropna() == 0).all()
     assert (d["ci_low"].dropna() == 0).all() and (d["ci_high"].dropna() == 0).all()
