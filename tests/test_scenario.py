@@ -278,12 +278,23 @@ def test_timed_changes(write):
     assert "unknown key 'seed'" in messages(write("c4.toml", other))
 
 
+def test_a_value_where_a_table_belongs_is_named_as_a_table_with_its_keys(write):
+    """``staff.ongoing_social_workers = 8`` (a number where its table goes): the message says
+    a table is wanted and lists its keys, not pydantic's internal class name."""
+    table = "[staff.ongoing_social_workers]\nposts = 11\nannual_turnover = 0.3\n"
+    assert table in SMALL
+    text = SMALL.replace(table, "[staff]\nongoing_social_workers = 8\n")
+    msg = messages(write("t.toml", text))
+    assert "staff.ongoing_social_workers: must be a table ([staff.ongoing_social_workers]" in msg
+    assert "posts" in msg and "got 8" in msg and "Settings" not in msg
+
+
 def test_a_change_after_the_horizon_names_the_last_day_and_who_set_the_horizon(write):
     """The simulated period's end is exclusive: the message gives its last day (a change on
     the day after it is refused), and says where the horizon was set when not in this file."""
     late = SMALL + "\n[[changes]]\nat = 2016-01-01\nar_team.places = 30\n"
     msg = messages(write("late.toml", late))
-    assert "outside the simulated period 2015-01-01 to 2015-12-31 (its first and last day)" in msg
+    assert "outside the reported period 2015-01-01 to 2015-12-31 (its first and last day" in msg
     assert "set by" not in msg  # the horizon is this file's own
     inside = late.replace("at = 2016-01-01", "at = 2015-12-31")
     assert len(load_scenarios(write("inside.toml", inside))[0].timeline) == 2

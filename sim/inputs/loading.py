@@ -438,8 +438,8 @@ def _change_updates(
     if not scenario.start_date <= change.at < scenario.end_date:
         last_day = scenario.end_date - timedelta(days=1)
         message = (
-            f"{change.at} is outside the simulated period {scenario.start_date} to {last_day} "
-            "(its first and last day)"
+            f"{change.at} is outside the reported period {scenario.start_date} to {last_day} "
+            "(its first and last day; the warm-up before it runs the settings of its start)"
         )
         horizon_from = origins(("horizon_years",))
         if horizon_from != origins(where):  # the period was set elsewhere: say where

@@ -439,6 +439,14 @@ def problems_from_validation(
             msg = f"may use {words} (got {_short(err.get('input'))})"
         elif kind == "union_tag_not_found":
             msg = "a distribution needs a 'dist' key (" + ", ".join(DISTRIBUTION_TAGS) + ")"
+        elif kind in ("model_type", "dict_type") and not isinstance(err.get("input"), Mapping):
+            # a table where a value was given: say so, with the table's keys (pydantic names
+            # the internal class)
+            name = key_string(key_parts)
+            keys = allowed_keys(model, loc)
+            msg = f"must be a table ([{name}] with its keys"
+            msg += f": {', '.join(keys)})" if keys else ")"
+            msg += f", not a single value (got {_short(err.get('input'))})"
         else:
             text = err["msg"].removeprefix("Value error, ")
             given = err.get("input")
