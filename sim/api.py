@@ -118,7 +118,12 @@ class Comparison(ComparisonResults):
         """Write the folder ``caseflow compare`` writes: a sub-folder per scenario,
         comparison.csv, report.html and manifest.json; returns its path."""
         every = [self.base, *self.alternatives]
-        _refuse_repeated_names([r.resolved.name for r in every])
+        repeated = _repeated_names([r.resolved.name for r in every])
+        if repeated:
+            raise ValueError(
+                f"each scenario gets a sub-folder by its name, but these repeat: "
+                f"{', '.join(repeated)}; give the scenarios different names"
+            )
         own = {"compared_with": self.base.resolved.name, **self.extra}
         scenario_manifests = [
             {
@@ -410,15 +415,9 @@ def run(
     _check_posterior(posterior, replications, events)
     auto = replications == "auto"
     rule = _rule(precision, auto_kpis, max_replications) if auto else None
-    given = [
-        name
-        for name, value, default in (
-            ("precision", precision, 0.05),
-            ("auto_kpis", auto_kpis, None),
-            ("max_replications", max_replications, 200),
-        )
-        if value != default
-    ]
+    chosen = {"precision": precision, "auto_kpis": auto_kpis, "max_replications": max_replications}
+    defaults = run.__kwdefaults__ or {}
+    given = [name for name, value in chosen.items() if value != defaults[name]]
     if given and not auto:  # as the command line's note says it
         warnings.warn(
             f"{' and '.join(given)} {'applies' if len(given) == 1 else 'apply'} only with "
@@ -574,8 +573,7 @@ def _every(
         scenarios.extend(_resolve(alternative, overrides, call="sim.compare", years=years))
     if len(scenarios) < 2:
         raise ValueError("compare needs a base and at least one alternative")
-    names = [s.name for s in scenarios]
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    repeated = _repeated_names([s.name for s in scenarios])
     if repeated:  # compared in memory they may be (a check: every difference 0); saved, not
         warnings.warn(
             f"these scenarios share a name: {', '.join(repeated)}; the comparison runs, but "
@@ -586,10 +584,5 @@ def _every(
     return scenarios
 
 
-def _refuse_repeated_names(names: list[str]) -> None:
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise ValueError(
-            f"each scenario gets a sub-folder by its name, but these repeat: "
-            f"{', '.join(repeated)}; give the scenarios different names"
-        )
+def _repeated_names(names: list[str]) -> list[str]:
+    return sorted({n for n in names if names.count(n) > 1})

@@ -45,8 +45,8 @@ def test_keyed_uniforms_are_reproducible_and_in_the_unit_interval(seed, rep, key
 
 
 def test_keyed_uniforms_are_the_top_53_bits_of_the_keys_shake_128_words():
-    """The definition, computed another way (numpy reading the digest as 64-bit words): every
-    returning household's draws, and so every stored result, rest on these exact numbers."""
+    """The definition, restated here, and four numbers it gives written out: every returning
+    household's draws, and so every stored result, rest on these exact numbers."""
     import hashlib
 
     for seed, rep, key, n in ((1, 0, (7, 2), 4), (2015, 99, (123456, 3), 9), (0, 5, (1,), 1)):
@@ -54,6 +54,12 @@ def test_keyed_uniforms_are_the_top_53_bits_of_the_keys_shake_128_words():
         words = np.frombuffer(hashlib.shake_128(label).digest(8 * n), dtype="<u8")
         expected = ((words >> np.uint64(11)).astype(np.float64) * 2.0**-53).tolist()
         assert keyed_uniforms(seed, rep, "returns", key, n) == expected
+    assert keyed_uniforms(1, 0, "returns", (7, 2), 4) == [
+        0.6323497218091773,
+        0.6870110523106976,
+        0.7285791418797274,
+        0.4217351941765465,
+    ]
 
 
 def test_keyed_uniforms_differ_by_every_part_of_the_key():

@@ -80,21 +80,9 @@ def outcome_warnings(outcome: Outcome) -> list[str]:
     """What the outcome's report warns of, for the page: the run's warnings, or a
     comparison's own and every scenario's (said once where they share one), as the results
     folder's report.html gives them."""
-    from ..api import comparison_content
-    from ..output.caveats import run_warnings
-    from ..output.comparison_report import comparison_warnings
-    from ..output.folders import base_manifest
-
     if outcome.comparison is None:
-        results = outcome.draft_results
-        return run_warnings(results.resolved.as_dict(), results.manifest(), results.monthly)
-    every = [outcome.comparison.base, *outcome.comparison.alternatives]
-    own = comparison_content([r.resolved for r in every], str(every[0].resolved.source))
-    return comparison_warnings(
-        own,
-        [(r.resolved.name, r.monthly) for r in every],
-        [base_manifest(r.resolved) for r in every],
-    )
+        return outcome.draft_results.warnings
+    return outcome.comparison.warnings
 
 
 def _run_results(results: ScenarioResults, **extra: Any) -> RunResults:

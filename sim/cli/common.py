@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
     from ..experiments.runner import CostEstimate
+    from ..output.folders import AtomicFolder
 
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
     """Where each command module's ``add_parser`` adds its parser."""
@@ -119,8 +120,7 @@ def command_line(args: argparse.Namespace) -> str:
 
 
 def results_target(out: Path | None, name: str, started: datetime) -> Path:
-    """``--out``, or ``results/NAME-TIMESTAMP`` under the working folder (which the command
-    writes with ``unique=True``: it never replaces another run's folder). Says so (on stderr)
+    """``--out``, or ``results/NAME-TIMESTAMP`` under the working folder. Says so (on stderr)
     when ``--out`` holds earlier results, which the command replaces when it completes."""
     from ..output.folders import check_target, default_folder, earlier_results
 
@@ -135,6 +135,15 @@ def results_target(out: Path | None, name: str, started: datetime) -> Path:
             file=sys.stderr,
         )
     return out
+
+
+def results_folder(out: Path | None, name: str, started: datetime) -> AtomicFolder:
+    """The command's results folder (:func:`results_target`), written atomically: ``--out``
+    replaces earlier results there; a default folder replaces none (``-2``, ... if its name is
+    taken when the command ends). Nothing is made until its ``with`` block starts."""
+    from ..output.folders import atomic_folder
+
+    return atomic_folder(results_target(out, name, started), unique=out is None)
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from .common import (
     progress_bar,
     reading_inputs,
     require_module,
-    results_target,
+    results_folder,
 )
 
 if TYPE_CHECKING:
@@ -91,7 +91,6 @@ def compare_command(args: argparse.Namespace) -> int:
     from ..inputs.validation import InputError
     from ..output.folders import (
         Clock,
-        atomic_folder,
         folder_manifest,
         run_manifest,
         write_comparison,
@@ -116,10 +115,9 @@ def compare_command(args: argparse.Namespace) -> int:
         args,
     )
     clock = Clock.start()
-    target = results_target(args.out, f"compare-{base.name}", clock.started)
+    folder = results_folder(args.out, f"compare-{base.name}", clock.started)
     command = command_line(args)
     report_stack = ImportAhead("sim.output.report")
-    folder = atomic_folder(target, unique=args.out is None)  # a default folder replaces none
     with folder as work:
         comparison = _compared(base, alternatives, args, report_stack)
         report_stack.wait()

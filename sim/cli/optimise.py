@@ -24,7 +24,7 @@ from .common import (
     non_negative_int,
     positive_float,
     reading_inputs,
-    results_target,
+    results_folder,
 )
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def optimise_command(args: argparse.Namespace) -> int:
     from ..optimisation.results import write_optimisation_folder
     from ..optimisation.search import optimise
     from ..optimisation.spec import load_spec
-    from ..output.folders import Clock, atomic_folder
+    from ..output.folders import Clock
 
     with reading_inputs():
         loaded = load_spec(args.spec)
@@ -79,12 +79,12 @@ def optimise_command(args: argparse.Namespace) -> int:
     )
     confirm_cost(_estimate(loaded, args), args.spec, args)
     clock = Clock.start()
-    target = results_target(args.out, f"optimise-{loaded.spec.name}", clock.started)
+    folder = results_folder(args.out, f"optimise-{loaded.spec.name}", clock.started)
     study = args.study or Path("results") / f"optimise-{loaded.spec.name}.journal"
     from ..output.folders import check_target
 
-    check_target(target)  # before the search, not after it
-    _check_study(study, target)
+    check_target(folder.target)  # before the search, not after it
+    _check_study(study, folder.target)
     # an interrupted search keeps its finished trials in the journal
     args.interrupted_note = (
         f"the trials done are kept in {study}: the same command resumes the search"
@@ -96,7 +96,6 @@ def optimise_command(args: argparse.Namespace) -> int:
     result = optimise(
         loaded, workers=args.workers, study_file=study, posterior_draws=args.posterior, note=note
     )
-    folder = atomic_folder(target, unique=args.out is None)  # a default folder replaces none
     with folder as work:
         write_optimisation_folder(
             work, result, command=command_line(args), clock=clock, workers=args.workers, study=study

@@ -28,7 +28,7 @@ from .common import (
     reading_inputs,
     replications,
     require_module,
-    results_target,
+    results_folder,
 )
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def run_command(args: argparse.Namespace) -> int:
     order, and a summary and report across the points)."""
     from ..inputs.loading import load_scenarios
     from ..output.caveats import run_warnings
-    from ..output.folders import Clock, atomic_folder, run_manifest, write_results
+    from ..output.folders import Clock, run_manifest, write_results
 
     rule = _checked_rule(args)
     if args.events and (args.posterior or rule is not None):
@@ -140,10 +140,9 @@ def run_command(args: argparse.Namespace) -> int:
     clock = Clock.start()
     sweep = len(resolved_list) > 1
     name = args.scenario.stem if sweep else resolved_list[0].name
-    target = results_target(args.out, name, clock.started)
+    folder = results_folder(args.out, name, clock.started)
     command = command_line(args)
     report_stack = ImportAhead("sim.output.report")
-    folder = atomic_folder(target, unique=args.out is None)  # a default folder replaces none
     warned: dict[str, list[str]] = {}  # the reports' warnings, said on the terminal too
     with folder as work, _shared_pool(args, sweep, rule) as pool:
         points: list[SweepPoint] = []

@@ -14,7 +14,7 @@ from .common import (
     command_line,
     positive_int,
     progress_bar,
-    results_target,
+    results_folder,
 )
 
 if TYPE_CHECKING:
@@ -55,7 +55,6 @@ def validate_model_command(args: argparse.Namespace) -> int:
     from ..inputs.validation import InputError
     from ..output.folders import (
         Clock,
-        atomic_folder,
         check_target,
         folder_manifest,
         write_manifest,
@@ -87,8 +86,8 @@ def validate_model_command(args: argparse.Namespace) -> int:
 
         load_parameters(args.parameters.resolve(), ("--parameters", ""))  # before any run
     clock = Clock.start()
-    target = results_target(args.out, "validate", clock.started)
-    check_target(target)  # refuse a wrong --out before the runs, not after
+    folder = results_folder(args.out, "validate", clock.started)
+    check_target(folder.target)  # refuse a wrong --out before the runs, not after
     checks = validate_model(
         args.calibration,
         replications=args.replications,
@@ -105,7 +104,6 @@ def validate_model_command(args: argparse.Namespace) -> int:
     manifest = folder_manifest(
         content, command=command_line(args), clock=clock, workers=args.workers
     )
-    folder = atomic_folder(target, unique=args.out is None)  # a default folder replaces none
     with folder as out:
         write_tables(out, {"holdouts.csv": holdout_table(checks)})
         write_text(out, "holdouts.md", holdout_markdown(checks))

@@ -23,7 +23,7 @@ from ..common import (
     command_line,
     positive_float,
     positive_int,
-    results_target,
+    results_folder,
 )
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ...calibration.point_fit import PointFit
     from ...calibration.posterior import Posterior
     from ...calibration.spec import CalibrationProblem
-    from ...output.folders import Clock
+    from ...output.folders import AtomicFolder, Clock
     from ..common import Subparsers
 
 SETTINGS = (
@@ -199,8 +199,8 @@ def fit_command(args: argparse.Namespace) -> int:
     _refuse_contradictions(problem)
     work_root = args.work or args.spec.parent / "work" / problem.spec.name
     clock = Clock.start()
-    target = results_target(args.out, f"fit-{problem.spec.name}", clock.started)
-    check_target(target)  # refuse a wrong --out before the fit, not after
+    folder = results_folder(args.out, f"fit-{problem.spec.name}", clock.started)
+    check_target(folder.target)  # refuse a wrong --out before the fit, not after
     fitted_path = (args.fitted_dir or args.spec.parent / "fitted") / f"{problem.spec.name}.toml"
     earlier_fit = _earlier_fit(fitted_path)
     if earlier_fit is not None:
@@ -222,7 +222,7 @@ def fit_command(args: argparse.Namespace) -> int:
     wall = clock.seconds()
     manifest = _manifest(outcome, args, clock, fit_seconds)
     html = _report_html(outcome, _fit_summary(outcome, args, wall), manifest)
-    fitted, target = _write(target, outcome, html, manifest, args, clock)
+    fitted = _write(folder, outcome, html, manifest, args, clock)
     if outcome.tolerance is not None:
         tol = outcome.tolerance
         print(
@@ -238,7 +238,7 @@ def fit_command(args: argparse.Namespace) -> int:
         print(f"warning: {note}", file=sys.stderr)
     replaced = f" (replaces the earlier fit: {earlier_fit})" if earlier_fit is not None else ""
     print(f"fitted parameters: {fitted}{replaced}")
-    print(f"report: {target / 'report.html'}")
+    print(f"report: {folder.target / 'report.html'}")
     print(f"total: {wall:.0f} s")
     return 0
 
@@ -555,20 +555,18 @@ def _manifest(
 
 
 def _write(
-    target: Path,
+    folder: AtomicFolder,
     outcome: _Outcome,
     html: str,
     manifest: dict[str, Any],
     args: argparse.Namespace,
     clock: Clock,
-) -> tuple[Path, Path]:
+) -> Path:
     """The results folder (tables, fit report, manifest) and, inside the same atomic step,
-    the fitted parameter files: a failure leaves neither. Returns the fitted set's path and
-    the results folder's (a default one is renamed if another run took its name)."""
+    the fitted parameter files: a failure leaves neither. Returns the fitted set's path."""
     from ... import __version__
     from ...calibration.point_fit import write_fitted
     from ...output.folders import (
-        atomic_folder,
         git_commit,
         write_manifest,
         write_tables,
@@ -603,7 +601,6 @@ def _write(
         **({"git_commit": c} if (c := git_commit().get("commit")) else {}),
     }
     fitted_dir = args.fitted_dir or args.spec.parent / "fitted"
-    folder = atomic_folder(target, unique=args.out is None)  # a default folder replaces none
     with folder as out:
         write_tables(out, tables)
         write_text(out, "report.html", html)
@@ -611,4 +608,4 @@ def _write(
         fitted = write_fitted(
             outcome.problem, outcome.fit, fitted_dir, posterior=outcome.sample, record=record
         )
-    return fitted, folder.target
+    return fitted

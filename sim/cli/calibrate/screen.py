@@ -16,7 +16,7 @@ from ..common import (
     positive_int,
     progress_bar,
     require_module,
-    results_target,
+    results_folder,
 )
 
 if TYPE_CHECKING:
@@ -70,7 +70,6 @@ def screen_command(args: argparse.Namespace) -> int:
     from ...calibration.screening import plot_screening, screen
     from ...output.folders import (
         Clock,
-        atomic_folder,
         folder_manifest,
         write_figure,
         write_manifest,
@@ -81,8 +80,7 @@ def screen_command(args: argparse.Namespace) -> int:
     require_module("SALib", "calibrate screen", "screening", "calibration")
     spec_path: Path = args.spec
     clock = Clock.start()
-    target = results_target(args.out, f"screen-{spec_path.stem}", clock.started)
-    folder = atomic_folder(target, unique=args.out is None)  # a default folder replaces none
+    folder = results_folder(args.out, f"screen-{spec_path.stem}", clock.started)
     with folder as work:
         result = screen(
             spec_path,
