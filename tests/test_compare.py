@@ -20,6 +20,19 @@ def test_identical_scenarios_differ_by_exactly_zero(small):
     assert not d["significant"].any()
 
 
+def test_a_kpi_the_alternative_has_no_value_for_keeps_the_bases_mean():
+    """A share of nothing (the administrators' utilisation where there are none) has no value
+    in the alternative: the pair leaves the difference, not the base's own mean."""
+    from sim.experiments.paired import paired_differences
+
+    base = pd.DataFrame({"replication": [0, 1, 2], "administrator_utilisation": [0.4, 0.5, 0.6]})
+    alternative = base.assign(administrator_utilisation=float("nan"))
+    row = paired_differences(base, alternative, "none").iloc[0]
+    assert row["base_mean"] == pytest.approx(0.5)
+    assert pd.isna(row["alternative_mean"]) and pd.isna(row["difference"])
+    assert row["replications"] == 0 and not row["significant"]
+
+
 def test_paired_interval_is_narrower_than_unpaired(small):
     """Four ongoing social workers (overloaded from day one): the paired interval is much
     narrower for most KPIs, and the contact B cases lose is a clear effect."""

@@ -206,6 +206,33 @@ def test_case_hours_are_pinned_at_the_norm():
     assert abs(need / available - 1) < 0.02, need / available
 
 
+def test_a_social_worker_without_assistance_asks_none_of_the_administrators():
+    """Assistance on B cases: an assisting administrator takes over a share of a B case. A
+    social worker whose unit has no assistants (every administrator owns C cases) does the whole
+    B case itself, so nothing is asked of the administrators: counting it as their shortfall too
+    would count the same hours as needed of both roles."""
+    workload = Workload(_parameters())
+    alone = workload.b_need(_worker(6.0, 0.0, 0.0), 30)
+    assert alone == (30 * workload.need_b, 0.0, 0.0)
+    own, asked, given = workload.b_need(_worker(6.0, 0.1, 0.0), 30)
+    assert asked == pytest.approx(workload.assist_share * 30 * workload.need_b) and given == 0.1
+    assert own < alone[0]
+
+
+def test_administrators_all_on_c_cases_need_what_they_would_without_assistance(small):
+    """With every administrator on C cases the administrators' hours needed are those of a unit
+    whose B cases ask no assistance at all: the same run, month by month."""
+    common = ["horizon_years=1", "warmup_days=0", "organisation.administrators_on_c_share=1.0"]
+    resolved = load_scenarios(small, common)[0]
+    no_assistance = with_parameters(resolved, **{"workload.administrator_assist_share_b": 0.0})
+    needed = [
+        CaseloadModel(r, 1).run().monthly["administrator_hours_needed"]
+        for r in (resolved, no_assistance)
+    ]
+    assert needed[0].sum() > 0
+    pd.testing.assert_series_equal(needed[0], needed[1])
+
+
 def test_stated_behaviour_changes_at_a_date(small):
     """``[[changes]]`` may state a change of behaviour from a date: here the insurance agency
     tightens in July (seed 001): twice the sick-listed contacts, and no sick-listed case leaves

@@ -41,7 +41,10 @@ def paired_differences(base: pd.DataFrame, alternative: pd.DataFrame, name: str)
     """One row per KPI: base and alternative means, the paired difference and its interval.
 
     ``base`` and ``alternative`` have one row per replication (column ``replication``) and one
-    column per KPI. Replications are matched by number; only those both have are used.
+    column per KPI. Replications are matched by number; only those both have are used. A KPI
+    one side has no value for in a replication (a share of nothing, such as the administrators'
+    utilisation of a unit without administrators) leaves that pair out of the difference, not
+    the other side's mean: each mean is over the replications that side has a value for.
     """
     merged = base.merge(alternative, on="replication", suffixes=("_base", "_alt"))
     rows = []
@@ -49,9 +52,16 @@ def paired_differences(base: pd.DataFrame, alternative: pd.DataFrame, name: str)
         b = merged[f"{kpi}_base"].to_numpy(float)
         a = merged[f"{kpi}_alt"].to_numpy(float)
         keep = ~(np.isnan(a) | np.isnan(b))
-        a, b = a[keep], b[keep]
-        rows.append(difference_row(name, kpi, b, a))
+        row = difference_row(name, kpi, b[keep], a[keep])
+        row["base_mean"], row["alternative_mean"] = _mean_of_values(b), _mean_of_values(a)
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _mean_of_values(values: np.ndarray) -> float:
+    """The mean of the values that are there (NaN if none is)."""
+    present = values[~np.isnan(values)]
+    return float(present.mean()) if len(present) else math.nan
 
 
 def difference_row(name: str, kpi: str, b: np.ndarray, a: np.ndarray) -> dict[str, object]:

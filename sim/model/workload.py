@@ -136,10 +136,12 @@ class Workload:
     # what a social worker's cases need ----------------------------------------------------
     def b_need(self, w: Caseworker, n_b: int) -> tuple[float, float, float]:
         """Hours per day ``n_b`` B cases need of social worker ``w`` with the assistance it
-        has: (its own hours, hours asked of assistants, hours assistants give)."""
+        has: (its own hours, hours asked of assistants, hours assistants give). A social
+        worker without assistance (none of the administrators assist on B cases) asks none:
+        its B cases are its own, not also hours the administrators fail to give."""
         gross = n_b * self.need_b
         wanted = self.assist_share * gross
-        if wanted <= 0:
+        if wanted <= 0 or w.assist_hours <= 0:
             return gross, 0.0, 0.0
         given = min(w.assist_hours, wanted)
         return gross - given + self.coordination * n_b * (given / wanted), wanted, given
