@@ -194,6 +194,35 @@ def test_an_empty_table_in_a_sweep_is_refused(write):
     )
 
 
+def test_a_value_under_a_sweep_of_the_file_it_extends_is_refused(write):
+    """A ``[sweep]`` is inherited like any table, and sets its keys again at every point: a
+    file that sets a key its base sweeps would never run its value, so it is refused, naming
+    the file, the key and the sweep. Sweeping the key in the file itself, or setting a key the
+    base's swept tables leave alone, is how to change a swept scenario."""
+    write("parent.toml", SMALL + '\n[sweep]\n"staff.ongoing_social_workers.posts" = [9, 11]\n')
+    child = write(
+        "child.toml", 'extends = "parent.toml"\n[staff.ongoing_social_workers]\nposts = 10\n'
+    )
+    msg = messages(child)
+    assert msg.startswith(f"{child}: staff.ongoing_social_workers.posts: a file it extends sweeps")
+    assert "parent.toml [sweep]" in msg and "sweep it here" in msg
+    one = write(
+        "one.toml",
+        'extends = "parent.toml"\n[sweep]\n"staff.ongoing_social_workers.posts" = [10]\n',
+    )
+    assert [r.scenario.staff.ongoing_social_workers.posts for r in load_scenarios(one)] == [10]
+    write(
+        "tables.toml",
+        SMALL + '\n[sweep]\n"staff.ongoing_social_workers" = [{posts = 8}, {posts = 9}]\n',
+    )
+    beside = write(
+        "beside.toml",
+        'extends = "tables.toml"\n[staff.ongoing_social_workers]\nannual_turnover = 0.2\n',
+    )
+    staff = [r.scenario.staff.ongoing_social_workers for r in load_scenarios(beside)]
+    assert [(s.posts, s.annual_turnover) for s in staff] == [(8, 0.2), (9, 0.2)]
+
+
 def test_an_option_that_a_sweep_would_undo_is_refused(write):
     """Every point of a sweep sets its swept keys again, so ``--set`` of a swept key (or a
     ``--seed`` over a swept seed) would be silently undone: refused, naming the option and
@@ -849,6 +878,9 @@ def test_a_file_that_extends_another_without_a_name_is_named_after_itself(small,
     assert "name" in resolved.own_keys  # the file's own, not inherited
     named = write("named.toml", f'extends = "{small.name}"\nname = "mine"\n')
     assert load_scenarios(named)[0].name == "mine"
+    # a name in Swedish keeps its words: å, ä and ö lose their marks, not the letter
+    swedish = write("färre handläggare på Södermalm.toml", f'extends = "{small.name}"\n')
+    assert load_scenarios(swedish)[0].name == "farre_handlaggare_pa_Sodermalm"
 
 
 def test_small_messages_a_new_user_met(write):

@@ -29,6 +29,7 @@ import copy
 import itertools
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -111,6 +112,20 @@ class _Origins:
         }
         self._tables.discard(path)
 
+    def order(self, loc: Sequence[str | int]) -> int:
+        """When the key at ``loc`` was last set, in the order files were merged (0: never)."""
+        return self._set_at.get(tuple(loc), 0)
+
+    def set_at_or_below(self, loc: Sequence[str]) -> list[tuple[tuple[str | int, ...], str]]:
+        """The values (not tables) set at ``loc`` or inside it, each with the source that set
+        it."""
+        n = len(loc)
+        return [
+            (k, src)
+            for k, src in self._by_key.items()
+            if k[:n] == tuple(loc) and k not in self._tables
+        ]
+
     def set_by(self, sources: Iterable[str]) -> tuple[str, ...]:
         """Dotted keys (leaves) whose value comes from one of ``sources``."""
         wanted = set(sources)
@@ -170,8 +185,15 @@ def _read_with_extends(
 def _named_after_file(raw: dict[str, Any], origins: _Origins, source: Path) -> dict[str, Any]:
     """A file that extends another without a name of its own is named after itself (its
     results folder and report would otherwise carry its base's name, "baseline")."""
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.stem).strip("_.-")[:80]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", _ascii(source.stem)).strip("_.-")[:80]
     return _assign(raw, origins, ["name"], name, str(source.resolve())) if name else raw
+
+
+def _ascii(text: str) -> str:
+    """``text`` without its accents (``färre_handläggare`` -> ``farre_handlaggare``): names
+    allow a-z only, and a file named in Swedish should keep its words readable."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _extended_file(source: Path) -> str | None:
@@ -273,6 +295,7 @@ class _SweepEntry:
     key: str
     values: Any
     file: str
+    order: int = 0  # when it was merged (:meth:`_Origins.order`)
 
     @property
     def source(self) -> str:
@@ -297,7 +320,7 @@ def _sweep_entries(
             entries.extend(_sweep_entries(value, origins, path))
         else:
             dotted = ".".join(part for raw_key in path[1:] for part in raw_key.split("."))
-            entries.append(_SweepEntry(dotted, value, origins(path)))
+            entries.append(_SweepEntry(dotted, value, origins(path), origins.order(path)))
     return entries
 
 
@@ -365,6 +388,30 @@ def _refuse_overridden_sweep(
                 )
 
 
+def _refuse_value_under_inherited_sweep(origins: _Origins, entries: Sequence[_SweepEntry]) -> None:
+    """A file that sets a key the ``[sweep]`` of a file it extends sweeps is refused: the sweep
+    would set it again at every point, so the file's value would never run (a sweep written
+    in the file itself, over a value inherited from its base, is what sweeps are for)."""
+    for entry in entries:
+        swept = entry.key.split(".")
+        for loc, source in origins.set_at_or_below(swept):
+            if source == entry.file or source.startswith("--"):
+                continue  # its own file's, or the command line's (refused on their own)
+            inside = [str(p) for p in loc[len(swept) :]]
+            # a key inside swept tables that leave it alone merges, as the base's keys do
+            sets_it = any(_walk(v, inside) is not _ABSENT for v in entry.values)
+            if sets_it and origins.order(loc) > entry.order:
+                key = ".".join(str(p) for p in loc)
+                raise InputError.single(
+                    source,
+                    key,
+                    f"a file it extends sweeps {entry.key} ({entry.source}), which sets it "
+                    "at every point, so this value would never run: to run only it, sweep it "
+                    f'here ([sweep] "{entry.key}" = [its value]); to keep the sweep, remove '
+                    "the key from this file",
+                )
+
+
 _ABSENT = object()
 _BLOCKED = object()
 
@@ -402,7 +449,7 @@ def _sweep_points(entries: Sequence[_SweepEntry]) -> list[dict[str, Any]]:
 def _point_label(point: Mapping[str, Any]) -> str:
     bits = []
     for key, value in point.items():
-        text = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(value))
+        text = re.sub(r"[^A-Za-z0-9_.-]+", "_", _ascii(str(value)))
         bits.append(f"{key.split('.')[-1]}={text}")
     return ",".join(bits)
 
@@ -640,6 +687,7 @@ def load_scenarios(
     assignments = _command_line_assignments(overrides, years, seed, replications)
     raw = _apply_assignments(raw, origins, assignments)
     entries = _sweep_entries_checked(raw.pop("sweep", None), origins)
+    _refuse_value_under_inherited_sweep(origins, entries)
     if not over_sweep:
         _refuse_overridden_sweep(assignments, entries)
     again = assignments if over_sweep and entries else []

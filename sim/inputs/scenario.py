@@ -131,13 +131,24 @@ class Organisation(_Strict):
         "(contacts.per_year); e.g. 30 for a whole city of 2003",
     )
     caseload_norm: Number = Field(
-        default=55, gt=0, le=500, description="weighted A/B cases one social worker may hold"
+        default=55,
+        gt=0,
+        le=500,
+        description=(
+            "weighted cases one social worker is planned for (A cases weigh class_a_weight): the "
+            "target allocation aims for, not a cap"
+        ),
     )
     class_a_weight: Number = Field(
         default=1.5, ge=1, le=5, description="weight of an A case against a B case (B = 1)"
     )
     administrator_caseload_norm: Number = Field(
-        default=90, gt=0, le=2000, description="C cases one benefit administrator may hold"
+        default=90,
+        gt=0,
+        le=2000,
+        description=(
+            "C cases one benefit administrator owning C cases is planned for: a target, not a cap"
+        ),
     )
     administrators_on_c_share: Number = Field(
         default=0.5,

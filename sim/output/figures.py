@@ -80,6 +80,7 @@ def _mark_warmup(ax: Any, monthly: pd.DataFrame) -> None:
 def _band_figure(monthly: pd.DataFrame, columns: Sequence[str], ylabel: str, title: str) -> Figure:
     fig, ax = plt.subplots(figsize=(8, 3.8))
     _bands(ax, monthly, columns)
+    _mark_warmup(ax, monthly)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize="small")
@@ -104,6 +105,7 @@ def plot_exits_by_cause(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figu
     x = pd.to_datetime(mean.index)
     labels = [column_label(c) for c in columns]
     ax.stackplot(x, *[mean[c].to_numpy() for c in columns], labels=labels)
+    _mark_warmup(ax, monthly)
     ax.set_ylabel("exits per month (mean)")
     ax.set_title("Exits by cause")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
@@ -148,6 +150,7 @@ def plot_caseload_against_norm(monthly: pd.DataFrame, scenario: dict[str, Any]) 
     """Cases carried per ongoing social worker, with the caseload norm as a step line."""
     fig, ax = plt.subplots(figsize=(8, 3.5))
     _bands(ax, monthly, ["caseload_per_social_worker"])
+    _mark_warmup(ax, monthly)
     if "organisation" in scenario:
         steps = _norm_steps(scenario)
         end = pd.to_datetime(monthly["month"].max()) + pd.offsets.MonthEnd(1)
@@ -242,19 +245,24 @@ def plot_unemployment(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure
     fig, ax = plt.subplots(figsize=(8, 3))
     g = monthly.groupby("month")["unemployment_percent"].mean()
     ax.plot(pd.to_datetime(g.index), g.to_numpy(), color="tab:gray")
+    _mark_warmup(ax, monthly)
     ax.set_ylabel("% of population")
     ax.set_title(column_label("unemployment_percent"))
     return fig
 
 
 def plot_cumulative_cost(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
-    """Assistance paid and staff cost, summed month by month, in Mkr."""
-    data = monthly.sort_values([REPLICATION, "month"]).copy()
+    """Assistance paid and staff cost, summed month by month over the reported period (the
+    warm-up's months are left out, as from every KPI), in Mkr."""
+    data = monthly
+    if "period" in data:
+        data = data[data["period"] != "warmup"]
+    data = data.sort_values([REPLICATION, "month"]).copy()
     columns = ("assistance_paid_sek", "staff_cost_sek")
     for col in columns:
         data[col] = data.groupby(REPLICATION)[col].cumsum() / 1e6
     return _band_figure(
-        data, columns, "Mkr, cumulative", "Cumulative cost (warm-up months included)"
+        data, columns, "Mkr, cumulative", "Cumulative cost over the reported period"
     )
 
 

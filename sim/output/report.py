@@ -199,7 +199,8 @@ def _runs(manifest: dict[str, Any]) -> str:
             f"{posterior['draws']} posterior draws × {posterior.get('replications_per_draw')} "
             "replications"
         )
-    return f"{manifest.get('replications')} replications"
+    n = manifest.get("replications")
+    return f"{n} replication" if n == 1 else f"{n} replications"
 
 
 def _run_intro(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:

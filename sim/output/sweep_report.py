@@ -184,7 +184,8 @@ def render_sweep_report(
     intro = (
         f"<h1>Sweep of {html.escape(Path(source).name or 'a scenario')}</h1>\n"
         f"<p>{len(points)} points over <code>{html.escape(', '.join(keys))}</code>, seed "
-        f"{first.get('seed')}, {first.get('replications')} replications each; every point "
+        f"{first.get('seed')}, {first.get('replications')} "
+        f"replication{'' if first.get('replications') == 1 else 's'} each; every point "
         "runs with the same seed, so replication <i>r</i> of each point sees the same contacts "
         "and households.</p>"
     )
