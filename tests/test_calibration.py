@@ -175,6 +175,10 @@ def test_an_extending_spec_needs_its_own_name_and_finds_files_from_its_own_folde
     child.write_text(f'extends = "{extends}"\nname = "ostermalm_2015_flows"\n')
     with pytest.raises(InputError, match="needs a name of its own"):
         load_spec(child)
+    for bad in ("", "../../tmp/elsewhere"):  # it names a folder and a file: no path in it
+        child.write_text(f'extends = "{extends}"\nname = "{bad}"\n')
+        with pytest.raises(InputError, match=r"child\.toml: name: may use only letters a-z"):
+            load_spec(child)
     child.write_text(f'extends = "{extends}"\nname = "elsewhere"\n')
     spec, base = load_spec(child)  # parameters and targets found from the extended spec's folder
     assert spec.name == "elsewhere" and base.name == "first_guess"

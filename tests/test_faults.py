@@ -137,6 +137,38 @@ def test_out_is_a_file(small, tmp_path, capsys):
     assert "exists and is not a folder; choose another --out" in capsys.readouterr().err
 
 
+def test_a_loop_of_symbolic_links_is_one_line(small, tmp_path, capsys):
+    """A link that leads back to itself, given as a scenario, as the file a scenario extends
+    or as --out, is one line naming it (pathlib raises RuntimeError for it before Python 3.13),
+    and --out is refused before anything runs."""
+    (tmp_path / "a.toml").symlink_to(tmp_path / "b.toml")
+    (tmp_path / "b.toml").symlink_to(tmp_path / "a.toml")
+    (tmp_path / "child.toml").write_text('extends = "a.toml"\n')
+    loop = f"error: {tmp_path / 'a.toml'}: is a symbolic link that leads back to itself"
+    for command in (["validate", "a.toml"], ["run", "child.toml"]):
+        args = [command[0], str(tmp_path / command[1])]
+        assert cli.main(args) == 2
+        assert capsys.readouterr().err.startswith(loop)
+    out = tmp_path / "a.toml"
+    assert cli.main(["run", str(small), "--out", str(out), "--workers", "1"]) == 2
+    assert "leads back to itself" in capsys.readouterr().err
+    assert not list(tmp_path.glob(".incomplete-*"))
+
+
+def test_out_as_a_symbolic_link_writes_where_it_leads(small, tmp_path):
+    """The results are written in the folder a link given as --out leads to (made if need
+    be), and the link stays a link: the folder is replaced by renaming, which would otherwise
+    replace the link itself with a folder."""
+    args = ["run", str(small), "--workers", "1", "--replications", "1", "--years", "0.1"]
+    (tmp_path / "real").mkdir()
+    for link, target in (("to_real", "real"), ("dangling", "nowhere/x")):
+        (tmp_path / link).symlink_to(tmp_path / target)
+        assert cli.main([*args, "--out", str(tmp_path / link)]) == 0
+        assert (tmp_path / link).is_symlink()
+        assert (tmp_path / target / "manifest.json").exists()
+    assert not list(tmp_path.glob(".replaced-*")) and not list(tmp_path.glob(".incomplete-*"))
+
+
 def test_out_whose_parents_are_missing_makes_them(small, tmp_path):
     """Missing parent folders are made (as ``results/`` is): ``--out results/fit-full`` works
     in a fresh checkout."""

@@ -223,6 +223,23 @@ def test_a_value_under_a_sweep_of_the_file_it_extends_is_refused(write):
     assert [(s.posts, s.annual_turnover) for s in staff] == [(8, 0.2), (9, 0.2)]
 
 
+def test_a_table_and_a_key_inside_it_given_twice_are_refused(write, small):
+    """Two ``--set`` (or two sweep entries) of a table and of a key its value sets would set
+    that key twice, and which holds would depend on their order: refused, as the same key
+    given twice is. A table's other keys merge with the key inside it, as in a file."""
+    whole, inside = "staff.ongoing_social_workers={posts=5}", "staff.ongoing_social_workers.posts=6"
+    for sets in ([whole, inside], [inside, whole]):
+        assert "staff.ongoing_social_workers.posts: set twice, by --set" in messages(small, *sets)
+    beside = load_scenarios(small, ["staff.ongoing_social_workers={annual_turnover=0.2}", inside])
+    staff = beside[0].scenario.staff.ongoing_social_workers
+    assert (staff.posts, staff.annual_turnover) == (6, 0.2)
+    swept = write(
+        "sweep.toml",
+        SMALL + '\n[sweep]\n"ar_team" = [{places = 1}, {places = 2}]\n"ar_team.places" = [3, 4]\n',
+    )
+    assert "sweep.ar_team.places: is swept, and so is the table around it" in messages(swept)
+
+
 def test_an_option_that_a_sweep_would_undo_is_refused(write):
     """Every point of a sweep sets its swept keys again, so ``--set`` of a swept key (or a
     ``--seed`` over a swept seed) would be silently undone: refused, naming the option and

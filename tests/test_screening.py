@@ -104,3 +104,16 @@ def test_sobol_samples_must_be_a_power_of_two(samples, capsys):
         cli.main(["calibrate", "screen", str(SPEC), "--sobol", "--sobol-samples", samples])
     assert info.value.code == 2
     assert "--sobol-samples: must be a power of 2" in capsys.readouterr().err
+
+
+def test_a_bad_spec_is_refused_before_a_results_folder_is_made(tmp_path, monkeypatch, capsys):
+    """As ``run`` and ``fit`` do: no ``results/`` and no ``--out`` parents are left behind, and
+    no note says earlier results will be replaced."""
+    monkeypatch.chdir(tmp_path)
+    spec = spec_with_semi_elasticity(tmp_path)
+    spec.write_text(spec.read_text().replace("low = -0.4\nhigh = 0.0", "low = 0.0\nhigh = -0.4"))
+    assert cli.main(["calibrate", "screen", str(spec)]) == 2
+    assert cli.main(["calibrate", "screen", str(spec), "--out", "np1/a/b"]) == 2
+    err = capsys.readouterr().err
+    assert "spec.toml: calibrate[" in err and "replaced" not in err
+    assert not (tmp_path / "results").exists() and not (tmp_path / "np1").exists()

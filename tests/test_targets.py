@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -160,6 +161,27 @@ def test_a_range_written_backwards_says_so(write):
         load_targets(write("t.toml", ONE.replace("sd = 25", "range = [640, 600]")))
 
 
+def test_a_range_without_width_and_ranges_and_sds_out_of_their_units_are_refused(write):
+    """A range of one value states no uncertainty (its sd would be 0: a fit could not weigh
+    it); a count's range below 0, a proportion's range outside [0, 1] or its sd over 0.5 (the
+    largest a proportion can have) are the wrong units, as its value would be."""
+    share = (
+        ONE.replace("value = 618", "value = 0.38")
+        .replace('kind = "flow"', 'kind = "share"')
+        .replace('kpi = "cases_closed_per_year"', 'kpi = "ar_team_success_share"')
+    )
+    for text, said in (
+        (ONE.replace("sd = 25", "range = [618, 618]"), "has no width"),
+        (ONE.replace("sd = 25", "range = [-100, 2000]"), "a flow counts something"),
+        (share.replace("sd = 25", "range = [0.3, 45]"), "its range lies in [0, 1]"),
+        (share.replace("sd = 25", "range = [-0.5, 0.6]"), "its range lies in [0, 1]"),
+        (share.replace("sd = 25", "sd = 1.4"), "whose sd is at most 0.5"),
+    ):
+        with pytest.raises(InputError, match=re.escape(said)):
+            load_targets(write("t.toml", text))
+    assert load_targets(write("t.toml", share.replace("sd = 25", "range = [0.3, 0.45]")))
+
+
 def test_check_loads_the_targets_scenario(write, small, capsys):
     """``calibrate check`` reports a targets file whose scenario is missing, a folder, or does
     not load, naming the targets file and its ``scenario`` key (a fit would fail on it later)."""
@@ -176,6 +198,10 @@ def test_check_loads_the_targets_scenario(write, small, capsys):
     assert "s.toml: staff.ongoing_social_workers.postss: unknown key" in err
     write("s.toml", small.read_text())
     assert cli.main(["calibrate", "check", str(write("t.toml", ONE))]) == 0
+    # a sweep: the figures are compared with one scenario (a fit ran the first point, unsaid)
+    write("s.toml", small.read_text() + '\n[sweep]\n"ar_team.places" = [24, 36]\n')
+    assert cli.main(["calibrate", "check", str(write("t.toml", ONE))]) == 2
+    assert "t.toml: scenario: s.toml has a [sweep] (2 points)" in capsys.readouterr().err
 
 
 def test_check_reads_the_seeds_named_by_an_option(write, small, tmp_path, capsys):
@@ -218,7 +244,8 @@ def test_a_negative_count_and_a_proportion_over_one_are_refused(write):
     )
     with pytest.raises(InputError, match=r"kpi 'ar_team_success_share' is a proportion"):
         load_targets(write("t.toml", share))
-    assert load_targets(write("t.toml", share.replace("value = 38.3", "value = 0.383")))
+    proportion = share.replace("value = 38.3", "value = 0.383").replace("sd = 25", "sd = 0.05")
+    assert load_targets(write("t.toml", proportion))
     change = ONE.replace("value = 618", "value = -52").replace('kind = "flow"', 'kind = "share"')
     assert load_targets(write("t.toml", change.replace('kpi = "cases_closed_per_year"\n', "")))
 
@@ -269,6 +296,22 @@ def test_the_years_compared_are_at_least_a_month_and_named_in_the_targets_file(w
     (problem,) = refused.value.problems
     assert problem.file.endswith("t.toml") and problem.key == "years"
     assert "must be at least one month" in problem.message
+
+
+def test_the_targets_years_and_warm_up_out_of_range_name_the_targets_file(write, small, capsys):
+    """``years`` and ``warmup_days`` of a targets file are set over its scenario as the command
+    line's options would be; a value the scenario refuses is reported against the targets
+    file and its key, not against ``--years`` or ``--set``, which nobody typed."""
+    write("s.toml", small.read_text())
+    for old, new, key in (
+        ("years = 1", "years = 51", "years"),
+        ("years = 1", "years = 1\nwarmup_days = 40000", "warmup_days"),
+    ):
+        targets = write("t.toml", ONE.replace(old, new))
+        assert cli.main(["calibrate", "check", str(targets)]) == 2
+        err = capsys.readouterr().err
+        assert f"error: {targets}: {key}: " in err
+        assert "--years" not in err and "--set" not in err
 
 
 def test_a_compared_target_whose_period_lies_outside_the_run_is_refused(write, small, capsys):

@@ -45,7 +45,7 @@ from pydantic import (
 )
 
 from ..distributions import Number
-from ..inputs.loading import load_parameters, load_scenarios
+from ..inputs.loading import load_parameters
 from ..inputs.parameters import ModelParameters
 from ..inputs.scenario import ResolvedScenario
 from ..inputs.validation import (
@@ -56,7 +56,14 @@ from ..inputs.validation import (
     suggest,
     validate_model,
 )
-from .targets import Target, TargetFile, check_periods, load_targets, scenario_path
+from .targets import (
+    Target,
+    TargetFile,
+    check_periods,
+    load_targets,
+    scenario_path,
+    targets_scenario,
+)
 
 
 class _Strict(BaseModel):
@@ -91,7 +98,11 @@ class CalibratedParameter(_Strict):
 
 
 class CalibrationSpec(_Strict):
-    name: str
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        max_length=80,
+        description="names the fit's results folder and its fitted parameter set file",
+    )
     description: str = ""
     parameters: str = Field(description="base parameter set, relative to this file")
     targets: str = Field(description="targets file, relative to this file")
@@ -490,7 +501,6 @@ def load_problem(spec_path: str | Path) -> CalibrationProblem:
         raise InputError(unknown)
     if all(t.kpi is None or t.id in spec.holdouts for t in targets.targets):
         raise InputError.single(spec_path, "holdouts", "holds out every target: nothing to fit")
-    warmup = [] if targets.warmup_days is None else [f"warmup_days={targets.warmup_days}"]
-    resolved = load_scenarios(scenario, warmup, years=targets.years)[0]
+    resolved = targets_scenario(targets_path, targets, scenario)
     check_periods(targets_path, targets, resolved.scenario)
     return CalibrationProblem(spec_path, spec, base, targets_path, targets, resolved)

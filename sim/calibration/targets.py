@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from ..distributions import Count, Number
-from ..inputs.scenario import Scenario, at_least_a_month
+from ..inputs.scenario import ResolvedScenario, Scenario, at_least_a_month
 from ..inputs.validation import (
     InputError,
     Problem,
@@ -66,6 +66,11 @@ class Target(_Strict):
             raise ValueError("give exactly one of sd or range for the uncertainty")
         if self.range is not None and self.range[0] > self.range[1]:
             raise ValueError(f"range {list(self.range)} runs backwards: write it [low, high]")
+        if self.range is not None and self.range[0] == self.range[1]:
+            raise ValueError(
+                f"range {list(self.range)} has no width (no uncertainty, which a fit cannot "
+                "weigh): give the range the figure could lie in, or an sd"
+            )
         if self.range is not None and not self.range[0] <= self.value <= self.range[1]:
             raise ValueError(f"value {self.value} lies outside its range {list(self.range)}")
         if self.kpi is not None and self.kpi not in kpi_names():
@@ -77,6 +82,10 @@ class Target(_Strict):
         # proportion's KPI may be a percentage change (seed 001's -52 %), so it is left alone.
         if self.kind in ("flow", "stock") and self.value < 0:
             raise ValueError(f"value {self.value}: a {self.kind} counts something, so it is >= 0")
+        if self.kind in ("flow", "stock") and self.range is not None and self.range[0] < 0:
+            raise ValueError(
+                f"range {list(self.range)}: a {self.kind} counts something, so it is >= 0"
+            )
         if self.kpi is not None and kpi_unit(self.kpi) == "share" and not 0 <= self.value <= 1:
             raise ValueError(
                 f"value {self.value}: kpi '{self.kpi}' is a proportion, so it lies in [0, 1] "
@@ -92,6 +101,17 @@ class Target(_Strict):
                 )
             raise ValueError(
                 f'kind "{self.kind}", but kpi \'{self.kpi}\' is a proportion: give kind "share"'
+            )
+        proportion = self.kpi is not None and kpi_unit(self.kpi) == "share"
+        if proportion and self.range is not None and not 0 <= self.range[0] <= self.range[1] <= 1:
+            raise ValueError(
+                f"range {list(self.range)}: kpi '{self.kpi}' is a proportion, so its range "
+                "lies in [0, 1] (write 30-45 % as [0.30, 0.45])"
+            )
+        if proportion and self.sd is not None and self.sd > 0.5:
+            raise ValueError(
+                f"sd {self.sd}: kpi '{self.kpi}' is a proportion, whose sd is at most 0.5 "
+                "(write 5 percentage points as 0.05)"
             )
         return self
 
@@ -251,22 +271,35 @@ def check_periods(path: Path, targets: TargetFile, scenario: Scenario) -> list[t
     return notes
 
 
-def check_scenario(path: Path, targets: TargetFile) -> list[tuple[str, str]]:
-    """Load the targets' scenario as a fit or a holdout check would run it (its years, its
-    warm-up): a problem in it is reported now, under the targets file that names it. Returns
-    notes on periods that reach beyond the run (:func:`check_periods`)."""
+def targets_scenario(path: Path, targets: TargetFile, scenario: Path) -> ResolvedScenario:
+    """The targets' scenario as a fit or a holdout check runs it (the targets' years and
+    warm-up), a problem in it reported under the targets file that names it."""
     from ..inputs.loading import load_scenarios
 
-    scenario = scenario_path(path, targets)
-    if scenario is None:
-        return []
     warmup = [] if targets.warmup_days is None else [f"warmup_days={targets.warmup_days}"]
     try:
-        resolved = load_scenarios(scenario, warmup, years=targets.years)[0]
+        points = load_scenarios(scenario, warmup, years=targets.years, options_from=path)
     except InputError as exc:
         lead = Problem(str(path), "scenario", f"{targets.scenario} does not load:")
         raise InputError([lead, *exc.problems]) from None
-    return check_periods(path, targets, resolved.scenario)
+    if len(points) > 1:  # a fit would run its first point only, without a word
+        raise InputError.single(
+            path,
+            "scenario",
+            f"{targets.scenario} has a [sweep] ({len(points)} points): the figures are compared "
+            "with one scenario; name a file without a sweep",
+        )
+    return points[0]
+
+
+def check_scenario(path: Path, targets: TargetFile) -> list[tuple[str, str]]:
+    """Load the targets' scenario (:func:`targets_scenario`) now, so that a problem in it is
+    reported by the check rather than by a fit. Returns notes on periods that reach beyond the
+    run (:func:`check_periods`)."""
+    scenario = scenario_path(path, targets)
+    if scenario is None:
+        return []
+    return check_periods(path, targets, targets_scenario(path, targets, scenario).scenario)
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,11 @@ def results_target(out: Path | None, name: str, started: datetime) -> Path:
 
     if out is None:
         return default_folder(Path("results"), name, started)
+    if out.is_symlink():
+        # written where the link leads (the folder is replaced by renaming, which would
+        # replace the link itself); a link that leads back to itself is refused here, not
+        # after the run
+        out = out.resolve()
     check_target(out)  # a folder that may not be replaced is refused before the note
     earlier = earlier_results(out)
     if earlier is not None:

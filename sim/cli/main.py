@@ -239,6 +239,10 @@ def _error_message(exc: Exception) -> str | None:
         reason = (exc.strerror or str(exc)).lower()
         where = f"{exc.filename}: " if exc.filename else ""
         return f"error: {where}{reason}"
+    if isinstance(exc, RuntimeError) and str(exc).startswith("Symlink loop from "):
+        # pathlib's resolve() on a link that leads back to itself (an OSError from Python 3.13)
+        path = str(exc).removeprefix("Symlink loop from ").strip("'\"")
+        return f"error: {path}: is a symbolic link that leads back to itself (a loop of links)"
     return None
 
 

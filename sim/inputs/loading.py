@@ -34,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from pydantic import ValidationError
 
@@ -264,7 +264,7 @@ def _command_line_assignments(
         if value is not None:
             extra.append(([key], value, f"--{key.split('_')[-1]}"))
     by_key: dict[str, str] = {}
-    for parts, _, label in extra:
+    for parts, value, label in extra:
         key = ".".join(parts)
         if key in by_key:
             raise InputError.single(
@@ -273,6 +273,15 @@ def _command_line_assignments(
                 f"set twice, by {by_key[key]} and by {label}: give it once",
             )
         by_key[key] = label
+        for other_parts, _, other_label in extra:  # a table and a key inside it
+            inner = other_parts[len(parts) :]
+            if other_parts[: len(parts)] == parts and inner and _walk(value, inner) is not _ABSENT:
+                raise InputError.single(
+                    "command line",
+                    ".".join(other_parts),
+                    f"set twice, by {label} and by {other_label}: which would hold depends on "
+                    "their order; give it once",
+                )
     return extra
 
 
@@ -333,6 +342,18 @@ def _sweep_entries_checked(raw_sweep: Any, origins: _Origins) -> list[_SweepEntr
             origins(("sweep",)), "sweep", "must be a table of KEY.PATH = [values]"
         )
     entries = list({e.key: e for e in _sweep_entries(raw_sweep, origins)}.values())
+    for outer in entries:  # a swept table and a swept key inside it: points that clash
+        for entry in entries:
+            inner = entry.key.split(".")[len(outer.key.split(".")) :]
+            if entry.key.startswith(outer.key + ".") and any(
+                _walk(v, inner) is not _ABSENT for v in outer.values
+            ):
+                raise InputError.single(
+                    entry.file,
+                    f"sweep.{entry.key}",
+                    f"is swept, and so is the table around it (sweep.{outer.key}, whose values "
+                    "set it too): the points would set it twice; sweep it in one place",
+                )
     for entry in entries:
         if entry.key == "replications":
             raise InputError.single(
@@ -609,6 +630,28 @@ def _parameters_path(scenario: Scenario, origins: _Origins, source: Path) -> Pat
 # --- scenarios ----------------------------------------------------------------------------
 
 
+_OPTION_KEYS: Final = {"--years": "years", "--seed": "seed", "--replications": "replications"}
+
+
+def _blamed_on_file(exc: InputError, file: str) -> InputError:
+    """``exc`` with the problems of options a file gave (``--years`` for its ``years``,
+    ``--set KEY=VALUE`` for its ``KEY``) reported against that file and its keys."""
+    problems = []
+    for p in exc.problems:
+        where, key = p.file, p.key
+        if where in _OPTION_KEYS:
+            where, key = file, _OPTION_KEYS[where]
+        elif where.startswith("--set "):
+            where, key = file, where.removeprefix("--set ").partition("=")[0]
+        message = re.sub(
+            r"set by (--years|--seed|--replications)",
+            lambda m: f"set by {file} ({_OPTION_KEYS[m.group(1)]})",
+            p.message,
+        )
+        problems.append(Problem(where, key, message))
+    return InputError(problems)
+
+
 def _own_keys(
     source: Path,
     point_origins: _Origins,
@@ -669,6 +712,7 @@ def load_scenarios(
     seed: int | None = None,
     replications: int | None = None,
     over_sweep: bool = False,
+    options_from: str | Path | None = None,
 ) -> list[ResolvedScenario]:
     """Load a scenario file: one :class:`ResolvedScenario` per sweep point (one if no sweep).
 
@@ -677,7 +721,19 @@ def load_scenarios(
     the file's ``[sweep]`` would set again at every point is refused, unless ``over_sweep``:
     then only the sweep's first point is loaded, with the overrides set over its values (the
     workbench's draft, made from that point).
+
+    ``options_from``: the file that gave ``years``, ``seed``, ``replications`` and the
+    overrides (a targets or optimisation file, not the command line): a problem with one of
+    them is reported against that file and its key, not an option nobody typed.
     """
+    if options_from is not None:
+        try:
+            return load_scenarios(
+                path, overrides, years=years, seed=seed, replications=replications,
+                over_sweep=over_sweep,
+            )  # fmt: skip
+        except InputError as exc:
+            raise _blamed_on_file(exc, str(options_from)) from None
     source = Path(path)
     origins = _Origins(str(source.resolve()))  # as the keys it records name it
     raw = _read_with_extends(source, origins)

@@ -362,7 +362,11 @@ def load_spec(path: str | Path) -> LoadedSpec:
     if found:
         raise InputError(found)
     base = load_scenarios(
-        base_path, years=spec.years, seed=spec.seed, replications=spec.replications
+        base_path,
+        years=spec.years,
+        seed=spec.seed,
+        replications=spec.replications,
+        options_from=path,
     )[0]
     return LoadedSpec(spec, path, base_path, base)
 

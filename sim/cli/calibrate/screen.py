@@ -68,6 +68,7 @@ def power_of_two(text: str) -> int:
 def screen_command(args: argparse.Namespace) -> int:
     """Morris (and with ``--sobol`` Sobol) into one folder; the largest effects printed."""
     from ...calibration.screening import plot_screening, screen
+    from ...calibration.spec import load_problem
     from ...output.folders import (
         Clock,
         folder_manifest,
@@ -80,6 +81,7 @@ def screen_command(args: argparse.Namespace) -> int:
     require_module("SALib", "calibrate screen", "screening", "calibration")
     spec_path: Path = args.spec
     clock = Clock.start()
+    load_problem(spec_path)  # a bad spec is refused before a results folder is made or named
     folder = results_folder(args.out, f"screen-{spec_path.stem}", clock.started)
     with folder as work:
         result = screen(
