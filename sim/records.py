@@ -602,6 +602,18 @@ STAFF_TIME: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 """The report's staff-time table: groups (a heading and its KPIs, in the table's order)."""
 
+AR_TEAM: tuple[str, tuple[str, ...]] = (
+    "AR team (rehabilitation): its places and who waits for them",
+    (
+        "ar_team_participants_per_year",
+        "mean_monthly_ar_team_in_programme",
+        "mean_monthly_ar_team_waiting",
+        "ar_team_success_share",
+    ),
+)
+"""The AR team's rows under the reports' headline KPIs: how many take part, are in the
+programme and wait at a month's end (capacity shows in the waiting list), and its success."""
+
 STAFF_TIME_KPIS: tuple[str, ...] = tuple(kpi for _, kpis in STAFF_TIME for kpi in kpis)
 """The staff-time table's KPIs, in its order."""
 

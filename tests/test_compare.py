@@ -179,6 +179,20 @@ def test_compare_takes_set_and_events(small, write, tmp_path):
     assert "--set organisation.caseload_norm=40" in (out / "report.html").read_text()
 
 
+def test_an_alternative_runs_and_records_the_bases_seed_and_replications(small, write):
+    """Every scenario of a comparison runs the base's seed and replications (that pairs them):
+    an alternative's own replications are not said to be "changed here", and the base's
+    ``--replications`` is recorded for the alternative too, since it ran with it."""
+    from sim.experiments.runner import align_to_base
+
+    alt = write("alt.toml", f'extends = "{small.name}"\nname = "alt"\nreplications = 5\n')
+    base = sim.load_scenarios(small, replications=3)[0]
+    aligned = align_to_base(sim.load_scenarios(alt)[0], base)
+    assert aligned.scenario.replications == 3 and aligned.scenario.seed == base.scenario.seed
+    assert "replications" not in aligned.own_keys and "name" in aligned.own_keys
+    assert ("replications", "--replications") in aligned.command_keys
+
+
 def test_compare_of_a_sweep_says_which_point_is_the_base(small, tmp_path, capsys):
     sweep = small.parent / "sweep.toml"
     sweep.write_text(small.read_text() + '\n[sweep]\n"ar_team.places" = [30, 10]\n')

@@ -123,6 +123,29 @@ def test_a_backlog_of_more_than_three_months_of_bookings_warns():
     assert _backlog_warnings(old) == []
 
 
+def test_a_backlog_in_some_replications_warns_though_the_mean_stays_below():
+    """A backlog that builds in two of five replications (each with its own bookings) is lost
+    in the mean over them: the run warns all the same, saying in how many replications."""
+    months = ["2015-01", "2015-02", "2015-03"]
+    rows = []
+    for r, waiting_at_end in enumerate([360, 340, 20, 10, 15]):
+        for m, waiting in zip(months, [10, waiting_at_end // 2, waiting_at_end], strict=True):
+            rows.append(
+                {
+                    "replication": r,
+                    "month": m,
+                    "period": "run",
+                    "booked": 110,
+                    "waiting_for_first_visit": waiting,
+                    "staff_in_post_intake_social_workers": 1,
+                }
+            )
+    (warning,) = _backlog_warnings(pd.DataFrame(rows))
+    assert "149 households are waiting for a first visit (mean over replications)" in warning
+    assert "in 2 of the 5 replications more households than 3 months of bookings" in warning
+    assert "(up to 360)" in warning
+
+
 # --- a horizon of at least a month ------------------------------------------------------------
 
 

@@ -413,3 +413,21 @@ def test_figures_are_drawn_here_while_another_thread_runs(monkeypatch: pytest.Mo
     finally:
         stop.set()
         other.join()
+
+
+def test_the_households_range_scales_with_the_units_contacts():
+    """A parameter set fitted to a unit of 400-650 households holds per household: a scenario
+    with four times the contacts (``organisation.contacts_scale = 4``) is within its range at
+    1 600-2 600 households, and the warning, where it is given, says how the range was scaled.
+    Unemployment and caseload per social worker do not scale."""
+    import pandas as pd
+
+    from sim.output.caveats import range_warnings
+
+    monthly = pd.DataFrame({"month": ["2015-01", "2015-02"], "households": [1930.0, 2032.0]})
+    ranges = {"households": [400.0, 650.0], "unemployment_percent": [3.0, 4.0]}
+    assert range_warnings(monthly, ranges, 4.0) == []
+    (warning,) = range_warnings(monthly, ranges)
+    assert "outside 400–650, the range" in warning
+    (scaled,) = range_warnings(monthly, ranges, 2.0)
+    assert "outside 800–1300 (400–650 times the scenario's contacts_scale 2)" in scaled

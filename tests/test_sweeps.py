@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 
+import sim
 from sim.cli import main as cli
 
 
@@ -137,3 +138,29 @@ def test_a_sweep_given_on_the_command_line_runs_as_one_in_the_file(small, tmp_pa
     assert cli.main(args) == 0
     points = sorted(p.name for p in out.iterdir() if p.is_dir() and p.name[:2].isdigit())
     assert points == ["01_small_places_12", "02_small_places_24"]
+
+
+def test_a_swept_key_that_changes_at_a_date_warns(small, write):
+    """A ``[[changes]]`` entry that sets a swept key from a date undoes the sweep from then:
+    each point's report (and the command's warnings) say so."""
+    from sim.output.caveats import run_warnings
+
+    sweep = '\n[sweep]\n"ar_team.places" = [24, 36]\n'
+    text = small.read_text() + "\n[[changes]]\nat = 2015-07-01\nar_team.places = 10\n" + sweep
+    points = sim.load_scenarios(write("swept.toml", text))
+    manifest = {"replications": 20, "sweep_point": points[1].sweep_point, "parameters": {}}
+    warnings = run_warnings(points[1].as_dict(), manifest, pd.DataFrame({"month": []}))
+    said = [w for w in warnings if w.startswith("The sweep sets")]
+    assert said == [
+        "The sweep sets ar_team.places (36 at this point), but [[changes]] at 2015-07-01 sets "
+        "ar_team.places = 10: the swept value holds only until then, and the points differ "
+        "only before it."
+    ]
+    unchanged = sim.load_scenarios(
+        write("plain.toml", small.read_text() + '\n[sweep]\n"ar_team.places" = [24, 36]\n')
+    )
+    manifest["sweep_point"] = unchanged[1].sweep_point
+    assert not any(
+        w.startswith("The sweep sets")
+        for w in run_warnings(unchanged[1].as_dict(), manifest, pd.DataFrame({"month": []}))
+    )

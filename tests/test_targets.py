@@ -338,6 +338,16 @@ def test_a_compared_target_whose_period_lies_outside_the_run_is_refused(write, s
     assert cli.main(["calibrate", "check", str(write("t.toml", loose))]) == 0
 
 
+def test_a_date_or_month_written_in_a_period_exists(write):
+    """A period is free text ("November 2015", "year 1" of a synthetic run), but a date or a
+    month written in it must exist; a split year (2015-16) is not a month."""
+    for period in ("2005-13", "2015-02-30", "Q3 2015-13-45"):
+        with pytest.raises(InputError, match="is not a date or a month"):
+            load_targets(write("t.toml", ONE.replace('period = "2015"', f'period = "{period}"')))
+    for period in ("2015-16", "2015-11", "2015-11-30", "year 1"):
+        assert load_targets(write("t.toml", ONE.replace('period = "2015"', f'period = "{period}"')))
+
+
 @pytest.mark.parametrize(
     ("period", "years"),
     [

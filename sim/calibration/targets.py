@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,6 +73,9 @@ class Target(_Strict):
             )
         if self.range is not None and not self.range[0] <= self.value <= self.range[1]:
             raise ValueError(f"value {self.value} lies outside its range {list(self.range)}")
+        bad_date = _impossible_date(self.period)
+        if bad_date:
+            raise ValueError(f"period '{self.period}': {bad_date} is not a date or a month")
         if self.kpi is not None and self.kpi not in kpi_names():
             raise ValueError(
                 f"unknown kpi '{self.kpi}'{suggest(self.kpi, kpi_names())} "
@@ -213,6 +216,23 @@ def scenario_path(path: Path, targets: TargetFile) -> Path | None:
 
 
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?:\s*[/–-]\s*(\d{4}|\d{2}))?(?!\d)")
+
+
+_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?:-(\d{2}))?(?!\d)")
+
+
+def _impossible_date(period: str) -> str | None:
+    """A date (2005-11-30) or month (2005-11) written in ``period`` that does not exist
+    (2005-13, 2005-02-30); a split year (2015-16) is not a month."""
+    for found in _DATE.finditer(period):
+        year, month, day = int(found.group(1)), int(found.group(2)), found.group(3)
+        if day is None and month == (year + 1) % 100:
+            continue
+        try:
+            date(year, month, int(day or 1))
+        except ValueError:
+            return found.group(0)
+    return None
 
 
 def period_years(period: str) -> set[int]:

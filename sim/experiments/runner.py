@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import Final
 
 import pandas as pd
 
@@ -201,12 +202,21 @@ def same_scenario(a: ResolvedScenario, b: ResolvedScenario) -> bool:
     return a.as_dict() == b.as_dict() and a.parameters == b.parameters
 
 
+PAIRED_KEYS: Final = ("seed", "replications")
+"""What every scenario of a comparison takes from the base: that is what pairs them."""
+
+
 def align_to_base(alternative: ResolvedScenario, base: ResolvedScenario) -> ResolvedScenario:
-    """The alternative with the base's seed and replications, so draws are shared."""
+    """The alternative with the base's seed and replications, so draws are shared. Its record
+    of who set them follows: not its own file (whose values were not used), but the base's
+    options if they set them (``--replications`` is recorded for every scenario it ran)."""
     scenario = alternative.scenario.model_copy(
-        update={"seed": base.scenario.seed, "replications": base.scenario.replications}
+        update={key: getattr(base.scenario, key) for key in PAIRED_KEYS}
     )
-    return replace(alternative, scenario=scenario)
+    own = tuple(k for k in alternative.own_keys if k not in PAIRED_KEYS)
+    command = tuple((k, o) for k, o in alternative.command_keys if k not in PAIRED_KEYS)
+    command += tuple((k, o) for k, o in base.command_keys if k in PAIRED_KEYS)
+    return replace(alternative, scenario=scenario, own_keys=own, command_keys=command)
 
 
 def kpi_table(results: Sequence[ReplicationResult]) -> pd.DataFrame:

@@ -21,22 +21,39 @@ FIRST_GUESS = "first_guess"
 """Parameter sets whose name starts so are hand-set, not fitted: the reports say so."""
 
 
-def range_warnings(monthly: pd.DataFrame, ranges: dict[str, Any]) -> list[str]:
-    """Warnings where the run's monthly means leave the parameter set's calibrated range."""
+SCALED_BY_CONTACTS: tuple[str, ...] = ("households",)
+"""Calibrated ranges that scale with the scenario's ``organisation.contacts_scale``: a unit with
+four times the reference unit's contacts holds about four times its households, with the same
+behaviour per household (its staff per household are ``caseload_per_social_worker``'s)."""
+
+
+def range_warnings(
+    monthly: pd.DataFrame, ranges: dict[str, Any], contacts_scale: float = 1.0
+) -> list[str]:
+    """Warnings where the run's monthly means leave the parameter set's calibrated range (the
+    households' range times the scenario's ``contacts_scale``)."""
     out = []
     run = monthly[monthly["period"] == "run"] if "period" in monthly else monthly
-    for column, bounds in ranges.items():
-        if bounds is None or column not in run:
+    for column, stated in ranges.items():
+        if stated is None or column not in run:
             continue
+        scaled = column in SCALED_BY_CONTACTS and contacts_scale != 1.0
+        bounds = [b * contacts_scale for b in stated] if scaled else stated
         by_month = run.groupby("month")[column].mean().dropna()
         if by_month.empty:
             continue
         low, high = float(by_month.min()), float(by_month.max())
         if low < bounds[0] or high > bounds[1]:
             unit = f" {MONTH[column].unit}" if column in MONTH else ""
+            range_said = f"{bounds[0]:g}–{bounds[1]:g}"
+            if scaled:
+                range_said = (
+                    f"{bounds[0]:.0f}–{bounds[1]:.0f} ({stated[0]:g}–{stated[1]:g} times the "
+                    f"scenario's contacts_scale {contacts_scale:g})"
+                )
             out.append(
                 f"{column_label(column)}: {column} ranges over {low:.1f}–{high:.1f}{unit} in "
-                f"this run, outside {bounds[0]:g}–{bounds[1]:g}, the range the parameter set was "
+                f"this run, outside {range_said}, the range the parameter set was "
                 "calibrated for: the model extrapolates there."
             )
     return out
@@ -55,7 +72,8 @@ def intake_backlog_warning(monthly: pd.DataFrame) -> list[str]:
     """A warning when booked households cannot all be visited: no intake social worker in post
     in some reported month (in every replication), or, at some month's end of the run, more
     households waiting for a first visit than :data:`BACKLOG_MONTHS` months of bookings (means
-    over the replications). Such households do not reach the caseload while they wait, so it
+    over the replications, or in any one replication: a backlog that builds in some of them is
+    lost in the mean). Such households do not reach the caseload while they wait, so it
     and its costs look low; a backlog that clears by the end (a shock that passes) counts too.
     """
     if "waiting_for_first_visit" not in monthly or "booked" not in monthly:
@@ -71,7 +89,9 @@ def intake_backlog_warning(monthly: pd.DataFrame) -> list[str]:
     peak_month, peak = str(waiting_by_month.idxmax()), float(waiting_by_month.max())
     bookings = float(by_month["booked"].mean().mean())
     empty = _months_without(run, "staff_in_post_intake_social_workers")
-    backlog = peak > BACKLOG_MONTHS * bookings and peak > 0
+    over, replications, most = _replications_over_backlog(run)
+    on_average = peak > BACKLOG_MONTHS * bookings and peak > 0
+    backlog = on_average or over > 0
     if not empty and not backlog:
         return []
     months = len(by_month)
@@ -88,15 +108,63 @@ def intake_backlog_warning(monthly: pd.DataFrame) -> list[str]:
         at += f"; at the end of the run {waiting:.0f}"
     else:
         at = f"at the end of the run {stock(waiting, 'are')}"
+    if over and (not on_average or over < replications):  # the mean hides some of it
+        at += (
+            f"; in {over} of the {replications} replications more households than "
+            f"{BACKLOG_MONTHS:g} months of bookings waited at some month's end (up to "
+            f"{most:.0f})"
+        )
     what = f"{nobody}{where}; {at}." if empty else f"{at[0].upper()}{at[1:]}."
     return [
         f"{what} Households booked but never visited, or visited months late, do not reach the "
         "caseload while they wait: households, assistance paid, exits and costs are "
         "understated, because the unit as staffed cannot take its inflow. (Warned when no "
         "intake social worker is in post in a reported month, or when at some month's end more "
-        f"households wait than {BACKLOG_MONTHS:g} months of the run's mean bookings: in a "
+        f"households wait than {BACKLOG_MONTHS:g} months of the run's mean bookings, on "
+        "average or in any replication: in a "
         f"steady state a booked household then waits {BACKLOG_MONTHS:g} months or more.)"
     ]
+
+
+def _replications_over_backlog(run: pd.DataFrame) -> tuple[int, int, float]:
+    """How many replications had, at some month's end of the run, more households waiting for
+    a first visit than :data:`BACKLOG_MONTHS` months of their own mean bookings; of how many;
+    and the most households waiting in those."""
+    if "replication" not in run:
+        return 0, 1, 0.0
+    by_replication = run.groupby("replication")
+    peaks = by_replication["waiting_for_first_visit"].max()
+    bookings = by_replication["booked"].mean()
+    over = (peaks > BACKLOG_MONTHS * bookings) & (peaks > 0)
+    most = float(peaks[over].max()) if over.any() else 0.0
+    return int(over.sum()), len(peaks), most
+
+
+def swept_then_changed_warning(scenario: dict[str, Any], manifest: dict[str, Any]) -> list[str]:
+    """A sweep point's value that a ``[[changes]]`` entry sets again from a date: the point
+    differs from the others only until then, which its author may not have meant."""
+    from .formatting import flatten, toml_value
+
+    out = []
+    for key, value in (manifest.get("sweep_point") or {}).items():
+        for change in scenario.get("changes") or []:
+            settings = flatten({k: v for k, v in change.items() if k != "at"})
+            hit = next(
+                (
+                    k
+                    for k in settings
+                    if k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.")
+                ),
+                None,
+            )
+            if hit is not None:
+                out.append(
+                    f"The sweep sets {key} ({toml_value(value)} at this point), but [[changes]] "
+                    f"at {change.get('at')} sets {hit} = {toml_value(settings[hit])}: the swept "
+                    "value holds only until then, and the points differ only before it."
+                )
+                break
+    return out
 
 
 def no_social_worker_warning(monthly: pd.DataFrame) -> list[str]:
@@ -260,10 +328,12 @@ def run_warnings(
     warnings += no_administrator_warning(monthly)
     warnings += without_handler_warning(monthly)
     warnings += unstaffed_places_warning(scenario)
+    warnings += swept_then_changed_warning(scenario, manifest)
     warnings += few_replications_warning(manifest)
     warnings += auto_replications_warning(manifest.get("replications_auto"))
     params = manifest.get("parameters", {})
-    warnings += range_warnings(monthly, params.get("calibrated_range") or {})
+    scale = float((scenario.get("organisation") or {}).get("contacts_scale", 1.0))
+    warnings += range_warnings(monthly, params.get("calibrated_range") or {}, scale)
     warnings += first_guess_warning(
         str(params.get("name", "")), "read the figures as the model's mechanics, not as forecasts."
     )

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..records import HEADLINE, KPI, STAFF_TIME, kpi_label
+from ..records import AR_TEAM, HEADLINE, KPI, STAFF_TIME, kpi_label
 from .caveats import (
     few_replications_warning,
     first_guess_warning,
@@ -152,6 +152,13 @@ def _differences_table(rows: pd.DataFrame) -> str:
     the headline rows show; none for a comparison made before staff time was modelled), in
     one table so that columns align."""
     out = _difference_rows(rows, HEADLINE)
+    ar_heading, ar_kpis = AR_TEAM
+    ar_rows = _difference_rows(rows, [k for k in ar_kpis if k not in HEADLINE])
+    if ar_rows:
+        out.append(
+            f'<tr><th colspan="{len(DIFFERENCES_HEADER)}">{html.escape(ar_heading)}</th></tr>'
+        )
+        out += ar_rows
     for heading, kpis in STAFF_TIME:
         group = _difference_rows(rows, [k for k in kpis if k not in HEADLINE])
         if group:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..records import HEADLINE, STAFF_TIME, UNCERTAINTY_FILE
+from ..records import AR_TEAM, HEADLINE, STAFF_TIME, UNCERTAINTY_FILE
 from .caveats import range_warnings, run_warnings
 from .comparison_report import render_comparison_report, scenario_differences
 from .figures import run_figures, save_figures
@@ -78,12 +78,18 @@ def _level_rows(summary: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
 
 
 def headline_table(summary: pd.DataFrame) -> str:
-    """The headline KPIs with their unit, mean and 95 % interval."""
+    """The headline KPIs with their unit, mean and 95 % interval, then the AR team's
+    (:data:`sim.records.AR_TEAM`)."""
+    rows = _level_rows(summary, HEADLINE)
+    heading, ar_kpis = AR_TEAM
+    ar_rows = _level_rows(summary, [k for k in ar_kpis if k not in HEADLINE])
+    if ar_rows:
+        rows.append(f'<tr><th colspan="{len(LEVEL_HEADER)}">{html.escape(heading)}</th></tr>')
+        rows += ar_rows
     return (
         "<h2>Headline KPIs (mean and 95 % interval over replications)</h2>"
         "<p>An interval stops at zero (none of these figures can be negative) and a share "
-        "of households or of planned contact at 1.</p>"
-        + table(LEVEL_HEADER, _level_rows(summary, HEADLINE), numeric_from=2)
+        "of households or of planned contact at 1.</p>" + table(LEVEL_HEADER, rows, numeric_from=2)
     )
 
 
