@@ -71,6 +71,7 @@ def _mark_warmup(ax: Any, monthly: pd.DataFrame) -> None:
     start = pd.to_datetime(warmup.min())
     end = pd.to_datetime(run.min()) if not run.empty else pd.to_datetime(warmup.max())
     ax.axvspan(start, end, color="0.85", alpha=0.5, lw=0, zorder=0)
+    ax.axvline(end, color="0.55", lw=0.8, ls=":", zorder=3)  # seen above a stacked area too
     ax.annotate(
         "warm-up", (start, 1), xycoords=("data", "axes fraction"), xytext=(3, -3),
         textcoords="offset points", ha="left", va="top", fontsize="x-small", color="dimgray",
