@@ -49,6 +49,9 @@ def test_run_writes_a_complete_folder(small, tmp_path, capsys):
     assert "commit" in manifest["git"]
     assert manifest["model_build"] == "compiled" or manifest["model_build"].startswith("python (")
     assert manifest["wall_seconds"] >= 0
+    # the command's relative paths are from where it ran: recorded, and said beside it
+    assert manifest["working_directory"] == str(Path.cwd())
+    assert f"# in {Path.cwd()}\n" in (out / "report.html").read_text()
     monthly = pd.read_csv(out / "monthly.csv")
     assert set(MONTHLY_COLUMNS) <= set(monthly.columns)
     assert monthly["replication"].nunique() == 2
@@ -720,3 +723,17 @@ print("pyarrow", sys.modules.get("pyarrow") is not None, status)
         for file in files:
             assert (tmp_path / name / file).read_bytes() == (with_arrow / file).read_bytes(), file
     assert (tmp_path / "events" / "events.parquet").exists()
+
+
+def test_replications_auto_in_any_case_and_a_word_says_auto_is_allowed(capsys):
+    """``--replications AUTO`` is ``auto``; a word that is neither a number nor auto is refused
+    saying both are allowed (it said "a whole number" only)."""
+    from sim.cli.main import build_parser
+
+    assert build_parser().parse_args(["run", "x.toml", "--replications", "AUTO"]).replications == (
+        "auto"
+    )
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(["run", "x.toml", "--replications", "lots"])
+    assert info.value.code == 2
+    assert "expected a whole number or auto, got 'lots'" in capsys.readouterr().err

@@ -692,6 +692,10 @@ def test_a_damaged_results_folder_gets_a_line_not_a_traceback(small, tmp_path, c
     err = capsys.readouterr().err
     assert "a folder of `caseflow calibrate fit`, which writes its report.html itself" in err
     assert (out / "report.html").read_bytes() == report
+    # a screening writes a table and a figure, no report at all
+    (out / "manifest.json").write_text(json.dumps({"screening_of": "spec.toml"}))
+    assert cli.main(["report", str(out)]) == 2
+    assert "which writes screening.csv and screening.png, no report" in capsys.readouterr().err
 
 
 def test_compare_says_when_an_alternatives_own_seed_is_not_used(small, write, tmp_path, capsys):

@@ -767,3 +767,21 @@ def test_a_lone_finalist_among_several_feasible_is_not_called_the_only_feasible_
     assert "only finalist" in several and "One candidate met" not in several
     alone = _lead(one, None, ["ar_team.places"], [("exits_work_per_year", "max")], 1)
     assert "One candidate met every constraint: <b>c002</b>" in alone
+
+
+def test_a_variable_the_bases_changes_set_from_a_date_is_refused(tmp_path: Path) -> None:
+    """A base whose ``[[changes]]`` set a decision variable from a date would give candidates
+    that differ only before it: the search would optimise a year and report five."""
+    base = tmp_path / "base.toml"
+    base.write_text(
+        f'extends = "{BASE.as_posix()}"\nname = "changing"\n\n[[changes]]\nat = 2016-01-01\n'
+        "staff.ongoing_social_workers.posts = 9\n",
+        encoding="utf-8",
+    )
+    text = TINY.replace(f'base = "{BASE.as_posix()}"', f'base = "{base.as_posix()}"')
+    with pytest.raises(
+        InputError,
+        match=r"variables\[0\]\.key: the base's \[\[changes\]\] at 2016-01-01 sets "
+        r"staff\.ongoing_social_workers\.posts from then",
+    ):
+        load_spec(write(tmp_path, text))

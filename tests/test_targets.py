@@ -367,3 +367,41 @@ def test_the_years_a_period_names(period, years):
     from sim.calibration.targets import period_years
 
     assert period_years(period) == years
+
+
+def test_check_reports_every_files_problems_and_checks_the_good_ones(write, capsys):
+    """``calibrate check A B C``: a bad file does not hide the next one's problems (as
+    ``validate`` reports every file), and the good ones are still checked and printed."""
+    bad_one = write("one.toml", ONE.replace("sd = 25", "range = [618, 618]"))
+    bad_two = write("two.toml", ONE.replace('kpi = "cases_closed_per_year"', 'kpi = "closed"'))
+    assert cli.main(["calibrate", "check", str(SHIPPED), str(bad_one), str(bad_two)]) == 2
+    captured = capsys.readouterr()
+    assert f"{SHIPPED}: " in captured.out
+    assert f"{bad_one}: targets[0]" in captured.err and f"{bad_two}: targets[0]" in captured.err
+
+
+def test_sum_rules_and_holdouts_name_each_thing_once(write, tmp_path):
+    """Two sum rules of one id, a part named twice or the total among the parts, a target
+    held out twice: refused as the input mistakes they are, not reported as contradictions."""
+    two = ONE + (
+        '\n[[targets]]\nid = "other"\nvalue = 10\nsd = 2\nuncertainty_note = "a guess of ours"\n'
+        'definition = "households of another kind"\nkind = "flow"\nperiod = "2015"\n'
+        'source = { file = "004_80c43180167b5ce8.txt", line = 88, quote = "618 avslutade" }\n'
+    )
+    rule = '\n[[sums]]\nid = "s"\nparts = ["other", "other"]\ntotal = "closed_total"\n'
+    with pytest.raises(InputError, match="names 'other' more than once"):
+        load_targets(write("t.toml", two + rule))
+    total_inside = rule.replace('["other", "other"]', '["other", "closed_total"]')
+    with pytest.raises(InputError, match="names 'closed_total' more than once"):
+        load_targets(write("t.toml", two + total_inside))
+    three = two + two[len(ONE) :].replace('id = "other"', 'id = "third"')
+    fine = rule.replace('["other", "other"]', '["other", "third"]')
+    with pytest.raises(InputError, match="sum rule ids must be unique; repeated: s"):
+        load_targets(write("t.toml", three + fine + fine))
+    from sim.calibration.spec import CalibrationSpec
+
+    with pytest.raises(ValueError, match="names 'x' more than once"):
+        CalibrationSpec(
+            name="n", parameters="p", targets="t", holdouts=["x", "x"],
+            calibrate=[{"path": "contacts.per_year", "low": 1, "high": 2, "source": "a guess"}],
+        )  # fmt: skip

@@ -113,6 +113,14 @@ class CalibrationSpec(_Strict):
         "compares them with the point fit)",
     )
 
+    @field_validator("holdouts")
+    @classmethod
+    def _each_held_out_once(cls, ids: list[str]) -> list[str]:
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"names {twice[0]!r} more than once: each target is held out once")
+        return ids
+
     @field_validator("calibrate")
     @classmethod
     def _something_to_fit(cls, entries: list[CalibratedParameter]) -> list[CalibratedParameter]:

@@ -164,8 +164,19 @@ class TargetFile(_Strict):
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         if repeated:
             raise ValueError(f"target ids must be unique; repeated: {', '.join(repeated)}")
+        rule_ids = [r.id for r in self.sums]
+        repeated = sorted({i for i in rule_ids if rule_ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"sum rule ids must be unique; repeated: {', '.join(repeated)}")
         for rule in self.sums:
-            for ref in [*rule.parts, rule.total]:
+            parts = [*rule.parts, rule.total]
+            twice = sorted({p for p in parts if parts.count(p) > 1})
+            if twice:
+                raise ValueError(
+                    f"sum rule '{rule.id}' names '{twice[0]}' more than once (a part twice, or "
+                    "the total among its parts)"
+                )
+            for ref in parts:
                 if ref not in ids:
                     raise ValueError(
                         f"sum rule '{rule.id}' names unknown target '{ref}'{suggest(ref, ids)}"

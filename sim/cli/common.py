@@ -65,8 +65,14 @@ def non_negative_int(text: str) -> int:
 
 
 def replications(text: str) -> int | str:
-    """A number of replications, or ``auto`` (the stopping rule chooses)."""
-    return "auto" if text == "auto" else positive_int(text)
+    """A number of replications, or ``auto`` (the stopping rule chooses; any case)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or auto, got {text!r}") from None
+    return positive_int(text)
 
 
 def positive_float(text: str) -> float:

@@ -303,6 +303,18 @@ def candidate_overrides(values: dict[str, Scalar]) -> list[str]:
     return [f"{key}={toml_value(value)}" for key, value in values.items()]
 
 
+def _changed_at(base: dict[str, Any], key: str) -> str | None:
+    """The date of the base's first ``[[changes]]`` entry that sets ``key`` (or a table
+    around it, or a key inside it), if any."""
+    from ..output.formatting import flatten
+
+    for change in base.get("changes") or []:
+        settings = flatten({k: v for k, v in change.items() if k != "at"})
+        if any(k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.") for k in settings):
+            return str(change.get("at"))
+    return None
+
+
 def _check_variables(path: Path, spec: OptimisationSpec, base_path: Path) -> list[Problem]:
     """Each variable names a setting of the base, and each of its extreme values (or choices)
     gives a valid scenario."""
@@ -318,6 +330,18 @@ def _check_variables(path: Path, spec: OptimisationSpec, base_path: Path) -> lis
         wrong = _walk(base, variable.key)
         if wrong:
             problems.append(Problem(str(path), f"{where}.key", wrong))
+            continue
+        later = _changed_at(base, variable.key)
+        if later is not None:  # the candidates would differ only before that date
+            problems.append(
+                Problem(
+                    str(path),
+                    f"{where}.key",
+                    f"the base's [[changes]] at {later} sets {variable.key} from then, so a "
+                    "candidate's value would hold only before it: optimise a base without that "
+                    "change (or with the change's date as its start)",
+                )
+            )
             continue
         tried: list[tuple[str, Scalar | None]]
         if variable.choices is not None:

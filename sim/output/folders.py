@@ -91,6 +91,8 @@ def provenance() -> dict[str, Any]:
         "git": git_commit(),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        # the command's relative paths (the scenario file, --out) are from here
+        "working_directory": str(Path.cwd()),
     }
 
 
@@ -329,9 +331,9 @@ def _rebuild_run_report(folder: Path) -> Path:
 
 
 _NOT_REBUILT = {
-    "calibration_of": "`caseflow calibrate fit`",
-    "screening_of": "`caseflow calibrate screen`",
-    "validation_of": "`caseflow validate-model`",
+    "calibration_of": ("`caseflow calibrate fit`", "its report.html"),
+    "screening_of": ("`caseflow calibrate screen`", "screening.csv and screening.png, no report"),
+    "validation_of": ("`caseflow validate-model`", "its report.html"),
 }
 """Folders whose report is drawn from what their command computed, not from their files."""
 
@@ -346,14 +348,14 @@ def rebuild_reports(folder: Path) -> list[Path]:
     from .report import render_comparison_report
 
     manifest = read_manifest(folder)
-    for key, made_by in _NOT_REBUILT.items():
+    for key, (made_by, writes) in _NOT_REBUILT.items():
         if key in manifest:
             raise InputError.single(
                 folder,
                 "",
-                f"a folder of {made_by}, which writes its report.html itself (run it again "
-                "to redraw it); `caseflow report` rebuilds the reports of run, compare, sweep "
-                "and optimise folders",
+                f"a folder of {made_by}, which writes {writes} itself (run it again to redraw "
+                "it); `caseflow report` rebuilds the reports of run, compare, sweep and "
+                "optimise folders",
             )
     if "optimisation_of" in manifest:
         from .optimisation_report import rerender

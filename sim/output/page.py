@@ -96,7 +96,9 @@ def reproduce_html(command: str, manifest: dict[str, Any], note: str) -> str:
     version = html.escape(str(manifest.get("package", {}).get("version", "")))
     commit = html.escape(str(git.get("commit", "")))
     dirty = " (with local changes)" if git.get("dirty") else ""
+    folder = manifest.get("working_directory")
+    where = f"# in {html.escape(str(folder))}\n" if folder else ""  # folders made before it
     return (
-        f"<h2>Reproduce</h2><pre>{html.escape(command)}\n"
+        f"<h2>Reproduce</h2><pre>{where}{html.escape(command)}\n"
         f"# caseflow {version}, commit {commit}{dirty}</pre>\n<p>{note}</p>"
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ...inputs.validation import Problem
     from ..common import Subparsers
 
 
@@ -37,18 +38,22 @@ def check_command(args: argparse.Namespace) -> int:
         load_targets,
         shared_kpis,
     )
+    from ...inputs.validation import InputError
 
     if args.seeds is not None and not args.seeds.is_dir():
-        from ...inputs.validation import InputError
-
         said = "is a file" if args.seeds.exists() else "not found"
         raise InputError.single(
             "--seeds", "", f"{args.seeds}: {said}: name the folder of the source documents"
         )
     new_problems = 0
+    bad_input: list[Problem] = []  # every file's, as validate reports them: one hides no other
     for path in args.files:
-        targets = load_targets(path)
-        period_notes = check_scenario(Path(path), targets)
+        try:
+            targets = load_targets(path)
+            period_notes = check_scenario(Path(path), targets)
+        except InputError as exc:
+            bad_input += exc.problems
+            continue
         seeds = args.seeds or find_seeds(Path(path).parent)
         n, sums = len(targets.targets), len(targets.sums)
         print(f"{path}: {n} target{'s' * (n != 1)}, {sums} sum rule{'s' * (sums != 1)}")
@@ -73,4 +78,6 @@ def check_command(args: argparse.Namespace) -> int:
                 "counts it once for each, right for independent reports of one figure, "
                 "a doubled weight otherwise"
             )
+    if bad_input:
+        raise InputError(bad_input)
     return 1 if new_problems else 0
