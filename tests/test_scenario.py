@@ -917,3 +917,22 @@ def test_small_messages_a_new_user_met(write):
     )
     assert spaced != SMALL
     assert "nor start or end with a space" in messages(write("s.toml", spaced))
+
+
+def test_changes_that_replace_the_inherited_ones_leave_a_note(write, small, capsys):
+    """A list replaces the list of the file it extends, [[changes]] too: a child that adds a
+    change of its own silently dropped its base's (a freeze, then a rehire, ran as neither).
+    Loading leaves a note that the commands print; ``changes = []`` clears them on purpose."""
+    from sim.cli import main as cli
+
+    change = "\n[[changes]]\nat = {at}\nstaff.ongoing_social_workers.posts = {posts}\n"
+    write("parent.toml", SMALL + change.format(at="2015-03-01", posts=8))
+    child = write(
+        "child.toml", 'extends = "parent.toml"\n' + change.format(at="2015-06-01", posts=11)
+    )
+    (note,) = load_scenarios(child)[0].notes
+    assert note.startswith(f"{child}: its [[changes]] replace the 1 change of the file it")
+    cleared = write("cleared.toml", 'extends = "parent.toml"\nchanges = []\n')
+    assert load_scenarios(cleared)[0].notes == ()
+    assert cli.main(["validate", str(child)]) == 0
+    assert capsys.readouterr().err == f"note: {note}\n"

@@ -14,7 +14,7 @@ import shlex
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
     from ..experiments.runner import CostEstimate
+    from ..inputs.scenario import ResolvedScenario
     from ..output.folders import AtomicFolder
 
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -155,6 +156,13 @@ def results_folder(out: Path | None, name: str, started: datetime) -> AtomicFold
     from ..output.folders import atomic_folder
 
     return atomic_folder(results_target(out, name, started), unique=out is None)
+
+
+def print_loading_notes(resolved: Sequence[ResolvedScenario]) -> None:
+    """The notes loading left on the scenarios (:attr:`ResolvedScenario.notes`), each once,
+    on stderr."""
+    for note in dict.fromkeys(note for r in resolved for note in r.notes):
+        print(f"note: {note}", file=sys.stderr)
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from .common import (
     non_negative_int,
     positive_float,
     positive_int,
+    print_loading_notes,
     progress_bar,
     reading_inputs,
     require_module,
@@ -104,6 +105,7 @@ def compare_command(args: argparse.Namespace) -> int:
         require_module("pyarrow", "--events", "writing Parquet", "events")
     with reading_inputs():
         resolved = _load(args)
+    print_loading_notes(resolved)
     base, alternatives = resolved[0], resolved[1:]
     _print_base(base, args.scenarios[0])
     said_before = _warn_of_other_settings(base, alternatives)

@@ -24,6 +24,7 @@ from .common import (
     non_negative_int,
     positive_float,
     positive_int,
+    print_loading_notes,
     progress_bar,
     reading_inputs,
     replications,
@@ -136,6 +137,7 @@ def run_command(args: argparse.Namespace) -> int:
             seed=args.seed,
             replications=None if rule else args.replications,
         )
+    print_loading_notes(resolved_list)
     confirm_cost(_estimate(resolved_list, args, rule), args.scenario, args)
     clock = Clock.start()
     sweep = len(resolved_list) > 1

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import EXIT_INPUT, reading_inputs
+from .common import EXIT_INPUT, print_loading_notes, reading_inputs
 
 if TYPE_CHECKING:
     from .common import Subparsers
@@ -36,4 +36,5 @@ def validate_command(args: argparse.Namespace) -> int:
             continue
         n = len(resolved)
         print(f"ok: {path} ({n} scenario{'s' if n != 1 else ''})")
+        print_loading_notes(resolved)
     return EXIT_INPUT if failed else 0

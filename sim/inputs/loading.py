@@ -31,7 +31,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -174,10 +174,17 @@ def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any
 
 
 def _read_with_extends(
-    path: Path, origins: _Origins, chain: tuple[Path, ...] = ()
+    path: Path, origins: _Origins, chain: tuple[Path, ...] = (), notes: list[str] | None = None
 ) -> dict[str, Any]:
     path, raw, parent = read_extending(path, chain, "scenario")
-    base = {} if parent is None else _read_with_extends(parent, origins, (*chain, path))
+    base = {} if parent is None else _read_with_extends(parent, origins, (*chain, path), notes)
+    inherited, own = base.get("changes"), raw.get("changes")
+    if notes is not None and parent is not None and inherited and own:  # [] clears: meant
+        n = len(inherited)
+        notes.append(
+            f"{path}: its [[changes]] replace the {n} change{'s' * (n != 1)} of the file it "
+            f"extends ({parent.name}): a list replaces the inherited one; repeat those to keep"
+        )
     origins.record(raw, str(path))
     return deep_merge(base, raw)
 
@@ -736,7 +743,8 @@ def load_scenarios(
             raise _blamed_on_file(exc, str(options_from)) from None
     source = Path(path)
     origins = _Origins(str(source.resolve()))  # as the keys it records name it
-    raw = _read_with_extends(source, origins)
+    notes: list[str] = []
+    raw = _read_with_extends(source, origins, notes=notes)
     parent_file = _extended_file(source)
     if parent_file and "name" not in read_toml(source):
         raw = _named_after_file(raw, origins, source)
@@ -749,6 +757,9 @@ def load_scenarios(
     again = assignments if over_sweep and entries else []
     points = _sweep_points(entries)
     return [
-        _resolve_point(source, raw, origins, point, entries, parent_file, again)
+        replace(
+            _resolve_point(source, raw, origins, point, entries, parent_file, again),
+            notes=tuple(notes),
+        )
         for point in (points[:1] if over_sweep else points)
     ]

@@ -433,6 +433,9 @@ class ResolvedScenario:
     own_keys: tuple[str, ...] = ()  # dotted keys set here (the file, its sweep), not inherited
     #: dotted keys set on the command line, with the option that set each (``--years``)
     command_keys: tuple[tuple[str, str], ...] = ()
+    #: what loading the file did that its author may not expect (a list that replaced the
+    #: list of the file it extends); the command line prints them as notes
+    notes: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
