@@ -98,8 +98,10 @@ STAFF_TIME_INTRO = (
     "a vacant post or one on leave, less for a new hire. Where the cases need more hours than "
     "a worker has, A cases are served first, then B, then C; the totals can leave room while "
     "single workers are short, which the delivered shares show (1: all the planned contact). "
-    "A load against the norm above 1 is above the caseload norm. Hand-overs are changes of "
-    "handler. See <code>figures/workload.png</code> for needed against available hours by "
+    "A load against the norm above 1 is above the caseload norm. Assisting administrators take "
+    "over at most a set share of each B case (<code>administrator_assist_share_b</code> of the "
+    "parameter set): hours beyond what the B cases ask are not used, which a low "
+    "administrators' utilisation shows. Hand-overs are changes of handler. See <code>figures/workload.png</code> for needed against available hours by "
     "month.</p>"
 )
 """What the staff-time table's figures are, for a planner."""
