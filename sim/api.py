@@ -23,9 +23,15 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .experiments.runner import ComparisonResults, ScenarioResults, compare_scenarios, run_scenario
+from .experiments.runner import (
+    ComparisonResults,
+    ScenarioResults,
+    compare_scenarios,
+    run_scenario,
+    unused_pairing_settings,
+)
 from .inputs.loading import load_scenarios
-from .inputs.scenario import ResolvedScenario
+from .inputs.scenario import ResolvedScenario, Scenario
 from .inputs.validation import InputError, Problem
 from .output.caveats import setting_warnings
 from .output.folders import (
@@ -191,13 +197,23 @@ def comparison_content(resolved: Sequence[ResolvedScenario], base_file: str) -> 
 # --- checking the parameters ----------------------------------------------------------------
 
 
-def _check_whole(name: str, value: Any, minimum: int, *, hint: str = "") -> None:
+def _check_whole(
+    name: str, value: Any, minimum: int, *, hint: str = "", most: int | None = None
+) -> None:
+    """A whole number of at least ``minimum`` (and at most ``most``: a scenario file's limit)."""
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(
             f"{name} must be a whole number of at least {minimum}{hint}, got {value!r}"
         )
+    if most is not None and value > most:
+        raise ValueError(f"{name} must be at most {most}, as in a scenario file, got {value!r}")
+
+
+def _bound(field: Any, kind: str) -> int:
+    """A scenario field's bound (``le``, ``lt``) as its schema states it."""
+    return next(int(getattr(m, kind)) for m in field.metadata if hasattr(m, kind))
 
 
 def _check_arguments(
@@ -211,10 +227,12 @@ def _check_arguments(
             f"cluster must be a Dask scheduler's address (a str, 'tcp://HOST:8786') or None, "
             f"got {cluster!r}"
         )
+    limits = Scenario.model_fields  # the file's own bounds, so a saved scenario.toml reruns
     if replications != "auto":
-        _check_whole("replications", replications, 1, hint=" or 'auto'")
+        most = _bound(limits["replications"], "le")
+        _check_whole("replications", replications, 1, hint=" or 'auto'", most=most)
     _check_whole("workers", workers, 1, hint=" (None: all cores)")
-    _check_whole("seed", seed, 0)
+    _check_whole("seed", seed, 0, most=_bound(limits["seed"], "lt") - 1)
     if years is not None and (isinstance(years, bool) or not isinstance(years, int | float)):
         raise ValueError(f"years must be a number above 0, got {years!r}")
     if years is not None and not years > 0:
@@ -270,7 +288,7 @@ def _folder(folder: Any, call: str) -> Path:
             f"{call}(folder=...): the results folder's path (a str or a Path), not "
             f"{type(folder).__name__} {folder!r}"
         )
-    path = Path(folder)
+    path = Path(folder).expanduser()  # "~/runs/x", as a shell would read it
     check_target(path)  # a folder that may not be replaced is refused before the note
     earlier = earlier_results(path)
     if earlier is not None:  # as the command line's note says it
@@ -293,9 +311,12 @@ def _override_strings(overrides: Any, call: str) -> list[str]:
             f"to values), not one string: overrides=[{overrides!r}]"
         )
     if isinstance(overrides, Mapping):
-        from .output.formatting import toml_value
-
-        return [f"{key}={toml_value(value)}" for key, value in overrides.items()]
+        return [f"{key}={_as_toml(value, key, call)}" for key, value in overrides.items()]
+    if not isinstance(overrides, Iterable):
+        raise TypeError(
+            f"{call}(overrides=...): a list of 'KEY.PATH=VALUE' strings or a dict of keys to "
+            f"values, not {type(overrides).__name__} {overrides!r}"
+        )
     strings = list(overrides)
     wrong = [o for o in strings if not isinstance(o, str)]
     if wrong:
@@ -303,6 +324,33 @@ def _override_strings(overrides: Any, call: str) -> list[str]:
             f"{call}(overrides=...): each override is a 'KEY.PATH=VALUE' string, not {wrong[0]!r}"
         )
     return strings
+
+
+def _as_toml(value: Any, key: str, call: str) -> str:
+    """A dict override's value as the TOML text ``--set`` reads, on one line: a string stays a
+    string (quoted and escaped, even one that looks like a date), numpy values are their
+    Python ones; None has no TOML form."""
+    import tomli_w
+
+    if value is None:
+        raise TypeError(
+            f"{call}(overrides=...): {key} is None, which no scenario key takes: leave the key "
+            "out to keep the scenario's value"
+        )
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        value = value.tolist()
+    if isinstance(value, Mapping):
+        inner = ", ".join(f"{k} = {_as_toml(v, f'{key}.{k}', call)}" for k, v in value.items())
+        return "{" + inner + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_as_toml(v, key, call) for v in value) + "]"
+    try:
+        return tomli_w.dumps({"v": value}).removeprefix("v = ").rstrip("\n")
+    except TypeError:
+        raise TypeError(
+            f"{call}(overrides=...): {key} = {value!r}: a {type(value).__name__} has no TOML "
+            "form (give a number, a string, a bool, a date, a list or a dict)"
+        ) from None
 
 
 def _check_scenario(scenario: Any, call: str, name: str) -> None:
@@ -351,7 +399,15 @@ def _shown(scenario: Any) -> str:
 
 
 def _as_run_results(results: ScenarioResults, **extra: Any) -> RunResults:
+    """The results as ``sim.run`` gives them: the summary's and the districts' intervals cut
+    to what each KPI can take, as ``summary.csv`` and the report have them (no negative count
+    of households, no share above 1)."""
+    from .output.formatting import intervals_cut_to_bounds
+
     values = {f.name: getattr(results, f.name) for f in fields(ScenarioResults)}
+    values["summary"] = intervals_cut_to_bounds(results.summary)
+    if results.districts is not None:
+        values["districts"] = intervals_cut_to_bounds(results.districts)
     return RunResults(**values, **extra)
 
 
@@ -362,7 +418,11 @@ def _rule(precision: float, auto_kpis: Sequence[str] | None, max_replications: i
 
     if isinstance(precision, bool) or not isinstance(precision, int | float) or precision <= 0:
         raise ValueError(f"precision must be a number above 0, got {precision!r}")
-    _check_whole("max_replications", max_replications, 5)
+    least = ReplicationRule().least_cap
+    _check_whole(
+        "max_replications", max_replications, least,
+        hint=f" (the first {ReplicationRule().initial} and as many more to confirm a precision)",
+    )  # fmt: skip
     if isinstance(auto_kpis, str):  # one name: not read letter by letter
         auto_kpis = [auto_kpis]
     kpis = tuple(DEFAULT_KPIS if auto_kpis is None else auto_kpis)
@@ -526,6 +586,8 @@ def compare(
         [(s.name, s.as_dict(), s.parameters.model_dump(mode="json")) for s in scenarios[1:]],
     ):
         warnings.warn(warning, UserWarning, stacklevel=2)
+    for note in unused_pairing_settings(scenarios[0], scenarios[1:]):  # as compare notes it
+        warnings.warn(note, UserWarning, stacklevel=2)
     posterior_record: dict[str, Any] = {}
     if posterior is not None:
         from .calibration.uncertainty import compare_over_posterior, posterior_entry

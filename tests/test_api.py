@@ -28,6 +28,13 @@ def test_save_writes_the_folder_the_command_line_writes(small, tmp_path):
         pd.testing.assert_frame_equal(
             pd.read_csv(saved / name), pd.read_csv(tmp_path / "cli" / name), check_exact=True
         )
+    # the summary in memory is the one saved: intervals cut to what a KPI can take
+    on_disk = pd.read_csv(saved / "summary.csv")
+    for column in ("ci_low", "ci_high"):
+        assert results.summary[column].round(6).equals(on_disk[column].round(6)), column
+    assert (results.summary["ci_low"].dropna() >= 0).all() or (
+        results.summary.loc[results.summary["ci_low"] < 0, "unit"] == "SEK"
+    ).all()
     manifest = json.loads((saved / "manifest.json").read_text())
     assert manifest["command"] == f"sim.run({str(small)!r}, workers=1)"
     assert manifest["seed"] == 7 and manifest["git"]["commit"]
@@ -66,7 +73,10 @@ def test_replications_auto(small):
         ({"seed": -1}, "seed"),
         ({"years": 0}, "years"),
         ({"years": 60}, "years="),
-        ({"replications": 200_000}, "replications="),
+        ({"replications": 200_000}, "replications must be at most 100000"),
+        ({"seed": 2**70}, "seed must be at most 9223372036854775807"),
+        ({"overrides": {"ar_team.places": None}}, "ar_team.places is None"),
+        ({"overrides": 5}, "a list of 'KEY.PATH=VALUE' strings or a dict"),
         ({"overrides": ["staff.ongoing_social_workers.posts=-1"]}, "overrides="),
         ({"overrides": ["x"]}, "sim.run(overrides=['x'])"),
         ({"overrides": ["horizon_years=2"], "years": 1}, "by years="),
@@ -82,6 +92,21 @@ def test_errors_name_the_apis_own_parameters(small, keywords, named):
         sim.run(small, **keywords)
     assert named in str(caught.value)
     assert "--" not in str(caught.value)
+
+
+def test_a_loaded_scenario_takes_the_files_limits_and_dict_overrides_stay_what_they_are(small):
+    """A loaded scenario's seed and replications are checked as a file's would be (a seed of
+    2**70 ran, and its saved scenario.toml could not be run again); a dict override's string
+    stays a string, even one that looks like a date, and numpy values are their own."""
+    import numpy as np
+
+    loaded = sim.load_scenarios(small)[0]
+    with pytest.raises(ValueError, match="seed must be at most"):
+        sim.run(loaded, seed=2**70)
+    overrides = {"description": "2020-01-01\nsecond line", "ar_team.places": np.int64(9)}
+    results = sim.run(small, overrides=overrides, replications=1, workers=1)
+    assert results.resolved.scenario.ar_team.places == 9
+    assert results.resolved.scenario.description == "2020-01-01\nsecond line"
 
 
 def test_arguments_of_the_wrong_type_are_named(small, tmp_path):
@@ -230,3 +255,13 @@ def test_posterior_errors_name_the_apis_parameter(small):
 
     with pytest.raises(InputError, match=r"sim\.run\(posterior=N\) needs a fitted parameter set"):
         sim.run(small, posterior=2, workers=1)
+
+
+def test_save_reads_a_tilde_as_the_home_folder(small, tmp_path, monkeypatch):
+    """``save("~/runs/x")`` writes under the home folder, as a shell reads it: not a folder
+    named "~" in the working folder, which then failed deep inside pandas."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    saved = sim.run(small, replications=1, workers=1).save("~/runs/x")
+    assert saved == tmp_path / "home" / "runs" / "x"
+    assert (saved / "summary.csv").exists() and not (tmp_path / "~").exists()

@@ -31,6 +31,11 @@ def test_a_kpi_the_alternative_has_no_value_for_keeps_the_bases_mean():
     assert row["base_mean"] == pytest.approx(0.5)
     assert pd.isna(row["alternative_mean"]) and pd.isna(row["difference"])
     assert row["replications"] == 0 and not row["significant"]
+    # some pairs left: the means are over them, so that they agree with the difference
+    some = base.assign(administrator_utilisation=[0.5, float("nan"), 0.8])
+    row = paired_differences(base, some, "some").iloc[0]
+    assert row["base_mean"] == pytest.approx(0.5) and row["alternative_mean"] == pytest.approx(0.65)
+    assert row["difference"] == pytest.approx(row["alternative_mean"] - row["base_mean"])
 
 
 def test_paired_interval_is_narrower_than_unpaired(small):
@@ -56,7 +61,8 @@ def test_alternatives_get_the_base_seed_and_replications(small, write):
     alt = write(
         "alt.toml", f'extends = "{small.name}"\nname = "alt"\nseed = 99\nreplications = 5\n'
     )
-    cmp = sim.compare(small, alt, workers=1)
+    with pytest.warns(UserWarning, match="alt sets seed 99 and replications 5"):
+        cmp = sim.compare(small, alt, workers=1)
     assert cmp.alternatives[0].resolved.scenario.seed == 7
     assert len(cmp.alternatives[0].per_replication) == 2
 

@@ -545,7 +545,7 @@ def test_workers_beyond_the_cores_are_capped(small, tmp_path, monkeypatch, capsy
     assert pools == [2]
     assert json.loads((out / "manifest.json").read_text())["workers"] == 2
     auto = ["run", str(small), "--out", str(out), "--replications", "auto", "--years", "0.1",
-            "--max-replications", "6", "--workers", "40"]  # fmt: skip
+            "--max-replications", "10", "--workers", "40"]  # fmt: skip
     assert cli.main(auto) == 0
     assert pools == [2, 2]
 
@@ -708,6 +708,10 @@ def test_compare_says_when_an_alternatives_own_seed_is_not_used(small, write, tm
     assert "note: alt sets seed 99; a comparison runs every scenario with the base's seed 7" in (
         capsys.readouterr().err
     )
+    import sim  # the API warns of it, as the command line notes it
+
+    with pytest.warns(UserWarning, match="alt sets seed 99; a comparison runs every scenario"):
+        sim.compare(small, alt, replications=1, workers=1)
 
 
 def test_validate_model_outside_the_repository_names_the_calibration_folder(tmp_path, capsys):
@@ -753,3 +757,15 @@ def test_an_empty_file_is_one_line(text, tmp_path, capsys):
     assert cli.main(["validate", str(empty)]) == 2
     err = capsys.readouterr().err
     assert err.count("error:") == 1 and "the file is empty" in err
+
+
+def test_a_working_directory_removed_during_the_run_is_not_a_failure(monkeypatch):
+    """The manifest records where the command ran; a folder removed meanwhile (its results
+    are written by their absolute path) is recorded as unknown, not an error after the run."""
+    from sim.output.folders import provenance
+
+    def gone() -> Path:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(pathlib.Path, "cwd", staticmethod(gone))
+    assert provenance()["working_directory"] is None

@@ -52,6 +52,36 @@ def test_cap_ends_the_search_unreached():
     assert done and not outcome.reached and outcome.used == 20
 
 
+def test_a_cap_reached_with_the_precision_unconfirmed_says_so():
+    """At the cap the intervals may be within the precision, but not yet through the look-ahead
+    that confirms it: the warning says that, not that the precision was never met; a cap
+    below the first replications and the look-ahead cannot confirm anything and is refused."""
+    from sim.output.caveats import auto_replications_warning
+
+    rule = ReplicationRule(kpis=("x",), precision=0.2, initial=5, look_ahead=5, cap=12)
+    values = [10.0] * 6 + [20.0] + [10.0] * 20  # lost at 7, back from 11: confirmed at 16
+    outcome, done = decide(frame(values), rule)
+    assert done and not outcome.reached and outcome.used == 12
+    (said,) = auto_replications_warning(outcome.as_dict(rule))
+    assert "had only just come within ±20 %: not yet confirmed over 5 more" in said
+    rule = ReplicationRule(kpis=("x",), precision=0.001, cap=10)
+    outcome, _ = decide(frame(np.random.default_rng(0).normal(10, 5, 10)), rule)
+    (said,) = auto_replications_warning(outcome.as_dict(rule))
+    assert said.endswith("was reached before x were within ±0.1 %.")
+
+
+def test_a_cap_that_cannot_confirm_a_precision_is_refused(small, capsys):
+    import pytest
+
+    import sim
+
+    args = ["run", str(small), "--replications", "auto", "--max-replications", "9"]
+    assert cli.main(args) == 2
+    assert "--max-replications: must be at least 10" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="max_replications must be a whole number of at least 10"):
+        sim.run(small, replications="auto", max_replications=9)
+
+
 def test_cli_auto_replications_records_the_rule_and_is_worker_independent(small, tmp_path):
     runs = {}
     for workers in ("1", "2"):

@@ -431,3 +431,20 @@ def test_the_households_range_scales_with_the_units_contacts():
     assert "outside 400–650, the range" in warning
     (scaled,) = range_warnings(monthly, ranges, 2.0)
     assert "outside 800–1300 (400–650 times the scenario's contacts_scale 2)" in scaled
+
+
+def test_a_label_that_starts_with_an_abbreviation_keeps_its_capitals_mid_sentence():
+    """ "the largest change: AR programme success share ...", not "aR programme"."""
+    import pandas as pd
+
+    from sim.output.comparison_report import _lower_first, change_text
+
+    assert _lower_first("AR programme success share") == "AR programme success share"
+    assert _lower_first("Households per month") == "households per month"
+    row = paired_differences(
+        pd.DataFrame({"replication": [0, 1, 2], "ar_team_success_share": [0.30, 0.40, 0.35]}),
+        pd.DataFrame({"replication": [0, 1, 2], "ar_team_success_share": [0.32, 0.38, 0.36]}),
+        "alt",
+    )
+    text = change_text(row)
+    assert "the largest change: AR programme success share changes most" in text

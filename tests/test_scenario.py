@@ -237,7 +237,29 @@ def test_a_table_and_a_key_inside_it_given_twice_are_refused(write, small):
         "sweep.toml",
         SMALL + '\n[sweep]\n"ar_team" = [{places = 1}, {places = 2}]\n"ar_team.places" = [3, 4]\n',
     )
-    assert "sweep.ar_team.places: is swept, and so is the table around it" in messages(swept)
+    assert "sweep.ar_team.places is swept, and so is the table around it" in messages(swept)
+    # a swept table that is not a list of tables is said to be one, not walked
+    bad = write("bad.toml", SMALL + '\n[sweep]\n"ar_team" = 5\n"ar_team.places" = [3, 4]\n')
+    assert "sweep.ar_team: must be a non-empty list of values (got 5)" in messages(bad)
+
+
+def test_a_key_swept_in_two_forms_or_files_runs_the_last_merged(write, small):
+    """A key swept as a dotted key in a base and as nested tables in the file extending it
+    (or by ``--set 'sweep.KEY=[...]'``) is one key: the values merged last run, as a file's
+    own value replaces its base's."""
+    write(
+        "base.toml",
+        SMALL + "\n[sweep]\nstaff.intake_social_workers.posts = [3, 4]\n"
+        '"staff.ongoing_social_workers.posts" = [8, 9]\n',
+    )
+    child = write(
+        "child.toml", 'extends = "base.toml"\n[sweep]\nstaff.ongoing_social_workers.posts = [12]\n'
+    )
+    points = load_scenarios(child)
+    assert {r.scenario.staff.ongoing_social_workers.posts for r in points} == {12}
+    assert len(points) == 2  # the intake's two values
+    again = load_scenarios(child, ["sweep.staff.ongoing_social_workers.posts=[10, 11]"])
+    assert {r.scenario.staff.ongoing_social_workers.posts for r in again} == {10, 11}
 
 
 def test_an_option_that_a_sweep_would_undo_is_refused(write):

@@ -206,17 +206,21 @@ def test_case_hours_are_pinned_at_the_norm():
     assert abs(need / available - 1) < 0.02, need / available
 
 
-def test_a_social_worker_without_assistance_asks_none_of_the_administrators():
-    """Assistance on B cases: an assisting administrator takes over a share of a B case. A
-    social worker whose unit has no assistants (every administrator owns C cases) does the whole
-    B case itself, so nothing is asked of the administrators: counting it as their shortfall too
-    would count the same hours as needed of both roles."""
+def test_hours_assistants_cannot_take_are_the_social_workers_not_also_the_administrators():
+    """Assistance on B cases: an assisting administrator takes over a share of a B case as far
+    as the assistants' hours last. What they cannot take (all of it, with no assistants) is
+    the social worker's own work: it is not also counted as hours the administrators need and
+    fail to give, which would count the same hours as needed of both roles (and made the
+    administrators' delivered share jump from 1 with no assistants to 0.59 with a few)."""
     workload = Workload(_parameters())
+    wanted = workload.assist_share * 30 * workload.need_b
     alone = workload.b_need(_worker(6.0, 0.0, 0.0), 30)
-    assert alone == (30 * workload.need_b, 0.0, 0.0)
-    own, asked, given = workload.b_need(_worker(6.0, 0.1, 0.0), 30)
-    assert asked == pytest.approx(workload.assist_share * 30 * workload.need_b) and given == 0.1
-    assert own < alone[0]
+    assert alone == (30 * workload.need_b, 0.0)
+    own, taken = workload.b_need(_worker(6.0, wanted / 4, 0.0), 30)
+    assert taken == pytest.approx(wanted / 4)
+    assert own == pytest.approx(alone[0] - taken + workload.coordination * 30 / 4)
+    own, taken = workload.b_need(_worker(6.0, 10 * wanted, 0.0), 30)
+    assert taken == pytest.approx(wanted)  # at most the share assistants take over
 
 
 def test_administrators_all_on_c_cases_need_what_they_would_without_assistance(small):

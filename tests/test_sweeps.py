@@ -156,6 +156,17 @@ def test_a_swept_key_that_changes_at_a_date_warns(small, write):
         "ar_team.places = 10: the swept value holds only until then, and the points differ "
         "only before it."
     ]
+    # a change of another key of a swept table leaves the swept value alone: no warning
+    tables = small.read_text() + (
+        "\n[[changes]]\nat = 2015-07-01\nstaff.ongoing_social_workers.annual_turnover = 0.2\n"
+        '\n[sweep]\n"staff.ongoing_social_workers" = [{posts = 8}, {posts = 9}]\n'
+    )
+    swept_table = sim.load_scenarios(write("tables.toml", tables))[0]
+    manifest["sweep_point"] = swept_table.sweep_point
+    assert not any(
+        w.startswith("The sweep sets")
+        for w in run_warnings(swept_table.as_dict(), manifest, pd.DataFrame({"month": []}))
+    )
     unchanged = sim.load_scenarios(
         write("plain.toml", small.read_text() + '\n[sweep]\n"ar_team.places" = [24, 36]\n')
     )

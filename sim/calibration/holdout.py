@@ -120,10 +120,22 @@ def _run(
 def _target_run(
     targets: TargetFile, scenario_path: Path, replications: int, overrides: Sequence[str]
 ) -> ResolvedScenario:
-    """The targets file's scenario over the targets' years."""
-    return load_scenarios(scenario_path, overrides, years=targets.years, replications=replications)[
-        0
-    ]
+    """The targets file's scenario over the targets' years and warm-up, as a fit runs it
+    (:func:`~sim.calibration.targets.targets_scenario`): one scenario, not a sweep's first
+    point."""
+    given = any(o.partition("=")[0].strip() == "warmup_days" for o in overrides)  # theirs wins
+    warmup = [] if targets.warmup_days is None or given else [f"warmup_days={targets.warmup_days}"]
+    points = load_scenarios(
+        scenario_path, [*warmup, *overrides], years=targets.years, replications=replications
+    )
+    if len(points) > 1:
+        raise InputError.single(
+            scenario_path,
+            "sweep",
+            f"has a [sweep] ({len(points)} points): a holdout is compared with one scenario; "
+            "name a file without a sweep",
+        )
+    return points[0]
 
 
 def _scenario_of(targets_path: Path, targets: TargetFile) -> Path:

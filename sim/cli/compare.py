@@ -192,6 +192,7 @@ def _warn_of_other_settings(
 ) -> list[str]:
     """Say on stderr, before anything runs, which alternatives are another unit or period;
     return those warnings (the report's warnings, said again at the end, leave them out)."""
+    from ..experiments.runner import unused_pairing_settings
     from ..output.caveats import setting_warnings
 
     said = setting_warnings(
@@ -202,21 +203,8 @@ def _warn_of_other_settings(
     )
     for warning in said:
         print(f"warning: {warning}", file=sys.stderr)
-    # every scenario runs the base's seed and replications (that is what pairs them): an
-    # alternative's own are not used, which its author may not expect
-    for alt in alternatives:
-        ignored = [
-            f"{key} {getattr(alt.scenario, key)}"
-            for key in ("seed", "replications")
-            if key in alt.own_keys and getattr(alt.scenario, key) != getattr(base.scenario, key)
-        ]
-        if ignored:
-            print(
-                f"note: {alt.name} sets {' and '.join(ignored)}; a comparison runs every "
-                f"scenario with the base's seed {base.scenario.seed} and "
-                f"{base.scenario.replications} replications (that pairs them)",
-                file=sys.stderr,
-            )
+    for note in unused_pairing_settings(base, alternatives):
+        print(f"note: {note}", file=sys.stderr)
     return said
 
 

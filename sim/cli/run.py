@@ -308,7 +308,15 @@ def _auto_rule(args: argparse.Namespace) -> ReplicationRule | None:
         raise InputError.single("--auto-kpis", "", "name at least one KPI")
     precision = AUTO_PRECISION if args.precision is None else args.precision
     most = AUTO_MAX_REPLICATIONS if args.max_replications is None else args.max_replications
-    return ReplicationRule(kpis=kpis, precision=precision, cap=max(most, 5))
+    rule = ReplicationRule(kpis=kpis, precision=precision, cap=most)
+    if most < rule.least_cap:  # it could never confirm a precision
+        raise InputError.single(
+            "--max-replications",
+            "",
+            f"must be at least {rule.least_cap}: the rule runs {rule.initial} replications and "
+            f"confirms a precision over {rule.look_ahead} more (got {most})",
+        )
+    return rule
 
 
 def _shared_pool(

@@ -43,8 +43,9 @@ def paired_differences(base: pd.DataFrame, alternative: pd.DataFrame, name: str)
     ``base`` and ``alternative`` have one row per replication (column ``replication``) and one
     column per KPI. Replications are matched by number; only those both have are used. A KPI
     one side has no value for in a replication (a share of nothing, such as the administrators'
-    utilisation of a unit without administrators) leaves that pair out of the difference, not
-    the other side's mean: each mean is over the replications that side has a value for.
+    utilisation of a unit without administrators) leaves that pair out, so that the means and
+    their difference agree; where no pair is left, each mean is over the replications that side
+    has a value for (the base's is not blanked by an alternative that has none).
     """
     merged = base.merge(alternative, on="replication", suffixes=("_base", "_alt"))
     rows = []
@@ -53,7 +54,8 @@ def paired_differences(base: pd.DataFrame, alternative: pd.DataFrame, name: str)
         a = merged[f"{kpi}_alt"].to_numpy(float)
         keep = ~(np.isnan(a) | np.isnan(b))
         row = difference_row(name, kpi, b[keep], a[keep])
-        row["base_mean"], row["alternative_mean"] = _mean_of_values(b), _mean_of_values(a)
+        if not keep.any():
+            row["base_mean"], row["alternative_mean"] = _mean_of_values(b), _mean_of_values(a)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -206,6 +206,27 @@ PAIRED_KEYS: Final = ("seed", "replications")
 """What every scenario of a comparison takes from the base: that is what pairs them."""
 
 
+def unused_pairing_settings(
+    base: ResolvedScenario, alternatives: Sequence[ResolvedScenario]
+) -> list[str]:
+    """What an alternative's author may not expect: its own seed or replications, which a
+    comparison replaces with the base's (that pairs them)."""
+    notes = []
+    for alt in alternatives:
+        ignored = [
+            f"{key} {getattr(alt.scenario, key)}"
+            for key in PAIRED_KEYS
+            if key in alt.own_keys and getattr(alt.scenario, key) != getattr(base.scenario, key)
+        ]
+        if ignored:
+            notes.append(
+                f"{alt.name} sets {' and '.join(ignored)}; a comparison runs every scenario "
+                f"with the base's seed {base.scenario.seed} and {base.scenario.replications} "
+                "replications (that pairs them)"
+            )
+    return notes
+
+
 def align_to_base(alternative: ResolvedScenario, base: ResolvedScenario) -> ResolvedScenario:
     """The alternative with the base's seed and replications, so draws are shared. Its record
     of who set them follows: not its own file (whose values were not used), but the base's

@@ -44,6 +44,12 @@ class ReplicationRule:
     cap: int = 200
     level: float = 0.95
 
+    @property
+    def least_cap(self) -> int:
+        """The smallest cap that can confirm a precision: the first replications and the
+        look-ahead after them."""
+        return self.initial + self.look_ahead
+
 
 @dataclass
 class RuleOutcome:
@@ -65,6 +71,12 @@ class RuleOutcome:
             "reached": self.reached,
             "solution": self.solution,
             "replications_used": self.used,
+            # at the cap: whether the intervals were within the precision then (unconfirmed)
+            "precise_at_cap": bool(
+                not self.reached
+                and self.history
+                and all(v <= rule.precision for k, v in self.history[-1].items() if k != "n")
+            ),
         }
 
 

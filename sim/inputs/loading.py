@@ -348,19 +348,14 @@ def _sweep_entries_checked(raw_sweep: Any, origins: _Origins) -> list[_SweepEntr
         raise InputError.single(
             origins(("sweep",)), "sweep", "must be a table of KEY.PATH = [values]"
         )
-    entries = list({e.key: e for e in _sweep_entries(raw_sweep, origins)}.values())
-    for outer in entries:  # a swept table and a swept key inside it: points that clash
-        for entry in entries:
-            inner = entry.key.split(".")[len(outer.key.split(".")) :]
-            if entry.key.startswith(outer.key + ".") and any(
-                _walk(v, inner) is not _ABSENT for v in outer.values
-            ):
-                raise InputError.single(
-                    entry.file,
-                    f"sweep.{entry.key}",
-                    f"is swept, and so is the table around it (sweep.{outer.key}, whose values "
-                    "set it too): the points would set it twice; sweep it in one place",
-                )
+    # one key written in two forms (a dotted key, nested tables), or in a file and the one it
+    # extends: the one merged last holds, in the place the key first had
+    entries_by_key: dict[str, _SweepEntry] = {}
+    for e in _sweep_entries(raw_sweep, origins):
+        held = entries_by_key.get(e.key)
+        if held is None or e.order >= held.order:
+            entries_by_key[e.key] = e
+    entries = list(entries_by_key.values())
     for entry in entries:
         if entry.key == "replications":
             raise InputError.single(
@@ -382,6 +377,20 @@ def _sweep_entries_checked(raw_sweep: Any, origins: _Origins) -> list[_SweepEntr
                 f"sweep.{entry.key}",
                 f"lists {as_toml_text(twice[0])} more than once: each value makes its own point",
             )
+    for outer in entries:  # a swept table and a swept key inside it: points that clash
+        for entry in entries:
+            inner = entry.key.split(".")[len(outer.key.split(".")) :]
+            if entry.key.startswith(outer.key + ".") and any(
+                _walk(v, inner) is not _ABSENT for v in outer.values
+            ):
+                later = max(outer, entry, key=lambda e: e.order)  # the file to change
+                raise InputError.single(
+                    later.file,
+                    f"sweep.{later.key}",
+                    f"sweep.{entry.key} is swept, and so is the table around it "
+                    f"(sweep.{outer.key}, whose values set it too): the points would set it "
+                    "twice; sweep it in one place",
+                )
     return entries
 
 
@@ -430,13 +439,14 @@ def _refuse_value_under_inherited_sweep(origins: _Origins, entries: Sequence[_Sw
             sets_it = any(_walk(v, inside) is not _ABSENT for v in entry.values)
             if sets_it and origins.order(loc) > entry.order:
                 key = ".".join(str(p) for p in loc)
+                one = f"[{{ {'.'.join(inside)} = ... }}]" if inside else "[its value]"
                 raise InputError.single(
                     source,
                     key,
                     f"a file it extends sweeps {entry.key} ({entry.source}), which sets it "
                     "at every point, so this value would never run: to run only it, sweep it "
-                    f'here ([sweep] "{entry.key}" = [its value]); to keep the sweep, remove '
-                    "the key from this file",
+                    f'here with one value ([sweep] "{entry.key}" = {one}); to keep the sweep, '
+                    "remove the key from this file",
                 )
 
 

@@ -81,7 +81,6 @@ class Caseworker:
     counted_follow_ups_a: float = 0.0
     counted_follow_ups_b: float = 0.0
     counted_follow_ups_c: float = 0.0
-    counted_assist_wanted: float = 0.0
     counted_assist_given: float = 0.0
     counted_mentoring: float = 0.0  # mentoring it draws (a new hire), per day
     counted_giver: bool = False  # gives mentoring (working at full capacity)

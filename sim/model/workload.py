@@ -67,8 +67,7 @@ class Workload:
         self.needed_by_class = (Level(), Level(), Level())
         self.delivered_by_class = (Level(), Level(), Level())
         self.follow_ups = (Level(), Level(), Level())  # delivered follow-ups per day, by class
-        self.assist_needed = Level()  # B-case hours the social workers' cases ask of assistants
-        self.assist_delivered = Level()
+        self.assist_delivered = Level()  # B-case hours assistants take over (what they need)
         # administrators' totals
         self.admin_available = Level()
         self.admin_needed = Level()
@@ -134,17 +133,18 @@ class Workload:
         self.assist_hours = assist
 
     # what a social worker's cases need ----------------------------------------------------
-    def b_need(self, w: Caseworker, n_b: int) -> tuple[float, float, float]:
+    def b_need(self, w: Caseworker, n_b: int) -> tuple[float, float]:
         """Hours per day ``n_b`` B cases need of social worker ``w`` with the assistance it
-        has: (its own hours, hours asked of assistants, hours assistants give). A social
-        worker without assistance (none of the administrators assist on B cases) asks none:
-        its B cases are its own, not also hours the administrators fail to give."""
+        has: (its own hours, the hours assistants take over). Assistants take over at most
+        ``administrator_assist_share_b`` of the B cases' hours, as far as their hours share
+        out to ``w`` lasts; the rest is the social worker's own, and is not also counted as
+        hours the administrators need and fail to give (the same hours needed of both roles)."""
         gross = n_b * self.need_b
         wanted = self.assist_share * gross
         if wanted <= 0 or w.assist_hours <= 0:
-            return gross, 0.0, 0.0
+            return gross, 0.0
         given = min(w.assist_hours, wanted)
-        return gross - given + self.coordination * n_b * (given / wanted), wanted, given
+        return gross - given + self.coordination * n_b * (given / wanted), given
 
     def a_fits(self, w: Caseworker, n_a: int, n_b: int, n_c: int) -> bool:
         """Whether ``w`` can work ``n_a`` cases as A: its hours cover them and leave its events,
@@ -168,7 +168,7 @@ class Workload:
         done_a = min(need_a, hours)
         events = min(w.event_rate, hours - done_a)
         rest = hours - done_a - events
-        need_b, assist_wanted, assist_given = self.b_need(w, n_b)
+        need_b, assist_given = self.b_need(w, n_b)
         need_c = n_c * self.need_c_social_worker
         done_b = min(need_b, rest)
         done_c = min(need_c, rest - done_b)
@@ -235,10 +235,6 @@ class Workload:
         if d:
             follow_ups[2].add(now, d)
             w.counted_follow_ups_c = value
-        d = assist_wanted - w.counted_assist_wanted
-        if d:
-            self.assist_needed.add(now, d)
-            w.counted_assist_wanted = assist_wanted
         d = assist_given - w.counted_assist_given
         if d:
             self.assist_delivered.add(now, d)
@@ -273,10 +269,9 @@ class Workload:
         class and the follow-ups delivered."""
         needed = [level.take(now) for level in self.needed_by_class]
         delivered = [level.take(now) for level in self.delivered_by_class]
-        assist_needed = self.assist_needed.take(now)
         assist_delivered = self.assist_delivered.take(now)
         admin_available = self.admin_available.take(now)
-        admin_needed = self.admin_needed.take(now) + assist_needed
+        admin_needed = self.admin_needed.take(now) + assist_delivered
         admin_delivered = self.admin_delivered.take(now) + assist_delivered
         figures = {
             "social_worker_hours_available": self.sw_available.take(now),

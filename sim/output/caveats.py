@@ -147,13 +147,15 @@ def swept_then_changed_warning(scenario: dict[str, Any], manifest: dict[str, Any
 
     out = []
     for key, value in (manifest.get("sweep_point") or {}).items():
+        swept = flatten(value, f"{key}.") if isinstance(value, dict) else {key: value}
         for change in scenario.get("changes") or []:
             settings = flatten({k: v for k, v in change.items() if k != "at"})
+            # a change of a key the swept value sets (a table's other keys are left alone)
             hit = next(
                 (
                     k
                     for k in settings
-                    if k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.")
+                    if any(k == s or k.startswith(f"{s}.") or s.startswith(f"{k}.") for s in swept)
                 ),
                 None,
             )
@@ -253,15 +255,22 @@ def auto_replications_warning(auto: dict[str, Any] | None) -> list[str]:
     if not auto:
         return []
     kpis = ", ".join(kpi_label(k) for k in auto["kpis"])
+    within = f"±{auto['precision'] * 100:.3g} %"
     if auto.get("reached"):
         return [
             f"Replications chosen automatically: {auto['replications_used']} run; the 95 % "
-            f"intervals of {kpis} were within ±{auto['precision']:.0%} of the mean from "
+            f"intervals of {kpis} were within {within} of the mean from "
             f"{auto['solution']} on."
+        ]
+    if auto.get("precise_at_cap"):
+        return [
+            f"Replications chosen automatically, but the cap of {auto['cap']} was reached while "
+            f"the intervals of {kpis} had only just come within {within}: not yet confirmed "
+            f"over {auto.get('look_ahead', 5)} more replications, as the rule asks."
         ]
     return [
         f"Replications chosen automatically, but the cap of {auto['cap']} was reached before "
-        f"{kpis} were within ±{auto['precision']:.0%}."
+        f"{kpis} were within {within}."
     ]
 
 

@@ -162,7 +162,7 @@ def _differences_table(rows: pd.DataFrame) -> str:
     for heading, kpis in STAFF_TIME:
         group = _difference_rows(rows, [k for k in kpis if k not in HEADLINE])
         if group:
-            title = html.escape(f"Staff time: {heading[0].lower()}{heading[1:]}")
+            title = html.escape(f"Staff time: {_lower_first(heading)}")
             out.append(f'<tr><th colspan="{len(DIFFERENCES_HEADER)}">{title}</th></tr>')
             out += group
     return table(DIFFERENCES_HEADER, out, numeric_from=2)
@@ -234,6 +234,14 @@ def largest_change(rows: pd.DataFrame) -> tuple[pd.Series | None, bool]:
     return pool.loc[relative.idxmax()], not clear.empty
 
 
+def _lower_first(text: str) -> str:
+    """``text`` to follow a colon mid-sentence: its first letter lower case, unless it starts
+    an abbreviation ("AR programme" stays, "Households" becomes "households")."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
 def unit_floor(kpi: str) -> float:
     """The least change, and the least base, that counts for a KPI: one of its unit (one
     household, one day), so that 0.4 households becoming 19 is not ranked as a 4 000 % change;
@@ -263,7 +271,7 @@ def change_text(rows: pd.DataFrame) -> str:
     if shown and not clear:
         text = (
             "no headline KPI differs clearly from the base (every paired 95 % interval "
-            f"includes 0); the largest change: {text[0].lower()}{text[1:]}"
+            f"includes 0); the largest change: {_lower_first(text)}"
         )
     return text
 

@@ -92,8 +92,17 @@ def provenance() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         # the command's relative paths (the scenario file, --out) are from here
-        "working_directory": str(Path.cwd()),
+        "working_directory": _working_directory(),
     }
+
+
+def _working_directory() -> str | None:
+    """Where the command ran; None if that folder was removed while it ran (its results are
+    written all the same, by their absolute path)."""
+    try:
+        return str(Path.cwd())
+    except OSError:
+        return None
 
 
 def base_manifest(resolved: ResolvedScenario) -> dict[str, Any]:
