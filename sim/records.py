@@ -204,6 +204,7 @@ MONTH_RECORD: tuple[MonthColumn, ...] = (
         "share",
         "Intake social worker utilisation (busy share)",
         rank=3,
+        at_most_one=True,  # busy time of available time: an interval stops at 1
     ),
     _stock(
         "cases_above_norm",

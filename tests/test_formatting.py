@@ -50,16 +50,18 @@ def test_the_csv_files_cut_intervals_as_the_report_does() -> None:
                 "mean_monthly_ar_team_waiting",
                 "delivered_share_b",
                 "social_worker_utilisation",
+                "intake_utilisation",
             ],
-            "mean": [4.65, 0.91, 1.1],
-            "ci_low": [-13.7, 0.71, 0.9],
-            "ci_high": [23.0, 1.11, 1.3],
-            "unit": ["households", "share", "share"],
+            "mean": [4.65, 0.91, 1.1, 0.97],
+            "ci_low": [-13.7, 0.71, 0.9, 0.87],
+            "ci_high": [23.0, 1.11, 1.3, 1.067],
+            "unit": ["households", "share", "share", "share"],
         }
     )
     cut = intervals_cut_to_bounds(table)
-    assert cut["ci_low"].tolist() == [0.0, 0.71, 0.9]
-    assert cut["ci_high"].tolist() == [23.0, 1.0, 1.3]  # a utilisation may exceed 1
+    assert cut["ci_low"].tolist() == [0.0, 0.71, 0.9, 0.87]
+    # a load against a norm may exceed 1; the intake's busy share of its time may not
+    assert cut["ci_high"].tolist() == [23.0, 1.0, 1.3, 1.0]
     assert cut["mean"].tolist() == table["mean"].tolist() and table["ci_low"][0] == -13.7
 
 
