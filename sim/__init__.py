@@ -28,7 +28,7 @@ from . import compiled
 compiled.install()  # the compiled model, if built and current (before anything imports it)
 
 if TYPE_CHECKING:
-    from .api import compare, run
+    from .api import compare, load_scenarios, run
     from .experiments.runner import (
         ComparisonResults,
         ScenarioResults,
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
         run_scenario,
         run_scenarios,
     )
-    from .inputs.loading import load_scenarios
     from .inputs.scenario import ResolvedScenario
     from .inputs.validation import InputError
 
@@ -48,7 +47,7 @@ _PUBLIC = {
     "compare_scenarios": ".experiments.runner",
     "run_scenario": ".experiments.runner",
     "run_scenarios": ".experiments.runner",
-    "load_scenarios": ".inputs.loading",
+    "load_scenarios": ".api",
     "ResolvedScenario": ".inputs.scenario",
     "InputError": ".inputs.validation",
 }

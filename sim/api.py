@@ -30,7 +30,7 @@ from .experiments.runner import (
     run_scenario,
     unused_pairing_settings,
 )
-from .inputs.loading import load_scenarios
+from .inputs.loading import load_scenarios as load_scenario_file
 from .inputs.scenario import ResolvedScenario, Scenario
 from .inputs.validation import InputError, Problem
 from .output.caveats import setting_warnings
@@ -239,6 +239,23 @@ def _check_arguments(
         raise ValueError(f"years must be a number above 0, got {years!r}")
 
 
+def _capped_workers(workers: int | None, cluster: str | None) -> int | None:
+    """``workers`` beyond the cores this process may use run as that many (the runner caps
+    them): said, as the command line's note says it, so that the manifest records the number
+    used."""
+    from .experiments.parallel import available_cores
+
+    cores = available_cores()
+    if workers is None or cluster or workers <= cores:
+        return workers
+    warnings.warn(
+        f"workers={workers} is more than the {cores} cores this process may use; using {cores}",
+        UserWarning,
+        stacklevel=3,
+    )
+    return cores
+
+
 def _check_posterior(posterior: Any, replications: Any, events: bool) -> None:
     """``posterior=N``: a whole number of draws, replications a number per draw, no logs."""
     if posterior is None:
@@ -373,11 +390,36 @@ def _resolve(
     if isinstance(scenario, ResolvedScenario):
         return [scenario]
     try:
-        return load_scenarios(
+        return load_scenario_file(
             scenario, overrides, years=years, seed=seed, replications=replications
         )
     except InputError as exc:
         raise InputError([_api_problem(p, call) for p in exc.problems]) from None
+
+
+def load_scenarios(
+    path: str | os.PathLike[str],
+    overrides: Iterable[str] | Mapping[str, Any] = (),
+    *,
+    years: float | None = None,
+    seed: int | None = None,
+    replications: int | None = None,
+) -> list[ResolvedScenario]:
+    """Load a scenario file as :func:`run` would: one scenario per sweep point, with
+    ``overrides`` (``KEY.PATH=VALUE`` strings or a dict of keys to values), ``years``,
+    ``seed`` and ``replications`` set over the file. Problems are named by these parameters
+    (``sim.load_scenarios(overrides=[...])``), not by the command line's options."""
+    call = "sim.load_scenarios"
+    strings = _override_strings(overrides, call)
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            f"{call}(path=...): a scenario file's path (a str or a Path), not "
+            f"{type(path).__name__} {path!r}"
+        )
+    _check_arguments(replications, None, seed, years, False, None)
+    return _resolve(
+        Path(path), strings, call=call, years=years, seed=seed, replications=replications
+    )
 
 
 def _call(name: str, first: Any, *rest: Any, **keywords: Any) -> str:
@@ -473,6 +515,7 @@ def run(
     _check_scenario(scenario, "sim.run", "scenario")
     _check_arguments(replications, workers, seed, years, events, cluster)
     _check_posterior(posterior, replications, events)
+    typed_workers, workers = workers, _capped_workers(workers, cluster)
     auto = replications == "auto"
     rule = _rule(precision, auto_kpis, max_replications) if auto else None
     chosen = {"precision": precision, "auto_kpis": auto_kpis, "max_replications": max_replications}
@@ -489,7 +532,7 @@ def run(
         raise ValueError("replications='auto' runs on local processes without event logs")
     keywords = dict(overrides=list(overrides), years=years, seed=seed, replications=replications)
     command = _call(
-        "run", scenario, **keywords, workers=workers, events=events, cluster=cluster,
+        "run", scenario, **keywords, workers=typed_workers, events=events, cluster=cluster,
         posterior=posterior,
     )  # fmt: skip
     clock = Clock.start()
@@ -571,9 +614,10 @@ def compare(
         _check_scenario(alternative, "sim.compare", "alternatives")
     _check_arguments(replications, workers, seed, years, events, cluster)
     _check_posterior(posterior, replications, events)
+    typed_workers, workers = workers, _capped_workers(workers, cluster)
     keywords = dict(overrides=list(overrides), years=years, seed=seed, replications=replications)
     command = _call(
-        "compare", base, *alternatives, **keywords, workers=workers, events=events,
+        "compare", base, *alternatives, **keywords, workers=typed_workers, events=events,
         cluster=cluster, posterior=posterior,
     )  # fmt: skip
     clock = Clock.start()

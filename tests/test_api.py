@@ -265,3 +265,19 @@ def test_save_reads_a_tilde_as_the_home_folder(small, tmp_path, monkeypatch):
     saved = sim.run(small, replications=1, workers=1).save("~/runs/x")
     assert saved == tmp_path / "home" / "runs" / "x"
     assert (saved / "summary.csv").exists() and not (tmp_path / "~").exists()
+
+
+def test_load_scenarios_speaks_the_apis_language(small):
+    """``sim.load_scenarios`` is what ``sim.run`` points to for a loaded scenario: it takes
+    overrides as ``sim.run`` does (a list or a dict; one string is refused, not read letter
+    by letter) and names a problem by its own parameters, not ``--set`` or ``--years``."""
+    assert sim.load_scenarios(small, {"ar_team.places": 30})[0].scenario.ar_team.places == 30
+    with pytest.raises(TypeError, match="not one string"):
+        sim.load_scenarios(small, "ar_team.places=3")  # type: ignore[arg-type]
+    with pytest.raises(sim.InputError) as caught:
+        sim.load_scenarios(small, ["ar_team.placez=3"], years=100)
+    said = str(caught.value)
+    assert "sim.load_scenarios(overrides=['ar_team.placez=3']): ar_team.placez" in said
+    assert "sim.load_scenarios(years=...): horizon_years" in said and "--" not in said
+    with pytest.raises(sim.InputError, match=r"sim\.load_scenarios\(years=\.\.\.\)"):
+        sim.load_scenarios(small, years=100)

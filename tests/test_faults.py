@@ -557,6 +557,18 @@ def test_the_library_caps_workers_too(monkeypatch):
     assert parallel.worker_count(1) == 1
 
 
+def test_the_api_says_it_caps_workers_and_records_the_number_used(small, monkeypatch):
+    """``sim.run(workers=99)`` on two cores runs two, says so as the command line's note does,
+    and its manifest records the two (it recorded 99)."""
+    import sim
+
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    with pytest.warns(UserWarning, match="workers=99 is more than the 2 cores"):
+        results = sim.run(small, replications=2, workers=99)
+    assert results.manifest()["workers"] == 2
+    assert "workers=99" in results.manifest()["command"]  # the call as typed
+
+
 # --- item 9: memory ------------------------------------------------------------------------
 
 
