@@ -781,3 +781,12 @@ def test_a_working_directory_removed_during_the_run_is_not_a_failure(monkeypatch
 
     monkeypatch.setattr(pathlib.Path, "cwd", staticmethod(gone))
     assert provenance()["working_directory"] is None
+
+
+def test_a_pipe_given_as_a_scenario_is_refused_not_waited_on(tmp_path, capsys):
+    """A named pipe (or a device) where a scenario file belongs: reading it would wait for a
+    writer for ever; it is one line saying what it is."""
+    fifo = tmp_path / "scenario.toml"
+    os.mkfifo(fifo)
+    assert cli.main(["validate", str(fifo)]) == 2
+    assert f"{fifo}: is not a regular file, expected a TOML file" in capsys.readouterr().err

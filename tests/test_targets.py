@@ -405,3 +405,12 @@ def test_sum_rules_and_holdouts_name_each_thing_once(write, tmp_path):
             name="n", parameters="p", targets="t", holdouts=["x", "x"],
             calibrate=[{"path": "contacts.per_year", "low": 1, "high": 2, "source": "a guess"}],
         )  # fmt: skip
+
+
+def test_a_source_is_a_file_of_the_seeds_folder_not_a_path(write):
+    """A quote's source names a seed document; a path (absolute, or up out of the folder)
+    would read any file on the machine as if it were one."""
+    for path in ("/etc/passwd", "../../outside.txt", "seeds/004.txt"):
+        text = ONE.replace("004_80c43180167b5ce8.txt", path)
+        with pytest.raises(InputError, match="the name of a file in the seeds folder, not a path"):
+            load_targets(write("t.toml", text))

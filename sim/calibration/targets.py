@@ -45,6 +45,16 @@ class Source(_Strict):
     line: Count = Field(ge=1, description="line number in that file")
     quote: str = Field(min_length=2, description="words found on (or next to) that line")
 
+    @field_validator("file")
+    @classmethod
+    def _a_name_in_the_seeds_folder(cls, file: str) -> str:
+        if Path(file).name != file or file in (".", ".."):  # /etc/passwd, ../../x
+            raise ValueError(
+                f"{file!r}: the name of a file in the seeds folder, not a path (e.g. "
+                "004_80c43180167b5ce8.txt)"
+            )
+        return file
+
 
 class Target(_Strict):
     """One reported figure."""

@@ -83,6 +83,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InputError.single(path, "", "file not found")
     if path.is_dir():
         raise InputError.single(path, "", "is a folder, expected a TOML file")
+    if not path.is_file():  # a pipe or a device: reading it would wait for ever
+        raise InputError.single(path, "", "is not a regular file, expected a TOML file")
     text = _toml_text(path)
     try:
         data = tomllib.loads(text)
