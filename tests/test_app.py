@@ -591,3 +591,18 @@ def test_the_page_shows_the_warnings_the_report_gives(compared, base, tmp_path) 
     alone = RunRequest(checked.resolved, None, base.file, "caseflow run")
     (ar,) = [w for w in outcome_warnings(bench.run(alone)) if "AR team" in w]
     assert "60 places from 2015-01-01, but its 4 employment consultant posts run at most 36" in ar
+
+
+def test_an_optimisation_folder_is_listed_as_one_not_as_a_run(tmp_path) -> None:
+    """An optimisation's folder has a manifest but no run's figures: it was listed as "run of
+    ?" with "None" replications and offered as the base of a pairing, whose message then read
+    "seed 2015 and None replications from ?"."""
+    import json
+
+    folder = tmp_path / "optimise-staffing-2015-20261206"
+    folder.mkdir()
+    manifest = {"optimisation_of": "/x/scenarios/optimise/staffing_2015.toml", "seed": 2015}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    (found,) = earlier_results(tmp_path)
+    assert found.what == "optimisation of staffing_2015.toml"
+    assert "run of" not in found.what and not found.is_comparison

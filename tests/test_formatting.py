@@ -87,3 +87,23 @@ def test_scenario_values_are_shown_as_toml() -> None:
     assert toml_value(np.int64(5)) == "5"
     assert toml_value({"a b": 1}) == '{ "a b" = 1 }'
     assert toml_value(None) == "–"
+
+
+def test_no_percentage_of_a_base_under_one_of_its_unit_anywhere() -> None:
+    """0.2 cases becoming 11.3 is no "+5 550 %" that says anything: the page left it out, the
+    report's table and the forest plot showed it. One rule now, in one function."""
+    import pandas as pd
+
+    from sim.output.comparison_figures import forest_rows
+    from sim.output.formatting import percent_change
+
+    assert percent_change(11.1, 0.2, "mean_monthly_waiting_for_class") == ""
+    assert percent_change(-29.0, 170.0, "exits_work_per_year").endswith("%")
+    assert percent_change(0.05, 0.2, "delivered_share_b").endswith("%")  # a share as it is
+    differences = pd.DataFrame(
+        {
+            "alternative": ["alt"], "kpi": ["mean_monthly_households"], "unit": ["households"],
+            "base_mean": [0.4], "difference": [18.6], "ci_low": [10.0], "ci_high": [27.0],
+        }
+    )  # fmt: skip
+    assert forest_rows(differences, ["mean_monthly_households"])["percent"].tolist() == [""]

@@ -45,6 +45,15 @@ def run_period(manifest: dict[str, Any]) -> str:
     )
 
 
+OTHER_KINDS = {
+    "optimisation_of": "optimisation of",
+    "calibration_of": "calibration fit of",
+    "screening_of": "screening of",
+    "validation_of": "holdout checks of",
+}
+"""Manifest keys of the folders that are not runs, and how the list names them."""
+
+
 def earlier_results(root: Path) -> list[Earlier]:
     """The results folders under ``root`` (not inside each other), newest first."""
     if not root.is_dir():
@@ -59,10 +68,15 @@ def earlier_results(root: Path) -> list[Earlier]:
         except (InputError, ValueError, OSError):
             continue
         names = manifest.get("comparison_of")
+        other = next((k for k in OTHER_KINDS if k in manifest), None)
         if names:
             what = "comparison of " + ", ".join(str(n) for n in names)
         elif "sweep_of" in manifest:
             what = f"sweep of {manifest['sweep_of']}"
+        elif other is not None:  # not a run: never offered as one to pair
+            of = manifest[other]
+            named = Path(of).name if isinstance(of, str) else f"{len(of)} scenarios"
+            what = f"{OTHER_KINDS[other]} {named}"
         else:
             what = f"run of {manifest.get('scenario_name', '?')}"
         found.append(

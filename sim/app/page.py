@@ -41,7 +41,7 @@ from sim.app.optimising import run_optimisation, spec_files
 from sim.app.workbench import Outcome, RunRequest, Workbench, command_text, outcome_warnings
 from sim.inputs.loading import load_scenarios
 from sim.inputs.validation import InputError
-from sim.output.comparison_report import change_text, unit_floor
+from sim.output.comparison_report import change_text
 from sim.output.formatting import (
     difference_interval,
     interval,
@@ -417,10 +417,8 @@ def _differences_table(differences: pd.DataFrame) -> pd.DataFrame:
                 "difference": number(r["difference"], unit, sign=True),
                 "paired 95 % interval": interval(low, high, unit, sign=True, of=r["difference"]),
                 # no percentage of a base under one of its unit (0.4 households): it says
-                # nothing, as the report's lead leaves it out
-                "% of base": "–"
-                if abs(r["base_mean"]) < unit_floor(r["kpi"])
-                else percent_change(r["difference"], r["base_mean"]),
+                # nothing, as the report and its figures leave it out
+                "% of base": percent_change(r["difference"], r["base_mean"], r["kpi"]) or "–",
             }
         )
     return pd.DataFrame(rows)
@@ -498,11 +496,14 @@ def _folder_downloads(folder: Path, prefix: str) -> None:
             "report.html", report.read_bytes, file_name=f"{folder.name}-report.html",
             mime="text/html", key=f"{prefix}report", on_click="ignore",
         )  # fmt: skip
-    cols[1].download_button(
-        "Excel workbook", lambda: workbook_bytes(folder), file_name=f"{folder.name}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{prefix}workbook", on_click="ignore",
-    )  # fmt: skip
+    if (folder / "summary.csv").exists() or (folder / "comparison.csv").exists():
+        cols[1].download_button(
+            "Excel workbook", lambda: workbook_bytes(folder), file_name=f"{folder.name}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"{prefix}workbook", on_click="ignore",
+        )  # fmt: skip
+    else:  # an optimisation's or a calibration's folder: its tables are its CSV files
+        cols[1].caption("No workbook for this kind of folder: its tables are the CSV files.")
     with cols[2].popover("CSV files"):
         for i, path in enumerate(csv_files(folder)):
             name = path.relative_to(folder).as_posix()

@@ -83,7 +83,7 @@ def forest_rows(differences: pd.DataFrame, kpis: Sequence[str] = FOREST_KPIS) ->
                 "difference": r["difference"] / scale,
                 "low": low / scale,
                 "high": high / scale,
-                "percent": percent_change(r["difference"], r["base_mean"]),
+                "percent": percent_change(r["difference"], r["base_mean"], kpi),
                 "parameter_share": float(r.get("parameter_share", math.nan)),
             }
         )

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..records import AR_TEAM, HEADLINE, KPI, STAFF_TIME, kpi_label
+from ..records import AR_TEAM, HEADLINE, STAFF_TIME, kpi_label
 from .caveats import (
     few_replications_warning,
     first_guess_warning,
@@ -38,6 +38,7 @@ from .formatting import (
     number,
     percent_change,
     toml_value,
+    unit_floor,
 )
 from .page import (
     code_cell,
@@ -139,7 +140,7 @@ def _difference_rows(rows: pd.DataFrame, kpis: Sequence[str]) -> list[str]:
             f"{number_cell(number(r['base_mean'], unit))}"
             f"{number_cell(number(r['alternative_mean'], unit))}"
             f"{number_cell(difference)}"
-            f"{number_cell(percent_change(r['difference'], r['base_mean']))}"
+            f"{number_cell(percent_change(r['difference'], r['base_mean'], kpi))}"
             f"{number_cell(paired)}"
             f"{number_cell(interval(low, high, unit, sign=True, of=r['difference']))}</tr>"
         )
@@ -242,13 +243,6 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def unit_floor(kpi: str) -> float:
-    """The least change, and the least base, that counts for a KPI: one of its unit (one
-    household, one day), so that 0.4 households becoming 19 is not ranked as a 4 000 % change;
-    shares are taken as they are."""
-    return 0.0 if KPI[kpi].unit == "share" else 1.0
-
-
 def change_text(rows: pd.DataFrame) -> str:
     """What one alternative changed most, by how much, with its paired interval (plain text;
     ``rows`` are its rows of the differences)."""
@@ -258,8 +252,7 @@ def change_text(rows: pd.DataFrame) -> str:
     kpi = str(r["kpi"])
     unit, difference, paired = _cells(r, kpi)
     # no percentage of a base under one unit (0.4 households): it says nothing
-    small_base = abs(r["base_mean"]) < unit_floor(kpi)
-    pct = "" if small_base else percent_change(r["difference"], r["base_mean"])
+    pct = percent_change(r["difference"], r["base_mean"], kpi)
     shown = has_interval(r["ci_low"], r["ci_high"])
     in_unit = "" if unit in ("share", "") else f" {unit}"
     text = (

@@ -169,10 +169,21 @@ PERCENT = "\u00a0%"
 """A no-break space before the per cent sign: "+34.7 %" stays on one line in a sentence."""
 
 
-def percent_change(difference: float, base: float) -> str:
+def unit_floor(kpi: str) -> float:
+    """The least change, and the least base, that counts for a KPI: one of its unit (one
+    household, one day), so that 0.4 households becoming 19 is not ranked as a 4 000 % change;
+    shares are taken as they are."""
+    known = KPI.get(kpi)
+    return 0.0 if known is None or known.unit == "share" else 1.0
+
+
+def percent_change(difference: float, base: float, kpi: str | None = None) -> str:
     """The difference in % of the base mean, with one decimal ("" when the base is zero or
-    missing)."""
+    missing, or, for ``kpi``, under one of its unit: 0.2 cases becoming 11.3 is no "+5 550 %"
+    that says anything)."""
     if math.isnan(difference) or math.isnan(base) or base == 0:
+        return ""
+    if kpi is not None and abs(base) < unit_floor(kpi):
         return ""
     return number(100 * difference / abs(base), "percent", sign=True) + PERCENT
 
