@@ -31,7 +31,7 @@ from sim.app.draft import (
     load_base,
 )
 from sim.app.history import earlier_results, paired_runs
-from sim.app.workbench import RunRequest, Workbench, command_text
+from sim.app.workbench import RunRequest, Workbench, command_text, outcome_warnings
 from sim.cli.main import main as caseflow
 from sim.experiments.runner import compare_scenarios
 from sim.inputs.validation import InputError
@@ -322,6 +322,12 @@ def test_earlier_results_are_listed_and_two_runs_compared(compared) -> None:
     paired = paired_runs(outcome.folder / "baseline", outcome.folder / "edited")
     stored = pd.read_csv(outcome.folder / "comparison.csv")
     pd.testing.assert_frame_equal(paired, stored, check_dtype=False)
+    # opened again, the folder shows the warnings its report gives (it showed none)
+    from sim.app.history import folder_warnings
+
+    said = folder_warnings(outcome.folder)
+    assert said and all(w in (outcome.folder / "report.html").read_text() for w in said[:1])
+    assert outcome_warnings(outcome) == said
 
 
 # --- the page in Streamlit's AppTest ---------------------------------------------------------
@@ -575,8 +581,6 @@ def test_the_page_shows_the_warnings_the_report_gives(compared, base, tmp_path) 
     changes' for AR places the consultants cannot run, and a shock's costs the report calls
     understated. The page shows the outcome's warnings, the same as the saved report's."""
     import html as html_text
-
-    from sim.app.workbench import outcome_warnings
 
     _, _, outcome = compared
     warnings = outcome_warnings(outcome)

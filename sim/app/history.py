@@ -93,6 +93,28 @@ def earlier_results(root: Path) -> list[Earlier]:
     return sorted(found, key=lambda e: e.started, reverse=True)
 
 
+def folder_warnings(folder: Path) -> list[str]:
+    """What the report of a run's or a comparison's folder warns of, worked out again from its
+    files (its manifests and ``monthly.csv``) as the report was: shown with the figures when
+    the folder is opened. None for other folders, or one whose files are not all there."""
+    from ..output.caveats import run_warnings
+    from ..output.comparison_report import comparison_warnings
+
+    try:
+        manifest = read_manifest(folder)
+        names = manifest.get("comparison_of")
+        if names:
+            scenarios = [read_manifest(folder / str(n)) for n in names]
+            monthly = [(str(n), pd.read_csv(folder / str(n) / "monthly.csv")) for n in names]
+            return comparison_warnings(manifest, monthly, scenarios)
+        if (folder / "monthly.csv").exists() and "scenario" in manifest:
+            monthly_rows = pd.read_csv(folder / "monthly.csv")
+            return run_warnings(manifest["scenario"], manifest, monthly_rows)
+    except (InputError, ValueError, OSError):
+        return []
+    return []
+
+
 def paired_runs(first: Path, second: Path) -> pd.DataFrame:
     """Paired differences of two earlier runs (``second`` minus ``first``), as comparison.csv
     has them; refused unless both ran with the same seed and replications (only then are

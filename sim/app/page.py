@@ -35,13 +35,14 @@ from sim.app.draft import (
     edited_name,
     load_base,
 )
-from sim.app.history import earlier_results, paired_runs
+from sim.app.history import earlier_results, folder_warnings, paired_runs
 from sim.app.optimising import load as load_optimisation
 from sim.app.optimising import run_optimisation, spec_files
 from sim.app.workbench import Outcome, RunRequest, Workbench, command_text, outcome_warnings
 from sim.inputs.loading import load_scenarios
 from sim.inputs.validation import InputError
 from sim.output.comparison_report import change_text
+from sim.output.folders import read_manifest
 from sim.output.formatting import (
     difference_interval,
     interval,
@@ -620,6 +621,15 @@ def _when(started: str) -> str:
         return started
 
 
+def _base_of_comparison(folder: Path) -> Path | None:
+    """The base scenario's sub-folder of a comparison's folder (None for other folders)."""
+    try:
+        names = read_manifest(folder).get("comparison_of")
+    except (InputError, ValueError, OSError):
+        return None
+    return folder / str(names[0]) if names else None
+
+
 def earlier_tab(bench: Workbench) -> None:
     found = earlier_results(bench.results_root)
     if not found:
@@ -634,9 +644,15 @@ def earlier_tab(bench: Workbench) -> None:
     opened = st.selectbox("Open", names, key="earlier_open")
     if opened:
         folder = bench.results_root / opened
+        for warning in folder_warnings(folder):  # as its report gives them
+            st.warning(warning)
         summary = folder / "summary.csv"
+        base = _base_of_comparison(folder)
         if summary.exists():
             st.dataframe(_headline(pd.read_csv(summary)), hide_index=True)
+        elif base is not None and (base / "summary.csv").exists():
+            st.caption(f"The base, {base.name}:")
+            st.dataframe(_headline(pd.read_csv(base / "summary.csv")), hide_index=True)
         if (folder / "comparison.csv").exists():
             st.dataframe(
                 _differences_table(pd.read_csv(folder / "comparison.csv")), hide_index=True
