@@ -30,6 +30,7 @@ from .experiments.runner import (
     run_scenario,
     unused_pairing_settings,
 )
+from .inputs.loading import OPTION_KEYS
 from .inputs.loading import load_scenarios as load_scenario_file
 from .inputs.scenario import ResolvedScenario, Scenario
 from .inputs.validation import InputError, Problem
@@ -48,10 +49,6 @@ from .output.folders import (
 
 ScenarioLike = str | Path | ResolvedScenario
 Replications = int | Literal["auto"] | None
-
-OPTION_NAMES = {"--years": "years", "--seed": "seed", "--replications": "replications"}
-"""The loader names the values it was given by the command line's options; the API by its own
-parameters."""
 
 
 def _finished(clock: Clock) -> dict[str, Any]:
@@ -284,7 +281,7 @@ def _posterior_named(call: str) -> Iterator[None]:
 
 def _api_problem(problem: Problem, call: str) -> Problem:
     """A loader's problem named by this API's parameters instead of the command line's."""
-    name = OPTION_NAMES.get(problem.file)
+    name = OPTION_KEYS.get(problem.file)
     if name is not None:
         return Problem(f"{call}({name}=...)", problem.key, problem.message)
     if problem.file.startswith("--set "):
@@ -293,7 +290,7 @@ def _api_problem(problem: Problem, call: str) -> Problem:
         return Problem(f"{call}(overrides=[{problem.key!r}])", "", problem.message)
     if problem.file == "command line":  # a key set twice, by two overrides or one and years=
         message = problem.message.replace("--set ", "")
-        for option, parameter in OPTION_NAMES.items():
+        for option, parameter in OPTION_KEYS.items():
             message = message.replace(f"by {option}", f"by {parameter}=")
         return Problem(f"{call}(...)", problem.key, message)
     return problem

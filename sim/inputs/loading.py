@@ -31,7 +31,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -647,7 +647,9 @@ def _parameters_path(scenario: Scenario, origins: _Origins, source: Path) -> Pat
 # --- scenarios ----------------------------------------------------------------------------
 
 
-_OPTION_KEYS: Final = {"--years": "years", "--seed": "seed", "--replications": "replications"}
+OPTION_KEYS: Final = {"--years": "years", "--seed": "seed", "--replications": "replications"}
+"""The command line's options that set a scenario's keys, and the name each goes by elsewhere
+(a targets or optimisation file's key, the API's parameter)."""
 
 
 def _blamed_on_file(exc: InputError, file: str) -> InputError:
@@ -656,13 +658,13 @@ def _blamed_on_file(exc: InputError, file: str) -> InputError:
     problems = []
     for p in exc.problems:
         where, key = p.file, p.key
-        if where in _OPTION_KEYS:
-            where, key = file, _OPTION_KEYS[where]
+        if where in OPTION_KEYS:
+            where, key = file, OPTION_KEYS[where]
         elif where.startswith("--set "):
             where, key = file, where.removeprefix("--set ").partition("=")[0]
         message = re.sub(
             r"set by (--years|--seed|--replications)",
-            lambda m: f"set by {file} ({_OPTION_KEYS[m.group(1)]})",
+            lambda m: f"set by {file} ({OPTION_KEYS[m.group(1)]})",
             p.message,
         )
         problems.append(Problem(where, key, message))
@@ -699,6 +701,7 @@ def _resolve_point(
     entries: Sequence[_SweepEntry],
     parent_file: str | None,
     over_point: Sequence[Assignment] = (),
+    notes: tuple[str, ...] = (),
 ) -> ResolvedScenario:
     """Validate the scenario at one sweep point (with ``over_point`` set over the point's
     values), build its timeline, load its parameters."""
@@ -718,6 +721,7 @@ def _resolve_point(
         extends=parent_file,
         own_keys=_own_keys(source, point_origins, entries, parent_file),
         command_keys=_command_keys(point_origins),
+        notes=notes,
     )
 
 
@@ -767,9 +771,6 @@ def load_scenarios(
     again = assignments if over_sweep and entries else []
     points = _sweep_points(entries)
     return [
-        replace(
-            _resolve_point(source, raw, origins, point, entries, parent_file, again),
-            notes=tuple(notes),
-        )
+        _resolve_point(source, raw, origins, point, entries, parent_file, again, tuple(notes))
         for point in (points[:1] if over_sweep else points)
     ]

@@ -56,7 +56,7 @@ from ..inputs.validation import (
     suggest,
     validate_model,
 )
-from ..output.formatting import toml_value
+from ..output.formatting import first_change_setting, toml_value
 from ..records import KPI
 
 Direction = Literal["minimise", "maximise"]
@@ -303,18 +303,6 @@ def candidate_overrides(values: dict[str, Scalar]) -> list[str]:
     return [f"{key}={toml_value(value)}" for key, value in values.items()]
 
 
-def _changed_at(base: dict[str, Any], key: str) -> str | None:
-    """The date of the base's first ``[[changes]]`` entry that sets ``key`` (or a table
-    around it, or a key inside it), if any."""
-    from ..output.formatting import flatten
-
-    for change in base.get("changes") or []:
-        settings = flatten({k: v for k, v in change.items() if k != "at"})
-        if any(k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.") for k in settings):
-            return str(change.get("at"))
-    return None
-
-
 def _check_variables(path: Path, spec: OptimisationSpec, base_path: Path) -> list[Problem]:
     """Each variable names a setting of the base, and each of its extreme values (or choices)
     gives a valid scenario."""
@@ -331,8 +319,9 @@ def _check_variables(path: Path, spec: OptimisationSpec, base_path: Path) -> lis
         if wrong:
             problems.append(Problem(str(path), f"{where}.key", wrong))
             continue
-        later = _changed_at(base, variable.key)
-        if later is not None:  # the candidates would differ only before that date
+        changed = first_change_setting(base.get("changes") or [], [variable.key])
+        if changed is not None:  # the candidates would differ only before that date
+            later = changed[0]
             problems.append(
                 Problem(
                     str(path),

@@ -143,29 +143,20 @@ def _replications_over_backlog(run: pd.DataFrame) -> tuple[int, int, float]:
 def swept_then_changed_warning(scenario: dict[str, Any], manifest: dict[str, Any]) -> list[str]:
     """A sweep point's value that a ``[[changes]]`` entry sets again from a date: the point
     differs from the others only until then, which its author may not have meant."""
-    from .formatting import flatten, toml_value
+    from .formatting import first_change_setting, flatten, toml_value
 
     out = []
     for key, value in (manifest.get("sweep_point") or {}).items():
+        # a change of a key the swept value sets (a swept table's other keys are left alone)
         swept = flatten(value, f"{key}.") if isinstance(value, dict) else {key: value}
-        for change in scenario.get("changes") or []:
-            settings = flatten({k: v for k, v in change.items() if k != "at"})
-            # a change of a key the swept value sets (a table's other keys are left alone)
-            hit = next(
-                (
-                    k
-                    for k in settings
-                    if any(k == s or k.startswith(f"{s}.") or s.startswith(f"{k}.") for s in swept)
-                ),
-                None,
+        found = first_change_setting(scenario.get("changes") or [], swept)
+        if found is not None:
+            at, hit, changed_to = found
+            out.append(
+                f"The sweep sets {key} ({toml_value(value)} at this point), but [[changes]] "
+                f"at {at} sets {hit} = {toml_value(changed_to)}: the swept value holds only "
+                "until then, and the points differ only before it."
             )
-            if hit is not None:
-                out.append(
-                    f"The sweep sets {key} ({toml_value(value)} at this point), but [[changes]] "
-                    f"at {change.get('at')} sets {hit} = {toml_value(settings[hit])}: the swept "
-                    "value holds only until then, and the points differ only before it."
-                )
-                break
     return out
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..records import KPI
@@ -139,6 +139,26 @@ def axis_scale(unit: str) -> tuple[float, str]:
     if unit.startswith("SEK"):
         return 1e6, "Mkr" + unit.removeprefix("SEK")
     return 1.0, unit
+
+
+def keys_overlap(a: str, b: str) -> bool:
+    """Whether two dotted keys name the same setting, or one a table around the other
+    (``ar_team`` and ``ar_team.places``; not ``ar_team_x``)."""
+    return a == b or a.startswith(f"{b}.") or b.startswith(f"{a}.")
+
+
+def first_change_setting(
+    changes: Sequence[Mapping[str, Any]], keys: Iterable[str]
+) -> tuple[Any, str, Any] | None:
+    """The first ``[[changes]]`` entry (as a scenario's dict holds them) that sets one of
+    ``keys``, a table around one or a key inside one: its date, the key it sets and the value."""
+    wanted = list(keys)
+    for change in changes:
+        settings = flatten({k: v for k, v in change.items() if k != "at"})
+        hit = next((k for k in settings if any(keys_overlap(k, w) for w in wanted)), None)
+        if hit is not None:
+            return change.get("at"), hit, settings[hit]
+    return None
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:

@@ -22,7 +22,15 @@ from ..records import AR_TEAM, HEADLINE, STAFF_TIME, UNCERTAINTY_FILE
 from .caveats import range_warnings, run_warnings
 from .comparison_report import render_comparison_report, scenario_differences
 from .figures import run_figures, save_figures
-from .formatting import flatten, interval, kpi_unit, level_interval, number, toml_value
+from .formatting import (
+    flatten,
+    interval,
+    keys_overlap,
+    kpi_unit,
+    level_interval,
+    number,
+    toml_value,
+)
 from .page import (
     code_cell,
     figures_html,
@@ -137,7 +145,7 @@ def _scenario_as_run(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
     base = manifest.get("extends")
 
     def changed(key: str) -> bool:
-        return any(key == k or key.startswith(k + ".") or k.startswith(key + ".") for k in own)
+        return any(keys_overlap(key, k) for k in own)
 
     rows = [
         f"<tr>{code_cell(k, bold=changed(k))}{code_cell(toml_value(v), value=True)}</tr>"
