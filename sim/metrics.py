@@ -358,14 +358,23 @@ def district_kpis(
         district = episodes["district"].to_numpy(np.int64)
         s = episodes["start_day"].to_numpy(float)
         e = np.nan_to_num(episodes["end_day"].to_numpy(float), nan=np.inf)
-        for ms, me in zip(starts, ends, strict=True):
-            households += np.bincount(district[(s < me) & (e > ms)], minlength=n)[:n]
+        # open in a month [ms, me): started before me, less those ended by ms (an episode
+        # ends after it starts, so those started before me too); by sorted days, not a
+        # mask of every episode per month (2.7 of a 10-year replication's 110 ms)
+        for d in range(n):
+            mine = district == d
+            started = np.searchsorted(np.sort(s[mine]), ends, side="left")
+            ended = np.searchsorted(np.sort(e[mine]), starts, side="right")
+            households[d] = int((started - ended).sum())
         households /= len(starts)
         closed = (e >= start) & (e < end)
-        causes = episodes["cause"].to_numpy(object)
+        # each episode's cause as a number (open ones: -1): comparing strings per cause cost
+        # more than the counting
+        codes, causes = pd.factorize(episodes["cause"])
+        code_of = {str(cause): k for k, cause in enumerate(causes)}
         per_year["cases_closed_per_year"] = np.bincount(district[closed], minlength=n)[:n] / years
         for cause in EXIT_CAUSES:
-            mine = closed & (causes == cause)
+            mine = closed & (codes == code_of.get(cause, -2))
             per_year[f"exits_{cause}_per_year"] = (
                 np.bincount(district[mine], minlength=n)[:n] / years
             )
@@ -375,11 +384,11 @@ def district_kpis(
             per_year[kpi] = np.full(n, math.nan)
     values = {"mean_monthly_households": households, **per_year}
     return pd.DataFrame(
-        [
-            {"district": name, "kpi": kpi, "value": float(values[kpi][i])}
-            for i, name in enumerate(districts)
-            for kpi in DISTRICT_KPIS
-        ]
+        {  # district by district, each district's KPIs in their order
+            "district": [name for name in districts for _ in DISTRICT_KPIS],
+            "kpi": list(DISTRICT_KPIS) * n,
+            "value": np.column_stack([values[kpi] for kpi in DISTRICT_KPIS]).ravel(),
+        }
     )
 
 
