@@ -415,6 +415,41 @@ def test_figures_are_drawn_here_while_another_thread_runs(monkeypatch: pytest.Mo
         other.join()
 
 
+def test_a_failed_write_stops_the_figures_drawn_meanwhile(
+    results: ScenarioResults, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's figures are drawn in processes of their own while its CSV files are written
+    (the writing then adds nothing to the command's time). When the writing fails (a full
+    disk), the drawing processes are stopped, none is left behind, and the error is raised
+    without a report."""
+    import multiprocessing
+    import threading
+
+    from sim.experiments import parallel
+    from sim.output import drawing, folders
+
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    stopped: list[bool] = []
+    stop = drawing.Drawing.stop
+
+    def counted_stop(self: drawing.Drawing) -> None:
+        stopped.append(self._pool is not None)  # drawing in forked processes, not here
+        stop(self)
+
+    def full_disk(*args: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(drawing.Drawing, "stop", counted_stop)
+    monkeypatch.setattr(folders, "write_tables", full_disk)
+    manifest: dict[str, Any] = {"scenario_name": "merged", "scenario": {}, "replications": 2}
+    forks = threading.active_count() == 1  # a process running threads draws here instead
+    with pytest.raises(OSError, match="No space"):
+        folders.write_results(tmp_path / "run", results, manifest, workers=2)
+    assert stopped == [forks]
+    assert not multiprocessing.active_children()
+    assert not (tmp_path / "run" / "report.html").exists()
+
+
 def test_the_households_range_scales_with_the_units_contacts():
     """A parameter set fitted to a unit of 400-650 households holds per household: a scenario
     with four times the contacts (``organisation.contacts_scale = 4``) is within its range at

@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,21 +78,53 @@ class FigureJob:
         return png_bytes(self.figure())
 
 
-def draw_pngs(jobs: Sequence[FigureJob], workers: int | None = None) -> list[bytes]:
-    """Each job's figure as PNG bytes, in the jobs' order.
+class Drawing:
+    """Figures being drawn (:func:`start_drawing`): side by side in forked processes, or here
+    when :meth:`result` is asked for. The command goes on meanwhile (writing its CSV files),
+    so that what it does while they are drawn does not add to its time."""
+
+    def __init__(self, jobs: Sequence[FigureJob], pool: ProcessPoolExecutor | None) -> None:
+        self.jobs = tuple(jobs)
+        self._pool = pool
+        self._drawn: list[Future[bytes]] = (
+            [pool.submit(_draw_inherited, i) for i in range(len(self.jobs))] if pool else []
+        )
+
+    def result(self) -> list[bytes]:
+        """Each job's figure as PNG bytes, in the jobs' order (drawn here if not forked)."""
+        if self._pool is None:
+            return [job.png() for job in self.jobs]
+        try:
+            drawn = [future.result() for future in self._drawn]
+        except BaseException:
+            self.stop()
+            raise
+        self._pool.shutdown()
+        return drawn
+
+    def stop(self) -> None:
+        """Stop the drawing processes (the figures are no longer wanted: an error, an
+        interrupt)."""
+        if self._pool is not None:
+            stop_pool(self._pool)
+
+
+def start_drawing(jobs: Sequence[FigureJob], workers: int | None = None) -> Drawing:
+    """Start drawing each job's figure (:meth:`Drawing.result` gives the PNG bytes).
 
     Drawing is most of a short run's report (about 0.1 s a figure, a dozen figures a run):
     with more than one worker (``None``: every core) and more than one figure, the figures are
-    drawn side by side in processes forked from this one, which inherit the jobs' data rather
-    than being sent it. Where processes cannot be forked safely (not Linux, or other threads
-    running) they are drawn here, one after another. The bytes are the same either way."""
+    drawn side by side in processes forked from this one now, which inherit the jobs' data
+    rather than being sent it. Where processes cannot be forked safely (not Linux, or other
+    threads running) they are drawn one after another when the result is asked for. The bytes
+    are the same either way."""
     count = min(worker_count(workers), len(jobs))
     # Forking is safe only from a process running one thread (a thread holding a lock at the
     # fork would leave it held in the child): a sweep's live worker pool, a Dask client or a
     # notebook kernel run threads, and there the figures are drawn here.
     alone = threading.active_count() == 1
     if count <= 1 or not alone or not sys.platform.startswith("linux"):
-        return [job.png() for job in jobs]
+        return Drawing(jobs, None)
     pool = ProcessPoolExecutor(
         max_workers=count,
         mp_context=multiprocessing.get_context("fork"),
@@ -100,12 +132,16 @@ def draw_pngs(jobs: Sequence[FigureJob], workers: int | None = None) -> list[byt
         initargs=(tuple(jobs),),  # inherited by the fork, not pickled
     )
     try:
-        drawn = list(pool.map(_draw_inherited, range(len(jobs))))
+        return Drawing(jobs, pool)
     except BaseException:
         stop_pool(pool)
         raise
-    pool.shutdown()
-    return drawn
+
+
+def draw_pngs(jobs: Sequence[FigureJob], workers: int | None = None) -> list[bytes]:
+    """Each job's figure as PNG bytes, in the jobs' order (:func:`start_drawing`, on
+    ``workers``)."""
+    return start_drawing(jobs, workers).result()
 
 
 _inherited_jobs: tuple[FigureJob, ...] = ()
@@ -127,15 +163,21 @@ def _draw_inherited(index: int) -> bytes:
 def save_figures(
     folder: Path, jobs: Sequence[FigureJob], workers: int | None = None
 ) -> dict[str, str]:
-    """Draw each figure (:func:`draw_pngs`, on ``workers``) and save it as
-    ``folder/figures/<name>.png``; return them base64-encoded for embedding.
+    """Draw each figure (:func:`start_drawing`, on ``workers``) and save it
+    (:func:`save_drawing`)."""
+    return save_drawing(folder, start_drawing(jobs, workers))
+
+
+def save_drawing(folder: Path, drawing: Drawing) -> dict[str, str]:
+    """Save each figure of ``drawing`` as ``folder/figures/<name>.png``; return them
+    base64-encoded for embedding.
 
     Each figure is drawn once: the same PNG bytes are the file and the report's image (drawing
     it twice cost a second rendering per figure)."""
     figdir = folder / "figures"
     figdir.mkdir(exist_ok=True)
     out = {}
-    for job, data in zip(jobs, draw_pngs(jobs, workers), strict=True):
+    for job, data in zip(drawing.jobs, drawing.result(), strict=True):
         (figdir / f"{job.name}.png").write_bytes(data)
         out[job.name] = base64.b64encode(data).decode("ascii")
     return out

@@ -252,11 +252,41 @@ def write_results(
     """One scenario's results folder: ``tables`` first (the report reads them, e.g. the
     posterior run's uncertainty.csv), monthly/summary/per_replication.csv, events.parquet if
     recorded, scenario.toml and parameters.toml, report.html (its figures drawn on
-    ``workers`` processes, ``None``: every core), and the manifest last."""
-    from .formatting import intervals_cut_to_bounds
-    from .report import DISTRICTS_FILE, render_report  # matplotlib: only when a report is drawn
+    ``workers`` processes, ``None``: every core, while the files are written), and the
+    manifest last."""
+    from .report import render_report, start_run_figures  # matplotlib: only for a report
 
     folder.mkdir(parents=True, exist_ok=True)
+    # the figures are drawn (in processes of their own) while the files are written
+    drawing = start_run_figures(results.monthly, manifest, workers)
+    try:
+        _write_run_files(folder, results, manifest, tables)
+        report = render_report(
+            folder,
+            results.summary,
+            results.monthly,
+            dict(manifest),
+            workers=workers,
+            districts=results.districts,
+            drawing=drawing,
+        )
+    except BaseException:
+        drawing.stop()
+        raise
+    write_text(folder, "report.html", report)
+    write_manifest(folder, manifest)
+
+
+def _write_run_files(
+    folder: Path,
+    results: ScenarioResults,
+    manifest: Mapping[str, Any],
+    tables: Mapping[str, pd.DataFrame | None] | None,
+) -> None:
+    """A run's CSV files, events.parquet if recorded, scenario.toml and parameters.toml."""
+    from .formatting import intervals_cut_to_bounds
+    from .report import DISTRICTS_FILE
+
     write_tables(
         folder,
         {
@@ -274,19 +304,6 @@ def write_results(
         results.events.to_parquet(folder / "events.parquet", index=False)
     draws = (manifest.get("posterior") or {}).get("draws")
     write_scenario_files(folder, results.resolved, options=f"--posterior {draws}" if draws else "")
-    write_text(
-        folder,
-        "report.html",
-        render_report(
-            folder,
-            results.summary,
-            results.monthly,
-            dict(manifest),
-            workers=workers,
-            districts=results.districts,
-        ),
-    )
-    write_manifest(folder, manifest)
 
 
 def write_comparison(

@@ -12,7 +12,7 @@ each table cell carries as its tooltip. Numbers follow one rule per unit
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ import pandas as pd
 from ..records import AR_TEAM, HEADLINE, STAFF_TIME, UNCERTAINTY_FILE
 from .caveats import range_warnings, run_warnings
 from .comparison_report import render_comparison_report, scenario_differences
-from .figures import run_figures, save_figures
+from .drawing import Drawing, save_drawing, start_drawing
+from .figures import run_figures
 from .formatting import (
     flatten,
     interval,
@@ -294,6 +295,14 @@ def district_table(districts: pd.DataFrame | None) -> str:
     )
 
 
+def start_run_figures(
+    monthly: pd.DataFrame, manifest: Mapping[str, Any], workers: int | None = None
+) -> Drawing:
+    """Start drawing a run report's figures (on ``workers`` processes, ``None``: every core),
+    for :func:`render_report`: a command writes its CSV files while they are drawn."""
+    return start_drawing(run_figures(monthly, manifest.get("scenario", {})), workers)
+
+
 def render_report(
     folder: Path,
     summary: pd.DataFrame,
@@ -302,12 +311,14 @@ def render_report(
     *,
     workers: int | None = None,
     districts: pd.DataFrame | None = None,
+    drawing: Drawing | None = None,
 ) -> str:
     """The report's HTML; figures are also saved under ``folder/figures`` (drawn on
-    ``workers`` processes, ``None``: every core). ``districts``: the run's KPIs per district
+    ``workers`` processes, ``None``: every core, unless ``drawing`` has them under way:
+    :func:`start_run_figures`). ``districts``: the run's KPIs per district
     (``districts.csv``), shown when the unit has more than one."""
     scenario = manifest.get("scenario", {})
-    images = save_figures(folder, run_figures(monthly, scenario), workers)
+    images = save_drawing(folder, drawing or start_run_figures(monthly, manifest, workers))
     command = str(manifest.get("command") or f"caseflow run {manifest.get('scenario_file', '')}")
     body = "\n".join(
         [
