@@ -642,6 +642,8 @@ def compare(
         comparison = compare_scenarios(
             scenarios[0], scenarios[1:], workers=workers, events=events, cluster=cluster
         )
+    from .output.formatting import differences_cut_to_bounds
+
     timing = _finished(clock)
     wrap: dict[str, Any] = dict(command=command, clock=clock, workers=workers, timing=timing)
     return Comparison(
@@ -650,7 +652,7 @@ def compare(
         alternatives=[
             _as_run_results(a, **wrap, extra=posterior_record) for a in comparison.alternatives
         ],
-        differences=comparison.differences,
+        differences=differences_cut_to_bounds(comparison.differences),
         base_file=str(scenarios[0].source),
         **wrap,
     )

@@ -9,6 +9,7 @@ import pytest
 
 import sim
 from sim.cli import main as cli
+from sim.output.formatting import NON_NEGATIVE_UNITS
 
 
 def test_identical_scenarios_differ_by_exactly_zero(small):
@@ -91,6 +92,10 @@ def test_compare_cli_writes_one_report(small, write, tmp_path, capsys):
     assert manifest["comparison_of"] == ["small", "alt"]
     table = pd.read_csv(out / "comparison.csv")
     assert set(table["alternative"]) == {"alt"}
+    # as the report: no interval where the alternative would have fewer than none of a count
+    counts = table[table["unit"].isin(NON_NEGATIVE_UNITS) & table["base_mean"].notna()]
+    for low in ("ci_low", "unpaired_ci_low"):
+        assert (counts[low].fillna(0) >= -counts["base_mean"] - 1e-9).all(), low
 
 
 def test_a_sweep_is_compared_with_its_first_point(small, tmp_path):

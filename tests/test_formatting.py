@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from sim.output.formatting import (
     console_estimate,
     difference_interval,
+    differences_cut_to_bounds,
     interval,
     intervals_cut_to_bounds,
     level_interval,
@@ -63,6 +65,35 @@ def test_the_csv_files_cut_intervals_as_the_report_does() -> None:
     # a load against a norm may exceed 1; the intake's busy share of its time may not
     assert cut["ci_high"].tolist() == [23.0, 1.0, 1.3, 1.0]
     assert cut["mean"].tolist() == table["mean"].tolist() and table["ci_low"][0] == -13.7
+
+
+def test_comparison_csv_cuts_differences_as_the_report_does() -> None:
+    """comparison.csv's intervals (paired and unpaired) stop where the alternative would have
+    fewer than no households or wait less than no days, as the report's do: a first-visit
+    wait of 81 days cannot fall by 113. Whether a difference is significant is untouched."""
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "alternative": ["calm", "calm", "calm"],
+            "kpi": ["first_visit_wait_days", "mean_monthly_ar_team_waiting", "delivered_share_b"],
+            "base_mean": [81.45, 2.97, 0.8],
+            "difference": [-62.99, -2.9, 0.15],
+            "ci_low": [-112.66, -4.43, 0.1],
+            "ci_high": [-44.53, -1.4, 0.3],
+            "unpaired_ci_low": [-130.0, -6.0, 0.05],
+            "unpaired_ci_high": [4.0, 0.2, 0.35],
+            "unit": ["days", "households", "share"],
+            "significant": [True, True, True],
+        }
+    )
+    cut = differences_cut_to_bounds(table)
+    assert cut["ci_low"].tolist() == [-81.45, -2.97, 0.1]
+    assert cut["ci_high"].tolist() == [-44.53, -1.4, pytest.approx(0.2)]  # at most a share of 1
+    assert cut["unpaired_ci_low"].tolist() == [-81.45, -2.97, 0.05]
+    assert cut["unpaired_ci_high"].tolist() == [4.0, 0.2, pytest.approx(0.2)]
+    assert cut["significant"].tolist() == table["significant"].tolist()
+    assert table["ci_low"][0] == -112.66  # the statistics themselves are not touched
 
 
 def test_the_command_line_never_prints_nan_or_a_negative_count() -> None:

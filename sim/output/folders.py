@@ -318,12 +318,13 @@ def write_comparison(
     its manifest from ``scenario_manifests``), comparison.csv, the comparison report, and the
     manifest last. The reports' figures are drawn on ``workers`` processes (``None``: every
     core)."""
+    from .formatting import differences_cut_to_bounds
     from .report import render_comparison_report  # matplotlib: only when a report is drawn
 
     every = [comparison.base, *comparison.alternatives]
     for results, own in zip(every, scenario_manifests, strict=True):
         write_results(folder / results.resolved.name, results, own, workers=workers)
-    write_tables(folder, {"comparison.csv": comparison.differences})
+    write_tables(folder, {"comparison.csv": differences_cut_to_bounds(comparison.differences)})
     html = render_comparison_report(
         folder,
         comparison.differences,

@@ -129,6 +129,38 @@ def difference_interval(
     return _clip(low, high, least - base_mean, most - base_mean)
 
 
+def differences_cut_to_bounds(table: pd.DataFrame) -> pd.DataFrame:
+    """A table of paired differences (``kpi``, ``unit``, ``base_mean`` and the paired and
+    unpaired ``ci_low``/``ci_high``) with each interval cut as :func:`difference_interval`
+    cuts it: ``comparison.csv`` says what the report says (no alternative with fewer than
+    no households). Whether a difference is significant (0 outside its paired interval) is
+    the same either way: the cut never passes 0."""
+    needed = {"kpi", "unit", "base_mean", "ci_low", "ci_high"}
+    if table.empty or not needed <= set(table.columns):
+        return table
+    out = table.copy()
+    for low_column, high_column in (
+        ("ci_low", "ci_high"),
+        ("unpaired_ci_low", "unpaired_ci_high"),
+    ):
+        if low_column not in table.columns or high_column not in table.columns:
+            continue
+        cut = [
+            difference_interval(low, high, base, str(kpi), str(unit))
+            for kpi, unit, base, low, high in zip(
+                table["kpi"],
+                table["unit"],
+                table["base_mean"],
+                table[low_column],
+                table[high_column],
+                strict=True,
+            )
+        ]
+        out[low_column] = [low for low, _ in cut]
+        out[high_column] = [high for _, high in cut]
+    return out
+
+
 def has_interval(low: float, high: float) -> bool:
     """Whether both ends are numbers (not with one replication, nor for a KPI not measured)."""
     return not (math.isnan(low) or math.isnan(high))
