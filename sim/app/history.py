@@ -15,6 +15,7 @@ import pandas as pd
 from ..experiments.paired import paired_differences
 from ..inputs.validation import InputError
 from ..output.folders import MANIFEST, read_manifest
+from ..output.formatting import differences_cut_to_bounds
 
 
 @dataclass(frozen=True)
@@ -140,4 +141,5 @@ def paired_runs(first: Path, second: Path) -> pd.DataFrame:
         )
     base = pd.read_csv(first / "per_replication.csv")
     other = pd.read_csv(second / "per_replication.csv")
-    return paired_differences(base, other, str(b.get("scenario_name", second.name)))
+    differences = paired_differences(base, other, str(b.get("scenario_name", second.name)))
+    return differences_cut_to_bounds(differences)  # as comparison.csv has them
