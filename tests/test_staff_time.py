@@ -113,9 +113,11 @@ def test_more_hours_never_fewer_a_cases(n_b, hours, more, floor):
 
 def test_thinned_exits_run_at_the_delivered_contact_rate(small):
     """Thinning: the clocks run at the rate of full contact and a candidate exit is taken with
-    probability r ^ γ. For a case whose handler delivers a constant share r, the time to its
-    exit by work is then exponential with rate λ₀ · (r · c) ^ γ: checked by its mean over many
-    households, at r = 1 and r = 0.2."""
+    probability r ^ γ, but not below the waiting multiplier w / c ^ γ. For a case whose
+    handler delivers a constant share r, the time to its exit by work is then exponential
+    with rate λ₀ · max((r · c) ^ γ, w): checked by its mean over many households, at r = 1,
+    r = 0.5 and r = 0, where a case its handler has no time for leaves as a case without a
+    handler does (not never)."""
     resolved = with_parameters(
         load_scenarios(small)[0],
         **{
@@ -140,22 +142,26 @@ def test_thinned_exits_run_at_the_delivered_contact_rate(small):
     hazards, path = model.hazards, model.pathway
     rng = np.random.default_rng(3)
     n = 4000
-    for share in (1.0, 0.2):
+    waiting = resolved.parameters.exits.waiting_multiplier_work
+    assert 0.5**0.5 > waiting > 0  # r = 0.5 thins by r ^ γ; r = 0 by the floor (B: c = 1)
+    for share in (1.0, 0.5, 0.0):
         times, expected = [], []
         for _ in range(n):
             hh = path.new_household(0, "other", rng.random(40).tolist())
             path.open_case(hh)
             hh.need, hh.held = "b", "b"
             hazards.rate(hh, 0.0)
-            while True:
+            for _candidate in range(1000):  # a case that never leaves fails, not hangs
                 t = hh.exit_day
                 f = hazards.acceptance(hh, hh.exit_cause_index, share, t)
                 if f >= 1.0 or hh.fresh_uniform() < f:
                     break
                 hazards.renew(hh, hh.exit_cause_index, t, hh.fresh_uniform())
+            else:
+                t = math.inf
             times.append(t)
             rate = hazards.rates(hh)[0]  # at full contact, per day (youth moves it)
-            expected.append(1 / (rate * share**0.5))
+            expected.append(1 / (rate * max(share**0.5, waiting)))
         mean, want = float(np.mean(times)), float(np.mean(expected))
         assert abs(mean / want - 1) < 4 / math.sqrt(n), (share, mean, want)
 

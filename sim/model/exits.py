@@ -73,6 +73,14 @@ class ExitHazards:
         }
         self.elasticity = gamma
         self.elasticity_unknown = gamma_unknown
+        # The least the contact factor r ^ γ of the work and studies hazards can be, by class:
+        # w / c ^ γ, so that a case whose handler has no time for it (r = 0) leaves for work as
+        # a case waiting without a handler does, not never (a handler's time cannot make a case
+        # worse off than no handler at all).
+        self.contact_floor: dict[str, float] = {
+            held: min(w / self.intensity[held], 1.0) if self.intensity[held] > 0 else 1.0
+            for held in ("a", "b", "c")
+        }
         self.handover_multiplier = ex.handover_exit_multiplier
         self.continuity_days = ex.handover_continuity_months * DAYS_PER_MONTH
         self.duration_multiplier = list(ex.duration_multiplier)
@@ -135,14 +143,18 @@ class ExitHazards:
 
     def acceptance(self, hh: Household, cause_index: int, share: float, now: float) -> float:
         """The chance a candidate exit by this cause is taken now, with ``share`` the
-        delivered share of the case's planned contact: r ^ γ for work and studies (times the
-        hand-over multiplier while the case is new to its handler), r ^ γ_unknown for unknown,
+        delivered share of the case's planned contact: r ^ γ for work and studies, but not
+        below ``waiting_multiplier_work / c ^ γ`` (:attr:`contact_floor`: a case its handler
+        has no time for leaves for work as one waiting without a handler does), times the
+        hand-over multiplier while the case is new to its handler; r ^ γ_unknown for unknown;
         1 for the other causes and for cases without a handler."""
         held = hh.held
         if held not in ("a", "b", "c"):
             return 1.0
         if cause_index <= 1:
             f = float(share**self.elasticity) if share < 1.0 else 1.0
+            if f < 1.0:
+                f = max(f, self.contact_floor[held])
             if now < hh.continuity_until:
                 f *= self.handover_multiplier
             return f
