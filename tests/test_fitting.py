@@ -237,7 +237,7 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
             "--out", str(out), "--workers", "2"]  # fmt: skip
     assert cli.main(args) == 0
     printed = capsys.readouterr().out
-    assert "targets within 2 sd" in printed and "fitted parameters" in printed
+    assert "targets reproduced by the point fit" in printed and "fitted parameters" in printed
     assert "times the distance at the point fit" in printed
     fitted = load_parameters(fitted_dir / "synthetic.toml")
     assert isinstance(fitted, ModelParameters) and fitted.fit is not None
@@ -261,6 +261,7 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     assert files["scenario"]["path"] == str(BASELINE.resolve())
     assert manifest["seed"] == manifest["scenario"]["seed"]
     assert f"Seed {manifest['seed']}" in html and "<h2>Reproduce</h2>" in html
+    assert "gives the same point fit and posterior." in html  # stopped at its generations
     assert manifest["git"]["commit"] in html
 
     # a scenario names the fitted set; --posterior runs it over posterior draws
@@ -597,3 +598,23 @@ def test_a_fitted_tables_proportions_are_checked_against_the_base():
     edited = {**base, "t.b": 0.05}
     assert _not_in_proportion(edited, fitted, ["t.a", "t.b", "t.c"]) == "t.b"
     assert _not_in_proportion({**base, "t.c": 0.1}, fitted, ["t.a", "t.b", "t.c"]) == "t.c"
+
+
+def test_the_report_says_when_the_same_command_would_not_give_the_same_fit() -> None:
+    """A point fit stopped by its time budget got as far as the machine's speed allowed, and an
+    ABC posterior is not repeatable bit for bit: the report's Reproduce section says so (and
+    how to repeat the fit exactly) rather than promising the same fit."""
+    from types import SimpleNamespace
+
+    from sim.calibration.posterior import Posterior
+    from sim.cli.calibrate.fit import _repeatable
+
+    timed = SimpleNamespace(fit=SimpleNamespace(stopped_by="time budget", generations=6), post=None)
+    said = _repeatable(timed)  # type: ignore[arg-type]
+    assert "stopped at its time budget after 6 generations" in said
+    assert "<code>--fit-generations 6</code>" in said and "same point fit" not in said
+    done = SimpleNamespace(fit=SimpleNamespace(stopped_by="converged", generations=9), post=None)
+    assert _repeatable(done).endswith("gives the same point fit.")  # type: ignore[arg-type]
+    abc = SimpleNamespace(fit=done.fit, post=Posterior.__new__(Posterior))
+    said = _repeatable(abc)  # type: ignore[arg-type]
+    assert "same point fit." in said and "ABC posterior is not repeatable bit for bit" in said

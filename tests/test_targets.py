@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -414,3 +415,31 @@ def test_a_source_is_a_file_of_the_seeds_folder_not_a_path(write):
         text = ONE.replace("004_80c43180167b5ce8.txt", path)
         with pytest.raises(InputError, match="the name of a file in the seeds folder, not a path"):
             load_targets(write("t.toml", text))
+
+
+def test_a_range_target_is_reproduced_only_inside_its_range() -> None:
+    """A target given as a range is met anywhere inside it; outside, the distance beyond the
+    nearer end (in quarters of the range) steers the fit but is not 'reproduced': a model at
+    2 901 contacts does not reproduce a reported 2 400-2 800, however near."""
+    from sim.calibration.spec import discrepancy, reproduced
+    from sim.calibration.targets import Target
+
+    source = {"file": "004_x.txt", "line": 1, "quote": "kontakter"}
+    common = {
+        "uncertainty_note": "the seed gives a range",
+        "definition": "contacts a year, flow",
+        "kind": "flow",
+        "period": "2016",
+        "kpi": "contacts_per_year",
+        "source": source,
+    }
+    ranged = Target.model_validate(
+        {"id": "contacts", "value": 2600, "range": [2400, 2800], **common}
+    )
+    assert reproduced(ranged, discrepancy(ranged, 2800.0))
+    z = discrepancy(ranged, 2901.0)
+    assert 0 < z <= 2 and not reproduced(ranged, z)  # within 2 quarter-ranges, yet outside
+    with_sd = Target.model_validate({"id": "contacts", "value": 2600, "sd": 100, **common})
+    assert reproduced(with_sd, discrepancy(with_sd, 2790.0))
+    assert not reproduced(with_sd, discrepancy(with_sd, 2810.0))
+    assert not reproduced(with_sd, math.nan)

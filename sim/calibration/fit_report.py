@@ -36,7 +36,7 @@ from .fit_figures import (
     plot_pairs,
     plot_targets,
 )
-from .spec import CalibrationProblem, discrepancy, target_sd
+from .spec import CalibrationProblem, discrepancy, reproduced, target_sd
 from .targets import Target
 from .uncertainty import draw_posterior
 
@@ -175,7 +175,7 @@ def unfitted_table(problem: CalibrationProblem, point: pd.DataFrame | None = Non
                 "uncertainty": f"sd {t.sd:g}" if t.sd is not None else f"range {t.range}",
                 "point_mean": mean,
                 "point_z": z,
-                "reproduced": "" if math.isnan(z) else ("yes" if abs(z) <= 2 else "no"),
+                "reproduced": "" if math.isnan(z) else ("yes" if reproduced(t, z) else "no"),
                 "definition": t.definition,
                 "why not fitted": t.uncertainty_note,
             }
@@ -236,7 +236,7 @@ def target_table(
                     "predictive_p95": float(pred.quantile(0.95)),
                 }
             )
-        row["reproduced"] = bool(abs(row["point_z"]) <= 2)
+        row["reproduced"] = reproduced(target, row["point_z"])
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -397,7 +397,7 @@ def _page(
 ) -> str:
     """The HTML page: the fit's summary and notes, the target and tension tables, then the
     posterior's ``sections``, the figures and how to reproduce the fit (``reproduce``, HTML)."""
-    reproduced = int(targets["reproduced"].sum())
+    reproduced_count = int(targets["reproduced"].sum())
     fig_html = "".join(
         f"<h3>{html.escape(t)}</h3><img src='data:image/png;base64,{b}'>" for t, b in figs
     )
@@ -416,7 +416,7 @@ td:first-child{{text-align:left}}
 img{{max-width:100%}}</style></head><body>
 <h1>Fit report: {html.escape(problem.spec.name)}</h1>
 <p>{html.escape(problem.spec.description)}</p>
-<p><b>{reproduced} of {len(targets)}</b> compared targets are reproduced within two of their
+<p><b>{reproduced_count} of {len(targets)}</b> compared targets are reproduced within two of their
 standard deviations (or inside their range) by the point fit.</p>
 <table>{summary_rows}</table>
 <h2>Notes</h2><ul>{notes_html}</ul>

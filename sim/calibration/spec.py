@@ -370,6 +370,15 @@ def discrepancy(target: Target, simulated: float) -> float:
     return (simulated - target.value) / target_sd(target)
 
 
+def reproduced(target: Target, z: float) -> bool:
+    """Whether a model figure ``z`` target sd away (:func:`discrepancy`) reproduces the target:
+    inside its range for a target given as a range (the distance beyond an end, in quarters
+    of the range, only steers the fit), within 2 sd otherwise."""
+    if math.isnan(z):
+        return False
+    return z == 0.0 if target.range is not None else abs(z) <= 2
+
+
 #: distance given to a parameter point whose model gives no figure for a target (NaN)
 MISSING_PENALTY = 1e4
 

@@ -233,7 +233,10 @@ def fit_command(args: argparse.Namespace) -> int:
             "draws that fit about as well as the point: at most 2"
         )
     reproduced = int(outcome.table["reproduced"].sum())
-    print(f"{reproduced} of {len(outcome.table)} targets within 2 sd of the point fit")
+    print(
+        f"{reproduced} of {len(outcome.table)} targets reproduced by the point fit "
+        "(within 2 sd, or inside their range)"
+    )
     for note in _unfinished(outcome):
         print(f"warning: {note}", file=sys.stderr)
     replaced = f" (replaces the earlier fit: {earlier_fit})" if earlier_fit is not None else ""
@@ -509,10 +512,34 @@ def _report_html(outcome: _Outcome, summary: dict[str, Any], manifest: dict[str,
             manifest["command"],
             manifest,
             f"Seed {manifest['seed']} (the target run's; design and draws are seeded from it). "
-            "The same command on the same spec, targets and base set gives the same fit; "
-            "<code>manifest.json</code> records their files and SHA-256.",
+            + _repeatable(outcome)
+            + " <code>manifest.json</code> records the files and their SHA-256.",
         ),
     )
+
+
+def _repeatable(outcome: _Outcome) -> str:
+    """What the same command gives again: the same fit, unless the point fit stopped at its
+    time budget (how far it got depends on the machine's speed) or the posterior is ABC's
+    (pyABC's sampler is not bit-for-bit repeatable)."""
+    from ...calibration.posterior import Posterior
+
+    fit, abc = outcome.fit, isinstance(outcome.post, Posterior)
+    if fit.stopped_by == "time budget":
+        said = (
+            f"The point fit stopped at its time budget after {fit.generations} generation"
+            f"{'s' * (fit.generations != 1)}: the same command on a slower or busier machine "
+            "may stop sooner and find another point; give <code>--fit-generations "
+            f"{fit.generations}</code> and a budget it cannot reach to repeat this fit exactly."
+        )
+    else:
+        said = "The same command on the same spec, targets and base set gives the same point fit"
+        said += " and posterior." if outcome.post is not None and not abc else "."
+    if abc:
+        said += (
+            " The ABC posterior is not repeatable bit for bit (pyABC's sampler); the emulator's is."
+        )
+    return said
 
 
 def inputs_record(problem: CalibrationProblem) -> dict[str, Any]:
