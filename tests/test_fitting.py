@@ -434,6 +434,27 @@ def test_the_calibrate_command_refuses_bad_stages(small_spec, capsys):
         assert "--stages: give whole numbers of points of at least 50" in capsys.readouterr().err
 
 
+def test_a_folder_option_naming_a_file_is_refused_before_the_fit(
+    small_spec, tmp_path, capsys, monkeypatch
+):
+    """--fitted-dir and --work name folders: a file there (or on the way) is refused before
+    any simulation, naming the option, not after the whole point fit with 'file exists'."""
+    from sim.cli.calibrate import fit
+
+    monkeypatch.setattr(fit, "_point_fit", lambda *a: pytest.fail("the fit ran"))
+    a_file = tmp_path / "afile"
+    a_file.write_text("x")
+    out = tmp_path / "out"
+    for option, value, said in (
+        ("--fitted-dir", a_file, f"error: --fitted-dir: {a_file}: a file, not a folder"),
+        ("--work", a_file / "w", f"error: --work: {a_file / 'w'}: a path through {a_file}"),
+    ):
+        args = ["calibrate", "fit", str(small_spec), option, str(value), "--out", str(out)]
+        assert cli.main(args) == 2
+        assert said in capsys.readouterr().err
+        assert not out.exists()
+
+
 def test_the_commands_default_stages_are_the_librarys():
     from sim.calibration import emulator
     from sim.cli.calibrate import fit

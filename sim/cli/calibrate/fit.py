@@ -202,6 +202,8 @@ def fit_command(args: argparse.Namespace) -> int:
     folder = results_folder(args.out, f"fit-{problem.spec.name}", clock.started)
     check_target(folder.target)  # refuse a wrong --out before the fit, not after
     fitted_path = (args.fitted_dir or args.spec.parent / "fitted") / f"{problem.spec.name}.toml"
+    _refuse_a_file(fitted_path.parent, "--fitted-dir")  # likewise: not after the fit
+    _refuse_a_file(work_root, "--work")
     earlier_fit = _earlier_fit(fitted_path)
     if earlier_fit is not None:
         print(
@@ -484,6 +486,21 @@ def _unfinished(outcome: _Outcome) -> list[str]:
         "a search cut short, not a fit; raise --fit-generations or --budget-minutes before "
         "using the fitted set."
     ]
+
+
+def _refuse_a_file(folder: Path, option: str) -> None:
+    """Refuse, before any work, a folder option that names a file or a path through one (the
+    folder itself is made when needed)."""
+    from ...inputs.validation import InputError
+
+    for path in (folder, *folder.parents):
+        if path.exists():
+            if not path.is_dir():
+                what = "a file" if path == folder else f"a path through {path}, a file"
+                raise InputError.single(
+                    option, str(folder), f"{what}, not a folder: give a folder (made if missing)"
+                )
+            return
 
 
 def _report_html(outcome: _Outcome, summary: dict[str, Any], manifest: dict[str, Any]) -> str:
