@@ -367,6 +367,21 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
         assert "has changed since the fit: exits.monthly_hazard.work.social_medical" in err
     finally:
         small_spec.write_text(spec_text)
+    # the results folder's copy of the set records its sample's SHA-256: rerun from the
+    # folder after the sample changed (a refit), it is refused, not run on other draws
+    assert fitted.fit.posterior_sha256 == hashlib.sha256(sample_file.read_bytes()).hexdigest()
+    sample_text = sample_file.read_text()
+    try:
+        sample_file.write_text(sample_text + sample_text.splitlines()[-1] + "\n")  # a row more
+        rerun = tmp_path / "rerun"
+        args = ["run", str(run_out / "scenario.toml"), "--posterior", "3", "--replications",
+                "2", "--years", "1", "--workers", "1", "--out", str(rerun)]  # fmt: skip
+        assert cli.main(args) == 2
+        err = capsys.readouterr().err
+        assert "fit.posterior_sha256: the posterior sample" in err and "has changed" in err
+        assert not rerun.exists()
+    finally:
+        sample_file.write_text(sample_text)
 
 
 def test_emulator_posterior_covers_the_truth_narrower_than_the_prior_and_resumes(

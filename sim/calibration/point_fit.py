@@ -326,14 +326,16 @@ def write_fitted(
         **({"posterior": posterior_file} if posterior_file else {}),
         **record,
     }
+    if posterior is not None and posterior_file:  # first: the set records the file's hash
+        _atomic_write(folder / posterior_file, posterior.to_csv(index=False))
+        written = hashlib.sha256((folder / posterior_file).read_bytes()).hexdigest()
+        data["fit"]["posterior_sha256"] = written
     ModelParameters.model_validate(data)  # what we write must load
     header = (
         f"# Fitted parameter set: written by `caseflow calibrate fit {problem.spec_path.name}`.\n"
         "# Do not edit by hand: posterior draws (run --posterior) are applied to the spec's base\n"
         "# set, which only matches this file while it is as written. Refit instead.\n"
     )
-    if posterior is not None and posterior_file:
-        _atomic_write(folder / posterior_file, posterior.to_csv(index=False))
     path = folder / f"{name}.toml"
     _atomic_write(path, header + tomli_w.dumps(data))
     if posterior is None:

@@ -112,6 +112,16 @@ def _chosen_draws(resolved: ResolvedScenario, draws: int) -> _Draws:
     for path, key in ((spec_path, "fit.spec"), (sample_path, "fit.posterior")):
         if not path.exists():
             raise InputError.single(where, key, f"file not found: {path}")
+    expected = fit.posterior_sha256
+    if expected is not None and hashlib.sha256(sample_path.read_bytes()).hexdigest() != expected:
+        raise InputError.single(
+            where,
+            "fit.posterior_sha256",
+            f"the posterior sample {sample_path} has changed since this parameter set was "
+            "written (its SHA-256 is not the one recorded): the draws would not be the ones "
+            "this set was fitted with. A results folder's copy of a set refitted since cannot "
+            "be rerun over posterior draws; its manifest.json lists each draw's values",
+        )
     spec, base = load_spec(spec_path)
     sample = pd.read_csv(sample_path)
     missing = [e.path for e in spec.calibrate if e.path not in sample.columns]

@@ -340,6 +340,12 @@ class FitRecord(_Strict):
     posterior_method: str | None = Field(
         default=None, description="how the posterior sample was drawn (emulator or ABC-SMC)"
     )
+    posterior_sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the posterior sample as written: a run over posterior draws "
+        "refuses a sample changed since (a results folder's copy of a set refitted later)",
+    )
     fitted_at: str
     package_version: str
     git_commit: str | None = None
