@@ -180,6 +180,19 @@ def test_a_work_folder_of_other_settings_is_refused(small_spec, tmp_path):
         point_fit(problem, tmp_path / "w", replications=2, popsize=2, max_generations=1)
 
 
+def test_a_work_folder_of_other_model_code_is_refused(small_spec, tmp_path, monkeypatch):
+    """Stored evaluations are replayed only for the code that made them: after the model
+    changed, resuming would record old numbers under the new commit; refused instead."""
+    from sim.calibration import point_fit as fitting
+
+    problem = load_problem(small_spec)
+    point_fit(problem, tmp_path / "w", replications=1, popsize=2, max_generations=1)
+    assert point_fit(problem, tmp_path / "w", replications=1, popsize=2, max_generations=1)
+    monkeypatch.setattr(fitting, "model_code_digest", lambda: "another model")
+    with pytest.raises(Exception, match="model code"):
+        point_fit(problem, tmp_path / "w", replications=1, popsize=2, max_generations=1)
+
+
 def test_posterior_covers_the_truth_and_is_narrower_than_the_prior(small_spec, tmp_path):
     pytest.importorskip("pyabc")
     from sim.calibration.posterior import abc_posterior

@@ -60,14 +60,43 @@ def _key(x: Iterable[float]) -> str:
     return ",".join(float(v).hex() for v in x)
 
 
+#: the modules besides the model's own (sim.compiled.COMPILED_MODULES) whose code decides a
+#: replication's KPIs: a fit's stored evaluations are replayed only while all are unchanged
+NUMBER_MODULES = (
+    "sim.distributions",
+    "sim.streams",
+    "sim.records",
+    "sim.metrics",
+    "sim.experiments.runner",
+    "sim.inputs.parameters",
+    "sim.inputs.scenario",
+)
+
+
+def model_code_digest() -> str:
+    """A hash of the code that decides a replication's numbers (the model's modules and
+    :data:`NUMBER_MODULES`, as source), with the package version."""
+    from .. import __version__
+    from ..compiled import COMPILED_MODULES, source_path
+
+    digest = hashlib.sha256(__version__.encode())
+    for module in (*COMPILED_MODULES, *NUMBER_MODULES):
+        digest.update(module.encode())
+        digest.update(source_path(module).read_bytes())
+    return digest.hexdigest()
+
+
 def settings_fingerprint(problem: CalibrationProblem, settings: dict[str, Any]) -> str:
-    """A hash of everything that decides the fit's points and distances."""
+    """A hash of everything that decides the fit's points and distances, the model's code
+    included: stored evaluations made by other code are not replayed (and recorded as this
+    code's)."""
     data = {
         "spec": problem.spec.model_dump(mode="json"),
         "base": problem.base.model_dump(mode="json"),
         "targets": problem.targets.model_dump(mode="json"),
         "scenario": problem.resolved.scenario.model_dump(mode="json"),
         "settings": settings,
+        "code": model_code_digest(),
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -85,8 +114,9 @@ def open_work_folder(folder: Path, fingerprint: str, *, fresh: bool) -> bool:
             raise InputError.single(
                 folder,
                 "",
-                "this work folder holds a calibration with other settings, spec or targets; "
-                "give --fresh to discard it or --work to use another folder",
+                "this work folder holds a calibration with other settings, spec, targets or "
+                "model code (its stored simulations would not be this code's); give --fresh to "
+                "discard it or --work to use another folder",
             )
         return True
     stamp.write_text(fingerprint + "\n")
