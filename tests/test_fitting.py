@@ -483,6 +483,47 @@ def test_a_folder_option_naming_a_file_is_refused_before_the_fit(
         assert not out.exists()
 
 
+def test_a_fit_says_when_a_targets_period_is_only_part_of_the_run(
+    small_spec, tmp_path, capsys, monkeypatch
+):
+    """A figure of 2016 fitted on a run of 2015-2016 is compared with the mean over both
+    years: the fit says so (on the terminal and in its report's notes), as calibrate check
+    does, rather than fitting the two-year mean silently."""
+    import shutil
+
+    from sim.cli.calibrate import fit
+
+    folder = tmp_path / "spec"
+    shutil.copytree(small_spec.parent, folder)
+    targets = tomllib.loads((folder / "targets.toml").read_text())
+    targets["years"] = 2
+    targets["targets"][0]["period"] = "2016"
+    (folder / "targets.toml").write_text(tomli_w.dumps(targets))
+    problem = load_problem(folder / "spec.toml")
+    (target, said), *_ = problem.period_notes
+    assert target == targets["targets"][0]["id"] and "'2016' is only part of" in said
+
+    class Stop(Exception):
+        pass
+
+    def stop(*args):
+        raise Stop
+
+    monkeypatch.setattr(fit, "_point_fit", stop)
+    with pytest.raises(Stop):
+        fit.fit_command(fit_arguments(folder / "spec.toml", tmp_path))
+    assert f"note [{target}]: period '2016' is only part of" in capsys.readouterr().err
+
+
+def fit_arguments(spec: Path, tmp_path: Path):
+    """The parsed arguments of ``caseflow calibrate fit SPEC`` writing under ``tmp_path``."""
+    from sim.cli.main import build_parser
+
+    argv = ["calibrate", "fit", str(spec), "--out", str(tmp_path / "out"), "--work",
+            str(tmp_path / "work"), "--fitted-dir", str(tmp_path / "fitted")]  # fmt: skip
+    return build_parser().parse_args(argv)
+
+
 def test_the_commands_default_stages_are_the_librarys():
     from sim.calibration import emulator
     from sim.cli.calibrate import fit

@@ -334,6 +334,12 @@ def test_a_compared_target_whose_period_lies_outside_the_run_is_refused(write, s
         assert f"note [closed_total]: period '{wider}' reaches beyond the years" in (
             capsys.readouterr().out
         )
+    # a period inside a longer run is compared with the run's whole mean: said, not silent
+    longer = ONE.replace("years = 1", "years = 2").replace('period = "2015"', 'period = "2016"')
+    assert cli.main(["calibrate", "check", str(write("t.toml", longer))]) == 0
+    said = capsys.readouterr().out
+    assert "note [closed_total]: period '2016' is only part of the years the run reports" in said
+    assert "over all of 2015-2016" in said
     loose = ONE.replace('period = "2030"', "").replace('kpi = "cases_closed_per_year"\n', "")
     loose = loose.replace('period = "2015"', 'period = "2030"')
     assert cli.main(["calibrate", "check", str(write("t.toml", loose))]) == 0

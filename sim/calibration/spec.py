@@ -398,6 +398,7 @@ class CalibrationProblem:
     targets_path: Path
     targets: TargetFile
     resolved: ResolvedScenario
+    period_notes: tuple[tuple[str, str], ...] = ()  # (target id, what): targets.check_periods
 
     @property
     def names(self) -> list[str]:
@@ -519,5 +520,5 @@ def load_problem(spec_path: str | Path) -> CalibrationProblem:
     if all(t.kpi is None or t.id in spec.holdouts for t in targets.targets):
         raise InputError.single(spec_path, "holdouts", "holds out every target: nothing to fit")
     resolved = targets_scenario(targets_path, targets, scenario)
-    check_periods(targets_path, targets, resolved.scenario)
-    return CalibrationProblem(spec_path, spec, base, targets_path, targets, resolved)
+    notes = tuple(check_periods(targets_path, targets, resolved.scenario))
+    return CalibrationProblem(spec_path, spec, base, targets_path, targets, resolved, notes)

@@ -277,8 +277,9 @@ def check_periods(path: Path, targets: TargetFile, scenario: Scenario) -> list[t
     run reports, from the scenario's start over the targets' ``years``: the model's output
     there is what the figure is compared with, whatever the period says, so a period wholly
     outside is refused. One that reaches beyond the run (a split year, 2014-2015 for a run of
-    2015) is returned as a note. Targets without a ``kpi`` (documented, not compared) may name
-    any period."""
+    2015), or covers only part of it (2017 of a run of 2016-2017: a KPI is a mean or a yearly
+    rate over every reported year, not that year's), is returned as a note. Targets without a
+    ``kpi`` (documented, not compared) may name any period."""
     first, last = scenario.start_date.year, (scenario.end_date - timedelta(days=1)).year
     span = str(first) if first == last else f"{first}-{last}"
     run = f"the years the run reports ({span}: the scenario from {scenario.start_date} over "
@@ -287,9 +288,18 @@ def check_periods(path: Path, targets: TargetFile, scenario: Scenario) -> list[t
     problems, notes = [], []  # notes: (target id, what)
     for i, target in enumerate(targets.targets):
         years = period_years(target.period)
-        if target.kpi is None or not years or years <= reported:
+        if target.kpi is None or not years or years == reported:
             continue
-        if not years & reported:
+        if years < reported:
+            notes.append(
+                (
+                    target.id,
+                    f"period '{target.period}' is only part of {run}: the figure is compared "
+                    f"with the model's {target.kpi} over all of {span} (a mean or a yearly "
+                    "rate over every reported year), not over its own period",
+                )
+            )
+        elif not years & reported:
             problems.append(
                 Problem(
                     str(path),

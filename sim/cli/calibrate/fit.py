@@ -197,6 +197,8 @@ def fit_command(args: argparse.Namespace) -> int:
 
     problem = load_problem(args.spec)
     _refuse_contradictions(problem)
+    for target, what in problem.period_notes:
+        print(f"note [{target}]: {what}", file=sys.stderr)
     work_root = args.work or args.spec.parent / "work" / problem.spec.name
     clock = Clock.start()
     folder = results_folder(args.out, f"fit-{problem.spec.name}", clock.started)
@@ -521,6 +523,7 @@ def _report_html(outcome: _Outcome, summary: dict[str, Any], manifest: dict[str,
         diagnostics=outcome.diagnostics,
         notes=[
             *_unfinished(outcome),
+            *(f"[{target}] {what}" for target, what in outcome.problem.period_notes),
             *(f"Known contradiction [{rule.id}]: {rule.known}" for rule in sums if rule.known),
         ],
         unfitted=outcome.unfitted,
