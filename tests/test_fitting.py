@@ -117,6 +117,9 @@ def test_point_fit_recovers_known_parameters_and_resumes_without_rerunning(small
     first = point_fit(problem, tmp_path / "w", replications=2, popsize=4, max_generations=4)
     again = point_fit(problem, tmp_path / "w", replications=2, popsize=4, max_generations=4)
     assert again.new_evaluations == 0 and again.values == first.values
+    # its history counts the points as it reaches them, as the first search did (not all the
+    # stored ones from the first generation on)
+    pd.testing.assert_frame_equal(again.history, first.history)
     longer = point_fit(problem, tmp_path / "w", replications=2, popsize=4, max_generations=8)
     assert 0 < longer.new_evaluations <= 4 * 8 * 2
     assert longer.distance <= first.distance

@@ -140,6 +140,7 @@ class _Evaluator:
         self.cluster = cluster
         self.store = store
         self.cache: dict[str, dict[str, Any]] = {}
+        self.reached: set[str] = set()  # the points this search has asked for, run or replayed
         self.new = 0
         if store.exists():
             for line in store.read_text().splitlines():
@@ -152,6 +153,7 @@ class _Evaluator:
     def __call__(self, _func: object, population: Iterable[Any]) -> list[float]:
         points = [np.asarray(x, dtype=float) for x in population]
         keys = [_key(x) for x in points]
+        self.reached.update(keys)
         todo: dict[str, np.ndarray] = {}
         for key, x in zip(keys, points, strict=True):
             if key not in self.cache:
@@ -208,7 +210,9 @@ class _GenerationWatch:
 
     # scipy passes the OptimizeResult only to a callback whose one parameter has this name
     def __call__(self, intermediate_result: Any) -> bool:
-        evaluations = len(self.evaluator.cache)
+        # the points reached so far, not those stored: a resumed search counts as an
+        # uninterrupted one would (the store holds the earlier call's points from the start)
+        evaluations = len(self.evaluator.reached)
         self.history.append(
             {
                 "generation": len(self.history) + 1,
