@@ -36,3 +36,18 @@ def test_a_large_change_from_a_tiny_base_is_shown_without_a_meaningless_percenta
     text = change_text(rows)
     assert text.startswith("Cases not in their assessed class") and "%)" not in text
     assert "20.0" in change_text(rows.iloc[[1]]).split("(")[1]  # a percentage where it means one
+
+
+def test_a_fall_counts_as_much_as_a_rise_by_the_same_factor():
+    """A percentage can rise without end but fall by 100 % at most: ranked by it, a first-visit
+    wait cut from 81 to 6 days (-93 %, 13 times shorter) came after a count that doubled
+    (+117 %). The factor between the two means, either way, ranks them."""
+    rows = _rows(
+        ("mean_monthly_waiting_for_class", 6.0, 13.0, True),
+        ("first_visit_wait_days", 81.45, 6.1, True),
+    )
+    row, clear = largest_change(rows)
+    assert row is not None and row["kpi"] == "first_visit_wait_days" and clear
+    halved = _rows(("exits_work_per_year", 160.0, 80.0, True), ("staff_cost_sek_per_year",
+                   1e7, 1.9e7, True))  # fmt: skip
+    assert largest_change(halved)[0]["kpi"] == "exits_work_per_year"  # x 1/2 beats x 1.9

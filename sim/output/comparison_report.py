@@ -230,8 +230,13 @@ def largest_change(rows: pd.DataFrame) -> tuple[pd.Series | None, bool]:
         return None, False
     clear = rows[rows["significant"].astype(bool)]
     pool = clear if not clear.empty else rows
-    base = np.maximum(pool["base_mean"].abs(), pool["kpi"].map(unit_floor).astype(float))
-    relative = (pool["difference"].abs() / base).fillna(-1.0)
+    # the factor between the two means, either way (|log of their ratio|): a percentage can
+    # rise without end but fall by 100 % at most, so a wait cut from 81 to 6 days (-93 %)
+    # would rank below a count that doubles (+100 %); means under one unit count as one unit
+    floor = pool["kpi"].map(unit_floor).astype(float)
+    base = np.maximum(pool["base_mean"].abs(), floor)
+    alternative = np.maximum((pool["base_mean"] + pool["difference"]).abs(), floor)
+    relative = np.abs(np.log(alternative / base)).fillna(-1.0)
     return pool.loc[relative.idxmax()], not clear.empty
 
 
