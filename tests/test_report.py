@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
@@ -483,3 +484,29 @@ def test_a_label_that_starts_with_an_abbreviation_keeps_its_capitals_mid_sentenc
     )
     text = change_text(row)
     assert "the largest change: AR programme success share changes most" in text
+
+
+def test_the_caseload_figure_compares_the_norm_with_weighted_cases(results: ScenarioResults):
+    """The caseload norm counts cases weighted by class per full-time social worker, so the
+    figure draws, beside the count of cases carried, the weighted cases the norm is compared
+    with (the load against the norm times the norm in force, a change of norm from its month
+    on) and the norm from the first month (the warm-up's too)."""
+    from sim.output.figures import plot_caseload_against_norm
+
+    monthly = results.monthly
+    scenario = {
+        "start_date": "2015-01-01",
+        "organisation": {"caseload_norm": 55},
+        "changes": [{"at": "2015-07-01", "organisation": {"caseload_norm": 40}}],
+    }
+    fig = plot_caseload_against_norm(monthly, scenario)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    weighted = lines["weighted cases per full-time social worker (as the norm counts)"]
+    months = sorted(monthly["month"].unique())
+    norm = [55.0 if m < "2015-07" else 40.0 for m in months]
+    load = monthly.groupby("month")["social_worker_utilisation"].mean().to_numpy()
+    assert list(weighted.get_ydata()) == pytest.approx(list(load * norm))
+    assert "cases carried (a count)" in lines
+    step = lines["caseload norm"]
+    assert pd.Timestamp(step.get_xdata()[0]) == pd.Timestamp(months[0] + "-01")
+    plt.close(fig)

@@ -45,16 +45,21 @@ RunFigure = Callable[[pd.DataFrame, dict[str, Any]], Figure]
 
 
 def _bands(
-    ax: Any, monthly: pd.DataFrame, columns: Sequence[str], colors: Sequence[str] = ()
+    ax: Any,
+    monthly: pd.DataFrame,
+    columns: Sequence[str],
+    colors: Sequence[str] = (),
+    labels: Sequence[str] = (),
 ) -> None:
     """Plot each column's mean over replications by month, with the 5-95 % band (in
-    ``colors``, else the cycle's)."""
+    ``colors``, else the cycle's; labelled ``labels``, else by the catalogue)."""
     by_month = monthly.groupby("month")[list(columns)]  # grouped once for all the columns
     mean, low, high = by_month.mean(), by_month.quantile(0.05), by_month.quantile(0.95)
     x = pd.to_datetime(mean.index)
     for i, col in enumerate(columns):
         color = {"color": colors[i]} if i < len(colors) else {}
-        (line,) = ax.plot(x, mean[col].to_numpy(), label=column_label(col), **color)
+        label = labels[i] if i < len(labels) else column_label(col)
+        (line,) = ax.plot(x, mean[col].to_numpy(), label=label, **color)
         ax.fill_between(
             x, low[col].to_numpy(), high[col].to_numpy(), alpha=0.2, facecolor=line.get_color()
         )
@@ -147,20 +152,48 @@ def _norm_steps(scenario: dict[str, Any]) -> list[tuple[str, float]]:
     return steps
 
 
+WEIGHTED_LOAD = "weighted_cases_per_social_worker"
+"""The caseload figure's weighted line: the social workers' load against the norm times the
+norm in force, the weighted cases per full-time social worker the norm is a number of."""
+
+
+def _norm_by_month(monthly: pd.DataFrame, steps: list[tuple[str, float]]) -> pd.Series:
+    """The caseload norm in force in each month row (a change from its month on)."""
+    months = pd.to_datetime(monthly["month"])
+    norm = pd.Series(steps[0][1], index=monthly.index, dtype=float)
+    for day, value in steps[1:]:
+        norm[months >= pd.to_datetime(day)] = value
+    return norm
+
+
 def plot_caseload_against_norm(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
-    """Cases carried per ongoing social worker, with the caseload norm as a step line."""
+    """Cases carried per ongoing social worker and, as the norm counts them (cases weighted
+    by class, per full-time social worker), the weighted cases the norm is compared with:
+    the norm as a step line."""
     fig, ax = plt.subplots(figsize=(8, 3.5))
-    _bands(ax, monthly, ["caseload_per_social_worker"])
+    _bands(ax, monthly, ["caseload_per_social_worker"], labels=["cases carried (a count)"])
+    weighted = "organisation" in scenario and "social_worker_utilisation" in monthly
+    if weighted:
+        steps = _norm_steps(scenario)
+        load = monthly["social_worker_utilisation"] * _norm_by_month(monthly, steps)
+        _bands(
+            ax,
+            monthly.assign(**{WEIGHTED_LOAD: load}),
+            [WEIGHTED_LOAD],
+            colors=("tab:purple",),
+            labels=["weighted cases per full-time social worker (as the norm counts)"],
+        )
     _mark_warmup(ax, monthly)
     if "organisation" in scenario:
         steps = _norm_steps(scenario)
         end = pd.to_datetime(monthly["month"].max()) + pd.offsets.MonthEnd(1)
         xs = [pd.to_datetime(d) for d, _ in steps] + [end]
+        xs[0] = min(xs[0], pd.to_datetime(monthly["month"].min()))  # in force in the warm-up too
         ys = [n for _, n in steps] + [steps[-1][1]]
         ax.step(xs, ys, where="post", color="tab:red", linestyle="--", label="caseload norm")
     ax.set_ylabel("cases per social worker")
-    ax.set_title("Caseload per social worker against the norm")
-    ax.legend(fontsize="small")
+    ax.set_title("Caseload per social worker against the norm (weighted)")
+    ax.legend(fontsize="small", loc="best")  # clear of the lines and the warm-up's label
     return fig
 
 
