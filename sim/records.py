@@ -540,7 +540,14 @@ DERIVED_KPIS: tuple[Kpi, ...] = (
     Kpi("share_households_unemployment", "share", "Share of households: unemployment"),
     Kpi("share_households_social_medical", "share", "Share of households: social-medical"),
     Kpi("share_households_sick_listed", "share", "Share of households: sick-listed"),
-    Kpi("mean_episode_months", "months", "Mean episode length (months)", headline=11),
+    # of the episodes that closed, not of those that began: when more short episodes start (a
+    # shock) it can fall while the entrants stay longer, so the label says which it is
+    Kpi(
+        "mean_episode_months",
+        "months",
+        "Mean length of episodes closed in the period (months)",
+        headline=11,
+    ),
     Kpi("recurrence_24_months", "share", "Share returning within 24 months", headline=12),
     Kpi("ar_team_success_share", "share", "AR programme success share", headline=13),
     Kpi("ar_team_participants_per_year", "per year", "AR team participants per year"),
