@@ -544,10 +544,13 @@ def test_workers_beyond_the_cores_are_capped(small, tmp_path, monkeypatch, capsy
     assert "note: --workers 1000 is more than the 2 cores this process may use; using 2" in err
     assert pools == [2]
     assert json.loads((out / "manifest.json").read_text())["workers"] == 2
+    assert cli.main(args) == 0  # no --workers: every core, and the manifest says how many
+    assert json.loads((out / "manifest.json").read_text())["workers"] == 2
+    assert pools == [2, 2]
     auto = ["run", str(small), "--out", str(out), "--replications", "auto", "--years", "0.1",
             "--max-replications", "10", "--workers", "40"]  # fmt: skip
     assert cli.main(auto) == 0
-    assert pools == [2, 2]
+    assert pools == [2, 2, 2]
 
 
 def test_the_library_caps_workers_too(monkeypatch):

@@ -82,7 +82,9 @@ def test_a_cap_that_cannot_confirm_a_precision_is_refused(small, capsys):
         sim.run(small, replications="auto", max_replications=9)
 
 
-def test_cli_auto_replications_records_the_rule_and_is_worker_independent(small, tmp_path):
+def test_cli_auto_replications_records_the_rule_and_is_worker_independent(small, tmp_path, capsys):
+    """The choice is recorded and said (a note on the terminal, the report's run line), not
+    warned of: a precision reached is no caveat."""
     runs = {}
     for workers in ("1", "2"):
         out = tmp_path / f"auto{workers}"
@@ -94,7 +96,10 @@ def test_cli_auto_replications_records_the_rule_and_is_worker_independent(small,
         assert auto["reached"] and auto["replications_used"] == manifest["replications"]
         assert manifest["scenario"]["replications"] == auto["replications_used"]
         runs[workers] = pd.read_csv(out / "summary.csv")
-        assert "chosen automatically" in (out / "report.html").read_text()
+        assert "(replications chosen automatically:" in (out / "report.html").read_text()
+        said = capsys.readouterr()
+        assert "note: Replications chosen automatically:" in said.out
+        assert "chosen automatically" not in said.err
     pd.testing.assert_frame_equal(runs["1"], runs["2"])
 
 

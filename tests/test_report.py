@@ -473,10 +473,11 @@ def test_a_label_that_starts_with_an_abbreviation_keeps_its_capitals_mid_sentenc
     """ "the largest change: AR programme success share ...", not "aR programme"."""
     import pandas as pd
 
-    from sim.output.comparison_report import _lower_first, change_text
+    from sim.output.comparison_report import change_text
+    from sim.output.formatting import lower_first
 
-    assert _lower_first("AR programme success share") == "AR programme success share"
-    assert _lower_first("Households per month") == "households per month"
+    assert lower_first("AR programme success share") == "AR programme success share"
+    assert lower_first("Households per month") == "households per month"
     row = paired_differences(
         pd.DataFrame({"replication": [0, 1, 2], "ar_team_success_share": [0.30, 0.40, 0.35]}),
         pd.DataFrame({"replication": [0, 1, 2], "ar_team_success_share": [0.32, 0.38, 0.36]}),

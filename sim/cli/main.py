@@ -201,14 +201,19 @@ def sigterm_as_interrupt() -> Iterator[None]:
 def _check_common_options(args: argparse.Namespace) -> None:
     """Options several commands share, checked before any work: a ``--cluster`` that is not
     a scheduler address is refused; ``--workers`` beyond this machine's cores is capped, with
-    a note (more processes than cores only compete for them)."""
+    a note (more processes than cores only compete for them), and without it is every core
+    (the number a results folder's manifest records)."""
     cluster = getattr(args, "cluster", None)
     if cluster:
         from ..experiments.parallel import check_cluster_address
 
         check_cluster_address(cluster)
     workers = getattr(args, "workers", None)
-    if workers is not None:
+    if workers is None and hasattr(args, "workers") and not cluster:
+        from ..experiments.parallel import available_cores
+
+        args.workers = available_cores()  # the default, as the manifest then records it
+    elif workers is not None:
         from ..experiments.parallel import available_cores
 
         cores = available_cores()

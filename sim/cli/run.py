@@ -116,7 +116,7 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the scenario file's scenarios, one results folder (a sweep: one per point, in
     order, and a summary and report across the points)."""
     from ..inputs.loading import load_scenarios
-    from ..output.caveats import run_warnings
+    from ..output.caveats import auto_replications_note, run_warnings
     from ..output.folders import Clock, run_manifest, write_results
 
     rule = _checked_rule(args)
@@ -146,6 +146,7 @@ def run_command(args: argparse.Namespace) -> int:
     command = command_line(args)
     report_stack = ImportAhead("sim.output.report")
     warned: dict[str, list[str]] = {}  # the reports' warnings, said on the terminal too
+    auto_noted: dict[int, str] = {}  # how many replications an automatic choice ran
     with folder as work, _shared_pool(args, sweep, rule) as pool:
         points: list[SweepPoint] = []
         for i, resolved in enumerate(resolved_list):
@@ -163,6 +164,7 @@ def run_command(args: argparse.Namespace) -> int:
             )
             for warning in run_warnings(manifest["scenario"], manifest, results.monthly):
                 warned.setdefault(warning, []).append(point.name if point else "")
+            auto_noted[i] = auto_replications_note(manifest.get("replications_auto"))
             if point:
                 points.append(point)
                 _print_point(i, len(resolved_list), point)
@@ -175,6 +177,10 @@ def run_command(args: argparse.Namespace) -> int:
                 " replications (intervals over the draws' means: parameters and noise)"
             )
         _print_headline(results.summary, indent="")
+    for i, resolved_point in enumerate(resolved_list):
+        note = auto_noted.get(i)
+        if note:
+            print(f"note: {resolved_point.name}: {note}" if sweep else f"note: {note}")
     for warning, where in warned.items():  # a sweep's: once, with the points it concerns
         said = f"{', '.join(where)}: {warning}" if sweep else warning
         print(f"warning: {said}", file=sys.stderr)

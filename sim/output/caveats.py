@@ -241,18 +241,26 @@ def few_replications_warning(manifest: dict[str, Any]) -> list[str]:
     return []
 
 
+def auto_replications_note(auto: dict[str, Any] | None) -> str:
+    """How many replications the automatic choice ran, when it reached its precision (not a
+    warning: the report's run line and a note on the terminal say it); "" otherwise."""
+    if not auto or not auto.get("reached"):
+        return ""
+    kpis = ", ".join(kpi_label(k) for k in auto["kpis"])
+    return (
+        f"Replications chosen automatically: {auto['replications_used']} run; the 95 % "
+        f"intervals of {kpis} were within ±{auto['precision'] * 100:.3g} % of the mean from "
+        f"{auto['solution']} on."
+    )
+
+
 def auto_replications_warning(auto: dict[str, Any] | None) -> list[str]:
-    """What the automatic choice of the number of replications did (``--replications auto``)."""
-    if not auto:
+    """The automatic choice of the number of replications (``--replications auto``) when it
+    stopped at its cap before its precision was confirmed."""
+    if not auto or auto.get("reached"):
         return []
     kpis = ", ".join(kpi_label(k) for k in auto["kpis"])
     within = f"±{auto['precision'] * 100:.3g} %"
-    if auto.get("reached"):
-        return [
-            f"Replications chosen automatically: {auto['replications_used']} run; the 95 % "
-            f"intervals of {kpis} were within {within} of the mean from "
-            f"{auto['solution']} on."
-        ]
     if auto.get("precise_at_cap"):
         return [
             f"Replications chosen automatically, but the cap of {auto['cap']} was reached while "

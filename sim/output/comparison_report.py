@@ -35,6 +35,7 @@ from .formatting import (
     has_interval,
     interval,
     kpi_unit,
+    lower_first,
     number,
     percent_change,
     toml_value,
@@ -163,7 +164,7 @@ def _differences_table(rows: pd.DataFrame) -> str:
     for heading, kpis in STAFF_TIME:
         group = _difference_rows(rows, [k for k in kpis if k not in HEADLINE])
         if group:
-            title = html.escape(f"Staff time: {_lower_first(heading)}")
+            title = html.escape(f"Staff time: {lower_first(heading)}")
             out.append(f'<tr><th colspan="{len(DIFFERENCES_HEADER)}">{title}</th></tr>')
             out += group
     return table(DIFFERENCES_HEADER, out, numeric_from=2)
@@ -240,14 +241,6 @@ def largest_change(rows: pd.DataFrame) -> tuple[pd.Series | None, bool]:
     return pool.loc[relative.idxmax()], not clear.empty
 
 
-def _lower_first(text: str) -> str:
-    """``text`` to follow a colon mid-sentence: its first letter lower case, unless it starts
-    an abbreviation ("AR programme" stays, "Households" becomes "households")."""
-    if len(text) > 1 and text[1].isupper():
-        return text
-    return text[:1].lower() + text[1:]
-
-
 def change_text(rows: pd.DataFrame) -> str:
     """What one alternative changed most, by how much, with its paired interval (plain text;
     ``rows`` are its rows of the differences)."""
@@ -269,7 +262,7 @@ def change_text(rows: pd.DataFrame) -> str:
     if shown and not clear:
         text = (
             "no headline KPI differs clearly from the base (every paired 95 % interval "
-            f"includes 0); the largest change: {_lower_first(text)}"
+            f"includes 0); the largest change: {lower_first(text)}"
         )
     return text
 

@@ -161,6 +161,14 @@ def differences_cut_to_bounds(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def lower_first(text: str) -> str:
+    """``text`` to follow a colon mid-sentence: its first letter lower case, unless it starts
+    an abbreviation ("AR programme" stays, "Households" becomes "households")."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
 def has_interval(low: float, high: float) -> bool:
     """Whether both ends are numbers (not with one replication, nor for a KPI not measured)."""
     return not (math.isnan(low) or math.isnan(high))

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ..records import AR_TEAM, HEADLINE, STAFF_TIME, UNCERTAINTY_FILE
-from .caveats import range_warnings, run_warnings
+from .caveats import auto_replications_note, range_warnings, run_warnings
 from .comparison_report import render_comparison_report, scenario_differences
 from .drawing import Drawing, save_drawing, start_drawing
 from .figures import run_figures
@@ -29,6 +29,7 @@ from .formatting import (
     keys_overlap,
     kpi_unit,
     level_interval,
+    lower_first,
     number,
     toml_value,
 )
@@ -105,7 +106,8 @@ def headline_table(summary: pd.DataFrame) -> str:
 STAFF_TIME_INTRO = (
     "<p>Hours are case hours: working hours less sick absence and non-case duties, none from "
     "a vacant post or one on leave, less for a new hire. Where the cases need more hours than "
-    "a worker has, A cases are served first, then B, then C; the totals can leave room while "
+    "a worker has, A cases are served first, then events (taking on new cases, hand-overs), "
+    "then B, then C; the totals can leave room while "
     "single workers are short, which the delivered shares show (1: all the planned contact). "
     "A load against the norm above 1 is above the caseload norm. Assisting administrators take "
     "over at most a set share of each B case (<code>administrator_assist_share_b</code> of the "
@@ -217,7 +219,9 @@ def _runs(manifest: dict[str, Any]) -> str:
             "replications"
         )
     n = manifest.get("replications")
-    return f"{n} replication" if n == 1 else f"{n} replications"
+    said = f"{n} replication" if n == 1 else f"{n} replications"
+    auto = auto_replications_note(manifest.get("replications_auto"))
+    return f"{said} ({html.escape(lower_first(auto.removesuffix('.')))})" if auto else said
 
 
 def _run_intro(scenario: dict[str, Any], manifest: dict[str, Any]) -> str:
