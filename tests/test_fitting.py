@@ -261,7 +261,10 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     assert fitted.fit.posterior_method == "quadratic emulator, importance sampling"
     html = (out / "report.html").read_text()
     assert "Fit report" in html and "pull against" in html and "Emulator stages" in html
-    assert "posterior / point fit (draws that fit about as well as the point: at most 2)" in html
+    assert (
+        "posterior / point fit (a ratio; at most 2: the draws fit about as well as the point)"
+        in html
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     assert set(manifest["fitted_values"]) == set(SMALL_PRIORS)
     check = manifest["posterior_check"]
@@ -613,12 +616,29 @@ def test_the_fit_report_shows_the_figures_not_fitted_and_the_holdouts(tmp_path, 
     assert (
         "Figures of the targets file not fitted" in html and "Holdouts with the fitted set" in html
     )
+    assert "no posterior was drawn, so no posterior predictive columns" in html  # --no-posterior
     candidate = tmp_path / "work" / "candidate" / "ostermalm_2015.toml"
     ran_with = load_parameters(candidate)  # the set the holdouts ran with: the fit's own
     assert ran_with.fit is not None and ran_with.fit.fitted_at == "candidate (not yet written)"
     assert ran_with.model_dump(exclude={"fit"}) == load_parameters(
         fitted_dir / "ostermalm_2015.toml"
     ).model_dump(exclude={"fit"})
+
+
+def test_a_held_out_figure_says_the_spec_held_it_out(small_spec, tmp_path):
+    """A figure the spec holds out is listed among those not fitted with that reason, not
+    with its uncertainty note (which says why its sd is what it is)."""
+    import shutil
+
+    from sim.calibration.fit_report import unfitted_table
+
+    folder = tmp_path / "spec"
+    shutil.copytree(small_spec.parent, folder)
+    spec = tomllib.loads((folder / "spec.toml").read_text())
+    held = tomllib.loads((folder / "targets.toml").read_text())["targets"][0]["id"]
+    (folder / "spec.toml").write_text(tomli_w.dumps({**spec, "holdouts": [held]}))
+    why = unfitted_table(load_problem(folder / "spec.toml")).set_index("target")
+    assert why.loc[held, "why not fitted"].startswith("held out by the spec (holdouts)")
 
 
 def test_a_budget_spent_between_stages_keeps_the_last_stages_posterior(

@@ -14,7 +14,9 @@ def test_validate_model_runs_every_holdout_and_reports_each_verdict(tmp_path, ca
     out = tmp_path / "validate"
     args = ["validate-model", "--replications", "2", "--workers", "2", "--out", str(out)]
     assert cli.main(args) == 0
-    printed = capsys.readouterr().out
+    said = capsys.readouterr()
+    printed = said.out
+    assert "warning: 2 replications of each holdout scenario" in said.err  # as a run warns
     table = pd.read_csv(out / "holdouts.csv")
     assert table["check"].nunique() == len(CHECKS) == 5
     manifest = json.loads((out / "manifest.json").read_text())

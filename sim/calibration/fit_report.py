@@ -177,7 +177,11 @@ def unfitted_table(problem: CalibrationProblem, point: pd.DataFrame | None = Non
                 "point_z": z,
                 "reproduced": "" if math.isnan(z) else ("yes" if reproduced(t, z) else "no"),
                 "definition": t.definition,
-                "why not fitted": t.uncertainty_note,
+                "why not fitted": (  # a figure without a kpi: its note says what it is
+                    "held out by the spec (holdouts): compared with the fit, never fitted"
+                    if t.kpi is not None
+                    else t.uncertainty_note
+                ),
             }
         )
     # with no such figure, still the columns: a CSV file with its header, not an empty file
@@ -398,6 +402,12 @@ def _page(
     """The HTML page: the fit's summary and notes, the target and tension tables, then the
     posterior's ``sections``, the figures and how to reproduce the fit (``reproduce``, HTML)."""
     reproduced_count = int(targets["reproduced"].sum())
+    predictive = (
+        "; the posterior predictive mean and 90 % interval (one replication per posterior draw: "
+        "parameter uncertainty and noise together)"
+        if "predictive_mean" in targets
+        else " (no posterior was drawn, so no posterior predictive columns)"
+    )
     fig_html = "".join(
         f"<h3>{html.escape(t)}</h3><img src='data:image/png;base64,{b}'>" for t, b in figs
     )
@@ -422,8 +432,7 @@ standard deviations (or inside their range) by the point fit.</p>
 <h2>Notes</h2><ul>{notes_html}</ul>
 <h2>Targets</h2>
 <p>Reported value and band (±2 sd, or the stated range); the point fit's mean and 90 % of its
-replications (stochastic noise only); the posterior predictive mean and 90 % interval (one
-replication per posterior draw: parameter uncertainty and noise together).</p>
+replications (stochastic noise only){predictive}.</p>
 {_table(targets)}
 <h2>Targets that pull against each other</h2>
 <p>Among the better half of the points the fit searched (common random numbers), getting one of

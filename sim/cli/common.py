@@ -61,6 +61,11 @@ def positive_int(text: str) -> int:
     return _whole_number(text, 1)
 
 
+def at_least_two(text: str) -> int:
+    """A count that needs two to say anything (Morris trajectories: their spread)."""
+    return _whole_number(text, 2)
+
+
 def non_negative_int(text: str) -> int:
     return _whole_number(text, 0)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -109,6 +110,13 @@ def validate_model_command(args: argparse.Namespace) -> int:
         write_text(out, "holdouts.md", holdout_markdown(checks))
         write_manifest(out, manifest)
     _print_verdicts(checks)
+    if args.replications < 10:  # as a run warns: verdicts on such intervals may flip
+        print(
+            f"warning: {args.replications} replication{'s' * (args.replications != 1)} of each "
+            "holdout scenario: the model's intervals are wide and unstable, and a verdict on "
+            "them may not hold with more (10 by default)",
+            file=sys.stderr,
+        )
     print(f"results: {folder.target}")
     return 0
 

@@ -128,7 +128,9 @@ def add_parser(subparsers: Subparsers) -> None:
     add_cluster(parser)
     add_out(parser, "fit-NAME-TIMESTAMP")
     parser.add_argument(
-        "--work", type=Path, help="work folder kept for resuming (default: calibration/work/NAME)"
+        "--work",
+        type=Path,
+        help="work folder kept for resuming (default: work/NAME beside the spec)",
     )
     parser.add_argument("--fresh", action="store_true", help="discard earlier work, start anew")
     parser.add_argument(
@@ -234,7 +236,7 @@ def fit_command(args: argparse.Namespace) -> int:
             f"{tol['ratio']:.2f} times the distance at the point fit "
             f"({tol['noise_distance']:.1f}: the model's noise and the point's own misfit; 90 % "
             f"bootstrap interval of the ratio {tol['ratio_low']:.2f}-{tol['ratio_high']:.2f}); "
-            "draws that fit about as well as the point: at most 2"
+            "draws fit about as well as the point when this ratio is at most 2"
         )
     reproduced = int(outcome.table["reproduced"].sum())
     print(
@@ -464,9 +466,7 @@ def _tolerance_rows(tolerance: dict[str, float] | None) -> dict[str, Any]:
         "distance, posterior predictive (median over its draws)": round(
             tolerance["posterior_distance"], 2
         ),
-        "posterior / point fit (draws that fit about as well as the point: at most 2)": round(
-            tolerance["ratio"], 2
-        ),
+        RATIO_LABEL: round(tolerance["ratio"], 2),
         "posterior / point fit, 90 % bootstrap interval (the medians' own spread)": (
             f"{tolerance['ratio_low']:.2f} to {tolerance['ratio_high']:.2f}"
         ),
@@ -488,6 +488,10 @@ def _unfinished(outcome: _Outcome) -> list[str]:
         "a search cut short, not a fit; raise --fit-generations or --budget-minutes before "
         "using the fitted set."
     ]
+
+
+RATIO_LABEL = "posterior / point fit (a ratio; at most 2: the draws fit about as well as the point)"
+"""The fit summary's row of the posterior check's ratio (a ratio, not a count of draws)."""
 
 
 def _refuse_a_file(folder: Path, option: str) -> None:

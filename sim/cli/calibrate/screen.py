@@ -12,6 +12,7 @@ from ..common import (
     add_point_replications,
     add_spec,
     add_workers,
+    at_least_two,
     command_line,
     positive_int,
     progress_bar,
@@ -36,7 +37,10 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     add_spec(parser)
     parser.add_argument(
-        "--trajectories", type=positive_int, default=10, help="Morris trajectories (default 10)"
+        "--trajectories",
+        type=at_least_two,
+        default=10,
+        help="Morris trajectories (default 10; at least 2: one has no spread, sigma or interval)",
     )
     parser.add_argument(
         "--sobol",
