@@ -117,3 +117,12 @@ def test_a_bad_spec_is_refused_before_a_results_folder_is_made(tmp_path, monkeyp
     err = capsys.readouterr().err
     assert "spec.toml: calibrate[" in err and "replaced" not in err
     assert not (tmp_path / "results").exists() and not (tmp_path / "np1").exists()
+
+
+def test_one_morris_trajectory_is_refused(capsys):
+    """One trajectory gives each parameter one elementary effect: no spread (sigma), and an
+    interval of zero width that reads as perfect precision. At least two are asked for."""
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["calibrate", "screen", str(SPEC), "--trajectories", "1"])
+    assert refused.value.code == 2
+    assert "--trajectories: must be at least 2, got 1" in capsys.readouterr().err
