@@ -227,3 +227,28 @@ def test_sim_compare_warns_of_another_parameter_set(small, write):
     other = write("p.toml", f'extends = "{small.name}"\nname = "p"\nparameters = "{params.name}"\n')
     with pytest.warns(UserWarning, match="p differs from the base small in parameter set"):
         sim.compare(small, other, replications=2, workers=1)
+
+
+def test_a_comparison_flags_the_differences_of_a_unit_whose_intake_cannot_keep_up(small):
+    """The alternative that leaves intake unstaffed looks cheapest: its households wait outside
+    the caseload. Its differences carry the caveat beside them in the comparison's tables, not
+    only in the list of warnings; an alternative whose intake keeps up carries none."""
+    from sim.experiments.paired import paired_differences
+    from sim.output.comparison_report import backlogged, differences_html
+
+    base = sim.run(small, replications=2, workers=1)
+    empty = sim.run(small, overrides=[NO_INTAKE], replications=2, workers=1)
+    same = sim.run(small, overrides=["ar_team.places=10"], replications=2, workers=1)
+    differences = pd.concat(
+        [
+            paired_differences(base.per_replication, empty.per_replication, "no_intake"),
+            paired_differences(base.per_replication, same.per_replication, "fewer_places"),
+        ]
+    )
+    named = [("small", base.monthly), ("no_intake", empty.monthly), ("fewer_places", same.monthly)]
+    assert backlogged(named) == ["no_intake"]
+    page = differences_html(differences, "small", backlogged(named))
+    flagged, unflagged = page.split("<h3>fewer_places</h3>")
+    assert "The intake of no_intake could not take its inflow" in flagged
+    assert "understated, and these differences with them" in flagged
+    assert "could not take its inflow" not in unflagged

@@ -22,6 +22,7 @@ from ..records import AR_TEAM, HEADLINE, STAFF_TIME, kpi_label
 from .caveats import (
     few_replications_warning,
     first_guess_warning,
+    intake_backlog_warning,
     merged_warnings,
     run_warnings,
     setting_warnings,
@@ -170,8 +171,31 @@ def _differences_table(rows: pd.DataFrame) -> str:
     return table(DIFFERENCES_HEADER, out, numeric_from=2)
 
 
-def differences_html(differences: pd.DataFrame) -> str:
-    """The differences from the base: one table per alternative."""
+def backlogged(named_monthly: Sequence[tuple[str, pd.DataFrame]]) -> list[str]:
+    """The scenarios whose intake could not take its inflow (:func:`intake_backlog_warning`):
+    their households, assistance, exits and costs are understated, and differences with them."""
+    return [name for name, monthly in named_monthly if intake_backlog_warning(monthly)]
+
+
+def _backlog_note(base: str, alt: str, backlog: Sequence[str]) -> str:
+    """The caveat beside an alternative's differences when the base's or its own intake could
+    not take its inflow; "" otherwise."""
+    which = [name for name in (base, alt) if name in backlog]
+    if not which:
+        return ""
+    names = " and ".join(html.escape(n) for n in which)
+    return (
+        f'<p class="warn">The intake of {names} could not take its inflow: households '
+        "booked but not yet visited wait outside the caseload, so households, assistance paid, "
+        f"exits and costs of {names} are understated, and these differences with them "
+        "(see the warnings).</p>"
+    )
+
+
+def differences_html(differences: pd.DataFrame, base: str = "", backlog: Sequence[str] = ()) -> str:
+    """The differences from the base (named ``base``): one table per alternative, under a
+    caveat where the base's or the alternative's intake could not take its inflow
+    (``backlog``: :func:`backlogged`)."""
     parts = [
         "<h2>Differences from the base</h2>\n<p>Paired 95 % interval of the mean difference over "
         "replications; the unpaired (Welch) interval, which ignores the common random numbers, "
@@ -184,6 +208,7 @@ def differences_html(differences: pd.DataFrame) -> str:
     for alt in dict.fromkeys(differences["alternative"]):
         rows = differences[differences["alternative"] == alt]
         parts.append(f"<h3>{html.escape(str(alt))}</h3>")
+        parts.append(_backlog_note(base, str(alt), backlog))
         parts.append(_differences_table(rows))
     return "\n".join(parts)
 
@@ -346,7 +371,7 @@ def render_comparison_report(
             _comparison_intro(scenarios, manifest),
             opening_html(differences),
             warnings_html(warnings),
-            differences_html(differences),
+            differences_html(differences, named_monthly[0][0], backlogged(named_monthly)),
             posterior_html(differences, manifest),
             _scenarios_section(scenarios, manifest),
             figures_html(images),

@@ -25,7 +25,7 @@ STYLE = (
     ".wide{overflow-x:auto}"
     "p.lead{font-size:1.1em}"
     "img{max-width:100%}pre{background:#f4f4f4;padding:.5em;white-space:pre-wrap}"
-    "li.warn{color:#8a4b00}"
+    "li.warn,p.warn{color:#8a4b00}"
 )
 """The report's style sheet (``WIDTH`` is the page's width)."""
 
