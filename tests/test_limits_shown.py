@@ -252,3 +252,20 @@ def test_a_comparison_flags_the_differences_of_a_unit_whose_intake_cannot_keep_u
     assert "The intake of no_intake could not take its inflow" in flagged
     assert "understated, and these differences with them" in flagged
     assert "could not take its inflow" not in unflagged
+
+
+def test_a_reference_rate_outside_the_calibrated_unemployment_is_warned_of():
+    """``unemployment.reference_percent`` is the rate at which the parameter set's rates
+    apply. A scenario written from scratch easily sets it to the rate it studies (6.2 %), and
+    then a path at that rate moves nothing: warned of, naming the set's own rate; a reference
+    inside the calibrated range is not."""
+    from sim.output.caveats import reference_warning
+
+    ranges = {"unemployment_percent": [3.0, 4.0]}
+    (warning,) = reference_warning({"unemployment": {"reference_percent": 6.2}}, ranges)
+    assert "reference_percent is 6.2 %, outside the 3–4 % the parameter set was calibrated at" in (
+        warning
+    )
+    assert "unemployment at the reference rate moves nothing" in warning
+    assert reference_warning({"unemployment": {"reference_percent": 3.2}}, ranges) == []
+    assert reference_warning({}, ranges) == [] and reference_warning({"unemployment": {}}, {}) == []

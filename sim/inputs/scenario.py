@@ -184,7 +184,11 @@ class Unemployment(_Strict):
     """Unemployment path: linear between points, constant before the first and after the last."""
 
     reference_percent: Number = Field(
-        gt=0, lt=100, description="the rate at which the parameter set's rates apply"
+        gt=0,
+        lt=100,
+        description="the rate at which the parameter set's rates apply: the set's own (3.2 for "
+        "the shipped fits), not the rate studied, which goes in path (a run warns when it "
+        "lies outside the set's calibrated unemployment)",
     )
     path: list[UnemploymentPoint] = Field(
         min_length=1, description="points in date order; linear in between, flat outside"

@@ -59,6 +59,27 @@ def range_warnings(
     return out
 
 
+def reference_warning(scenario: dict[str, Any], ranges: dict[str, Any]) -> list[str]:
+    """A warning when the scenario's ``unemployment.reference_percent`` (the rate at which the
+    parameter set's rates apply) lies outside the unemployment the set was calibrated at: its
+    rates then stand for another economy, and a path at that rate moves nothing. Written from
+    scratch, a scenario easily sets it to the rate it studies."""
+    reference = (scenario.get("unemployment") or {}).get("reference_percent")
+    stated = ranges.get("unemployment_percent")
+    if reference is None or not stated:
+        return []
+    low, high = float(stated[0]), float(stated[1])
+    if low <= float(reference) <= high:
+        return []
+    return [
+        f"unemployment.reference_percent is {float(reference):g} %, outside the "
+        f"{low:g}–{high:g} % the parameter set was calibrated at. It is the rate at which the "
+        "set's contact and exit rates apply, not the rate the scenario studies: set it to the "
+        "set's (the shipped fits': 3.2 %, as scenarios/baseline.toml) and put the rate studied "
+        "in unemployment.path; as it is, unemployment at the reference rate moves nothing."
+    ]
+
+
 BACKLOG_MONTHS = 3.0
 """The intake backlog warned of: more households waiting for a first visit at a month's end,
 at any point of the run, than this many months of the run's mean bookings. In a steady state a
@@ -341,6 +362,7 @@ def run_warnings(
     warnings += auto_replications_warning(manifest.get("replications_auto"))
     params = manifest.get("parameters", {})
     scale = float((scenario.get("organisation") or {}).get("contacts_scale", 1.0))
+    warnings += reference_warning(scenario, params.get("calibrated_range") or {})
     warnings += range_warnings(monthly, params.get("calibrated_range") or {}, scale)
     warnings += first_guess_warning(
         str(params.get("name", "")), "read the figures as the model's mechanics, not as forecasts."
