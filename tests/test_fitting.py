@@ -338,7 +338,11 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     assert (differences["draws"] <= 3).all()  # fewer where a KPI has no value (none closed)
     shares = differences["parameter_share"].dropna()
     assert len(shares) and ((shares >= 0) & (shares <= 1)).all()
-    assert "Parameter uncertainty in the differences" in (compare_out / "report.html").read_text()
+    page = (compare_out / "report.html").read_text()
+    assert "Parameter uncertainty in the differences" in page
+    # the runs and the intervals are said as they are: draws × replications, over the draws
+    assert "3 posterior draws × 2 replications each" in page and "2 replications each" in page
+    assert "mean difference over the posterior draws' mean differences" in page
     manifest = json.loads((compare_out / "manifest.json").read_text())
     assert manifest["posterior"]["draws"] == 3
     # an alternative with another parameter set cannot share the base's draws

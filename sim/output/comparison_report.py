@@ -196,9 +196,11 @@ def differences_html(differences: pd.DataFrame, base: str = "", backlog: Sequenc
     """The differences from the base (named ``base``): one table per alternative, under a
     caveat where the base's or the alternative's intake could not take its inflow
     (``backlog``: :func:`backlogged`)."""
+    over_draws = "draws" in differences.columns and bool(differences["draws"].notna().any())
+    over = "the posterior draws' mean differences" if over_draws else "replications"
     parts = [
         "<h2>Differences from the base</h2>\n<p>Paired 95 % interval of the mean difference over "
-        "replications; the unpaired (Welch) interval, which ignores the common random numbers, "
+        f"{over}; the unpaired (Welch) interval, which ignores the common random numbers, "
         "is shown for reference. * = the paired interval excludes 0. An interval stops where "
         "the alternative would fall below zero (or a share of households or of planned "
         "contact above 1). Below each alternative's headline KPIs, its staff time: hours are "
@@ -390,12 +392,22 @@ def render_comparison_report(
 def _comparison_intro(scenarios: Sequence[dict[str, Any]], manifest: dict[str, Any]) -> str:
     replications = manifest.get("replications")
     n = len(scenarios) - 1
+    posterior = manifest.get("posterior")
+    if isinstance(posterior, dict) and posterior.get("draws"):
+        runs = (
+            f"{posterior['draws']} posterior draws × {posterior.get('replications_per_draw')} "
+            "replications each, common random numbers: draw <i>d</i>'s replication <i>r</i> of "
+            "every scenario has the same parameters, contacts and households"
+        )
+    else:
+        runs = (
+            f"{replications} replication{'' if replications == 1 else 's'} each, common "
+            "random numbers: replication <i>r</i> of every scenario sees the same contacts and "
+            "households"
+        )
     return (
         f"<h1>Comparison with {html.escape(scenarios[0]['name'])}</h1>\n"
-        f"<p>{n} alternative{'' if n == 1 else 's'}, seed {manifest.get('seed')}, "
-        f"{replications} replication{'' if replications == 1 else 's'} each, common random "
-        "numbers: replication <i>r</i> of every scenario sees the same contacts and "
-        "households.</p>"
+        f"<p>{n} alternative{'' if n == 1 else 's'}, seed {manifest.get('seed')}, {runs}.</p>"
     )
 
 
