@@ -511,3 +511,25 @@ def test_the_caseload_figure_compares_the_norm_with_weighted_cases(results: Scen
     step = lines["caseload norm"]
     assert pd.Timestamp(step.get_xdata()[0]) == pd.Timestamp(months[0] + "-01")
     plt.close(fig)
+
+
+def test_a_warning_several_scenarios_give_is_said_once_with_their_names() -> None:
+    """Six scenarios past the same unemployment gave six copies of one warning: a text is said
+    once, unprefixed when every scenario gives it, else after the names of those that do."""
+    from sim.output.caveats import merged_warnings
+
+    said = merged_warnings(
+        ["Fewer than 10 replications."],
+        [
+            ("base", ["Unemployment leaves its range.", "Fewer than 10 replications."]),
+            ("more", ["Unemployment leaves its range.", "Households leave their range."]),
+            ("calm", ["Households leave their range."]),
+        ],
+    )
+    assert said == [
+        "Fewer than 10 replications.",
+        "base, more: Unemployment leaves its range.",
+        "more, calm: Households leave their range.",
+    ]
+    both = merged_warnings([], [("a", ["Same."]), ("b", ["Same."])])
+    assert both == ["Same."]

@@ -418,12 +418,18 @@ def setting_warnings(
 
 
 def merged_warnings(own: Sequence[str], by_scenario: Sequence[tuple[str, list[str]]]) -> list[str]:
-    """The report's own warnings, then each scenario's: a warning every scenario gives (and
-    any the report gives itself) once, the others prefixed with their scenario's name."""
+    """The report's own warnings, then the scenarios': each text once (any the report gives
+    itself is not repeated), unprefixed when every scenario gives it, else prefixed with the
+    names of the scenarios that do (six scenarios past the same unemployment were six copies
+    of one warning)."""
     out = list(dict.fromkeys(own))
-    lists = [warnings for _, warnings in by_scenario]
-    shared = set.intersection(*(set(w) for w in lists)) if lists else set()
-    out += [w for w in dict.fromkeys(w for ws in lists for w in ws) if w in shared and w not in out]
+    givers: dict[str, list[str]] = {}  # each text, first seen first, with who gives it
     for name, warnings in by_scenario:
-        out += [f"{name}: {w}" for w in warnings if w not in shared and w not in out]
+        for warning in dict.fromkeys(warnings):
+            givers.setdefault(warning, []).append(name)
+    everyone = len(by_scenario)
+    for warning, names in givers.items():
+        if warning in out:
+            continue
+        out.append(warning if len(names) == everyone else f"{', '.join(names)}: {warning}")
     return out
