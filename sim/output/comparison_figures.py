@@ -176,13 +176,20 @@ def plot_forest(
     return fig
 
 
+LINE_STYLES = ("-", "--", ":", "-.")
+"""Line styles taken in turn by lines that may coincide (scenarios, classes)."""
+
+
 def plot_households_all(named_monthly: Sequence[tuple[str, pd.DataFrame]]) -> Figure:
     """Households receiving assistance per month in each scenario, with 5-95 % bands."""
     fig, ax = plt.subplots(figsize=(8, 4))
-    for name, monthly in named_monthly:
+    for i, (name, monthly) in enumerate(named_monthly):
         g = monthly.groupby("month")["households"]
         x = pd.to_datetime(g.mean().index)
-        ax.plot(x, g.mean().to_numpy(), label=name)
+        # styles as well as colours: an alternative that changes nothing lies on the base's
+        # line, which a solid line over it would hide
+        style = LINE_STYLES[i % len(LINE_STYLES)]
+        ax.plot(x, g.mean().to_numpy(), label=name, linestyle=style, lw=2.2 if i == 0 else 1.5)
         ax.fill_between(x, g.quantile(0.05).to_numpy(), g.quantile(0.95).to_numpy(), alpha=0.15)
     ax.set_ylabel(f"{column_label('households').lower()} per month")
     ax.set_title(f"{kpi_label('mean_monthly_households')} (mean, 5-95 % of replications)")

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from ..domain import CASE_CLASSES, DAYS_PER_YEAR, EXIT_CAUSES, STAFF_ROLES, StaffRole
 from ..records import REPLICATION, STAFF_ROLE_LABELS, column_label
-from .comparison_figures import FOREST_KPIS, comparison_figures, plot_forest
+from .comparison_figures import FOREST_KPIS, LINE_STYLES, comparison_figures, plot_forest
 from .drawing import FigureJob, draw_pngs, png_base64, png_bytes, save_figures
 
 __all__ = [
@@ -50,23 +50,27 @@ def _bands(
     columns: Sequence[str],
     colors: Sequence[str] = (),
     labels: Sequence[str] = (),
+    styles: Sequence[str] = (),
 ) -> None:
     """Plot each column's mean over replications by month, with the 5-95 % band (in
-    ``colors``, else the cycle's; labelled ``labels``, else by the catalogue)."""
+    ``colors``, else the cycle's; labelled ``labels``, else by the catalogue; in line
+    ``styles``, else solid)."""
     by_month = monthly.groupby("month")[list(columns)]  # grouped once for all the columns
     mean, low, high = by_month.mean(), by_month.quantile(0.05), by_month.quantile(0.95)
     x = pd.to_datetime(mean.index)
     for i, col in enumerate(columns):
         color = {"color": colors[i]} if i < len(colors) else {}
         label = labels[i] if i < len(labels) else column_label(col)
-        (line,) = ax.plot(x, mean[col].to_numpy(), label=label, **color)
+        style = styles[i] if i < len(styles) else "-"
+        (line,) = ax.plot(x, mean[col].to_numpy(), label=label, linestyle=style, **color)
         ax.fill_between(
             x, low[col].to_numpy(), high[col].to_numpy(), alpha=0.2, facecolor=line.get_color()
         )
 
 
-def _mark_warmup(ax: Any, monthly: pd.DataFrame) -> None:
-    """Shade the warm-up months (excluded from every KPI) and say so at the top of the panel."""
+def _mark_warmup(ax: Any, monthly: pd.DataFrame, *, label_at_bottom: bool = False) -> None:
+    """Shade the warm-up months (excluded from every KPI) and say so at the top of the panel
+    (at the bottom where the lines run along the top: shares at 1)."""
     if "period" not in monthly:
         return
     warmup = monthly.loc[monthly["period"] == "warmup", "month"]
@@ -77,9 +81,10 @@ def _mark_warmup(ax: Any, monthly: pd.DataFrame) -> None:
     end = pd.to_datetime(run.min()) if not run.empty else pd.to_datetime(warmup.max())
     ax.axvspan(start, end, color="0.85", alpha=0.5, lw=0, zorder=0)
     ax.axvline(end, color="0.55", lw=0.8, ls=":", zorder=3)  # seen above a stacked area too
+    y, offset, va = (0, 3, "bottom") if label_at_bottom else (1, -3, "top")
     ax.annotate(
-        "warm-up", (start, 1), xycoords=("data", "axes fraction"), xytext=(3, -3),
-        textcoords="offset points", ha="left", va="top", fontsize="x-small", color="dimgray",
+        "warm-up", (start, y), xycoords=("data", "axes fraction"), xytext=(3, offset),
+        textcoords="offset points", ha="left", va=va, fontsize="x-small", color="dimgray",
     )  # fmt: skip
 
 
@@ -127,6 +132,7 @@ def plot_funnel(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
     fig, ax = plt.subplots(figsize=(8, 3.5))
     bars = ax.barh([column_label(c) for c in steps[::-1]], per_year[::-1], color="tab:blue")
     ax.bar_label(bars, labels=[f"{v:,.0f}".replace(",", " ") for v in per_year[::-1]], padding=3)
+    ax.margins(x=0.12)  # room for the longest bar's label inside the axes
     ax.set_xlabel("per year (mean over replications)")
     ax.set_title("The intake funnel")
     return fig
@@ -244,8 +250,8 @@ def plot_delivered_share(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Fig
     if not set(columns) <= set(monthly.columns):
         _not_recorded(ax)
         return fig
-    _bands(ax, monthly, columns)
-    _mark_warmup(ax, monthly)
+    _bands(ax, monthly, columns, styles=LINE_STYLES)  # A and C often both at 1: both seen
+    _mark_warmup(ax, monthly, label_at_bottom=True)
     low = float(monthly.groupby("month")[columns].quantile(0.05).min().min())
     low = 0.9 if math.isnan(low) else min(low, 0.9)
     ax.set_ylim(max(low - 0.05, 0.0), 1.04)
@@ -255,13 +261,16 @@ def plot_delivered_share(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Fig
 
 
 def plot_staff_in_post(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
-    """People working in each role at month end."""
-    return _band_figure(
+    """People working in each role at month end (the legend beside the panel: the roles'
+    bands fill it)."""
+    fig = _band_figure(
         monthly,
         [f"staff_in_post_{role}" for role in STAFF_ROLES],
         "working at month end",
         "Staff in post (not vacant, not on leave)",
     )
+    fig.axes[0].legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    return fig
 
 
 def plot_ar_team(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
