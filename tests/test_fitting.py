@@ -259,6 +259,10 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     assert isinstance(fitted, ModelParameters) and fitted.fit is not None
     assert fitted.fit.posterior == "synthetic_posterior.csv"
     assert fitted.fit.posterior_method == "quadratic emulator, importance sampling"
+    from sim.output.folders import git_commit
+
+    git = git_commit()  # the code that fitted it, and whether that was the commit as committed
+    assert (fitted.fit.git_commit, fitted.fit.git_dirty) == (git["commit"], git["dirty"])
     html = (out / "report.html").read_text()
     assert "Fit report" in html and "pull against" in html and "Emulator stages" in html
     assert (

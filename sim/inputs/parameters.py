@@ -349,6 +349,9 @@ class FitRecord(_Strict):
     fitted_at: str
     package_version: str
     git_commit: str | None = None
+    git_dirty: bool | None = Field(
+        default=None, description="whether the source tree had local changes when fitted"
+    )
 
 
 class ModelParameters(_Strict):

@@ -494,6 +494,18 @@ RATIO_LABEL = "posterior / point fit (a ratio; at most 2: the draws fit about as
 """The fit summary's row of the posterior check's ratio (a ratio, not a count of draws)."""
 
 
+def _git_record() -> dict[str, Any]:
+    """The fitted set's record of the code that fitted it: the commit, and whether the tree
+    had local changes (the commit alone would claim a fit that code never made)."""
+    from ...output.folders import git_commit
+
+    git = git_commit()
+    commit, dirty = git.get("commit"), git.get("dirty")
+    if not commit or commit == "unknown":
+        return {}
+    return {"git_commit": commit, **({"git_dirty": dirty} if dirty is not None else {})}
+
+
 def _refuse_a_file(folder: Path, option: str) -> None:
     """Refuse, before any work, a folder option that names a file or a path through one (the
     folder itself is made when needed)."""
@@ -618,7 +630,6 @@ def _write(
     from ... import __version__
     from ...calibration.point_fit import write_fitted
     from ...output.folders import (
-        git_commit,
         write_manifest,
         write_tables,
         write_text,
@@ -649,7 +660,7 @@ def _write(
         **({"posterior_method": method} if outcome.post else {}),
         "fitted_at": clock.started.isoformat(timespec="seconds"),
         "package_version": __version__,
-        **({"git_commit": c} if (c := git_commit().get("commit")) else {}),
+        **_git_record(),
     }
     fitted_dir = args.fitted_dir or args.spec.parent / "fitted"
     with folder as out:
