@@ -360,7 +360,7 @@ def _rebuild_run_report(folder: Path) -> Path:
 _NOT_REBUILT = {
     "calibration_of": ("`caseflow calibrate fit`", "its report.html"),
     "screening_of": ("`caseflow calibrate screen`", "screening.csv and screening.png, no report"),
-    "validation_of": ("`caseflow validate-model`", "its report.html"),
+    "validation_of": ("`caseflow validate-model`", "holdouts.md and holdouts.csv, no report.html"),
 }
 """Folders whose report is drawn from what their command computed, not from their files."""
 
