@@ -711,6 +711,10 @@ def test_a_damaged_results_folder_gets_a_line_not_a_traceback(small, tmp_path, c
     (out / "manifest.json").write_text(json.dumps({"screening_of": "spec.toml"}))
     assert cli.main(["report", str(out)]) == 2
     assert "which writes screening.csv and screening.png, no report" in capsys.readouterr().err
+    # a holdout validation writes its verdicts as markdown and CSV, no report either
+    (out / "manifest.json").write_text(json.dumps({"validation_of": ["vantor_2005.toml"]}))
+    assert cli.main(["report", str(out)]) == 2
+    assert "which writes holdouts.md and holdouts.csv, no report.html" in capsys.readouterr().err
 
 
 def test_compare_says_when_an_alternatives_own_seed_is_not_used(small, write, tmp_path, capsys):
