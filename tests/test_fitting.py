@@ -276,6 +276,9 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     assert check["ratio_low"] <= check["ratio_high"]
     assert "bootstrap interval" in printed and "90 % bootstrap interval" in html
     assert (out / "emulator_diagnostics.csv").is_file() and (out / "emulator_design.csv").is_file()
+    said = pd.read_csv(out / "identifiability.csv").set_index("parameter")["values"]
+    assert said["exits.monthly_hazard.work"] == "a factor on the base set's table"  # not a rate
+    assert said["contacts.per_year"] == "the value"
     # what the fit read and its seed, to repeat it or to tell what has changed since
     targets_file = small_spec.parent / "targets.toml"
     files = manifest["files"]
@@ -298,8 +301,6 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
     args = ["run", str(scenario), "--posterior", "3", "--replications", "2", "--years", "1",
             "--workers", "2", "--out", str(run_out)]  # fmt: skip
     assert cli.main(args) == 0
-    import pandas as pd
-
     split = pd.read_csv(run_out / "uncertainty.csv").set_index("kpi")
     shares = split["parameter_share"] + split["noise_share"]
     assert np.allclose(shares.dropna(), 1.0)
