@@ -39,6 +39,32 @@ def results() -> ScenarioResults:
     return run_scenario(resolved, workers=1)
 
 
+def ran_alone(test: Any) -> bool:
+    """Run ``test`` in a fresh process and check it passed there, if this one runs other
+    threads (True), so that a test of forking never passes without forking; False: this
+    process forks, run the test here. An earlier test may leave a thread running (Dask's
+    client keeps its IO loop and offload threads for the life of the process), and figures
+    are then drawn here rather than in forked processes."""
+    import threading
+
+    if threading.active_count() == 1:
+        return False
+    names = [t.name for t in threading.enumerate()]
+    assert not os.environ.get("CASEFLOW_FORK_TEST_ALONE"), f"threads at start: {names}"
+    node = f"{Path(__file__).resolve()}::{test.__name__}"
+    env = dict(os.environ, CASEFLOW_FORK_TEST_ALONE="1")
+    alone = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", node],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    assert "1 passed" in alone.stdout, alone.stdout
+    return True
+
+
 def _shown(page: str, text: str) -> bool:
     """Whether ``text`` is the whole content of a table cell of the page."""
     return f">{html.escape(text)}</td>" in page
@@ -349,28 +375,9 @@ def test_figures_drawn_side_by_side_are_the_ones_drawn_here(
     """With several workers a report's figures are drawn in forked processes, each given its
     job by number: the PNG bytes, their names and their order are those of drawing them one
     after another in this process, so a report is the same whatever ``--workers`` says."""
-    import threading
-
     from sim.experiments import parallel
 
-    if threading.active_count() > 1:
-        # An earlier test left a thread running (Dask's client keeps its IO loop and offload
-        # threads for the life of the process), so this process would not fork: run this test
-        # alone in a fresh one instead of skipping it.
-        names = [t.name for t in threading.enumerate()]
-        assert not os.environ.get("CASEFLOW_FORK_TEST_ALONE"), f"threads at start: {names}"
-        name = test_figures_drawn_side_by_side_are_the_ones_drawn_here.__name__
-        node = f"{Path(__file__).resolve()}::{name}"
-        env = dict(os.environ, CASEFLOW_FORK_TEST_ALONE="1")
-        alone = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", node],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-        assert alone.returncode == 0, alone.stdout + alone.stderr
-        assert "1 passed" in alone.stdout, alone.stdout
+    if ran_alone(test_figures_drawn_side_by_side_are_the_ones_drawn_here):
         return
     monkeypatch.setattr(parallel, "available_cores", lambda: 2)  # as on a 2-core machine
     forked: list[int] = []
@@ -424,11 +431,12 @@ def test_a_failed_write_stops_the_figures_drawn_meanwhile(
     disk), the drawing processes are stopped, none is left behind, and the error is raised
     without a report."""
     import multiprocessing
-    import threading
 
     from sim.experiments import parallel
     from sim.output import drawing, folders
 
+    if ran_alone(test_a_failed_write_stops_the_figures_drawn_meanwhile):
+        return
     monkeypatch.setattr(parallel, "available_cores", lambda: 2)
     stopped: list[bool] = []
     stop = drawing.Drawing.stop
@@ -443,10 +451,9 @@ def test_a_failed_write_stops_the_figures_drawn_meanwhile(
     monkeypatch.setattr(drawing.Drawing, "stop", counted_stop)
     monkeypatch.setattr(folders, "write_tables", full_disk)
     manifest: dict[str, Any] = {"scenario_name": "merged", "scenario": {}, "replications": 2}
-    forks = threading.active_count() == 1  # a process running threads draws here instead
     with pytest.raises(OSError, match="No space"):
         folders.write_results(tmp_path / "run", results, manifest, workers=2)
-    assert stopped == [forks]
+    assert stopped == [True]  # drawing in forked processes, stopped
     assert not multiprocessing.active_children()
     assert not (tmp_path / "run" / "report.html").exists()
 
@@ -533,3 +540,45 @@ def test_a_warning_several_scenarios_give_is_said_once_with_their_names() -> Non
     ]
     both = merged_warnings([], [("a", ["Same."]), ("b", ["Same."])])
     assert both == ["Same."]
+
+
+def test_a_figures_folder_that_cannot_be_made_stops_the_drawing(
+    results: ScenarioResults, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The figures are being drawn in forked processes when their folder turns out not to be
+    one (a file of that name, no permission): the error is raised and no drawing process is
+    left running (a later report in the process would otherwise draw alone, slowly)."""
+    import multiprocessing
+
+    from sim.experiments import parallel
+
+    if ran_alone(test_a_figures_folder_that_cannot_be_made_stops_the_drawing):
+        return
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    (tmp_path / "figures").write_text("a file, not a folder")
+    jobs = figures.run_figures(results.monthly, {})[:2]
+    with pytest.raises(FileExistsError):
+        figures.save_figures(tmp_path, jobs, workers=2)
+    assert not multiprocessing.active_children()
+
+
+def test_figures_are_drawn_here_when_no_process_can_be_forked(
+    results: ScenarioResults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A machine out of processes or memory (fork fails with EAGAIN or ENOMEM) still gets its
+    report: the figures are drawn in this process, the same bytes."""
+    import errno
+
+    from sim.experiments import parallel
+
+    if ran_alone(test_figures_are_drawn_here_when_no_process_can_be_forked):
+        return
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    jobs = figures.run_figures(results.monthly, {})[:2]
+    here = figures.draw_pngs(jobs, workers=1)
+
+    def no_fork() -> int:
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert figures.draw_pngs(jobs, workers=2) == here

@@ -133,6 +133,9 @@ def start_drawing(jobs: Sequence[FigureJob], workers: int | None = None) -> Draw
     )
     try:
         return Drawing(jobs, pool)
+    except OSError:  # no process could be forked (EAGAIN, ENOMEM): drawn here instead
+        stop_pool(pool)
+        return Drawing(jobs, None)
     except BaseException:
         stop_pool(pool)
         raise
@@ -175,9 +178,14 @@ def save_drawing(folder: Path, drawing: Drawing) -> dict[str, str]:
     Each figure is drawn once: the same PNG bytes are the file and the report's image (drawing
     it twice cost a second rendering per figure)."""
     figdir = folder / "figures"
-    figdir.mkdir(exist_ok=True)
+    try:
+        figdir.mkdir(exist_ok=True)
+        drawn = drawing.result()
+    except BaseException:  # the folder cannot be made: the drawing processes stop too
+        drawing.stop()
+        raise
     out = {}
-    for job, data in zip(drawing.jobs, drawing.result(), strict=True):
+    for job, data in zip(drawing.jobs, drawn, strict=True):
         (figdir / f"{job.name}.png").write_bytes(data)
         out[job.name] = base64.b64encode(data).decode("ascii")
     return out
