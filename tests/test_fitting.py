@@ -122,6 +122,9 @@ def test_point_fit_recovers_known_parameters_and_resumes_without_rerunning(small
     pd.testing.assert_frame_equal(again.history, first.history)
     longer = point_fit(problem, tmp_path / "w", replications=2, popsize=4, max_generations=8)
     assert 0 < longer.new_evaluations <= 4 * 8 * 2
+    # a shorter search replayed from the longer one's store reports its own points only
+    shorter = point_fit(problem, tmp_path / "w", replications=2, popsize=4, max_generations=4)
+    pd.testing.assert_frame_equal(shorter.evaluations, first.evaluations)
     assert longer.distance <= first.distance
     assert abs(longer.values["contacts.per_year"] / SMALL_TRUTH["contacts.per_year"] - 1) < 0.05
     assert abs(longer.values["exits.monthly_hazard.work"] / 1.35 - 1) < 0.25
@@ -194,6 +197,23 @@ def test_a_work_folder_of_other_model_code_is_refused(small_spec, tmp_path, monk
     monkeypatch.setattr(fitting, "model_code_digest", lambda: "another model")
     with pytest.raises(Exception, match="model code"):
         point_fit(problem, tmp_path / "w", replications=1, popsize=2, max_generations=1)
+
+
+def test_the_model_code_digest_follows_the_models_sources(tmp_path, monkeypatch):
+    """The digest in a work folder's fingerprint is of the model's code as it is: a change to
+    one of its modules (the exit hazards, say) gives another digest."""
+    from sim import compiled
+    from sim.calibration.point_fit import model_code_digest
+
+    before = model_code_digest()
+    assert model_code_digest() == before
+    edited = tmp_path / "exits.py"
+    edited.write_text(compiled.source_path("sim.model.exits").read_text() + "\n# edited\n")
+    real = compiled.source_path
+    monkeypatch.setattr(
+        compiled, "source_path", lambda m: edited if m == "sim.model.exits" else real(m)
+    )
+    assert model_code_digest() != before
 
 
 def test_posterior_covers_the_truth_and_is_narrower_than_the_prior(small_spec, tmp_path):
@@ -408,6 +428,9 @@ def test_calibrate_command_writes_fitted_set_that_scenarios_use_with_posterior(
         err = capsys.readouterr().err
         assert "fit.posterior_sha256: the posterior sample" in err and "has changed" in err
         assert not rerun.exists()
+        # the same sample with Windows line endings (a checkout's conversion) is the same
+        sample_file.write_bytes(sample_text.replace("\n", "\r\n").encode())
+        assert cli.main(args) == 0
     finally:
         sample_file.write_text(sample_text)
 
@@ -737,6 +760,11 @@ def test_the_report_says_when_the_same_command_would_not_give_the_same_fit() -> 
     assert "<code>--fit-generations 6</code>" in said and "same point fit" not in said
     done = SimpleNamespace(fit=SimpleNamespace(stopped_by="converged", generations=9), post=None)
     assert _repeatable(done).endswith("gives the same point fit.")  # type: ignore[arg-type]
-    abc = SimpleNamespace(fit=done.fit, post=Posterior.__new__(Posterior))
+    timed_post = SimpleNamespace(fit=done.fit, post=SimpleNamespace(stopped_by="time budget"))
+    said = _repeatable(timed_post)  # type: ignore[arg-type]
+    assert "gives the same point fit." in said and "posterior stopped at its time budget" in said
+    sampled = Posterior.__new__(Posterior)
+    object.__setattr__(sampled, "stopped_by", "generations done")
+    abc = SimpleNamespace(fit=done.fit, post=sampled)
     said = _repeatable(abc)  # type: ignore[arg-type]
     assert "same point fit." in said and "ABC posterior is not repeatable bit for bit" in said

@@ -61,15 +61,21 @@ def _key(x: Iterable[float]) -> str:
 
 
 #: the modules besides the model's own (sim.compiled.COMPILED_MODULES) whose code decides a
-#: replication's KPIs: a fit's stored evaluations are replayed only while all are unchanged
+#: replication's KPIs or a point's distance (how its values are applied, the targets' scenario):
+#: a fit's stored evaluations are replayed only while all are unchanged
 NUMBER_MODULES = (
+    "sim.domain",
     "sim.distributions",
     "sim.streams",
     "sim.records",
     "sim.metrics",
     "sim.experiments.runner",
+    "sim.inputs.loading",
     "sim.inputs.parameters",
     "sim.inputs.scenario",
+    "sim.calibration.spec",
+    "sim.calibration.targets",
+    "sim.calibration.point_fit",
 )
 
 
@@ -257,14 +263,16 @@ def _search(
 
 
 def _evaluations_table(evaluator: _Evaluator) -> pd.DataFrame:
-    """Every point run (incl. replayed ones): its parameters, distance and KPI means."""
+    """Every point this search reached, run or replayed (not other points a longer search
+    stored in the work folder): its parameters, distance and KPI means, in the order run."""
     rows = [
         {
             **row["values"],
             "distance": row["distance"],
             **{f"kpi:{k}": v for k, v in row["kpis"].items()},
         }
-        for row in evaluator.cache.values()
+        for key, row in evaluator.cache.items()
+        if key in evaluator.reached
     ]
     return pd.DataFrame(rows)
 
@@ -323,8 +331,14 @@ def point_fit(
 
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.incomplete")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8", newline="")  # the text's own line endings
     tmp.replace(path)
+
+
+def sample_digest(data: bytes) -> str:
+    """The SHA-256 of a posterior sample's bytes with Windows line endings read as Unix ones:
+    a checkout that turns the shipped CSV's endings into CRLF holds the same sample."""
+    return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
 
 
 def write_fitted(
@@ -360,16 +374,17 @@ def write_fitted(
         **({"posterior": posterior_file} if posterior_file else {}),
         **record,
     }
-    if posterior is not None and posterior_file:  # first: the set records the file's hash
-        _atomic_write(folder / posterior_file, posterior.to_csv(index=False))
-        written = hashlib.sha256((folder / posterior_file).read_bytes()).hexdigest()
-        data["fit"]["posterior_sha256"] = written
-    ModelParameters.model_validate(data)  # what we write must load
+    sample = posterior.to_csv(index=False) if posterior is not None else ""
+    if posterior_file:  # the set records its sample's hash (line endings as written here)
+        data["fit"]["posterior_sha256"] = sample_digest(sample.encode("utf-8"))
+    ModelParameters.model_validate(data)  # what we write must load, before anything is written
     header = (
         f"# Fitted parameter set: written by `caseflow calibrate fit {problem.spec_path.name}`.\n"
         "# Do not edit by hand: posterior draws (run --posterior) are applied to the spec's base\n"
         "# set, which only matches this file while it is as written. Refit instead.\n"
     )
+    if posterior_file:
+        _atomic_write(folder / posterior_file, sample)
     path = folder / f"{name}.toml"
     _atomic_write(path, header + tomli_w.dumps(data))
     if posterior is None:

@@ -37,6 +37,7 @@ from ..inputs.scenario import ResolvedScenario
 from ..inputs.validation import InputError
 from ..metrics import summarise, summarise_districts
 from ..records import UNCERTAINTY_FILE
+from .point_fit import sample_digest
 from .spec import CalibrationSpec, apply_parameters, load_spec
 
 
@@ -113,7 +114,7 @@ def _chosen_draws(resolved: ResolvedScenario, draws: int) -> _Draws:
         if not path.exists():
             raise InputError.single(where, key, f"file not found: {path}")
     expected = fit.posterior_sha256
-    if expected is not None and hashlib.sha256(sample_path.read_bytes()).hexdigest() != expected:
+    if expected is not None and sample_digest(sample_path.read_bytes()) != expected:
         raise InputError.single(
             where,
             "fit.posterior_sha256",

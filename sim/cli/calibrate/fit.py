@@ -561,6 +561,7 @@ def _repeatable(outcome: _Outcome) -> str:
     from ...calibration.posterior import Posterior
 
     fit, abc = outcome.fit, isinstance(outcome.post, Posterior)
+    post_timed = outcome.post is not None and "time budget" in outcome.post.stopped_by
     if fit.stopped_by == "time budget":
         said = (
             f"The point fit stopped at its time budget after {fit.generations} generation"
@@ -570,7 +571,13 @@ def _repeatable(outcome: _Outcome) -> str:
         )
     else:
         said = "The same command on the same spec, targets and base set gives the same point fit"
-        said += " and posterior." if outcome.post is not None and not abc else "."
+        same_posterior = outcome.post is not None and not abc and not post_timed
+        said += " and posterior." if same_posterior else "."
+    if post_timed and not abc:
+        said += (
+            " The posterior stopped at its time budget, so on a slower or busier machine it may "
+            "stop at another stage; give a budget it cannot reach to repeat it exactly."
+        )
     if abc:
         said += (
             " The ABC posterior is not repeatable bit for bit (pyABC's sampler); the emulator's is."
