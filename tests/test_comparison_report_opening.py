@@ -51,3 +51,19 @@ def test_a_fall_counts_as_much_as_a_rise_by_the_same_factor():
     halved = _rows(("exits_work_per_year", 160.0, 80.0, True), ("staff_cost_sek_per_year",
                    1e7, 1.9e7, True))  # fmt: skip
     assert largest_change(halved)[0]["kpi"] == "exits_work_per_year"  # x 1/2 beats x 1.9
+
+
+def test_a_share_falling_to_zero_is_no_infinite_change():
+    """A share has no unit floor: falling to 0 it would be an infinite factor (and a warning of
+    a division by zero on the terminal). A hundredth stands in, so the ranking stays finite and
+    a large change elsewhere can still lead."""
+    import warnings
+
+    rows = _rows(
+        ("ar_team_success_share", 0.02, 0.0, True),
+        ("first_visit_wait_days", 81.0, 0.5, True),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning
+        row, _ = largest_change(rows)
+    assert row is not None and row["kpi"] == "first_visit_wait_days"

@@ -246,6 +246,10 @@ def posterior_html(differences: pd.DataFrame, manifest: dict[str, Any]) -> str:
     )
 
 
+SHARE_FLOOR = 0.01
+"""The least mean the opening's ranking counts for a KPI without a unit floor (a share)."""
+
+
 def largest_change(rows: pd.DataFrame) -> tuple[pd.Series | None, bool]:
     """The headline KPI one alternative changes most, relative to the base, and whether its
     paired interval excludes 0; among the KPIs that clearly differ if any do."""
@@ -261,7 +265,10 @@ def largest_change(rows: pd.DataFrame) -> tuple[pd.Series | None, bool]:
     # the factor between the two means, either way (|log of their ratio|): a percentage can
     # rise without end but fall by 100 % at most, so a wait cut from 81 to 6 days (-93 %)
     # would rank below a count that doubles (+100 %); means under one unit count as one unit
+    # (a share has no unit floor: a hundredth stands in, so that a share falling to 0 is no
+    # infinite factor)
     floor = pool["kpi"].map(unit_floor).astype(float)
+    floor = floor.where(floor > 0, SHARE_FLOOR)
     base = np.maximum(pool["base_mean"].abs(), floor)
     alternative = np.maximum((pool["base_mean"] + pool["difference"]).abs(), floor)
     relative = np.abs(np.log(alternative / base)).fillna(-1.0)
