@@ -286,7 +286,7 @@ def test_a_fit_cut_short_says_so():
                             table=table)  # fmt: skip
     (note,) = _unfinished(short)  # type: ignore[arg-type]
     assert note.startswith("The point fit stopped at its generation cap after 1 generation with")
-    assert "1 of 6 targets within 2 sd" in note
+    assert "1 of 6 targets reproduced" in note
     converged = SimpleNamespace(fit=SimpleNamespace(stopped_by="converged", generations=9),
                                 table=table)  # fmt: skip
     assert _unfinished(converged) == []  # type: ignore[arg-type]

@@ -153,7 +153,7 @@ class Exits(_Strict):
     contact_intensity: ClassValues = Field(
         description="planned contact of a case worked in class A, B, C relative to a B case "
         "(the work and studies hazards scale with delivered contact: (share x intensity) ^ "
-        "contact_elasticity_work)"
+        "contact_elasticity_work, not below waiting_multiplier_work)"
     )
     contact_elasticity_work: Number = Field(
         ge=0,
@@ -181,7 +181,9 @@ class Exits(_Strict):
         "applies",
     )
     waiting_multiplier_work: Number = Field(
-        ge=0, description="work and studies multiplier while a case has no handler"
+        ge=0,
+        description="work and studies multiplier while a case has no handler, and the least a "
+        "handled case's contact factor can be (one its handler has no time for)",
     )
     duration_bands_months: list[Annotated[Number, Field(gt=0)]]
     duration_multiplier: list[Annotated[Number, Field(ge=0)]]

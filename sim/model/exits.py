@@ -8,13 +8,16 @@ the bands ahead, so passing a band is not an event; unemployment enters the work
 the economy's shared work clock (:class:`~sim.model.economy.WorkClock`), so a changing economy
 reschedules nobody. A case's exit time is worked out when its state changes, and only then.
 
-Delivered contact moves the work and studies hazards: λ = λ₀ · (r · c_class) ^ γ, with r the
-share of planned contact its handler delivers now and c_class the class's contact intensity.
-Since r ≤ 1 and changes whenever the handler's load does, the clocks run at the bound
-λ₀ · c_class ^ γ and a clock that runs out is a candidate exit, taken with probability r ^ γ
-(times the hand-over multiplier while continuity is lost) at that moment; otherwise the
-cause's clock starts afresh (:meth:`ExitHazards.renew`). This thinning is exact for a
-piecewise-constant r and costs no event when a handler's r changes.
+Delivered contact moves the work and studies hazards: λ = λ₀ · max((r · c_class) ^ γ, w),
+with r the share of planned contact its handler delivers now, c_class the class's contact
+intensity and w the waiting multiplier (a case its handler has no time for leaves as one
+without a handler does; where c_class ^ γ is already below w, as for C at high γ, the class's
+own rate holds). Since r ≤ 1 and changes whenever the handler's load does, the clocks run at
+the bound λ₀ · c_class ^ γ and a clock that runs out is a candidate exit, taken with
+probability max(r ^ γ, min(w / c_class ^ γ, 1)) (times the hand-over multiplier while
+continuity is lost) at that moment; otherwise the cause's clock starts afresh
+(:meth:`ExitHazards.renew`). This thinning is exact for a piecewise-constant r and costs no
+event when a handler's r changes.
 """
 
 from __future__ import annotations

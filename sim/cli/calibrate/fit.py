@@ -475,7 +475,7 @@ def _tolerance_rows(tolerance: dict[str, float] | None) -> dict[str, Any]:
 
 def _unfinished(outcome: _Outcome) -> list[str]:
     """A note when the point fit stopped at its cap (generations or time) with under half the
-    targets within 2 sd: the fitted file is written, but it is a search cut short."""
+    targets reproduced: the fitted file is written, but it is a search cut short."""
     fit, table = outcome.fit, outcome.table
     within = int(table["reproduced"].sum())
     if fit.stopped_by == "converged" or 2 * within >= len(table):
@@ -484,7 +484,7 @@ def _unfinished(outcome: _Outcome) -> list[str]:
     return [
         f"The point fit stopped at its {what.get(fit.stopped_by, fit.stopped_by)} after "
         f"{fit.generations} generation"
-        f"{'s' * (fit.generations != 1)} with {within} of {len(table)} targets within 2 sd: "
+        f"{'s' * (fit.generations != 1)} with {within} of {len(table)} targets reproduced: "
         "a search cut short, not a fit; raise --fit-generations or --budget-minutes before "
         "using the fitted set."
     ]
