@@ -254,6 +254,19 @@ def test_a_comparison_flags_the_differences_of_a_unit_whose_intake_cannot_keep_u
     assert "could not take its inflow" not in unflagged
 
 
+def test_the_intake_caveat_reaches_the_report_and_the_notebook(small, write, tmp_path):
+    """The caveat is wired where a planner reads the differences: the comparison report's
+    page and a notebook's display of ``sim.compare``'s result."""
+    alt = write(
+        "no_intake.toml",
+        f'extends = "{small.name}"\nname = "no_intake"\n[staff.intake_social_workers]\nposts = 0\n',
+    )
+    cmp = sim.compare(small, alt, replications=2, workers=1)
+    assert "The intake of no_intake could not take its inflow" in cmp._repr_html_()
+    page = (cmp.save(tmp_path / "cmp") / "report.html").read_text()
+    assert "The intake of no_intake could not take its inflow" in page
+
+
 def test_a_reference_rate_outside_the_calibrated_unemployment_is_warned_of():
     """``unemployment.reference_percent`` is the rate at which the parameter set's rates
     apply. A scenario written from scratch easily sets it to the rate it studies (6.2 %), and
@@ -269,3 +282,8 @@ def test_a_reference_rate_outside_the_calibrated_unemployment_is_warned_of():
     assert "unemployment at the reference rate moves nothing" in warning
     assert reference_warning({"unemployment": {"reference_percent": 3.2}}, ranges) == []
     assert reference_warning({}, ranges) == [] and reference_warning({"unemployment": {}}, {}) == []
+    # and a run's warnings carry it (what the report and the terminal say)
+    manifest = {"replications": 20, "parameters": {"name": "x", "calibrated_range": ranges}}
+    scenario = {"warmup_days": 365, "unemployment": {"reference_percent": 6.2}}
+    monthly = pd.DataFrame({"month": ["2015-01"], "period": ["run"]})
+    assert any("reference_percent is 6.2 %" in w for w in run_warnings(scenario, manifest, monthly))

@@ -111,13 +111,15 @@ def test_more_hours_never_fewer_a_cases(n_b, hours, more, floor):
     assert most_a(hours + more) >= most_a(hours)
 
 
-def test_thinned_exits_run_at_the_delivered_contact_rate(small):
+@pytest.mark.parametrize("held", ["a", "b", "c"])
+def test_thinned_exits_run_at_the_delivered_contact_rate(small, held):
     """Thinning: the clocks run at the rate of full contact and a candidate exit is taken with
     probability r ^ γ, but not below the waiting multiplier w / c ^ γ. For a case whose
     handler delivers a constant share r, the time to its exit by work is then exponential
     with rate λ₀ · max((r · c) ^ γ, w): checked by its mean over many households, at r = 1,
     r = 0.5 and r = 0, where a case its handler has no time for leaves as a case without a
-    handler does (not never)."""
+    handler does (not never), in each class: A (c ^ γ above w), B (c = 1) and C, whose full
+    contact is already below w at this γ (c ^ γ = 0.55): it leaves at its class's rate."""
     resolved = with_parameters(
         load_scenarios(small)[0],
         **{
@@ -142,14 +144,20 @@ def test_thinned_exits_run_at_the_delivered_contact_rate(small):
     hazards, path = model.hazards, model.pathway
     rng = np.random.default_rng(3)
     n = 4000
-    waiting = resolved.parameters.exits.waiting_multiplier_work
-    assert 0.5**0.5 > waiting > 0  # r = 0.5 thins by r ^ γ; r = 0 by the floor (B: c = 1)
+    exits = resolved.parameters.exits
+    waiting = exits.waiting_multiplier_work
+    intensity = getattr(exits.contact_intensity, held) ** 0.5  # c ^ γ
+    floor = min(waiting / intensity, 1.0)
+    if held == "c":
+        assert floor == 1.0  # the exception: C's full contact is below the waiting rate
+    else:
+        assert 0.5**0.5 > floor > 0  # r = 0.5 thins by r ^ γ; r = 0 by the floor
     for share in (1.0, 0.5, 0.0):
         times, expected = [], []
         for _ in range(n):
             hh = path.new_household(0, "other", rng.random(40).tolist())
             path.open_case(hh)
-            hh.need, hh.held = "b", "b"
+            hh.need, hh.held = held, held  # type: ignore[assignment]
             hazards.rate(hh, 0.0)
             for _candidate in range(1000):  # a case that never leaves fails, not hangs
                 t = hh.exit_day
@@ -161,7 +169,7 @@ def test_thinned_exits_run_at_the_delivered_contact_rate(small):
                 t = math.inf
             times.append(t)
             rate = hazards.rates(hh)[0]  # at full contact, per day (youth moves it)
-            expected.append(1 / (rate * max(share**0.5, waiting)))
+            expected.append(1 / (rate * max(share**0.5, floor)))
         mean, want = float(np.mean(times)), float(np.mean(expected))
         assert abs(mean / want - 1) < 4 / math.sqrt(n), (share, mean, want)
 
