@@ -206,8 +206,9 @@ def fit_command(args: argparse.Namespace) -> int:
     folder = results_folder(args.out, f"fit-{problem.spec.name}", clock.started)
     check_target(folder.target)  # refuse a wrong --out before the fit, not after
     fitted_path = (args.fitted_dir or args.spec.parent / "fitted") / f"{problem.spec.name}.toml"
-    _refuse_a_file(fitted_path.parent, "--fitted-dir")  # likewise: not after the fit
-    _refuse_a_file(work_root, "--work")
+    # likewise: not after the fit (named as the user gave it, or as the default it is)
+    _refuse_a_file(fitted_path.parent, "--fitted-dir" if args.fitted_dir else "fitted folder")
+    _refuse_a_file(work_root, "--work" if args.work else "work folder")
     earlier_fit = _earlier_fit(fitted_path)
     if earlier_fit is not None:
         print(
