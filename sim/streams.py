@@ -13,7 +13,6 @@ do not depend on the order in which entities ask for them either.
 from __future__ import annotations
 
 import hashlib
-import struct
 import zlib
 
 import numpy as np
@@ -43,13 +42,13 @@ def keyed_uniforms(
     The SHAKE-128 digest of the key, read as 64-bit words, each cut to its top 53 bits: a
     counter-based generator (the hash plays the part of the block cipher in Philox), about
     four times cheaper than creating a numpy generator for a handful of draws, which matters
-    for a stream keyed by household and episode. (The words are read as Python integers: for
-    a few dozen, two numpy operations and their arrays cost more than the arithmetic.)
+    for a stream keyed by household and episode.
     """
     label = f"{seed}|{replication}|{name}|{'|'.join(map(str, key))}".encode()
-    words = struct.unpack(f"<{n}Q", hashlib.shake_128(label).digest(8 * n))
+    words = np.frombuffer(hashlib.shake_128(label).digest(8 * n), dtype="<u8")
     # exact: a 53-bit integer is a double, and the scaling is by a power of two
-    return [(word >> 11) * _TO_UNIT for word in words]
+    uniforms: list[float] = ((words >> 11) * _TO_UNIT).tolist()
+    return uniforms
 
 
 class Streams:
