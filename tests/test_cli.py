@@ -737,3 +737,14 @@ def test_replications_auto_in_any_case_and_a_word_says_auto_is_allowed(capsys):
         build_parser().parse_args(["run", "x.toml", "--replications", "lots"])
     assert info.value.code == 2
     assert "expected a whole number or auto, got 'lots'" in capsys.readouterr().err
+
+
+def test_an_unknown_option_is_said_with_its_commands_usage(capsys):
+    """An option the command does not take is refused with that command's usage (what it does
+    take), not the top level's list of commands."""
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["calibrate", "check", "targets.toml", "--out", "x"])
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: caseflow calibrate check")
+    assert "caseflow calibrate check: error: unrecognized arguments: --out x" in err

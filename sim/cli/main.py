@@ -137,7 +137,10 @@ def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
     """Run one command; its exit status. ``argv`` without the program name (tests pass it);
     ``process``: called as the program (:func:`entry`), which owns the process's imports."""
     typed = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(calibrate.legacy_argv(typed))
+    parser, argv_used = build_parser(), calibrate.legacy_argv(typed)
+    args, unknown = parser.parse_known_args(argv_used)
+    if unknown:  # said with the subcommand's usage, not the top level's
+        _command_parser(parser, argv_used).error(f"unrecognized arguments: {' '.join(unknown)}")
     args.argv = typed  # the manifest records the command as typed, an old form included
     if process:
         _leave_out_pyarrow(args)
@@ -196,6 +199,18 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _command_parser(
+    parser: argparse.ArgumentParser, argv: Sequence[str]
+) -> argparse.ArgumentParser:
+    """The parser of the (sub)command ``argv`` names, as deep as it goes (``calibrate fit``),
+    else ``parser`` itself."""
+    for token in argv:
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if actions and token in actions[0].choices:
+            parser = actions[0].choices[token]
+    return parser
 
 
 def _check_common_options(args: argparse.Namespace) -> None:
