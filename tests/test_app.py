@@ -367,6 +367,41 @@ def test_the_page_refuses_bad_input_next_to_the_field(page) -> None:
     assert any("no spaces, no å ä ö" in e.value for e in page.error)
 
 
+def test_a_starved_intake_is_said_beside_the_differences(page) -> None:
+    """An alternative with no one at intake looks cheapest because its households wait outside
+    the caseload: the page says so under its line against the base (as the report does beside
+    its table), and again when the folder is opened among the earlier results."""
+    _field(page, "replications").input("2").run()
+    _field(page, "horizon_years").input("0.5").run()
+    _field(page, "staff.intake_social_workers.posts").input("0").run()
+    page.button(key="run").click().run()
+    assert not page.exception, page.exception
+    caveat = "could not take its inflow: households booked but not yet visited"
+    assert any(caveat in w.value and "these differences with them" in w.value for w in page.warning)
+    outcome = page.session_state["outcome"]
+    from sim.app.page import _base_of_comparison, _folder_backlog_caveats
+
+    differences = pd.read_csv(outcome.folder / "comparison.csv")
+    base = _base_of_comparison(outcome.folder)
+    (opened,) = _folder_backlog_caveats(outcome.folder, base, differences)
+    assert caveat in opened and opened.startswith("baseline-edited: ")
+
+
+def test_earlier_results_open_the_newest_folder_after_a_new_run(page) -> None:
+    """The folder opened among the earlier results follows new runs: it stayed on the first
+    folder the session had seen while newer ones were listed above it."""
+    _field(page, "replications").input("2").run()
+    _field(page, "horizon_years").input("0.25").run()
+    page.button(key="run").click().run()
+    first = page.session_state["outcome"].folder.name
+    assert page.selectbox(key="earlier_open").value == first
+    _field(page, POSTS).input("9").run()
+    page.button(key="run").click().run()
+    assert not page.exception, page.exception
+    second = page.session_state["outcome"].folder.name
+    assert second != first and page.selectbox(key="earlier_open").value == second
+
+
 def test_a_long_run_needs_confirming(page) -> None:
     _field(page, "replications").input("100000").run()
     assert page.button(key="run").disabled

@@ -41,7 +41,7 @@ from sim.app.optimising import run_optimisation, spec_files
 from sim.app.workbench import Outcome, RunRequest, Workbench, command_text, outcome_warnings
 from sim.inputs.loading import load_scenarios
 from sim.inputs.validation import InputError
-from sim.output.comparison_report import change_text
+from sim.output.comparison_report import backlog_caveat, backlogged, change_text
 from sim.output.folders import read_manifest
 from sim.output.formatting import (
     difference_interval,
@@ -478,13 +478,37 @@ def _show_outcome(outcome: Outcome) -> None:
         st.subheader(f"Against the base: {outcome.comparison.base.resolved.name}")
         st.caption("Paired differences under common random numbers (alternative − base).")
         every = outcome.comparison.differences
+        compared = [outcome.comparison.base, *outcome.comparison.alternatives]
+        backlog = backlogged([(r.resolved.name, r.monthly) for r in compared])
+        base_name = outcome.comparison.base.resolved.name
         for name in dict.fromkeys(every["alternative"]):
             said = change_text(every[every["alternative"] == name])
             st.markdown(f"**{name}**: {said[0].upper()}{said[1:]}")
+            caveat = backlog_caveat(base_name, str(name), backlog)
+            if caveat:  # beside the differences it concerns, as the report has it
+                st.warning(caveat)
         differences = _differences_table(outcome.comparison.differences)
         st.table(differences.set_index(["alternative", "KPI"]))
         st.image(_forest_png(outcome), caption="Paired differences and their 95 % intervals")
     _curves(outcome)
+
+
+def _folder_backlog_caveats(
+    folder: Path, base: Path | None, differences: pd.DataFrame
+) -> list[str]:
+    """A comparison folder's intake caveats, one per alternative that has one, from its
+    scenarios' monthly.csv (as its report gives them beside the differences)."""
+    if base is None:
+        return []
+    names = [base.name, *(str(a) for a in dict.fromkeys(differences["alternative"]))]
+    named = [
+        (name, pd.read_csv(folder / name / "monthly.csv"))
+        for name in names
+        if (folder / name / "monthly.csv").exists()
+    ]
+    backlog = backlogged(named)
+    said = [backlog_caveat(base.name, name, backlog) for name in names[1:]]
+    return [f"{name}: {caveat}" for name, caveat in zip(names[1:], said, strict=True) if caveat]
 
 
 def _folder_downloads(folder: Path, prefix: str) -> None:
@@ -641,6 +665,9 @@ def earlier_tab(bench: Workbench) -> None:
     )
     st.dataframe(table, hide_index=True, key="earlier_table")
     names = [e.folder.name for e in found]
+    if st.session_state.get("earlier_names") != names:  # a new folder: open the newest
+        st.session_state["earlier_names"] = names
+        st.session_state.pop("earlier_open", None)
     opened = st.selectbox("Open", names, key="earlier_open")
     if opened:
         folder = bench.results_root / opened
@@ -654,9 +681,10 @@ def earlier_tab(bench: Workbench) -> None:
             st.caption(f"The base, {base.name}:")
             st.dataframe(_headline(pd.read_csv(base / "summary.csv")), hide_index=True)
         if (folder / "comparison.csv").exists():
-            st.dataframe(
-                _differences_table(pd.read_csv(folder / "comparison.csv")), hide_index=True
-            )
+            differences = pd.read_csv(folder / "comparison.csv")
+            for caveat in _folder_backlog_caveats(folder, base, differences):
+                st.warning(caveat)
+            st.dataframe(_differences_table(differences), hide_index=True)
         _folder_downloads(folder, "earlier_")
     singles = [e for e in found if not e.is_comparison and "run of" in e.what]
     runs = [e.folder.name for e in singles]

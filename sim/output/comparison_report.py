@@ -177,19 +177,24 @@ def backlogged(named_monthly: Sequence[tuple[str, pd.DataFrame]]) -> list[str]:
     return [name for name, monthly in named_monthly if intake_backlog_warning(monthly)]
 
 
-def _backlog_note(base: str, alt: str, backlog: Sequence[str]) -> str:
+def backlog_caveat(base: str, alt: str, backlog: Sequence[str]) -> str:
     """The caveat beside an alternative's differences when the base's or its own intake could
-    not take its inflow; "" otherwise."""
+    not take its inflow (plain text; the report, the notebook display and the workbench say
+    it); "" otherwise."""
     which = [name for name in (base, alt) if name in backlog]
     if not which:
         return ""
-    names = " and ".join(html.escape(n) for n in which)
+    names = " and ".join(which)
     return (
-        f'<p class="warn">The intake of {names} could not take its inflow: households '
-        "booked but not yet visited wait outside the caseload, so households, assistance paid, "
-        f"exits and costs of {names} are understated, and these differences with them "
-        "(see the warnings).</p>"
+        f"The intake of {names} could not take its inflow: households booked but not yet "
+        f"visited wait outside the caseload, so households, assistance paid, exits and costs "
+        f"of {names} are understated, and these differences with them (see the warnings)."
     )
+
+
+def _backlog_note(base: str, alt: str, backlog: Sequence[str]) -> str:
+    said = backlog_caveat(base, alt, backlog)
+    return f'<p class="warn">{html.escape(said)}</p>' if said else ""
 
 
 def differences_html(differences: pd.DataFrame, base: str = "", backlog: Sequence[str] = ()) -> str:
@@ -419,6 +424,8 @@ def _comparison_intro(scenarios: Sequence[dict[str, Any]], manifest: dict[str, A
 
 
 __all__ = [
+    "backlog_caveat",
+    "backlogged",
     "change_text",
     "comparison_warnings",
     "differences_html",
