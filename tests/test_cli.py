@@ -518,13 +518,14 @@ def test_report_warns_outside_the_calibrated_range(small, tmp_path):
     ]
     assert cli.main(args) == 0
     html = (out / "report.html").read_text()
-    assert "unemployment_percent ranges over" in html and "extrapolates" in html
+    assert "Unemployment rate ranges over" in html and "extrapolates" in html
+    assert "(monthly means; unemployment_percent in monthly.csv)" in html
     calm = tmp_path / "calm"
     assert (
         cli.main(["run", str(small), "--out", str(calm), "--workers", "1", "--replications", "2"])
         == 0
     )
-    assert "unemployment_percent ranges over" not in (calm / "report.html").read_text()
+    assert "Unemployment rate ranges over" not in (calm / "report.html").read_text()
 
 
 @pytest.mark.parametrize(

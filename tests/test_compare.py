@@ -173,7 +173,7 @@ def test_comparison_report_carries_an_alternatives_warning(small, write, tmp_pat
     page = (out / "report.html").read_text()
     warnings = page[page.index("<h2>Warnings</h2>") :]
     warnings = warnings[: warnings.index("</ul>")]
-    assert "shock: Unemployment rate: unemployment_percent ranges over" in warnings
+    assert "shock: Unemployment rate ranges over" in warnings
     assert "small: Unemployment rate" not in warnings
 
 

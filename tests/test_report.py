@@ -582,3 +582,35 @@ def test_figures_are_drawn_here_when_no_process_can_be_forked(
 
     monkeypatch.setattr(os, "fork", no_fork)
     assert figures.draw_pngs(jobs, workers=2) == here
+
+
+def test_a_run_without_first_visits_says_so_in_its_wait_figure() -> None:
+    """With no one at intake no first visit is made: the wait figure says so over the run's
+    months, rather than standing empty on an axis of the warm-up alone."""
+    from sim.output.figures import plot_first_visit_wait
+
+    months = ["2014-11", "2014-12", "2015-01", "2015-02"]
+    monthly = pd.DataFrame(
+        {
+            "replication": 0,
+            "month": months,
+            "period": ["warmup", "warmup", "run", "run"],
+            "first_visit_wait_days": [3.0, 4.0, float("nan"), float("nan")],
+        }
+    )
+    fig = plot_first_visit_wait(monthly, {})
+    ax = fig.axes[0]
+    assert any("no first visit in the reported months" in t.get_text() for t in ax.texts)
+    right = matplotlib_dates_num(pd.Timestamp("2015-02-28"))
+    assert ax.get_xlim()[1] >= right  # the run's months on the axis, not the warm-up's alone
+    plt.close(fig)
+    ran = monthly.assign(first_visit_wait_days=[3.0, 4.0, 5.0, 6.0])
+    fig = plot_first_visit_wait(ran, {})
+    assert not any("no first visit" in t.get_text() for t in fig.axes[0].texts)
+    plt.close(fig)
+
+
+def matplotlib_dates_num(day: pd.Timestamp) -> float:
+    from matplotlib import dates as mdates
+
+    return float(mdates.date2num(day))

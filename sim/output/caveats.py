@@ -52,9 +52,9 @@ def range_warnings(
                     f"scenario's contacts_scale {contacts_scale:g})"
                 )
             out.append(
-                f"{column_label(column)}: {column} ranges over {low:.1f}–{high:.1f}{unit} in "
-                f"this run, outside {range_said}, the range the parameter set was "
-                "calibrated for: the model extrapolates there."
+                f"{column_label(column)} ranges over {low:.1f}–{high:.1f}{unit} in this run "
+                f"(monthly means; {column} in monthly.csv), outside {range_said}, the range the "
+                "parameter set was calibrated for: the model extrapolates there."
             )
     return out
 

@@ -139,13 +139,30 @@ def plot_funnel(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
 
 
 def plot_first_visit_wait(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
-    """The mean wait of each month's first visits."""
-    return _band_figure(
+    """The mean wait of each month's first visits; where no month has one (no one at intake),
+    the panel says so over the run's months rather than standing empty."""
+    fig = _band_figure(
         monthly,
         ["first_visit_wait_days"],
         "days from booking to first visit",
         "First-visit wait (mean, 5-95 % of replications)",
     )
+    run = monthly[monthly["period"] == "run"] if "period" in monthly else monthly
+    if run["first_visit_wait_days"].notna().any():
+        return fig
+    ax = fig.axes[0]
+    months = pd.to_datetime(monthly["month"])
+    ax.set_xlim(months.min(), months.max() + pd.offsets.MonthEnd(1))  # the whole run
+    ax.text(
+        0.5, 0.5, "no first visit in the reported months: no wait to show (see the warnings)",
+        transform=ax.transAxes, ha="center", va="center", fontsize="small", color="dimgray",
+    )  # fmt: skip
+    if monthly["first_visit_wait_days"].isna().all():
+        ax.set_yticks([])  # no scale to read
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()
+    return fig
 
 
 def _norm_steps(scenario: dict[str, Any]) -> list[tuple[str, float]]:
