@@ -797,3 +797,23 @@ def test_a_pipe_given_as_a_scenario_is_refused_not_waited_on(tmp_path, capsys):
     os.mkfifo(fifo)
     assert cli.main(["validate", str(fifo)]) == 2
     assert f"{fifo}: is not a regular file, expected a TOML file" in capsys.readouterr().err
+
+
+def test_pool_workers_leave_ctrl_c_to_the_command():
+    """A terminal's Ctrl-C reaches every process of the group: a replication worker ignores
+    it (the command stops its workers itself) rather than printing its own traceback, and ends
+    at once on SIGTERM."""
+    import signal
+
+    pool = parallel.new_pool(1)
+    try:
+        handlers = pool.submit(_handlers).result()
+    finally:
+        pool.shutdown()
+    assert handlers == (signal.SIG_IGN, signal.SIG_DFL)
+
+
+def _handlers() -> tuple[object, object]:
+    import signal
+
+    return signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)

@@ -532,9 +532,9 @@ def _folder_downloads(folder: Path, prefix: str) -> None:
     with cols[2].popover("CSV files"):
         for i, path in enumerate(csv_files(folder)):
             name = path.relative_to(folder).as_posix()
-            st.download_button(
-                name, path.read_bytes, file_name=name.replace("/", "-"), mime="text/csv",
-                key=f"{prefix}csv{i}", on_click="ignore",
+            st.download_button(  # named after the folder too: two runs' files do not collide
+                name, path.read_bytes, file_name=f"{folder.name}-{name.replace('/', '-')}",
+                mime="text/csv", key=f"{prefix}csv{i}", on_click="ignore",
             )  # fmt: skip
 
 

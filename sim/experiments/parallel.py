@@ -71,10 +71,13 @@ def worker_count(asked: int | None) -> int:
 
 
 def _start_worker() -> None:
-    """Run first in each pool worker: SIGTERM ends it at once. A forked worker inherits the
-    command line's SIGTERM handler, which would turn the signal into an exception sent back as
-    the replication's result; the parent, not the worker, decides how a run ends."""
+    """Run first in each pool worker: SIGTERM ends it at once, and SIGINT is left to the
+    parent. A forked worker inherits the command line's SIGTERM handler, which would turn the
+    signal into an exception sent back as the replication's result; a terminal's Ctrl-C
+    reaches every process of the group, and each worker printed its KeyboardInterrupt's
+    traceback. The parent, not the worker, decides how a run ends (it stops its workers)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def new_pool(workers: int, context: BaseContext | None = None) -> ProcessPoolExecutor:

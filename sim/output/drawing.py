@@ -154,8 +154,10 @@ own process): a job is then sent to a drawing process as its number."""
 
 def _inherit_jobs(jobs: tuple[FigureJob, ...]) -> None:
     global _inherited_jobs
-    # SIGTERM ends a drawing process at once, as a replication worker (experiments.parallel).
+    # SIGTERM ends a drawing process at once and SIGINT is the parent's, as for a replication
+    # worker (experiments.parallel)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _inherited_jobs = jobs
 
 
