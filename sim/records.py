@@ -570,6 +570,23 @@ KPIS: tuple[Kpi, ...] = (*MONTH_KPIS, *DERIVED_KPIS)
 """Every KPI :func:`sim.metrics.replication_kpis` returns, in its order."""
 
 KPI: dict[str, Kpi] = {k.name: k for k in KPIS}
+
+_WHOLE_YEAR = "counted per whole calendar year: none in the reported period"
+NO_VALUE: dict[str, str] = {
+    "first_visit_wait_days": "no first visit in the reported period",
+    "recurrence_24_months": "needs episodes closed 24 months before the end: over two years",
+    "ar_success_recurrence_24_months": "needs AR successes 24 months before the end",
+    "households_per_year": _WHOLE_YEAR,
+    "share_long_term_10_of_12": _WHOLE_YEAR,
+    "share_over_12_months": _WHOLE_YEAR,
+    "ar_team_participants_per_year": _WHOLE_YEAR,
+    "ar_team_success_share": "no one in the AR programme in a whole calendar year",
+    "mean_episode_months": "no episode closed in the reported period",
+    "cost_per_exit_to_work_sek": "no exit to work in the reported period",
+    "ar_success_months_on_assistance": "no AR programme succeeded in the reported period",
+}
+"""Why a KPI can have no value in a run (a mean that is NaN), as the reports say it."""
+
 """The KPIs by name."""
 
 HEADLINE: tuple[str, ...] = tuple(

@@ -39,6 +39,12 @@ def test_intervals_stop_at_what_the_kpi_can_take() -> None:
     assert (low, high) == (-1.0, 69.0)
     assert interval(NAN, NAN, "households", why="1 replication") == "no interval (1 replication)"
     assert interval(NAN, NAN, "households", of=NAN) == "–"
+    # a KPI with no value in the run says why (a short run, no first visit), not a bare dash
+    said = interval(NAN, NAN, "share", of=NAN, kpi="recurrence_24_months")
+    assert said == "no value: needs episodes closed 24 months before the end: over two years"
+    assert interval(NAN, NAN, "days", of=NAN, kpi="first_visit_wait_days").startswith(
+        "no value: no first visit"
+    )
 
 
 def test_the_csv_files_cut_intervals_as_the_report_does() -> None:

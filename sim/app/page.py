@@ -391,7 +391,7 @@ def _headline(summary: pd.DataFrame) -> pd.DataFrame:
             {
                 "KPI": kpi_label(kpi),
                 "mean": number(r["mean"], unit),
-                "95 % interval": interval(low, high, unit, of=r["mean"]),
+                "95 % interval": interval(low, high, unit, of=r["mean"], kpi=kpi),
                 "unit": unit,
             }
         )

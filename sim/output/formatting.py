@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..records import KPI
+from ..records import KPI, NO_VALUE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -214,12 +214,20 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def interval(
-    low: float, high: float, unit: str, *, sign: bool = False, why: str = "", of: float = 0.0
+    low: float,
+    high: float,
+    unit: str,
+    *,
+    sign: bool = False,
+    why: str = "",
+    of: float = 0.0,
+    kpi: str = "",
 ) -> str:
-    """``low to high``; without an interval (one replication) "no interval" and ``why``; an
-    en dash when the figure it is the interval ``of`` is missing (a KPI not measured)."""
+    """``low to high``; without an interval (one replication) "no interval" and ``why``; when
+    the figure it is the interval ``of`` is missing, why the ``kpi`` has no value in the run
+    (:data:`sim.records.NO_VALUE`), else an en dash."""
     if math.isnan(of):
-        return "–"
+        return f"no value: {NO_VALUE[kpi]}" if kpi in NO_VALUE else "–"
     if not has_interval(low, high):
         return f"no interval{f' ({why})' if why else ''}"
     return f"{number(low, unit, sign=sign)} to {number(high, unit, sign=sign)}"

@@ -65,7 +65,7 @@ def _level_cells(kpi: str, unit: str, mean: float, low: float, high: float, why:
     decimals."""
     low, high = level_interval(low, high, kpi, unit)
     return number_cell(number(mean, unit)) + number_cell(
-        interval(low, high, unit, why=why, of=mean)
+        interval(low, high, unit, why=why, of=mean, kpi=kpi)
     )
 
 
