@@ -216,7 +216,8 @@ def plot_caseload_against_norm(monthly: pd.DataFrame, scenario: dict[str, Any]) 
         ax.step(xs, ys, where="post", color="tab:red", linestyle="--", label="caseload norm")
     ax.set_ylabel("cases per social worker")
     ax.set_title("Caseload per social worker against the norm (weighted)")
-    ax.legend(fontsize="small", loc="best")  # clear of the lines and the warm-up's label
+    # under the panel: inside it, a legend of three long entries crossed the lines or the norm
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
     return fig
 
 
