@@ -385,6 +385,9 @@ def test_a_starved_intake_is_said_beside_the_differences(page) -> None:
     base = _base_of_comparison(outcome.folder)
     (opened,) = _folder_backlog_caveats(outcome.folder, base, differences)
     assert caveat in opened and opened.startswith("baseline-edited: ")
+    # the comparison opened among the earlier results shows each scenario's headline
+    captions = [c.value for c in page.caption]
+    assert "The base, baseline:" in captions and "baseline-edited:" in captions
 
 
 def test_earlier_results_open_the_newest_folder_after_a_new_run(page) -> None:

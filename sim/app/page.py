@@ -645,6 +645,15 @@ def _when(started: str) -> str:
         return started
 
 
+def _compared_folders(folder: Path) -> list[Path]:
+    """A comparison folder's scenario sub-folders, the base first (none for other folders)."""
+    try:
+        names = read_manifest(folder).get("comparison_of") or []
+    except (InputError, ValueError, OSError):
+        return []
+    return [folder / str(name) for name in names]
+
+
 def _base_of_comparison(folder: Path) -> Path | None:
     """The base scenario's sub-folder of a comparison's folder (None for other folders)."""
     try:
@@ -677,9 +686,11 @@ def earlier_tab(bench: Workbench) -> None:
         base = _base_of_comparison(folder)
         if summary.exists():
             st.dataframe(_headline(pd.read_csv(summary)), hide_index=True)
-        elif base is not None and (base / "summary.csv").exists():
-            st.caption(f"The base, {base.name}:")
-            st.dataframe(_headline(pd.read_csv(base / "summary.csv")), hide_index=True)
+        elif base is not None:  # a comparison: each scenario's headline, the base first
+            for i, scenario in enumerate(_compared_folders(folder)):
+                if (scenario / "summary.csv").exists():
+                    st.caption(f"The base, {scenario.name}:" if i == 0 else f"{scenario.name}:")
+                    st.dataframe(_headline(pd.read_csv(scenario / "summary.csv")), hide_index=True)
         if (folder / "comparison.csv").exists():
             differences = pd.read_csv(folder / "comparison.csv")
             for caveat in _folder_backlog_caveats(folder, base, differences):
