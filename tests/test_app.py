@@ -648,3 +648,21 @@ def test_an_optimisation_folder_is_listed_as_one_not_as_a_run(tmp_path) -> None:
     (found,) = earlier_results(tmp_path)
     assert found.what == "optimisation of staffing_2015.toml"
     assert "run of" not in found.what and not found.is_comparison
+
+
+def test_the_unemployment_chart_ends_where_the_draft_does(base, monkeypatch) -> None:
+    """The path's chart runs to the end of the years typed in the form (a 1-year draft ended
+    on the base's fifth year); while the field reads as no number, to the base's end."""
+    from types import SimpleNamespace
+
+    from sim.app import page as app_page
+
+    scenario = base.resolved.scenario
+    state = {"generation": 3, "3:horizon_years": "1"}
+    monkeypatch.setattr(app_page, "st", SimpleNamespace(session_state=state))
+    end = app_page._draft_end(scenario)
+    assert (end - scenario.start_date).days == 365  # 1 year of 365.25 days, in whole days
+    state["3:horizon_years"] = "2,5"  # typed the Swedish way
+    assert (app_page._draft_end(scenario) - scenario.start_date).days == 913
+    state["3:horizon_years"] = "abc"
+    assert app_page._draft_end(scenario) == scenario.end_date

@@ -39,7 +39,9 @@ from sim.app.history import earlier_results, folder_warnings, paired_runs
 from sim.app.optimising import load as load_optimisation
 from sim.app.optimising import run_optimisation, spec_files
 from sim.app.workbench import Outcome, RunRequest, Workbench, command_text, outcome_warnings
+from sim.domain import DAYS_PER_YEAR
 from sim.inputs.loading import load_scenarios
+from sim.inputs.scenario import Scenario
 from sim.inputs.validation import InputError
 from sim.output.comparison_report import backlog_caveat, backlogged, change_text
 from sim.output.folders import read_manifest
@@ -211,6 +213,19 @@ def _path_editor(base: Base) -> tuple[tuple[PathRow, ...], Any]:
     return rows, slot
 
 
+def _draft_end(scenario: Scenario) -> datetime.date:
+    """The end of the draft's simulated period: the base's start over the years typed in the
+    form (the base's own years while the field does not read as a number)."""
+    typed = str(st.session_state.get(_key("horizon_years"), "")).strip().replace(",", ".")
+    try:
+        years = float(typed)
+    except ValueError:
+        return scenario.end_date
+    if not 0 < years <= 50:
+        return scenario.end_date
+    return scenario.start_date + datetime.timedelta(days=round(years * DAYS_PER_YEAR))
+
+
 def _draw_path(rows: tuple[PathRow, ...], base: Base) -> None:
     """The path as the model reads it: the points as edited, joined by lines, flat from the
     start of the simulated period to the first and from the last to the base's end."""
@@ -222,7 +237,7 @@ def _draw_path(rows: tuple[PathRow, ...], base: Base) -> None:
     scenario = base.resolved.scenario
     ordered = sorted(points)
     line = [(min(scenario.sim_start_date, ordered[0][0]), ordered[0][1]), *ordered]
-    line.append((max(scenario.end_date, ordered[-1][0]), ordered[-1][1]))
+    line.append((max(_draft_end(scenario), ordered[-1][0]), ordered[-1][1]))
     frame = pd.DataFrame(line, columns=["date", "percent"])
     marks = pd.DataFrame(points, columns=["date", "percent"])
     frame["date"] = pd.to_datetime(frame["date"])
