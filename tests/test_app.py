@@ -405,6 +405,45 @@ def test_earlier_results_open_the_newest_folder_after_a_new_run(page) -> None:
     assert second != first and page.selectbox(key="earlier_open").value == second
 
 
+def _vega_specs(at) -> list[dict]:
+    """The Vega-Lite specs of the page's charts (AppTest lists them as unknown elements)."""
+    import json
+
+    specs: list[dict] = []
+
+    def walk(node) -> None:
+        children = getattr(node, "children", None)
+        for child in children.values() if isinstance(children, dict) else children or []:
+            if type(child).__name__ == "UnknownElement" and child.type == "vega_lite_chart":
+                specs.append(json.loads(child.proto.spec))
+            walk(child)
+
+    walk(at._tree)
+    return specs
+
+
+def test_the_households_chart_keeps_the_base_in_its_colour(page) -> None:
+    """The households chart colours the base first and each alternative after it, whatever
+    their names (the default palette went by the names' order, so the base changed colour
+    between runs), and gives the names in full (the legend cut long ones)."""
+    from sim.app.page import SCENARIO_COLOURS
+
+    _field(page, "replications").input("2").run()
+    _field(page, "horizon_years").input("0.25").run()
+    _field(page, POSTS).input("8").run()
+    page.button(key="run").click().run()
+    assert not page.exception, page.exception
+    (households,) = [
+        spec
+        for spec in _vega_specs(page)
+        if spec.get("encoding", {}).get("y", {}).get("field") == "households"
+    ]
+    colour = households["encoding"]["color"]
+    assert colour["scale"]["domain"] == ["baseline", "baseline-edited"]
+    assert colour["scale"]["range"] == SCENARIO_COLOURS[:2]
+    assert colour["legend"]["labelLimit"] == 0
+
+
 def test_a_long_run_needs_confirming(page) -> None:
     _field(page, "replications").input("100000").run()
     assert page.button(key="run").disabled

@@ -440,6 +440,10 @@ def _differences_table(differences: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SCENARIO_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"] * 4
+"""The households chart's colours: the base first (as the report's figures colour it)."""
+
+
 def _curves(outcome: Outcome) -> None:
     """Households per month in every scenario, on one axis (means over replications)."""
     every = (
@@ -447,11 +451,37 @@ def _curves(outcome: Outcome) -> None:
         if outcome.comparison is None
         else [outcome.comparison.base, *outcome.comparison.alternatives]
     )
+    import altair as alt
+
     lines = {r.resolved.name: r.monthly.groupby("month")["households"].mean() for r in every}
     frame = pd.DataFrame(lines)
     frame.index = pd.to_datetime(frame.index)
     st.markdown("**Households receiving assistance per month** (mean over replications)")
-    st.line_chart(frame, height=260, x_label="month", y_label="households")
+    names = list(frame.columns)
+    long = (
+        frame.rename_axis("month")
+        .reset_index()
+        .melt("month", var_name="scenario", value_name="households")
+    )
+    # the base (or a single run) always in the first colour, the alternatives after it in
+    # their order, and their names in full (the default palette went by the names' order, so
+    # the base changed colour between runs, and the legend cut long names)
+    colour = alt.Color(
+        "scenario:N",
+        scale=alt.Scale(domain=names, range=SCENARIO_COLOURS[: len(names)]),
+        sort=names,
+        legend=alt.Legend(title=None, labelLimit=0, orient="bottom"),
+    )
+    chart = (
+        alt.Chart(long)
+        .mark_line()
+        .encode(
+            x=alt.X("month:T", title="month"),
+            y=alt.Y("households:Q", title="households", scale=alt.Scale(zero=False)),
+            color=colour,
+        )
+    )
+    st.altair_chart(chart.properties(height=260), width="stretch")
     start = outcome.draft_results.resolved.scenario.start_date
     if frame.index.min() < pd.Timestamp(start):
         st.caption(
