@@ -249,6 +249,10 @@ def test_a_remembered_base_gives_the_same_comparison(compared) -> None:
     fresh = compare_scenarios(request.base, [request.draft], workers=1)
     pd.testing.assert_frame_equal(again.comparison.differences, fresh.differences)
     pd.testing.assert_frame_equal(outcome.comparison.differences, fresh.differences)
+    # a single run of numbers already run is that run's results, and says so (it said
+    # "ran in 0.0 s" as if it had run)
+    alone = RunRequest(request.draft, None, request.base_file, request.command)
+    assert not outcome.reused and bench.run(alone).reused
 
 
 def test_the_downloaded_toml_reruns_to_identical_numbers(compared, base, tmp_path) -> None:

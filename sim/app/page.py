@@ -507,6 +507,8 @@ def _forest_png(outcome: Outcome) -> bytes:
 def _show_outcome(outcome: Outcome) -> None:
     results = outcome.draft_results
     reused = " (the base's results reused: the same numbers)" if outcome.base_reused else ""
+    if outcome.reused:
+        reused = " (an earlier run's results of the same numbers, reused)"
     st.subheader(f"Results: {results.resolved.name}")
     st.caption(
         f"{_count(results.resolved.scenario.replications, 'replication')} × "

@@ -66,6 +66,7 @@ class Outcome:
     seconds: float
     base_reused: bool = False
     folder: Path | None = None
+    reused: bool = False  # a single run's results were an earlier run's of the same numbers
 
     @property
     def draft_results(self) -> RunResults:
@@ -161,6 +162,7 @@ class Workbench:
         wrap: dict[str, Any] = dict(command=request.command, clock=clock, workers=self.workers)
         if request.base is None:
             results = self.remembered(request.draft)
+            reused = results is not None
             if results is None:
                 results = run_scenarios(
                     [request.draft], workers=self.workers, progress=progress, pool=self.pool()
@@ -168,7 +170,7 @@ class Workbench:
                 self.remember(results)
             timing = {"finished": now_utc().isoformat(), "wall_seconds": round(clock.seconds(), 3)}
             run = _run_results(results, **wrap, timing=timing)
-            return Outcome(request, run, None, clock.seconds())
+            return Outcome(request, run, None, clock.seconds(), reused=reused)
         known = self.remembered(request.base)
         comparison = compare_scenarios(
             request.base,
