@@ -383,11 +383,9 @@ def test_a_starved_intake_is_said_beside_the_differences(page) -> None:
     caveat = "could not take its inflow: households booked but not yet visited"
     assert any(caveat in w.value and "these differences with them" in w.value for w in page.warning)
     outcome = page.session_state["outcome"]
-    from sim.app.page import _base_of_comparison, _folder_backlog_caveats
+    from sim.app.page import _folder_backlog_caveats
 
-    differences = pd.read_csv(outcome.folder / "comparison.csv")
-    base = _base_of_comparison(outcome.folder)
-    (opened,) = _folder_backlog_caveats(outcome.folder, base, differences)
+    (opened,) = _folder_backlog_caveats(outcome.folder)
     assert caveat in opened and opened.startswith("baseline-edited: ")
     # the comparison opened among the earlier results shows each scenario's headline
     captions = [c.value for c in page.caption]

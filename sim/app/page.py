@@ -43,7 +43,12 @@ from sim.domain import DAYS_PER_YEAR
 from sim.inputs.loading import load_scenarios
 from sim.inputs.scenario import Scenario
 from sim.inputs.validation import InputError
-from sim.output.comparison_report import backlog_caveat, backlogged, change_text
+from sim.output.comparison_report import (
+    backlog_caveat,
+    backlogged,
+    change_text,
+    comparison_backlog,
+)
 from sim.output.folders import read_manifest
 from sim.output.formatting import (
     difference_interval,
@@ -525,8 +530,7 @@ def _show_outcome(outcome: Outcome) -> None:
         st.subheader(f"Against the base: {outcome.comparison.base.resolved.name}")
         st.caption("Paired differences under common random numbers (alternative − base).")
         every = outcome.comparison.differences
-        compared = [outcome.comparison.base, *outcome.comparison.alternatives]
-        backlog = backlogged([(r.resolved.name, r.monthly) for r in compared])
+        backlog = comparison_backlog(outcome.comparison)
         base_name = outcome.comparison.base.resolved.name
         for name in dict.fromkeys(every["alternative"]):
             said = change_text(every[every["alternative"] == name])
@@ -540,22 +544,16 @@ def _show_outcome(outcome: Outcome) -> None:
     _curves(outcome)
 
 
-def _folder_backlog_caveats(
-    folder: Path, base: Path | None, differences: pd.DataFrame
-) -> list[str]:
+def _folder_backlog_caveats(folder: Path) -> list[str]:
     """A comparison folder's intake caveats, one per alternative that has one, from its
     scenarios' monthly.csv (as its report gives them beside the differences)."""
-    if base is None:
+    compared = [f for f in _compared_folders(folder) if (f / "monthly.csv").exists()]
+    if not compared:
         return []
-    names = [base.name, *(str(a) for a in dict.fromkeys(differences["alternative"]))]
-    named = [
-        (name, pd.read_csv(folder / name / "monthly.csv"))
-        for name in names
-        if (folder / name / "monthly.csv").exists()
-    ]
-    backlog = backlogged(named)
-    said = [backlog_caveat(base.name, name, backlog) for name in names[1:]]
-    return [f"{name}: {caveat}" for name, caveat in zip(names[1:], said, strict=True) if caveat]
+    backlog = backlogged([(f.name, pd.read_csv(f / "monthly.csv")) for f in compared])
+    base, *alternatives = [f.name for f in _compared_folders(folder)]
+    said = [(name, backlog_caveat(base, name, backlog)) for name in alternatives]
+    return [f"{name}: {caveat}" for name, caveat in said if caveat]
 
 
 def _folder_downloads(folder: Path, prefix: str) -> None:
@@ -703,11 +701,7 @@ def _compared_folders(folder: Path) -> list[Path]:
 
 def _base_of_comparison(folder: Path) -> Path | None:
     """The base scenario's sub-folder of a comparison's folder (None for other folders)."""
-    try:
-        names = read_manifest(folder).get("comparison_of")
-    except (InputError, ValueError, OSError):
-        return None
-    return folder / str(names[0]) if names else None
+    return next(iter(_compared_folders(folder)), None)
 
 
 def earlier_tab(bench: Workbench) -> None:
@@ -740,7 +734,7 @@ def earlier_tab(bench: Workbench) -> None:
                     st.dataframe(_headline(pd.read_csv(scenario / "summary.csv")), hide_index=True)
         if (folder / "comparison.csv").exists():
             differences = pd.read_csv(folder / "comparison.csv")
-            for caveat in _folder_backlog_caveats(folder, base, differences):
+            for caveat in _folder_backlog_caveats(folder):
                 st.warning(caveat)
             st.dataframe(_differences_table(differences), hide_index=True)
         _folder_downloads(folder, "earlier_")

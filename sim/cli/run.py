@@ -146,7 +146,7 @@ def run_command(args: argparse.Namespace) -> int:
     command = command_line(args)
     report_stack = ImportAhead("sim.output.report")
     warned: dict[str, list[str]] = {}  # the reports' warnings, said on the terminal too
-    auto_noted: dict[int, str] = {}  # how many replications an automatic choice ran
+    auto_notes: list[str] = []  # how many replications an automatic choice ran
     with folder as work, _shared_pool(args, sweep, rule) as pool:
         points: list[SweepPoint] = []
         for i, resolved in enumerate(resolved_list):
@@ -164,7 +164,9 @@ def run_command(args: argparse.Namespace) -> int:
             )
             for warning in run_warnings(manifest["scenario"], manifest, results.monthly):
                 warned.setdefault(warning, []).append(point.name if point else "")
-            auto_noted[i] = auto_replications_note(manifest.get("replications_auto"))
+            note = auto_replications_note(manifest.get("replications_auto"))
+            if note:
+                auto_notes.append(f"note: {resolved.name}: {note}" if sweep else f"note: {note}")
             if point:
                 points.append(point)
                 _print_point(i, len(resolved_list), point)
@@ -177,10 +179,8 @@ def run_command(args: argparse.Namespace) -> int:
                 " replications (intervals over the draws' means: parameters and noise)"
             )
         _print_headline(results.summary, indent="")
-    for i, resolved_point in enumerate(resolved_list):
-        note = auto_noted.get(i)
-        if note:
-            print(f"note: {resolved_point.name}: {note}" if sweep else f"note: {note}")
+    for note in auto_notes:
+        print(note)
     for warning, where in warned.items():  # a sweep's: once, with the points it concerns
         said = f"{', '.join(where)}: {warning}" if sweep else warning
         print(f"warning: {said}", file=sys.stderr)

@@ -177,6 +177,13 @@ def backlogged(named_monthly: Sequence[tuple[str, pd.DataFrame]]) -> list[str]:
     return [name for name, monthly in named_monthly if intake_backlog_warning(monthly)]
 
 
+def comparison_backlog(comparison: Any) -> list[str]:
+    """:func:`backlogged` of a comparison's results (``base`` and ``alternatives``, each with
+    its ``resolved`` scenario and ``monthly`` rows: the runner's or the API's)."""
+    every = [comparison.base, *comparison.alternatives]
+    return backlogged([(r.resolved.name, r.monthly) for r in every])
+
+
 def backlog_caveat(base: str, alt: str, backlog: Sequence[str]) -> str:
     """The caveat beside an alternative's differences when the base's or its own intake could
     not take its inflow (plain text; the report, the notebook display and the workbench say
@@ -427,6 +434,7 @@ __all__ = [
     "backlog_caveat",
     "backlogged",
     "change_text",
+    "comparison_backlog",
     "comparison_warnings",
     "differences_html",
     "largest_change",

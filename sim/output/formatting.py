@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..records import KPI, NO_VALUE
@@ -106,17 +106,40 @@ def intervals_cut_to_bounds(table: pd.DataFrame) -> pd.DataFrame:
     :func:`level_interval` cuts it: the CSV files say what the report says (no negative count
     of households, no share above 1). The statistics behind them (a stopping rule's precision)
     keep the intervals uncut."""
-    if table.empty or not {"kpi", "unit", "ci_low", "ci_high"} <= set(table.columns):
+    return _cut_intervals(
+        table,
+        {"kpi", "unit", "ci_low", "ci_high"},
+        lambda kpi, unit, _base, low, high: level_interval(low, high, kpi, unit),
+    )
+
+
+def _cut_intervals(
+    table: pd.DataFrame,
+    needed: set[str],
+    cut: Callable[[str, str, float, float, float], tuple[float, float]],
+) -> pd.DataFrame:
+    """``table`` with each of its intervals (the paired ``ci_low``/``ci_high`` and, where a
+    table has them, the unpaired ones) replaced by ``cut(kpi, unit, base_mean, low, high)``
+    (``base_mean`` NaN in a table without it); the table itself where it lacks ``needed``."""
+    if table.empty or not needed <= set(table.columns):
         return table
-    cut = [
-        level_interval(low, high, str(kpi), str(unit))
-        for kpi, unit, low, high in zip(
-            table["kpi"], table["unit"], table["ci_low"], table["ci_high"], strict=True
-        )
-    ]
     out = table.copy()
-    out["ci_low"] = [low for low, _ in cut]
-    out["ci_high"] = [high for _, high in cut]
+    bases = table["base_mean"] if "base_mean" in table.columns else [math.nan] * len(table)
+    for low_column, high_column in (
+        ("ci_low", "ci_high"),
+        ("unpaired_ci_low", "unpaired_ci_high"),
+    ):
+        if low_column not in table.columns or high_column not in table.columns:
+            continue
+        cut_pairs = [
+            cut(str(kpi), str(unit), base, low, high)
+            for kpi, unit, base, low, high in zip(
+                table["kpi"], table["unit"], bases, table[low_column], table[high_column],
+                strict=True,
+            )
+        ]  # fmt: skip
+        out[low_column] = [low for low, _ in cut_pairs]
+        out[high_column] = [high for _, high in cut_pairs]
     return out
 
 
@@ -135,30 +158,11 @@ def differences_cut_to_bounds(table: pd.DataFrame) -> pd.DataFrame:
     cuts it: ``comparison.csv`` says what the report says (no alternative with fewer than
     no households). Whether a difference is significant (0 outside its paired interval) is
     the same either way: the cut never passes 0."""
-    needed = {"kpi", "unit", "base_mean", "ci_low", "ci_high"}
-    if table.empty or not needed <= set(table.columns):
-        return table
-    out = table.copy()
-    for low_column, high_column in (
-        ("ci_low", "ci_high"),
-        ("unpaired_ci_low", "unpaired_ci_high"),
-    ):
-        if low_column not in table.columns or high_column not in table.columns:
-            continue
-        cut = [
-            difference_interval(low, high, base, str(kpi), str(unit))
-            for kpi, unit, base, low, high in zip(
-                table["kpi"],
-                table["unit"],
-                table["base_mean"],
-                table[low_column],
-                table[high_column],
-                strict=True,
-            )
-        ]
-        out[low_column] = [low for low, _ in cut]
-        out[high_column] = [high for _, high in cut]
-    return out
+    return _cut_intervals(
+        table,
+        {"kpi", "unit", "base_mean", "ci_low", "ci_high"},
+        lambda kpi, unit, base, low, high: difference_interval(low, high, base, kpi, unit),
+    )
 
 
 def lower_first(text: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from ..experiments.runner import ComparisonResults, ScenarioResults
 from ..records import kpi_label
-from .comparison_report import backlogged, change_text, differences_html, opening_html
+from .comparison_report import change_text, comparison_backlog, differences_html, opening_html
 from .formatting import console_estimate, kpi_unit
 from .report import headline_table
 
@@ -113,9 +113,7 @@ def comparison_html(comparison: ComparisonResults, warnings: Sequence[str] = ())
         + differences_html(
             comparison.differences,
             comparison.base.resolved.name,
-            backlogged(
-                [(r.resolved.name, r.monthly) for r in (comparison.base, *comparison.alternatives)]
-            ),
+            comparison_backlog(comparison),
         )
         + _warnings_html(warnings)
     )
