@@ -614,3 +614,32 @@ def matplotlib_dates_num(day: pd.Timestamp) -> float:
     from matplotlib import dates as mdates
 
     return float(mdates.date2num(day))
+
+
+def _titled_figure(offset: bool) -> Figure:
+    fig, ax = plt.subplots(figsize=(4, 2.5))
+    base = 1e7 if offset else 0.0  # 10 000 000 to 10 000 003: the y axis shows "+1e7" above
+    ax.plot([0, 1, 2, 3], [base, base + 1, base + 3, base + 2])
+    ax.set_title("A title wide enough to reach the y axis's offset text, if there is one")
+    return fig
+
+
+@pytest.mark.parametrize("offset", [False, True])
+def test_a_title_is_placed_as_matplotlib_places_it(offset: bool) -> None:
+    """A figure's title is left at the top of its axes without matplotlib's search for a free
+    place (which measures the y axis's tick labels on every layout pass: a tenth of a run's
+    figure time) only where that search could not move it; above an offset text (``+1e7``)
+    the search runs and moves the title up as it always did. Either way the PNG is the one
+    matplotlib draws with its own placement."""
+    import io
+
+    from sim.output.drawing import png_bytes
+
+    reference = io.BytesIO()
+    plain = _titled_figure(offset)
+    plain.savefig(reference, format="png", dpi=110, bbox_inches="tight")
+    plt.close(plain)
+    fig = _titled_figure(offset)
+    assert png_bytes(fig) == reference.getvalue()
+    searched = fig.axes[0]._autotitlepos is not False  # type: ignore[attr-defined]
+    assert searched == offset
