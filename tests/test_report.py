@@ -51,7 +51,8 @@ def ran_alone(test: Any) -> bool:
         return False
     names = [t.name for t in threading.enumerate()]
     assert not os.environ.get("CASEFLOW_FORK_TEST_ALONE"), f"threads at start: {names}"
-    node = f"{Path(__file__).resolve()}::{test.__name__}"
+    source = sys.modules[test.__module__].__file__  # the test's own file (it may be another's)
+    node = f"{Path(str(source)).resolve()}::{test.__name__}"
     env = dict(os.environ, CASEFLOW_FORK_TEST_ALONE="1")
     alone = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", node],

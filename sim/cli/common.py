@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TypeAlias
 if TYPE_CHECKING:
     from ..experiments.runner import CostEstimate
     from ..inputs.scenario import ResolvedScenario
+    from ..output.drawing import DrawingHost
     from ..output.folders import AtomicFolder
 
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -200,6 +201,12 @@ def progress_bar(label: str) -> Callable[[int, int], None] | None:
         sys.stderr.flush()
 
     return show
+
+
+def report_stack_module(host: DrawingHost | None) -> str:
+    """What a command imports while its workers simulate (:class:`ImportAhead`): the report's
+    plotting stack, unless a drawing host has it (then only the report's own module)."""
+    return "sim.output.report" if host is not None else "sim.output.figures"
 
 
 class ImportAhead:

@@ -25,6 +25,7 @@ from .common import (
     print_loading_notes,
     progress_bar,
     reading_inputs,
+    report_stack_module,
     require_module,
     results_folder,
 )
@@ -119,7 +120,7 @@ def compare_command(args: argparse.Namespace) -> int:
     clock = Clock.start()
     folder = results_folder(args.out, f"compare-{base.name}", clock.started)
     command = command_line(args)
-    report_stack = ImportAhead("sim.output.report")
+    report_stack = ImportAhead(report_stack_module(args.drawing_host))
     with folder as work:
         comparison = _compared(base, alternatives, args, report_stack)
         report_stack.wait()
@@ -135,7 +136,9 @@ def compare_command(args: argparse.Namespace) -> int:
             content["posterior"] = posterior_entry(base, args.posterior)
         manifest = folder_manifest(content, command=command, clock=clock, workers=args.workers)
         drawing = None if args.cluster else args.workers  # local processes for the figures
-        write_comparison(work, comparison, scenario_manifests, manifest, workers=drawing)
+        write_comparison(
+            work, comparison, scenario_manifests, manifest, workers=drawing, host=args.drawing_host
+        )
     from ..output.comparison_report import comparison_warnings  # imported by the report now
 
     every = [comparison.base, *comparison.alternatives]

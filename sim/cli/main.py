@@ -23,6 +23,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from . import app, calibrate, compare, optimise, report, run, schema, validate, validate_model
@@ -34,6 +35,9 @@ from .common import (
     EXIT_TERMINATED,
     Terminated,
 )
+
+if TYPE_CHECKING:
+    from ..output.drawing import DrawingHost
 
 COMMANDS = (
     run,
@@ -119,6 +123,21 @@ def _leave_out_pyarrow(args: argparse.Namespace) -> None:
         sys.modules["pyarrow"] = None  # type: ignore[assignment]
 
 
+#: commands whose reports' figures a drawing host draws (``sim.output.drawing.DrawingHost``)
+WITH_DRAWING_HOST = ("run", "compare")
+
+
+def _drawing_host(args: argparse.Namespace) -> DrawingHost | None:
+    """For a command that draws a report, a process forked now to import the plotting stack
+    on the core the start-up leaves idle, and to draw the figures later (None where it would
+    not help or cannot be forked). Only as the program: it forks the process."""
+    if args.command not in WITH_DRAWING_HOST:
+        return None
+    from ..output.drawing import DrawingHost
+
+    return DrawingHost.start(None if args.cluster else args.workers)
+
+
 def _workers_fork() -> bool:
     """Whether a process pool made with the default start method forks this process (as
     :func:`sim.experiments.parallel.new_pool` does)."""
@@ -144,9 +163,12 @@ def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
     args.argv = typed  # the manifest records the command as typed, an old form included
     if process:
         _leave_out_pyarrow(args)
+    args.drawing_host = None
     try:
         with sigterm_as_interrupt():
             _check_common_options(args)
+            if process:
+                args.drawing_host = _drawing_host(args)
             status: int = args.handler(args)
         return status
     except KeyboardInterrupt as exc:
@@ -170,6 +192,9 @@ def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
         with contextlib.suppress(BrokenPipeError):  # no reader left for the message either
             print(message, file=sys.stderr)
         return EXIT_INPUT
+    finally:
+        if args.drawing_host is not None:
+            args.drawing_host.close()
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from .common import (
     progress_bar,
     reading_inputs,
     replications,
+    report_stack_module,
     require_module,
     results_folder,
 )
@@ -144,7 +145,7 @@ def run_command(args: argparse.Namespace) -> int:
     name = args.scenario.stem if sweep else resolved_list[0].name
     folder = results_folder(args.out, name, clock.started)
     command = command_line(args)
-    report_stack = ImportAhead("sim.output.report")
+    report_stack = ImportAhead(report_stack_module(args.drawing_host))
     warned: dict[str, list[str]] = {}  # the reports' warnings, said on the terminal too
     auto_notes: list[str] = []  # how many replications an automatic choice ran
     with folder as work, _shared_pool(args, sweep, rule) as pool:
@@ -161,6 +162,7 @@ def run_command(args: argparse.Namespace) -> int:
                 results,
                 manifest,
                 workers=None if args.cluster else args.workers,
+                host=args.drawing_host,
             )
             for warning in run_warnings(manifest["scenario"], manifest, results.monthly):
                 warned.setdefault(warning, []).append(point.name if point else "")

@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from multiprocessing.context import BaseContext
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from ..inputs.scenario import ResolvedScenario
+if TYPE_CHECKING:  # a type only: the drawing host is started before pydantic is imported
+    from ..inputs.scenario import ResolvedScenario
 
 #: called with (tasks done, tasks in all) after each finished task
 ProgressCallback = Callable[[int, int], None]
@@ -28,7 +29,7 @@ DASK_CONNECT_TIMEOUT = "20s"
 
 R = TypeVar("R")
 #: one replication of one scenario: (scenario, replication number, keep the event log)
-Task = Callable[[ResolvedScenario, int, bool], R]
+Task = Callable[["ResolvedScenario", int, bool], R]
 
 
 #: a Dask scheduler's address: ``[tcp|tls|ws|wss|ucx://]HOST:PORT`` (HOST a name, an IPv4

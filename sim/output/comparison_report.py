@@ -27,8 +27,7 @@ from .caveats import (
     run_warnings,
     setting_warnings,
 )
-from .comparison_figures import comparison_figures
-from .drawing import save_figures
+from .drawing import DrawingHost, FigureList, save_figures
 from .folders import MANIFEST
 from .formatting import (
     difference_interval,
@@ -366,6 +365,9 @@ def comparison_warnings(
 
 _NONE = pd.DataFrame({"month": []})
 
+COMPARISON_FIGURE_LIST = "sim.output.comparison_figures:comparison_figures"
+"""The function listing a comparison report's figures (imported where they are drawn)."""
+
 
 def render_comparison_report(
     folder: Path,
@@ -376,16 +378,19 @@ def render_comparison_report(
     scenario_manifests: Sequence[dict[str, Any]] | None = None,
     *,
     workers: int | None = None,
+    host: DrawingHost | None = None,
 ) -> str:
     """One self-contained HTML page comparing alternatives with the base.
 
     ``scenario_manifests`` are the compared scenarios' own manifests, whose warnings the
     report carries; without them they are read from the scenarios' sub-folders of ``folder``.
-    The figures are drawn on ``workers`` processes (``None``: every core).
+    The figures are drawn by ``host`` if given, else on ``workers`` processes (``None``:
+    every core).
     """
     if scenario_manifests is None:
         scenario_manifests = _scenario_manifests(folder, [name for name, _ in named_monthly])
-    images = save_figures(folder, comparison_figures(differences, named_monthly), workers)
+    figures = FigureList(COMPARISON_FIGURE_LIST, (differences, named_monthly))
+    images = save_figures(folder, figures, workers, host)
     warnings = comparison_warnings(manifest, named_monthly, scenario_manifests)
     body = "\n".join(
         [

@@ -2,12 +2,19 @@
 
 A report's figures are :class:`FigureJob` s (a maker and its arguments), not drawn figures, so
 that the drawing can happen in another process. Every report (a run's, a comparison's, a
-sweep's) saves its figures through :func:`save_figures`.
+sweep's) saves its figures through :func:`save_figures` or :func:`save_drawing`.
+
+A command can go further with a :class:`DrawingHost`: a process forked at its start that
+imports the plotting stack on the core the start-up leaves idle and later draws the
+command's figures, which are then named (:class:`FigureList`) rather than made, so that the
+command's own process never imports matplotlib. This module imports it only when a figure is
+drawn here.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib
 import io
 import multiprocessing
 import signal
@@ -16,22 +23,22 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-from matplotlib import dates as mdates
-from matplotlib.figure import Figure
-from matplotlib.ticker import FixedFormatter, FixedLocator
-
-from ..experiments.parallel import stop_pool, worker_count
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def png_bytes(fig: Any) -> bytes:
     """A figure drawn once as PNG (110 dpi, tight); the figure is closed."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # as every module making figures sets it: files, no window
+    import matplotlib.pyplot as plt
+
     _freeze_date_ticks(fig)
     _fix_titles_in_place(fig)
     buf = io.BytesIO()
@@ -48,6 +55,9 @@ def _freeze_date_ticks(fig: Figure) -> None:
     rules: fixed once, the eleven figures of a run take 8 % fewer instructions (callgrind),
     with the same bytes. The figure is complete by now, so its limits, and so the ticks,
     would not change between the three."""
+    from matplotlib import dates as mdates
+    from matplotlib.ticker import FixedFormatter, FixedLocator
+
     for ax in fig.axes:
         axis = ax.xaxis
         locator = axis.get_major_locator()
@@ -114,6 +124,25 @@ class FigureJob:
         return png_bytes(self.figure())
 
 
+@dataclass(frozen=True)
+class FigureList:
+    """A report's figures before they are listed: the function that lists them as
+    :class:`FigureJob` s, named ``"module:function"`` rather than imported, and its
+    arguments. A :class:`DrawingHost` lists and draws them, so that the command's own process
+    need not import the plotting stack the makers need."""
+
+    function: str
+    args: tuple[Any, ...]
+
+    def jobs(self) -> list[FigureJob]:
+        module, name = self.function.split(":")
+        return list(getattr(importlib.import_module(module), name)(*self.args))
+
+
+Figures = Sequence[FigureJob] | FigureList
+"""What :func:`start_drawing` draws: the jobs themselves, or the function that lists them."""
+
+
 class Drawing:
     """Figures being drawn (:func:`start_drawing`): side by side in forked processes, or here
     when :meth:`result` is asked for. The command goes on meanwhile (writing its CSV files),
@@ -125,6 +154,10 @@ class Drawing:
         self._drawn: list[Future[bytes]] = (
             [pool.submit(_draw_inherited, i) for i in range(len(self.jobs))] if pool else []
         )
+
+    def named(self) -> list[tuple[str, bytes]]:
+        """Each job's name and its figure as PNG bytes, in the jobs' order."""
+        return list(zip([job.name for job in self.jobs], self.result(), strict=True))
 
     def result(self) -> list[bytes]:
         """Each job's figure as PNG bytes, in the jobs' order (drawn here if not forked)."""
@@ -142,24 +175,32 @@ class Drawing:
         """Stop the drawing processes (the figures are no longer wanted: an error, an
         interrupt)."""
         if self._pool is not None:
+            from ..experiments.parallel import stop_pool
+
             stop_pool(self._pool)
 
 
-def start_drawing(jobs: Sequence[FigureJob], workers: int | None = None) -> Drawing:
+def start_drawing(
+    figures: Figures, workers: int | None = None, host: DrawingHost | None = None
+) -> Drawing:
     """Start drawing each job's figure (:meth:`Drawing.result` gives the PNG bytes).
 
     Drawing is most of a short run's report (about 0.1 s a figure, a dozen figures a run):
-    with more than one worker (``None``: every core) and more than one figure, the figures are
-    drawn side by side in processes forked from this one now, which inherit the jobs' data
-    rather than being sent it. Where processes cannot be forked safely (not Linux, or other
-    threads running) they are drawn one after another when the result is asked for. The bytes
-    are the same either way."""
+    a :class:`FigureList` is drawn by ``host`` if one is given and free. Otherwise, with more
+    than one worker (``None``: every core) and more than one figure, the figures are drawn
+    side by side in processes forked from this one now, which inherit the jobs' data rather
+    than being sent it. Where processes cannot be forked safely (not Linux, or other threads
+    running) they are drawn one after another when the result is asked for. The bytes are the
+    same either way."""
+    if host is not None and isinstance(figures, FigureList):
+        hosted = host.draw(figures, workers)
+        if hosted is not None:
+            return hosted
+    from ..experiments.parallel import stop_pool, worker_count
+
+    jobs = figures.jobs() if isinstance(figures, FigureList) else figures
     count = min(worker_count(workers), len(jobs))
-    # Forking is safe only from a process running one thread (a thread holding a lock at the
-    # fork would leave it held in the child): a sweep's live worker pool, a Dask client or a
-    # notebook kernel run threads, and there the figures are drawn here.
-    alone = threading.active_count() == 1
-    if count <= 1 or not alone or not sys.platform.startswith("linux"):
+    if count <= 1 or not _may_fork():
         return Drawing(jobs, None)
     pool = ProcessPoolExecutor(
         max_workers=count,
@@ -177,7 +218,14 @@ def start_drawing(jobs: Sequence[FigureJob], workers: int | None = None) -> Draw
         raise
 
 
-def draw_pngs(jobs: Sequence[FigureJob], workers: int | None = None) -> list[bytes]:
+def _may_fork() -> bool:
+    """Forking is safe only from a process running one thread (a thread holding a lock at the
+    fork would leave it held in the child): a sweep's live worker pool, a Dask client or a
+    notebook kernel run threads, and there the figures are drawn in turn."""
+    return threading.active_count() == 1 and sys.platform.startswith("linux")
+
+
+def draw_pngs(jobs: Figures, workers: int | None = None) -> list[bytes]:
     """Each job's figure as PNG bytes, in the jobs' order (:func:`start_drawing`, on
     ``workers``)."""
     return start_drawing(jobs, workers).result()
@@ -202,11 +250,11 @@ def _draw_inherited(index: int) -> bytes:
 
 
 def save_figures(
-    folder: Path, jobs: Sequence[FigureJob], workers: int | None = None
+    folder: Path, jobs: Figures, workers: int | None = None, host: DrawingHost | None = None
 ) -> dict[str, str]:
-    """Draw each figure (:func:`start_drawing`, on ``workers``) and save it
+    """Draw each figure (:func:`start_drawing`, on ``workers`` or by ``host``) and save it
     (:func:`save_drawing`)."""
-    return save_drawing(folder, start_drawing(jobs, workers))
+    return save_drawing(folder, start_drawing(jobs, workers, host))
 
 
 def save_drawing(folder: Path, drawing: Drawing) -> dict[str, str]:
@@ -218,12 +266,162 @@ def save_drawing(folder: Path, drawing: Drawing) -> dict[str, str]:
     figdir = folder / "figures"
     try:
         figdir.mkdir(exist_ok=True)
-        drawn = drawing.result()
+        drawn = drawing.named()
     except BaseException:  # the folder cannot be made: the drawing processes stop too
         drawing.stop()
         raise
     out = {}
-    for job, data in zip(drawing.jobs, drawn, strict=True):
-        (figdir / f"{job.name}.png").write_bytes(data)
-        out[job.name] = base64.b64encode(data).decode("ascii")
+    for name, data in drawn:
+        (figdir / f"{name}.png").write_bytes(data)
+        out[name] = base64.b64encode(data).decode("ascii")
     return out
+
+
+# --- a process of its own for a command's figures -------------------------------------------
+
+PLOTTING_STACK = ("sim.output.figures", "sim.output.comparison_figures")
+"""What a :class:`DrawingHost` imports while the command starts: the figures' makers, with
+matplotlib and pandas."""
+
+
+CLOSE_SECONDS = 5.0
+"""How long a closed host may take to stop its drawing processes before it is killed."""
+
+
+class DrawingHost:
+    """A process forked at a command's start that draws the command's figures.
+
+    Before the first replication a command spends about 0.4 s importing on one core while the
+    other idles; the host imports the plotting stack (:data:`PLOTTING_STACK`, about 0.5 s)
+    on that core. The command itself then never imports matplotlib: before, it did so in a
+    thread while its workers simulated, on cores they needed (0.18 s longer replications in
+    a `make run`, docs/performance.md, step 44). A report's figures are sent to the host as a
+    :class:`FigureList`; it lists them and draws them as :func:`start_drawing` does, in
+    processes forked from itself with the plotting stack already loaded, while the command
+    writes its files. The same bytes as drawn anywhere else.
+
+    One request at a time; while one is under way, or if the host has gone, the command draws
+    its figures itself (:func:`start_drawing`). :meth:`close` ends the host and any drawing
+    under way."""
+
+    def __init__(self, process: BaseProcess, connection: Connection) -> None:
+        self._process = process
+        self._connection = connection
+        self._busy = False
+        self._gone = False
+
+    @classmethod
+    def start(cls, workers: int | None) -> DrawingHost | None:
+        """A host, forked now; None where it would not help (one core or worker: the figures
+        would compete with the command) or forking is not safe (not Linux, other threads)."""
+        from ..experiments.parallel import worker_count
+
+        if worker_count(workers) <= 1 or not _may_fork():
+            return None
+        context = multiprocessing.get_context("fork")
+        ours, theirs = context.Pipe()
+        process = context.Process(
+            target=_serve, args=(theirs, ours, PLOTTING_STACK), name="caseflow drawing"
+        )
+        # not a daemon, which may not fork the drawing processes: ended by close(), and on its
+        # own when the command's end of the pipe closes (the command killed)
+        try:
+            process.start()
+        except OSError:  # no process could be forked: the command draws its own figures
+            ours.close()
+            theirs.close()
+            return None
+        theirs.close()
+        return cls(process, ours)
+
+    def draw(self, figures: FigureList, workers: int | None) -> Drawing | None:
+        """``figures`` being drawn by the host (on ``workers`` processes forked from it); None
+        if it is busy or gone."""
+        if self._busy or self._gone:
+            return None
+        try:
+            self._connection.send((figures, workers))
+        except (OSError, ValueError):  # gone (a broken pipe) or the pipe closed
+            self._gone = True
+            return None
+        self._busy = True
+        return HostedDrawing(self, figures, workers)
+
+    def receive(self) -> list[tuple[str, bytes]] | None:
+        """The figures of the request under way, named in order; None if the host failed to
+        draw them or has gone."""
+        try:
+            status, payload = self._connection.recv()
+        except (EOFError, OSError):
+            self._gone = True
+            return None
+        finally:
+            self._busy = False
+        return payload if status == "drawn" else None
+
+    def close(self) -> None:
+        """End the host (and the drawing processes it runs, if any)."""
+        self._gone = True
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(CLOSE_SECONDS)
+        if self._process.is_alive():  # stuck: ended without stopping its drawing processes
+            self._process.kill()
+        self._process.join()
+        self._connection.close()
+
+
+class HostedDrawing(Drawing):
+    """Figures being drawn by a :class:`DrawingHost`. If the host fails (an error in a
+    figure's maker, the host killed), they are drawn here instead, where an error is raised
+    with its traceback."""
+
+    def __init__(self, host: DrawingHost, figures: FigureList, workers: int | None) -> None:
+        super().__init__((), None)
+        self._host = host
+        self._figures = figures
+        self._workers = workers
+
+    def named(self) -> list[tuple[str, bytes]]:
+        drawn = self._host.receive()
+        if drawn is None:
+            return start_drawing(self._figures, self._workers).named()
+        return drawn
+
+    def result(self) -> list[bytes]:
+        return [png for _, png in self.named()]
+
+    def stop(self) -> None:
+        self._host.close()
+
+
+def _serve(connection: Connection, parents_end: Connection, preload: Sequence[str]) -> None:
+    """The host's life: import ``preload``, then draw each request until the command closes
+    its end of the pipe."""
+    # SIGINT is the command's to act on (a terminal's Ctrl-C reaches the whole group); SIGTERM
+    # (the command's close) ends the host, stopping the drawing processes it runs on the way
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _end_host)
+    parents_end.close()  # so that the command's exit is seen here as the end of the pipe
+    for module in preload:
+        try:
+            importlib.import_module(module)
+        except Exception:  # the command draws its own figures and says what failed
+            break
+    while True:
+        try:
+            figures, workers = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply: tuple[str, Any] = ("drawn", start_drawing(figures, workers).named())
+        except Exception as exc:  # drawn again by the command, which raises it as usual
+            reply = ("failed", f"{type(exc).__name__}: {exc}")
+        try:
+            connection.send(reply)
+        except (OSError, ValueError):
+            return
+
+
+def _end_host(signum: int, frame: object) -> None:
+    raise SystemExit(0)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from ..experiments.runner import ComparisonResults, ScenarioResults
     from ..inputs.scenario import ResolvedScenario
+    from .drawing import DrawingHost
 
 MANIFEST = "manifest.json"
 """Written last: a folder with it is complete; ``check_target`` replaces only such folders."""
@@ -248,17 +249,18 @@ def write_results(
     *,
     tables: Mapping[str, pd.DataFrame | None] | None = None,
     workers: int | None = None,
+    host: DrawingHost | None = None,
 ) -> None:
     """One scenario's results folder: ``tables`` first (the report reads them, e.g. the
     posterior run's uncertainty.csv), monthly/summary/per_replication.csv, events.parquet if
     recorded, scenario.toml and parameters.toml, report.html (its figures drawn on
-    ``workers`` processes, ``None``: every core, while the files are written), and the
-    manifest last."""
-    from .report import render_report, start_run_figures  # matplotlib: only for a report
+    ``workers`` processes, ``None``: every core, or by ``host``, while the files are
+    written), and the manifest last."""
+    from .report import render_report, start_run_figures
 
     folder.mkdir(parents=True, exist_ok=True)
     # the figures are drawn (in processes of their own) while the files are written
-    drawing = start_run_figures(results.monthly, manifest, workers)
+    drawing = start_run_figures(results.monthly, manifest, workers, host)
     try:
         _write_run_files(folder, results, manifest, tables)
         report = render_report(
@@ -313,17 +315,18 @@ def write_comparison(
     manifest: Mapping[str, Any],
     *,
     workers: int | None = None,
+    host: DrawingHost | None = None,
 ) -> None:
     """A comparison folder: each scenario's results in its own sub-folder (base first, with
     its manifest from ``scenario_manifests``), comparison.csv, the comparison report, and the
-    manifest last. The reports' figures are drawn on ``workers`` processes (``None``: every
-    core)."""
+    manifest last. The reports' figures are drawn by ``host`` if given, else on ``workers``
+    processes (``None``: every core)."""
     from .formatting import differences_cut_to_bounds
-    from .report import render_comparison_report  # matplotlib: only when a report is drawn
+    from .report import render_comparison_report
 
     every = [comparison.base, *comparison.alternatives]
     for results, own in zip(every, scenario_manifests, strict=True):
-        write_results(folder / results.resolved.name, results, own, workers=workers)
+        write_results(folder / results.resolved.name, results, own, workers=workers, host=host)
     write_tables(folder, {"comparison.csv": differences_cut_to_bounds(comparison.differences)})
     html = render_comparison_report(
         folder,
@@ -332,6 +335,7 @@ def write_comparison(
         [r.resolved.as_dict() for r in every],
         dict(manifest),
         workers=workers,
+        host=host,
     )
     write_text(folder, "report.html", html)
     write_manifest(folder, manifest)

@@ -21,8 +21,7 @@ import pandas as pd
 from ..records import AR_TEAM, HEADLINE, STAFF_TIME, UNCERTAINTY_FILE
 from .caveats import auto_replications_note, range_warnings, run_warnings
 from .comparison_report import render_comparison_report, scenario_differences
-from .drawing import Drawing, save_drawing, start_drawing
-from .figures import run_figures
+from .drawing import Drawing, DrawingHost, FigureList, save_drawing, start_drawing
 from .formatting import (
     flatten,
     interval,
@@ -299,12 +298,21 @@ def district_table(districts: pd.DataFrame | None) -> str:
     )
 
 
+RUN_FIGURE_LIST = "sim.output.figures:run_figures"
+"""The function listing a run report's figures (imported where they are drawn)."""
+
+
 def start_run_figures(
-    monthly: pd.DataFrame, manifest: Mapping[str, Any], workers: int | None = None
+    monthly: pd.DataFrame,
+    manifest: Mapping[str, Any],
+    workers: int | None = None,
+    host: DrawingHost | None = None,
 ) -> Drawing:
-    """Start drawing a run report's figures (on ``workers`` processes, ``None``: every core),
-    for :func:`render_report`: a command writes its CSV files while they are drawn."""
-    return start_drawing(run_figures(monthly, manifest.get("scenario", {})), workers)
+    """Start drawing a run report's figures (by ``host`` if given, else on ``workers``
+    processes, ``None``: every core), for :func:`render_report`: a command writes its CSV
+    files while they are drawn."""
+    figures = FigureList(RUN_FIGURE_LIST, (monthly, manifest.get("scenario", {})))
+    return start_drawing(figures, workers, host)
 
 
 def render_report(

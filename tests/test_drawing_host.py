@@ -1,0 +1,194 @@
+"""The drawing host: a process forked at a command's start that imports the plotting stack on
+the core the start-up leaves idle and later draws the command's figures, so that the command
+itself never imports matplotlib. Whatever happens to the host (busy, failed, killed), the
+figures are the same bytes as drawn anywhere else."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sim.experiments import parallel
+from sim.experiments.runner import ScenarioResults, run_scenario
+from sim.inputs.loading import load_scenarios
+from sim.output import drawing
+from sim.output.drawing import DrawingHost, FigureList, HostedDrawing, start_drawing
+from sim.output.report import RUN_FIGURE_LIST
+from tests.baseline.store import SCENARIOS
+from tests.test_report import ran_alone
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# a few of a run's figures, to keep the tests short
+FEW = "tests.test_drawing_host:few_run_figures"
+
+
+def few_run_figures(monthly: object, scenario: dict[str, object]) -> list[drawing.FigureJob]:
+    from sim.output.figures import run_figures
+
+    return run_figures(monthly, scenario)[:3]  # type: ignore[arg-type]
+
+
+def broken_figures(monthly: object, scenario: object) -> list[drawing.FigureJob]:
+    raise ValueError("a figure maker's bug")
+
+
+def slow_figures(seconds: float) -> list[drawing.FigureJob]:
+    return [drawing.FigureJob(f"slow_{k}", _slow_figure, (seconds,)) for k in range(2)]
+
+
+def _slow_figure(seconds: float) -> object:
+    time.sleep(seconds)
+    raise AssertionError("not stopped")
+
+
+@pytest.fixture(scope="module")
+def results() -> ScenarioResults:
+    (resolved,) = load_scenarios(SCENARIOS / "merged.toml")
+    return run_scenario(resolved, workers=1)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks: Linux only")
+def test_the_host_draws_what_this_process_draws(
+    results: ScenarioResults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A figure list sent to the host comes back as the same named PNG bytes as drawn here;
+    while it is busy a second list is drawn here instead (one request at a time)."""
+    if ran_alone(test_the_host_draws_what_this_process_draws):
+        return
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    figures = FigureList(FEW, (results.monthly, results.resolved.as_dict()))
+    here = start_drawing(figures, workers=1).named()
+    host = DrawingHost.start(2)
+    assert host is not None
+    try:
+        hosted = start_drawing(figures, 2, host)
+        assert isinstance(hosted, HostedDrawing)
+        meanwhile = start_drawing(figures, 1, host)  # the host is busy
+        assert not isinstance(meanwhile, HostedDrawing)
+        assert meanwhile.named() == here
+        assert host.receive() == here  # drawn by the host, not here
+        again = start_drawing(figures, 2, host)  # free again, for a sweep's next point
+        assert isinstance(again, HostedDrawing) and again.named() == here
+    finally:
+        host.close()
+    assert [name for name, _ in here] == ["open_by_class", "exits_by_cause", "funnel"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks: Linux only")
+def test_a_failure_in_the_host_is_raised_here_and_a_dead_host_replaced(
+    results: ScenarioResults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A figure maker that fails in the host is run again here, so its error is raised where
+    the command can report it, with its traceback; a host that has died (killed, say) is
+    replaced by drawing here, with the same bytes."""
+    if ran_alone(test_a_failure_in_the_host_is_raised_here_and_a_dead_host_replaced):
+        return
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    args = (results.monthly, results.resolved.as_dict())
+    host = DrawingHost.start(2)
+    assert host is not None
+    try:
+        broken = start_drawing(FigureList("tests.test_drawing_host:broken_figures", args), 2, host)
+        assert isinstance(broken, HostedDrawing)
+        with pytest.raises(ValueError, match="a figure maker's bug"):
+            broken.named()
+        host._process.kill()
+        host._process.join()
+        here = start_drawing(FigureList(FEW, args), workers=1).named()
+        assert start_drawing(FigureList(FEW, args), 2, host).named() == here
+    finally:
+        host.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks: Linux only")
+def test_closing_the_host_stops_its_drawing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interrupted command closes its host: the host and the drawing processes it forked
+    end at once, none left behind waiting."""
+    if ran_alone(test_closing_the_host_stops_its_drawing):
+        return
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    host = DrawingHost.start(2)
+    assert host is not None
+    pid = host._process.pid
+    assert pid is not None
+    hosted = start_drawing(FigureList("tests.test_drawing_host:slow_figures", (60.0,)), 2, host)
+    deadline = time.monotonic() + 20
+    while len(_children(pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    drawers = _children(pid)
+    assert len(drawers) == 2
+    started = time.monotonic()
+    hosted.stop()
+    assert time.monotonic() - started < 10
+    assert not host._process.is_alive()
+    time.sleep(0.2)
+    assert not [p for p in drawers if Path(f"/proc/{p}").exists() and _alive(p)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(parallel.available_cores() < 2, reason="the host needs two cores")
+def test_the_program_never_imports_matplotlib_and_draws_the_same_figures(
+    small: Path, tmp_path: Path
+) -> None:
+    """``caseflow`` as a program starts a drawing host: the command's own process never
+    imports matplotlib, and the report's figures are the bytes a run without a host draws
+    (this test's process, calling the command as a function)."""
+    from sim.cli.main import main
+
+    probe = """
+import sys
+from sim.cli.main import entry
+sys.argv = ["caseflow", *sys.argv[1:]]
+status = entry()
+print("matplotlib", "matplotlib" in sys.modules, status)
+"""
+    common = ["--replications", "2", "--workers", "2"]
+    hosted, here = tmp_path / "hosted", tmp_path / "here"
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, "run", str(small), "--out", str(hosted), *common],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "matplotlib False 0"
+    assert main(["run", str(small), "--out", str(here), *common]) == 0
+    names = sorted(p.name for p in (here / "figures").iterdir())
+    assert names == sorted(p.name for p in (hosted / "figures").iterdir())
+    assert len(names) == 11
+    for name in names:
+        assert (hosted / "figures" / name).read_bytes() == (here / "figures" / name).read_bytes()
+
+
+def test_the_run_figure_list_names_the_report_s_figures(results: ScenarioResults) -> None:
+    """The report's figure list, resolved where it is drawn, is the run figures in order."""
+    from sim.output.figures import RUN_FIGURES
+
+    jobs = FigureList(RUN_FIGURE_LIST, (results.monthly, {})).jobs()
+    assert [job.name for job in jobs] == [name for name, _ in RUN_FIGURES]
