@@ -254,7 +254,7 @@ def plot_workload(monthly: pd.DataFrame, scenario: dict[str, Any]) -> Figure:
         ax.set_ylim(bottom=0)
         ax.legend(fontsize="small", loc="lower left")
     fig.suptitle("Hours needed against hours available (mean, 5-95 % of replications)")
-    fig.tight_layout()
+    fig.subplots_adjust(hspace=0.22, top=0.9)
     return fig
 
 
