@@ -817,3 +817,54 @@ def _handlers() -> tuple[object, object]:
     import signal
 
     return signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+
+
+def _children_of(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid`` (from /proc)."""
+    out = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid and fields[0] != "Z":
+                    out.append(int(entry.name))
+    return out
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's prctl")
+@pytest.mark.skipif(parallel.available_cores() < 2, reason="needs two workers")
+def test_a_command_killed_outright_leaves_no_process_behind(small, tmp_path):
+    """``kill -9`` (or the out-of-memory killer) gives a command no chance to stop its
+    processes: its replication workers and its drawing host end with it (Linux tells each of
+    them when the process that forked it ends), rather than waiting for work for ever."""
+    command = [sys.executable, "-m", "sim.cli", "run", str(small), "--out", str(tmp_path / "o")]
+    proc = subprocess.Popen(
+        [*command, "--replications", "400", "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=pathlib.Path(__file__).resolve().parent.parent,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children_of(proc.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the drawing host and two workers
+        children = _children_of(proc.pid)
+        assert len(children) >= 3, children
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while any(_running(p) for p in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [p for p in children if _running(p)]
+    for pid in left:  # not to leave them to the rest of the suite
+        os.kill(pid, signal.SIGKILL)
+    assert not left

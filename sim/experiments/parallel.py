@@ -9,9 +9,12 @@ whatever the number of workers and wherever they run.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import signal
+import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -71,23 +74,64 @@ def worker_count(asked: int | None) -> int:
     return min(asked or default_workers(), available_cores())
 
 
-def _start_worker() -> None:
+def _start_worker(parent: int | None) -> None:
     """Run first in each pool worker: SIGTERM ends it at once, and SIGINT is left to the
     parent. A forked worker inherits the command line's SIGTERM handler, which would turn the
     signal into an exception sent back as the replication's result; a terminal's Ctrl-C
     reaches every process of the group, and each worker printed its KeyboardInterrupt's
-    traceback. The parent, not the worker, decides how a run ends (it stops its workers)."""
+    traceback. The parent, not the worker, decides how a run ends (it stops its workers).
+    ``parent``: the process that forked it, where its main thread did
+    (:func:`end_with_parent`)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        end_with_parent(parent)
+
+
+#: Linux's prctl option: the signal a process gets when the thread that forked it ends
+_PR_SET_PDEATHSIG = 1
+
+
+def end_with_parent(parent: int) -> None:
+    """Have Linux end this forked process (SIGTERM) when ``parent``, the process whose main
+    thread forked it, ends for whatever reason: a ``kill -9`` or the out-of-memory killer
+    give the parent no chance to stop its workers, which would otherwise wait for work for
+    ever. Elsewhere nothing. (Linux sends the signal when the forking *thread* ends, hence
+    only for forks by a main thread.)"""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl to call: the process may outlive its parent
+        return
+    if os.getppid() != parent:  # the parent ended before the request took effect
+        os._exit(1)
+
+
+def forking_parent(context: BaseContext | None) -> int | None:
+    """This process's id, for :func:`end_with_parent` in the processes it is about to fork;
+    None where they are not forked by this process's main thread (another start method: a
+    fork server or a fresh interpreter is their parent; another thread: it may end first)."""
+    method = (context or multiprocessing.get_context()).get_start_method()
+    if method != "fork" or threading.current_thread() is not threading.main_thread():
+        return None
+    return os.getpid()
 
 
 def new_pool(workers: int, context: BaseContext | None = None) -> ProcessPoolExecutor:
-    """A process pool of ``workers`` (capped at the cores) whose workers end on SIGTERM;
-    ``context`` how they start (the platform's default: fork on Linux). A process that runs
-    other threads (the app's web server) passes a forkserver context: a fork from it could
-    inherit a lock another thread held."""
+    """A process pool of ``workers`` (capped at the cores) whose workers end on SIGTERM, and
+    when this process ends without stopping them (:func:`end_with_parent`); ``context`` how
+    they start (the platform's default: fork on Linux). A process that runs other threads (the
+    app's web server) passes a forkserver context: a fork from it could inherit a lock another
+    thread held."""
     return ProcessPoolExecutor(
-        max_workers=worker_count(workers), mp_context=context, initializer=_start_worker
+        max_workers=worker_count(workers),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(forking_parent(context),),
     )
 
 

@@ -196,17 +196,18 @@ def start_drawing(
         hosted = host.draw(figures, workers)
         if hosted is not None:
             return hosted
-    from ..experiments.parallel import stop_pool, worker_count
+    from ..experiments.parallel import forking_parent, stop_pool, worker_count
 
     jobs = figures.jobs() if isinstance(figures, FigureList) else figures
     count = min(worker_count(workers), len(jobs))
     if count <= 1 or not _may_fork():
         return Drawing(jobs, None)
+    context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(
         max_workers=count,
-        mp_context=multiprocessing.get_context("fork"),
+        mp_context=context,
         initializer=_inherit_jobs,
-        initargs=(tuple(jobs),),  # inherited by the fork, not pickled
+        initargs=(tuple(jobs), forking_parent(context)),  # inherited by the fork, not pickled
     )
     try:
         return Drawing(jobs, pool)
@@ -236,12 +237,16 @@ _inherited_jobs: tuple[FigureJob, ...] = ()
 own process): a job is then sent to a drawing process as its number."""
 
 
-def _inherit_jobs(jobs: tuple[FigureJob, ...]) -> None:
+def _inherit_jobs(jobs: tuple[FigureJob, ...], parent: int | None) -> None:
     global _inherited_jobs
-    # SIGTERM ends a drawing process at once and SIGINT is the parent's, as for a replication
-    # worker (experiments.parallel)
+    from ..experiments.parallel import end_with_parent
+
+    # SIGTERM ends a drawing process at once and SIGINT is the parent's, and it ends with its
+    # parent, as a replication worker does (experiments.parallel)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        end_with_parent(parent)
     _inherited_jobs = jobs
 
 
@@ -314,14 +319,15 @@ class DrawingHost:
     def start(cls, workers: int | None) -> DrawingHost | None:
         """A host, forked now; None where it would not help (one core or worker: the figures
         would compete with the command) or forking is not safe (not Linux, other threads)."""
-        from ..experiments.parallel import worker_count
+        from ..experiments.parallel import forking_parent, worker_count
 
         if worker_count(workers) <= 1 or not _may_fork():
             return None
         context = multiprocessing.get_context("fork")
         ours, theirs = context.Pipe()
+        parent = forking_parent(context)
         process = context.Process(
-            target=_serve, args=(theirs, ours, PLOTTING_STACK), name="caseflow drawing"
+            target=_serve, args=(theirs, ours, PLOTTING_STACK, parent), name="caseflow drawing"
         )
         # not a daemon, which may not fork the drawing processes: ended by close(), and on its
         # own when the command's end of the pipe closes (the command killed)
@@ -395,13 +401,19 @@ class HostedDrawing(Drawing):
         self._host.close()
 
 
-def _serve(connection: Connection, parents_end: Connection, preload: Sequence[str]) -> None:
+def _serve(
+    connection: Connection, parents_end: Connection, preload: Sequence[str], parent: int | None
+) -> None:
     """The host's life: import ``preload``, then draw each request until the command closes
-    its end of the pipe."""
+    its end of the pipe, or ends (``parent``, as for a replication worker)."""
+    from ..experiments.parallel import end_with_parent
+
     # SIGINT is the command's to act on (a terminal's Ctrl-C reaches the whole group); SIGTERM
-    # (the command's close) ends the host, stopping the drawing processes it runs on the way
+    # (the command's close, or its end) ends the host, stopping its drawing processes first
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _end_host)
+    if parent is not None:
+        end_with_parent(parent)
     parents_end.close()  # so that the command's exit is seen here as the end of the pipe
     for module in preload:
         try:
