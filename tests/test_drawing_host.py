@@ -5,6 +5,9 @@ figures are the same bytes as drawn anywhere else."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -44,6 +47,32 @@ def slow_figures(seconds: float) -> list[drawing.FigureJob]:
 def _slow_figure(seconds: float) -> object:
     time.sleep(seconds)
     raise AssertionError("not stopped")
+
+
+def slow_elsewhere(here: int, seconds: float) -> list[drawing.FigureJob]:
+    """Figures slow to draw but by ``here`` or the processes it forks (the fallback)."""
+    return [drawing.FigureJob(f"slow_{k}", _slow_elsewhere, (here, seconds)) for k in range(2)]
+
+
+def _slow_elsewhere(here: int, seconds: float) -> object:
+    if here not in (os.getpid(), os.getppid()):
+        time.sleep(seconds)
+    return _small_figure()
+
+
+def _small_figure() -> object:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.plot([0, 1], [0, 1])
+    return fig
+
+
+def _wait_for_children(pid: int, count: int) -> list[int]:
+    deadline = time.monotonic() + 30
+    while len(_children(pid)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _children(pid)
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +187,7 @@ def test_the_program_never_imports_matplotlib_and_draws_the_same_figures(
 ) -> None:
     """``caseflow`` as a program starts a drawing host: the command's own process never
     imports matplotlib, and the report's figures are the bytes a run without a host draws
-    (this test's process, calling the command as a function)."""
+    (this test's process, calling the command as a function); a sweep's too."""
     from sim.cli.main import main
 
     probe = """
@@ -184,6 +213,22 @@ print("matplotlib", "matplotlib" in sys.modules, status)
     assert len(names) == 11
     for name in names:
         assert (hosted / "figures" / name).read_bytes() == (here / "figures" / name).read_bytes()
+    # a sweep: each point's figures and the sweep's own, drawn by the host too
+    sweep = ["--set", "sweep.ar_team.places=[20, 40]"]
+    swept, swept_here = tmp_path / "swept", tmp_path / "swept_here"
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, "run", str(small), "--out", str(swept), *common, *sweep],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "matplotlib False 0"
+    assert main(["run", str(small), "--out", str(swept_here), *common, *sweep]) == 0
+    pngs = sorted(p.relative_to(swept) for p in swept.rglob("*.png"))
+    assert len(pngs) == 2 * 11 + 1 and Path("figures/sweep.png") in pngs
+    for png in pngs:
+        assert (swept / png).read_bytes() == (swept_here / png).read_bytes()
 
 
 def test_the_run_figure_list_names_the_report_s_figures(results: ScenarioResults) -> None:
@@ -192,3 +237,96 @@ def test_the_run_figure_list_names_the_report_s_figures(results: ScenarioResults
 
     jobs = FigureList(RUN_FIGURE_LIST, (results.monthly, {})).jobs()
     assert [job.name for job in jobs] == [name for name, _ in RUN_FIGURES]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks: Linux only")
+def test_a_host_killed_while_drawing_is_replaced_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host that dies while its drawing processes still run (they hold its end of the pipe,
+    so the pipe neither brings the figures nor closes) is seen to have gone: the command
+    draws the figures itself rather than waiting for ever. Linux's ending of the drawing
+    processes with the host is switched off here, to see the command's side alone."""
+    if ran_alone(test_a_host_killed_while_drawing_is_replaced_at_once):
+        return
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    monkeypatch.setattr(parallel, "end_with_parent", lambda parent: None)
+    host = DrawingHost.start(2)
+    assert host is not None
+    pid = host._process.pid
+    assert pid is not None
+    drawers: list[int] = []
+    try:
+        figures = FigureList("tests.test_drawing_host:slow_elsewhere", (os.getpid(), 60.0))
+        hosted = start_drawing(figures, 2, host)
+        drawers = _wait_for_children(pid, 2)
+        assert len(drawers) == 2
+        os.kill(pid, signal.SIGKILL)
+        started = time.monotonic()
+        drawn = hosted.named()  # drawn here: quick in this process
+        assert time.monotonic() - started < 20
+        assert [name for name, _ in drawn] == ["slow_0", "slow_1"]
+    finally:
+        for drawer in drawers:  # left running by the switch above
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(drawer, signal.SIGKILL)
+        host.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's prctl")
+def test_a_host_ends_with_its_command_even_while_drawing(tmp_path: Path) -> None:
+    """A command killed outright (``kill -9``) while its host draws: the host and its drawing
+    processes end with it (Linux tells the host when the command ends, and the host stops its
+    drawing processes), rather than drawing for a command that is gone."""
+    script = """
+import os, sys, time
+from sim.experiments import parallel
+parallel.available_cores = lambda: 2
+from sim.output.drawing import DrawingHost, FigureList, start_drawing
+host = DrawingHost.start(2)
+start_drawing(FigureList("tests.test_drawing_host:slow_figures", (60.0,)), 2, host)
+print(host._process.pid, flush=True)
+time.sleep(60)
+"""
+    command = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    processes: list[int] = []
+    try:
+        assert command.stdout is not None
+        host = int(command.stdout.readline())
+        processes = [host, *_wait_for_children(host, 2)]
+        assert len(processes) == 3
+    finally:
+        command.kill()
+        command.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in processes) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [p for p in processes if _alive(p)]
+    for pid in left:  # not to leave them to the rest of the suite
+        os.kill(pid, signal.SIGKILL)
+    assert not left
+
+
+def test_figures_that_cannot_be_sent_are_drawn_here(
+    results: ScenarioResults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A figure list that cannot be pickled to the host (a lambda among its arguments) is
+    drawn by the command itself; the host stays free for the next."""
+    if ran_alone(test_figures_that_cannot_be_sent_are_drawn_here):
+        return
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    host = DrawingHost.start(2)
+    assert host is not None
+    try:
+        unsendable = FigureList("tests.test_drawing_host:lambda_figures", (lambda: None,))
+        here = start_drawing(unsendable, 2, host)
+        assert not isinstance(here, HostedDrawing)
+        assert [name for name, _ in here.named()] == ["small"]
+        figures = FigureList(FEW, (results.monthly, results.resolved.as_dict()))
+        assert isinstance(start_drawing(figures, 2, host), HostedDrawing)
+    finally:
+        host.close()
+
+
+def lambda_figures(anything: object) -> list[drawing.FigureJob]:
+    return [drawing.FigureJob("small", _small_figure, ())]

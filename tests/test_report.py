@@ -617,30 +617,41 @@ def matplotlib_dates_num(day: pd.Timestamp) -> float:
     return float(mdates.date2num(day))
 
 
-def _titled_figure(offset: bool) -> Figure:
+def _titled_figure(offset: bool, title: dict[str, Any]) -> Figure:
     fig, ax = plt.subplots(figsize=(4, 2.5))
     base = 1e7 if offset else 0.0  # 10 000 000 to 10 000 003: the y axis shows "+1e7" above
     ax.plot([0, 1, 2, 3], [base, base + 1, base + 3, base + 2])
-    ax.set_title("A title wide enough to reach the y axis's offset text, if there is one")
+    ax.set_title("A title wide enough to reach the y axis's offset text, if any: gjpqy", **title)
     return fig
 
 
-@pytest.mark.parametrize("offset", [False, True])
-def test_a_title_is_placed_as_matplotlib_places_it(offset: bool) -> None:
+@pytest.mark.parametrize(
+    ("offset", "title", "searched"),
+    [
+        (False, {}, False),
+        (True, {}, True),  # above an offset text
+        (False, {"fontsize": 30}, True),  # its descent reaches the axes
+        (False, {"pad": 0}, True),
+        (False, {"fontsize": "medium"}, False),
+    ],
+)
+def test_a_title_is_placed_as_matplotlib_places_it(
+    offset: bool, title: dict[str, Any], searched: bool
+) -> None:
     """A figure's title is left at the top of its axes without matplotlib's search for a free
     place (which measures the y axis's tick labels on every layout pass: a tenth of a run's
     figure time) only where that search could not move it; above an offset text (``+1e7``)
-    the search runs and moves the title up as it always did. Either way the PNG is the one
-    matplotlib draws with its own placement."""
+    the search runs and moves the title up as it always did, and so where the title's letters
+    reach down to the axes (a large title, no pad). Either way the PNG is the one matplotlib
+    draws with its own placement."""
     import io
 
     from sim.output.drawing import png_bytes
 
     reference = io.BytesIO()
-    plain = _titled_figure(offset)
+    plain = _titled_figure(offset, title)
     plain.savefig(reference, format="png", dpi=110, bbox_inches="tight")
     plt.close(plain)
-    fig = _titled_figure(offset)
+    fig = _titled_figure(offset, title)
     assert png_bytes(fig) == reference.getvalue()
-    searched = fig.axes[0]._autotitlepos is not False  # type: ignore[attr-defined]
-    assert searched == offset
+    assert (fig.axes[0]._autotitlepos is not False) == searched  # type: ignore[attr-defined]

@@ -203,15 +203,17 @@ def progress_bar(label: str) -> Callable[[int, int], None] | None:
     return show
 
 
-def report_stack_module(host: DrawingHost | None) -> str:
+def report_stack_module(host: DrawingHost | None) -> tuple[str, ...]:
     """What a command imports while its workers simulate (:class:`ImportAhead`): the report's
-    plotting stack, unless a drawing host has it (then only the report's own module)."""
-    return "sim.output.report" if host is not None else "sim.output.figures"
+    modules, and its plotting stack unless a drawing host has that."""
+    report = "sim.output.report"
+    return (report,) if host is not None else ("sim.output.figures", report)
 
 
 class ImportAhead:
-    """A module imported in a background thread while the command only waits on its worker
-    processes: the report's plotting stack (about 0.3 s) during the replications.
+    """Modules imported in a background thread while the command only waits on its worker
+    processes: the report's (and its plotting stack, about 0.3 s, where no drawing host has
+    it) during the replications.
 
     Started by the first finished replication (:meth:`on_progress`), when the pool's workers
     exist: a fork while this thread held an import lock could leave the lock held in the
@@ -219,20 +221,22 @@ class ImportAhead:
     report's figures are drawn in forked processes). An error is left to the import where
     the module is used, which raises it as usual."""
 
-    def __init__(self, module: str) -> None:
-        self._module = module
+    def __init__(self, modules: Sequence[str]) -> None:
+        self._modules = tuple(modules)
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._load, name=f"import {self._module}")
+            name = f"import {', '.join(self._modules)}"
+            self._thread = threading.Thread(target=self._load, name=name)
             self._thread.daemon = True
             self._thread.start()
 
     def _load(self) -> None:
         # an error is raised again by the import where the module is used
-        with contextlib.suppress(Exception):
-            importlib.import_module(self._module)
+        for module in self._modules:
+            with contextlib.suppress(Exception):
+                importlib.import_module(module)
 
     def wait(self) -> None:
         if self._thread is not None:

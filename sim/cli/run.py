@@ -217,7 +217,8 @@ def _write_sweep(
     content = {"sweep_of": str(args.scenario), "points": entries}
     manifest = folder_manifest(content, command=command, clock=clock, workers=args.workers)
     write_tables(work, {"summary.csv": sweep_summary(points)})
-    write_text(work, "report.html", render_sweep_report(work, points, manifest))
+    page = render_sweep_report(work, points, manifest, host=args.drawing_host)
+    write_text(work, "report.html", page)
     write_manifest(work, manifest)
 
 

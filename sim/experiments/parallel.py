@@ -104,8 +104,10 @@ def end_with_parent(parent: int) -> None:
 
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):  # no prctl to call: the process may outlive its parent
+        refused = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0
+    except (OSError, AttributeError):  # no prctl to call
+        return
+    if refused:  # (a sandbox's filter): the process may outlive its parent, as elsewhere
         return
     if os.getppid() != parent:  # the parent ended before the request took effect
         os._exit(1)

@@ -217,6 +217,11 @@ def comparison_figures(
 # --- a sweep's figure -----------------------------------------------------------------------
 
 
+def sweep_figures(summary: pd.DataFrame, points: Sequence[dict[str, Any]]) -> list[FigureJob]:
+    """A sweep report's one figure, to be drawn (:func:`plot_sweep`)."""
+    return [FigureJob("sweep", plot_sweep, (summary, points))]
+
+
 def _sweep_axis(points: Sequence[dict[str, Any]]) -> tuple[list[float], list[str], str]:
     """The x positions of a sweep's points: the swept value when one number is swept, else
     the points in order, labelled with their values."""

@@ -71,7 +71,7 @@ def _freeze_date_ticks(fig: Figure) -> None:
 def _fix_titles_in_place(fig: Figure) -> None:
     """Leave each axes' title where it is wherever matplotlib's search for a free place above
     the axes could not move it: no ticks or label at the top, no offset text (``1e6``) above
-    the y axis, no twin or inset axes.
+    the y axis, no twin or inset axes, the title's pad above its letters' descent.
 
     The search measures the y axis's tick labels for each title on every one of a tight
     PNG's layout passes: about a tenth of the CPU of a run's eleven figures, for a title
@@ -85,11 +85,26 @@ def _fix_titles_in_place(fig: Figure) -> None:
             ax.xaxis.get_label_position() != "bottom"
         ):
             continue
+        if not _padded_above_descent(ax):
+            continue
         formatter = ax.yaxis.get_major_formatter()
         formatter.format_ticks(list(ax.yaxis.get_major_locator()()))
         if formatter.get_offset():
             continue
         ax._autotitlepos = False
+
+
+def _padded_above_descent(ax: Any) -> bool:
+    """Whether each of ``ax``'s titles sits on a baseline far enough above the axes for its
+    letters' descent to clear them: 0.4 of its font size or more (a font's descent is about
+    a quarter; the default 6-point pad under a 12-point title is 0.5). Closer, the search
+    lifts it (a large title, or ``pad=0``)."""
+    found = (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None))
+    titles = [title for title in found if title is not None]
+    if len(titles) < len(found):
+        return False
+    pad = ax.titleOffsetTrans.get_matrix()[1, 2] * 72 / ax.get_figure(root=False).dpi
+    return all(pad >= 0.4 * title.get_fontsize() for title in titles if title.get_text())
 
 
 def _aligned_or_twinned(ax: Any) -> bool:
@@ -289,6 +304,9 @@ PLOTTING_STACK = ("sim.output.figures", "sim.output.comparison_figures")
 matplotlib and pandas."""
 
 
+HOST_CHECK_SECONDS = 0.2
+"""How often a command waiting for its figures checks that the host is still there."""
+
 CLOSE_SECONDS = 5.0
 """How long a closed host may take to stop its drawing processes before it is killed."""
 
@@ -324,13 +342,17 @@ class DrawingHost:
         if worker_count(workers) <= 1 or not _may_fork():
             return None
         context = multiprocessing.get_context("fork")
-        ours, theirs = context.Pipe()
+        try:
+            ours, theirs = context.Pipe()
+        except OSError:  # no descriptors left (EMFILE): the command draws its own figures
+            return None
         parent = forking_parent(context)
         process = context.Process(
             target=_serve, args=(theirs, ours, PLOTTING_STACK, parent), name="caseflow drawing"
         )
-        # not a daemon, which may not fork the drawing processes: ended by close(), and on its
-        # own when the command's end of the pipe closes (the command killed)
+        # not a daemon, which may not fork the drawing processes: ended by close(), or by
+        # Linux when the command ends without closing it (end_with_parent; the command's end
+        # of the pipe is then still held by its replication workers, until they end too)
         try:
             process.start()
         except OSError:  # no process could be forked: the command draws its own figures
@@ -342,13 +364,17 @@ class DrawingHost:
 
     def draw(self, figures: FigureList, workers: int | None) -> Drawing | None:
         """``figures`` being drawn by the host (on ``workers`` processes forked from it); None
-        if it is busy or gone."""
+        if it is busy or gone, or they cannot be pickled. The request is sent whole before this
+        returns: a large one (a 100 × 10-year run's monthly table) waits for a host still
+        importing to read it."""
         if self._busy or self._gone:
             return None
         try:
             self._connection.send((figures, workers))
         except (OSError, ValueError):  # gone (a broken pipe) or the pipe closed
             self._gone = True
+            return None
+        except Exception:  # not picklable: nothing was sent, so the command draws these itself
             return None
         self._busy = True
         return HostedDrawing(self, figures, workers)
@@ -357,6 +383,13 @@ class DrawingHost:
         """The figures of the request under way, named in order; None if the host failed to
         draw them or has gone."""
         try:
+            # the host's end, not only the pipe: its drawing processes hold its end of the pipe
+            # (and of its sentinel) too, and a host killed while they draw would leave the pipe
+            # open, empty, for ever
+            while not self._connection.poll(HOST_CHECK_SECONDS):
+                if not self._process.is_alive():  # ended with nothing sent
+                    self._gone = True
+                    return None
             status, payload = self._connection.recv()
         except (EOFError, OSError):
             self._gone = True

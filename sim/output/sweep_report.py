@@ -20,8 +20,7 @@ import pandas as pd
 
 from ..records import HEADLINE, kpi_label
 from .caveats import merged_warnings, run_warnings
-from .comparison_figures import plot_sweep
-from .drawing import FigureJob, save_figures
+from .drawing import DrawingHost, FigureList, save_figures
 from .folders import MANIFEST
 from .formatting import (
     interval,
@@ -171,13 +170,21 @@ def _headline_table(points: Sequence[SweepPoint]) -> str:
     )
 
 
+SWEEP_FIGURE_LIST = "sim.output.comparison_figures:sweep_figures"
+"""The function listing a sweep report's figure (imported where it is drawn)."""
+
+
 def render_sweep_report(
-    folder: Path, points: Sequence[SweepPoint], manifest: dict[str, Any]
+    folder: Path,
+    points: Sequence[SweepPoint],
+    manifest: dict[str, Any],
+    host: DrawingHost | None = None,
 ) -> str:
-    """The sweep's report across its points; its figure is also saved under ``figures/``."""
+    """The sweep's report across its points; its figure is also saved under ``figures/``
+    (drawn by ``host`` if given, else here)."""
     summary = sweep_summary(points)
-    sweep = FigureJob("sweep", plot_sweep, (summary, [p.values for p in points]))
-    images = save_figures(folder, [sweep], workers=1)
+    sweep = FigureList(SWEEP_FIGURE_LIST, (summary, [p.values for p in points]))
+    images = save_figures(folder, sweep, workers=1, host=host)
     source = str(manifest.get("sweep_of", ""))
     keys = list(dict.fromkeys(k for p in points for k in p.values))
     first = points[0].manifest
