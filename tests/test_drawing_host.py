@@ -68,6 +68,10 @@ def _small_figure() -> object:
     return fig
 
 
+def _waited_too_long(signum: int, frame: object) -> None:
+    raise AssertionError("the command still waits for a host that has gone")
+
+
 def _wait_for_children(pid: int, count: int) -> list[int]:
     deadline = time.monotonic() + 30
     while len(_children(pid)) < count and time.monotonic() < deadline:
@@ -261,7 +265,14 @@ def test_a_host_killed_while_drawing_is_replaced_at_once(monkeypatch: pytest.Mon
         assert len(drawers) == 2
         os.kill(pid, signal.SIGKILL)
         started = time.monotonic()
-        drawn = hosted.named()  # drawn here: quick in this process
+        # a command that waits for ever would hang the suite: an alarm fails the test instead
+        previous = signal.signal(signal.SIGALRM, _waited_too_long)
+        signal.alarm(30)
+        try:
+            drawn = hosted.named()  # drawn here: quick in this process
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
         assert time.monotonic() - started < 20
         assert [name for name, _ in drawn] == ["slow_0", "slow_1"]
     finally:
