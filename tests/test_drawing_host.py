@@ -22,6 +22,7 @@ from sim.output import drawing
 from sim.output.drawing import DrawingHost, FigureList, HostedDrawing, start_drawing
 from sim.output.report import RUN_FIGURE_LIST
 from tests.baseline.store import SCENARIOS
+from tests.processes import left_running, running, wait_for_children
 from tests.test_report import ran_alone
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,31 +73,10 @@ def _waited_too_long(signum: int, frame: object) -> None:
     raise AssertionError("the command still waits for a host that has gone")
 
 
-def _wait_for_children(pid: int, count: int) -> list[int]:
-    deadline = time.monotonic() + 30
-    while len(_children(pid)) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return _children(pid)
-
-
 @pytest.fixture(scope="module")
 def results() -> ScenarioResults:
     (resolved,) = load_scenarios(SCENARIOS / "merged.toml")
     return run_scenario(resolved, workers=1)
-
-
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (from /proc)."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                out.append(int(entry.name))
-    return out
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks: Linux only")
@@ -164,25 +144,14 @@ def test_closing_the_host_stops_its_drawing(monkeypatch: pytest.MonkeyPatch) -> 
     pid = host._process.pid
     assert pid is not None
     hosted = start_drawing(FigureList("tests.test_drawing_host:slow_figures", (60.0,)), 2, host)
-    deadline = time.monotonic() + 20
-    while len(_children(pid)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    drawers = _children(pid)
+    drawers = wait_for_children(pid, 2)
     assert len(drawers) == 2
     started = time.monotonic()
     hosted.stop()
     assert time.monotonic() - started < 10
     assert not host._process.is_alive()
     time.sleep(0.2)
-    assert not [p for p in drawers if Path(f"/proc/{p}").exists() and _alive(p)]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+    assert not [p for p in drawers if running(p)]
 
 
 @pytest.mark.skipif(parallel.available_cores() < 2, reason="the host needs two cores")
@@ -261,7 +230,7 @@ def test_a_host_killed_while_drawing_is_replaced_at_once(monkeypatch: pytest.Mon
     try:
         figures = FigureList("tests.test_drawing_host:slow_elsewhere", (os.getpid(), 60.0))
         hosted = start_drawing(figures, 2, host)
-        drawers = _wait_for_children(pid, 2)
+        drawers = wait_for_children(pid, 2)
         assert len(drawers) == 2
         os.kill(pid, signal.SIGKILL)
         started = time.monotonic()
@@ -304,18 +273,12 @@ time.sleep(60)
     try:
         assert command.stdout is not None
         host = int(command.stdout.readline())
-        processes = [host, *_wait_for_children(host, 2)]
+        processes = [host, *wait_for_children(host, 2)]
         assert len(processes) == 3
     finally:
         command.kill()
         command.wait()
-    deadline = time.monotonic() + 10
-    while any(_alive(p) for p in processes) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    left = [p for p in processes if _alive(p)]
-    for pid in left:  # not to leave them to the rest of the suite
-        os.kill(pid, signal.SIGKILL)
-    assert not left
+    assert not left_running(processes)
 
 
 def test_figures_that_cannot_be_sent_are_drawn_here(

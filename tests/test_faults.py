@@ -30,6 +30,7 @@ from sim.cli import main as cli
 from sim.experiments import parallel, runner
 
 from .conftest import PARAMETERS
+from .processes import children, left_running, wait_for_children
 
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -278,13 +279,6 @@ def test_a_disk_error_while_writing_is_one_line(small, tmp_path, monkeypatch, ca
 # --- item 6: SIGTERM ends like Ctrl-C ------------------------------------------------------
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
 @pytest.mark.skipif(
     not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
     reason="finds the workers in /proc/PID/task/PID/children (Linux)",
@@ -303,7 +297,7 @@ def test_sigterm_to_the_command_ends_it_like_ctrl_c(small, tmp_path):
         while not list(tmp_path.glob(".incomplete-*")) and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(1.5)  # the workers are running replications
-        workers = _children(proc.pid)
+        workers = children(proc.pid)
         assert proc.poll() is None, "the run ended before it could be terminated"
         assert workers, "no worker processes to check"
         os.kill(proc.pid, signal.SIGTERM)
@@ -819,26 +813,6 @@ def _handlers() -> tuple[object, object]:
     return signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
 
 
-def _children_of(pid: int) -> list[int]:
-    """The live processes whose parent is ``pid`` (from /proc)."""
-    out = []
-    for entry in pathlib.Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                if int(fields[1]) == pid and fields[0] != "Z":
-                    out.append(int(entry.name))
-    return out
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's prctl")
 @pytest.mark.skipif(parallel.available_cores() < 2, reason="needs two workers")
 def test_a_command_killed_outright_leaves_no_process_behind(small, tmp_path):
@@ -853,18 +827,9 @@ def test_a_command_killed_outright_leaves_no_process_behind(small, tmp_path):
         cwd=pathlib.Path(__file__).resolve().parent.parent,
     )
     try:
-        deadline = time.monotonic() + 60
-        while len(_children_of(proc.pid)) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)  # the drawing host and two workers
-        children = _children_of(proc.pid)
-        assert len(children) >= 3, children
+        forked = wait_for_children(proc.pid, 3, seconds=60)  # the drawing host, two workers
+        assert len(forked) >= 3, forked
     finally:
         proc.kill()
         proc.wait()
-    deadline = time.monotonic() + 10
-    while any(_running(p) for p in children) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    left = [p for p in children if _running(p)]
-    for pid in left:  # not to leave them to the rest of the suite
-        os.kill(pid, signal.SIGKILL)
-    assert not left
+    assert not left_running(forked)
