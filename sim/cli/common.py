@@ -203,7 +203,7 @@ def progress_bar(label: str) -> Callable[[int, int], None] | None:
     return show
 
 
-def report_stack_module(host: DrawingHost | None) -> tuple[str, ...]:
+def report_stack_modules(host: DrawingHost | None) -> tuple[str, ...]:
     """What a command imports while its workers simulate (:class:`ImportAhead`): the report's
     modules, and its plotting stack unless a drawing host has that."""
     report = "sim.output.report"

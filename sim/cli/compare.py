@@ -25,7 +25,7 @@ from .common import (
     print_loading_notes,
     progress_bar,
     reading_inputs,
-    report_stack_module,
+    report_stack_modules,
     require_module,
     results_folder,
 )
@@ -120,7 +120,7 @@ def compare_command(args: argparse.Namespace) -> int:
     clock = Clock.start()
     folder = results_folder(args.out, f"compare-{base.name}", clock.started)
     command = command_line(args)
-    report_stack = ImportAhead(report_stack_module(args.drawing_host))
+    report_stack = ImportAhead(report_stack_modules(args.drawing_host))
     with folder as work:
         comparison = _compared(base, alternatives, args, report_stack)
         report_stack.wait()

@@ -28,7 +28,7 @@ from .common import (
     progress_bar,
     reading_inputs,
     replications,
-    report_stack_module,
+    report_stack_modules,
     require_module,
     results_folder,
 )
@@ -145,7 +145,7 @@ def run_command(args: argparse.Namespace) -> int:
     name = args.scenario.stem if sweep else resolved_list[0].name
     folder = results_folder(args.out, name, clock.started)
     command = command_line(args)
-    report_stack = ImportAhead(report_stack_module(args.drawing_host))
+    report_stack = ImportAhead(report_stack_modules(args.drawing_host))
     warned: dict[str, list[str]] = {}  # the reports' warnings, said on the terminal too
     auto_notes: list[str] = []  # how many replications an automatic choice ran
     with folder as work, _shared_pool(args, sweep, rule) as pool:

@@ -315,7 +315,7 @@ class DrawingHost:
     """A process forked at a command's start that draws the command's figures.
 
     Before the first replication a command spends about 0.4 s importing on one core while the
-    other idles; the host imports the plotting stack (:data:`PLOTTING_STACK`, about 0.5 s)
+    other idles; the host imports the plotting stack (:data:`PLOTTING_STACK`, about 0.4 s)
     on that core. The command itself then never imports matplotlib: before, it did so in a
     thread while its workers simulated, on cores they needed (0.18 s longer replications in
     a `make run`, docs/performance.md, step 44). A report's figures are sent to the host as a
@@ -460,8 +460,8 @@ def _serve(
             return
         try:
             reply: tuple[str, Any] = ("drawn", start_drawing(figures, workers).named())
-        except Exception as exc:  # drawn again by the command, which raises it as usual
-            reply = ("failed", f"{type(exc).__name__}: {exc}")
+        except Exception:  # drawn again by the command, which raises it with its traceback
+            reply = ("failed", None)
         try:
             connection.send(reply)
         except (OSError, ValueError):
