@@ -354,6 +354,26 @@ def test_ar_team_never_above_places_and_waits_when_full(small):
     assert out.monthly["ar_team_waiting"].max() > 0
 
 
+def test_a_places_cut_pauses_the_latest_starters_first(small):
+    """When the team can run fewer places (places cut, a consultant gone), the cases that
+    started last pause, and they go back to the head of the waiting list in the order they
+    had started: the team keeps the longest-running programmes going."""
+    resolved = load_scenarios(small, ["ar_team.places=8", "initial_caseload.by_class.b=400"])[0]
+    model = CaseloadModel(resolved, 0)
+    recorder = model.start()
+    team = model.ar_team
+    while len(team.in_programme) < 8 and not recorder.triggered:
+        model.env.step()
+    running = sorted(team.in_programme, key=lambda hh: (hh.programme_start, hh.id))
+    assert len(running) == 8
+    waiting_before = list(team.waiting)
+    team.capacity = 5
+    team.fill()
+    assert set(team.in_programme) == set(running[:5])
+    assert list(team.waiting) == running[5:] + waiting_before
+    assert all(hh.programme == "waiting" for hh in running[5:])
+
+
 def test_unemployment_raises_inflow_and_lowers_exits_to_work(small):
     path = small.parent / "shock.toml"
     path.write_text(

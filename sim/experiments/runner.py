@@ -22,7 +22,7 @@ from .. import compiled
 from ..domain import DAYS_PER_YEAR
 from ..inputs.scenario import ResolvedScenario
 from ..metrics import district_kpis, replication_kpis, summarise, summarise_districts
-from ..model.caseload import CaseloadModel, rare_garbage_collection
+from ..model.caseload import CaseloadModel, no_cyclic_collection
 from .paired import paired_differences
 from .parallel import ProgressCallback, map_replications, worker_count
 
@@ -84,9 +84,9 @@ def run_replication(
     resolved: ResolvedScenario, replication: int, events: bool = False
 ) -> ReplicationResult:
     """Run one replication and reduce it to its monthly rows and KPIs (and event log)."""
-    # Collections stay rare until the run has been freed: restoring the usual thresholds
-    # while the run is alive would make the collector scan all of it (see ``release``).
-    with rare_garbage_collection():
+    # No cyclic collection until the run has been freed: collecting while the run is alive
+    # would scan all of it (see ``release``).
+    with no_cyclic_collection():
         model = CaseloadModel(resolved, replication, events=events)
         output = model.run()
         period = (model.first_day, model.report_from, model.end)

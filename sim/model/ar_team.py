@@ -8,6 +8,7 @@ by that cause), and what to write in the event log (``log``).
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from collections.abc import Callable
@@ -28,6 +29,11 @@ def staffed_places(consultants: float, per_consultant: float) -> int:
     """The places ``consultants`` (in post, as capacity) can run; the team runs the smaller of
     this and its places (the reports' warning of unstaffed places uses the same rule)."""
     return int(consultants * per_consultant + 1e-9)
+
+
+def _started(hh: Household) -> tuple[float, int]:
+    """The order in which cases started their programme (the latest is paused first)."""
+    return (hh.programme_start, hh.id)
 
 
 class ARTeam:
@@ -82,10 +88,12 @@ class ARTeam:
     def fill(self) -> None:
         """Keep the programme within capacity, then start waiting cases in free places."""
         capacity = self.capacity
-        while len(self.in_programme) > capacity:
-            # Places were cut or a consultant left: the latest starters pause and go back to
-            # the head of the waiting list (the team never runs more than its places).
-            hh = max(self.in_programme, key=lambda h: (h.programme_start, h.id))
+        excess = len(self.in_programme) - capacity
+        # Places were cut or a consultant left: the latest starters pause, latest first, and go
+        # back to the head of the waiting list (the team never runs more than its places).
+        # Picked in one pass: a city's consultant leaving pauses 9 of 1 080 (step 48).
+        latest_first = heapq.nlargest(excess, self.in_programme, key=_started) if excess > 0 else []
+        for hh in latest_first:
             del self.in_programme[hh]
             hh.programme = "waiting"
             hh.programme_token += 1

@@ -48,19 +48,24 @@ from .workload import Workload
 
 
 @contextmanager
-def rare_garbage_collection() -> Iterator[None]:
-    """Collect cyclic garbage rarely while the model runs, then restore the thresholds.
+def no_cyclic_collection() -> Iterator[None]:
+    """No cyclic garbage collection while the model runs; the collector's state is restored
+    after.
 
-    A run allocates many short-lived events while holding thousands of long-lived households;
-    with the default thresholds the cyclic collector rescans the households so often that it
-    took about half the time of a city-scale run. Results do not depend on it.
+    A run allocates many short-lived objects while holding thousands of long-lived households;
+    the collector would scan those again and again and find nothing: a run frees its objects by
+    reference counting, and :meth:`CaseloadModel.release` breaks the cycles of a finished run
+    (tested: the collector finds nothing left over). With the default thresholds it took about
+    half the time of a city-scale run; with rare collections (thresholds 100 000, 50, 100,
+    until step 47) still about 4 % (docs/performance.md). Results do not depend on it.
     """
-    old = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        gc.set_threshold(*old)
+        if was_enabled:
+            gc.enable()
 
 
 class CaseloadModel:
@@ -266,7 +271,7 @@ class CaseloadModel:
     # run ------------------------------------------------------------------------------------
     def run(self) -> ReplicationOutput:
         """Simulate the whole horizon and return the event records."""
-        with rare_garbage_collection():
+        with no_cyclic_collection():
             recorder = self.start()
             self.env.run_until_processed(recorder)
         return self.output()
