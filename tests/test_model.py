@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import math
+from array import array
 from collections import Counter
 from datetime import date, timedelta
 
@@ -478,7 +479,7 @@ def test_exit_clocks_integrate_duration_bands_and_unemployment(
     )
     model = CaseloadModel(resolved, 0)
     path, hazards = model.pathway, model.hazards
-    hh = path.new_household(0, barrier, uniforms)
+    hh = path.new_household(0, barrier, array("d", uniforms))
     path.open_case(hh, elapsed_days=elapsed)
     hh.need = "b"
     path.set_held(hh, "b")
@@ -506,7 +507,7 @@ def test_exit_clocks_integrate_duration_bands_and_unemployment(
 
     # Rated with a re-rating due at ``pause`` (a hand-over): the exit time is worked out as
     # usual, or left open because no clock can run out before ``pause``.
-    deferred = path.new_household(0, barrier, uniforms)
+    deferred = path.new_household(0, barrier, array("d", uniforms))
     path.open_case(deferred, elapsed_days=elapsed)
     deferred.need = "b"
     path.set_held(deferred, "b", until=pause)

@@ -13,6 +13,7 @@ model produces event records (one row per month, per episode, per AR programme);
 from __future__ import annotations
 
 import gc
+from array import array
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -178,14 +179,17 @@ class CaseloadModel:
         n = len(classes)
         barrier_index = rng.choice(len(BARRIERS), size=n, p=shares / shares.sum())
         district_index = rng.choice(len(districts), size=n, p=districts / districts.sum())
-        uniforms = rng.random((n, N_UNIFORMS))
+        uniforms = array("d", rng.random((n, N_UNIFORMS)).tobytes())  # row after row
         elapsed_days = init.duration_months.ppf(rng.random(n)) * DAYS_PER_MONTH
         path = self.pathway
         self.routing.opening = True
         for i, cls in enumerate(classes):
             barrier = BARRIERS[int(barrier_index[i])]
             hh = path.new_household(  # open already: no intake durations needed
-                int(district_index[i]), barrier, uniforms[i].tolist(), intake_days=[]
+                int(district_index[i]),
+                barrier,
+                uniforms[i * N_UNIFORMS : (i + 1) * N_UNIFORMS],
+                intake_days=array("d"),
             )
             path.open_case(hh, elapsed_days=float(elapsed_days[i]), initial=True)
             hh.need = cls  # type: ignore[assignment]

@@ -8,6 +8,7 @@ Each booked contact is one timed call whose handler books the next, a chain, not
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -19,11 +20,19 @@ from ..inputs.parameters import ModelParameters
 from ..inputs.scenario import Behaviour, Organisation, Unemployment
 from ..streams import Streams
 from .economy import FloatArray, contact_multiplier
-from .household import INTAKE_DURATIONS, N_UNIFORMS, U_DROPOUT, U_REJECT, U_SHORT
+from .household import (
+    INTAKE_DURATIONS,
+    N_INTAKE_DURATIONS,
+    N_UNIFORMS,
+    U_DROPOUT,
+    U_REJECT,
+    U_SHORT,
+)
 
 _BARRIERS: Final = BARRIERS  # compiled, a C global: no dictionary lookup per arrival
 
-ArriveCallback = Callable[[int, Barrier, list[float], list[float]], None]
+# (array[float] quoted: not subscriptable at run time before Python 3.12)
+ArriveCallback = Callable[[int, Barrier, "array[float]", "array[float]"], None]
 """Called with a booked contact's district, barrier, uniforms and intake durations."""
 
 
@@ -128,14 +137,14 @@ class BookedArrivals:
         self.count = 0
         self.next_index = 0  # the next booked contact to arrive
         self.chunk_start = 0  # the index of the chunk's first booked contact
-        # the chunk's draws; a household's row becomes a list when it arrives (made up front
-        # for the whole chunk, the lists cost a baseline replication about 4 %:
-        # docs/performance.md, "Memory against the horizon")
+        # the chunk's draws; a household's row is sliced out when it arrives (rows made up
+        # front for the whole chunk cost a baseline replication about 4 %: docs/performance.md,
+        # "Memory against the horizon")
         self.chunk_times: list[float] = []
         self.chunk_districts: list[int] = []
         self.chunk_barriers: list[int] = []
-        self.chunk_uniforms = np.empty((0, N_UNIFORMS))
-        self.chunk_intake_days = np.empty((0, len(INTAKE_DURATIONS)))
+        self.chunk_uniforms: array[float] = array("d")  # row after row
+        self.chunk_intake_days: array[float] = array("d")
 
     def start(
         self,
@@ -168,19 +177,22 @@ class BookedArrivals:
         self.chunk_times = self.times[start:stop].tolist()
         self.chunk_districts = self.districts[start:stop].tolist()
         self.chunk_barriers = barriers.tolist()
-        self.chunk_uniforms = uniforms
-        self.chunk_intake_days = intake_durations(self.params, uniforms, barriers)
+        self.chunk_uniforms = array("d", uniforms.tobytes())
+        self.chunk_intake_days = array(
+            "d", intake_durations(self.params, uniforms, barriers).tobytes()
+        )
 
     def _arrive(self) -> None:
         """The next booked contact arrives; the one after it is scheduled."""
         i = self.next_index
         self.next_index = i + 1
         k = i - self.chunk_start
+        n_days = N_INTAKE_DURATIONS
         self.arrive(
             self.chunk_districts[k],
             _BARRIERS[self.chunk_barriers[k]],
-            self.chunk_uniforms[k].tolist(),
-            self.chunk_intake_days[k].tolist(),
+            self.chunk_uniforms[k * N_UNIFORMS : (k + 1) * N_UNIFORMS],
+            self.chunk_intake_days[k * n_days : (k + 1) * n_days],
         )
         if i + 1 < self.count:
             if k + 1 == len(self.chunk_times):

@@ -14,6 +14,7 @@ early finds nothing due and schedules the next.
 from __future__ import annotations
 
 import math
+from array import array
 from math import log1p
 from typing import TYPE_CHECKING, Final
 
@@ -147,12 +148,12 @@ class Pathway:
         self,
         district: int,
         barrier: Barrier,
-        uniforms: list[float],
+        uniforms: array[float],
         hh_id: int | None = None,
-        intake_days: list[float] | None = None,
+        intake_days: array[float] | None = None,
     ) -> Household:
         if intake_days is None:
-            intake_days = [dist.draw(uniforms[k]) for dist, k in self.intake_draws]
+            intake_days = array("d", [dist.draw(uniforms[k]) for dist, k in self.intake_draws])
         if hh_id is None:
             hh_id = self.next_id
             self.next_id += 1
@@ -168,7 +169,7 @@ class Pathway:
         )
 
     def arrive(
-        self, district: int, barrier: Barrier, uniforms: list[float], intake_days: list[float]
+        self, district: int, barrier: Barrier, uniforms: array[float], intake_days: array[float]
     ) -> None:
         """A booked contact arrives as a household."""
         self.book_first_visit(self.new_household(district, barrier, uniforms, None, intake_days))
@@ -425,7 +426,7 @@ class Pathway:
         # keyed by household and episode: the same draws whatever order returns come in
         seed, replication = self.replication_key
         u = keyed_uniforms(seed, replication, "returns", (old.id, old.episode), N_UNIFORMS)
-        hh = self.new_household(old.district, old.barrier, u, hh_id=old.id)
+        hh = self.new_household(old.district, old.barrier, array("d", u), hh_id=old.id)
         hh.episode = old.episode + 1
         hh.young, hh.children = old.young, old.children
         flows = self.ledger.flows
