@@ -133,7 +133,7 @@ class ExitHazards:
         m = mult[j]
         return days + m * (t1 - s), work + m * (g1 - gs)
 
-    def rates(self, hh: Household) -> list[float]:
+    def rates(self, hh: Household) -> tuple[float, float, float, float, float]:
         """Hazards by cause (work, studies, other benefit, moved, unknown) in the state the
         household is in, per unit of band-weighted exposure (the duration multiplier of the
         band is applied by :meth:`exposure`, so passing a band changes no rate)."""
@@ -142,7 +142,7 @@ class ExitHazards:
         i = d * self.intensity[hh.held] * (self.young_multiplier if hh.young else 1.0)
         jobcentre = self.jobcentre_multiplier if hh.barrier == "unemployment" else 1.0
         unknown = base[4] * d * self.unknown_intensity[hh.held]
-        return [base[0] * i * jobcentre, base[1] * i, base[2] * d, base[3] * d, unknown]
+        return (base[0] * i * jobcentre, base[1] * i, base[2] * d, base[3] * d, unknown)
 
     def acceptance(self, hh: Household, cause_index: int, share: float, now: float) -> float:
         """The chance a candidate exit by this cause is taken now, with ``share`` the
@@ -169,24 +169,22 @@ class ExitHazards:
         """A candidate exit was not taken: that cause's clock starts afresh from ``u`` (a
         uniform), the others run on, and the next exit is worked out."""
         g = self._run_down(hh, now)
-        hh.exit_clocks_left[cause_index] = -_log1p(-u)
-        hh.exit_day, hh.exit_cause_index = self._first_exit(hh, now, g, hh.exit_rates)
+        hh.start_exit_clock(cause_index, -_log1p(-u))
+        hh.exit_day, hh.exit_cause_index = self._first_exit(hh, now, g)
 
     def _run_down(self, hh: Household, now: float) -> float:
         """Run the clocks down by the exposure since the last rating, at the rates then; the
         work clock now."""
         g = self.work_clock.at(now)
         if now > hh.rated_day:
-            left = hh.exit_clocks_left
             days, work = self.exposure(
                 hh.granted_day, hh.rated_day, hh.work_clock_at_rating, now, g
             )
-            old = hh.exit_rates
-            left[0] -= old[0] * work
-            left[1] -= old[1] * days
-            left[2] -= old[2] * days
-            left[3] -= old[3] * days
-            left[4] -= old[4] * days
+            hh.exit_clock_work -= hh.exit_rate_work * work
+            hh.exit_clock_studies -= hh.exit_rate_studies * days
+            hh.exit_clock_other_benefit -= hh.exit_rate_other_benefit * days
+            hh.exit_clock_moved -= hh.exit_rate_moved * days
+            hh.exit_clock_unknown -= hh.exit_rate_unknown * days
         hh.rated_day, hh.work_clock_at_rating = now, g
         return g
 
@@ -202,41 +200,49 @@ class ExitHazards:
         """
         clock = self.work_clock
         g = self._run_down(hh, now)
-        left = hh.exit_clocks_left
-        hh.exit_rates = rates = self.rates(hh)
+        (
+            hh.exit_rate_work,
+            hh.exit_rate_studies,
+            hh.exit_rate_other_benefit,
+            hh.exit_rate_moved,
+            hh.exit_rate_unknown,
+        ) = self.rates(hh)
         if until > now:
             # an upper bound on each clock's exposure before ``until`` (with a margin for
             # rounding): if none reaches its clock, nothing is due before the re-rating
             top, span = self.max_duration_multiplier * (1 + 1e-9), until - now
-            if rates[0] * top * (clock.at(until) - g) < left[0] and all(
-                rates[k] * top * span < left[k] for k in range(1, 5)
+            if (
+                hh.exit_rate_work * top * (clock.at(until) - g) < hh.exit_clock_work
+                and hh.exit_rate_studies * top * span < hh.exit_clock_studies
+                and hh.exit_rate_other_benefit * top * span < hh.exit_clock_other_benefit
+                and hh.exit_rate_moved * top * span < hh.exit_clock_moved
+                and hh.exit_rate_unknown * top * span < hh.exit_clock_unknown
             ):
                 hh.exit_day, hh.exit_cause_index = math.inf, -1
                 return
-        hh.exit_day, hh.exit_cause_index = self._first_exit(hh, now, g, rates)
+        hh.exit_day, hh.exit_cause_index = self._first_exit(hh, now, g)
 
-    def _first_exit(
-        self, hh: Household, now: float, g: float, rates: list[float]
-    ) -> tuple[float, int]:
-        """The earliest time a clock runs out at ``rates`` from ``now``, and its cause."""
-        left = hh.exit_clocks_left
+    def _first_exit(self, hh: Household, now: float, g: float) -> tuple[float, int]:
+        """The earliest time a clock runs out at the household's rates from ``now``, and its
+        cause."""
         granted = hh.granted_day
         first_band = _bisect_right(self.band_bounds, now - granted)
-        # The other causes: the least band-weighted exposure any of them needs, in days.
-        need, need_k = math.inf, -1
-        for k in range(1, 5):
-            rate = rates[k]
-            if rate > 0:
-                x = max(left[k], 0.0) / rate
-                if x < need:
-                    need, need_k = x, k
+        # The other causes: the least band-weighted exposure any of them needs, in days (the
+        # first in cause order among equals).
+        need, need_k = _sooner(hh.exit_clock_studies, hh.exit_rate_studies, 1, math.inf, -1)
+        need, need_k = _sooner(
+            hh.exit_clock_other_benefit, hh.exit_rate_other_benefit, 2, need, need_k
+        )
+        need, need_k = _sooner(hh.exit_clock_moved, hh.exit_rate_moved, 3, need, need_k)
+        need, need_k = _sooner(hh.exit_clock_unknown, hh.exit_rate_unknown, 4, need, need_k)
         best_t, best_k = math.inf, -1
         if need_k >= 0:
             best_t = self._reached(granted, first_band, now, now, need, False, math.inf)
             best_k = need_k if best_t < math.inf else -1
         # Work, on the unemployment-adjusted clock; it wins ties (it was rated first).
-        if rates[0] > 0:
-            t = self._reached(granted, first_band, now, g, left[0] / rates[0], True, best_t)
+        if hh.exit_rate_work > 0:
+            need_work = hh.exit_clock_work / hh.exit_rate_work
+            t = self._reached(granted, first_band, now, g, need_work, True, best_t)
             if t <= best_t and t < math.inf:
                 best_t, best_k = t, 0
         return best_t, best_k
@@ -266,3 +272,15 @@ class ExitHazards:
             s, x = e, xe
             band += 1
         return math.inf
+
+
+def _sooner(
+    clock: float, rate: float, cause_index: int, need: float, need_k: int
+) -> tuple[float, int]:
+    """The exposure a clock needs at ``rate`` to run out, with its cause, if less than
+    ``need`` (that of ``need_k``); otherwise ``need`` and ``need_k``."""
+    if rate > 0:
+        x = max(clock, 0.0) / rate
+        if x < need:
+            return x, cause_index
+    return need, need_k

@@ -91,9 +91,17 @@ class Household:
         "dropout_day",
         "episode",
         "exit_cause_index",
-        "exit_clocks_left",
+        "exit_clock_moved",
+        "exit_clock_other_benefit",
+        "exit_clock_studies",
+        "exit_clock_unknown",
+        "exit_clock_work",
         "exit_day",
-        "exit_rates",
+        "exit_rate_moved",
+        "exit_rate_other_benefit",
+        "exit_rate_studies",
+        "exit_rate_unknown",
+        "exit_rate_work",
         "follow_up_day",
         "granted_day",
         "handler",
@@ -136,8 +144,19 @@ class Household:
     handler: Caseworker | None  # the last handler it had (a change is a hand-over)
     continuity_until: float  # new to its handler until then (sim.model.exits)
     weight: float  # the case's weight in its handler's caseload
-    exit_clocks_left: list[float]  # unit-exponential, by cause
-    exit_rates: list[float]
+    # The exit clocks (unit-exponential, run down by exposure: sim.model.exits) and the rates
+    # they run at, a field per ongoing cause: compiled, a field holds its number in place,
+    # where a list held an object per number, replaced at every re-rating (step 50)
+    exit_clock_work: float
+    exit_clock_studies: float
+    exit_clock_other_benefit: float
+    exit_clock_moved: float
+    exit_clock_unknown: float
+    exit_rate_work: float
+    exit_rate_studies: float
+    exit_rate_other_benefit: float
+    exit_rate_moved: float
+    exit_rate_unknown: float
     rated_day: float  # when the exit clocks were last run down and re-rated
     work_clock_at_rating: float  # the economy's work clock then
     exit_day: float  # when the first exit clock runs out (inf: none running)
@@ -172,8 +191,16 @@ class Household:
         self.children = children
         self.uniforms = uniforms
         self.intake_days = intake_days
-        self.exit_clocks_left = []
-        self.exit_rates = [0.0] * N_EXIT_CAUSES
+        self.exit_clock_work = math.inf  # none runs until the case opens
+        self.exit_clock_studies = math.inf
+        self.exit_clock_other_benefit = math.inf
+        self.exit_clock_moved = math.inf
+        self.exit_clock_unknown = math.inf
+        self.exit_rate_work = 0.0
+        self.exit_rate_studies = 0.0
+        self.exit_rate_other_benefit = 0.0
+        self.exit_rate_moved = 0.0
+        self.exit_rate_unknown = 0.0
         self.booked_day = math.nan
         self.dropout_day = math.inf
         self.granted_day = math.nan
@@ -202,6 +229,19 @@ class Household:
         """When its first clock runs out: exit, class-changing follow-up or AR eligibility
         (two-argument ``min``: compiled, that one is native)."""
         return min(min(self.exit_day, self.follow_up_day), self.ar_eligible_day)
+
+    def start_exit_clock(self, cause_index: int, clock: float) -> None:
+        """Set one cause's exit clock (by its index in ``ONGOING_EXIT_CAUSES``)."""
+        if cause_index == 0:
+            self.exit_clock_work = clock
+        elif cause_index == 1:
+            self.exit_clock_studies = clock
+        elif cause_index == 2:
+            self.exit_clock_other_benefit = clock
+        elif cause_index == 3:
+            self.exit_clock_moved = clock
+        else:
+            self.exit_clock_unknown = clock
 
     def fresh_uniform(self) -> float:
         """The next of the household's spare uniforms; once they are used up (follow-ups and

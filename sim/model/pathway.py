@@ -237,7 +237,8 @@ class Pathway:
         hh.granted_day = now - elapsed_days
         hh.rated_day = now
         hh.work_clock_at_rating = self.hazards.work_clock.at(now)
-        hh.exit_clocks_left = [-_log1p(-hh.uniforms[U_EXIT + k]) for k in range(N_EXIT_CAUSES)]
+        for k in range(N_EXIT_CAUSES):
+            hh.start_exit_clock(k, -_log1p(-hh.uniforms[U_EXIT + k]))
         self.ledger.case_opened(now, hh, initial=initial)
         self.entered += 1
         if hh.barrier in self.ar_barriers:
