@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from array import array
 
 import numpy as np
+import numpy.typing as npt
 
 
 def stream_key(name: str) -> int:
@@ -44,11 +46,24 @@ def keyed_uniforms(
     four times cheaper than creating a numpy generator for a handful of draws, which matters
     for a stream keyed by household and episode.
     """
+    uniforms: list[float] = _keyed(seed, replication, name, key, n).tolist()
+    return uniforms
+
+
+def keyed_uniform_array(
+    seed: int, replication: int, name: str, key: tuple[int, ...], n: int
+) -> array[float]:
+    """:func:`keyed_uniforms` as a compact array of doubles (a household's draws)."""
+    return array("d", _keyed(seed, replication, name, key, n).tobytes())
+
+
+def _keyed(
+    seed: int, replication: int, name: str, key: tuple[int, ...], n: int
+) -> npt.NDArray[np.floating]:
     label = f"{seed}|{replication}|{name}|{'|'.join(map(str, key))}".encode()
     words = np.frombuffer(hashlib.shake_128(label).digest(8 * n), dtype="<u8")
     # exact: a 53-bit integer is a double, and the scaling is by a power of two
-    uniforms: list[float] = ((words >> 11) * _TO_UNIT).tolist()
-    return uniforms
+    return (words >> 11) * _TO_UNIT
 
 
 class Streams:

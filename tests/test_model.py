@@ -16,12 +16,14 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.domain import BARRIERS
 from sim.experiments.runner import run_scenario
 from sim.inputs.loading import load_scenarios
 from sim.inputs.scenario import Unemployment, UnemploymentPoint
 from sim.model.caseload import CaseloadModel
+from sim.model.contacts import intake_durations
 from sim.model.economy import daily_unemployment
-from sim.model.household import U_EXIT
+from sim.model.household import N_UNIFORMS, U_EXIT
 
 EPS = 1e-9
 
@@ -418,6 +420,26 @@ def test_every_intake_duration_a_path_reads_was_worked_out(small):
         for hh in path.open_households:
             assert not math.isnan(hh.dropout_day)
         model.release()
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    uniforms=st.lists(st.floats(0.0, 0.999), min_size=N_UNIFORMS, max_size=N_UNIFORMS),
+    barrier=st.sampled_from(BARRIERS),
+)
+def test_a_return_works_out_the_intake_durations_an_arrival_would(small, uniforms, barrier):
+    """A returning household's intake durations are worked out one household at a time, an
+    arriving one's a chunk at a time (``intake_durations``); both leave out (NaN) those the
+    household's path cannot reach, and both give the same numbers for the others."""
+    model = CaseloadModel(load_scenarios(small)[0], 0)
+    one = np.array(model.pathway.reached_intake_days(array("d", uniforms), barrier))
+    chunk = intake_durations(
+        model.params, np.array([uniforms]), np.array([BARRIERS.index(barrier)])
+    )[0]
+    np.testing.assert_array_equal(np.isnan(one), np.isnan(chunk))
+    np.testing.assert_allclose(one, chunk, rtol=1e-12)
 
 
 def test_warm_up_months_are_reported_but_excluded(small):

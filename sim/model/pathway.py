@@ -22,7 +22,7 @@ from ..domain import DAYS_PER_MONTH, ONGOING_EXIT_CAUSES, Barrier
 from ..engine import CaseloadEnvironment
 from ..inputs.parameters import ModelParameters
 from ..inputs.scenario import Settings
-from ..streams import keyed_uniforms
+from ..streams import keyed_uniform_array
 from .exits import ExitHazards
 from .follow_up import NEXT_NEED, WorkPlans
 from .household import (
@@ -107,7 +107,7 @@ class Pathway:
         # model's field would be a Python attribute lookup.
         c, ip, ap, rp = params.contacts, params.intake, params.ar_programme, params.returns
         self.young_share, self.children_share = c.young_share, c.children_share
-        self.intake_draws = [(getattr(ip, name), k) for name, k in INTAKE_DURATIONS]
+        self.intake_draws = [(name, getattr(ip, name), k) for name, k in INTAKE_DURATIONS]
         self.dropout_share = ip.dropout_share
         self.rejected_share = ip.rejected_share
         self.short_need_share: dict[Barrier, float] = dict(ip.short_need_share)
@@ -153,7 +153,7 @@ class Pathway:
         intake_days: array[float] | None = None,
     ) -> Household:
         if intake_days is None:
-            intake_days = array("d", [dist.draw(uniforms[k]) for dist, k in self.intake_draws])
+            intake_days = self.reached_intake_days(uniforms, barrier)
         if hh_id is None:
             hh_id = self.next_id
             self.next_id += 1
@@ -166,6 +166,29 @@ class Pathway:
             children=uniforms[U_CHILDREN] < self.children_share,
             uniforms=uniforms,
             intake_days=intake_days,
+        )
+
+    def reached_intake_days(self, uniforms: array[float], barrier: Barrier) -> array[float]:
+        """The intake durations of a household made here (a return), as
+        :func:`~sim.model.contacts.intake_durations` makes an arriving one's: those its path
+        can reach, as its uniforms decide, and NaN for the others, which are never read (a
+        gamma quantile is costly: drawing all five took a return about 5 µs, step 51)."""
+        dropout = uniforms[U_DROPOUT] < self.dropout_share
+        decided = not dropout and uniforms[U_REJECT] >= self.rejected_share
+        short = decided and uniforms[U_SHORT] < self.short_need_share[barrier]
+        reached = {
+            "dropout_days": dropout,
+            "first_visit_work_days": True,
+            "investigation_days": not dropout,
+            "short_need_days": short,
+            "transfer_days": decided and not short,
+        }
+        return array(
+            "d",
+            [
+                dist.draw(uniforms[k]) if reached[name] else math.nan
+                for name, dist, k in self.intake_draws
+            ],
         )
 
     def arrive(
@@ -426,8 +449,8 @@ class Pathway:
         """A closed household applies again: a new episode with its own draws."""
         # keyed by household and episode: the same draws whatever order returns come in
         seed, replication = self.replication_key
-        u = keyed_uniforms(seed, replication, "returns", (old.id, old.episode), N_UNIFORMS)
-        hh = self.new_household(old.district, old.barrier, array("d", u), hh_id=old.id)
+        u = keyed_uniform_array(seed, replication, "returns", (old.id, old.episode), N_UNIFORMS)
+        hh = self.new_household(old.district, old.barrier, u, hh_id=old.id)
         hh.episode = old.episode + 1
         hh.young, hh.children = old.young, old.children
         flows = self.ledger.flows
