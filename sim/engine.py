@@ -39,12 +39,15 @@ _pop: Final = heappop
 
 @final
 class Entry:
-    """A call in the queue: ``action(*args)`` at ``time``, ordered as SimPy orders its events,
-    by time, then priority, then event id (ids are unique, so no two entries tie).
+    """A call in the queue: ``action`` with ``arity`` arguments (``first``, ``second``,
+    ``third``; ``args`` if ``arity`` is -1) at ``time``, ordered as SimPy orders its events, by
+    time, then priority, then event id (ids are unique, so no two entries tie).
 
     Compiled, the comparison is one native call on unboxed fields, where SimPy's tuples cost
     a comparison of each item as a Python object: the queue's comparisons were the largest
-    single cost of a run. As Python, :class:`_EntryTuple` takes its place (below)."""
+    single cost of a run. The model's calls take one to three arguments, held in fields
+    rather than in a tuple made and freed at every call (step 52). As Python,
+    :class:`_EntryTuple` takes its place (below)."""
 
     def __init__(
         self,
@@ -52,12 +55,20 @@ class Entry:
         priority: int,
         eid: int,
         action: Callable[..., None],
+        arity: int,
+        first: object,
+        second: object,
+        third: object,
         args: tuple[Any, ...],
     ) -> None:
         self.time = time
         self.priority = priority
         self.eid = eid
         self.action = action
+        self.arity = arity
+        self.first = first
+        self.second = second
+        self.third = third
         self.args = args
 
     def __lt__(self, other: Entry) -> bool:
@@ -76,6 +87,10 @@ class _EntryTuple(NamedTuple):
     priority: int
     eid: int
     action: Callable[..., None]
+    arity: int
+    first: Any  # Any, not object: compiled, a NamedTuple's ``object`` field fails at import
+    second: Any
+    third: Any
     args: tuple[Any, ...]
 
 
@@ -138,8 +153,40 @@ class Clock:
 
     def call_later(self, delay: float, action: Callable[..., None], *args: Any) -> None:
         """Call ``action(*args)`` after ``delay`` (one queue entry: no event object)."""
-        when = self.now + delay
-        entry = Entry(when, NORMAL, self.ids.take(), action, args)
+        self._queue(
+            delay,
+            Entry(self.now + delay, NORMAL, self.ids.take(), action, -1, None, None, None, args),
+        )
+
+    def call_later_1(self, delay: float, action: Callable[[Any], None], first: Any) -> None:
+        """Call ``action(first)`` after ``delay``: :meth:`call_later` without a tuple."""
+        entry = Entry(self.now + delay, NORMAL, self.ids.take(), action, 1, first, None, None, ())
+        self._queue(delay, entry)
+
+    def call_later_2(
+        self, delay: float, action: Callable[[Any, Any], None], first: Any, second: Any
+    ) -> None:
+        """Call ``action(first, second)`` after ``delay``."""
+        entry = Entry(self.now + delay, NORMAL, self.ids.take(), action, 2, first, second, None, ())
+        self._queue(delay, entry)
+
+    def call_later_3(
+        self,
+        delay: float,
+        action: Callable[[Any, Any, Any], None],
+        first: Any,
+        second: Any,
+        third: Any,
+    ) -> None:
+        """Call ``action(first, second, third)`` after ``delay``."""
+        entry = Entry(
+            self.now + delay, NORMAL, self.ids.take(), action, 3, first, second, third, ()
+        )
+        self._queue(delay, entry)
+
+    def _queue(self, delay: float, entry: Entry) -> None:
+        """Queue ``entry``, due after ``delay``: in the queue, or in its bucket if far."""
+        when = entry.time
         if not (self.far_days < delay and when < INFINITY):  # near, or never: no bucket's
             _push(self.queue, entry)
             return
@@ -153,7 +200,8 @@ class Clock:
             _push(self.queue, entry)
             return
         self.buckets[key] = [entry]
-        _push(self.queue, Entry(start, URGENT, self.ids.take(), self._open_bucket, (key,)))
+        opening = Entry(start, URGENT, self.ids.take(), _OPEN_BUCKET, 2, self, key, None, ())
+        _push(self.queue, opening)
 
     def _open_bucket(self, key: int) -> None:
         """The clock has reached the bucket's span: its calls join the queue, in their places."""
@@ -183,8 +231,7 @@ class Clock:
             return False
         call = _pop(self.queue)
         self.now = call.time
-        action = call.action  # a field read: called as call.action(...), a method lookup
-        action(*call.args)
+        _make(call)
         return True
 
     def peek(self) -> float:
@@ -224,12 +271,29 @@ class Clock:
             if is_call:
                 pop(queue)
                 self.now = call.time
-                action = call.action  # a field read: called as call.action(...), a method lookup
-                action(*call.args)
+                _make(call)
             else:
                 simpy_step()
                 if until.processed:
                     return
+
+
+def _make(call: Entry) -> None:
+    """Make the call ``call`` queued."""
+    action = call.action  # a field read: called as call.action(...), a method lookup
+    arity = call.arity
+    if arity == 1:
+        action(call.first)
+    elif arity == 2:
+        action(call.first, call.second)
+    elif arity == 3:
+        action(call.first, call.second, call.third)
+    else:
+        action(*call.args)
+
+
+# Queued unbound, with the clock as first argument (see :func:`_make`).
+_OPEN_BUCKET: Final = Clock._open_bucket
 
 
 class CaseloadEnvironment(simpy.Environment):

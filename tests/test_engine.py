@@ -229,7 +229,7 @@ def test_calls_are_ordered_as_simpy_orders_its_tuples(keys: list[tuple[float, in
     rooms: list[Any] = []
     worker = routing.Caseworker(None, True)
     for eid, (time, priority) in enumerate(keys):
-        heapq.heappush(queue, engine.Entry(time, priority, eid, print, ()))
+        heapq.heappush(queue, engine.Entry(time, priority, eid, print, -1, None, None, None, ()))
         heapq.heappush(rooms, routing.RoomEntry(-time, priority, eid, worker))
     popped = [heapq.heappop(queue) for _ in keys]
     expected = sorted((time, priority, eid) for eid, (time, priority) in enumerate(keys))

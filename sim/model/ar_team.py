@@ -12,6 +12,7 @@ import heapq
 import math
 from collections import deque
 from collections.abc import Callable
+from typing import Final
 
 from ..engine import CaseloadEnvironment
 from ..inputs.parameters import ARProgramme
@@ -114,7 +115,7 @@ class ARTeam:
         self.log(hh, "ar_start", "")
         self.rerate(hh)
         days = self.programme.programme_days.draw(hh.uniforms[U_AR_DAYS])
-        self.clock.call_later(days, self._end, hh, hh.programme_token)
+        self.clock.call_later_3(days, _END, self, hh, hh.programme_token)
 
     def _end(self, hh: Household, token: int) -> None:
         if hh.closed or hh.programme_token != token:
@@ -148,3 +149,8 @@ class ARTeam:
     def open_records(self) -> list[ProgrammeRecord]:
         """Programmes still running at the end, as records without an end."""
         return [(hh.id, hh.episode, hh.programme_start, math.nan, 0) for hh in self.in_programme]
+
+
+# Queued unbound, with the team as first argument: compiled, naming a bound method (self._end)
+# makes a new method object at every call queued.
+_END: Final = ARTeam._end

@@ -165,7 +165,7 @@ class BookedArrivals:
         self.chunk_start = 0
         self._draw_chunk(0)
         if self.count:
-            self.clock.call_later(self.chunk_times[0] - self.clock.now, _ARRIVE, self)
+            self.clock.call_later_1(self.chunk_times[0] - self.clock.now, _ARRIVE, self)
 
     def _draw_chunk(self, start: int) -> None:
         """Draw the uniforms and intake durations of the booked contacts from ``start``."""
@@ -198,7 +198,7 @@ class BookedArrivals:
             if k + 1 == len(self.chunk_times):
                 self._draw_chunk(i + 1)
                 k = -1
-            self.clock.call_later(self.chunk_times[k + 1] - self.clock.now, _ARRIVE, self)
+            self.clock.call_later_1(self.chunk_times[k + 1] - self.clock.now, _ARRIVE, self)
 
 
 # Handlers queued unbound, with their object as first argument: compiled, naming a bound method

@@ -85,7 +85,7 @@ class IntakeDesk:
         self.busy.add(post)
         self.busy_level.add(now, 1)
         work = hh.intake_days[D_VISIT_WORK]
-        self.clock.call_later(work / post.capacity, _FINISH, self, hh, post)
+        self.clock.call_later_3(work / post.capacity, _FINISH, self, hh, post)
 
     def _finish(self, hh: Household, post: Post) -> None:
         now = self.clock.now

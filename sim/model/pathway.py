@@ -232,7 +232,7 @@ class Pathway:
             return
         if self.log is not None:
             self.log_event(hh, "first_visit", f"waited {self.clock.now - hh.booked_day:.1f} days")
-        self.clock.call_later(hh.intake_days[D_INVESTIGATION], _DECIDE, self, hh)
+        self.clock.call_later_2(hh.intake_days[D_INVESTIGATION], _DECIDE, self, hh)
 
     def decide(self, hh: Household) -> None:
         """The decision: rejected, a short need kept at intake, or a long need going on."""
@@ -244,12 +244,12 @@ class Pathway:
         self.log_event(hh, "granted", "")
         if hh.uniforms[U_SHORT] < self.short_need_share[hh.barrier]:
             self.set_held(hh, "intake")
-            self.clock.call_later(hh.intake_days[D_SHORT_NEED], self.close_short_need, hh)
+            self.clock.call_later_2(hh.intake_days[D_SHORT_NEED], _CLOSE_SHORT_NEED, self, hh)
             return
         if self.split:
             days = hh.intake_days[D_TRANSFER]
             self.set_held(hh, "transfer", until=self.clock.now + days)  # re-rated at hand-over
-            self.clock.call_later(days, self.transfer, hh)
+            self.clock.call_later_2(days, _TRANSFER, self, hh)
         else:
             self.assess_need(hh)
 
@@ -344,7 +344,7 @@ class Pathway:
             return
         hh.wake_token += 1
         hh.wake_day = t
-        self.clock.call_later(max(t - self.clock.now, 0.0), _WAKE, self, hh, hh.wake_token)
+        self.clock.call_later_3(max(t - self.clock.now, 0.0), _WAKE, self, hh, hh.wake_token)
 
     def _wake(self, hh: Household, token: int) -> None:
         """The household's earliest clock ran out: AR eligibility, a follow-up change or an
@@ -423,7 +423,7 @@ class Pathway:
         if hh.uniforms[U_RETURN] < self.return_share[key]:
             delay = self.return_delay[key].draw(hh.uniforms[U_RETURN_DAYS])
             if now + delay < self.end:
-                self.clock.call_later(delay, self.return_contact, hh)
+                self.clock.call_later_2(delay, _RETURN_CONTACT, self, hh)
 
     @staticmethod
     def episode_record(hh: Household, close_day: float, cause: str, via_ar: bool) -> EpisodeRecord:
@@ -464,3 +464,6 @@ class Pathway:
 # (self._wake) makes a new method object through attribute lookup at every call queued.
 _WAKE: Final = Pathway._wake
 _DECIDE: Final = Pathway.decide
+_CLOSE_SHORT_NEED: Final = Pathway.close_short_need
+_TRANSFER: Final = Pathway.transfer
+_RETURN_CONTACT: Final = Pathway.return_contact
