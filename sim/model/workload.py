@@ -46,6 +46,12 @@ def case_hours_per_day(post: Post) -> float:
     return monthly / DAYS_PER_MONTH
 
 
+def _move(level: Level, now: float, value: float, counted: float) -> None:
+    """Move a total by the change of one part of it, from ``counted`` to ``value``."""
+    if value != counted:
+        level.add(now, value - counted)
+
+
 class Workload:
     """Hours available, needed and delivered, by handler and in total."""
 
@@ -249,16 +255,14 @@ class Workload:
         pool.share_c = done_c / need_c if need_c > 0 else 1.0
         follow_ups = pool.cases_c * pool.share_c * self.follow_up_rate[2]
         needed, delivered = pool.event_rate + need_c, events + done_c
-        for level, value, old in (
-            (self.admin_available, hours, pool.counted_hours),
-            (self.admin_needed, needed, pool.counted_needed),
-            (self.admin_delivered, delivered, pool.counted_delivered),
-            (self.needed_by_class[2], need_c, pool.counted_need_c),
-            (self.delivered_by_class[2], done_c, pool.counted_done_c),
-            (self.follow_ups[2], follow_ups, pool.counted_follow_ups_c),
-        ):
-            if value != old:
-                level.add(now, value - old)
+        # each total moves by the pool's change (one call each: compiled, a loop over tuples of
+        # the six made a tuple and two float objects for each, at every C case placed or left)
+        _move(self.admin_available, now, hours, pool.counted_hours)
+        _move(self.admin_needed, now, needed, pool.counted_needed)
+        _move(self.admin_delivered, now, delivered, pool.counted_delivered)
+        _move(self.needed_by_class[2], now, need_c, pool.counted_need_c)
+        _move(self.delivered_by_class[2], now, done_c, pool.counted_done_c)
+        _move(self.follow_ups[2], now, follow_ups, pool.counted_follow_ups_c)
         pool.counted_hours, pool.counted_needed, pool.counted_delivered = hours, needed, delivered
         pool.counted_need_c, pool.counted_done_c = need_c, done_c
         pool.counted_follow_ups_c = follow_ups
