@@ -25,7 +25,7 @@ from sim.model.household import Household
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = {
-    "counting_wake": "household clock (exit, follow-up, eligibility)",
+    "_wake": "household clock (exit, follow-up, eligibility)",
     "_finish": "first visit ends",
     "_arrive": "booked contact arrives",
     "decide": "decision",
@@ -46,8 +46,7 @@ def main() -> None:
     scheduled: Counter[str] = Counter()
     seconds: Counter[str] = Counter()
     wakes: Counter[str] = Counter()
-    path = model.pathway
-    after, wake = model.env.clock.call_later, path._wake
+    after = model.env.clock.call_later
 
     def counting_after(delay: float, action: Any, *a: Any) -> None:
         name = getattr(action, "__name__", str(action))
@@ -55,13 +54,15 @@ def main() -> None:
         scheduled[label] += 1
 
         def timed(*b: Any) -> None:
+            if name == "_wake":  # queued unbound: (the path, the household, its token)
+                count_wake(b[-2], b[-1])
             t0 = time.perf_counter()
             action(*b)
             seconds[label] += time.perf_counter() - t0
 
         after(delay, timed, *a)
 
-    def counting_wake(hh: Household, token: int) -> None:
+    def count_wake(hh: Household, token: int) -> None:
         if hh.closed or token != hh.wake_token:
             wakes["stale (re-rated earlier, or closed)"] += 1
         else:
@@ -74,7 +75,6 @@ def main() -> None:
                 wakes["follow-up change"] += 1
             else:
                 wakes["exit"] += 1
-        wake(hh, token)
 
     # every part schedules through the environment's clock
     clock = model.env.clock
@@ -82,7 +82,6 @@ def main() -> None:
     clock.call_later_1 = counting_after  # type: ignore[method-assign,assignment]
     clock.call_later_2 = counting_after  # type: ignore[method-assign,assignment]
     clock.call_later_3 = counting_after  # type: ignore[method-assign,assignment]
-    path._wake = counting_wake  # type: ignore[method-assign]
     t0 = time.perf_counter()
     output = model.run()
     wall = time.perf_counter() - t0

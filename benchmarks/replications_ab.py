@@ -58,10 +58,11 @@ def main() -> None:
             environment = {**os.environ, "PYTHONPATH": str(tree), "OPENBLAS_NUM_THREADS": "1"}
             command = [sys.executable, __file__, "--child", args.scenario, str(args.years)]
             command.append(str(args.replications))
-            line = subprocess.run(
+            words = subprocess.run(
                 command, cwd=tree, env=environment, capture_output=True, text=True, check=True
             ).stdout.split()
-            build, seconds, peak = line[0], float(line[1]), line[2]
+            # the build may be several words: "python (CASEFLOW_PURE is set)"
+            build, seconds, peak = " ".join(words[:-2]), float(words[-2]), words[-1]
             times[tree].append(seconds)
             print(f"pair {pair + 1}: {tree} ({build}) {seconds:.3f} s, peak {peak} MB", flush=True)
     for tree, runs in times.items():

@@ -301,7 +301,7 @@ def test_a_cases_are_chosen_by_time_and_upgraded_oldest_first(small):
     rng = np.random.default_rng(1)
 
     def arrive(need: str):
-        hh = model.pathway.new_household(0, "other", rng.random(40).tolist())
+        hh = model.pathway.new_household(0, "other", array("d", rng.random(40).tolist()))
         model.pathway.open_case(hh)
         hh.need = need
         model.routing.route(hh)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 
 import numpy as np
 import pandas as pd
@@ -155,7 +156,7 @@ def test_thinned_exits_run_at_the_delivered_contact_rate(small, held):
     for share in (1.0, 0.5, 0.0):
         times, expected = [], []
         for _ in range(n):
-            hh = path.new_household(0, "other", rng.random(40).tolist())
+            hh = path.new_household(0, "other", array("d", rng.random(40).tolist()))
             path.open_case(hh)
             hh.need, hh.held = held, held  # type: ignore[assignment]
             hazards.rate(hh, 0.0)

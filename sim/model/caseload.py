@@ -58,7 +58,9 @@ def no_cyclic_collection() -> Iterator[None]:
     reference counting, and :meth:`CaseloadModel.release` breaks the cycles of a finished run
     (tested: the collector finds nothing left over). With the default thresholds it took about
     half the time of a city-scale run; with rare collections (thresholds 100 000, 50, 100,
-    until step 47) still about 4 % (docs/performance.md). Results do not depend on it.
+    until step 47) still about 3 % (docs/performance.md). Results do not depend on it.
+    The collector is the process's: other threads (the workbench's) go without it too, for the
+    seconds a replication takes.
     """
     was_enabled = gc.isenabled()
     gc.disable()

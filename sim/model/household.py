@@ -68,6 +68,8 @@ D_SHORT_NEED: Final = 3
 D_TRANSFER: Final = 4
 U_EXIT: Final = 19  # five unit-exponential exit clocks, one per ongoing cause
 N_EXIT_CAUSES: Final = len(ONGOING_EXIT_CAUSES)
+if N_EXIT_CAUSES != 5:  # a field each (Household, start_exit_clock) and ExitHazards name five
+    raise RuntimeError(f"the model has five exit clocks; the domain names {N_EXIT_CAUSES} causes")
 U_FREE: Final = U_EXIT + N_EXIT_CAUSES  # further uniforms, used in turn (follow-ups)
 N_UNIFORMS: Final = U_FREE + 8
 
