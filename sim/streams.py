@@ -17,7 +17,6 @@ import zlib
 from array import array
 
 import numpy as np
-import numpy.typing as npt
 
 
 def stream_key(name: str) -> int:
@@ -38,32 +37,19 @@ _TO_UNIT = 2.0**-53  # a 53-bit integer times this is a double in [0, 1)
 
 def keyed_uniforms(
     seed: int, replication: int, name: str, key: tuple[int, ...], n: int
-) -> list[float]:
-    """``n`` uniforms in [0, 1) determined by (seed, replication, name, key) alone.
+) -> array[float]:
+    """``n`` uniforms in [0, 1) determined by (seed, replication, name, key) alone, as a
+    compact array of doubles (a household's draws).
 
     The SHAKE-128 digest of the key, read as 64-bit words, each cut to its top 53 bits: a
     counter-based generator (the hash plays the part of the block cipher in Philox), about
     four times cheaper than creating a numpy generator for a handful of draws, which matters
     for a stream keyed by household and episode.
     """
-    uniforms: list[float] = _keyed(seed, replication, name, key, n).tolist()
-    return uniforms
-
-
-def keyed_uniform_array(
-    seed: int, replication: int, name: str, key: tuple[int, ...], n: int
-) -> array[float]:
-    """:func:`keyed_uniforms` as a compact array of doubles (a household's draws)."""
-    return array("d", _keyed(seed, replication, name, key, n).tobytes())
-
-
-def _keyed(
-    seed: int, replication: int, name: str, key: tuple[int, ...], n: int
-) -> npt.NDArray[np.floating]:
     label = f"{seed}|{replication}|{name}|{'|'.join(map(str, key))}".encode()
     words = np.frombuffer(hashlib.shake_128(label).digest(8 * n), dtype="<u8")
     # exact: a 53-bit integer is a double, and the scaling is by a power of two
-    return (words >> 11) * _TO_UNIT
+    return array("d", ((words >> 11) * _TO_UNIT).tobytes())
 
 
 class Streams:

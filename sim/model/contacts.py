@@ -187,12 +187,11 @@ class BookedArrivals:
         i = self.next_index
         self.next_index = i + 1
         k = i - self.chunk_start
-        n_days = N_INTAKE_DURATIONS
         self.arrive(
             self.chunk_districts[k],
             _BARRIERS[self.chunk_barriers[k]],
             self.chunk_uniforms[k * N_UNIFORMS : (k + 1) * N_UNIFORMS],
-            self.chunk_intake_days[k * n_days : (k + 1) * n_days],
+            self.chunk_intake_days[k * N_INTAKE_DURATIONS : (k + 1) * N_INTAKE_DURATIONS],
         )
         if i + 1 < self.count:
             if k + 1 == len(self.chunk_times):

@@ -22,7 +22,7 @@ from ..domain import DAYS_PER_MONTH, ONGOING_EXIT_CAUSES, Barrier
 from ..engine import CaseloadEnvironment
 from ..inputs.parameters import ModelParameters
 from ..inputs.scenario import Settings
-from ..streams import keyed_uniform_array
+from ..streams import keyed_uniforms
 from .exits import ExitHazards
 from .follow_up import NEXT_NEED, WorkPlans
 from .household import (
@@ -449,7 +449,7 @@ class Pathway:
         """A closed household applies again: a new episode with its own draws."""
         # keyed by household and episode: the same draws whatever order returns come in
         seed, replication = self.replication_key
-        u = keyed_uniform_array(seed, replication, "returns", (old.id, old.episode), N_UNIFORMS)
+        u = keyed_uniforms(seed, replication, "returns", (old.id, old.episode), N_UNIFORMS)
         hh = self.new_household(old.district, old.barrier, u, hh_id=old.id)
         hh.episode = old.episode + 1
         hh.young, hh.children = old.young, old.children
