@@ -358,16 +358,106 @@ def test_each_figure_is_drawn_once_for_its_file_and_the_report(
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="figures fork on Linux only")
 def test_fixing_the_date_ticks_before_drawing_changes_no_pixel(results: ScenarioResults) -> None:
-    """A figure's date ticks are fixed before it is drawn (saving the locator's work in the
-    tight layout's three passes): the PNG must be byte for byte the one drawn without that."""
-    import io
+    """A figure's date ticks are fixed before it is drawn (saving the locator's work in each
+    layout pass): the PNG must be byte for byte the one drawn without that."""
+    from sim.output import drawing
 
     for job in figures.run_figures(results.monthly, {})[:3]:
-        fig = job.figure()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        assert job.png() == buf.getvalue(), job.name
+        assert job.png() == drawing._png(job.figure()), job.name
+
+
+def _pixels(png: bytes) -> Any:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def _closest_alignment(a: Any, b: Any, shift: int = 2) -> float:
+    """How far apart two images are: the mean over pixels of the largest difference of their
+    colour values (0-255), at the shift of one against the other, by up to ``shift`` pixels
+    each way, that makes it least."""
+    import numpy as np
+
+    rows = min(a.shape[0], b.shape[0]) - 2 * shift
+    columns = min(a.shape[1], b.shape[1]) - 2 * shift
+    inner = a[shift : shift + rows, shift : shift + columns]
+    return min(
+        float(
+            np.abs(inner - b[shift + dy : shift + dy + rows, shift + dx : shift + dx + columns])
+            .max(axis=2)
+            .mean()
+        )
+        for dy in range(-shift, shift + 1)
+        for dx in range(-shift, shift + 1)
+    )
+
+
+def test_a_figure_drawn_once_is_the_tight_picture(
+    results: ScenarioResults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A figure is drawn once, on a canvas with room around it, and cut to what it drew with
+    matplotlib's pad, rather than laid out, measured and drawn again as
+    ``bbox_inches="tight"`` does (a quarter of a figure's time): the same picture, legends
+    beside the panel and long labels included, the size within a few pixels (the cut follows
+    the ink, not the texts' boxes) and the pixels those of the tight PNG up to where
+    antialiasing meets a pixel's edge. Two different figures are far apart, so the
+    comparison can fail. (A comparison's forest plot lays itself out with matplotlib's
+    constrained layout, and is drawn tight: the next test.)"""
+    from sim.output import drawing
+
+    jobs = figures.run_figures(results.monthly, {})
+    draws: list[object] = []
+    savefig = Figure.savefig
+
+    def counted(self: Figure, *args: Any, **kwargs: Any) -> None:
+        draws.append(kwargs.get("bbox_inches"))
+        savefig(self, *args, **kwargs)
+
+    tight = [drawing._drawn_tight(job.figure()) for job in jobs]
+    monkeypatch.setattr(Figure, "savefig", counted)
+    once = [job.png() for job in jobs]
+    assert len(draws) == len(jobs) and "tight" not in draws  # one drawing each, no fallback
+    for job, ours, theirs in zip(jobs, once, tight, strict=True):
+        a, b = _pixels(theirs), _pixels(ours)
+        assert abs(a.shape[0] - b.shape[0]) <= 4 and abs(a.shape[1] - b.shape[1]) <= 4, job.name
+        # antialiasing: each line and text snaps to whole pixels from where it falls (0.3-4.6
+        # measured for the run's figures: most of a figure is white); two different figures
+        # of a run: 13 and more
+        assert _closest_alignment(a, b) < 8, job.name
+    assert _closest_alignment(_pixels(tight[0]), _pixels(once[1])) > 50
+
+
+def test_what_reaches_beyond_the_room_is_drawn_tight() -> None:
+    """Where something drawn reaches the edge of the room around the figure (a legend placed
+    far beside it, a very long label), it may go beyond, and the figure is drawn as
+    matplotlib's tight PNG, byte for byte; so is a figure with a layout engine, which lays
+    out at the canvas's size (a comparison's forest plot)."""
+    from sim.output import drawing
+
+    def far_legend() -> Figure:
+        fig, ax = plt.subplots(figsize=(4, 2.5))
+        ax.plot([0, 1], [0, 1], label="a line with a long name")
+        ax.legend(loc="upper left", bbox_to_anchor=(2.0, 1))  # across the room's right edge
+        return fig
+
+    def long_label() -> Figure:
+        fig, ax = plt.subplots(figsize=(4, 2.5))
+        ax.barh(["a label of the kind no figure of ours has, " * 3, "b"], [1, 2])
+        return fig
+
+    def constrained() -> Figure:
+        fig, ax = plt.subplots(figsize=(4, 2.5), layout="constrained")
+        ax.plot([0, 1], [0, 1])
+        return fig
+
+    def forest() -> Figure:
+        return figures.plot_forest(_differences(**SPECIAL))
+
+    for make in (far_legend, long_label, constrained, forest):
+        assert drawing._png(make()) == drawing._drawn_tight(make()), make.__name__
 
 
 def test_figures_drawn_side_by_side_are_the_ones_drawn_here(
@@ -644,14 +734,10 @@ def test_a_title_is_placed_as_matplotlib_places_it(
     the search runs and moves the title up as it always did, and so where the title's letters
     reach down to the axes (a large title, no pad). Either way the PNG is the one matplotlib
     draws with its own placement."""
-    import io
-
+    from sim.output import drawing
     from sim.output.drawing import png_bytes
 
-    reference = io.BytesIO()
-    plain = _titled_figure(offset, title)
-    plain.savefig(reference, format="png", dpi=110, bbox_inches="tight")
-    plt.close(plain)
+    reference = drawing._png(_titled_figure(offset, title))  # drawn as matplotlib places it
     fig = _titled_figure(offset, title)
-    assert png_bytes(fig) == reference.getvalue()
+    assert png_bytes(fig) == reference
     assert (fig.axes[0]._autotitlepos is not False) == searched  # type: ignore[attr-defined]
