@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import math
+import tempfile
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.output.formatting import (
     console_estimate,
@@ -144,3 +149,92 @@ def test_no_percentage_of_a_base_under_one_of_its_unit_anywhere() -> None:
         }
     )  # fmt: skip
     assert forest_rows(differences, ["mean_monthly_households"])["percent"].tolist() == [""]
+
+
+# --- the CSV files ------------------------------------------------------------------------
+
+FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=64) | st.sampled_from(
+    [
+        math.nan,
+        0.0,
+        -0.0,
+        1e-5,
+        1e-4,
+        9.999999999999999e15,
+        1e16,
+        123456789.123,
+        5e-324,
+        1.7976931348623157e308,
+    ]
+)
+TEXTS = st.text(alphabet=st.sampled_from('ab é,"\r\n-0'), max_size=6) | st.none()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.integers(min_value=0, max_value=6),
+    kinds=st.lists(
+        st.sampled_from(["float", "int", "bool", "text", "object"]), min_size=1, max_size=4
+    ),
+    data=st.data(),
+)
+def test_a_table_is_written_as_pandas_writes_it(
+    rows: int, kinds: list[str], data: st.DataObject
+) -> None:
+    """A results table is written through a faster path than pandas' (floats through
+    Python's ``repr`` rather than numpy's text conversion): the file's bytes are those of
+    ``to_csv(index=False)`` for any table, numbers of every size, missing values, text that
+    needs quoting (written by pandas itself), a single column, no rows."""
+    from sim.output.folders import csv_text, write_tables
+
+    columns = {}
+    for i, kind in enumerate(kinds):
+        if kind == "float":
+            values = pd.Series(
+                data.draw(st.lists(FLOATS, min_size=rows, max_size=rows)), dtype=float
+            )
+        elif kind == "int":
+            ints = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+            values = pd.Series(
+                data.draw(st.lists(ints, min_size=rows, max_size=rows)), dtype="int64"
+            )
+        elif kind == "bool":
+            values = pd.Series(
+                data.draw(st.lists(st.booleans(), min_size=rows, max_size=rows)), dtype=bool
+            )
+        elif kind == "text":
+            values = pd.Series(
+                data.draw(st.lists(TEXTS, min_size=rows, max_size=rows)), dtype="str"
+            )
+        else:  # an object column: text, numbers or missing values mixed
+            mixed = TEXTS | st.integers(-5, 5)
+            values = pd.Series(
+                data.draw(st.lists(mixed, min_size=rows, max_size=rows)), dtype=object
+            )
+        columns[f"c{i}"] = values
+    table = pd.DataFrame(columns)
+    with tempfile.TemporaryDirectory() as folder:
+        write_tables(Path(folder), {"t.csv": table})
+        written = (Path(folder) / "t.csv").read_bytes()
+    assert written == table.to_csv(index=False).encode()
+    if kinds.count("float") + kinds.count("int") == len(kinds) >= 2 and rows:
+        assert csv_text(table) is not None  # numbers alone: the faster path, not pandas'
+
+
+def test_a_runs_table_takes_the_faster_path_and_gives_pandas_bytes(tmp_path: Path) -> None:
+    """A table such as ``monthly.csv`` (text, counts, means that may be missing or infinite)
+    is written by the faster path, with pandas' bytes."""
+    from sim.output.folders import csv_text, write_tables
+
+    table = pd.DataFrame(
+        {
+            "month": pd.Series(["2015-01", "2015-02", "2015-03"], dtype="str"),
+            "households": [559, 560, 0],
+            "first_visit_wait_days": [3.25, math.nan, 1e-5],
+            "ratio": [math.inf, -0.0, 1 / 3],
+            "young": [True, False, True],
+        }
+    )
+    assert csv_text(table) is not None
+    write_tables(tmp_path, {"monthly.csv": table})
+    assert (tmp_path / "monthly.csv").read_bytes() == table.to_csv(index=False).encode()

@@ -180,10 +180,62 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 
 def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame | None]) -> None:
-    """Each table as the CSV file it is keyed by (without the index); ``None`` is skipped."""
+    """Each table as the CSV file it is keyed by (without the index), as pandas writes it;
+    ``None`` is skipped."""
     for name, table in tables.items():
-        if table is not None:
+        if table is None:
+            continue
+        text = csv_text(table)
+        if text is None:
             table.to_csv(folder / name, index=False)
+        else:
+            with open(folder / name, "w", encoding="utf-8", newline="") as file:
+                file.write(text)
+
+
+_QUOTED = (",", '"', "\r", "\n")
+"""Characters that make the csv module quote a field (delimiter, quote, line ends)."""
+
+
+def csv_text(table: pd.DataFrame) -> str | None:
+    """``table.to_csv(index=False)``'s text, made faster for the tables a run writes (columns
+    of numbers, and of text that needs no quoting); None for any other table, which pandas
+    then writes itself.
+
+    pandas turns each float into text through numpy, whose shortest round-trip digits are
+    Python's ``repr``'s (the same text, in the same positional or scientific form), and then
+    writes the rows through the csv module: ``monthly.csv`` of 100 replications × 10 years
+    (13 200 rows, 64 columns) took 0.34 s, here 0.19 s (docs/performance.md, step 54). A
+    missing value is an empty field, as pandas writes it."""
+    import numpy as np
+    import pandas as pd
+
+    names = [str(name) for name in table.columns]
+    if len(names) < 2 or not len(table) or any(m in name for name in names for m in _QUOTED):
+        return None  # a lone empty field is quoted; no rows; a header to quote
+    columns: list[list[str]] = []
+    for _, column in table.items():
+        kind = column.dtype
+        if kind == np.float64:
+            values = column.to_numpy()
+            texts = list(map(repr, values.tolist()))
+            for row in np.flatnonzero(np.isnan(values)).tolist():
+                texts[row] = ""
+        elif isinstance(kind, np.dtype) and kind.kind in "iub":
+            texts = list(map(str, column.tolist()))
+        elif pd.api.types.is_string_dtype(kind):
+            values, missing = column.tolist(), column.isna().to_numpy().tolist()
+            texts = ["" if gone else value for value, gone in zip(values, missing, strict=True)]
+            if not all(isinstance(text, str) for text in texts):
+                return None  # something other than text or a missing value
+            joined = "".join(texts)
+            if any(mark in joined for mark in _QUOTED):
+                return None
+        else:
+            return None
+        columns.append(texts)
+    end = os.linesep  # pandas ends its lines as the platform does
+    return ",".join(names) + end + end.join(map(",".join, zip(*columns, strict=True))) + end
 
 
 def write_text(folder: Path, name: str, text: str) -> None:
