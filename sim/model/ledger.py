@@ -141,8 +141,9 @@ class MonthlyLedger:
         unemployment). The row's columns are those of the month record, in its order
         (:data:`sim.records.MONTH_COLUMNS`).
         """
+        first = self.first_day + timedelta(days=int(start))
         values: dict[str, Any] = {
-            "month": (self.first_day + timedelta(days=int(start))).strftime("%Y-%m"),
+            "month": f"{first.year}-{first.month:02d}",  # strftime("%Y-%m"), without its cost
             "period": "warmup" if start < self.report_from else "run",
             "days": end - start,
         }
