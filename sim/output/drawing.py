@@ -411,10 +411,11 @@ class DrawingHost:
     """A process forked at a command's start that draws the command's figures.
 
     Before the first replication a command spends about 0.4 s importing on one core while the
-    other idles; the host imports the plotting stack (:data:`PLOTTING_STACK`, about 0.4 s)
-    on that core. The command itself then never imports matplotlib: before, it did so in a
-    thread while its workers simulated, on cores they needed (0.18 s longer replications in
-    a `make run`, docs/performance.md, step 44). A report's figures are sent to the host as a
+    other idles; the host, forked once the command has pandas, imports the rest of the
+    plotting stack (:data:`PLOTTING_STACK`: matplotlib, about 0.3 s) on that core. The
+    command itself then never imports matplotlib: before, it did so in a thread while its
+    workers simulated, on cores they needed (0.18 s longer replications in a `make run`,
+    docs/performance.md, step 44). A report's figures are sent to the host as a
     :class:`FigureList`; it lists them and draws them as :func:`start_drawing` does, in
     processes forked from itself with the plotting stack already loaded, while the command
     writes its files. The same bytes as drawn anywhere else.

@@ -330,10 +330,10 @@ def render_report(
     :func:`start_run_figures`). ``districts``: the run's KPIs per district
     (``districts.csv``), shown when the unit has more than one."""
     scenario = manifest.get("scenario", {})
-    images = save_drawing(folder, drawing or start_run_figures(monthly, manifest, workers))
+    drawing = drawing or start_run_figures(monthly, manifest, workers)
     command = str(manifest.get("command") or f"caseflow run {manifest.get('scenario_file', '')}")
-    body = "\n".join(
-        [
+    try:  # the page's other parts while the figures are drawn: the command waits less at the end
+        before = [
             _run_intro(scenario, manifest),
             warnings_html(run_warnings(scenario, manifest, monthly)),
             headline_table(summary),
@@ -341,6 +341,14 @@ def render_report(
             district_table(districts),
             _scenario_as_run(scenario, manifest),
             _posterior_section(folder, manifest),
+        ]
+    except BaseException:
+        drawing.stop()
+        raise
+    images = save_drawing(folder, drawing)
+    body = "\n".join(
+        [
+            *before,
             figures_html(images),
             reproduce_html(
                 command,
