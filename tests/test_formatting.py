@@ -238,3 +238,18 @@ def test_a_runs_table_takes_the_faster_path_and_gives_pandas_bytes(tmp_path: Pat
     assert csv_text(table) is not None
     write_tables(tmp_path, {"monthly.csv": table})
     assert (tmp_path / "monthly.csv").read_bytes() == table.to_csv(index=False).encode()
+
+
+def test_a_table_with_labels_other_than_text_is_written_by_pandas(tmp_path: Path) -> None:
+    """Column labels that are not text (a missing label, dates) are written as pandas writes
+    them (empty; a date without its time), and a compressed file is compressed."""
+    from sim.output.folders import csv_text, write_tables
+
+    for labels in (["a", None], [pd.Timestamp("2020-01-01"), pd.Timestamp("2020-02-01")]):
+        table = pd.DataFrame([[1, 2]], columns=labels)
+        assert csv_text(table) is None
+        write_tables(tmp_path, {"t.csv": table})
+        assert (tmp_path / "t.csv").read_bytes() == table.to_csv(index=False).encode()
+    table = pd.DataFrame({"a": [1.5, 2.0], "b": [3, 4]})
+    write_tables(tmp_path, {"t.csv.gz": table})
+    assert pd.read_csv(tmp_path / "t.csv.gz").equals(table)  # read back through gzip

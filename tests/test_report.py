@@ -404,8 +404,8 @@ def test_a_figure_drawn_once_is_the_tight_picture(
     beside the panel and long labels included, the size within a few pixels (the cut follows
     the ink, not the texts' boxes) and the pixels those of the tight PNG up to where
     antialiasing meets a pixel's edge. Two different figures are far apart, so the
-    comparison can fail. (A comparison's forest plot lays itself out with matplotlib's
-    constrained layout, and is drawn tight: the next test.)"""
+    comparison can fail. (A comparison's forest plot is laid out by ``tight_layout``, which
+    leaves a layout engine on it, and is drawn tight: the next test.)"""
     from sim.output import drawing
 
     jobs = figures.run_figures(results.monthly, {})
@@ -416,7 +416,11 @@ def test_a_figure_drawn_once_is_the_tight_picture(
         draws.append(kwargs.get("bbox_inches"))
         savefig(self, *args, **kwargs)
 
-    tight = [drawing._drawn_tight(job.figure()) for job in jobs]
+    tight = []
+    for job in jobs:
+        fig = job.figure()
+        tight.append(drawing._drawn_tight(fig))
+        plt.close(fig)
     monkeypatch.setattr(Figure, "savefig", counted)
     once = [job.png() for job in jobs]
     assert len(draws) == len(jobs) and "tight" not in draws  # one drawing each, no fallback
@@ -457,7 +461,9 @@ def test_what_reaches_beyond_the_room_is_drawn_tight() -> None:
         return figures.plot_forest(_differences(**SPECIAL))
 
     for make in (far_legend, long_label, constrained, forest):
-        assert drawing._png(make()) == drawing._drawn_tight(make()), make.__name__
+        reference = make()
+        assert drawing._png(make()) == drawing._drawn_tight(reference), make.__name__
+        plt.close(reference)
 
 
 def test_figures_drawn_side_by_side_are_the_ones_drawn_here(

@@ -86,7 +86,8 @@ def _drawn_once(fig: Any) -> bytes | None:
     """The figure drawn once, on a canvas :data:`MARGIN_INCHES` wider on every side, and cut to
     its drawn pixels and the pad; None where that cannot stand for the tight PNG (something
     drawn comes within :data:`EDGE_INCHES` of the canvas's edge, and so may go beyond it; a
-    layout engine, which lays the figure out at the canvas's size; an empty figure).
+    layout engine, which lays the figure out at the canvas's size, and which ``tight_layout``
+    also leaves on a figure; an empty figure).
 
     matplotlib's tight PNG lays the figure out once to measure it and then draws it on a new,
     cut canvas, whose renderer measures every text again: about a quarter of a figure's time

@@ -185,7 +185,8 @@ def write_tables(folder: Path, tables: Mapping[str, pd.DataFrame | None]) -> Non
     for name, table in tables.items():
         if table is None:
             continue
-        text = csv_text(table)
+        # a compressed file (.csv.gz) pandas compresses; this path writes plain text
+        text = csv_text(table) if name.endswith(".csv") else None
         if text is None:
             table.to_csv(folder / name, index=False)
         else:
@@ -210,7 +211,9 @@ def csv_text(table: pd.DataFrame) -> str | None:
     import numpy as np
     import pandas as pd
 
-    names = [str(name) for name in table.columns]
+    if not all(isinstance(name, str) for name in table.columns):
+        return None  # pandas writes other labels its own way (a missing one empty, dates short)
+    names = list(table.columns)
     if len(names) < 2 or not len(table) or any(m in name for name in names for m in _QUOTED):
         return None  # a lone empty field is quoted; no rows; a header to quote
     columns: list[list[str]] = []

@@ -331,8 +331,10 @@ def render_report(
     (``districts.csv``), shown when the unit has more than one."""
     scenario = manifest.get("scenario", {})
     drawing = drawing or start_run_figures(monthly, manifest, workers)
-    command = str(manifest.get("command") or f"caseflow run {manifest.get('scenario_file', '')}")
     try:  # the page's other parts while the figures are drawn: the command waits less at the end
+        command = str(
+            manifest.get("command") or f"caseflow run {manifest.get('scenario_file', '')}"
+        )
         before = [
             _run_intro(scenario, manifest),
             warnings_html(run_warnings(scenario, manifest, monthly)),
