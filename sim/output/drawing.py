@@ -38,7 +38,7 @@ DPI = 110
 MARGIN_INCHES = 3.0
 """Room drawn around a figure for what lies outside it (a legend beside the panel, long bar
 labels: up to 1.7 inches in the run's figures), so that one drawing holds all it shows. A
-larger canvas costs little (clearing and copying its pixels: about 1 ms a figure an inch)."""
+larger canvas costs little (clearing and copying its pixels: 1-2 ms a figure an inch)."""
 
 EDGE_INCHES = 0.5
 """Ink this close to the room's edge may have been cut there (a text is cut glyph by glyph,
